@@ -1,0 +1,346 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../../../core/errors.ts';
+import type { WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../core/ports.ts';
+import type { DefinitionBody } from '../../../core/workflow/definition.ts';
+import { summarize, versionOf, type Workflow, type WorkflowSummary, type WorkflowVersion } from '../../../core/workflow/model.ts';
+import { translateDynamoError } from './errors.ts';
+import { SUMMARY_ATTRIBUTES, WorkflowIndex, type IndexDesign } from './workflow-table.ts';
+
+const HEAD = 'HEAD';
+const VERSION_PREFIX = 'V#';
+const LIST_PARTITION = 'WORKFLOW';
+/** DynamoDB's BatchWriteItem limit. */
+const BATCH_SIZE = 25;
+
+type Item = Record<string, unknown>;
+
+interface HeadItem extends WorkflowSummary {
+  pk: string;
+  sk: string;
+  definition: string;
+  version_created_by: string;
+  version_created_at: string;
+}
+
+interface VersionItem {
+  pk: string;
+  sk: string;
+  workflow_id: string;
+  version: number;
+  name: string;
+  definition: string;
+  created_by: string;
+  created_at: string;
+}
+
+interface Cursor {
+  /** Index the cursor belongs to: a cursor from one filter cannot page another. */
+  i: string;
+  /** DynamoDB's LastEvaluatedKey. */
+  k: Record<string, string>;
+  /** Items before the next page. */
+  o: number;
+}
+
+const partitionKey = (workflowId: string) => `WF#${workflowId}`;
+const versionKey = (version: number) => `${VERSION_PREFIX}${String(version).padStart(10, '0')}`;
+
+/**
+ * WorkflowStore on one DynamoDB table (see workflow-table.ts). Without transactions (the emulator has
+ * none), the writes are ordered so that a crash between them loses nothing: version items exist for every
+ * version older than HEAD's and are written *before* HEAD moves past them; HEAD holds the current version.
+ */
+export class DynamoWorkflowStore implements WorkflowStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.client = client;
+    this.tableName = tableName;
+  }
+
+  async create(workflow: Workflow): Promise<void> {
+    await this.send(
+      new PutCommand({ TableName: this.tableName, Item: toHeadItem(workflow), ConditionExpression: 'attribute_not_exists(pk)' }),
+      `workflow ${workflow.workflow_id} already exists`,
+    );
+  }
+
+  async get(workflowId: string): Promise<Workflow | undefined> {
+    const { Item } = await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(workflowId), sk: HEAD }, ConsistentRead: true }));
+    return Item ? fromHeadItem(Item as unknown as HeadItem) : undefined;
+  }
+
+  async update(next: Workflow, previous: Workflow): Promise<void> {
+    if (next.version > previous.version) {
+      // Snapshot the version being superseded before HEAD moves past it. Rewriting it is harmless: every
+      // writer that read HEAD at this version writes the same definition.
+      await this.send(new PutCommand({ TableName: this.tableName, Item: toVersionItem(versionOf(previous)) }));
+    }
+    await this.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: toHeadItem(next),
+        ConditionExpression: 'attribute_exists(pk) AND revision = :expected',
+        ExpressionAttributeValues: { ':expected': previous.revision },
+      }),
+      conflictMessage(next.workflow_id, previous.revision),
+    );
+  }
+
+  async delete(workflowId: string, expectedRevision?: number): Promise<boolean> {
+    const pk = partitionKey(workflowId);
+    try {
+      const { Attributes } = await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: HEAD },
+          ConditionExpression: expectedRevision === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND revision = :expected',
+          ExpressionAttributeValues: expectedRevision === undefined ? undefined : { ':expected': expectedRevision },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      if (!Attributes) return false;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException' && expectedRevision === undefined) return false;
+      throw translateDynamoError(error, conflictMessage(workflowId, expectedRevision ?? 0));
+    }
+    // HEAD is gone, so the workflow is invisible; the versions follow. A crash here leaves unreachable items only.
+    const keys: Item[] = [];
+    for await (const item of this.queryAll({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)', ExpressionAttributeValues: { ':pk': pk, ':v': VERSION_PREFIX }, ProjectionExpression: 'pk, sk' })) {
+      keys.push({ pk: item.pk, sk: item.sk });
+    }
+    for (let start = 0; start < keys.length; start += BATCH_SIZE) {
+      await this.batchDelete(keys.slice(start, start + BATCH_SIZE));
+    }
+    return true;
+  }
+
+  async getVersion(workflowId: string, version: number): Promise<WorkflowVersion | undefined> {
+    const { Item } = await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(workflowId), sk: versionKey(version) } }));
+    return Item ? fromVersionItem(Item as unknown as VersionItem) : undefined;
+  }
+
+  async listVersions(workflowId: string): Promise<WorkflowVersion[] | undefined> {
+    let head: HeadItem | undefined;
+    const versions: WorkflowVersion[] = [];
+    // HEAD sorts before V#..., so one Query reads the whole item collection in order.
+    for await (const item of this.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partitionKey(workflowId) }, ConsistentRead: true })) {
+      if (item.sk === HEAD) head = item as unknown as HeadItem;
+      else versions.push(fromVersionItem(item as unknown as VersionItem));
+    }
+    if (!head) return undefined;
+    const workflow = fromHeadItem(head);
+    return [...versions.filter((version) => version.version < workflow.version), versionOf(workflow)];
+  }
+
+  async list(query: WorkflowListQuery): Promise<WorkflowPage> {
+    const { index, partition } = listingIndex(query);
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, index.indexName);
+    const base: Omit<QueryCommandInput, 'TableName'> = {
+      IndexName: index.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': partition },
+    };
+    let total = 0;
+    for await (const page of this.queryPages({ ...base, Select: 'COUNT' })) total += page.Count ?? 0;
+
+    const skip = cursor ? 0 : (query.offset ?? 0);
+    const wanted = skip + query.limit;
+    const collected: Item[] = [];
+    let startKey: Record<string, unknown> | undefined = cursor?.k;
+    do {
+      const page = await this.send(
+        new QueryCommand({ TableName: this.tableName, ...base, ScanIndexForward: false, Limit: wanted - collected.length, ExclusiveStartKey: startKey }),
+      );
+      collected.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && collected.length < wanted);
+
+    const items = collected.slice(skip, wanted);
+    const position = (cursor?.o ?? skip) + items.length;
+    const last = items[items.length - 1];
+    const nextCursor =
+      last && position < total
+        ? encodeCursor({ i: index.indexName, o: position, k: pickKeys(last, index) })
+        : undefined;
+    return { items: items.map((item) => toSummary(item)), total, nextCursor };
+  }
+
+  async *summaries(): AsyncIterable<WorkflowSummary> {
+    const index = WorkflowIndex.all;
+    for await (const item of this.queryAll({
+      IndexName: index.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': LIST_PARTITION },
+      ScanIndexForward: false,
+    })) {
+      yield toSummary(item);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'HEALTH', sk: 'PROBE' } }));
+  }
+
+  private async *queryPages(input: Omit<QueryCommandInput, 'TableName'>) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: startKey }));
+      yield page;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private async *queryAll(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item> {
+    for await (const page of this.queryPages(input)) yield* page.Items ?? [];
+  }
+
+  private async batchDelete(keys: Item[]): Promise<void> {
+    let pending: Item[] = keys;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      const { UnprocessedItems } = await this.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending.map((Key) => ({ DeleteRequest: { Key } })) } }),
+      );
+      pending = (UnprocessedItems?.[this.tableName] ?? []).map((request) => request.DeleteRequest?.Key as Item).filter(Boolean);
+      if (attempt > 8 && pending.length > 0) throw new Error(`could not delete ${pending.length} version items after ${attempt} attempts`);
+    }
+  }
+
+  // The SDK's Command generics do not survive a generic `send` wrapper, so each call site states its output type.
+  private async send<Output>(command: { readonly input: unknown } & Parameters<DynamoDBDocumentClient['send']>[0], conflict = 'conflicting change'): Promise<Output & SendOutput> {
+    try {
+      return (await this.client.send(command)) as Output & SendOutput;
+    } catch (error) {
+      throw translateDynamoError(error, conflict);
+    }
+  }
+}
+
+interface SendOutput {
+  Item?: Item;
+  Items?: Item[];
+  Count?: number;
+  LastEvaluatedKey?: Record<string, unknown>;
+  UnprocessedItems?: Record<string, { DeleteRequest?: { Key?: Item } }[]>;
+}
+
+function listingIndex(query: WorkflowListQuery): { index: IndexDesign; partition: string } {
+  if (query.createdBy !== undefined && query.status !== undefined) {
+    return { index: WorkflowIndex.byCreatorStatus, partition: `CREATOR#${query.createdBy}#STATUS#${query.status}` };
+  }
+  if (query.createdBy !== undefined) return { index: WorkflowIndex.byCreator, partition: `CREATOR#${query.createdBy}` };
+  if (query.status !== undefined) return { index: WorkflowIndex.byStatus, partition: `STATUS#${query.status}` };
+  return { index: WorkflowIndex.all, partition: LIST_PARTITION };
+}
+
+function toHeadItem(workflow: Workflow): HeadItem & Item {
+  const sortKey = `${workflow.created_at}#${workflow.workflow_id}`;
+  return {
+    pk: partitionKey(workflow.workflow_id),
+    sk: HEAD,
+    ...summarize(workflow),
+    definition: JSON.stringify({ parameters: workflow.parameters, actions: workflow.actions } satisfies DefinitionBody),
+    version_created_by: workflow.version_created_by,
+    version_created_at: workflow.version_created_at,
+    gsi_all_pk: LIST_PARTITION,
+    gsi_all_sk: sortKey,
+    gsi_status_pk: `STATUS#${workflow.status}`,
+    gsi_status_sk: sortKey,
+    gsi_creator_pk: `CREATOR#${workflow.created_by}`,
+    gsi_creator_sk: sortKey,
+    gsi_creator_status_pk: `CREATOR#${workflow.created_by}#STATUS#${workflow.status}`,
+    gsi_creator_status_sk: sortKey,
+  };
+}
+
+function fromHeadItem(item: HeadItem): Workflow {
+  const definition = JSON.parse(item.definition) as DefinitionBody;
+  return {
+    workflow_id: item.workflow_id,
+    name: item.name,
+    description: item.description,
+    tags: item.tags ?? [],
+    status: item.status,
+    version: item.version,
+    revision: item.revision,
+    parameters: definition.parameters,
+    actions: definition.actions,
+    created_by: item.created_by,
+    created_at: item.created_at,
+    updated_by: item.updated_by,
+    updated_at: item.updated_at,
+    version_created_by: item.version_created_by,
+    version_created_at: item.version_created_at,
+  };
+}
+
+function toSummary(item: Item): WorkflowSummary {
+  const summary = Object.fromEntries(SUMMARY_ATTRIBUTES.map((key) => [key, item[key]])) as unknown as WorkflowSummary;
+  return { ...summary, tags: summary.tags ?? [], action_types: summary.action_types ?? {} };
+}
+
+function toVersionItem(version: WorkflowVersion): VersionItem {
+  return {
+    pk: partitionKey(version.workflow_id),
+    sk: versionKey(version.version),
+    workflow_id: version.workflow_id,
+    version: version.version,
+    name: version.name,
+    definition: JSON.stringify({ parameters: version.parameters, actions: version.actions } satisfies DefinitionBody),
+    created_by: version.created_by,
+    created_at: version.created_at,
+  };
+}
+
+function fromVersionItem(item: VersionItem): WorkflowVersion {
+  const definition = JSON.parse(item.definition) as DefinitionBody;
+  return { workflow_id: item.workflow_id, version: item.version, name: item.name, ...definition, created_by: item.created_by, created_at: item.created_at };
+}
+
+function pickKeys(item: Item, index: IndexDesign): Record<string, string> {
+  return Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((key) => [key, String(item[key])]));
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(token: string, indexName: string): Cursor {
+  const invalid = (message: string) => new ValidationError([{ field: 'next_token', message }]);
+  let cursor: unknown;
+  try {
+    cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('next_token is not a token this API issued');
+  }
+  const candidate = cursor as Partial<Cursor> | null;
+  if (
+    !candidate ||
+    typeof candidate.i !== 'string' ||
+    typeof candidate.o !== 'number' ||
+    !candidate.k ||
+    typeof candidate.k !== 'object' ||
+    !Object.values(candidate.k).every((value) => typeof value === 'string')
+  ) {
+    throw invalid('next_token is not a token this API issued');
+  }
+  if (candidate.i !== indexName) throw invalid('next_token belongs to a different filter; repeat the status and created_by of the first request');
+  return candidate as Cursor;
+}
+
+
+function conflictMessage(workflowId: string, expectedRevision: number): string {
+  return `workflow ${workflowId} was changed concurrently (expected revision ${expectedRevision}); read it again and retry`;
+}

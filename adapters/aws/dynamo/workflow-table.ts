@@ -1,0 +1,57 @@
+/**
+ * The workflows table, as plain data: the CDK data stack and the local runtime both create it from this,
+ * so the emulator's table always matches the deployed one.
+ *
+ * Item collection per workflow (pk = `WF#<id>`):
+ *   sk = `HEAD`          the current workflow: metadata, definition (JSON), revision; the only item indexed
+ *   sk = `V#0000000001`  one immutable definition snapshot per version
+ * Listing indexes hold only HEAD items (sparse: version items carry no index keys) and project a summary,
+ * never the definition, so a 300 KB definition is not copied into four indexes.
+ */
+
+export interface IndexDesign {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+export interface TableDesign {
+  /** Logical name; the physical name comes from configuration. */
+  readonly id: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly indexes: readonly IndexDesign[];
+  /** Non-key attributes copied into every index. */
+  readonly projectedAttributes: readonly string[];
+}
+
+export const WorkflowIndex = {
+  all: { indexName: 'all-by-created', partitionKey: 'gsi_all_pk', sortKey: 'gsi_all_sk' },
+  byStatus: { indexName: 'status-by-created', partitionKey: 'gsi_status_pk', sortKey: 'gsi_status_sk' },
+  byCreator: { indexName: 'creator-by-created', partitionKey: 'gsi_creator_pk', sortKey: 'gsi_creator_sk' },
+  byCreatorStatus: { indexName: 'creator-status-by-created', partitionKey: 'gsi_creator_status_pk', sortKey: 'gsi_creator_status_sk' },
+} as const satisfies Record<string, IndexDesign>;
+
+export const SUMMARY_ATTRIBUTES = [
+  'workflow_id',
+  'name',
+  'description',
+  'tags',
+  'status',
+  'version',
+  'revision',
+  'action_count',
+  'action_types',
+  'created_by',
+  'created_at',
+  'updated_by',
+  'updated_at',
+] as const;
+
+export const WORKFLOW_TABLE: TableDesign = {
+  id: 'Workflows',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  indexes: Object.values(WorkflowIndex),
+  projectedAttributes: SUMMARY_ATTRIBUTES,
+};

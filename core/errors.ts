@@ -1,0 +1,74 @@
+/**
+ * Domain errors. Each has a stable `name` (the HTTP edge maps names to status codes in one table, and the
+ * compiler will use the same names in ASL `ErrorEquals`) and a `retryable` flag.
+ */
+
+/** One problem with a request or definition: where (a dotted/bracketed path) and why. */
+export interface FieldIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+export const ErrorName = {
+  Validation: 'ValidationError',
+  NotFound: 'NotFoundError',
+  Conflict: 'ConflictError',
+  PayloadTooLarge: 'PayloadTooLargeError',
+  UnsupportedMediaType: 'UnsupportedMediaTypeError',
+  MalformedJson: 'MalformedJsonError',
+  DependencyUnavailable: 'DependencyUnavailableError',
+} as const;
+export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
+
+export abstract class DomainError extends Error {
+  abstract override readonly name: ErrorName;
+  readonly retryable: boolean = false;
+  readonly details: readonly FieldIssue[];
+
+  constructor(message: string, details: readonly FieldIssue[] = [], options?: { cause?: unknown }) {
+    super(message, options);
+    this.details = details;
+  }
+}
+
+/** The input is well-formed but wrong: every problem is listed with its field path. */
+export class ValidationError extends DomainError {
+  override readonly name = ErrorName.Validation;
+  constructor(details: readonly FieldIssue[], message?: string) {
+    super(message ?? summarize(details), details);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  override readonly name = ErrorName.NotFound;
+}
+
+/** A precondition failed: a concurrent change won, or the resource already exists. */
+export class ConflictError extends DomainError {
+  override readonly name = ErrorName.Conflict;
+}
+
+export class PayloadTooLargeError extends DomainError {
+  override readonly name = ErrorName.PayloadTooLarge;
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  override readonly name = ErrorName.UnsupportedMediaType;
+}
+
+export class MalformedJsonError extends DomainError {
+  override readonly name = ErrorName.MalformedJson;
+}
+
+/** A backing service (table, queue, bus) could not be reached; trying again later may work. */
+export class DependencyUnavailableError extends DomainError {
+  override readonly name = ErrorName.DependencyUnavailable;
+  override readonly retryable = true;
+}
+
+function summarize(details: readonly FieldIssue[]): string {
+  if (details.length === 0) return 'Invalid request';
+  const [first] = details;
+  const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
+  return `${first?.field ? `${first.field}: ` : ''}${first?.message ?? 'invalid'}${more}`;
+}

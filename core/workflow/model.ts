@@ -1,0 +1,83 @@
+import type { Action, ActionType, Parameter, WorkflowStatus } from './definition.ts';
+
+/** A workflow as stored: current metadata plus the current version's definition. */
+export interface Workflow {
+  readonly workflow_id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly status: WorkflowStatus;
+  /** The current definition version; a new one is created whenever parameters or actions change. */
+  readonly version: number;
+  /** Increases with every change, metadata included: the optimistic-concurrency token (ETag). */
+  readonly revision: number;
+  readonly parameters: readonly Parameter[];
+  readonly actions: readonly Action[];
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly updated_by: string;
+  readonly updated_at: string;
+  /** Who created the current version, and when (metadata changes do not touch these). */
+  readonly version_created_by: string;
+  readonly version_created_at: string;
+}
+
+/** An immutable snapshot of a definition. */
+export interface WorkflowVersion {
+  readonly workflow_id: string;
+  readonly version: number;
+  readonly name: string;
+  readonly parameters: readonly Parameter[];
+  readonly actions: readonly Action[];
+  readonly created_by: string;
+  readonly created_at: string;
+}
+
+/** What lists, search and statistics need, without the definition body. */
+export interface WorkflowSummary {
+  readonly workflow_id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly status: WorkflowStatus;
+  readonly version: number;
+  readonly revision: number;
+  readonly action_count: number;
+  readonly action_types: Readonly<Partial<Record<ActionType, number>>>;
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly updated_by: string;
+  readonly updated_at: string;
+}
+
+export function summarize(workflow: Workflow): WorkflowSummary {
+  const action_types: Partial<Record<ActionType, number>> = {};
+  for (const action of workflow.actions) action_types[action.action_type] = (action_types[action.action_type] ?? 0) + 1;
+  return {
+    workflow_id: workflow.workflow_id,
+    name: workflow.name,
+    description: workflow.description,
+    tags: workflow.tags,
+    status: workflow.status,
+    version: workflow.version,
+    revision: workflow.revision,
+    action_count: workflow.actions.length,
+    action_types,
+    created_by: workflow.created_by,
+    created_at: workflow.created_at,
+    updated_by: workflow.updated_by,
+    updated_at: workflow.updated_at,
+  };
+}
+
+export function versionOf(workflow: Workflow): WorkflowVersion {
+  return {
+    workflow_id: workflow.workflow_id,
+    version: workflow.version,
+    name: workflow.name,
+    parameters: workflow.parameters,
+    actions: workflow.actions,
+    created_by: workflow.version_created_by,
+    created_at: workflow.version_created_at,
+  };
+}

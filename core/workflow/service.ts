@@ -1,0 +1,240 @@
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { Clock, IdGenerator, WorkflowStore } from '../ports.ts';
+import type { Action, ActionType, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
+import { summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
+import { jsonEqual } from './parameters.ts';
+import { assertValidDefinition } from './validate.ts';
+
+export interface WorkflowServiceDeps {
+  readonly store: WorkflowStore;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+/** A partial update: any metadata field, and parameters/actions (which create a new version). */
+export interface WorkflowPatch {
+  readonly name?: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
+  readonly status?: WorkflowStatus;
+  readonly parameters?: readonly Parameter[];
+  readonly actions?: readonly Action[];
+}
+
+export interface Preconditions {
+  /** From `If-Match`: the revision the caller last saw. */
+  readonly revision?: number;
+  /** The definition version the caller based its change on. */
+  readonly version?: number;
+}
+
+export interface ListWorkflowsQuery {
+  readonly page: number;
+  readonly pageSize: number;
+  readonly status?: WorkflowStatus;
+  readonly createdBy?: string;
+  readonly cursor?: string;
+}
+
+export interface SearchHit {
+  readonly workflow: WorkflowSummary;
+  readonly score: number;
+  readonly matched: readonly ('name' | 'tags' | 'description')[];
+}
+
+export interface WorkflowStatistics {
+  readonly total_workflows: number;
+  readonly total_actions: number;
+  readonly average_actions_per_workflow: number;
+  readonly by_status: Record<string, number>;
+  readonly by_action_type: Record<string, { actions: number; workflows: number }>;
+  readonly by_creator: Record<string, number>;
+}
+
+/** Without a precondition, an update that loses a race re-reads and re-applies the patch this many times. */
+const UNCONDITIONAL_UPDATE_ATTEMPTS = 3;
+
+/** Workflow management use cases. Pure orchestration of validation and the store; no I/O of its own. */
+export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps) {
+  async function requireWorkflow(workflowId: string): Promise<Workflow> {
+    const workflow = await store.get(workflowId);
+    if (!workflow) throw notFound(workflowId);
+    return workflow;
+  }
+
+  return {
+    async createWorkflow(definition: WorkflowDefinition, actor: string): Promise<Workflow> {
+      assertValidDefinition(definition);
+      const now = clock.now();
+      const workflow: Workflow = {
+        workflow_id: ids.next(),
+        ...definition,
+        version: 1,
+        revision: 1,
+        created_by: actor,
+        created_at: now,
+        updated_by: actor,
+        updated_at: now,
+        version_created_by: actor,
+        version_created_at: now,
+      };
+      await store.create(workflow);
+      return workflow;
+    },
+
+    getWorkflow: requireWorkflow,
+
+    /** The workflow's current metadata with the definition of `version`. */
+    async getWorkflowVersion(workflowId: string, version: number): Promise<Workflow> {
+      const current = await requireWorkflow(workflowId);
+      if (version === current.version) return current;
+      const snapshot = version >= 1 && version < current.version ? await store.getVersion(workflowId, version) : undefined;
+      if (!snapshot) {
+        throw new NotFoundError(`workflow ${workflowId} has no version ${version} (latest is ${current.version})`, [
+          { field: 'version', message: `no version ${version}; versions run from 1 to ${current.version}` },
+        ]);
+      }
+      return {
+        ...current,
+        version: snapshot.version,
+        parameters: snapshot.parameters,
+        actions: snapshot.actions,
+        version_created_by: snapshot.created_by,
+        version_created_at: snapshot.created_at,
+      };
+    },
+
+    async listVersions(workflowId: string): Promise<WorkflowVersion[]> {
+      const versions = await store.listVersions(workflowId);
+      if (!versions) throw notFound(workflowId);
+      return versions;
+    },
+
+    async updateWorkflow(workflowId: string, patch: WorkflowPatch, actor: string, preconditions: Preconditions = {}): Promise<{ workflow: Workflow; changed: boolean; new_version: boolean }> {
+      const conditional = preconditions.revision !== undefined || preconditions.version !== undefined;
+      for (let attempt = 1; ; attempt++) {
+        const current = await requireWorkflow(workflowId);
+        if (preconditions.revision !== undefined && preconditions.revision !== current.revision) {
+          throw new ConflictError(`workflow ${workflowId} changed since revision ${preconditions.revision}; it is now at revision ${current.revision}`, [
+            { field: 'If-Match', message: `expected revision ${preconditions.revision}, current is ${current.revision}` },
+          ]);
+        }
+        if (preconditions.version !== undefined && preconditions.version !== current.version) {
+          throw new ConflictError(`workflow ${workflowId} is at version ${current.version}, not ${preconditions.version}`, [
+            { field: 'expected_version', message: `expected version ${preconditions.version}, current is ${current.version}` },
+          ]);
+        }
+        const merged: Workflow = { ...current, ...definedFields(patch) };
+        const definitionChanged = !jsonEqual(merged.parameters, current.parameters) || !jsonEqual(merged.actions, current.actions);
+        const metadataChanged = (['name', 'description', 'tags', 'status'] as const).some((key) => !jsonEqual(merged[key], current[key]));
+        if (!definitionChanged && !metadataChanged) return { workflow: current, changed: false, new_version: false };
+        if (definitionChanged) assertValidDefinition(merged);
+        const now = clock.now();
+        const next: Workflow = {
+          ...merged,
+          revision: current.revision + 1,
+          updated_by: actor,
+          updated_at: now,
+          ...(definitionChanged ? { version: current.version + 1, version_created_by: actor, version_created_at: now } : {}),
+        };
+        try {
+          await store.update(next, current);
+          return { workflow: next, changed: true, new_version: definitionChanged };
+        } catch (error) {
+          if (!(error instanceof ConflictError) || conditional || attempt >= UNCONDITIONAL_UPDATE_ATTEMPTS) throw error;
+        }
+      }
+    },
+
+    async deleteWorkflow(workflowId: string, preconditions: Preconditions = {}): Promise<void> {
+      if (preconditions.revision !== undefined) {
+        const current = await requireWorkflow(workflowId);
+        if (current.revision !== preconditions.revision) {
+          throw new ConflictError(`workflow ${workflowId} changed since revision ${preconditions.revision}; it is now at revision ${current.revision}`, [
+            { field: 'If-Match', message: `expected revision ${preconditions.revision}, current is ${current.revision}` },
+          ]);
+        }
+      }
+      const deleted = await store.delete(workflowId, preconditions.revision);
+      if (!deleted) throw notFound(workflowId);
+    },
+
+    async listWorkflows(query: ListWorkflowsQuery) {
+      const page = await store.list({
+        status: query.status,
+        createdBy: query.createdBy,
+        limit: query.pageSize,
+        cursor: query.cursor,
+        offset: query.cursor ? undefined : (query.page - 1) * query.pageSize,
+      });
+      return page;
+    },
+
+    /** Case-insensitive substring search over name, tags and description; name matches rank first. */
+    async searchWorkflows(text: string, limit: number): Promise<{ hits: SearchHit[]; total_matches: number }> {
+      const needle = text.trim().toLowerCase();
+      if (!needle) throw new ValidationError([{ field: 'q', message: 'q must contain at least one non-space character' }]);
+      const hits: SearchHit[] = [];
+      for await (const workflow of store.summaries()) {
+        const matched: SearchHit['matched'][number][] = [];
+        let score = 0;
+        const name = workflow.name.toLowerCase();
+        if (name.includes(needle)) {
+          matched.push('name');
+          score += name === needle ? 100 : name.startsWith(needle) ? 60 : 40;
+        }
+        if (workflow.tags.some((tag) => tag.toLowerCase().includes(needle))) {
+          matched.push('tags');
+          score += workflow.tags.some((tag) => tag.toLowerCase() === needle) ? 30 : 20;
+        }
+        if (workflow.description.toLowerCase().includes(needle)) {
+          matched.push('description');
+          score += 10;
+        }
+        if (matched.length > 0) hits.push({ workflow, score, matched });
+      }
+      // Stable: equal scores keep the store's newest-first order.
+      hits.sort((a, b) => b.score - a.score);
+      return { hits: hits.slice(0, limit), total_matches: hits.length };
+    },
+
+    async statistics(): Promise<WorkflowStatistics> {
+      const by_status: Record<string, number> = {};
+      const by_creator: Record<string, number> = {};
+      const by_action_type: Record<string, { actions: number; workflows: number }> = {};
+      let total_workflows = 0;
+      let total_actions = 0;
+      for await (const workflow of store.summaries()) {
+        total_workflows++;
+        total_actions += workflow.action_count;
+        by_status[workflow.status] = (by_status[workflow.status] ?? 0) + 1;
+        by_creator[workflow.created_by] = (by_creator[workflow.created_by] ?? 0) + 1;
+        for (const [type, count] of Object.entries(workflow.action_types) as [ActionType, number][]) {
+          const entry = (by_action_type[type] ??= { actions: 0, workflows: 0 });
+          entry.actions += count;
+          entry.workflows += 1;
+        }
+      }
+      return {
+        total_workflows,
+        total_actions,
+        average_actions_per_workflow: total_workflows === 0 ? 0 : Math.round((total_actions / total_workflows) * 100) / 100,
+        by_status,
+        by_action_type,
+        by_creator,
+      };
+    },
+
+    summarize,
+  };
+}
+
+export type WorkflowService = ReturnType<typeof createWorkflowService>;
+
+function notFound(workflowId: string): NotFoundError {
+  return new NotFoundError(`workflow ${workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${workflowId}` }]);
+}
+
+function definedFields(patch: WorkflowPatch): Partial<Workflow> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<Workflow>;
+}

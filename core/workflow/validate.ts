@@ -1,0 +1,154 @@
+import type { z } from 'zod';
+import { PayloadTooLargeError, ValidationError, type FieldIssue } from '../errors.ts';
+import { ACTION_OUTPUT_FIELDS, collectTemplates, EXECUTION_FIELDS, EXECUTION_ROOT } from './templates.ts';
+import { findCycles, transitiveDependencies } from './graph.ts';
+import { parameterDeclarationIssues } from './parameters.ts';
+import type { DefinitionBody } from './definition.ts';
+
+/**
+ * Definitions are stored as one DynamoDB item (400 KB at most, attribute names and metadata included).
+ * Leaving 50 KB for metadata keeps every accepted definition storable.
+ */
+export const MAX_DEFINITION_BYTES = 350 * 1024;
+
+/** Formats a zod issue path the way users write it: `actions[2].config.method`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, segment) => {
+    if (typeof segment === 'number') return `${text}[${segment}]`;
+    return text ? `${text}.${String(segment)}` : String(segment);
+  }, '');
+}
+
+export function zodIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    const field = prefix && path ? `${prefix}.${path}` : prefix || path || '(body)';
+    if (issue.code === 'unrecognized_keys') {
+      return { field, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `'${key}'`).join(', ')}` };
+    }
+    return { field, message: issue.message };
+  });
+}
+
+/**
+ * Everything about a definition that needs the whole of it: duplicate ids, dependencies that name no action,
+ * cycles, template references that name nothing the action can see, and parameter defaults and enums that do
+ * not fit their types. Returns every problem found, in declaration order.
+ */
+export function definitionIssues(definition: DefinitionBody): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const { parameters, actions } = definition;
+
+  const parameterNames = new Map<string, number>();
+  parameters.forEach((parameter, index) => {
+    if (parameterNames.has(parameter.name)) {
+      issues.push({ field: `parameters[${index}].name`, message: `duplicate parameter name '${parameter.name}' (also parameters[${parameterNames.get(parameter.name)}])` });
+    } else {
+      parameterNames.set(parameter.name, index);
+    }
+    if (parameter.name === EXECUTION_ROOT) {
+      issues.push({ field: `parameters[${index}].name`, message: `'${EXECUTION_ROOT}' is reserved for {{execution.*}} references` });
+    }
+    for (const issue of parameterDeclarationIssues(parameter)) issues.push({ field: `parameters[${index}].${issue.key}`, message: issue.message });
+  });
+
+  const actionIndex = new Map<string, number>();
+  actions.forEach((action, index) => {
+    if (actionIndex.has(action.action_id)) {
+      issues.push({ field: `actions[${index}].action_id`, message: `duplicate action_id '${action.action_id}' (also actions[${actionIndex.get(action.action_id)}])` });
+    } else {
+      actionIndex.set(action.action_id, index);
+    }
+    if (parameterNames.has(action.action_id)) {
+      issues.push({ field: `actions[${index}].action_id`, message: `action_id '${action.action_id}' is also a parameter name, so {{${action.action_id}}} would be ambiguous` });
+    }
+    if (action.action_id === EXECUTION_ROOT) {
+      issues.push({ field: `actions[${index}].action_id`, message: `'${EXECUTION_ROOT}' is reserved for {{execution.*}} references` });
+    }
+  });
+
+  actions.forEach((action, index) => {
+    const seen = new Set<string>();
+    action.depends_on.forEach((dep, depIndex) => {
+      const field = `actions[${index}].depends_on[${depIndex}]`;
+      if (seen.has(dep)) issues.push({ field, message: `'${dep}' is listed twice` });
+      seen.add(dep);
+      if (!actionIndex.has(dep)) issues.push({ field, message: `depends on '${dep}', which is not an action in this workflow` });
+    });
+  });
+
+  const cycles = findCycles(actions);
+  for (const cycle of cycles) {
+    const first = cycle[0]!;
+    issues.push({
+      field: `actions[${actionIndex.get(first)}].depends_on`,
+      message: `dependency cycle: ${cycle.join(' -> ')}`,
+    });
+  }
+
+  // Reachability is only meaningful on an acyclic graph; with a cycle, the cycle is the problem to fix first.
+  if (cycles.length === 0) {
+    const upstream = transitiveDependencies(actions);
+    actions.forEach((action, index) => {
+      const { occurrences, issues: syntax } = collectTemplates(action.config, `actions[${index}].config`);
+      issues.push(...syntax);
+      const visible = upstream.get(action.action_id) ?? new Set<string>();
+      for (const { ref, field } of occurrences) {
+        const problem = referenceProblem(ref.root, ref.path, action.action_id, visible, parameterNames, actionIndex);
+        if (problem) issues.push({ field, message: `${ref.raw} ${problem}` });
+      }
+    });
+  }
+  return issues;
+}
+
+function referenceProblem(
+  root: string,
+  path: readonly (string | number)[],
+  actionId: string,
+  visible: ReadonlySet<string>,
+  parameters: ReadonlyMap<string, number>,
+  actions: ReadonlyMap<string, number>,
+): string | undefined {
+  if (parameters.has(root)) return undefined;
+  if (root === EXECUTION_ROOT) {
+    const field = path[0];
+    return path.length === 1 && (EXECUTION_FIELDS as readonly unknown[]).includes(field)
+      ? undefined
+      : `is not an execution field; use one of ${EXECUTION_FIELDS.map((name) => `{{execution.${name}}}`).join(', ')}`;
+  }
+  if (actions.has(root)) {
+    if (root === actionId) return `refers to action '${root}' itself; an action can only use the outputs of actions it depends on`;
+    if (!visible.has(root)) return `refers to action '${root}', which '${actionId}' does not depend on (add '${root}' to its depends_on)`;
+    const field = path[0];
+    if (!(ACTION_OUTPUT_FIELDS as readonly unknown[]).includes(field)) {
+      return `must name an output of '${root}': {{${root}.response}}, {{${root}.response.<field>}} or {{${root}.status_code}}`;
+    }
+    if (field === 'status_code' && path.length > 1) return `: status_code is a number and has no fields`;
+    return undefined;
+  }
+  return `names neither a declared parameter nor an action: '${root}' is unknown`;
+}
+
+/** Refuses a definition that would not fit in one DynamoDB item, with the figures. */
+export function assertDefinitionFits(definition: DefinitionBody): void {
+  const bytes = utf8Length(JSON.stringify({ parameters: definition.parameters, actions: definition.actions }));
+  if (bytes > MAX_DEFINITION_BYTES) {
+    throw new PayloadTooLargeError(
+      `workflow definition is ${bytes} bytes; the limit is ${MAX_DEFINITION_BYTES} bytes (DynamoDB's 400 KB item limit, less room for metadata)`,
+      [{ field: 'actions', message: `definition is ${bytes} bytes, over the ${MAX_DEFINITION_BYTES}-byte limit` }],
+    );
+  }
+}
+
+/** Throws a ValidationError listing every problem, or returns quietly. */
+export function assertValidDefinition(definition: DefinitionBody): void {
+  const issues = definitionIssues(definition);
+  if (issues.length > 0) throw new ValidationError(issues);
+  assertDefinitionFits(definition);
+}
+
+const encoder = new TextEncoder();
+export function utf8Length(text: string): number {
+  return encoder.encode(text).length;
+}

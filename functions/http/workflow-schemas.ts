@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import {
+  ActionSchema,
+  DefinitionFields,
+  JsonValue,
+  MetadataFields,
+  ParameterSchema,
+  WorkflowDefinitionSchema,
+  WorkflowStatusSchema,
+} from '../../core/workflow/definition.ts';
+import { TemplateCustomizationsSchema } from '../../core/templates/catalog.ts';
+
+/** Request and response shapes of the workflow API. The route table, the handlers and OpenAPI read these. */
+
+const positiveInt = (field: string) =>
+  z.coerce.number({ error: `${field} must be a number` }).int(`${field} must be a whole number`).min(1, `${field} must be at least 1`);
+
+export const WorkflowIdParams = z.object({
+  workflow_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'workflow_id contains characters an id never has'),
+});
+
+export const CreateWorkflowBody = WorkflowDefinitionSchema;
+
+export const UpdateWorkflowBody = z
+  .strictObject({
+    name: MetadataFields.name.optional(),
+    description: MetadataFields.description.optional(),
+    tags: MetadataFields.tags.optional(),
+    status: MetadataFields.status.optional(),
+    parameters: DefinitionFields.parameters.optional(),
+    actions: DefinitionFields.actions.optional(),
+    expected_version: positiveInt('expected_version').optional(),
+  })
+  .refine((body) => Object.keys(body).some((key) => key !== 'expected_version'), {
+    message: 'nothing to update: give at least one of name, description, tags, status, parameters, actions',
+  });
+
+export const ListWorkflowsQuery = z.object({
+  page: positiveInt('page').default(1),
+  page_size: positiveInt('page_size').max(100, 'page_size must be at most 100').default(50),
+  status: WorkflowStatusSchema.optional(),
+  created_by: z.string().min(1).max(256).optional(),
+  next_token: z.string().min(1).max(2048).optional(),
+});
+
+export const GetWorkflowQuery = z.object({
+  version: positiveInt('version').optional(),
+});
+
+export const SearchWorkflowsQuery = z.object({
+  q: z.string({ error: 'q is required' }).trim().min(1, 'q is required').max(200),
+  limit: positiveInt('limit').max(100, 'limit must be at most 100').default(50),
+});
+
+export const FromTemplateBody = z.strictObject({
+  template_name: z.string({ error: 'template_name is required' }).min(1, 'template_name is required'),
+  customizations: TemplateCustomizationsSchema.default({}),
+});
+
+const Timestamp = z.iso.datetime();
+
+export const WorkflowSummaryResponse = z.object({
+  workflow_id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  tags: z.array(z.string()),
+  status: WorkflowStatusSchema,
+  version: z.number().int(),
+  revision: z.number().int(),
+  action_count: z.number().int(),
+  action_types: z.record(z.string(), z.number().int()),
+  created_by: z.string(),
+  created_at: Timestamp,
+  updated_by: z.string(),
+  updated_at: Timestamp,
+});
+
+export const WorkflowResponse = WorkflowSummaryResponse.omit({ action_count: true, action_types: true }).extend({
+  parameters: z.array(ParameterSchema),
+  actions: z.array(ActionSchema),
+  latest_version: z.number().int(),
+  version_created_by: z.string(),
+  version_created_at: Timestamp,
+});
+
+export const WorkflowListResponse = z.object({
+  workflows: z.array(WorkflowSummaryResponse),
+  total: z.number().int(),
+  page: z.number().int(),
+  page_size: z.number().int(),
+  has_more: z.boolean(),
+  next_token: z.string().nullable(),
+});
+
+export const WorkflowVersionsResponse = z.object({
+  workflow_id: z.string(),
+  latest_version: z.number().int(),
+  versions: z.array(
+    z.object({
+      version: z.number().int(),
+      name: z.string(),
+      parameters: z.array(ParameterSchema),
+      actions: z.array(ActionSchema),
+      created_by: z.string(),
+      created_at: Timestamp,
+    }),
+  ),
+});
+
+export const SearchResponse = z.object({
+  query: z.string(),
+  total_matches: z.number().int(),
+  results: z.array(WorkflowSummaryResponse.extend({ score: z.number(), matched: z.array(z.enum(['name', 'tags', 'description'])) })),
+});
+
+export const StatisticsResponse = z.object({
+  total_workflows: z.number().int(),
+  total_actions: z.number().int(),
+  average_actions_per_workflow: z.number(),
+  by_status: z.record(z.string(), z.number().int()),
+  by_action_type: z.record(z.string(), z.object({ actions: z.number().int(), workflows: z.number().int() })),
+  by_creator: z.record(z.string(), z.number().int()),
+});
+
+export const TemplateListResponse = z.object({
+  templates: z.array(
+    z.object({
+      name: z.string(),
+      title: z.string(),
+      description: z.string(),
+      category: z.string(),
+      parameters: z.array(ParameterSchema),
+      action_count: z.number().int(),
+      definition: z.record(z.string(), JsonValue),
+    }),
+  ),
+});
+
+export const DeleteResponse = z.object({ workflow_id: z.string(), deleted: z.literal(true) });
+
+export const HealthResponse = z.object({
+  status: z.enum(['healthy', 'unhealthy']),
+  service: z.string(),
+  version: z.string(),
+  checks: z.record(z.string(), z.object({ status: z.enum(['healthy', 'unhealthy']), latency_ms: z.number(), error: z.string().optional() })).optional(),
+});

@@ -1,0 +1,185 @@
+import type { z } from 'zod';
+import * as api from './http/workflow-schemas.ts';
+
+/**
+ * THE route table. API Gateway (infra/), the local server (local/) and the OpenAPI document all read it.
+ * It is plain data: it imports schemas only, never handler code, so infra can read it without bundling
+ * the Lambdas. Each key is the Lambda's entry name: `functions/entries/<kebab-case key>.ts`.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Bounded contexts. Each one becomes its own nested stack in the API, so adding executions, registry and
+ * infrastructure routes (43 endpoints in the reference) never pushes one stack past 500 resources.
+ */
+export type BoundedContext = 'platform' | 'workflows';
+
+/** Least privilege: what a route's Lambda may do to each table. */
+export type TableAccess = 'read' | 'write';
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway syntax: `/workflows/{workflow_id}`. */
+  readonly path: string;
+  readonly context: BoundedContext;
+  readonly summary: string;
+  readonly tag: string;
+  readonly successStatus: number;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** The `data` of a successful envelope. */
+  readonly response: z.ZodType;
+  readonly tables: { readonly workflows?: TableAccess };
+}
+
+export const routes = {
+  health: {
+    method: 'GET',
+    path: '/health',
+    context: 'platform',
+    summary: 'Liveness: the API answers',
+    tag: 'platform',
+    successStatus: 200,
+    response: api.HealthResponse,
+    tables: {},
+  },
+  openApi: {
+    method: 'GET',
+    path: '/openapi.json',
+    context: 'platform',
+    summary: 'This API as an OpenAPI 3.1 document, generated from the route table',
+    tag: 'platform',
+    successStatus: 200,
+    response: api.HealthResponse.pick({}).loose(),
+    tables: {},
+  },
+  workflowsHealth: {
+    method: 'GET',
+    path: '/workflows/health',
+    context: 'workflows',
+    summary: 'Workflow management health: the workflow table answers',
+    tag: 'workflows',
+    successStatus: 200,
+    response: api.HealthResponse,
+    tables: { workflows: 'read' },
+  },
+  createWorkflow: {
+    method: 'POST',
+    path: '/workflows',
+    context: 'workflows',
+    summary: 'Create a workflow (version 1)',
+    tag: 'workflows',
+    successStatus: 201,
+    body: api.CreateWorkflowBody,
+    response: api.WorkflowResponse,
+    tables: { workflows: 'write' },
+  },
+  listWorkflows: {
+    method: 'GET',
+    path: '/workflows',
+    context: 'workflows',
+    summary: 'List workflows, newest first, by page number or next_token',
+    tag: 'workflows',
+    successStatus: 200,
+    query: api.ListWorkflowsQuery,
+    response: api.WorkflowListResponse,
+    tables: { workflows: 'read' },
+  },
+  searchWorkflows: {
+    method: 'GET',
+    path: '/workflows/search',
+    context: 'workflows',
+    summary: 'Case-insensitive search over name, description and tags',
+    tag: 'workflows',
+    successStatus: 200,
+    query: api.SearchWorkflowsQuery,
+    response: api.SearchResponse,
+    tables: { workflows: 'read' },
+  },
+  workflowStatistics: {
+    method: 'GET',
+    path: '/workflows/statistics',
+    context: 'workflows',
+    summary: 'Counts by status, by action type and by creator',
+    tag: 'workflows',
+    successStatus: 200,
+    response: api.StatisticsResponse,
+    tables: { workflows: 'read' },
+  },
+  listTemplates: {
+    method: 'GET',
+    path: '/workflows/templates',
+    context: 'workflows',
+    summary: 'The built-in workflow templates',
+    tag: 'templates',
+    successStatus: 200,
+    response: api.TemplateListResponse,
+    tables: {},
+  },
+  createFromTemplate: {
+    method: 'POST',
+    path: '/workflows/from-template',
+    context: 'workflows',
+    summary: 'Create a workflow from a template with customizations',
+    tag: 'templates',
+    successStatus: 201,
+    body: api.FromTemplateBody,
+    response: api.WorkflowResponse,
+    tables: { workflows: 'write' },
+  },
+  getWorkflow: {
+    method: 'GET',
+    path: '/workflows/{workflow_id}',
+    context: 'workflows',
+    summary: 'A workflow (its latest version, or ?version=N)',
+    tag: 'workflows',
+    successStatus: 200,
+    params: api.WorkflowIdParams,
+    query: api.GetWorkflowQuery,
+    response: api.WorkflowResponse,
+    tables: { workflows: 'read' },
+  },
+  updateWorkflow: {
+    method: 'PUT',
+    path: '/workflows/{workflow_id}',
+    context: 'workflows',
+    summary: 'Partial update; changing parameters or actions creates a new version. If-Match for optimistic concurrency',
+    tag: 'workflows',
+    successStatus: 200,
+    params: api.WorkflowIdParams,
+    body: api.UpdateWorkflowBody,
+    response: api.WorkflowResponse,
+    tables: { workflows: 'write' },
+  },
+  deleteWorkflow: {
+    method: 'DELETE',
+    path: '/workflows/{workflow_id}',
+    context: 'workflows',
+    summary: 'Delete a workflow and its versions',
+    tag: 'workflows',
+    successStatus: 200,
+    params: api.WorkflowIdParams,
+    response: api.DeleteResponse,
+    tables: { workflows: 'write' },
+  },
+  listWorkflowVersions: {
+    method: 'GET',
+    path: '/workflows/{workflow_id}/versions',
+    context: 'workflows',
+    summary: 'Every immutable version of a workflow, oldest first',
+    tag: 'workflows',
+    successStatus: 200,
+    params: api.WorkflowIdParams,
+    response: api.WorkflowVersionsResponse,
+    tables: { workflows: 'read' },
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteName = keyof typeof routes;
+
+/** `createWorkflow` -> `create-workflow`: the entry file of a route's Lambda. */
+export function entryFileName(name: RouteName): string {
+  return `${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}.ts`;
+}
