@@ -15,7 +15,8 @@ const identifier = (what: string) =>
 export const PARAMETER_TYPES = ['string', 'integer', 'number', 'boolean', 'array', 'object'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
 
-export const JsonValue: z.ZodType<unknown> = z.json();
+/** Any JSON value. The id names it once in the OpenAPI document instead of inlining a recursive schema per use. */
+export const JsonValue: z.ZodType<unknown> = z.json().meta({ id: 'JsonValue', description: 'Any JSON value' });
 
 export const ParameterSchema = z.strictObject({
   name: identifier('parameter name'),
@@ -70,15 +71,17 @@ export const NotificationActionSchema = z.strictObject({
 });
 
 /** Adding an action type means adding a schema here; validation and statistics pick it up from the union. */
-export const ActionSchema = z.discriminatedUnion('action_type', [ServiceCallActionSchema, NotificationActionSchema], {
-  error: (issue) =>
+const ACTION_SCHEMAS = [ServiceCallActionSchema, NotificationActionSchema] as const;
+export const ACTION_TYPES: readonly string[] = ACTION_SCHEMAS.map((schema) => schema.shape.action_type.value);
+
+export const ActionSchema = z.discriminatedUnion('action_type', ACTION_SCHEMAS, {
+  error: (issue): string | undefined =>
     issue.code === 'invalid_union'
       ? `unknown action_type ${JSON.stringify((issue.input as { action_type?: unknown } | undefined)?.action_type)}; expected one of ${ACTION_TYPES.join(', ')}`
       : undefined,
 });
 export type Action = z.output<typeof ActionSchema>;
 export type ActionType = Action['action_type'];
-export const ACTION_TYPES: readonly ActionType[] = ActionSchema.options.map((option) => option.shape.action_type.value);
 
 export const WORKFLOW_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
 export const WorkflowStatusSchema = z.enum(WORKFLOW_STATUSES, {

@@ -82,19 +82,20 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
       return workflow;
     },
 
-    getWorkflow: requireWorkflow,
-
-    /** The workflow's current metadata with the definition of `version`. */
-    async getWorkflowVersion(workflowId: string, version: number): Promise<Workflow> {
+    /**
+     * A workflow with the definition of `version` (default: the latest) and its current metadata, plus the
+     * latest version number.
+     */
+    async getWorkflow(workflowId: string, version?: number): Promise<{ workflow: Workflow; latest_version: number }> {
       const current = await requireWorkflow(workflowId);
-      if (version === current.version) return current;
+      if (version === undefined || version === current.version) return { workflow: current, latest_version: current.version };
       const snapshot = version >= 1 && version < current.version ? await store.getVersion(workflowId, version) : undefined;
       if (!snapshot) {
         throw new NotFoundError(`workflow ${workflowId} has no version ${version} (latest is ${current.version})`, [
           { field: 'version', message: `no version ${version}; versions run from 1 to ${current.version}` },
         ]);
       }
-      return {
+      const workflow: Workflow = {
         ...current,
         version: snapshot.version,
         parameters: snapshot.parameters,
@@ -102,6 +103,7 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
         version_created_by: snapshot.created_by,
         version_created_at: snapshot.created_at,
       };
+      return { workflow, latest_version: current.version };
     },
 
     async listVersions(workflowId: string): Promise<WorkflowVersion[]> {

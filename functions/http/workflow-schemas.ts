@@ -144,3 +144,8 @@ export const HealthResponse = z.object({
   version: z.string(),
   checks: z.record(z.string(), z.object({ status: z.enum(['healthy', 'unhealthy']), latency_ms: z.number(), error: z.string().optional() })).optional(),
 });
+
+/** Served raw (no envelope): tools read /openapi.json as is. */
+export const OpenApiDocumentSchema = z
+  .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose(), paths: z.record(z.string(), JsonValue) })
+  .loose();

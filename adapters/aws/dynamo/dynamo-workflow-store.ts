@@ -68,14 +68,11 @@ export class DynamoWorkflowStore implements WorkflowStore {
   }
 
   async create(workflow: Workflow): Promise<void> {
-    await this.send(
-      new PutCommand({ TableName: this.tableName, Item: toHeadItem(workflow), ConditionExpression: 'attribute_not_exists(pk)' }),
-      `workflow ${workflow.workflow_id} already exists`,
-    );
+    await this.call(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: toHeadItem(workflow), ConditionExpression: 'attribute_not_exists(pk)' })), `workflow ${workflow.workflow_id} already exists`);
   }
 
   async get(workflowId: string): Promise<Workflow | undefined> {
-    const { Item } = await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(workflowId), sk: HEAD }, ConsistentRead: true }));
+    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(workflowId), sk: HEAD }, ConsistentRead: true })));
     return Item ? fromHeadItem(Item as unknown as HeadItem) : undefined;
   }
 
@@ -83,17 +80,14 @@ export class DynamoWorkflowStore implements WorkflowStore {
     if (next.version > previous.version) {
       // Snapshot the version being superseded before HEAD moves past it. Rewriting it is harmless: every
       // writer that read HEAD at this version writes the same definition.
-      await this.send(new PutCommand({ TableName: this.tableName, Item: toVersionItem(versionOf(previous)) }));
+      await this.call(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: toVersionItem(versionOf(previous)) })));
     }
-    await this.send(
-      new PutCommand({
+    await this.call(() => this.client.send(new PutCommand({
         TableName: this.tableName,
         Item: toHeadItem(next),
         ConditionExpression: 'attribute_exists(pk) AND revision = :expected',
         ExpressionAttributeValues: { ':expected': previous.revision },
-      }),
-      conflictMessage(next.workflow_id, previous.revision),
-    );
+      })), conflictMessage(next.workflow_id, previous.revision));
   }
 
   async delete(workflowId: string, expectedRevision?: number): Promise<boolean> {
@@ -125,7 +119,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
   }
 
   async getVersion(workflowId: string, version: number): Promise<WorkflowVersion | undefined> {
-    const { Item } = await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(workflowId), sk: versionKey(version) } }));
+    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(workflowId), sk: versionKey(version) } })));
     return Item ? fromVersionItem(Item as unknown as VersionItem) : undefined;
   }
 
@@ -159,9 +153,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
     const collected: Item[] = [];
     let startKey: Record<string, unknown> | undefined = cursor?.k;
     do {
-      const page = await this.send(
-        new QueryCommand({ TableName: this.tableName, ...base, ScanIndexForward: false, Limit: wanted - collected.length, ExclusiveStartKey: startKey }),
-      );
+      const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...base, ScanIndexForward: false, Limit: wanted - collected.length, ExclusiveStartKey: startKey })));
       collected.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey && collected.length < wanted);
@@ -190,13 +182,13 @@ export class DynamoWorkflowStore implements WorkflowStore {
   }
 
   async ping(): Promise<void> {
-    await this.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'HEALTH', sk: 'PROBE' } }));
+    await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'HEALTH', sk: 'PROBE' } })));
   }
 
   private async *queryPages(input: Omit<QueryCommandInput, 'TableName'>) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: startKey }));
+      const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: startKey })));
       yield page;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -210,30 +202,19 @@ export class DynamoWorkflowStore implements WorkflowStore {
     let pending: Item[] = keys;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-      const { UnprocessedItems } = await this.send(
-        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending.map((Key) => ({ DeleteRequest: { Key } })) } }),
-      );
+      const { UnprocessedItems } = await this.call(() => this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending.map((Key) => ({ DeleteRequest: { Key } })) } })));
       pending = (UnprocessedItems?.[this.tableName] ?? []).map((request) => request.DeleteRequest?.Key as Item).filter(Boolean);
       if (attempt > 8 && pending.length > 0) throw new Error(`could not delete ${pending.length} version items after ${attempt} attempts`);
     }
   }
 
-  // The SDK's Command generics do not survive a generic `send` wrapper, so each call site states its output type.
-  private async send<Output>(command: { readonly input: unknown } & Parameters<DynamoDBDocumentClient['send']>[0], conflict = 'conflicting change'): Promise<Output & SendOutput> {
+  private async call<Output>(operation: () => Promise<Output>, conflict = 'conflicting change'): Promise<Output> {
     try {
-      return (await this.client.send(command)) as Output & SendOutput;
+      return await operation();
     } catch (error) {
       throw translateDynamoError(error, conflict);
     }
   }
-}
-
-interface SendOutput {
-  Item?: Item;
-  Items?: Item[];
-  Count?: number;
-  LastEvaluatedKey?: Record<string, unknown>;
-  UnprocessedItems?: Record<string, { DeleteRequest?: { Key?: Item } }[]>;
 }
 
 function listingIndex(query: WorkflowListQuery): { index: IndexDesign; partition: string } {

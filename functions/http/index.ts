@@ -1,0 +1,16 @@
+import type { ApiHandler } from '../middleware/http-handler.ts';
+import type { RouteName } from '../routes.ts';
+import { createPlatformHandlers } from './platform-handlers.ts';
+import type { HttpServices } from './services.ts';
+import { createWorkflowHandlers } from './workflow-handlers.ts';
+
+/**
+ * Every route's handler, for runtimes that serve the whole API from one process (the local server, tests).
+ * Lambda entries import their own context's factory instead, to keep each bundle small.
+ */
+export function createAllHandlers(services: HttpServices): Record<RouteName, ApiHandler> {
+  return {
+    ...createPlatformHandlers(services),
+    ...createWorkflowHandlers(services),
+  };
+}

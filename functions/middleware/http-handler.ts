@@ -1,0 +1,167 @@
+import middy from '@middy/core';
+import httpEventNormalizer from '@middy/http-event-normalizer';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import {
+  DomainError,
+  MalformedJsonError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  type FieldIssue,
+} from '../../core/errors.ts';
+import { zodIssues } from '../../core/workflow/validate.ts';
+import type { RouteSpec } from '../routes.ts';
+import { ERROR_STATUS, errorResponse, INTERNAL_ERROR, successResponse, type HttpResponse } from './envelope.ts';
+
+/**
+ * Request bodies above this are refused with 413 before parsing. A workflow definition must fit one
+ * DynamoDB item (400 KB); 1 MiB leaves room for JSON whitespace while bounding the work per request.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_USER_ID_LENGTH = 256;
+export const ANONYMOUS = 'anonymous';
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface HandlerInput<R extends RouteSpec> {
+  readonly params: Infer<R['params']>;
+  readonly query: Infer<R['query']>;
+  readonly body: Infer<R['body']>;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** From X-User-ID (or, once auth lands, the token's subject); `anonymous` when absent. */
+  readonly actor: string;
+  readonly requestId: string;
+}
+
+export interface HandlerResult<T> {
+  readonly message: string;
+  readonly data: T;
+  readonly status?: number;
+  readonly headers?: Record<string, string>;
+  /** Send `data` as the whole body, without the envelope (documents such as OpenAPI that tools read as is). */
+  readonly raw?: boolean;
+}
+
+export type Logger = (entry: Record<string, unknown>) => void;
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<HttpResponse>;
+
+/** A structured JSON line on stderr: CloudWatch in AWS, the terminal locally. */
+export const jsonLogger: Logger = (entry) => {
+  console.error(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+};
+
+/**
+ * Builds the Lambda handler for one route: normalizes the event, enforces the body limit and content type,
+ * parses JSON, validates path, query and body with the route's zod schemas (every problem, with its field),
+ * resolves the caller's identity, runs `run`, and wraps the result or error in the response envelope.
+ */
+export function createHttpHandler<R extends RouteSpec, T>(
+  route: R,
+  run: (input: HandlerInput<R>) => Promise<HandlerResult<T>>,
+  log: Logger = jsonLogger,
+): ApiHandler {
+  const handler = middy<APIGatewayProxyEvent, HttpResponse>()
+    .use(envelopeErrors(route, log))
+    .use(httpHeaderNormalizer())
+    .use(httpEventNormalizer());
+  if (route.body) {
+    handler.use(bodyLimit()).use(httpJsonBodyParser());
+  }
+  return handler.handler(async (event, context) => {
+    const requestId = requestIdOf(event, context);
+    const issues: FieldIssue[] = [];
+    const params = parsePart(route.params, event.pathParameters ?? {}, 'path', issues);
+    const query = parsePart(route.query, singleValued(event.queryStringParameters), 'query', issues);
+    const body = parsePart(route.body, event.body as unknown, '', issues);
+    const actor = identityOf(event.headers, issues);
+    if (issues.length > 0) throw new ValidationError(issues);
+    const result = await run({ params, query, body, headers: event.headers, actor, requestId } as HandlerInput<R>);
+    if (result.raw) {
+      return { statusCode: result.status ?? route.successStatus, headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, ...result.headers }, body: JSON.stringify(result.data) };
+    }
+    return successResponse(result.status ?? route.successStatus, result.message, result.data, requestId, result.headers);
+  }) as unknown as ApiHandler;
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, prefix: string, issues: FieldIssue[]): unknown {
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  issues.push(...zodIssues(parsed.error, prefix === 'path' || prefix === 'query' ? '' : prefix));
+  return undefined;
+}
+
+function singleValued(query: Record<string, string | undefined> | null): Record<string, string> {
+  return Object.fromEntries(Object.entries(query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+function identityOf(headers: Record<string, string | undefined>, issues: FieldIssue[]): string {
+  const userId = headers['x-user-id']?.trim();
+  if (!userId) return ANONYMOUS;
+  if (userId.length > MAX_USER_ID_LENGTH) {
+    issues.push({ field: 'X-User-ID', message: `must be at most ${MAX_USER_ID_LENGTH} characters` });
+  }
+  return userId;
+}
+
+function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
+  return event.requestContext?.requestId || context.awsRequestId;
+}
+
+function bodyLimit(): middy.MiddlewareObj<APIGatewayProxyEvent, HttpResponse> {
+  return {
+    before: ({ event }) => {
+      const body = event.body ?? '';
+      const bytes = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, 'utf8');
+      if (bytes > MAX_BODY_BYTES) {
+        throw new PayloadTooLargeError(`request body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes`, [
+          { field: '(body)', message: `at most ${MAX_BODY_BYTES} bytes` },
+        ]);
+      }
+    },
+  };
+}
+
+/** Middy's body parser throws HttpErrors (415, 422); they become domain errors so one table maps them. */
+function fromMiddyError(error: unknown): unknown {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (status === 415) {
+    const got = ((error as { cause?: { data?: unknown } }).cause?.data as string | undefined) ?? 'none';
+    return new UnsupportedMediaTypeError(`Content-Type must be application/json (got ${got})`, [{ field: 'Content-Type', message: `expected application/json, got ${got}` }]);
+  }
+  if (status === 422) {
+    const cause = (error as { cause?: { data?: unknown; message?: unknown } }).cause;
+    const detail = cause?.data === undefined || cause.data === '' ? 'the request body is empty' : String(cause.message ?? 'invalid JSON');
+    return new MalformedJsonError(`request body is not valid JSON: ${detail}`, [{ field: '(body)', message: detail }]);
+  }
+  return error;
+}
+
+function envelopeErrors(route: RouteSpec, log: Logger): middy.MiddlewareObj<APIGatewayProxyEvent, HttpResponse> {
+  return {
+    onError: (request) => {
+      const error = fromMiddyError(request.error);
+      const requestId = requestIdOf(request.event, request.context);
+      const mapped = error instanceof DomainError ? ERROR_STATUS[error.name] : undefined;
+      if (error instanceof DomainError && mapped) {
+        request.response = errorResponse(mapped.status, mapped.code, error.message, error.details, requestId);
+        if (mapped.status >= 500) log({ level: 'warn', request_id: requestId, route: `${route.method} ${route.path}`, error: error.name, message: error.message });
+        return;
+      }
+      log({
+        level: 'error',
+        request_id: requestId,
+        route: `${route.method} ${route.path}`,
+        error: error instanceof Error ? error.name : 'unknown',
+        message: error instanceof Error ? error.message : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+      request.response = errorResponse(INTERNAL_ERROR.status, INTERNAL_ERROR.code, 'internal error; quote the request_id when reporting it', [], requestId);
+    },
+  };
+}

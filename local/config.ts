@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The local runtime's configuration: the only place `local/` reads `process.env`. */
+const LocalEnvironment = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(5099),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ORCHESTRATOR_DATA_DIR: z.string().min(1).default('./.data'),
+  WORKFLOWS_TABLE_NAME: z.string().min(3).max(255).default('orchestrator-workflows'),
+  /** Standard SDK variable: set it to use LocalStack (or any DynamoDB) instead of the embedded emulator. */
+  AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+  SERVICE_VERSION: z.string().default('0.1.0'),
+});
+
+export interface LocalConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly workflowsTableName: string;
+  readonly dynamoEndpoint?: string;
+  readonly region: string;
+  readonly serviceVersion: string;
+}
+
+export function readLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
+  const parsed = LocalEnvironment.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  const value = parsed.data;
+  return {
+    port: value.PORT,
+    host: value.HOST,
+    dataDir: resolve(value.ORCHESTRATOR_DATA_DIR),
+    workflowsTableName: value.WORKFLOWS_TABLE_NAME,
+    dynamoEndpoint: value.AWS_ENDPOINT_URL_DYNAMODB,
+    region: value.AWS_REGION,
+    serviceVersion: value.SERVICE_VERSION,
+  };
+}
