@@ -3,11 +3,9 @@ import type { TableDesign } from '../adapters/aws/dynamo/workflow-table.ts';
 
 /** Creates `design` as `tableName` unless it exists: the local twin of the CDK data stack. */
 export async function ensureTable(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if ((await tableStatus(client, tableName)) !== undefined) {
+    await waitUntilActive(client, tableName);
     return;
-  } catch (error) {
-    if (!(error instanceof Error) || error.name !== 'ResourceNotFoundException') throw error;
   }
   const keyAttributes = new Set([design.partitionKey, design.sortKey, ...design.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]);
   await client.send(
@@ -29,4 +27,25 @@ export async function ensureTable(client: DynamoDBClient, design: TableDesign, t
       })),
     }),
   );
+  await waitUntilActive(client, tableName);
+}
+
+async function tableStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    return Table?.TableStatus === 'ACTIVE' && !indexesReady ? 'CREATING' : Table?.TableStatus;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+/** Even with zero creation delay the emulator reports CREATING briefly; writes before ACTIVE fail. */
+async function waitUntilActive(client: DynamoDBClient, tableName: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await tableStatus(client, tableName)) !== 'ACTIVE') {
+    if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

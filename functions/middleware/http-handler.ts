@@ -70,7 +70,7 @@ export function createHttpHandler<R extends RouteSpec, T>(
     .use(httpHeaderNormalizer())
     .use(httpEventNormalizer());
   if (route.body) {
-    handler.use(bodyLimit()).use(httpJsonBodyParser());
+    handler.use(bodyGuard()).use(httpJsonBodyParser());
   }
   return handler.handler(async (event, context) => {
     const requestId = requestIdOf(event, context);
@@ -113,10 +113,14 @@ function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
   return event.requestContext?.requestId || context.awsRequestId;
 }
 
-function bodyLimit(): middy.MiddlewareObj<APIGatewayProxyEvent, HttpResponse> {
+/** Refuses a missing or oversized body before the JSON parser sees it (API Gateway sends `null` for none). */
+function bodyGuard(): middy.MiddlewareObj<APIGatewayProxyEvent, HttpResponse> {
   return {
     before: ({ event }) => {
       const body = event.body ?? '';
+      if (body.trim() === '' && /json/i.test(event.headers['content-type'] ?? '')) {
+        throw new MalformedJsonError('request body is not valid JSON: the request body is empty', [{ field: '(body)', message: 'the request body is empty' }]);
+      }
       const bytes = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, 'utf8');
       if (bytes > MAX_BODY_BYTES) {
         throw new PayloadTooLargeError(`request body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes`, [

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
+
+export interface ApiReply<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T & { success: boolean; message: string; data: Record<string, unknown> & T; error_code?: string; details?: { field: string; message: string }[]; request_id: string };
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** Sent as is, for malformed-input tests. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/** The local runtime on a random loopback port, backed by the run's emulator with a table of its own. */
+export async function startTestApi(): Promise<{ runtime: LocalRuntime; call: <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>> }> {
+  const runtime = await startLocalRuntime({
+    port: 0,
+    host: '127.0.0.1',
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    workflowsTableName: `api-${randomUUID()}`,
+    region: 'us-east-1',
+    serviceVersion: 'test',
+  });
+  const call = async <T,>(method: string, path: string, options: CallOptions = {}): Promise<ApiReply<T>> => {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${runtime.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: JSON.parse(text) as ApiReply<T>['body'] };
+  };
+  return { runtime, call };
+}
