@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The only place that reads `process.env` for the Lambda side. Read once, validated, fails fast with every

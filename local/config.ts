@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The local runtime's configuration: the only place `local/` reads `process.env`. */
 const LocalEnvironment = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, NotFoundError, type FieldIssue } from '../errors.ts';
 import { JsonValue, MetadataFields, type WorkflowDefinitionInput } from '../workflow/definition.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The workflow definition format: what users write. Schemas are strict so that a misspelt key

@@ -149,16 +149,16 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
     },
 
     async deleteWorkflow(workflowId: string, preconditions: Preconditions = {}): Promise<void> {
-      if (preconditions.revision !== undefined) {
-        const current = await requireWorkflow(workflowId);
-        if (current.revision !== preconditions.revision) {
-          throw new ConflictError(`workflow ${workflowId} changed since revision ${preconditions.revision}; it is now at revision ${current.revision}`, [
-            { field: 'If-Match', message: `expected revision ${preconditions.revision}, current is ${current.revision}` },
+      try {
+        if (!(await store.delete(workflowId, preconditions.revision))) throw notFound(workflowId);
+      } catch (error) {
+        if (error instanceof ConflictError && preconditions.revision !== undefined) {
+          throw new ConflictError(`workflow ${workflowId} changed since revision ${preconditions.revision}`, [
+            { field: 'If-Match', message: `revision ${preconditions.revision} is no longer current` },
           ]);
         }
+        throw error;
       }
-      const deleted = await store.delete(workflowId, preconditions.revision);
-      if (!deleted) throw notFound(workflowId);
     },
 
     async listWorkflows(query: ListWorkflowsQuery) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { routes, type RouteSpec } from '../routes.ts';
 
 type JsonSchema = Record<string, unknown>;

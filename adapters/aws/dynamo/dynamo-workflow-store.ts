@@ -92,6 +92,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
 
   async delete(workflowId: string, expectedRevision?: number): Promise<boolean> {
     const pk = partitionKey(workflowId);
+    let deletedVersion: number;
     try {
       const { Attributes } = await this.client.send(
         new DeleteCommand({
@@ -103,15 +104,16 @@ export class DynamoWorkflowStore implements WorkflowStore {
         }),
       );
       if (!Attributes) return false;
+      deletedVersion = Number(Attributes.version);
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException' && expectedRevision === undefined) return false;
-      throw translateDynamoError(error, conflictMessage(workflowId, expectedRevision ?? 0));
+      if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') throw translateDynamoError(error, '');
+      // Only the failure path pays a read, to tell "gone" from "changed".
+      if (expectedRevision === undefined || !(await this.get(workflowId))) return false;
+      throw translateDynamoError(error, conflictMessage(workflowId, expectedRevision));
     }
-    // HEAD is gone, so the workflow is invisible; the versions follow. A crash here leaves unreachable items only.
-    const keys: Item[] = [];
-    for await (const item of this.queryAll({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)', ExpressionAttributeValues: { ':pk': pk, ':v': VERSION_PREFIX }, ProjectionExpression: 'pk, sk' })) {
-      keys.push({ pk: item.pk, sk: item.sk });
-    }
+    // HEAD is gone, so the workflow is invisible; its superseded versions are exactly V#1 .. V#(version - 1),
+    // so they can be deleted by key without a Query. A crash here leaves unreachable items only.
+    const keys = Array.from({ length: deletedVersion - 1 }, (_, index) => ({ pk, sk: versionKey(index + 1) }));
     for (let start = 0; start < keys.length; start += BATCH_SIZE) {
       await this.batchDelete(keys.slice(start, start + BATCH_SIZE));
     }
