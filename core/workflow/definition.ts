@@ -30,12 +30,16 @@ export type Parameter = z.output<typeof ParameterSchema>;
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
+/** A string field whose absence is reported as "x is required" rather than zod's type message. */
+const requiredString = (field: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`) }).min(1, `${field} is required`);
+
 export const ServiceCallConfigSchema = z.strictObject({
-  service: z.string().min(1, 'service is required').max(128),
-  endpoint: z.string().min(1, 'endpoint is required').max(2048).startsWith('/', 'endpoint must be a path starting with /'),
+  service: requiredString('service').max(128),
+  endpoint: requiredString('endpoint').max(2048).startsWith('/', 'endpoint must be a path starting with /'),
   method: z.preprocess(
     (value) => (typeof value === 'string' ? value.toUpperCase() : value),
-    z.enum(HTTP_METHODS, { error: `method must be one of ${HTTP_METHODS.join(', ')}` }),
+    z.enum(HTTP_METHODS, { error: (issue) => (issue.input === undefined ? 'method is required' : `method must be one of ${HTTP_METHODS.join(', ')}`) }),
   ),
   parameters: z.record(z.string(), JsonValue).optional(),
   headers: z.record(z.string(), z.string()).optional(),
@@ -44,7 +48,7 @@ export const ServiceCallConfigSchema = z.strictObject({
 export const NOTIFICATION_CHANNELS = ['log', 'event', 'email', 'slack', 'webhook'] as const;
 
 export const NotificationConfigSchema = z.strictObject({
-  message: z.string().min(1, 'message is required').max(16_384),
+  message: requiredString('message').max(16_384),
   title: z.string().max(512).optional(),
   severity: z.enum(['info', 'warning', 'error']).default('info'),
   channels: z.array(z.enum(NOTIFICATION_CHANNELS)).min(1).default(['log']),

@@ -9,10 +9,25 @@ export interface GraphNode {
 }
 
 /**
+ * One entry per id, declaration order kept. Duplicate ids are a validation error reported elsewhere; here
+ * their dependencies are merged so that graph checks still terminate and still see every edge.
+ */
+function uniqueNodes(nodes: readonly GraphNode[]): GraphNode[] {
+  const merged = new Map<string, Set<string>>();
+  for (const node of nodes) {
+    const deps = merged.get(node.action_id) ?? new Set<string>();
+    node.depends_on.forEach((dep) => deps.add(dep));
+    merged.set(node.action_id, deps);
+  }
+  return [...merged].map(([action_id, deps]) => ({ action_id, depends_on: [...deps] }));
+}
+
+/**
  * Strongly connected components that form cycles (size > 1, or a node that depends on itself), each given
  * as a closed walk `a -> b -> c -> a` in dependency order so that the message shows the loop as written.
  */
-export function findCycles(nodes: readonly GraphNode[]): string[][] {
+export function findCycles(declared: readonly GraphNode[]): string[][] {
+  const nodes = uniqueNodes(declared);
   const known = new Set(nodes.map((node) => node.action_id));
   const edges = new Map(nodes.map((node) => [node.action_id, node.depends_on.filter((dep) => known.has(dep))]));
   const index = new Map<string, number>();
@@ -95,7 +110,8 @@ function closedWalk(component: string[], edges: Map<string, string[]>): string[]
  * For each action, every action it depends on directly or transitively. Assumes no cycles (callers check
  * first); unknown ids are ignored.
  */
-export function transitiveDependencies(nodes: readonly GraphNode[]): Map<string, Set<string>> {
+export function transitiveDependencies(declared: readonly GraphNode[]): Map<string, Set<string>> {
+  const nodes = uniqueNodes(declared);
   const byId = new Map(nodes.map((node) => [node.action_id, node]));
   const result = new Map<string, Set<string>>();
   for (const id of topologicalOrder(nodes)) {
@@ -111,7 +127,8 @@ export function transitiveDependencies(nodes: readonly GraphNode[]): Map<string,
 }
 
 /** Kahn's algorithm, stable with respect to the order actions were declared in. Cyclic members are left out. */
-export function topologicalOrder(nodes: readonly GraphNode[]): string[] {
+export function topologicalOrder(declared: readonly GraphNode[]): string[] {
+  const nodes = uniqueNodes(declared);
   const known = new Set(nodes.map((node) => node.action_id));
   const remaining = new Map(nodes.map((node) => [node.action_id, new Set(node.depends_on.filter((dep) => known.has(dep)))]));
   const dependents = new Map<string, string[]>();

@@ -48,7 +48,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
   const aEntries = Object.entries(a as Record<string, unknown>);
   const bObject = b as Record<string, unknown>;
-  return aEntries.length === Object.keys(bObject).length && aEntries.every(([key, value]) => key in bObject && jsonEqual(value, bObject[key]));
+  return aEntries.length === Object.keys(bObject).length && aEntries.every(([key, value]) => Object.hasOwn(bObject, key) && jsonEqual(value, bObject[key]));
 }
 
 function article(type: string): string {

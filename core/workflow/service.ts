@@ -172,7 +172,7 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
       return page;
     },
 
-    /** Case-insensitive substring search over name, tags and description; name matches rank first. */
+    /** Case-insensitive substring search over name, tags and description; name matches rank first, then tags. */
     async searchWorkflows(text: string, limit: number): Promise<{ hits: SearchHit[]; total_matches: number }> {
       const needle = text.trim().toLowerCase();
       if (!needle) throw new ValidationError([{ field: 'q', message: 'q must contain at least one non-space character' }]);
@@ -181,9 +181,10 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
         const matched: SearchHit['matched'][number][] = [];
         let score = 0;
         const name = workflow.name.toLowerCase();
+        // Any name match outranks any combination of tag and description matches.
         if (name.includes(needle)) {
           matched.push('name');
-          score += name === needle ? 100 : name.startsWith(needle) ? 60 : 40;
+          score += name === needle ? 1000 : name.startsWith(needle) ? 600 : 400;
         }
         if (workflow.tags.some((tag) => tag.toLowerCase().includes(needle))) {
           matched.push('tags');

@@ -86,19 +86,20 @@ export function definitionIssues(definition: DefinitionBody): FieldIssue[] {
     });
   }
 
-  // Reachability is only meaningful on an acyclic graph; with a cycle, the cycle is the problem to fix first.
-  if (cycles.length === 0) {
-    const upstream = transitiveDependencies(actions);
-    actions.forEach((action, index) => {
-      const { occurrences, issues: syntax } = collectTemplates(action.config, `actions[${index}].config`);
-      issues.push(...syntax);
-      const visible = upstream.get(action.action_id) ?? new Set<string>();
-      for (const { ref, field } of occurrences) {
-        const problem = referenceProblem(ref.root, ref.path, action.action_id, visible, parameterNames, actionIndex);
-        if (problem) issues.push({ field, message: `${ref.raw} ${problem}` });
-      }
-    });
-  }
+  // Upstream sets are only meaningful without cycles; with one, any action counts as upstream so that the
+  // remaining reference problems are still reported alongside the cycle, without false alarms.
+  const everyAction = new Set(actionIndex.keys());
+  const upstream = cycles.length === 0 ? transitiveDependencies(actions) : undefined;
+  const parameterTypes = new Map(parameters.map((parameter) => [parameter.name, parameter.type]));
+  actions.forEach((action, index) => {
+    const { occurrences, issues: syntax } = collectTemplates(action.config, `actions[${index}].config`);
+    issues.push(...syntax);
+    const visible = upstream ? (upstream.get(action.action_id) ?? new Set<string>()) : everyAction;
+    for (const { ref, field } of occurrences) {
+      const problem = referenceProblem(ref.root, ref.path, action.action_id, visible, parameterTypes, actionIndex);
+      if (problem) issues.push({ field, message: `${ref.raw} ${problem}` });
+    }
+  });
   return issues;
 }
 
@@ -107,10 +108,15 @@ function referenceProblem(
   path: readonly (string | number)[],
   actionId: string,
   visible: ReadonlySet<string>,
-  parameters: ReadonlyMap<string, number>,
+  parameters: ReadonlyMap<string, string>,
   actions: ReadonlyMap<string, number>,
 ): string | undefined {
-  if (parameters.has(root)) return undefined;
+  const parameterType = parameters.get(root);
+  if (parameterType !== undefined) {
+    return path.length > 0 && parameterType !== 'object' && parameterType !== 'array'
+      ? `reads a field of parameter '${root}', which is ${parameterType === 'integer' ? 'an' : 'a'} ${parameterType} and has none`
+      : undefined;
+  }
   if (root === EXECUTION_ROOT) {
     const field = path[0];
     return path.length === 1 && (EXECUTION_FIELDS as readonly unknown[]).includes(field)
@@ -124,7 +130,7 @@ function referenceProblem(
     if (!(ACTION_OUTPUT_FIELDS as readonly unknown[]).includes(field)) {
       return `must name an output of '${root}': {{${root}.response}}, {{${root}.response.<field>}} or {{${root}.status_code}}`;
     }
-    if (field === 'status_code' && path.length > 1) return `: status_code is a number and has no fields`;
+    if (field === 'status_code' && path.length > 1) return `reads a field of status_code, which is a number and has none`;
     return undefined;
   }
   return `names neither a declared parameter nor an action: '${root}' is unknown`;

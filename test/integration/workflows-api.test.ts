@@ -335,10 +335,10 @@ describe('listing, search and statistics', () => {
 
   it('searches name, description and tags case-insensitively, name matches first', async () => {
     const reply = await listing.call<{ results: { name: string; matched: string[] }[]; total_matches: number }>('GET', '/workflows/search?q=INGESTION');
-    // Matching name and tag outranks matching the name alone.
+    // A name that starts with the query outranks one that only contains it, even with a tag match too.
     expect(reply.body.data.results.map((result) => [result.name, result.matched])).toEqual([
-      ['Nightly Ingestion', ['name', 'tags']],
       ['Ingestion backfill', ['name']],
+      ['Nightly Ingestion', ['name', 'tags']],
     ]);
     const byTag = await listing.call<{ results: { name: string; matched: string[] }[] }>('GET', '/workflows/search?q=docs');
     expect(byTag.body.data.results[0]).toMatchObject({ name: 'Docs QA', matched: ['name', 'tags'] });
