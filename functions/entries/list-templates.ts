@@ -1,4 +1,3 @@
-import { awsServices } from '../aws-services.ts';
-import { createWorkflowHandlers } from '../http/workflow-handlers.ts';
+import { createTemplateListHandler } from '../http/workflow-handlers.ts';
 
-export const handler = createWorkflowHandlers(awsServices()).listTemplates;
+export const handler = createTemplateListHandler();

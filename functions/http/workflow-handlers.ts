@@ -55,20 +55,7 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
       data: await workflows.statistics(),
     })),
 
-    listTemplates: createHttpHandler(routes.listTemplates, async () => ({
-      message: `${TEMPLATES.length} templates`,
-      data: {
-        templates: TEMPLATES.map((template) => ({
-          name: template.name,
-          title: template.title,
-          description: template.description,
-          category: template.category,
-          parameters: WorkflowDefinitionSchema.parse(template.definition).parameters,
-          action_count: template.definition.actions.length,
-          definition: template.definition,
-        })),
-      },
-    })),
+    listTemplates: createTemplateListHandler(),
 
     createFromTemplate: createHttpHandler(routes.createFromTemplate, async ({ body, actor }) => {
       const template = findTemplate(body.template_name);
@@ -118,6 +105,24 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
       };
     }),
   } satisfies Partial<Record<keyof typeof routes, ApiHandler>>;
+}
+
+/** The template catalog is code, not data: listing it needs no table, so its Lambda gets no table access. */
+export function createTemplateListHandler(): ApiHandler {
+  return createHttpHandler(routes.listTemplates, async () => ({
+    message: `${TEMPLATES.length} templates`,
+    data: {
+      templates: TEMPLATES.map((template) => ({
+        name: template.name,
+        title: template.title,
+        description: template.description,
+        category: template.category,
+        parameters: WorkflowDefinitionSchema.parse(template.definition).parameters,
+        action_count: template.definition.actions.length,
+        definition: template.definition,
+      })),
+    },
+  }));
 }
 
 function present(workflow: Workflow, latestVersion: number) {

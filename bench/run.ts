@@ -1,0 +1,57 @@
+/**
+ * `npm run bench`: Lambda bundle sizes and cold init, local start-up time, and DynamoDB calls per request.
+ * Prints a report and writes it as JSON to bench/results/latest.json. It reports figures against targets
+ * and never fails on timings: this machine is shared and noisy, so only medians and same-run ratios count.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { measureDynamoCalls, renderDynamoSection } from './dynamo-calls.ts';
+import { AWS_TEST_ENVIRONMENT } from './environment.ts';
+import { measureLambdaBundles, renderBundleSection } from './lambda-bundles.ts';
+import { measureLocalStartup, renderStartupSection } from './local-startup.ts';
+import { round, since } from './stats.ts';
+
+const COLD_INIT_RUNS = 9;
+const STARTUP_RUNS = 5;
+const RESULTS_FILE = join(import.meta.dirname, 'results', 'latest.json');
+
+// Section 3 creates SDK clients in this process: never let them look for real credentials or a metadata endpoint.
+Object.assign(process.env, AWS_TEST_ENVIRONMENT);
+
+const benchStarted = performance.now();
+const timings: Record<string, number> = {};
+const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  const started = performance.now();
+  process.stderr.write(`bench: ${name}...\n`);
+  try {
+    return await work();
+  } finally {
+    timings[name] = round(since(started) / 1000, 1);
+  }
+};
+
+const bundles = await timed('lambda bundles', () => measureLambdaBundles({ runs: COLD_INIT_RUNS }));
+const startup = await timed('local start-up', () => measureLocalStartup({ runs: STARTUP_RUNS }));
+const dynamo = await timed('dynamodb calls', () => measureDynamoCalls());
+const totalSeconds = round(since(benchStarted) / 1000, 1);
+
+const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
+const report = [
+  `Benchmark report ${new Date().toISOString()}, Node ${process.version}, ${machine}`,
+  '',
+  renderBundleSection(bundles),
+  '',
+  renderStartupSection(startup),
+  '',
+  renderDynamoSection(dynamo),
+  '',
+  `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
+].join('\n');
+console.log(report);
+
+await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
+await writeFile(
+  RESULTS_FILE,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo }, null, 2)}\n`,
+);

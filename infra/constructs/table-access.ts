@@ -1,0 +1,34 @@
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { TableAccess } from '../../functions/routes.ts';
+
+/**
+ * What the DynamoDB adapters call, and nothing else. Narrower than CDK's grantReadData/grantReadWriteData:
+ * no Scan (ADR 0001: no request may scan, and in AWS this makes it a hard rule), no DescribeTable, no
+ * ConditionCheckItem (transactions are not used), no stream actions. A new call in an adapter needs its
+ * action here; the integration tests cannot catch it, since the emulators do not check IAM.
+ */
+export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+
+export const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
+
+/** Indexes are read-only and, without Scan, only queried. */
+export const INDEX_READ_ACTIONS = ['dynamodb:Query'] as const;
+
+/**
+ * Grants a Lambda what its route declares on a table, and nothing more.
+ *
+ * Unlike `table.grantReadData`, which grants on `<table>/index/*`, indexes are granted one ARN each, from the
+ * table design: no wildcard to suppress in cdk-nag, and an index added to the design is granted with it.
+ */
+export function grantTableAccess(table: ITable, grantee: IGrantable, access: TableAccess, indexNames: readonly string[]): void {
+  const tableActions = access === 'write' ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS] : [...TABLE_READ_ACTIONS];
+  Grant.addToPrincipal({ grantee, actions: tableActions, resourceArns: [table.tableArn] });
+  if (indexNames.length > 0) {
+    Grant.addToPrincipal({
+      grantee,
+      actions: [...INDEX_READ_ACTIONS],
+      resourceArns: indexNames.map((indexName) => `${table.tableArn}/index/${indexName}`),
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
+import packageJson from '../package.json' with { type: 'json' };
+import { ApiStack } from './stacks/api-stack.ts';
+import { DataStack } from './stacks/data-stack.ts';
+
+export const PROJECT_TAG = { key: 'project', value: 'serverless-orchestrator' } as const;
+export const DEFAULT_STACK_PREFIX = 'Orchestrator';
+
+export interface OrchestratorStacks {
+  readonly data: DataStack;
+  readonly api: ApiStack;
+}
+
+/**
+ * Defines the whole deployment on an app: the data stack, the API stack, and the cdk-nag AwsSolutions checks
+ * (an unacknowledged finding fails synthesis). `infra/app.ts` and the infra tests both build it from here, so
+ * the tests check what gets deployed.
+ *
+ * Context (`cdk synth -c key=value`):
+ * - `stackPrefix` (default `Orchestrator`): stacks are `<prefix>Data` and `<prefix>Api`, so several copies can
+ *   live in one account (one per developer, per branch).
+ * - `retainData` (default `true`): `false` lets a throwaway copy delete its tables with the stack.
+ *
+ * The stacks are environment-agnostic: the account and region come from the CLI's credentials at deploy time.
+ */
+export function defineOrchestrator(app: App): OrchestratorStacks {
+  const stackPrefix = readStackPrefix(app);
+  const retainData = readBooleanContext(app, 'retainData', true);
+  // Stack tags: CloudFormation copies them onto every resource that supports tags, nested stacks included.
+  const tags = { [PROJECT_TAG.key]: PROJECT_TAG.value };
+
+  const data = new DataStack(app, `${stackPrefix}Data`, {
+    description: 'Serverless orchestrator: tables',
+    retainData,
+    tags,
+  });
+  const api = new ApiStack(app, `${stackPrefix}Api`, {
+    description: 'Serverless orchestrator: REST API and its Lambdas',
+    workflowsTable: data.workflowsTable,
+    workflowsTableIndexNames: WORKFLOW_TABLE.indexes.map((index) => index.indexName),
+    serviceVersion: packageJson.version,
+    tags,
+  });
+
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { data, api };
+}
+
+function readStackPrefix(app: App): string {
+  const value: unknown = app.node.tryGetContext('stackPrefix') ?? DEFAULT_STACK_PREFIX;
+  // Stack names allow letters, digits and hyphens, starting with a letter; keep room for the suffixes.
+  if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,99}$/.test(value)) {
+    throw new Error(`context stackPrefix must be letters, digits and hyphens, starting with a letter; got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** `-c key=false` arrives as the string 'false'; cdk.json and tests may pass a real boolean. */
+function readBooleanContext(app: App, key: string, defaultValue: boolean): boolean {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return defaultValue;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`context ${key} must be true or false; got ${JSON.stringify(value)}`);
+}

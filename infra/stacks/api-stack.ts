@@ -1,0 +1,205 @@
+import { CfnOutput, Lazy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  CfnMethod,
+  Deployment,
+  EndpointType,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
+  Stage,
+  type Method,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { routes, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
+import { ContextRoutesStack, pascalCase, type NamedRoute } from './context-routes-stack.ts';
+
+export interface ApiThrottling {
+  /** Steady-state requests per second, for the whole stage. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface ApiStackProps extends StackProps {
+  readonly workflowsTable: ITable;
+  /** The workflows table's index names: read routes are granted these and nothing wider. */
+  readonly workflowsTableIndexNames: readonly string[];
+  /** Reported by the health endpoints. */
+  readonly serviceVersion: string;
+  /** @default 'api' */
+  readonly stageName?: string;
+  /** @default 100 requests per second, bursts of 200 */
+  readonly throttling?: ApiThrottling;
+  /** @default the route table of functions/routes.ts (tests pass variations of it) */
+  readonly routeTable?: Readonly<Record<RouteName, RouteSpec>>;
+}
+
+/**
+ * The REST API. This stack holds what is shared: the RestApi and its path resources, the request validator,
+ * the deployment and its stage, logging. Each bounded context's routes (Lambdas, permissions, methods) live in
+ * a nested stack of their own, so the 500-resources-per-stack limit applies per context, not to the whole API
+ * (see docs/adr/0002-api-stacks.md).
+ */
+export class ApiStack extends Stack {
+  readonly restApi: RestApi;
+  readonly stage: Stage;
+  readonly contextStacks: ReadonlyMap<BoundedContext, ContextRoutesStack>;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+
+    this.restApi = new RestApi(this, 'RestApi', {
+      restApiName: this.stackName,
+      description: 'Serverless workflow orchestrator API',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // The deployment and stage are created below, once every context's methods exist.
+      deploy: false,
+      // Execution and access logging need the account-level API Gateway role (AWS::ApiGateway::Account).
+      cloudWatchRole: true,
+    });
+
+    // Bodies and query strings are validated by zod in the handlers (one error envelope locally and on AWS);
+    // this validator enforces what the methods declare to API Gateway (path parameters, models if any).
+    const requestValidator = new RequestValidator(this, 'RequestValidator', {
+      restApi: this.restApi,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    const environment = { SERVICE_VERSION: props.serviceVersion };
+    const contextStacks = new Map<BoundedContext, ContextRoutesStack>();
+    for (const [context, contextRoutes] of routesByContext(props.routeTable ?? routes)) {
+      contextStacks.set(
+        context,
+        new ContextRoutesStack(this, `${pascalCase(context)}Routes`, {
+          context,
+          routes: contextRoutes,
+          restApi: this.restApi,
+          requestValidator,
+          workflowsTable: { table: props.workflowsTable, indexNames: props.workflowsTableIndexNames },
+          environment,
+        }),
+      );
+    }
+    this.contextStacks = contextStacks;
+
+    // A deployment is a snapshot of the API's methods: it must come after every nested stack that creates
+    // them, and be replaced (new logical ID) whenever one of them changes. CDK does the latter only for
+    // methods in the RestApi's own stack, so the definition of every method is hashed in here.
+    const deployment = new Deployment(this, 'Deployment', { api: this.restApi, description: 'Orchestrator API' });
+    for (const contextStack of contextStacks.values()) {
+      deployment.node.addDependency(contextStack);
+      deployment.addToLogicalId(Lazy.any({ produce: () => contextStack.methods.map(methodDefinition) }));
+    }
+
+    const throttling = props.throttling ?? { rateLimit: 100, burstLimit: 200 };
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    this.stage = new Stage(this, 'Stage', {
+      deployment,
+      stageName: props.stageName ?? 'api',
+      accessLogDestination: new LogGroupLogDestination(accessLogs),
+      accessLogFormat: ACCESS_LOG_FORMAT,
+      tracingEnabled: true,
+      metricsEnabled: true,
+      // ERROR, not INFO: execution logs at INFO cost more than the access logs and add little to them.
+      // Data tracing would log request and response bodies: never.
+      loggingLevel: MethodLoggingLevel.ERROR,
+      dataTraceEnabled: false,
+      throttlingRateLimit: throttling.rateLimit,
+      throttlingBurstLimit: throttling.burstLimit,
+    });
+    // Not `restApi.deploymentStage = stage`: method ARNs would then name the stage, making each Lambda
+    // permission (in a nested stack) depend on the stage, which depends on the deployment, which depends on
+    // the nested stacks: a cycle. Permissions are scoped to the API, method and path, on any of its stages.
+
+    new CfnOutput(this, 'ApiUrl', { value: this.stage.urlForPath('/'), description: 'Base URL of the API' });
+
+    this.acknowledgeNagFindings();
+  }
+
+  private acknowledgeNagFindings(): void {
+    const authLater = 'Authentication and authorization arrive in a later issue; every route is public until then.';
+    // On the stack, so they cover the methods in every nested stack.
+    Validations.of(this).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: authLater },
+      { id: 'AwsSolutions-COG4', reason: authLater },
+    );
+    Validations.of(this.stage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'No WAF web ACL yet: it comes with authentication, when the API is exposed beyond its operators. Stage throttling bounds abuse meanwhile.',
+    });
+    const cloudWatchRole = this.restApi.node.findChild('CloudWatchRole');
+    Validations.of(cloudWatchRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'The account-wide API Gateway logging role: one per account and region, shared by every REST API there, so it cannot be scoped to this API. This is the policy AWS documents for it.',
+    });
+  }
+}
+
+/**
+ * Access logs as one JSON object per request. API Gateway writes '-' for a value it lacks (no integration
+ * latency on a throttled request...), so only values that are always numbers are left unquoted; the error
+ * message uses `messageString`, which API Gateway quotes and escapes itself.
+ */
+const ACCESS_LOG_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['requestId', quoted(AccessLogField.contextRequestId())],
+  ['xrayTraceId', quoted(AccessLogField.contextXrayTraceId())],
+  ['requestTime', quoted(AccessLogField.contextRequestTime())],
+  ['sourceIp', quoted(AccessLogField.contextIdentitySourceIp())],
+  ['httpMethod', quoted(AccessLogField.contextHttpMethod())],
+  ['resourcePath', quoted(AccessLogField.contextResourcePath())],
+  ['path', quoted(AccessLogField.contextPath())],
+  ['protocol', quoted(AccessLogField.contextProtocol())],
+  ['status', AccessLogField.contextStatus()],
+  ['responseLength', AccessLogField.contextResponseLength()],
+  ['responseLatencyMs', quoted(AccessLogField.contextResponseLatency())],
+  ['integrationStatus', quoted(AccessLogField.contextIntegrationStatus())],
+  ['integrationLatencyMs', quoted(AccessLogField.contextIntegrationLatency())],
+  ['errorMessage', AccessLogField.contextErrorMessageString()],
+];
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(`{${ACCESS_LOG_FIELDS.map(([key, value]) => `"${key}":${value}`).join(',')}}`);
+
+function quoted(field: string): string {
+  return `"${field}"`;
+}
+
+/**
+ * Everything API Gateway snapshots of a method into a deployment: the properties of its
+ * AWS::ApiGateway::Method. Tokens in it (function ARNs, resource IDs) resolve to stable Ref/GetAtt
+ * expressions, so the hash changes exactly when a method's definition does.
+ */
+function methodDefinition(method: Method): Record<string, unknown> {
+  const cfnMethod = method.node.defaultChild;
+  if (!(cfnMethod instanceof CfnMethod)) throw new Error(`${method.node.path} has no AWS::ApiGateway::Method`);
+  return {
+    httpMethod: cfnMethod.httpMethod,
+    resourceId: cfnMethod.resourceId,
+    operationName: cfnMethod.operationName,
+    authorizationType: cfnMethod.authorizationType,
+    authorizerId: cfnMethod.authorizerId,
+    authorizationScopes: cfnMethod.authorizationScopes,
+    apiKeyRequired: cfnMethod.apiKeyRequired,
+    requestValidatorId: cfnMethod.requestValidatorId,
+    requestParameters: cfnMethod.requestParameters,
+    requestModels: cfnMethod.requestModels,
+    integration: cfnMethod.integration,
+    methodResponses: cfnMethod.methodResponses,
+  };
+}
+
+/** Groups the route table by bounded context, keeping the table's order within each context. */
+export function routesByContext(table: Readonly<Record<RouteName, RouteSpec>>): Map<BoundedContext, NamedRoute[]> {
+  const grouped = new Map<BoundedContext, NamedRoute[]>();
+  for (const name of Object.keys(table) as RouteName[]) {
+    const spec = table[name];
+    const contextRoutes = grouped.get(spec.context) ?? [];
+    contextRoutes.push({ name, spec });
+    grouped.set(spec.context, contextRoutes);
+  }
+  return grouped;
+}

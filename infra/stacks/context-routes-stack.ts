@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { NestedStack } from 'aws-cdk-lib';
+import { LambdaIntegration, Method, type IRequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { entryFileName, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
+import { ApiFunction, FUNCTION_ENTRIES_DIR } from '../constructs/api-function.ts';
+import { grantTableAccess } from '../constructs/table-access.ts';
+
+export interface NamedRoute {
+  readonly name: RouteName;
+  readonly spec: RouteSpec;
+}
+
+/** The workflows table and the index names that reads on it may target. */
+export interface WorkflowsTableRef {
+  readonly table: ITable;
+  readonly indexNames: readonly string[];
+}
+
+export interface ContextRoutesStackProps {
+  readonly context: BoundedContext;
+  readonly routes: readonly NamedRoute[];
+  /** The API's path resources are created on it, in the parent stack, so contexts can share path prefixes. */
+  readonly restApi: RestApi;
+  readonly requestValidator: IRequestValidator;
+  readonly workflowsTable: WorkflowsTableRef;
+  /** Environment every function of the context gets (service version...). */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/**
+ * One bounded context's slice of the REST API: for each route, its Lambda (with exactly the table access the
+ * route declares) and its API method. Path resources stay in the parent stack, so two contexts may hang
+ * methods under the same path (`/workflows/{workflow_id}/executions` next to `/workflows/{workflow_id}`)
+ * without creating the same resource twice.
+ */
+export class ContextRoutesStack extends NestedStack {
+  /** The API methods of this context; the parent's deployment must snapshot every one of them. */
+  readonly methods: readonly Method[];
+  readonly functions: ReadonlyMap<RouteName, ApiFunction>;
+
+  constructor(scope: Construct, id: string, props: ContextRoutesStackProps) {
+    super(scope, id, { description: `Serverless orchestrator: routes of the ${props.context} context` });
+    const methods: Method[] = [];
+    const functions = new Map<RouteName, ApiFunction>();
+
+    for (const { name, spec } of props.routes) {
+      const constructId = pascalCase(name);
+      const workflowsAccess = spec.tables.workflows;
+      const apiFunction = new ApiFunction(this, constructId, {
+        entry: path.join(FUNCTION_ENTRIES_DIR, entryFileName(name)),
+        description: `${spec.method} ${spec.path}: ${spec.summary}`,
+        // The table name is set only where the route may use the table (functions/config.ts relies on it).
+        environment: {
+          ...props.environment,
+          ...(workflowsAccess ? { WORKFLOWS_TABLE_NAME: props.workflowsTable.table.tableName } : {}),
+        },
+      });
+      if (workflowsAccess) {
+        grantTableAccess(props.workflowsTable.table, apiFunction.lambda, workflowsAccess, props.workflowsTable.indexNames);
+      }
+      functions.set(name, apiFunction);
+
+      // Path parameters are declared so the request validator knows them; API Gateway always fills them.
+      // Query strings and bodies are validated by zod in the handler, so an invalid request gets the same
+      // error envelope on AWS as on the local server.
+      const pathParameters = pathParameterNames(spec.path);
+      const requestParameters =
+        pathParameters.length > 0 ? Object.fromEntries(pathParameters.map((parameter) => [`method.request.path.${parameter}`, true])) : undefined;
+      const method = new Method(this, `${constructId}Method`, {
+        resource: props.restApi.root.resourceForPath(spec.path),
+        httpMethod: spec.method,
+        // One permission per method, scoped to this API, method and path. The console's test-invoke would
+        // need a second permission per method: not worth the resources.
+        integration: new LambdaIntegration(apiFunction.lambda, { allowTestInvoke: false }),
+        options: { operationName: name, requestValidator: props.requestValidator, requestParameters },
+      });
+      methods.push(method);
+    }
+
+    this.methods = methods;
+    this.functions = functions;
+  }
+}
+
+/** `/workflows/{workflow_id}/versions` -> `['workflow_id']`. */
+export function pathParameterNames(apiPath: string): string[] {
+  return [...apiPath.matchAll(/\{([^}]+)\}/g)].flatMap((match) => (match[1] === undefined ? [] : [match[1]]));
+}
+
+/** `createWorkflow` -> `CreateWorkflow`: construct IDs (and so logical IDs) read like the route names. */
+export function pascalCase(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

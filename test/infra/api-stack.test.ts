@@ -1,0 +1,258 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
+import { entryFileName, routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import { nestedStackParameters, readApiModel, type DeployedFunction, type DeployedMethod } from './api-model.ts';
+import { asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, refTarget, resourcesOfType } from './fixture.ts';
+
+const stacks = buildOrchestratorApp();
+const model = readApiModel(stacks);
+const routeEntries = Object.entries(routes) as Array<[RouteName, RouteSpec]>;
+const ENTRIES_DIR = path.resolve(import.meta.dirname, '../../functions/entries');
+
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const tableLogicalId = logicalIdOf(stacks.data, stacks.data.workflowsTable);
+const TABLE_ARN = `<${tableLogicalId}.Arn>`;
+const INDEX_ARNS = WORKFLOW_TABLE.indexes.map((index) => `${TABLE_ARN}/index/${index.indexName}`);
+
+function methodOf(spec: RouteSpec): DeployedMethod {
+  const matches = model.methods.filter((method) => method.httpMethod === spec.method && method.path === spec.path);
+  expect(matches, `${spec.method} ${spec.path}`).toHaveLength(1);
+  const [method] = matches;
+  if (method === undefined) throw new Error('unreachable');
+  return method;
+}
+
+function functionOf(name: RouteName): DeployedFunction {
+  const method = methodOf(routes[name]);
+  const deployed = model.functions.find((candidate) => candidate.logicalId === method.functionId && candidate.template === method.template);
+  if (deployed === undefined) throw new Error(`${name}: integrated function ${method.functionId} is not in its context's template`);
+  return deployed;
+}
+
+function dynamoActions(deployed: DeployedFunction): string[] {
+  return deployed.statements.flatMap((statement) => statement.Action).filter((action) => action.startsWith('dynamodb:'));
+}
+
+function environmentOf(deployed: DeployedFunction): Record<string, unknown> {
+  return asRecord(asRecord(deployed.properties['Environment'], 'Environment')['Variables'], 'Variables');
+}
+
+describe('every route of the route table', () => {
+  it('has exactly one API method, with its HTTP method and path, and no method exists without a route', () => {
+    const deployed = model.methods.map((method) => `${method.httpMethod} ${method.path}`).sort();
+    const declared = routeEntries.map(([, spec]) => `${spec.method} ${spec.path}`).sort();
+    expect(deployed).toEqual(declared);
+  });
+
+  it.each(routeEntries)('%s lives in the nested stack of its bounded context', (_name, spec) => {
+    expect(methodOf(spec).context).toBe(spec.context);
+  });
+
+  it('has a Lambda of its own: one function per route, each method integrating a different one', () => {
+    expect(model.functions).toHaveLength(routeEntries.length);
+    const integrated = new Set(model.methods.map((method) => `${method.context}/${method.functionId}`));
+    expect(integrated.size).toBe(routeEntries.length);
+  });
+
+  it.each(routeEntries)('%s integrates, as a Lambda proxy, the function built from its own entry file', (name, spec) => {
+    const method = methodOf(spec);
+    const integration = asRecord(method.properties['Integration'], 'Integration');
+    expect(integration['Type']).toBe('AWS_PROXY');
+    expect(integration['IntegrationHttpMethod']).toBe('POST');
+
+    const contextStack = stacks.api.contextStacks.get(spec.context);
+    const apiFunction = contextStack?.functions.get(name);
+    if (contextStack === undefined || apiFunction === undefined) throw new Error(`${name}: no function construct`);
+    const cfnFunction = apiFunction.lambda.node.defaultChild;
+    if (!(cfnFunction instanceof CfnFunction)) throw new Error(`${name}: no AWS::Lambda::Function`);
+    expect(method.functionId).toBe(contextStack.getLogicalId(cfnFunction));
+    expect(apiFunction.entry).toBe(path.join(ENTRIES_DIR, entryFileName(name)));
+    expect(existsSync(apiFunction.entry), `${apiFunction.entry} exists`).toBe(true);
+  });
+
+  it.each(routeEntries)('%s declares its path parameters to the request validator', (_name, spec) => {
+    const method = methodOf(spec);
+    const expected = Object.fromEntries([...spec.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1] ?? ''}`, true]));
+    expect(method.properties['RequestParameters'] ?? {}).toEqual(expected);
+    const validators = resourcesOfType(model.parent, 'AWS::ApiGateway::RequestValidator');
+    expect(validators).toHaveLength(1);
+    const [validatorId, validator] = validators[0] ?? ['', { Type: '' }];
+    expect(propertiesOf(validator)).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
+    const parameters = nestedStackParameters(model.parent, logicalIdOf(stacks.api, stacks.api.contextStacks.get(spec.context)?.nestedStackResource));
+    expect(parameters[refTarget(method.properties['RequestValidatorId'], 'RequestValidatorId')]).toEqual({ Ref: validatorId });
+  });
+});
+
+describe('every API function', () => {
+  it.each(routeEntries)('%s: Node.js 24 on arm64, X-Ray active, JSON logs in its own log group kept one month', (name) => {
+    const deployed = functionOf(name);
+    const properties = deployed.properties;
+    expect(properties['Runtime']).toBe('nodejs24.x');
+    expect(properties['Architectures']).toEqual(['arm64']);
+    expect(properties['TracingConfig']).toEqual({ Mode: 'Active' });
+    expect(properties['Handler']).toBe('index.handler');
+    expect(properties['MemorySize']).toBe(1024);
+    // Must fail before API Gateway's 29 s integration timeout does.
+    expect(Number(properties['Timeout'])).toBeLessThan(29);
+
+    const logging = asRecord(properties['LoggingConfig'], 'LoggingConfig');
+    expect(logging['LogFormat']).toBe('JSON');
+    const logGroup = deployed.template.Resources[refTarget(logging['LogGroup'], 'LogGroup')];
+    expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
+    expect(propertiesOf(logGroup ?? { Type: '' })['RetentionInDays']).toBe(30);
+
+    const environment = environmentOf(deployed);
+    expect(environment['NODE_OPTIONS']).toBe('--enable-source-maps');
+    expect(environment['SERVICE_VERSION']).toBe(packageJson.version);
+  });
+
+  it('each has a log group of its own', () => {
+    const logGroups = model.functions.map((deployed) => `${deployed.context}/${refTarget(asRecord(deployed.properties['LoggingConfig'], 'LoggingConfig')['LogGroup'], 'LogGroup')}`);
+    expect(new Set(logGroups).size).toBe(model.functions.length);
+  });
+});
+
+describe('least privilege', () => {
+  it.each(routeEntries)('%s runs under a role of its own, without managed or inline policies', (name) => {
+    const deployed = functionOf(name);
+    const role = propertiesOf(deployed.role);
+    expect(role['ManagedPolicyArns']).toBeUndefined();
+    expect(role['Policies']).toBeUndefined();
+    const sharingTheRole = model.functions.filter((other) => other.template === deployed.template && JSON.stringify(other.properties['Role']) === JSON.stringify(deployed.properties['Role']));
+    expect(sharingTheRole).toHaveLength(1);
+  });
+
+  it.each(routeEntries)('%s may write its own log group and send traces', (name) => {
+    const deployed = functionOf(name);
+    const logGroupId = refTarget(asRecord(deployed.properties['LoggingConfig'], 'LoggingConfig')['LogGroup'], 'LogGroup');
+    const logStatements = deployed.statements.filter((statement) => statement.Action.some((action) => action.startsWith('logs:')));
+    expect(logStatements.flatMap((statement) => statement.Action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(logStatements.flatMap((statement) => statement.Resource).map(model.render)).toEqual([`<${logGroupId}.Arn>`]);
+  });
+
+  const noTableRoutes = routeEntries.filter(([, spec]) => spec.tables.workflows === undefined);
+  const readRoutes = routeEntries.filter(([, spec]) => spec.tables.workflows === 'read');
+  const writeRoutes = routeEntries.filter(([, spec]) => spec.tables.workflows === 'write');
+
+  it('the route table has routes of every kind of table access (or these tests would prove nothing)', () => {
+    expect(noTableRoutes.length).toBeGreaterThan(0);
+    expect(readRoutes.length).toBeGreaterThan(0);
+    expect(writeRoutes.length).toBeGreaterThan(0);
+  });
+
+  it.each(noTableRoutes)('%s (no table access) gets no DynamoDB permission and no table name', (name) => {
+    const deployed = functionOf(name);
+    expect(dynamoActions(deployed)).toEqual([]);
+    expect(environmentOf(deployed)['WORKFLOWS_TABLE_NAME']).toBeUndefined();
+  });
+
+  it.each(readRoutes)('%s (read) may read the workflows table and its indexes, and write nothing', (name) => {
+    const deployed = functionOf(name);
+    const actions = dynamoActions(deployed);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const writeAction of WRITE_ACTIONS) expect(actions).not.toContain(writeAction);
+    expect(model.render(environmentOf(deployed)['WORKFLOWS_TABLE_NAME'])).toBe(`<Ref ${tableLogicalId}>`);
+  });
+
+  it.each(writeRoutes)('%s (write) may read and write the workflows table', (name) => {
+    const deployed = functionOf(name);
+    expect(dynamoActions(deployed)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...WRITE_ACTIONS]));
+    expect(model.render(environmentOf(deployed)['WORKFLOWS_TABLE_NAME'])).toBe(`<Ref ${tableLogicalId}>`);
+  });
+
+  it.each([...readRoutes, ...writeRoutes])('%s: DynamoDB permissions name the table and each index, never a wildcard', (name) => {
+    const deployed = functionOf(name);
+    const dynamoStatements = deployed.statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    const resources = dynamoStatements.flatMap((statement) => statement.Resource).map(model.render);
+    expect(new Set(resources)).toEqual(new Set([TABLE_ARN, ...INDEX_ARNS]));
+    for (const statement of dynamoStatements) {
+      const rendered = statement.Resource.map(model.render);
+      // Indexes are read-only: only queries are granted on them.
+      if (rendered.some((resource) => INDEX_ARNS.includes(resource))) expect(statement.Action).toEqual(['dynamodb:Query']);
+    }
+  });
+
+  it('no function may Scan (ADR 0001) or manage the table', () => {
+    const actions = model.functions.flatMap(dynamoActions);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) expect(action).toMatch(/^dynamodb:(GetItem|BatchGetItem|Query|PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/);
+  });
+
+  it('only X-Ray actions are granted on "*" (the one IAM5 finding acknowledged)', () => {
+    const templates = [model.parent, model.data, ...model.contexts.map((context) => context.template)];
+    const wildcardActions = templates.flatMap((template) =>
+      resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([, policy]) => {
+        const statements = asRecord(propertiesOf(policy)['PolicyDocument'], 'PolicyDocument')['Statement'];
+        return (Array.isArray(statements) ? statements : []).flatMap((raw: unknown) => {
+          const statement = asRecord(raw, 'Statement');
+          const resource = statement['Resource'];
+          const onWildcard = resource === '*' || (Array.isArray(resource) && resource.includes('*'));
+          const action = statement['Action'];
+          return onWildcard ? (Array.isArray(action) ? action.map(String) : [String(action)]) : [];
+        });
+      }),
+    );
+    expect(wildcardActions.length).toBeGreaterThan(0);
+    expect(new Set(wildcardActions)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+  });
+
+  it('each Lambda may be invoked by this API only, for its own method and path', () => {
+    for (const method of model.methods) {
+      const permissions = resourcesOfType(method.template, 'AWS::Lambda::Permission').filter(([, permission]) => {
+        const functionName = propertiesOf(permission)['FunctionName'];
+        return JSON.stringify(functionName) === JSON.stringify({ 'Fn::GetAtt': [method.functionId, 'Arn'] });
+      });
+      expect(permissions, `${method.httpMethod} ${method.path}`).toHaveLength(1);
+      const [, permission] = permissions[0] ?? ['', { Type: '' }];
+      expect(propertiesOf(permission)['Principal']).toBe('apigateway.amazonaws.com');
+      const sourceArn = model.render(propertiesOf(permission)['SourceArn']);
+      const arnPath = method.path.replace(/\{[^}]+\}/g, '*');
+      expect(sourceArn).toMatch(new RegExp(`:execute-api:.*/\\*/${method.httpMethod}${arnPath.replace(/[*]/g, '\\*')}$`));
+    }
+  });
+});
+
+describe('the stage', () => {
+  const [stageId, stage] = resourcesOfType(model.parent, 'AWS::ApiGateway::Stage')[0] ?? ['', { Type: '' }];
+  const properties = propertiesOf(stage);
+
+  it('traces with X-Ray, logs access as JSON to a log group kept one month, and sets method defaults', () => {
+    expect(properties['TracingEnabled']).toBe(true);
+    const accessLogs = asRecord(properties['AccessLogSetting'], 'AccessLogSetting');
+    // Valid JSON once API Gateway substitutes the unquoted values (numbers, and an already quoted string).
+    const sample = String(accessLogs['Format'])
+      .replace('$context.error.messageString', '"Internal server error"')
+      .replace('$context.status', '200')
+      .replace('$context.responseLength', '42');
+    expect(asRecord(JSON.parse(sample), 'access log')).toMatchObject({ requestId: '$context.requestId', status: 200, resourcePath: '$context.resourcePath' });
+    const logGroupRef = model.render(accessLogs['DestinationArn']).match(/<Ref (\w+)>/)?.[1] ?? '';
+    expect(propertiesOf(model.parent.Resources[logGroupRef] ?? { Type: '' })['RetentionInDays']).toBe(30);
+    expect(properties['MethodSettings']).toEqual([
+      expect.objectContaining({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        MetricsEnabled: true,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        ThrottlingRateLimit: 100,
+        ThrottlingBurstLimit: 200,
+      }),
+    ]);
+  });
+
+  it('serves a deployment made after every context stack created its methods', () => {
+    const deploymentId = refTarget(properties['DeploymentId'], 'DeploymentId');
+    const nestedStackIds = [...stacks.api.contextStacks.values()].map((contextStack) => logicalIdOf(stacks.api, contextStack.nestedStackResource));
+    expect(nestedStackIds).toHaveLength(new Set(routeEntries.map(([, spec]) => spec.context)).size);
+    expect(model.parent.Resources[deploymentId]?.DependsOn).toEqual(expect.arrayContaining(nestedStackIds));
+  });
+
+  it('is what the ApiUrl output points at', () => {
+    const url = model.render(model.parent.Outputs?.['ApiUrl']?.Value);
+    expect(url).toMatch(new RegExp(`^https://<Ref \\w+>\\.execute-api\\.<Ref AWS::Region>\\.<Ref AWS::URLSuffix>/<Ref ${stageId}>/$`));
+  });
+});

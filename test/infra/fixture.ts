@@ -1,0 +1,104 @@
+import { App, CfnElement, type Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { Template } from 'aws-cdk-lib/assertions';
+import cdkJson from '../../cdk.json' with { type: 'json' };
+import { defineOrchestrator, type OrchestratorStacks } from '../../infra/orchestrator.ts';
+
+/**
+ * Helpers shared by the infra tests: build the app exactly as `cdk synth` does (same feature flags from
+ * cdk.json, same nag checks), minus bundling, and read the synthesized CloudFormation as typed JSON.
+ */
+
+/** Context key that lists the stacks to bundle assets for; empty means none (tests never run esbuild). */
+export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
+
+export function cdkJsonContext(): Record<string, unknown> {
+  return { ...cdkJson.context };
+}
+
+export function buildOrchestratorApp(context: Record<string, unknown> = {}): { app: App } & OrchestratorStacks {
+  const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, ...context } });
+  return { app, ...defineOrchestrator(app) };
+}
+
+/** Logical ID of an L1 element (or of an L2's default child) in its stack. */
+export function logicalIdOf(stack: Stack, construct: IConstruct | undefined): string {
+  const element = construct !== undefined && !CfnElement.isCfnElement(construct) ? construct.node.defaultChild : construct;
+  if (element === undefined || !CfnElement.isCfnElement(element)) throw new Error(`not a CloudFormation element: ${construct?.node.path ?? 'undefined'}`);
+  return stack.getLogicalId(element);
+}
+
+export interface CfnResourceJson {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DependsOn?: readonly string[];
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+export interface CfnTemplateJson {
+  readonly Resources: Record<string, CfnResourceJson>;
+  readonly Outputs?: Record<string, { readonly Value: unknown }>;
+}
+
+export function templateOf(stack: Stack): CfnTemplateJson {
+  const json: unknown = Template.fromStack(stack).toJSON();
+  const template = asRecord(json, stack.node.path);
+  return { Resources: asRecord(template['Resources'], 'Resources') as Record<string, CfnResourceJson>, Outputs: template['Outputs'] as CfnTemplateJson['Outputs'] };
+}
+
+export function resourcesOfType(template: CfnTemplateJson, type: string): Array<[string, CfnResourceJson]> {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+export function propertiesOf(resource: CfnResourceJson): Record<string, unknown> {
+  return resource.Properties ?? {};
+}
+
+export function asRecord(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${what}: expected an object, got ${JSON.stringify(value)}`);
+  return value as Record<string, unknown>;
+}
+
+export function asArray(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw new Error(`${what}: expected an array, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `{ Ref: X }` -> `X`. */
+export function refTarget(value: unknown, what: string): string {
+  const target = asRecord(value, what)['Ref'];
+  if (typeof target !== 'string') throw new Error(`${what}: expected a Ref, got ${JSON.stringify(value)}`);
+  return target;
+}
+
+/** Every logical ID named by a `Fn::GetAtt` anywhere inside a value. */
+export function getAttTargets(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(getAttTargets);
+  if (typeof value !== 'object' || value === null) return [];
+  const record = value as Record<string, unknown>;
+  const getAtt = record['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return [getAtt[0]];
+  return Object.values(record).flatMap(getAttTargets);
+}
+
+/** Policy statements, normalized: Action and Resource always arrays. */
+export interface StatementJson {
+  readonly Effect: string;
+  readonly Action: readonly string[];
+  readonly Resource: readonly unknown[];
+}
+
+export function statementsOf(policy: CfnResourceJson): StatementJson[] {
+  const document = asRecord(propertiesOf(policy)['PolicyDocument'], 'PolicyDocument');
+  return asArray(document['Statement'], 'Statement').map((raw) => {
+    const statement = asRecord(raw, 'Statement');
+    const action = statement['Action'];
+    const resource = statement['Resource'];
+    return {
+      Effect: String(statement['Effect']),
+      Action: (Array.isArray(action) ? action : [action]).map(String),
+      Resource: Array.isArray(resource) ? resource : [resource],
+    };
+  });
+}

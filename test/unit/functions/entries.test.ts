@@ -1,0 +1,33 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { entryFileName, routes, type RouteName } from '../../../functions/routes.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..', '..');
+
+/**
+ * Each Lambda's entry must initialise with exactly the environment CDK gives its function: a table name only
+ * when the route table grants table access. A handler that needs more would crash at cold start in AWS.
+ */
+describe('Lambda entries', () => {
+  for (const [name, route] of Object.entries(routes) as [RouteName, (typeof routes)[RouteName]][]) {
+    it(`${name} loads and exports a handler with only its own configuration`, async () => {
+      const file = join(root, 'functions', 'entries', entryFileName(name));
+      expect(existsSync(file), file).toBe(true);
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        SERVICE_VERSION: 'test',
+      };
+      if ('workflows' in route.tables) env.WORKFLOWS_TABLE_NAME = 'workflows';
+      const script = `const m = await import(${JSON.stringify(file)}); if (typeof m.handler !== 'function') { console.error('no handler'); process.exit(2); }`;
+      await expect(run(process.execPath, ['--input-type=module', '-e', script], { env, cwd: root })).resolves.toBeDefined();
+    });
+  }
+});
