@@ -55,11 +55,83 @@ export const NotificationConfigSchema = z.strictObject({
   recipients: z.array(z.string().min(1)).optional(),
 });
 
+/** A value that must be exactly one `{{reference}}` (its type is only known at run time). */
+const singleReference = (field: string) =>
+  requiredString(field).regex(/^\s*\{\{[^{}]+\}\}\s*$/, `${field} must be a single {{reference}}, e.g. {{previous_action.response.items}}`);
+
+/**
+ * Retries for transient failures only (5xx, timeouts, throttling, connection errors; never 4xx).
+ * `max_attempts` counts the first try.
+ */
+export const RetryPolicySchema = z.strictObject({
+  max_attempts: z.number().int().min(1).max(20).default(3),
+  interval_seconds: z.number().min(0).max(3600).default(2),
+  backoff_rate: z.number().min(1).max(10).default(2),
+  max_delay_seconds: z.number().int().min(1).max(86_400).default(60),
+  jitter: z.enum(['full', 'none']).default('full'),
+});
+export type RetryPolicy = z.output<typeof RetryPolicySchema>;
+
+export const CONDITION_OPERATORS = ['equals', 'not_equals', 'greater_than', 'greater_than_or_equal', 'less_than', 'less_than_or_equal', 'is_present', 'is_null'] as const;
+
+/**
+ * When an action runs. A comparison names a `{{reference}}` and one operator; `all`, `any` and `not`
+ * combine comparisons. Compiled into a Choice state.
+ */
+export type Condition =
+  | { readonly all: readonly Condition[] }
+  | { readonly any: readonly Condition[] }
+  | { readonly not: Condition }
+  | ({ readonly ref: string } & Partial<Record<(typeof CONDITION_OPERATORS)[number], unknown>>);
+
+const Primitive = z.union([z.string(), z.number(), z.boolean()]);
+export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    z.strictObject({ all: z.array(ConditionSchema).min(1) }),
+    z.strictObject({ any: z.array(ConditionSchema).min(1) }),
+    z.strictObject({ not: ConditionSchema }),
+    z
+      .strictObject({
+        ref: singleReference('ref'),
+        equals: Primitive.optional(),
+        not_equals: Primitive.optional(),
+        greater_than: z.union([z.number(), z.string()]).optional(),
+        greater_than_or_equal: z.union([z.number(), z.string()]).optional(),
+        less_than: z.union([z.number(), z.string()]).optional(),
+        less_than_or_equal: z.union([z.number(), z.string()]).optional(),
+        is_present: z.boolean().optional(),
+        is_null: z.boolean().optional(),
+      })
+      .refine((rule) => CONDITION_OPERATORS.filter((operator) => rule[operator] !== undefined).length === 1, {
+        message: `a comparison needs exactly one of ${CONDITION_OPERATORS.join(', ')}`,
+      }),
+  ]),
+);
+
+/** What an action does to undo itself when a later failure asks for compensation (a saga step). */
+export const CompensationSchema = z.lazy(() => z.discriminatedUnion('action_type', [
+  z.strictObject({ action_type: z.literal('service_call'), config: ServiceCallConfigSchema }),
+  z.strictObject({ action_type: z.literal('notification'), config: NotificationConfigSchema }),
+]));
+
+export const ON_FAILURE = ['fail', 'continue', 'compensate'] as const;
+
 const actionBase = {
   action_id: identifier('action_id'),
   name: z.string().min(1).max(200).optional(),
   description: z.string().max(2000).optional(),
   depends_on: z.array(z.string({ error: 'depends_on entries must be action ids' })).default([]),
+  /** Run only when true; otherwise the action is `skipped`. */
+  condition: ConditionSchema.optional(),
+  /** When an action whose output this one uses was skipped or failed: `skip` this one too (default) or `run` anyway. */
+  on_skipped_input: z.enum(['skip', 'run']).optional(),
+  retry: RetryPolicySchema.optional(),
+  /** `fail` (default) the execution, `continue` without this action's output, or `compensate` completed actions. */
+  timeout_seconds: z.number().int().min(1).max(31_536_000).optional(),
+  on_failure: z.enum(ON_FAILURE).optional(),
+  compensation: CompensationSchema.optional(),
+  /** A hint for the compiler: how long the action usually takes. Better hints, better parallel structure. */
+  expected_duration_seconds: z.number().positive().max(31_536_000).optional(),
 };
 
 export const ServiceCallActionSchema = z.strictObject({
@@ -74,8 +146,48 @@ export const NotificationActionSchema = z.strictObject({
   config: NotificationConfigSchema,
 });
 
+export const WaitConfigSchema = z
+  .strictObject({
+    seconds: z.union([z.number().int().min(0).max(31_536_000), singleReference('seconds')]).optional(),
+    until: z.union([z.iso.datetime({ offset: true }), singleReference('until')]).optional(),
+  })
+  .refine((config) => (config.seconds === undefined) !== (config.until === undefined), { message: 'a wait needs exactly one of seconds or until' });
+
+export const WaitActionSchema = z.strictObject({ ...actionBase, action_type: z.literal('wait'), config: WaitConfigSchema });
+
+/** Builds a value from parameters and earlier outputs; `{{transform_id.response}}` is that value. */
+export const TransformConfigSchema = z.strictObject({ output: JsonValue });
+export const TransformActionSchema = z.strictObject({ ...actionBase, action_type: z.literal('transform'), config: TransformConfigSchema });
+
+/** Runs one inner action per item of an array, `max_concurrency` at a time (0: no limit). */
+export const ForeachConfigSchema = z.strictObject({
+  items: singleReference('items'),
+  max_concurrency: z.number().int().min(0).max(1000).default(10),
+  action: z.discriminatedUnion('action_type', [
+    z.strictObject({ action_type: z.literal('service_call'), config: ServiceCallConfigSchema }),
+    z.strictObject({ action_type: z.literal('notification'), config: NotificationConfigSchema }),
+    z.strictObject({ action_type: z.literal('transform'), config: TransformConfigSchema }),
+  ]),
+});
+export const ForeachActionSchema = z.strictObject({ ...actionBase, action_type: z.literal('foreach'), config: ForeachConfigSchema });
+
+/** Starts another workflow and waits for it; `{{id.response}}` is its output. */
+export const SubWorkflowConfigSchema = z.strictObject({
+  workflow_id: requiredString('workflow_id').max(128).regex(/^[A-Za-z0-9_-]+$/, 'workflow_id contains characters an id never has'),
+  version: z.number().int().min(1).optional(),
+  parameters: z.record(z.string(), JsonValue).default({}),
+});
+export const SubWorkflowActionSchema = z.strictObject({ ...actionBase, action_type: z.literal('sub_workflow'), config: SubWorkflowConfigSchema });
+
 /** Adding an action type means adding a schema here; validation and statistics pick it up from the union. */
-const ACTION_SCHEMAS = [ServiceCallActionSchema, NotificationActionSchema] as const;
+const ACTION_SCHEMAS = [
+  ServiceCallActionSchema,
+  NotificationActionSchema,
+  WaitActionSchema,
+  TransformActionSchema,
+  ForeachActionSchema,
+  SubWorkflowActionSchema,
+] as const;
 export const ACTION_TYPES: readonly string[] = ACTION_SCHEMAS.map((schema) => schema.shape.action_type.value);
 
 export const ActionSchema = z.discriminatedUnion('action_type', ACTION_SCHEMAS, {
@@ -86,6 +198,10 @@ export const ActionSchema = z.discriminatedUnion('action_type', ACTION_SCHEMAS, 
 });
 export type Action = z.output<typeof ActionSchema>;
 export type ActionType = Action['action_type'];
+
+/** Standard: up to a year, exactly-once; Express: up to 5 minutes, cheaper at high volume. */
+export const EXECUTION_MODES = ['standard', 'express'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
 export const WORKFLOW_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
 export const WorkflowStatusSchema = z.enum(WORKFLOW_STATUSES, {
@@ -100,6 +216,7 @@ export const TagsSchema = z
 
 /** The versioned part of a workflow: changing either creates a new immutable version. */
 export const DefinitionFields = {
+  execution_mode: z.enum(EXECUTION_MODES, { error: `execution_mode must be one of ${EXECUTION_MODES.join(', ')}` }),
   parameters: z.array(ParameterSchema).max(200, 'at most 200 parameters'),
   actions: z.array(ActionSchema).min(1, 'a workflow needs at least one action').max(2000, 'at most 2000 actions'),
 };
@@ -117,6 +234,7 @@ export const WorkflowDefinitionSchema = z.strictObject({
   description: MetadataFields.description.default(''),
   tags: MetadataFields.tags.default([]),
   status: MetadataFields.status.default('active'),
+  execution_mode: DefinitionFields.execution_mode.default('standard'),
   parameters: DefinitionFields.parameters.default([]),
   actions: DefinitionFields.actions,
 });
@@ -125,6 +243,7 @@ export type WorkflowDefinition = z.output<typeof WorkflowDefinitionSchema>;
 
 /** The part of a definition that is versioned. */
 export interface DefinitionBody {
+  readonly execution_mode?: ExecutionMode;
   readonly parameters: readonly Parameter[];
   readonly actions: readonly Action[];
 }

@@ -1,4 +1,4 @@
-import type { Action, ActionType, Parameter, WorkflowStatus } from './definition.ts';
+import type { Action, ActionType, ExecutionMode, Parameter, WorkflowStatus } from './definition.ts';
 
 /** A workflow as stored: current metadata plus the current version's definition. */
 export interface Workflow {
@@ -11,6 +11,7 @@ export interface Workflow {
   readonly version: number;
   /** Increases with every change, metadata included: the optimistic-concurrency token (ETag). */
   readonly revision: number;
+  readonly execution_mode: ExecutionMode;
   readonly parameters: readonly Parameter[];
   readonly actions: readonly Action[];
   readonly created_by: string;
@@ -27,6 +28,7 @@ export interface WorkflowVersion {
   readonly workflow_id: string;
   readonly version: number;
   readonly name: string;
+  readonly execution_mode: ExecutionMode;
   readonly parameters: readonly Parameter[];
   readonly actions: readonly Action[];
   readonly created_by: string;
@@ -75,6 +77,7 @@ export function versionOf(workflow: Workflow): WorkflowVersion {
     workflow_id: workflow.workflow_id,
     version: workflow.version,
     name: workflow.name,
+    execution_mode: workflow.execution_mode,
     parameters: workflow.parameters,
     actions: workflow.actions,
     created_by: workflow.version_created_by,

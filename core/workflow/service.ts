@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock, IdGenerator, WorkflowStore } from '../ports.ts';
-import type { Action, ActionType, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
+import type { Action, ActionType, ExecutionMode, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
 import { summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
 import { jsonEqual } from './parameters.ts';
 import { assertValidDefinition } from './validate.ts';
@@ -17,6 +17,7 @@ export interface WorkflowPatch {
   readonly description?: string;
   readonly tags?: readonly string[];
   readonly status?: WorkflowStatus;
+  readonly execution_mode?: ExecutionMode;
   readonly parameters?: readonly Parameter[];
   readonly actions?: readonly Action[];
 }
@@ -98,6 +99,7 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
       const workflow: Workflow = {
         ...current,
         version: snapshot.version,
+        execution_mode: snapshot.execution_mode,
         parameters: snapshot.parameters,
         actions: snapshot.actions,
         version_created_by: snapshot.created_by,
@@ -127,7 +129,8 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
           ]);
         }
         const merged: Workflow = { ...current, ...definedFields(patch) };
-        const definitionChanged = !jsonEqual(merged.parameters, current.parameters) || !jsonEqual(merged.actions, current.actions);
+        const definitionChanged =
+          merged.execution_mode !== current.execution_mode || !jsonEqual(merged.parameters, current.parameters) || !jsonEqual(merged.actions, current.actions);
         const metadataChanged = (['name', 'description', 'tags', 'status'] as const).some((key) => !jsonEqual(merged[key], current[key]));
         if (!definitionChanged && !metadataChanged) return { workflow: current, changed: false, new_version: false };
         if (definitionChanged) assertValidDefinition(merged);

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import {
   ActionSchema,
+  EXECUTION_MODES,
   DefinitionFields,
   JsonValue,
   MetadataFields,
@@ -27,12 +28,13 @@ export const UpdateWorkflowBody = z
     description: MetadataFields.description.optional(),
     tags: MetadataFields.tags.optional(),
     status: MetadataFields.status.optional(),
+    execution_mode: DefinitionFields.execution_mode.optional(),
     parameters: DefinitionFields.parameters.optional(),
     actions: DefinitionFields.actions.optional(),
     expected_version: positiveInt('expected_version').optional(),
   })
   .refine((body) => Object.keys(body).some((key) => key !== 'expected_version'), {
-    message: 'nothing to update: give at least one of name, description, tags, status, parameters, actions',
+    message: 'nothing to update: give at least one of name, description, tags, status, execution_mode, parameters, actions',
   });
 
 export const ListWorkflowsQuery = z.object({
@@ -76,6 +78,7 @@ export const WorkflowSummaryResponse = z.object({
 });
 
 export const WorkflowResponse = WorkflowSummaryResponse.omit({ action_count: true, action_types: true }).extend({
+  execution_mode: z.enum(EXECUTION_MODES),
   parameters: z.array(ParameterSchema),
   actions: z.array(ActionSchema),
   latest_version: z.number().int(),
@@ -99,6 +102,7 @@ export const WorkflowVersionsResponse = z.object({
     z.object({
       version: z.number().int(),
       name: z.string(),
+      execution_mode: z.enum(EXECUTION_MODES),
       parameters: z.array(ParameterSchema),
       actions: z.array(ActionSchema),
       created_by: z.string(),

@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { CfnMethod } from 'aws-cdk-lib/aws-apigateway';
+import { CfnGatewayResponse, CfnMethod } from 'aws-cdk-lib/aws-apigateway';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
@@ -48,6 +48,15 @@ describe('the API deployment', () => {
 
   it('is replaced when a method changes in a way the route table does not show (authorization)', () => {
     expect(deploymentIdOf({ adjust: (api) => { firstWorkflowsMethod(api).authorizationType = 'AWS_IAM'; } })).not.toBe(baseline);
+  });
+
+  it('is replaced when a gateway response changes (they are part of the snapshot too)', () => {
+    const adjust = (api: ApiStack): void => {
+      const response = api.gatewayResponses[0]?.node.defaultChild;
+      if (!(response instanceof CfnGatewayResponse)) throw new Error('no gateway response');
+      response.statusCode = '418';
+    };
+    expect(deploymentIdOf({ adjust })).not.toBe(baseline);
   });
 
   it('is kept when only a Lambda changes: its code and settings are not part of the API snapshot', () => {

@@ -15,8 +15,11 @@ const REFERENCE_ENDPOINTS = 43;
 const REFERENCE_PATH_RESOURCES = 54;
 /** platform, workflows, executions, registry, infrastructure, jobs. */
 const REFERENCE_CONTEXTS = 6;
-/** RestApi, its logging role and account setting, request validator, deployment, stage, access log group. */
-const PARENT_FIXED_RESOURCES = 7;
+/**
+ * RestApi, its logging role and account setting, request validator, deployment, stage, access log group, and
+ * 8 gateway responses (API Gateway's own errors in the error envelope).
+ */
+const PARENT_FIXED_RESOURCES = 15;
 
 /** What one route adds to its context's nested stack. */
 const RESOURCES_PER_ROUTE = {

@@ -234,7 +234,7 @@ function toHeadItem(workflow: Workflow): HeadItem & Item {
     pk: partitionKey(workflow.workflow_id),
     sk: HEAD,
     ...summarize(workflow),
-    definition: JSON.stringify({ parameters: workflow.parameters, actions: workflow.actions } satisfies DefinitionBody),
+    definition: serializeDefinition(workflow),
     version_created_by: workflow.version_created_by,
     version_created_at: workflow.version_created_at,
     gsi_all_pk: LIST_PARTITION,
@@ -249,7 +249,7 @@ function toHeadItem(workflow: Workflow): HeadItem & Item {
 }
 
 function fromHeadItem(item: HeadItem): Workflow {
-  const definition = JSON.parse(item.definition) as DefinitionBody;
+  const definition = parseDefinition(item.definition);
   return {
     workflow_id: item.workflow_id,
     name: item.name,
@@ -258,8 +258,7 @@ function fromHeadItem(item: HeadItem): Workflow {
     status: item.status,
     version: item.version,
     revision: item.revision,
-    parameters: definition.parameters,
-    actions: definition.actions,
+    ...definition,
     created_by: item.created_by,
     created_at: item.created_at,
     updated_by: item.updated_by,
@@ -281,15 +280,24 @@ function toVersionItem(version: WorkflowVersion): VersionItem {
     workflow_id: version.workflow_id,
     version: version.version,
     name: version.name,
-    definition: JSON.stringify({ parameters: version.parameters, actions: version.actions } satisfies DefinitionBody),
+    definition: serializeDefinition(version),
     created_by: version.created_by,
     created_at: version.created_at,
   };
 }
 
 function fromVersionItem(item: VersionItem): WorkflowVersion {
-  const definition = JSON.parse(item.definition) as DefinitionBody;
-  return { workflow_id: item.workflow_id, version: item.version, name: item.name, ...definition, created_by: item.created_by, created_at: item.created_at };
+  return { workflow_id: item.workflow_id, version: item.version, name: item.name, ...parseDefinition(item.definition), created_by: item.created_by, created_at: item.created_at };
+}
+
+function serializeDefinition(definition: DefinitionBody): string {
+  return JSON.stringify({ execution_mode: definition.execution_mode, parameters: definition.parameters, actions: definition.actions } satisfies DefinitionBody);
+}
+
+/** Definitions stored before execution modes existed are standard ones. */
+function parseDefinition(text: string): Required<DefinitionBody> {
+  const definition = JSON.parse(text) as DefinitionBody;
+  return { execution_mode: definition.execution_mode ?? 'standard', parameters: definition.parameters, actions: definition.actions };
 }
 
 function pickKeys(item: Item, index: IndexDesign): Record<string, string> {

@@ -18,6 +18,7 @@ describe('structure (zod schema)', () => {
       description: '',
       tags: [],
       status: 'active',
+      execution_mode: 'standard',
       parameters: [],
       actions: [{ action_id: 'a', action_type: 'notification', depends_on: [], config: { message: 'hi', severity: 'info', channels: ['log'] } }],
     });
@@ -29,7 +30,7 @@ describe('structure (zod schema)', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]?.field).toBe('actions[1].action_type');
     expect(issues[0]?.message).toContain('"lambda"');
-    expect(ACTION_TYPES).toEqual(['service_call', 'notification']);
+    expect(ACTION_TYPES).toEqual(['service_call', 'notification', 'wait', 'transform', 'foreach', 'sub_workflow']);
     for (const type of ACTION_TYPES) expect(issues[0]?.message).toContain(type);
   });
 
