@@ -72,3 +72,49 @@ function summarize(details: readonly FieldIssue[]): string {
   const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
   return `${first?.field ? `${first.field}: ` : ''}${first?.message ?? 'invalid'}${more}`;
 }
+
+/**
+ * Errors a `service_call` can end with, as the action runner throws them and as state machines match them
+ * in `Retry` / `Catch` (`ErrorEquals`). One list, so the runner and the compiler cannot drift apart.
+ */
+export const ActionErrorName = {
+  /** 5xx from the service. */
+  ServiceUnavailable: 'ServiceUnavailableError',
+  /** The service did not answer within the action's timeout. */
+  ServiceTimeout: 'ServiceTimeoutError',
+  /** 429 from the service. */
+  ServiceThrottled: 'ServiceThrottledError',
+  /** Connection refused, reset, DNS failure. */
+  ServiceConnection: 'ServiceConnectionError',
+  /** The service's circuit breaker is open. */
+  CircuitOpen: 'CircuitOpenError',
+  /** 4xx other than 429: the request is wrong and retrying will not help. */
+  ServiceRejected: 'ServiceRejectedError',
+  /** No registered service and no configured URL for the name. */
+  ServiceNotFound: 'ServiceNotFoundError',
+  /** The URL resolves to an address the runner may not call (SSRF protection). */
+  ForbiddenAddress: 'ForbiddenAddressError',
+} as const;
+
+/** Worth retrying with back-off: the service or the platform may recover. */
+export const RETRYABLE_ACTION_ERRORS: readonly string[] = [
+  ActionErrorName.ServiceUnavailable,
+  ActionErrorName.ServiceTimeout,
+  ActionErrorName.ServiceThrottled,
+  ActionErrorName.ServiceConnection,
+  ActionErrorName.CircuitOpen,
+  // The Lambda service's own transient failures, and a task that hit its TimeoutSeconds.
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'States.Timeout',
+];
+
+/** Names the compiled state machines raise themselves. */
+export const WorkflowErrorName = {
+  /** An action failed with on_failure `fail` (the cause names the action). */
+  ActionFailed: 'ActionFailed',
+  /** An action failed with on_failure `compensate`; completed actions were compensated. */
+  Compensated: 'WorkflowCompensated',
+} as const;

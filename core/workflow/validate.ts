@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { PayloadTooLargeError, ValidationError, type FieldIssue } from '../errors.ts';
-import { ACTION_OUTPUT_FIELDS, collectTemplates, EXECUTION_FIELDS, EXECUTION_ROOT } from './templates.ts';
+import { ACTION_OUTPUT_FIELDS, collectTemplates, EXECUTION_FIELDS, EXECUTION_ROOT, type TemplateRef } from './templates.ts';
 import { findCycles, transitiveDependencies } from './graph.ts';
 import { parameterDeclarationIssues } from './parameters.ts';
-import type { DefinitionBody } from './definition.ts';
+import type { Action, DefinitionBody } from './definition.ts';
 
 /**
  * Definitions are stored as one DynamoDB item (400 KB at most, attribute names and metadata included).
@@ -91,27 +91,64 @@ export function definitionIssues(definition: DefinitionBody): FieldIssue[] {
   const everyAction = new Set(actionIndex.keys());
   const upstream = cycles.length === 0 ? transitiveDependencies(actions) : undefined;
   const parameterTypes = new Map(parameters.map((parameter) => [parameter.name, parameter.type]));
+  const actionTypes = new Map(actions.map((action) => [action.action_id, action.action_type]));
   actions.forEach((action, index) => {
-    const { occurrences, issues: syntax } = collectTemplates(action.config, `actions[${index}].config`);
-    issues.push(...syntax);
     const visible = upstream ? (upstream.get(action.action_id) ?? new Set<string>()) : everyAction;
-    for (const { ref, field } of occurrences) {
-      const problem = referenceProblem(ref.root, ref.path, action.action_id, visible, parameterTypes, actionIndex);
-      if (problem) issues.push({ field, message: `${ref.raw} ${problem}` });
+    for (const scope of templateScopes(action, index)) {
+      const { occurrences, issues: syntax } = collectTemplates(scope.value, scope.field);
+      issues.push(...syntax);
+      for (const { ref, field } of occurrences) {
+        const problem = referenceProblem(ref, action.action_id, { visible, parameters: parameterTypes, actions: actionTypes, ...scope });
+        if (problem) issues.push({ field, message: `${ref.raw} ${problem}` });
+      }
+    }
+    if (action.on_failure === 'compensate' && !actions.some((other) => other.compensation)) {
+      issues.push({ field: `actions[${index}].on_failure`, message: 'on_failure is compensate, but no action declares a compensation' });
     }
   });
   return issues;
 }
 
-function referenceProblem(
-  root: string,
-  path: readonly (string | number)[],
-  actionId: string,
-  visible: ReadonlySet<string>,
-  parameters: ReadonlyMap<string, string>,
-  actions: ReadonlyMap<string, number>,
-): string | undefined {
-  const parameterType = parameters.get(root);
+interface TemplateScope {
+  readonly value: unknown;
+  readonly field: string;
+  /** A compensation undoes its own action, so it may read that action's output. */
+  readonly ownOutput?: boolean;
+  /** Inside a foreach's inner action, `{{item}}` and `{{index}}` name the current element. */
+  readonly loopVariables?: boolean;
+}
+
+/** Every place in an action where templates may appear, with what they may refer to there. */
+function templateScopes(action: Action, index: number): TemplateScope[] {
+  const at = `actions[${index}]`;
+  const scopes: TemplateScope[] = [];
+  if (action.action_type === 'foreach') {
+    scopes.push({ value: action.config.items, field: `${at}.config.items` });
+    scopes.push({ value: action.config.action.config, field: `${at}.config.action.config`, loopVariables: true });
+  } else {
+    scopes.push({ value: action.config, field: `${at}.config` });
+  }
+  if (action.condition) scopes.push({ value: action.condition, field: `${at}.condition` });
+  if (action.compensation) scopes.push({ value: action.compensation.config, field: `${at}.compensation.config`, ownOutput: true });
+  return scopes;
+}
+
+export const LOOP_VARIABLES = ['item', 'index'] as const;
+
+interface ReferenceContext {
+  readonly visible: ReadonlySet<string>;
+  readonly parameters: ReadonlyMap<string, string>;
+  readonly actions: ReadonlyMap<string, Action['action_type']>;
+  readonly ownOutput?: boolean;
+  readonly loopVariables?: boolean;
+}
+
+function referenceProblem(ref: TemplateRef, actionId: string, context: ReferenceContext): string | undefined {
+  const { root, path } = ref;
+  if (context.loopVariables && (LOOP_VARIABLES as readonly string[]).includes(root)) {
+    return root === 'index' && path.length > 0 ? 'reads a field of index, which is a number and has none' : undefined;
+  }
+  const parameterType = context.parameters.get(root);
   if (parameterType !== undefined) {
     return path.length > 0 && parameterType !== 'object' && parameterType !== 'array'
       ? `reads a field of parameter '${root}', which is ${parameterType === 'integer' ? 'an' : 'a'} ${parameterType} and has none`
@@ -123,15 +160,21 @@ function referenceProblem(
       ? undefined
       : `is not an execution field; use one of ${EXECUTION_FIELDS.map((name) => `{{execution.${name}}}`).join(', ')}`;
   }
-  if (actions.has(root)) {
-    if (root === actionId) return `refers to action '${root}' itself; an action can only use the outputs of actions it depends on`;
-    if (!visible.has(root)) return `refers to action '${root}', which '${actionId}' does not depend on (add '${root}' to its depends_on)`;
+  const actionType = context.actions.get(root);
+  if (actionType !== undefined) {
+    const own = root === actionId && context.ownOutput;
+    if (root === actionId && !own) return `refers to action '${root}' itself; an action can only use the outputs of actions it depends on`;
+    if (!own && !context.visible.has(root)) return `refers to action '${root}', which '${actionId}' does not depend on (add '${root}' to its depends_on)`;
+    if (actionType === 'wait') return `refers to wait action '${root}', which has no output`;
     const field = path[0];
     if (!(ACTION_OUTPUT_FIELDS as readonly unknown[]).includes(field)) {
       return `must name an output of '${root}': {{${root}.response}}, {{${root}.response.<field>}} or {{${root}.status_code}}`;
     }
     if (field === 'status_code' && path.length > 1) return `reads a field of status_code, which is a number and has none`;
     return undefined;
+  }
+  if (!context.loopVariables && (LOOP_VARIABLES as readonly string[]).includes(root)) {
+    return `is only defined inside a foreach action's inner action`;
   }
   return `names neither a declared parameter nor an action: '${root}' is unknown`;
 }

@@ -1,0 +1,157 @@
+import type { ParameterType } from '../core/workflow/definition.ts';
+import { isSingleReference, parseTemplateString, type PathSegment, type TemplateRef } from '../core/workflow/templates.ts';
+
+/**
+ * `{{templates}}` to JSONPath ASL. State data has one shape everywhere:
+ *   { params: {...}, results: { <action_id>: { outcome, status_code?, response? } }, item?, index? }
+ * A value that is exactly one reference becomes a path and keeps the referenced value's type; text around
+ * references becomes `States.Format`; arrays holding references are rebuilt with `States.StringToJson`.
+ */
+
+export interface PathScope {
+  readonly workflowId: string;
+  readonly workflowVersion: number;
+  readonly parameterTypes: ReadonlyMap<string, ParameterType>;
+  /** Inside a foreach's inner action, where `{{item}}` and `{{index}}` are the current element. */
+  readonly loopVariables?: boolean;
+}
+
+/** A compiled value: a constant, or a path / intrinsic evaluated when the state runs. */
+export type CompiledValue = { readonly literal: unknown } | { readonly path: string };
+
+export function jsonPath(base: string, segments: readonly PathSegment[]): string {
+  return segments.reduce<string>((path, segment) => {
+    if (typeof segment === 'number') return `${path}[${segment}]`;
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(segment) ? `${path}.${segment}` : `${path}['${segment}']`;
+  }, base);
+}
+
+/** Where a reference's value lives in state data (or the constant it stands for). */
+export function resolveReference(ref: TemplateRef, scope: PathScope): CompiledValue {
+  if (scope.loopVariables && (ref.root === 'item' || ref.root === 'index')) return { path: jsonPath(`$.${ref.root}`, ref.path) };
+  if (ref.root === 'execution') {
+    switch (ref.path[0]) {
+      case 'id':
+        return { path: '$$.Execution.Name' };
+      case 'started_at':
+        return { path: '$$.Execution.StartTime' };
+      case 'workflow_id':
+        return { literal: scope.workflowId };
+      case 'workflow_version':
+        return { literal: scope.workflowVersion };
+    }
+    throw new Error(`unknown execution field in ${ref.raw}`);
+  }
+  if (scope.parameterTypes.has(ref.root)) return { path: jsonPath('$.params', [ref.root, ...ref.path]) };
+  return { path: jsonPath('$.results', [ref.root, ...ref.path]) };
+}
+
+/** Action ids whose outputs a value reads. */
+export function referencedActions(value: unknown, scope: PathScope): Set<string> {
+  const found = new Set<string>();
+  visitStrings(value, (text) => {
+    for (const ref of parseTemplateString(text, '').refs) {
+      const inLoop = scope.loopVariables && (ref.root === 'item' || ref.root === 'index');
+      if (!inLoop && ref.root !== 'execution' && !scope.parameterTypes.has(ref.root)) found.add(ref.root);
+    }
+  });
+  return found;
+}
+
+export function compileValue(value: unknown, scope: PathScope): CompiledValue {
+  if (typeof value === 'string') return compileString(value, scope);
+  if (Array.isArray(value)) return compileArray(value, scope);
+  if (value !== null && typeof value === 'object') return { literal: payloadTemplate(value as Record<string, unknown>, scope) };
+  return { literal: value };
+}
+
+/**
+ * An object as an ASL payload template: `"key.$": path` for computed fields, `"key": value` for constants.
+ * Keys that end in `.$` in user data would be read as paths, so such keys are refused by validation upstream.
+ */
+export function payloadTemplate(object: Readonly<Record<string, unknown>>, scope: PathScope): Record<string, unknown> {
+  const template: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (value === undefined) continue;
+    const compiled = compileValue(value, scope);
+    if ('path' in compiled) template[`${key}.$`] = compiled.path;
+    else template[key] = compiled.literal;
+  }
+  return template;
+}
+
+function compileString(text: string, scope: PathScope): CompiledValue {
+  const { refs } = parseTemplateString(text, '');
+  if (refs.length === 0) return { literal: text };
+  if (isSingleReference(text)) return resolveReference(refs[0]!, scope);
+  return { path: formatCall(text, scope) };
+}
+
+/** `Hello {{name}}!` -> `States.Format('Hello {}!', $.params.name)`. */
+function formatCall(text: string, scope: PathScope): string {
+  const pieces: string[] = [];
+  const args: string[] = [];
+  let last = 0;
+  for (const match of text.matchAll(/\{\{([^{}]*)\}\}/g)) {
+    const ref = parseTemplateString(match[0], '').refs[0];
+    pieces.push(escapeIntrinsicText(text.slice(last, match.index)));
+    last = match.index + match[0].length;
+    if (!ref) {
+      pieces.push(escapeIntrinsicText(match[0]));
+      continue;
+    }
+    const resolved = resolveReference(ref, scope);
+    if ('literal' in resolved) {
+      pieces.push(escapeIntrinsicText(String(resolved.literal)));
+      continue;
+    }
+    pieces.push('{}');
+    // States.Format takes strings, numbers, booleans and null; objects and arrays must be serialised first.
+    const declared = scope.parameterTypes.get(ref.root);
+    const structured = declared !== undefined && ref.path.length === 0 && (declared === 'object' || declared === 'array');
+    args.push(structured ? `States.JsonToString(${resolved.path})` : resolved.path);
+  }
+  pieces.push(escapeIntrinsicText(text.slice(last)));
+  return args.length === 0 ? `States.Format('${pieces.join('')}')` : `States.Format('${pieces.join('')}', ${args.join(', ')})`;
+}
+
+/**
+ * Payload templates cannot hold paths inside arrays, so an array with references is rebuilt from JSON text:
+ * `States.StringToJson(States.Format('[{}, "b"]', States.JsonToString($.params.a)))` keeps every type.
+ */
+function compileArray(items: readonly unknown[], scope: PathScope): CompiledValue {
+  let hasReference = false;
+  visitStrings(items, (text) => {
+    if (parseTemplateString(text, '').refs.length > 0) hasReference = true;
+  });
+  if (!hasReference) return { literal: items };
+  const args: string[] = [];
+  // Literal JSON text is escaped as it is produced, so only real placeholders stay as `{}`.
+  const literal = (json: string) => escapeIntrinsicText(json);
+  const render = (value: unknown): string => {
+    if (typeof value === 'string' && parseTemplateString(value, '').refs.length > 0) {
+      const compiled = compileString(value, scope);
+      if ('literal' in compiled) return literal(JSON.stringify(compiled.literal));
+      args.push(`States.JsonToString(${compiled.path})`);
+      return '{}';
+    }
+    if (Array.isArray(value)) return `${literal('[')}${value.map(render).join(literal(','))}${literal(']')}`;
+    if (value !== null && typeof value === 'object') {
+      const fields = Object.entries(value).map(([key, child]) => `${literal(`${JSON.stringify(key)}:`)}${render(child)}`);
+      return `${literal('{')}${fields.join(literal(','))}${literal('}')}`;
+    }
+    return literal(JSON.stringify(value));
+  };
+  return { path: `States.StringToJson(States.Format('${render(items)}', ${args.join(', ')}))` };
+}
+
+/** Intrinsic string literals escape `'`, `{`, `}` and `\` with a backslash. */
+function escapeIntrinsicText(text: string): string {
+  return text.replace(/[\\'{}]/g, (character) => `\\${character}`);
+}
+
+function visitStrings(value: unknown, visit: (text: string) => void): void {
+  if (typeof value === 'string') visit(value);
+  else if (Array.isArray(value)) value.forEach((item) => visitStrings(item, visit));
+  else if (value !== null && typeof value === 'object') Object.values(value).forEach((item) => visitStrings(item, visit));
+}
