@@ -1,3 +1,4 @@
+import type { FieldIssue } from './errors.ts';
 import type { WorkflowStatus } from './workflow/definition.ts';
 import type { Workflow, WorkflowSummary, WorkflowVersion } from './workflow/model.ts';
 
@@ -55,4 +56,12 @@ export interface WorkflowStore {
   summaries(): AsyncIterable<WorkflowSummary>;
   /** Cheap reachability probe for health checks; throws when the store cannot be reached. */
   ping(): Promise<void>;
+}
+
+/**
+ * Checks that a workflow can become a state machine within the platform's limits (definition size, express
+ * duration...). The compiler implements it; the domain only needs the verdict.
+ */
+export interface WorkflowCompilerCheck {
+  check(workflow: Workflow): { errors: readonly FieldIssue[]; warnings: readonly string[] };
 }

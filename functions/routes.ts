@@ -175,6 +175,18 @@ export const routes = {
     response: api.WorkflowVersionsResponse,
     tables: { workflows: 'read' },
   },
+  getStateMachine: {
+    method: 'GET',
+    path: '/workflows/{workflow_id}/state-machine',
+    context: 'workflows',
+    summary: 'The compiled Step Functions definition (ASL) of a version, with a graph a UI can draw',
+    tag: 'workflows',
+    successStatus: 200,
+    params: api.WorkflowIdParams,
+    query: api.GetWorkflowQuery,
+    response: api.StateMachineResponse,
+    tables: { workflows: 'read' },
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof routes;

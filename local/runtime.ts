@@ -10,6 +10,7 @@ import { createWorkflowService } from '../core/workflow/service.ts';
 import { createAllHandlers } from '../functions/http/index.ts';
 import type { HttpServices } from '../functions/http/services.ts';
 import { routes } from '../functions/routes.ts';
+import { compilerCheck } from '../statemachines/compile.ts';
 import { startDynalite, type RunningDynalite } from './dynalite.ts';
 import { createLocalServer, listen } from './http-server.ts';
 import { ensureTable } from './tables.ts';
@@ -59,7 +60,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName);
     const services: HttpServices = {
       workflowStore,
-      workflows: createWorkflowService({ store: workflowStore, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds }),
+      workflows: createWorkflowService({ store: workflowStore, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds, compiler: compilerCheck }),
       serviceVersion: options.serviceVersion,
     };
     const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services) }), options.port, options.host);

@@ -678,3 +678,11 @@ function setNext(state: State, next: string | undefined): void {
     flow.Next = next;
   }
 }
+
+/** The compiler as the domain's limit check: errors refuse the definition, warnings are reported. */
+export const compilerCheck = {
+  check(workflow: CompileInput): { errors: readonly { field: string; message: string }[]; warnings: readonly string[] } {
+    const { limits } = compileWorkflow(workflow);
+    return { errors: limits.errors, warnings: limits.warnings };
+  },
+};

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { Clock, IdGenerator, WorkflowStore } from '../ports.ts';
+import type { Clock, IdGenerator, WorkflowCompilerCheck, WorkflowStore } from '../ports.ts';
 import type { Action, ActionType, ExecutionMode, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
 import { summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
 import { jsonEqual } from './parameters.ts';
@@ -9,6 +9,8 @@ export interface WorkflowServiceDeps {
   readonly store: WorkflowStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Refuses definitions that cannot run within Step Functions' limits; omitted, nothing beyond validation. */
+  readonly compiler?: WorkflowCompilerCheck;
 }
 
 /** A partial update: any metadata field, and parameters/actions (which create a new version). */
@@ -56,7 +58,12 @@ export interface WorkflowStatistics {
 const UNCONDITIONAL_UPDATE_ATTEMPTS = 3;
 
 /** Workflow management use cases. Pure orchestration of validation and the store; no I/O of its own. */
-export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps) {
+export function createWorkflowService({ store, clock, ids, compiler }: WorkflowServiceDeps) {
+  function assertCompilable(workflow: Workflow): void {
+    const { errors } = compiler?.check(workflow) ?? { errors: [] };
+    if (errors.length > 0) throw new ValidationError(errors);
+  }
+
   async function requireWorkflow(workflowId: string): Promise<Workflow> {
     const workflow = await store.get(workflowId);
     if (!workflow) throw notFound(workflowId);
@@ -79,6 +86,7 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
         version_created_by: actor,
         version_created_at: now,
       };
+      assertCompilable(workflow);
       await store.create(workflow);
       return workflow;
     },
@@ -142,6 +150,7 @@ export function createWorkflowService({ store, clock, ids }: WorkflowServiceDeps
           updated_at: now,
           ...(definitionChanged ? { version: current.version + 1, version_created_by: actor, version_created_at: now } : {}),
         };
+        if (definitionChanged) assertCompilable(next);
         try {
           await store.update(next, current);
           return { workflow: next, changed: true, new_version: definitionChanged };

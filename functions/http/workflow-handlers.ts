@@ -5,6 +5,8 @@ import type { Workflow } from '../../core/workflow/model.ts';
 import { zodIssues } from '../../core/workflow/validate.ts';
 import { createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
+import { compileWorkflow } from '../../statemachines/compile.ts';
+import { workflowGraph } from '../../statemachines/inspect.ts';
 import { checkHealth } from './health.ts';
 import type { HttpServices } from './services.ts';
 
@@ -101,6 +103,29 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
           workflow_id: params.workflow_id,
           latest_version: versions[versions.length - 1]?.version ?? 0,
           versions: versions.map(({ workflow_id: _id, ...version }) => version),
+        },
+      };
+    }),
+
+    getStateMachine: createHttpHandler(routes.getStateMachine, async ({ params, query }) => {
+      const { workflow, latest_version } = await workflows.getWorkflow(params.workflow_id, query.version);
+      const compiled = compileWorkflow(workflow);
+      return {
+        message: `state machine of '${workflow.name}' version ${workflow.version}: ${compiled.limits.states} states`,
+        data: {
+          workflow_id: workflow.workflow_id,
+          version: workflow.version,
+          latest_version,
+          execution_mode: compiled.executionMode,
+          definition: compiled.definition as unknown as Record<string, unknown>,
+          placeholders: [...compiled.placeholders],
+          graph: workflowGraph(workflow.actions, compiled.structure),
+          limits: {
+            definition_bytes: compiled.limits.definitionBytes,
+            states: compiled.limits.states,
+            estimated_history_events: compiled.limits.estimatedHistoryEvents,
+            warnings: [...compiled.limits.warnings],
+          },
         },
       };
     }),

@@ -153,3 +153,40 @@ export const HealthResponse = z.object({
 export const OpenApiDocumentSchema = z
   .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose(), paths: z.record(z.string(), JsonValue) })
   .loose();
+
+const StructureNode: z.ZodType<unknown> = z.lazy(() =>
+  z.union([
+    z.object({ kind: z.literal('action'), id: z.string() }),
+    z.object({ kind: z.literal('sequence'), steps: z.array(StructureNode) }),
+    z.object({ kind: z.literal('parallel'), branches: z.array(StructureNode) }),
+  ]),
+).meta({ id: 'Structure', description: 'Series-parallel structure: sequences run in order, parallels at the same time' });
+
+export const StateMachineResponse = z.object({
+  workflow_id: z.string(),
+  version: z.number().int(),
+  latest_version: z.number().int(),
+  execution_mode: z.enum(EXECUTION_MODES),
+  definition: z.record(z.string(), JsonValue).describe('Amazon States Language (JSONPath); ${...} placeholders are filled in by the runtime'),
+  placeholders: z.array(z.string()),
+  graph: z.object({
+    nodes: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        action_type: z.string(),
+        conditional: z.boolean(),
+        on_failure: z.enum(['fail', 'continue', 'compensate']),
+        compensated: z.boolean(),
+      }),
+    ),
+    edges: z.array(z.object({ from: z.string(), to: z.string() })),
+    structure: StructureNode,
+  }),
+  limits: z.object({
+    definition_bytes: z.number().int(),
+    states: z.number().int(),
+    estimated_history_events: z.number().int(),
+    warnings: z.array(z.string()),
+  }),
+});

@@ -376,3 +376,32 @@ describe('OpenAPI document', () => {
     expect(createBody).toContain('depends_on');
   });
 });
+
+describe('compiled state machine', () => {
+  it('returns the ASL of a version and a graph of its actions', async () => {
+    const { body } = await create();
+    const id = body.data.workflow_id as string;
+    const reply = await call<{
+      definition: { StartAt: string; States: Record<string, { Type: string }> };
+      graph: { nodes: { id: string; action_type: string }[]; edges: { from: string; to: string }[]; structure: unknown };
+      placeholders: string[];
+      limits: { states: number };
+    }>('GET', `/workflows/${id}/state-machine`);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body.data.definition.StartAt).toBe('initialize');
+    expect(reply.body.data.definition.States.fetch_doc?.Type).toBe('Task');
+    expect(reply.body.data.graph.edges).toEqual([{ from: 'fetch_doc', to: 'analyze_quality' }]);
+    expect(reply.body.data.graph.structure).toEqual({ kind: 'sequence', steps: [{ kind: 'action', id: 'fetch_doc' }, { kind: 'action', id: 'analyze_quality' }] });
+    expect(reply.body.data.placeholders).toEqual(['${ActionRunnerFunctionArn}', '${DeadLetterQueueUrl}']);
+    expectError(await call('GET', `/workflows/${id}/state-machine?version=4`), 404, 'NOT_FOUND', 'version');
+  });
+
+  it('refuses an express workflow that cannot finish within five minutes', async () => {
+    const before = await totalWorkflows();
+    const reply = await call('POST', '/workflows', {
+      body: { ...documentAnalysis(), execution_mode: 'express', actions: [{ action_id: 'pause', action_type: 'wait', config: { seconds: 600 } }] },
+    });
+    expectError(reply, 400, 'VALIDATION_ERROR', 'actions[0].config.seconds', /express workflow must finish within 300 s/);
+    expect(await totalWorkflows()).toBe(before);
+  });
+});
