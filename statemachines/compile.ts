@@ -73,8 +73,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const byId = new Map(input.actions.map((action) => [action.action_id, action]));
   const parameterTypes = new Map<string, ParameterType>(input.parameters.map((parameter) => [parameter.name, parameter.type]));
   const scope: PathScope = { workflowId: input.workflow_id, workflowVersion: input.version, parameterTypes };
-  const useHints = options.useDurationHints ?? true;
-  const structure = seriesParallelStructure(input.actions, (id) => (useHints ? (byId.get(id)?.expected_duration_seconds ?? 1) : 1));
+  const structure = seriesParallelStructure(input.actions, durationHints(input.actions, options.useDurationHints ?? true));
   const analysis = analyse(input.actions, scope);
   const states: Record<string, State> = {};
   const context: Context = { input, scope, byId, ...analysis, states, forks: 0 };
@@ -136,6 +135,18 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const placeholders = [...new Set([...text.matchAll(/\$\{[^}]+\}/g)].map((match) => match[0]))].sort();
   const executionMode = input.execution_mode ?? 'standard';
   return { definition, structure, executionMode, placeholders, limits: checkLimits({ definition, text, executionMode, actions: input.actions }) };
+}
+
+/**
+ * Hinted durations when any action gives one (the others count as the median hint), or undefined: unknown
+ * durations, for which the structure search samples plausible ones.
+ */
+function durationHints(actions: readonly Action[], use: boolean): ((id: string) => number) | undefined {
+  const hints = actions.map((action) => action.expected_duration_seconds).filter((hint): hint is number => hint !== undefined).sort((a, b) => a - b);
+  if (!use || hints.length === 0) return undefined;
+  const median = hints[Math.floor(hints.length / 2)]!;
+  const byId = new Map(actions.map((action) => [action.action_id, action.expected_duration_seconds ?? median]));
+  return (id) => byId.get(id) ?? median;
 }
 
 // --- analysis --------------------------------------------------------------------------------------------

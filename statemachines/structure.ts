@@ -23,6 +23,8 @@ interface Graph {
   readonly preds: readonly (readonly number[])[];
   readonly succs: readonly (readonly number[])[];
   readonly duration: readonly number[];
+  /** When durations are unknown: sampled duration vectors used to compare candidate structures. */
+  readonly samples?: readonly (readonly number[])[];
 }
 
 function toGraph(nodes: readonly GraphNode[], durationOf: DurationOf): Graph {
@@ -40,10 +42,31 @@ function toGraph(nodes: readonly GraphNode[], durationOf: DurationOf): Graph {
   return { ids, preds, succs, duration };
 }
 
-/** The series-parallel structure that loses the least concurrency. */
-export function seriesParallelStructure(nodes: readonly GraphNode[], durationOf: DurationOf = EQUAL_DURATIONS): Structure {
+/** How many duration vectors are sampled to compare structures when durations are unknown. */
+const UNKNOWN_DURATION_SAMPLES = 8;
+
+/** Deterministic samples (fixed seed): the same workflow always compiles to the same definition. */
+function withSamples(graph: Graph, count: number): Graph {
+  let seed = 0x2545f491;
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 0x100000000;
+  };
+  const samples = Array.from({ length: count }, () => graph.ids.map(() => 1 + Math.floor(random() * 10)));
+  return { ...graph, samples };
+}
+
+/**
+ * The series-parallel structure that loses the least concurrency. With `durationOf` (hints), cuts are
+ * chosen for those durations; without it, durations are unknown and candidate structures are compared by
+ * their mean makespan over sampled durations (1 to 10 units each), which favours structures that stay
+ * good whichever actions turn out slow.
+ */
+export function seriesParallelStructure(nodes: readonly GraphNode[], durationOf?: DurationOf): Structure {
   if (nodes.length === 0) return { kind: 'sequence', steps: [] };
-  const graph = toGraph(nodes, durationOf);
+  const graph = durationOf ? toGraph(nodes, durationOf) : withSamples(toGraph(nodes, EQUAL_DURATIONS), UNKNOWN_DURATION_SAMPLES);
   const budget = { remaining: LOOKAHEAD_BUDGET_PER_ACTION * nodes.length };
   return decompose(graph, graph.ids.map((_, i) => i), LOOKAHEAD, budget);
 }
@@ -294,7 +317,12 @@ function popcount(word: number): number {
  */
 function makespanOf(graph: Graph, structure: Structure): number {
   const index = new Map(graph.ids.map((id, i) => [id, i]));
-  return makespan(structure, (id) => graph.duration[index.get(id)!]!);
+  if (!graph.samples) return makespan(structure, (id) => graph.duration[index.get(id)!]!);
+  // Durations unknown: score a structure by its mean makespan over sampled durations, which favours
+  // structures that stay good whichever actions turn out slow.
+  let total = 0;
+  for (const sample of graph.samples) total += makespan(structure, (id) => sample[index.get(id)!]!);
+  return total / graph.samples.length;
 }
 
 interface Cut {
