@@ -2,9 +2,10 @@ import path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.ts';
 
 /** The repository root: the esbuild project root and where the lock file lives. */
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -12,11 +13,37 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 /** One Lambda entry file per route: `functions/entries/<kebab-case route name>.ts`. */
 export const FUNCTION_ENTRIES_DIR = path.join(REPO_ROOT, 'functions', 'entries');
 
+const OUTPUT_FORMATS = { esm: OutputFormat.ESM, cjs: OutputFormat.CJS } as const;
+/** esbuild's `--sourcemap` with no value is `linked`: CDK calls that mode DEFAULT. */
+const SOURCE_MAP_MODES = { linked: SourceMapMode.DEFAULT, external: SourceMapMode.EXTERNAL, inline: SourceMapMode.INLINE, both: SourceMapMode.BOTH } as const;
+
 /**
- * Bundles are ESM, but some dependencies are CommonJS and call `require`; ESM has no `require`, so the
- * bundle defines one first.
+ * LAMBDA_BUNDLING (plain data, shared with the benchmark) in NodejsFunction's terms. Every field is mapped
+ * explicitly: a field added there without a mapping here fails the typecheck (`unmapped` must be empty)
+ * rather than being silently ignored by CDK.
  */
-const CREATE_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+function toBundlingOptions(bundling: typeof LAMBDA_BUNDLING): BundlingOptions {
+  const { format, platform, target, mainFields, banner, minify, sourcemap, sourcesContent, external, ...unmapped } = bundling;
+  const _everyFieldMapped: Record<string, never> = unmapped;
+  // NodejsFunction always passes --platform=node; the data says so too, and must keep saying it.
+  const _nodePlatform: 'node' = platform;
+  return {
+    format: OUTPUT_FORMATS[format],
+    target,
+    mainFields: [...mainFields],
+    banner,
+    minify,
+    sourceMap: true,
+    sourceMapMode: SOURCE_MAP_MODES[sourcemap],
+    sourcesContent,
+    externalModules: [...external],
+    // esbuild is a devDependency: bundle locally, never in Docker.
+    forceDockerBundling: false,
+  };
+}
+
+/** The bundling options of every API function. */
+export const API_FUNCTION_BUNDLING: BundlingOptions = toBundlingOptions(LAMBDA_BUNDLING);
 
 export interface ApiFunctionProps {
   /** Absolute path of the entry file; it exports `handler`. */
@@ -74,24 +101,12 @@ export class ApiFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { NODE_OPTIONS: LAMBDA_NODE_OPTIONS, ...props.environment },
       // Only sets an environment variable for the AWS SDK v2; v3 reuses connections by default.
       awsSdkConnectionReuse: false,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: CREATE_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings, not a copy of the sources inside the bundle.
-        sourcesContent: false,
-        externalModules: ['@aws-sdk/*'],
-        // esbuild is a devDependency: bundle locally, never in Docker.
-        forceDockerBundling: false,
-      },
+      bundling: API_FUNCTION_BUNDLING,
     });
 
     // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so Tracing.ACTIVE

@@ -10,12 +10,14 @@ import {
   RequestValidator,
   RestApi,
   Stage,
+  type GatewayResponse,
   type Method,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { routes, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
+import { addEnvelopeGatewayResponses, cfnGatewayResponseOf } from '../constructs/envelope-gateway-responses.ts';
 import { ContextRoutesStack, pascalCase, type NamedRoute } from './context-routes-stack.ts';
 
 export interface ApiThrottling {
@@ -40,6 +42,7 @@ export interface ApiStackProps extends StackProps {
 
 /**
  * The REST API. This stack holds what is shared: the RestApi and its path resources, the request validator,
+ * the gateway responses (API Gateway's own errors, in the error envelope),
  * the deployment and its stage, logging. Each bounded context's routes (Lambdas, permissions, methods) live in
  * a nested stack of their own, so the 500-resources-per-stack limit applies per context, not to the whole API
  * (see docs/adr/0002-api-stacks.md).
@@ -47,6 +50,8 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   readonly restApi: RestApi;
   readonly stage: Stage;
+  /** API Gateway's own errors (unknown route, throttling, validator, timeouts) in the Lambdas' error envelope. */
+  readonly gatewayResponses: readonly GatewayResponse[];
   readonly contextStacks: ReadonlyMap<BoundedContext, ContextRoutesStack>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
@@ -69,6 +74,8 @@ export class ApiStack extends Stack {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
+
+    this.gatewayResponses = addEnvelopeGatewayResponses(this, this.restApi);
 
     const environment = { SERVICE_VERSION: props.serviceVersion };
     const contextStacks = new Map<BoundedContext, ContextRoutesStack>();
@@ -95,6 +102,10 @@ export class ApiStack extends Stack {
       deployment.node.addDependency(contextStack);
       deployment.addToLogicalId(Lazy.any({ produce: () => contextStack.methods.map(methodDefinition) }));
     }
+    // Gateway responses are snapshotted too. CDK wires them to `restApi.latestDeployment` only, which a
+    // `deploy: false` API does not have.
+    for (const gatewayResponse of this.gatewayResponses) deployment.node.addDependency(gatewayResponse);
+    deployment.addToLogicalId(Lazy.any({ produce: () => this.gatewayResponses.map(gatewayResponseDefinition) }));
 
     const throttling = props.throttling ?? { rateLimit: 100, burstLimit: 200 };
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
@@ -189,6 +200,17 @@ function methodDefinition(method: Method): Record<string, unknown> {
     requestModels: cfnMethod.requestModels,
     integration: cfnMethod.integration,
     methodResponses: cfnMethod.methodResponses,
+  };
+}
+
+/** What a deployment snapshots of a gateway response: its AWS::ApiGateway::GatewayResponse properties. */
+function gatewayResponseDefinition(gatewayResponse: GatewayResponse): Record<string, unknown> {
+  const cfnResponse = cfnGatewayResponseOf(gatewayResponse);
+  return {
+    responseType: cfnResponse.responseType,
+    statusCode: cfnResponse.statusCode,
+    responseParameters: cfnResponse.responseParameters,
+    responseTemplates: cfnResponse.responseTemplates,
   };
 }
 

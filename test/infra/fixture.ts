@@ -9,15 +9,22 @@ import { defineOrchestrator, type OrchestratorStacks } from '../../infra/orchest
  * cdk.json, same nag checks), minus bundling, and read the synthesized CloudFormation as typed JSON.
  */
 
-/** Context key that lists the stacks to bundle assets for; empty means none (tests never run esbuild). */
+/**
+ * Context key that lists the stacks to bundle assets for; empty means none. Only bundled-synth.test.ts runs
+ * esbuild; every other test skips it.
+ */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
+
+/** Every stack, nested ones included: what `cdk synth` does. */
+export const BUNDLE_EVERY_STACK = { 'aws:cdk:bundling-stacks': ['**'] } as const;
 
 export function cdkJsonContext(): Record<string, unknown> {
   return { ...cdkJson.context };
 }
 
-export function buildOrchestratorApp(context: Record<string, unknown> = {}): { app: App } & OrchestratorStacks {
-  const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, ...context } });
+/** `outdir`: where the cloud assembly goes; by default a temporary directory CDK picks. */
+export function buildOrchestratorApp(context: Record<string, unknown> = {}, options: { outdir?: string } = {}): { app: App } & OrchestratorStacks {
+  const app = new App({ ...(options.outdir === undefined ? {} : { outdir: options.outdir }), context: { ...cdkJsonContext(), ...SKIP_BUNDLING, ...context } });
   return { app, ...defineOrchestrator(app) };
 }
 

@@ -1,0 +1,108 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { routes, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
+import { CREATE_REQUIRE_BANNER } from '../../infra/constructs/bundling.ts';
+import { asRecord, BUNDLE_EVERY_STACK, buildOrchestratorApp, logicalIdOf } from './fixture.ts';
+
+/**
+ * The one test that bundles, as `cdk synth` does: the whole app, every function through CDK's own esbuild
+ * invocation (local esbuild, no Docker, no network). It checks what would be uploaded: the asset each
+ * function's template points at. About 7 s on its own here; the other infra tests skip bundling.
+ */
+const BUNDLE_SIZE_LIMIT_BYTES = 400 * 1024;
+
+const outdir = mkdtempSync(path.join(tmpdir(), 'orchestrator-bundled-synth-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const synthStarted = performance.now();
+const { app, api } = buildOrchestratorApp(BUNDLE_EVERY_STACK, { outdir });
+app.synth();
+const synthSeconds = (performance.now() - synthStarted) / 1000;
+
+/** Asset ID (its hash) -> directory in the cloud assembly, from every asset manifest of the assembly. */
+const assetDirectories = new Map<string, string>();
+for (const manifestFile of readdirSync(outdir).filter((name) => name.endsWith('.assets.json'))) {
+  const manifest = asRecord(JSON.parse(readFileSync(path.join(outdir, manifestFile), 'utf8')), manifestFile);
+  for (const [assetId, entry] of Object.entries(asRecord(manifest['files'] ?? {}, `${manifestFile} files`))) {
+    const source = asRecord(asRecord(entry, assetId)['source'], `${assetId} source`);
+    if (typeof source['path'] === 'string') assetDirectories.set(assetId, path.join(outdir, source['path']));
+  }
+}
+
+interface BundledFunction {
+  readonly route: RouteName;
+  readonly context: BoundedContext;
+  readonly directory: string;
+  readonly code: string;
+  readonly bytes: number;
+  /** Every input esbuild put in the bundle, from the source map. */
+  readonly sources: readonly string[];
+}
+
+/** Follows a route's function from its nested template's `Code.S3Key` to the asset directory that is zipped and uploaded. */
+function bundledFunctionOf(route: RouteName): BundledFunction {
+  const { context } = routes[route];
+  const contextStack = api.contextStacks.get(context);
+  const apiFunction = contextStack?.functions.get(route);
+  if (contextStack === undefined || apiFunction === undefined) throw new Error(`${route}: no function in the ${context} context`);
+  const template = asRecord(JSON.parse(readFileSync(path.join(outdir, contextStack.templateFile), 'utf8')), contextStack.templateFile);
+  const resource = asRecord(asRecord(template['Resources'], 'Resources')[logicalIdOf(contextStack, apiFunction.lambda)], route);
+  const s3Key = asRecord(asRecord(resource['Properties'], 'Properties')['Code'], 'Code')['S3Key'];
+  const assetId = typeof s3Key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(s3Key)?.[1] : undefined;
+  const directory = assetId === undefined ? undefined : assetDirectories.get(assetId);
+  if (directory === undefined) throw new Error(`${route}: Code.S3Key ${JSON.stringify(s3Key)} names no file asset of the assembly`);
+  const codeFile = path.join(directory, 'index.mjs');
+  const sourceMap = asRecord(JSON.parse(readFileSync(`${codeFile}.map`, 'utf8')), `${route} source map`);
+  return {
+    route,
+    context,
+    directory,
+    code: readFileSync(codeFile, 'utf8'),
+    bytes: statSync(codeFile).size,
+    sources: Array.isArray(sourceMap['sources']) ? sourceMap['sources'].map(String) : [],
+  };
+}
+
+const routeNames = Object.keys(routes) as RouteName[];
+const bundled = new Map(routeNames.map((route) => [route, bundledFunctionOf(route)]));
+const bundleOf = (route: RouteName): BundledFunction => bundled.get(route)!;
+/** Routes that use the table, so must import the SDK that the runtime provides. */
+const tableRoutes = routeNames.filter((route) => (routes[route] as RouteSpec).tables.workflows !== undefined);
+
+/** Package specifiers of the bundle's static imports (`import … from"x"`, `import"x"`), as esbuild writes them. */
+function importedModules(code: string): string[] {
+  return [...new Set([...code.matchAll(/(?:\bfrom\s*|\bimport\s*)["']([^"']+)["']/g)].map((match) => match[1] ?? ''))].sort();
+}
+
+describe('the app, synthesized with bundling', () => {
+  it('bundles a function for every route of every bounded context', () => {
+    console.info(`bundled synth of ${routeNames.length} functions: ${synthSeconds.toFixed(1)} s`);
+    const contexts = new Set(routeNames.map((route) => routes[route].context));
+    expect(new Set([...bundled.values()].map((bundle) => bundle.context))).toEqual(contexts);
+    for (const bundle of bundled.values()) expect(existsSync(path.join(bundle.directory, 'index.mjs')), bundle.route).toBe(true);
+  });
+
+  it.each(routeNames)('%s: index.mjs is an ES module that starts with the createRequire banner', (route) => {
+    const { code, directory } = bundleOf(route);
+    expect(code.startsWith(`${CREATE_REQUIRE_BANNER}\n`)).toBe(true);
+    // One file and its map: CDK zips the whole directory.
+    expect(readdirSync(directory).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+  });
+
+  it.each(routeNames)('%s: contains no AWS SDK code; the SDK stays an import the Lambda runtime resolves', (route) => {
+    const { code, sources } = bundleOf(route);
+    expect(sources.length).toBeGreaterThan(0);
+    // The SDK and the Smithy runtime it is built on: had either been bundled, the map would list its files.
+    expect(sources.filter((source) => /(^|\/)node_modules\/@(aws-sdk|smithy)\//.test(source))).toEqual([]);
+    const sdkImports = importedModules(code).filter((specifier) => specifier.startsWith('@aws-sdk/'));
+    if (tableRoutes.includes(route)) expect(sdkImports).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb']));
+    // Nothing else is left for the runtime to resolve: Lambda has no node_modules besides the SDK.
+    expect(importedModules(code).filter((specifier) => !specifier.startsWith('@aws-sdk/') && !/^(node:|module$)/.test(specifier))).toEqual([]);
+  });
+
+  it.each(routeNames)(`%s: index.mjs is under ${BUNDLE_SIZE_LIMIT_BYTES / 1024} KB`, (route) => {
+    expect(bundleOf(route).bytes).toBeLessThan(BUNDLE_SIZE_LIMIT_BYTES);
+  });
+});
