@@ -39,7 +39,6 @@ export interface CompiledWorkflow {
 
 /** Default time limit for a service call when the action sets none. */
 export const DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS = 30;
-const INITIALIZE = 'initialize';
 const SAGA_CHECK = 'saga: any action to compensate?';
 const SAGA_FAILED = 'saga: failed after compensation';
 const COMPLETED = 'completed';
@@ -56,7 +55,8 @@ interface Context {
   readonly reads: ReadonlyMap<string, ReadonlySet<string>>;
   readonly saga: boolean;
   readonly states: Record<string, State>;
-  forks: number;
+  /** Shared by every branch: Step Functions needs state names unique across the whole machine. */
+  readonly counters: { forks: number };
 }
 
 /** A compiled piece of the flow: where it starts, and the exits that must be wired to whatever comes next. */
@@ -69,6 +69,14 @@ interface Fragment {
 
 type Exit = (next: string | undefined) => void;
 
+/**
+ * The input a compiled machine expects. Runtimes build it (never users), so no state is spent shaping it:
+ * `results` and `failures` exist from the start and every ResultPath only adds a leaf.
+ */
+export function executionInput(params: Record<string, unknown>): { params: Record<string, unknown>; results: Record<string, never>; failures: Record<string, never> } {
+  return { params, results: {}, failures: {} };
+}
+
 export function compileWorkflow(input: CompileInput, options: CompileOptions = {}): CompiledWorkflow {
   const byId = new Map(input.actions.map((action) => [action.action_id, action]));
   const parameterTypes = new Map<string, ParameterType>(input.parameters.map((parameter) => [parameter.name, parameter.type]));
@@ -76,7 +84,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const structure = seriesParallelStructure(input.actions, durationHints(input.actions, options.useDurationHints ?? true));
   const analysis = analyse(input.actions, scope);
   const states: Record<string, State> = {};
-  const context: Context = { input, scope, byId, ...analysis, states, forks: 0 };
+  const context: Context = { input, scope, byId, ...analysis, states, counters: { forks: 0 } };
 
   // What must still be in state data when the forward flow ends: its outputs (the sinks) and, for a saga,
   // every result a compensation reads.
@@ -92,9 +100,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
     }
   }
 
-  states[INITIALIZE] = { Type: 'Pass', Comment: 'Keep only the declared shape of the input', Parameters: { 'params.$': '$.params', results: {}, failures: {} }, Next: '' };
   const body = compileStructure(context, structure, finalNeeds, new Set());
-  (states[INITIALIZE] as { Next?: string }).Next = body.start;
   if (context.saga) {
     const compensation = compileCompensation(context, structure);
     states[SAGA_CHECK] = {
@@ -128,7 +134,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
 
   const definition: StateMachineDefinition = {
     Comment: `workflow ${input.workflow_id} version ${input.version}${input.name ? `: ${input.name}` : ''}`,
-    StartAt: INITIALIZE,
+    StartAt: body.start,
     States: states,
   };
   const text = JSON.stringify(definition);
@@ -234,7 +240,7 @@ function compileStructure(context: Context, structure: Structure, after: Readonl
 }
 
 function compileParallel(context: Context, branches: readonly Structure[], after: ReadonlySet<string>, available: ReadonlySet<string>): Fragment {
-  const name = `fork ${++context.forks}`;
+  const name = `fork ${++context.counters.forks}`;
   const compiled = branches.map((branch) => {
     const states: Record<string, State> = {};
     const fragment = compileStructure({ ...context, states }, branch, after, available);
@@ -320,7 +326,7 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
         TimeoutSeconds: timeout + 5,
         Retry: retriers(action.retry, RETRYABLE_ACTION_ERRORS),
       };
-      attachFailureHandling(context, action, resultPath, exits, { ...base, request: serviceRequest(action.config, timeout) });
+      attachFailureHandling(context, action, resultPath, exits, { ...base, service: action.config.service, endpoint: action.config.endpoint, method: action.config.method });
       return id;
     }
     case 'notification': {
@@ -406,7 +412,13 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
         ResultSelector: { outcome: COMPLETED, status_code: null, 'response.$': '$' },
         ResultPath: resultPath,
       };
-      attachFailureHandling(context, action, resultPath, exits, inner.action_type === 'service_call' ? { ...base, foreach_items: action.config.items } : undefined);
+      attachFailureHandling(
+        context,
+        action,
+        resultPath,
+        exits,
+        inner.action_type === 'service_call' ? { ...base, service: inner.config.service, endpoint: inner.config.endpoint, method: inner.config.method } : undefined,
+      );
       return id;
     }
     case 'sub_workflow': {
@@ -433,8 +445,8 @@ function serviceRequest(config: Extract<Action, { action_type: 'service_call' }>
     service: config.service,
     endpoint: config.endpoint,
     method: config.method,
-    parameters: config.parameters ?? {},
-    headers: config.headers ?? {},
+    ...(config.parameters && Object.keys(config.parameters).length > 0 ? { parameters: config.parameters } : {}),
+    ...(config.headers && Object.keys(config.headers).length > 0 ? { headers: config.headers } : {}),
     timeout_seconds: timeout,
   };
 }
@@ -471,8 +483,7 @@ function retriers(policy: RetryPolicy | undefined, errors: readonly string[]): R
 }
 
 /**
- * After retries: a failed service call goes to the dead-letter queue (with the request, so it can be
- * replayed), then `fail` ends the execution naming the action, while `continue` and `compensate` record the
+ * After retries: a failed service call goes to the dead-letter queue, then `fail` ends the execution naming the action, while `continue` and `compensate` record the
  * failure as the action's result and go on (a later check starts compensation).
  */
 function attachFailureHandling(context: Context, action: Action, resultPath: string | null, exits: Exit[], deadLetter?: JsonObject): void {
@@ -489,6 +500,9 @@ function attachFailureHandling(context: Context, action: Action, resultPath: str
       Resource: Resource.sqsSendMessage,
       Parameters: {
         QueueUrl: Placeholder.deadLetterQueue,
+        // The action runner puts the rendered request in its error's cause (JSON), so the message holds what
+        // a replay needs without rendering the request a second time here; failures outside the runner
+        // (Lambda service errors, timeouts) still name the execution, action and endpoint.
         MessageBody: {
           kind: 'action_failed',
           ...payloadTemplate(deadLetter, scope),
@@ -616,7 +630,7 @@ function compileCompensationStructure(context: Context, structure: Structure): F
       return { start: fragments[0]!.start, exits: fragments[fragments.length - 1]!.exits, present: new Set() };
     }
     case 'parallel': {
-      const name = `compensate fork ${++context.forks}`;
+      const name = `compensate fork ${++context.counters.forks}`;
       const branches = structure.branches.map((branch) => {
         const states: Record<string, State> = {};
         const fragment = compileCompensationStructure({ ...context, states }, branch);

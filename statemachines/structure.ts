@@ -20,6 +20,7 @@ const EQUAL_DURATIONS: DurationOf = () => 1;
 
 interface Graph {
   readonly ids: readonly string[];
+  readonly indexOf: ReadonlyMap<string, number>;
   readonly preds: readonly (readonly number[])[];
   readonly succs: readonly (readonly number[])[];
   readonly duration: readonly number[];
@@ -39,7 +40,7 @@ function toGraph(nodes: readonly GraphNode[], durationOf: DurationOf): Graph {
     const value = durationOf(id);
     return Number.isFinite(value) && value > 0 ? value : 1;
   });
-  return { ids, preds, succs, duration };
+  return { ids, indexOf: index, preds, succs, duration };
 }
 
 /** How many duration vectors are sampled to compare structures when durations are unknown. */
@@ -66,9 +67,13 @@ function withSamples(graph: Graph, count: number): Graph {
  */
 export function seriesParallelStructure(nodes: readonly GraphNode[], durationOf?: DurationOf): Structure {
   if (nodes.length === 0) return { kind: 'sequence', steps: [] };
-  const graph = durationOf ? toGraph(nodes, durationOf) : withSamples(toGraph(nodes, EQUAL_DURATIONS), UNKNOWN_DURATION_SAMPLES);
-  const budget = { remaining: LOOKAHEAD_BUDGET_PER_ACTION * nodes.length };
-  return decompose(graph, graph.ids.map((_, i) => i), LOOKAHEAD, budget);
+  const unknown = withSamples(toGraph(nodes, EQUAL_DURATIONS), UNKNOWN_DURATION_SAMPLES);
+  const robust = decompose(unknown, unknown.ids.map((_, i) => i), LOOKAHEAD, { remaining: LOOKAHEAD_BUDGET_PER_ACTION * nodes.length });
+  if (!durationOf) return robust;
+  const graph = toGraph(nodes, durationOf);
+  const hinted = decompose(graph, graph.ids.map((_, i) => i), LOOKAHEAD, { remaining: LOOKAHEAD_BUDGET_PER_ACTION * nodes.length });
+  // The greedy search can be misled by very uneven hints; the structure built without them is a safe floor.
+  return makespanOf(graph, robust) < makespanOf(graph, hinted) ? robust : hinted;
 }
 
 /** How many of the cheapest cuts are tried with a full (greedy) decomposition before one is chosen. */
@@ -316,7 +321,7 @@ function popcount(word: number): number {
  * each candidate costs O(1) after sorting.
  */
 function makespanOf(graph: Graph, structure: Structure): number {
-  const index = new Map(graph.ids.map((id, i) => [id, i]));
+  const index = graph.indexOf;
   if (!graph.samples) return makespan(structure, (id) => graph.duration[index.get(id)!]!);
   // Durations unknown: score a structure by its mean makespan over sampled durations, which favours
   // structures that stay good whichever actions turn out slow.

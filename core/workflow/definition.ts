@@ -214,11 +214,18 @@ export const TagsSchema = z
   .max(50, 'at most 50 tags')
   .transform((tags) => [...new Set(tags)]);
 
+/**
+ * At about 2 KB of compiled ASL per service call (task, dead letter, failure states), 100 actions keep the
+ * largest state machine under a quarter of Step Functions' 1 MB definition limit, leaving room for large
+ * configs. Larger fan-outs belong in a foreach, whose size does not grow with the data.
+ */
+export const MAX_ACTIONS = 100;
+
 /** The versioned part of a workflow: changing either creates a new immutable version. */
 export const DefinitionFields = {
   execution_mode: z.enum(EXECUTION_MODES, { error: `execution_mode must be one of ${EXECUTION_MODES.join(', ')}` }),
   parameters: z.array(ParameterSchema).max(200, 'at most 200 parameters'),
-  actions: z.array(ActionSchema).min(1, 'a workflow needs at least one action').max(2000, 'at most 2000 actions'),
+  actions: z.array(ActionSchema).min(1, 'a workflow needs at least one action').max(MAX_ACTIONS, `at most ${MAX_ACTIONS} actions; use a foreach for larger fan-outs`),
 };
 
 /** Metadata: changing it does not create a version. */

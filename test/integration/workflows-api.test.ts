@@ -388,7 +388,7 @@ describe('compiled state machine', () => {
       limits: { states: number };
     }>('GET', `/workflows/${id}/state-machine`);
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-    expect(reply.body.data.definition.StartAt).toBe('initialize');
+    expect(reply.body.data.definition.StartAt).toBe('fetch_doc');
     expect(reply.body.data.definition.States.fetch_doc?.Type).toBe('Task');
     expect(reply.body.data.graph.edges).toEqual([{ from: 'fetch_doc', to: 'analyze_quality' }]);
     expect(reply.body.data.graph.structure).toEqual({ kind: 'sequence', steps: [{ kind: 'action', id: 'fetch_doc' }, { kind: 'action', id: 'analyze_quality' }] });
