@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { measureCompiler, renderCompilerSection } from './compiler.ts';
 import { measureDynamoCalls, renderDynamoSection } from './dynamo-calls.ts';
 import { AWS_TEST_ENVIRONMENT } from './environment.ts';
 import { measureLambdaBundles, renderBundleSection } from './lambda-bundles.ts';
@@ -34,6 +35,7 @@ const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
 const bundles = await timed('lambda bundles', () => measureLambdaBundles({ runs: COLD_INIT_RUNS }));
 const startup = await timed('local start-up', () => measureLocalStartup({ runs: STARTUP_RUNS }));
 const dynamo = await timed('dynamodb calls', () => measureDynamoCalls());
+const compiler = await timed('compiler', () => measureCompiler());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -46,6 +48,8 @@ const report = [
   '',
   renderDynamoSection(dynamo),
   '',
+  renderCompilerSection(compiler),
+  '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
 console.log(report);
@@ -53,5 +57,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler }, null, 2)}\n`,
 );
