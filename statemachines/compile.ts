@@ -39,8 +39,10 @@ export interface CompiledWorkflow {
 
 /** Default time limit for a service call when the action sets none. */
 export const DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS = 30;
+// Auxiliary state names contain ': ', which action ids cannot, so they never collide with an action.
 const SAGA_CHECK = 'saga: any action to compensate?';
 const SAGA_FAILED = 'saga: failed after compensation';
+const SAGA_DONE = 'saga: nothing to compensate';
 const COMPLETED = 'completed';
 
 interface Context {
@@ -118,9 +120,9 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
           Next: compensation?.start ?? SAGA_FAILED,
         },
       ],
-      Default: 'done',
+      Default: SAGA_DONE,
     };
-    states.done = { Type: 'Succeed' };
+    states[SAGA_DONE] = { Type: 'Succeed' };
     states[SAGA_FAILED] = {
       Type: 'Fail',
       Error: WorkflowErrorName.Compensated,
@@ -140,7 +142,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const text = JSON.stringify(definition);
   const placeholders = [...new Set([...text.matchAll(/\$\{[^}]+\}/g)].map((match) => match[0]))].sort();
   const executionMode = input.execution_mode ?? 'standard';
-  return { definition, structure, executionMode, placeholders, limits: checkLimits({ definition, text, executionMode, actions: input.actions }) };
+  return { definition, structure, executionMode, placeholders, limits: checkLimits({ definition, text, executionMode, actions: input.actions, structure }) };
 }
 
 /**
@@ -162,6 +164,8 @@ function analyse(actions: readonly Action[], scope: PathScope) {
   const reads = new Map<string, Set<string>>();
   const uncertain = new Set<string>();
   const guardedInputs = new Map<string, string[]>();
+  /** Actions whose failure (or whose upstream's compensate failure) must stop everything downstream. */
+  const aborting = new Set<string>();
   // Declaration order is not dependency order; walk until every action's inputs are known.
   const order = topological(actions);
   for (const id of order) {
@@ -169,9 +173,12 @@ function analyse(actions: readonly Action[], scope: PathScope) {
     const inputs = new Set<string>();
     for (const value of actionTemplateValues(action)) for (const ref of referencedActions(value.value, { ...scope, loopVariables: value.loop })) inputs.add(ref);
     inputs.delete(id);
-    const guards = action.on_skipped_input === 'run' ? [] : [...inputs].filter((input) => uncertain.has(input));
-    guardedInputs.set(id, guards);
-    if (action.condition || guards.length > 0 || action.on_failure === 'continue' || action.on_failure === 'compensate') uncertain.add(id);
+    const guards = new Set(action.on_skipped_input === 'run' ? [] : [...inputs].filter((input) => uncertain.has(input)));
+    // After a failure that starts compensation, nothing downstream of it may run, reader or not.
+    for (const dep of action.depends_on) if (aborting.has(dep)) guards.add(dep);
+    if ([...guards].some((guard) => aborting.has(guard)) || action.on_failure === 'compensate') aborting.add(id);
+    guardedInputs.set(id, [...guards]);
+    if (action.condition || guards.size > 0 || action.on_failure === 'continue' || action.on_failure === 'compensate') uncertain.add(id);
     reads.set(id, inputs);
   }
   const saga = actions.some((action) => action.on_failure === 'compensate');
@@ -588,9 +595,20 @@ function comparison(path: string, operator: string, value: unknown): JsonObject 
   return { Variable: path, [kind]: value };
 }
 
-/** Conditions on compile-time constants become rules that always or never hold. */
+/** Conditions on compile-time constants (workflow id and version) are decided now: a rule that always or never holds. */
 function constantRule(condition: Condition, value: unknown): JsonObject {
-  const holds = Object.entries(condition).some(([operator, expected]) => operator === 'equals' && expected === value) || ('not_equals' in condition && condition.not_equals !== value);
+  const rule = condition as Record<string, unknown>;
+  const compare = (expected: unknown, test: (a: number | string, b: number | string) => boolean) =>
+    (typeof value === 'number' && typeof expected === 'number') || (typeof value === 'string' && typeof expected === 'string') ? test(value, expected) : false;
+  let holds = false;
+  if (rule.is_present !== undefined) holds = rule.is_present === true;
+  else if (rule.is_null !== undefined) holds = rule.is_null === (value === null);
+  else if (rule.equals !== undefined) holds = rule.equals === value;
+  else if (rule.not_equals !== undefined) holds = rule.not_equals !== value;
+  else if (rule.greater_than !== undefined) holds = compare(rule.greater_than, (a, b) => a > b);
+  else if (rule.greater_than_or_equal !== undefined) holds = compare(rule.greater_than_or_equal, (a, b) => a >= b);
+  else if (rule.less_than !== undefined) holds = compare(rule.less_than, (a, b) => a < b);
+  else if (rule.less_than_or_equal !== undefined) holds = compare(rule.less_than_or_equal, (a, b) => a <= b);
   return { Variable: '$.params', IsPresent: holds };
 }
 

@@ -1,5 +1,6 @@
 import type { Action, ExecutionMode } from '../core/workflow/definition.ts';
 import type { StateMachineDefinition } from './asl.ts';
+import { makespan, type Structure } from './structure.ts';
 
 /**
  * The Step Functions quotas a workflow can run into, checked at compile time: a definition over 1 MB or an
@@ -22,7 +23,13 @@ export interface LimitReport {
   readonly estimatedHistoryEvents: number;
 }
 
-export function checkLimits(input: { definition: StateMachineDefinition; text: string; executionMode: ExecutionMode; actions: readonly Action[] }): LimitReport {
+export function checkLimits(input: {
+  definition: StateMachineDefinition;
+  text: string;
+  executionMode: ExecutionMode;
+  actions: readonly Action[];
+  structure: Structure;
+}): LimitReport {
   const errors: { field: string; message: string }[] = [];
   const warnings: string[] = [];
   const definitionBytes = new TextEncoder().encode(input.text).length;
@@ -58,6 +65,12 @@ export function checkLimits(input: { definition: StateMachineDefinition; text: s
     }
   });
   if (input.executionMode === 'express') {
+    // Fixed waits along the slowest path of the structure: the least time any run can take.
+    const seconds = new Map(input.actions.map((action) => [action.action_id, action.action_type === 'wait' && typeof action.config.seconds === 'number' ? action.config.seconds : 0]));
+    const least = makespan(input.structure, (id) => seconds.get(id) ?? 0);
+    if (least > STEP_FUNCTIONS_LIMITS.expressSeconds && !errors.some((error) => error.field.endsWith('.config.seconds'))) {
+      errors.push({ field: 'actions', message: `waits along one path add up to ${least} s; an express workflow must finish within ${STEP_FUNCTIONS_LIMITS.expressSeconds} s` });
+    }
     warnings.push('express workflows are at-least-once: service calls must be idempotent');
   }
   return { errors, warnings, definitionBytes, states: states.total, estimatedHistoryEvents };

@@ -67,7 +67,7 @@ export function compileValue(value: unknown, scope: PathScope): CompiledValue {
 
 /**
  * An object as an ASL payload template: `"key.$": path` for computed fields, `"key": value` for constants.
- * Keys that end in `.$` in user data would be read as paths, so such keys are refused by validation upstream.
+ * Keys that end in `.$` in user data would be read as paths, so validation refuses them (validate.ts).
  */
 export function payloadTemplate(object: Readonly<Record<string, unknown>>, scope: PathScope): Record<string, unknown> {
   const template: Record<string, unknown> = {};
@@ -142,12 +142,26 @@ function compileArray(items: readonly unknown[], scope: PathScope): CompiledValu
     }
     return literal(JSON.stringify(value));
   };
-  return { path: `States.StringToJson(States.Format('${render(items)}', ${args.join(', ')}))` };
+  const template = render(items);
+  // Only compile-time constants (workflow id, version): the array is a constant too.
+  if (args.length === 0) return { literal: items.map((item) => constantValue(item, scope)) };
+  return { path: `States.StringToJson(States.Format('${template}', ${args.join(', ')}))` };
 }
 
 /** Intrinsic string literals escape `'`, `{`, `}` and `\` with a backslash. */
 function escapeIntrinsicText(text: string): string {
   return text.replace(/[\\'{}]/g, (character) => `\\${character}`);
+}
+
+/** A value whose templates all resolve to constants, with them substituted. */
+function constantValue(value: unknown, scope: PathScope): unknown {
+  if (typeof value === 'string') {
+    const compiled = compileString(value, scope);
+    return 'literal' in compiled ? compiled.literal : value;
+  }
+  if (Array.isArray(value)) return value.map((item) => constantValue(item, scope));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, constantValue(item, scope)]));
+  return value;
 }
 
 function visitStrings(value: unknown, visit: (text: string) => void): void {

@@ -65,7 +65,7 @@ const singleReference = (field: string) =>
  */
 export const RetryPolicySchema = z.strictObject({
   max_attempts: z.number().int().min(1).max(20).default(3),
-  interval_seconds: z.number().min(0).max(3600).default(2),
+  interval_seconds: z.number().int('interval_seconds must be a whole number (Step Functions retries in whole seconds)').min(1).max(3600).default(2),
   backoff_rate: z.number().min(1).max(10).default(2),
   max_delay_seconds: z.number().int().min(1).max(86_400).default(60),
   jitter: z.enum(['full', 'none']).default('full'),

@@ -92,6 +92,7 @@ export function definitionIssues(definition: DefinitionBody): FieldIssue[] {
   const upstream = cycles.length === 0 ? transitiveDependencies(actions) : undefined;
   const parameterTypes = new Map(parameters.map((parameter) => [parameter.name, parameter.type]));
   const actionTypes = new Map(actions.map((action) => [action.action_id, action.action_type]));
+  const context = (root: string) => (parameterTypes.has(root) ? 'parameter' : actionTypes.has(root) ? 'action' : 'other');
   actions.forEach((action, index) => {
     const visible = upstream ? (upstream.get(action.action_id) ?? new Set<string>()) : everyAction;
     for (const scope of templateScopes(action, index)) {
@@ -100,6 +101,20 @@ export function definitionIssues(definition: DefinitionBody): FieldIssue[] {
       for (const { ref, field } of occurrences) {
         const problem = referenceProblem(ref, action.action_id, { visible, parameters: parameterTypes, actions: actionTypes, ...scope });
         if (problem) issues.push({ field, message: `${ref.raw} ${problem}` });
+      }
+    }
+    for (const scope of templateScopes(action, index)) {
+      for (const field of keysEndingInDollar(scope.value, scope.field)) {
+        issues.push({ field, message: "keys must not end in '.$' (Step Functions reads such keys as paths)" });
+      }
+    }
+    if (action.on_skipped_input === 'run') {
+      for (const scope of templateScopes(action, index)) {
+        for (const { ref, field } of collectTemplates(scope.value, scope.field).occurrences) {
+          if (context(ref.root) === 'action' && ref.path.length > 1) {
+            issues.push({ field, message: `${ref.raw} reads a field of '${ref.root}', whose output is null when it is skipped; with on_skipped_input run, use {{${ref.root}.response}} or {{${ref.root}.status_code}}` });
+          }
+        }
       }
     }
     if (action.on_failure === 'compensate' && !actions.some((other) => other.compensation)) {
@@ -134,6 +149,12 @@ function templateScopes(action: Action, index: number): TemplateScope[] {
 }
 
 export const LOOP_VARIABLES = ['item', 'index'] as const;
+
+function keysEndingInDollar(value: unknown, at: string): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => keysEndingInDollar(item, `${at}[${index}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) => [...(key.endsWith('.$') ? [`${at}.${key}`] : []), ...keysEndingInDollar(child, `${at}.${key}`)]);
+}
 
 interface ReferenceContext {
   readonly visible: ReadonlySet<string>;
