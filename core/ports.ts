@@ -1,4 +1,5 @@
 import type { FieldIssue } from './errors.ts';
+import type { ServiceRegistration } from './registry/model.ts';
 import type { WorkflowStatus } from './workflow/definition.ts';
 import type { Workflow, WorkflowSummary, WorkflowVersion } from './workflow/model.ts';
 
@@ -64,4 +65,11 @@ export interface WorkflowStore {
  */
 export interface WorkflowCompilerCheck {
   check(workflow: Workflow): { errors: readonly FieldIssue[]; warnings: readonly string[] };
+}
+
+/** Where services are found by name. Registering an existing name replaces it (upsert). */
+export interface ServiceRegistry {
+  register(service: ServiceRegistration): Promise<void>;
+  get(name: string): Promise<ServiceRegistration | undefined>;
+  list(): Promise<ServiceRegistration[]>;
 }

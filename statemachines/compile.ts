@@ -515,7 +515,6 @@ function attachFailureHandling(context: Context, action: Action, resultPath: str
           ...payloadTemplate(deadLetter, scope),
           'error.$': `${failureAt}.Error`,
           'cause.$': `${failureAt}.Cause`,
-          'failed_at.$': '$$.State.EnteredTime',
         },
       },
       ResultPath: null,

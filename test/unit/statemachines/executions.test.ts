@@ -13,7 +13,6 @@ import {
   payloadOf,
   service,
   sleep,
-  STATE_ENTERED,
   WORKFLOW_ID,
   WORKFLOW_VERSION,
   type Handler,
@@ -175,7 +174,6 @@ describe('catches (on_failure fail, the default)', () => {
       workflow_id: WORKFLOW_ID,
       workflow_version: WORKFLOW_VERSION,
       error: 'ServiceRejectedError',
-      failed_at: STATE_ENTERED,
     });
     // The request, rendered, is in the message: in its own field, or in the runner's cause.
     const rendered = { url: 'https://example.com/a', depth: 2, note: 'fetching https://example.com/a' };

@@ -17,7 +17,6 @@ export const WORKFLOW_ID = 'wf';
 export const WORKFLOW_VERSION = 3;
 export const EXECUTION_NAME = 'exec-1';
 export const EXECUTION_START = '2026-01-01T00:00:00.000Z';
-export const STATE_ENTERED = '2026-01-01T00:00:01.000Z';
 export const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:${WORKFLOW_ID}:${EXECUTION_NAME}`;
 
 /** Parses with the workflow schema and the whole-definition checks; throws with every issue otherwise. */
@@ -235,8 +234,8 @@ export async function execute(definition: StateMachineDefinition, params: JsonOb
   const input = executionInput(params);
   const run = machine.run(input as unknown as Parameters<StateMachine['run']>[0], {
     overrides: { taskResourceLocalHandlers: handlers as unknown as EmulatorHandlers, waitTimeOverrides: { ...options.waitTimeOverrides }, retryIntervalOverrides },
-    // The emulator fills in no `$$.State`; the dead letter reads `$$.State.EnteredTime`, so it is given a fixed one.
-    context: { Execution: { Name: EXECUTION_NAME, Id: EXECUTION_ARN, StartTime: EXECUTION_START }, State: { EnteredTime: STATE_ENTERED, Name: 'state' } },
+    // The emulator fills in no `$$.State`, so compiled definitions must not read it (the dead letter's time is SQS's SentTimestamp).
+    context: { Execution: { Name: EXECUTION_NAME, Id: EXECUTION_ARN, StartTime: EXECUTION_START } },
   });
   const events: EventLog[] = [];
   const collecting = (async () => {

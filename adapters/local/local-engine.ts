@@ -1,0 +1,250 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { ActionProgress, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
+import type { Action } from '../../core/workflow/definition.ts';
+
+/**
+ * Runs a compiled workflow (JSONPath ASL) in-process with the `aws-local-stepfunctions` interpreter. Its Task
+ * states are routed by state name to local stand-ins for what AWS would call: the action runner for service
+ * calls, a bus for notifications, a queue for dead letters, another run for sub-workflows. Per-action
+ * progress comes from those handlers (tasks) and from the interpreter's state events (waits, transforms,
+ * skips), and is reported as it happens.
+ */
+
+type Definition = ConstructorParameters<typeof StateMachine>[0];
+type RunOptions = NonNullable<Parameters<StateMachine['run']>[1]>;
+type TaskHandler = (input: never) => Promise<unknown>;
+
+export interface LocalIntegrations {
+  /** `lambda:invoke` of the action runner: the compiled payload in, `{ status_code, headers, response }` out. */
+  invokeRunner(payload: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  /** `events:putEvents`: returns the event id. */
+  putEvent(entry: Record<string, unknown>): Promise<string>;
+  /** `sqs:sendMessage` to the dead-letter queue. */
+  sendDeadLetter(body: unknown): Promise<void>;
+  /** `states:startExecution.sync:2`: runs another workflow and returns its output. */
+  startSubWorkflow(stateMachine: string, input: unknown, signal: AbortSignal): Promise<{ output: unknown; executionArn: string }>;
+}
+
+export interface LocalRunInput {
+  readonly definition: Record<string, unknown>;
+  readonly actions: readonly Action[];
+  readonly executionId: string;
+  /** `{ params, results: {}, failures: {} }` from `executionInput`. */
+  readonly input: Record<string, unknown>;
+  readonly integrations: LocalIntegrations;
+  readonly now: () => string;
+  /** Called after every change to an action's progress. */
+  readonly onProgress?: (progress: ActionProgress) => void;
+  /** Test speed-ups: milliseconds instead of the definition's waits and retry intervals. */
+  readonly waitMilliseconds?: number;
+  readonly retryMilliseconds?: number;
+}
+
+export interface LocalRunOutcome {
+  readonly status: ExecutionStatus;
+  readonly output?: unknown;
+  readonly error?: ExecutionFailure;
+  readonly actions: readonly ActionProgress[];
+}
+
+export interface LocalRun {
+  readonly done: Promise<LocalRunOutcome>;
+  /** Stops the run; in-flight calls see their AbortSignal fire. */
+  cancel(): void;
+}
+
+/** Builds the interpreter once per definition (construction validates it, ~100 ms); runs reuse it. */
+export class CompiledMachineCache {
+  private readonly machines = new Map<string, StateMachine>();
+
+  get(key: string, definition: Record<string, unknown>): StateMachine {
+    let machine = this.machines.get(key);
+    if (!machine) {
+      machine = new StateMachine(structuredClone(definition) as unknown as Definition, { validationOptions: { checkPaths: false } } as never);
+      this.machines.set(key, machine);
+    }
+    return machine;
+  }
+}
+
+export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalRun {
+  const controller = new AbortController();
+  const progress = new Map<string, ActionProgress>(run.actions.map((action) => [action.action_id, { action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0 }]));
+  const update = (actionId: string, change: Partial<ActionProgress>) => {
+    const current = progress.get(actionId);
+    if (!current) return;
+    const next = { ...current, ...change };
+    progress.set(actionId, next);
+    run.onProgress?.(next);
+  };
+
+  const handlers: Record<string, TaskHandler> = {};
+  const definition = run.definition as { States: Record<string, unknown> };
+  for (const [stateName, actionId] of taskStates(definition)) {
+    handlers[stateName] = (async (input: Record<string, unknown>) => {
+      const own = actionId !== undefined && stateName === actionId;
+      if (own) update(actionId, { status: 'running', attempts: (progress.get(actionId)?.attempts ?? 0) + 1, started_at: progress.get(actionId)?.started_at ?? run.now() });
+      try {
+        const result = await dispatch(stateName, input, run.integrations, controller.signal);
+        if (own) {
+          const payload = extractOutput(result);
+          update(actionId, { status: 'completed', ended_at: run.now(), output: payload, error: undefined });
+        }
+        return result;
+      } catch (error) {
+        if (own) update(actionId, { error: { error: error instanceof Error ? error.name : 'Error', cause: error instanceof Error ? error.message : String(error) } });
+        throw error;
+      }
+    }) as TaskHandler;
+  }
+
+  const options: RunOptions = {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      ...(run.waitMilliseconds !== undefined ? { waitTimeOverrides: Object.fromEntries(waitStates(definition).map((name) => [name, run.waitMilliseconds!])) } : {}),
+      ...(run.retryMilliseconds !== undefined ? { retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, run.retryMilliseconds!])) } : {}),
+    },
+    context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now() } },
+  } as RunOptions;
+  const execution = machine.run(structuredClone(run.input) as never, options);
+  void followEvents(execution.eventLogs as AsyncIterable<StateEvent> | undefined, progress, update, run.now);
+
+  const done = (async (): Promise<LocalRunOutcome> => {
+    try {
+      const output = await execution.result;
+      settleUnfinished(progress, update, run.now, output);
+      return { status: 'completed', output, actions: [...progress.values()] };
+    } catch (error) {
+      const failure = describeFailure(error, progress);
+      if (controller.signal.aborted) return { status: 'cancelled', error: { error: 'Cancelled', cause: 'the execution was cancelled' }, actions: [...progress.values()] };
+      if (failure.action_id) update(failure.action_id, { status: 'failed', ended_at: run.now() });
+      return { status: failure.error === 'States.Timeout' ? 'timed_out' : 'failed', error: failure, actions: [...progress.values()] };
+    }
+  })();
+
+  return {
+    done,
+    cancel: () => {
+      controller.abort();
+      execution.abort();
+    },
+  };
+}
+
+/** Task states, each with the action it belongs to (compensation and dead-letter states belong to none). */
+function taskStates(definition: { States: Record<string, unknown> }): [string, string | undefined][] {
+  const found: [string, string | undefined][] = [];
+  const visit = (states: Record<string, unknown>) => {
+    for (const [name, raw] of Object.entries(states)) {
+      const state = raw as { Type: string; Branches?: { States: Record<string, unknown> }[]; ItemProcessor?: { States: Record<string, unknown> } };
+      if (state.Type === 'Task') found.push([name, name.includes(': ') ? undefined : name]);
+      state.Branches?.forEach((branch) => visit(branch.States));
+      if (state.ItemProcessor) visit(state.ItemProcessor.States);
+    }
+  };
+  visit(definition.States);
+  return found;
+}
+
+function waitStates(definition: { States: Record<string, unknown> }): string[] {
+  const found: string[] = [];
+  const visit = (states: Record<string, unknown>) => {
+    for (const [name, raw] of Object.entries(states)) {
+      const state = raw as { Type: string; Branches?: { States: Record<string, unknown> }[]; ItemProcessor?: { States: Record<string, unknown> } };
+      if (state.Type === 'Wait') found.push(name);
+      state.Branches?.forEach((branch) => visit(branch.States));
+      if (state.ItemProcessor) visit(state.ItemProcessor.States);
+    }
+  };
+  visit(definition.States);
+  return found;
+}
+
+async function dispatch(stateName: string, input: Record<string, unknown>, integrations: LocalIntegrations, signal: AbortSignal): Promise<unknown> {
+  if ('FunctionName' in input) {
+    const result = await integrations.invokeRunner(input.Payload as Record<string, unknown>, signal);
+    return { Payload: result, StatusCode: 200 };
+  }
+  if ('Entries' in input) {
+    const entries = input.Entries as Record<string, unknown>[];
+    const ids = await Promise.all(entries.map((entry) => integrations.putEvent(entry)));
+    return { Entries: ids.map((EventId) => ({ EventId })), FailedEntryCount: 0 };
+  }
+  if ('QueueUrl' in input) {
+    await integrations.sendDeadLetter(input.MessageBody);
+    return { MessageId: `local-${stateName}` };
+  }
+  if ('StateMachineArn' in input) {
+    const { output, executionArn } = await integrations.startSubWorkflow(String(input.StateMachineArn), input.Input, signal);
+    return { Output: output, ExecutionArn: executionArn, Status: 'SUCCEEDED' };
+  }
+  throw new Error(`no local integration for task state ${stateName}`);
+}
+
+function extractOutput(result: unknown): ActionProgress['output'] {
+  const payload = (result as { Payload?: { status_code?: number; response?: unknown } }).Payload;
+  if (payload) return { status_code: payload.status_code ?? null, response: payload.response };
+  const entries = (result as { Entries?: { EventId: string }[] }).Entries;
+  if (entries) return { status_code: 200, response: { event_id: entries[0]?.EventId } };
+  const output = (result as { Output?: unknown }).Output;
+  return { status_code: null, response: output };
+}
+
+interface StateEvent {
+  readonly type: string;
+  readonly timestamp?: number;
+  readonly state?: { readonly name: string; readonly type: string; readonly output?: unknown };
+}
+
+/** Waits, transforms and the compiler's skip/record-failure states have no handler: their events tell. */
+async function followEvents(
+  events: AsyncIterable<StateEvent> | undefined,
+  progress: Map<string, ActionProgress>,
+  update: (actionId: string, change: Partial<ActionProgress>) => void,
+  now: () => string,
+): Promise<void> {
+  if (!events) return;
+  try {
+    for await (const event of events) {
+      const name = event.state?.name;
+      if (!name) continue;
+      const [actionId, role] = name.split(': ');
+      if (!actionId || !progress.has(actionId)) continue;
+      const current = progress.get(actionId)!;
+      if (role === 'skipped' && event.type === 'StateExited') update(actionId, { status: 'skipped', ended_at: now() });
+      else if (role === 'record failure' && event.type === 'StateExited') update(actionId, { status: 'failed', ended_at: now() });
+      else if (role === undefined && (current.action_type === 'wait' || current.action_type === 'transform' || current.action_type === 'foreach')) {
+        if (event.type === 'StateEntered') update(actionId, { status: 'running', attempts: current.attempts + 1, started_at: now() });
+        if (event.type === 'StateExited') {
+          const output = (event.state?.output as { results?: Record<string, { status_code?: number | null; response?: unknown }> } | undefined)?.results?.[actionId];
+          update(actionId, { status: 'completed', ended_at: now(), ...(output ? { output: { status_code: output.status_code ?? null, response: output.response } } : {}) });
+        }
+      }
+    }
+  } catch {
+    // The event stream ends with the execution; a failed or aborted run may close it abruptly.
+  }
+}
+
+/**
+ * The interpreter can drop the last events of nested branches when a run ends, so a successful run settles
+ * what is left from its output: an action with a result there completed, one still pending was skipped.
+ */
+function settleUnfinished(progress: Map<string, ActionProgress>, update: (actionId: string, change: Partial<ActionProgress>) => void, now: () => string, output: unknown): void {
+  const results = (output as { results?: Record<string, { outcome?: string }> } | undefined)?.results ?? {};
+  for (const action of progress.values()) {
+    if (action.status !== 'pending' && action.status !== 'running') continue;
+    const outcome = results[action.action_id]?.outcome;
+    const status = outcome === 'skipped' ? 'skipped' : outcome === 'failed' ? 'failed' : action.status === 'running' || outcome === 'completed' || action.action_type === 'wait' || action.action_type === 'transform' ? 'completed' : 'skipped';
+    update(action.action_id, { status, ended_at: action.ended_at ?? now() });
+  }
+}
+
+function describeFailure(error: unknown, progress: Map<string, ActionProgress>): ExecutionFailure {
+  const cause = (error as { cause?: { name?: string; message?: string } }).cause;
+  const name = cause?.name ?? (error instanceof Error ? error.name : 'Error');
+  const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  // The compiler's Fail states name the action in the cause: "action <id> failed: ...".
+  const actionId = /^action (\S+) failed/.exec(message)?.[1] ?? [...progress.values()].find((action) => action.status === 'running')?.action_id;
+  return { ...(actionId && progress.has(actionId) ? { action_id: actionId } : {}), error: name, cause: message };
+}

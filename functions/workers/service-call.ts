@@ -1,0 +1,29 @@
+/**
+ * The contract between compiled state machines and the action runner (see statemachines/compile.ts: the
+ * Lambda invoke Payload of a service_call Task). Plain types, shared by the runner, the local engine and tests.
+ */
+export interface ServiceCallPayload {
+  readonly action_id: string;
+  readonly execution_id: string;
+  readonly workflow_id: string;
+  readonly workflow_version: number;
+  readonly service: string;
+  /** Path appended to the service's base URL; may hold rendered template text. */
+  readonly endpoint: string;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Query string for GET and DELETE, JSON body otherwise. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeout_seconds: number;
+  /** Set inside a foreach. */
+  readonly item_index?: number;
+  /** W3C trace id of the execution (32 hex); the runner sends it as `traceparent` and `X-Trace-Id`. */
+  readonly trace_id?: string;
+}
+
+export interface ServiceCallResult {
+  readonly status_code: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** JSON-parsed when the response says JSON, text otherwise. */
+  readonly response: unknown;
+}
