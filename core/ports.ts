@@ -1,4 +1,5 @@
 import type { FieldIssue } from './errors.ts';
+import type { ActionProgress, Execution, ExecutionStatus } from './execution/model.ts';
 import type { ServiceRegistration } from './registry/model.ts';
 import type { WorkflowStatus } from './workflow/definition.ts';
 import type { Workflow, WorkflowSummary, WorkflowVersion } from './workflow/model.ts';
@@ -69,7 +70,50 @@ export interface WorkflowCompilerCheck {
 
 /** Where services are found by name. Registering an existing name replaces it (upsert). */
 export interface ServiceRegistry {
-  register(service: ServiceRegistration): Promise<void>;
+  /**
+   * Stores `service`, replacing any registration of the same name in one atomic write. A replacement keeps
+   * the first `registered_at`. Returns what is stored and whether the name was new.
+   */
+  register(service: ServiceRegistration): Promise<{ service: ServiceRegistration; created: boolean }>;
   get(name: string): Promise<ServiceRegistration | undefined>;
+  /** Every registration, by name. */
   list(): Promise<ServiceRegistration[]>;
+}
+
+export interface ExecutionListQuery {
+  readonly workflowId?: string;
+  readonly status?: ExecutionStatus;
+  /** ISO timestamp: only executions created at or after it. */
+  readonly since?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/**
+ * Stores executions. Progress updates are per action and atomic on the stored item (concurrent actions of
+ * one run update it at the same time); status changes are conditional on the statuses they may come from.
+ */
+export interface ExecutionStore {
+  /** Stores a new execution; returns the existing one instead when `execution_id` is taken (idempotency). */
+  create(execution: Execution): Promise<{ execution: Execution; created: boolean }>;
+  get(executionId: string): Promise<Execution | undefined>;
+  /** Records one action's progress (replaces that action's entry). */
+  updateAction(executionId: string, progress: ActionProgress): Promise<void>;
+  /**
+   * Moves the execution to `status` with the given fields if its current status is one of `from`;
+   * returns false (and changes nothing) otherwise.
+   */
+  transition(executionId: string, from: readonly ExecutionStatus[], status: ExecutionStatus, fields?: Partial<Pick<Execution, 'started_at' | 'ended_at' | 'output' | 'error'>>): Promise<boolean>;
+  /** Newest first. */
+  list(query: ExecutionListQuery): Promise<{ items: Execution[]; nextCursor?: string }>;
+  /** Executions in `running` or `pending`, for recovery after a restart. */
+  unfinished(): AsyncIterable<Execution>;
+}
+
+/** Runs compiled workflows: Step Functions in AWS, the ASL interpreter locally. */
+export interface WorkflowEngine {
+  /** Starts the run of `execution` (already stored as pending) on `workflow`'s version. Repeated starts of one id are harmless. */
+  start(execution: Execution, workflow: Workflow): Promise<void>;
+  /** Stops a run; harmless when it already ended. */
+  stop(executionId: string, reason: string): Promise<void>;
 }

@@ -1,18 +1,81 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoExecutionStore } from '../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
+import { parseStepFunctionsEngineConfig } from '../adapters/aws/stepfunctions/config.ts';
+import { StepFunctionsWorkflowEngine } from '../adapters/aws/stepfunctions/step-functions-engine.ts';
+import { createExecutionService, type ExecutionService } from '../core/execution/service.ts';
+import type { WorkflowEngine } from '../core/ports.ts';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
+import { createRegistryService } from '../core/registry/service.ts';
 import { randomIds, systemClock } from '../core/system.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
-import { compilerCheck } from '../statemachines/compile.ts';
+import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import { readLambdaConfig, required } from './config.ts';
+import type { RegistryHttpServices } from './http/registry-handlers.ts';
 import type { HttpServices } from './http/services.ts';
 
 /** Composition root for Lambda: AWS adapters configured from the environment. */
 export function awsServices(): HttpServices {
   const config = readLambdaConfig();
+  let registryServices: ReturnType<typeof awsRegistryServices> | undefined;
+  let executionServices: ReturnType<typeof awsExecutionServices> | undefined;
   const workflowStore = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
   return {
     workflowStore,
     workflows: createWorkflowService({ store: workflowStore, clock: systemClock, ids: randomIds, compiler: compilerCheck }),
     serviceVersion: config.SERVICE_VERSION,
+    // Built on first use: only functions whose routes declare the registry table get REGISTRY_TABLE_NAME.
+    get registry() {
+      return (registryServices ??= awsRegistryServices()).registry;
+    },
+    get registryService() {
+      return (registryServices ??= awsRegistryServices()).registryService;
+    },
+    get executions() {
+      return (executionServices ??= awsExecutionServices()).executions;
+    },
   };
+}
+
+/**
+ * Composition root for the executions context: the workflows table (read), the executions table, and the
+ * Step Functions engine, built on first use because only the routes that start or stop runs get its
+ * configuration and rights.
+ */
+export function awsExecutionServices(): { executions: ExecutionService } {
+  const config = readLambdaConfig();
+  const client = createDocumentClient();
+  const workflowStore = new DynamoWorkflowStore(client, required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
+  const executionStore = new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'));
+  const loadWorkflow = async (workflowId: string, version?: number) => {
+    const current = await workflowStore.get(workflowId);
+    if (!current || version === undefined || version === current.version) return current;
+    const snapshot = await workflowStore.getVersion(workflowId, version);
+    return snapshot && { ...current, ...snapshot, version: snapshot.version };
+  };
+  let engine: StepFunctionsWorkflowEngine | undefined;
+  const stepFunctions = (): StepFunctionsWorkflowEngine =>
+    (engine ??= new StepFunctionsWorkflowEngine({
+      client: new SFNClient({}),
+      config: parseStepFunctionsEngineConfig(process.env),
+      compiler: { compile: (workflow) => compileWorkflow(workflow), executionInput },
+      executions: executionStore,
+      loadWorkflow,
+    }));
+  const lazyEngine: WorkflowEngine = {
+    start: (execution, workflow) => stepFunctions().start(execution, workflow),
+    stop: (executionId, reason) => stepFunctions().stop(executionId, reason),
+  };
+  return { executions: createExecutionService({ workflows: workflowStore, executions: executionStore, engine: lazyEngine, clock: systemClock, ids: randomIds }) };
+}
+
+/**
+ * Composition root for the registry context's Lambdas: they get the registry table only (no workflows table),
+ * so they cannot share awsServices().
+ */
+export function awsRegistryServices(): RegistryHttpServices & { registry: DynamoServiceRegistry } {
+  const config = readLambdaConfig();
+  const registry = new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
+  return { registry, registryService: createRegistryService({ registry, clock: systemClock }) };
 }

@@ -7,6 +7,10 @@ import * as z from 'zod';
 const LambdaEnvironment = z.object({
   /** Set by CDK on functions that use the workflows table (and only on those). */
   WORKFLOWS_TABLE_NAME: z.string().min(1).optional(),
+  /** Set by CDK on functions that use the service registry table (and only on those). */
+  REGISTRY_TABLE_NAME: z.string().min(1).optional(),
+  /** Set by CDK on functions that use the executions table (and only on those). */
+  EXECUTIONS_TABLE_NAME: z.string().min(1).optional(),
   SERVICE_VERSION: z.string().min(1).default('0.1.0'),
 });
 

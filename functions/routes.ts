@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import * as api from './http/workflow-schemas.ts';
+import * as runs from './http/execution-schemas.ts';
+import * as registry from './http/registry-schemas.ts';
 
 /**
  * THE route table. API Gateway (infra/), the local server (local/) and the OpenAPI document all read it.
@@ -13,7 +15,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Bounded contexts. Each one becomes its own nested stack in the API, so adding executions, registry and
  * infrastructure routes (43 endpoints in the reference) never pushes one stack past 500 resources.
  */
-export type BoundedContext = 'platform' | 'workflows';
+export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry';
 
 /** Least privilege: what a route's Lambda may do to each table. */
 export type TableAccess = 'read' | 'write';
@@ -31,7 +33,9 @@ export interface RouteSpec {
   readonly body?: z.ZodType;
   /** The `data` of a successful envelope. */
   readonly response: z.ZodType;
-  readonly tables: { readonly workflows?: TableAccess };
+  readonly tables: { readonly workflows?: TableAccess; readonly executions?: TableAccess; readonly registry?: TableAccess };
+  /** The route starts or stops workflow runs (Step Functions rights in AWS). */
+  readonly engine?: boolean;
 }
 
 export const routes = {
@@ -186,6 +190,86 @@ export const routes = {
     query: api.GetWorkflowQuery,
     response: api.StateMachineResponse,
     tables: { workflows: 'read' },
+  },
+  executeWorkflow: {
+    method: 'POST',
+    path: '/workflows/{workflow_id}/execute',
+    context: 'executions',
+    summary: 'Start a run with typed parameters (Idempotency-Key: the same key never starts a second run)',
+    tag: 'executions',
+    successStatus: 202,
+    params: api.WorkflowIdParams,
+    body: runs.ExecuteBody,
+    response: runs.ExecutionResponse,
+    tables: { workflows: 'read', executions: 'write' },
+    engine: true,
+  },
+  getExecution: {
+    method: 'GET',
+    path: '/workflows/executions/{execution_id}',
+    context: 'executions',
+    summary: 'A run: status, progress, each action (status, attempts, times, output or error), output and error',
+    tag: 'executions',
+    successStatus: 200,
+    params: runs.ExecutionIdParams,
+    response: runs.ExecutionResponse,
+    tables: { workflows: 'read', executions: 'read' },
+  },
+  listWorkflowExecutions: {
+    method: 'GET',
+    path: '/workflows/{workflow_id}/executions',
+    context: 'executions',
+    summary: "A workflow's runs, newest first",
+    tag: 'executions',
+    successStatus: 200,
+    params: api.WorkflowIdParams,
+    query: runs.ListExecutionsQuery,
+    response: runs.ExecutionListResponse,
+    tables: { workflows: 'read', executions: 'read' },
+  },
+  executionHistory: {
+    method: 'GET',
+    path: '/workflows/history',
+    context: 'executions',
+    summary: 'Recent runs across workflows, newest first',
+    tag: 'executions',
+    successStatus: 200,
+    query: runs.HistoryQuery,
+    response: runs.ExecutionListResponse,
+    tables: { workflows: 'read', executions: 'read' },
+  },
+  cancelExecution: {
+    method: 'POST',
+    path: '/workflows/executions/{execution_id}/cancel',
+    context: 'executions',
+    summary: 'Stop a run; cancelling twice is harmless, cancelling a finished run is a 409',
+    tag: 'executions',
+    successStatus: 200,
+    params: runs.ExecutionIdParams,
+    response: runs.ExecutionResponse,
+    tables: { workflows: 'read', executions: 'write' },
+    engine: true,
+  },
+  registerService: {
+    method: 'POST',
+    path: '/registry/register',
+    context: 'registry',
+    summary: 'Register a service by name, or replace its registration (201 when new, 200 when replaced)',
+    tag: 'registry',
+    successStatus: 201,
+    body: registry.RegisterServiceBody,
+    response: registry.ServiceResponse,
+    tables: { registry: 'write' },
+  },
+  listServices: {
+    method: 'GET',
+    path: '/registry',
+    context: 'registry',
+    summary: 'Every registered service, by name',
+    tag: 'registry',
+    successStatus: 200,
+    response: registry.ServiceListResponse,
+    tables: { registry: 'read' },
   },
 } as const satisfies Record<string, RouteSpec>;
 

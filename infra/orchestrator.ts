@@ -1,9 +1,12 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
+import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
 import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { ApiStack } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
+import { RuntimeStack } from './stacks/runtime-stack.ts';
 
 export const PROJECT_TAG = { key: 'project', value: 'serverless-orchestrator' } as const;
 export const DEFAULT_STACK_PREFIX = 'Orchestrator';
@@ -11,6 +14,7 @@ export const DEFAULT_STACK_PREFIX = 'Orchestrator';
 export interface OrchestratorStacks {
   readonly data: DataStack;
   readonly api: ApiStack;
+  readonly runtime: RuntimeStack;
 }
 
 /**
@@ -36,16 +40,29 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     retainData,
     tags,
   });
+  // Workflow state machines are named `<stackPrefix>-<workflow_id>`, so each copy of the app runs its own.
+  const runtime = new RuntimeStack(app, `${stackPrefix}Runtime`, {
+    description: 'Serverless orchestrator: workflow runtime (state machine role, action runner, status listener, event bus, dead letters)',
+    namePrefix: stackPrefix,
+    executionsTable: data.executionsTable,
+    registryTable: data.registryTable,
+    tags,
+  });
   const api = new ApiStack(app, `${stackPrefix}Api`, {
     description: 'Serverless orchestrator: REST API and its Lambdas',
     workflowsTable: data.workflowsTable,
     workflowsTableIndexNames: WORKFLOW_TABLE.indexes.map((index) => index.indexName),
+    registryTable: data.registryTable,
+    registryTableIndexNames: REGISTRY_TABLE.indexes.map((index) => index.indexName),
+    executionsTable: data.executionsTable,
+    executionsTableIndexNames: EXECUTION_TABLE.indexes.map((index) => index.indexName),
+    engine: runtime,
     serviceVersion: packageJson.version,
     tags,
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { data, api };
+  return { data, api, runtime };
 }
 
 function readStackPrefix(app: App): string {

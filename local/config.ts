@@ -7,6 +7,7 @@ const LocalEnvironment = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   ORCHESTRATOR_DATA_DIR: z.string().min(1).default('./.data'),
   WORKFLOWS_TABLE_NAME: z.string().min(3).max(255).default('orchestrator-workflows'),
+  REGISTRY_TABLE_NAME: z.string().min(3).max(255).default('orchestrator-registry'),
   /** Standard SDK variable: set it to use LocalStack (or any DynamoDB) instead of the embedded emulator. */
   AWS_ENDPOINT_URL_DYNAMODB: z.url().optional(),
   AWS_REGION: z.string().default('us-east-1'),
@@ -18,9 +19,12 @@ export interface LocalConfig {
   readonly host: string;
   readonly dataDir: string;
   readonly workflowsTableName: string;
+  readonly registryTableName: string;
   readonly dynamoEndpoint?: string;
   readonly region: string;
   readonly serviceVersion: string;
+  /** `<NAME>_URL` variables, where unregistered services are found (e.g. ANALYSIS_SERVICE_URL). */
+  readonly serviceUrls: Readonly<Record<string, string>>;
 }
 
 export function readLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
@@ -34,8 +38,10 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     host: value.HOST,
     dataDir: resolve(value.ORCHESTRATOR_DATA_DIR),
     workflowsTableName: value.WORKFLOWS_TABLE_NAME,
+    registryTableName: value.REGISTRY_TABLE_NAME,
     dynamoEndpoint: value.AWS_ENDPOINT_URL_DYNAMODB,
     region: value.AWS_REGION,
     serviceVersion: value.SERVICE_VERSION,
+    serviceUrls: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].endsWith('_URL') && entry[1] !== undefined)),
   };
 }

@@ -1,6 +1,8 @@
 import type { ApiHandler } from '../middleware/http-handler.ts';
 import type { RouteName } from '../routes.ts';
+import { createExecutionHandlers } from './execution-handlers.ts';
 import { createPlatformHandlers } from './platform-handlers.ts';
+import { createRegistryHandlers } from './registry-handlers.ts';
 import type { HttpServices } from './services.ts';
 import { createWorkflowHandlers } from './workflow-handlers.ts';
 
@@ -12,5 +14,7 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
   return {
     ...createPlatformHandlers(services),
     ...createWorkflowHandlers(services),
+    ...createExecutionHandlers(services),
+    ...createRegistryHandlers(services),
   };
 }

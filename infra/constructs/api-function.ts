@@ -52,6 +52,8 @@ export interface ApiFunctionProps {
   readonly description: string;
   /** Added to the defaults (`NODE_OPTIONS`). */
   readonly environment: Readonly<Record<string, string>>;
+  /** @default 10 seconds, below API Gateway's integration timeout; workers that are not behind the API may need longer. */
+  readonly timeout?: Duration;
 }
 
 /**
@@ -94,7 +96,7 @@ export class ApiFunction extends Construct {
       memorySize: 1024,
       // Below API Gateway's 29 s integration timeout, so a stuck call fails as a Lambda error that is
       // logged and traced, rather than as an anonymous 504.
-      timeout: Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,

@@ -18,7 +18,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { routes, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import { addEnvelopeGatewayResponses, cfnGatewayResponseOf } from '../constructs/envelope-gateway-responses.ts';
-import { ContextRoutesStack, pascalCase, type NamedRoute } from './context-routes-stack.ts';
+import { ContextRoutesStack, pascalCase, type NamedRoute, type WorkflowEngineAccess } from './context-routes-stack.ts';
 
 export interface ApiThrottling {
   /** Steady-state requests per second, for the whole stage. */
@@ -30,6 +30,13 @@ export interface ApiStackProps extends StackProps {
   readonly workflowsTable: ITable;
   /** The workflows table's index names: read routes are granted these and nothing wider. */
   readonly workflowsTableIndexNames: readonly string[];
+  readonly registryTable: ITable;
+  /** The registry table's index names. */
+  readonly registryTableIndexNames: readonly string[];
+  readonly executionsTable: ITable;
+  readonly executionsTableIndexNames: readonly string[];
+  /** Rights and settings for the routes that start or stop runs (the runtime stack). */
+  readonly engine?: WorkflowEngineAccess;
   /** Reported by the health endpoints. */
   readonly serviceVersion: string;
   /** @default 'api' */
@@ -88,7 +95,12 @@ export class ApiStack extends Stack {
           restApi: this.restApi,
           requestValidator,
           workflowsTable: { table: props.workflowsTable, indexNames: props.workflowsTableIndexNames },
+          tables: {
+            registry: { table: props.registryTable, indexNames: props.registryTableIndexNames },
+            executions: { table: props.executionsTable, indexNames: props.executionsTableIndexNames },
+          },
           environment,
+          engine: props.engine,
         }),
       );
     }

@@ -1,9 +1,10 @@
 import path from 'node:path';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { NestedStack } from 'aws-cdk-lib';
 import { LambdaIntegration, Method, type IRequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { entryFileName, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
+import { entryFileName, type BoundedContext, type RouteName, type RouteSpec, type TableAccess } from '../../functions/routes.ts';
 import { ApiFunction, FUNCTION_ENTRIES_DIR } from '../constructs/api-function.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
 
@@ -12,10 +13,21 @@ export interface NamedRoute {
   readonly spec: RouteSpec;
 }
 
-/** The workflows table and the index names that reads on it may target. */
-export interface WorkflowsTableRef {
+/** The tables a route may declare access to (`RouteSpec.tables`). */
+export type TableName = keyof RouteSpec['tables'];
+
+/** A table and the index names that reads on it may target. */
+export interface TableRef {
   readonly table: ITable;
   readonly indexNames: readonly string[];
+}
+
+/** The workflows table and the index names that reads on it may target. */
+export type WorkflowsTableRef = TableRef;
+
+/** `workflows` -> `WORKFLOWS_TABLE_NAME`: how a function learns a table's name (functions/config.ts reads it). */
+export function tableEnvironmentVariable(table: TableName): string {
+  return `${table.toUpperCase()}_TABLE_NAME`;
 }
 
 export interface ContextRoutesStackProps {
@@ -25,8 +37,18 @@ export interface ContextRoutesStackProps {
   readonly restApi: RestApi;
   readonly requestValidator: IRequestValidator;
   readonly workflowsTable: WorkflowsTableRef;
+  /** Every other table routes may declare, by name; a route declaring a table not given here fails synthesis. */
+  readonly tables?: Readonly<Partial<Record<Exclude<TableName, 'workflows'>, TableRef>>>;
   /** Environment every function of the context gets (service version...). */
   readonly environment: Readonly<Record<string, string>>;
+  /** For routes that start or stop runs (`engine: true`): Step Functions rights and settings. */
+  readonly engine?: WorkflowEngineAccess;
+}
+
+/** What the runtime stack offers functions that deploy, start and stop workflow state machines. */
+export interface WorkflowEngineAccess {
+  grantEngineAccess(grantee: IGrantable): void;
+  readonly engineEnvironment: Readonly<Record<string, string>>;
 }
 
 /**
@@ -47,19 +69,25 @@ export class ContextRoutesStack extends NestedStack {
 
     for (const { name, spec } of props.routes) {
       const constructId = pascalCase(name);
-      const workflowsAccess = spec.tables.workflows;
+      const tables: Readonly<Partial<Record<TableName, TableRef>>> = { ...props.tables, workflows: props.workflowsTable };
+      const granted = (Object.entries(spec.tables) as Array<[TableName, TableAccess | undefined]>).flatMap(([tableName, access]) => {
+        if (access === undefined) return [];
+        const ref = tables[tableName];
+        if (ref === undefined) throw new Error(`route ${name} declares ${access} access to the ${tableName} table, but the API stack was given no ${tableName} table`);
+        return [{ tableName, access, ref }];
+      });
       const apiFunction = new ApiFunction(this, constructId, {
         entry: path.join(FUNCTION_ENTRIES_DIR, entryFileName(name)),
         description: `${spec.method} ${spec.path}: ${spec.summary}`,
-        // The table name is set only where the route may use the table (functions/config.ts relies on it).
+        // A table's name is set only where the route may use the table (functions/config.ts relies on it).
         environment: {
           ...props.environment,
-          ...(workflowsAccess ? { WORKFLOWS_TABLE_NAME: props.workflowsTable.table.tableName } : {}),
+          ...Object.fromEntries(granted.map(({ tableName, ref }) => [tableEnvironmentVariable(tableName), ref.table.tableName])),
+          ...(spec.engine ? requiredEngine(props.engine, name).engineEnvironment : {}),
         },
       });
-      if (workflowsAccess) {
-        grantTableAccess(props.workflowsTable.table, apiFunction.lambda, workflowsAccess, props.workflowsTable.indexNames);
-      }
+      for (const { access, ref } of granted) grantTableAccess(ref.table, apiFunction.lambda, access, ref.indexNames);
+      if (spec.engine) requiredEngine(props.engine, name).grantEngineAccess(apiFunction.lambda);
       functions.set(name, apiFunction);
 
       // Path parameters are declared so the request validator knows them; API Gateway always fills them.
@@ -82,6 +110,11 @@ export class ContextRoutesStack extends NestedStack {
     this.methods = methods;
     this.functions = functions;
   }
+}
+
+function requiredEngine(engine: WorkflowEngineAccess | undefined, route: string): WorkflowEngineAccess {
+  if (!engine) throw new Error(`route ${route} starts or stops workflow runs, but the API stack was given no workflow engine`);
+  return engine;
 }
 
 /** `/workflows/{workflow_id}/versions` -> `['workflow_id']`. */

@@ -1,6 +1,8 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
+import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
 import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { createDesignedTable } from '../constructs/designed-table.ts';
 
@@ -15,9 +17,13 @@ export interface DataStackProps extends StackProps {
  */
 export class DataStack extends Stack {
   readonly workflowsTable: Table;
+  readonly registryTable: Table;
+  readonly executionsTable: Table;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     this.workflowsTable = createDesignedTable(this, WORKFLOW_TABLE, { retainData: props.retainData });
+    this.registryTable = createDesignedTable(this, REGISTRY_TABLE, { retainData: props.retainData });
+    this.executionsTable = createDesignedTable(this, EXECUTION_TABLE, { retainData: props.retainData });
   }
 }

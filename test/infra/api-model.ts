@@ -139,7 +139,8 @@ function renderExpression(expression: unknown, dataStackName: string, data: CfnT
     }
     if ('Fn::GetStackOutput' in record) {
       const reference = asRecord(record['Fn::GetStackOutput'], 'Fn::GetStackOutput');
-      if (reference['StackName'] !== dataStackName) throw new Error(`unexpected stack output reference ${JSON.stringify(reference)}`);
+      // Outputs of other stacks (the runtime stack's engine role and resources) read as a named reference.
+      if (reference['StackName'] !== dataStackName) return `<${String(reference['StackName'])}.${String(reference['OutputName'])}>`;
       return render(outputValue(String(reference['OutputName'])));
     }
     if ('Fn::ImportValue' in record) {

@@ -2,10 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
+import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
+import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { entryFileName, routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { nestedStackParameters, readApiModel, type DeployedFunction, type DeployedMethod } from './api-model.ts';
+import { tableEnvironmentVariable, type TableName } from '../../infra/stacks/context-routes-stack.ts';
 import { asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, refTarget, resourcesOfType } from './fixture.ts';
 
 const stacks = buildOrchestratorApp();
@@ -14,9 +18,26 @@ const routeEntries = Object.entries(routes) as Array<[RouteName, RouteSpec]>;
 const ENTRIES_DIR = path.resolve(import.meta.dirname, '../../functions/entries');
 
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-const tableLogicalId = logicalIdOf(stacks.data, stacks.data.workflowsTable);
-const TABLE_ARN = `<${tableLogicalId}.Arn>`;
-const INDEX_ARNS = WORKFLOW_TABLE.indexes.map((index) => `${TABLE_ARN}/index/${index.indexName}`);
+
+/** Each table routes may declare, as the deployed templates name it. */
+interface DeployedTable {
+  readonly name: TableName;
+  readonly logicalId: string;
+  readonly arn: string;
+  readonly indexArns: readonly string[];
+  /** The environment variable that gives a function the table's name. */
+  readonly variable: string;
+}
+const deployedTable = (name: TableName, table: Table, design: TableDesign): DeployedTable => {
+  const logicalId = logicalIdOf(stacks.data, table);
+  const arn = `<${logicalId}.Arn>`;
+  return { name, logicalId, arn, indexArns: design.indexes.map((index) => `${arn}/index/${index.indexName}`), variable: tableEnvironmentVariable(name) };
+};
+const TABLES: readonly DeployedTable[] = [
+  deployedTable('workflows', stacks.data.workflowsTable, WORKFLOW_TABLE),
+  deployedTable('registry', stacks.data.registryTable, REGISTRY_TABLE),
+  deployedTable('executions', stacks.data.executionsTable, EXECUTION_TABLE),
+];
 
 function methodOf(spec: RouteSpec): DeployedMethod {
   const matches = model.methods.filter((method) => method.httpMethod === spec.method && method.path === spec.path);
@@ -134,45 +155,64 @@ describe('least privilege', () => {
     expect(logStatements.flatMap((statement) => statement.Resource).map(model.render)).toEqual([`<${logGroupId}.Arn>`]);
   });
 
-  const noTableRoutes = routeEntries.filter(([, spec]) => spec.tables.workflows === undefined);
-  const readRoutes = routeEntries.filter(([, spec]) => spec.tables.workflows === 'read');
-  const writeRoutes = routeEntries.filter(([, spec]) => spec.tables.workflows === 'write');
+  /** Routes and the tables they declare: every table behaves the same way, so each one is checked alike. */
+  const declaredTables = (spec: RouteSpec): TableName[] => (Object.keys(spec.tables) as TableName[]).filter((table) => spec.tables[table] !== undefined);
+  const noTableRoutes = routeEntries.filter(([, spec]) => declaredTables(spec).length === 0);
 
-  it('the route table has routes of every kind of table access (or these tests would prove nothing)', () => {
+  it('the route table has routes without tables, and routes of every kind of access to every table (or these tests would prove nothing)', () => {
     expect(noTableRoutes.length).toBeGreaterThan(0);
-    expect(readRoutes.length).toBeGreaterThan(0);
-    expect(writeRoutes.length).toBeGreaterThan(0);
+    for (const table of TABLES) {
+      expect(routeEntries.filter(([, spec]) => spec.tables[table.name] === 'read').length, `${table.name} read`).toBeGreaterThan(0);
+      expect(routeEntries.filter(([, spec]) => spec.tables[table.name] === 'write').length, `${table.name} write`).toBeGreaterThan(0);
+    }
   });
 
   it.each(noTableRoutes)('%s (no table access) gets no DynamoDB permission and no table name', (name) => {
     const deployed = functionOf(name);
     expect(dynamoActions(deployed)).toEqual([]);
-    expect(environmentOf(deployed)['WORKFLOWS_TABLE_NAME']).toBeUndefined();
+    expect(Object.keys(environmentOf(deployed)).filter((variable) => variable.endsWith('_TABLE_NAME'))).toEqual([]);
   });
 
-  it.each(readRoutes)('%s (read) may read the workflows table and its indexes, and write nothing', (name) => {
-    const deployed = functionOf(name);
-    const actions = dynamoActions(deployed);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    for (const writeAction of WRITE_ACTIONS) expect(actions).not.toContain(writeAction);
-    expect(model.render(environmentOf(deployed)['WORKFLOWS_TABLE_NAME'])).toBe(`<Ref ${tableLogicalId}>`);
+  describe.each(TABLES)('the $name table', (table) => {
+    const readRoutes = routeEntries.filter(([, spec]) => spec.tables[table.name] === 'read');
+    const writeRoutes = routeEntries.filter(([, spec]) => spec.tables[table.name] === 'write');
+    const otherRoutes = routeEntries.filter(([, spec]) => spec.tables[table.name] === undefined);
+    /** Actions of the statements that name this table or one of its indexes. */
+    const actionsOn = (deployed: DeployedFunction): string[] =>
+      deployed.statements.filter((statement) => statement.Resource.map(model.render).some((resource) => resource === table.arn || table.indexArns.includes(resource))).flatMap((statement) => statement.Action);
+
+    it.each(readRoutes)(`%s (read) may read the ${table.name} table and its indexes, and write nothing to it`, (name) => {
+      const deployed = functionOf(name);
+      const actions = actionsOn(deployed);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+      for (const writeAction of WRITE_ACTIONS) expect(actions).not.toContain(writeAction);
+      expect(model.render(environmentOf(deployed)[table.variable])).toBe(`<Ref ${table.logicalId}>`);
+    });
+
+    it.each(writeRoutes)(`%s (write) may read and write the ${table.name} table`, (name) => {
+      const deployed = functionOf(name);
+      expect(actionsOn(deployed)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...WRITE_ACTIONS]));
+      expect(model.render(environmentOf(deployed)[table.variable])).toBe(`<Ref ${table.logicalId}>`);
+    });
+
+    it.each(otherRoutes)(`%s (no access to the ${table.name} table) gets neither its name nor a permission on it`, (name) => {
+      const deployed = functionOf(name);
+      expect(actionsOn(deployed)).toEqual([]);
+      expect(environmentOf(deployed)[table.variable]).toBeUndefined();
+    });
   });
 
-  it.each(writeRoutes)('%s (write) may read and write the workflows table', (name) => {
-    const deployed = functionOf(name);
-    expect(dynamoActions(deployed)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...WRITE_ACTIONS]));
-    expect(model.render(environmentOf(deployed)['WORKFLOWS_TABLE_NAME'])).toBe(`<Ref ${tableLogicalId}>`);
-  });
-
-  it.each([...readRoutes, ...writeRoutes])('%s: DynamoDB permissions name the table and each index, never a wildcard', (name) => {
+  it.each(routeEntries.filter(([, spec]) => declaredTables(spec).length > 0))('%s: DynamoDB permissions name the tables it declares and each of their indexes, never a wildcard', (name, spec) => {
     const deployed = functionOf(name);
     const dynamoStatements = deployed.statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     const resources = dynamoStatements.flatMap((statement) => statement.Resource).map(model.render);
-    expect(new Set(resources)).toEqual(new Set([TABLE_ARN, ...INDEX_ARNS]));
+    const declared = TABLES.filter((table) => spec.tables[table.name] !== undefined);
+    expect(new Set(resources)).toEqual(new Set(declared.flatMap((table) => [table.arn, ...table.indexArns])));
+    const indexArns = TABLES.flatMap((table) => table.indexArns);
     for (const statement of dynamoStatements) {
       const rendered = statement.Resource.map(model.render);
       // Indexes are read-only: only queries are granted on them.
-      if (rendered.some((resource) => INDEX_ARNS.includes(resource))) expect(statement.Action).toEqual(['dynamodb:Query']);
+      if (rendered.some((resource) => indexArns.includes(resource))) expect(statement.Action).toEqual(['dynamodb:Query']);
     }
   });
 

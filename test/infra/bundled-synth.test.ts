@@ -68,8 +68,8 @@ function bundledFunctionOf(route: RouteName): BundledFunction {
 const routeNames = Object.keys(routes) as RouteName[];
 const bundled = new Map(routeNames.map((route) => [route, bundledFunctionOf(route)]));
 const bundleOf = (route: RouteName): BundledFunction => bundled.get(route)!;
-/** Routes that use the table, so must import the SDK that the runtime provides. */
-const tableRoutes = routeNames.filter((route) => (routes[route] as RouteSpec).tables.workflows !== undefined);
+/** Routes that use a table, so must import the SDK that the runtime provides. */
+const tableRoutes = routeNames.filter((route) => Object.values((routes[route] as RouteSpec).tables).some((access) => access !== undefined));
 
 /** Package specifiers of the bundle's static imports (`import … from"x"`, `import"x"`), as esbuild writes them. */
 function importedModules(code: string): string[] {

@@ -1,40 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
+import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
+import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
+import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
+import type { DataStack } from '../../infra/stacks/data-stack.ts';
 import { buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, templateOf } from './fixture.ts';
 
-function workflowsTableOf(context: Record<string, unknown> = {}) {
+/** Every table of the data stack, with the design it is built from. */
+const TABLES: ReadonlyArray<{ readonly name: string; readonly design: TableDesign; readonly of: (data: DataStack) => DataStack['workflowsTable'] }> = [
+  { name: 'workflows', design: WORKFLOW_TABLE, of: (data) => data.workflowsTable },
+  { name: 'registry', design: REGISTRY_TABLE, of: (data) => data.registryTable },
+  { name: 'executions', design: EXECUTION_TABLE, of: (data) => data.executionsTable },
+];
+
+function tableOf(of: (data: DataStack) => DataStack['workflowsTable'], context: Record<string, unknown> = {}) {
   const { data } = buildOrchestratorApp(context);
   const template = templateOf(data);
-  const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
-  expect(tables).toHaveLength(1);
-  const table = template.Resources[logicalIdOf(data, data.workflowsTable)];
-  if (table === undefined) throw new Error('workflows table not in the data stack template');
+  expect(resourcesOfType(template, 'AWS::DynamoDB::Table')).toHaveLength(TABLES.length);
+  const table = template.Resources[logicalIdOf(data, of(data))];
+  if (table === undefined) throw new Error('table not in the data stack template');
   return table;
 }
 
-describe('the workflows table', () => {
-  const table = workflowsTableOf();
+describe.each(TABLES)('the $name table', ({ design, of }) => {
+  const table = tableOf(of);
   const properties = propertiesOf(table);
 
-  it('has the keys of WORKFLOW_TABLE, as strings', () => {
+  it('has the keys of its design, as strings', () => {
     expect(properties['KeySchema']).toEqual([
-      { AttributeName: WORKFLOW_TABLE.partitionKey, KeyType: 'HASH' },
-      { AttributeName: WORKFLOW_TABLE.sortKey, KeyType: 'RANGE' },
+      { AttributeName: design.partitionKey, KeyType: 'HASH' },
+      { AttributeName: design.sortKey, KeyType: 'RANGE' },
     ]);
-    const keyAttributes = [WORKFLOW_TABLE.partitionKey, WORKFLOW_TABLE.sortKey, ...WORKFLOW_TABLE.indexes.flatMap((index) => [index.partitionKey, index.sortKey])];
+    const keyAttributes = [design.partitionKey, design.sortKey, ...design.indexes.flatMap((index) => [index.partitionKey, index.sortKey])];
     expect(properties['AttributeDefinitions']).toEqual(expect.arrayContaining(keyAttributes.map((name) => ({ AttributeName: name, AttributeType: 'S' }))));
-    expect(properties['AttributeDefinitions']).toHaveLength(keyAttributes.length);
+    expect(properties['AttributeDefinitions']).toHaveLength(new Set(keyAttributes).size);
   });
 
-  it('has exactly the indexes of WORKFLOW_TABLE, each projecting only the summary attributes', () => {
+  it('has exactly the indexes of its design, each projecting only the listed attributes', () => {
     expect(properties['GlobalSecondaryIndexes']).toEqual(
-      WORKFLOW_TABLE.indexes.map((index) => ({
+      design.indexes.map((index) => ({
         IndexName: index.indexName,
         KeySchema: [
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...WORKFLOW_TABLE.projectedAttributes] },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...design.projectedAttributes] },
       })),
     );
   });
@@ -53,7 +62,7 @@ describe('the workflows table', () => {
   });
 
   it('can be thrown away with its stack when retainData=false (as the CLI passes it, a string)', () => {
-    const throwaway = workflowsTableOf({ retainData: 'false' });
+    const throwaway = tableOf(of, { retainData: 'false' });
     expect(propertiesOf(throwaway)['DeletionProtectionEnabled']).toBe(false);
     expect(throwaway.DeletionPolicy).toBe('Delete');
   });

@@ -2,6 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { CfnGatewayResponse, CfnMethod } from 'aws-cdk-lib/aws-apigateway';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
+import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
 import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import { ApiStack } from '../../infra/stacks/api-stack.ts';
@@ -19,6 +21,12 @@ function deploymentIdOf(options: { routeTable?: Readonly<Record<RouteName, Route
   const api = new ApiStack(app, 'Api', {
     workflowsTable: data.workflowsTable,
     workflowsTableIndexNames: WORKFLOW_TABLE.indexes.map((index) => index.indexName),
+    registryTable: data.registryTable,
+    registryTableIndexNames: REGISTRY_TABLE.indexes.map((index) => index.indexName),
+    executionsTable: data.executionsTable,
+    executionsTableIndexNames: EXECUTION_TABLE.indexes.map((index) => index.indexName),
+    // The engine's rights do not touch the deployment: a stand-in is enough here.
+    engine: { grantEngineAccess: () => undefined, engineEnvironment: {} },
     serviceVersion: '1.0.0',
     ...(options.routeTable ? { routeTable: options.routeTable } : {}),
   });

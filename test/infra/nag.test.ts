@@ -36,10 +36,17 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('acknowledges only these rules, each as narrowly as it can be, each with a reason', () => {
-    const { app, api } = buildOrchestratorApp();
+    const { app, api, runtime } = buildOrchestratorApp();
     const acknowledged = acknowledgedRules(app);
+    const workerRoles = [runtime.actionRunner.role.node.path, runtime.statusListener.role.node.path];
+    const executionRole = runtime.executionRole.node.path;
     const functionRoles = [...api.contextStacks.values()].flatMap((contextStack) => [...contextStack.functions.values()].map((apiFunction) => apiFunction.role.node.path));
     expect(functionRoles).toHaveLength(Object.keys(routes).length);
+    // Routes that start or stop runs get the engine's two prefix patterns (runtime-stack.test.ts checks them).
+    const engineRoles = [...api.contextStacks.values()].flatMap((contextStack) =>
+      [...contextStack.functions.entries()].filter(([name]) => (routes[name] as { engine?: boolean }).engine).map(([, apiFunction]) => apiFunction.role.node.path),
+    );
+    expect(engineRoles).toHaveLength(Object.values(routes).filter((route) => (route as { engine?: boolean }).engine).length);
 
     expect(Object.fromEntries([...acknowledged].map(([ruleId, paths]) => [ruleId, [...paths].sort()]))).toEqual({
       // Auth arrives in a later issue: the whole API stack (its methods live in the nested stacks).
@@ -49,8 +56,14 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-APIG3': [api.stage.node.path],
       // The account-wide API Gateway logging role and its AWS-managed policy, nothing else.
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]': [`${api.restApi.node.path}/CloudWatchRole`],
-      // X-Ray on '*', on each function's role (api-stack.test.ts checks X-Ray is all that is on '*').
-      'AwsSolutions-IAM5[Resource::*]': [...functionRoles].sort(),
+      // X-Ray on '*', on each function's role (api-stack.test.ts checks X-Ray is all that is on '*'); on the
+      // state machines' role, X-Ray and log delivery (runtime-stack.test.ts checks its exact statements).
+      'AwsSolutions-IAM5[Resource::*]': [...functionRoles, ...workerRoles, executionRole].sort(),
+      // Sub-workflows: the state machines under the prefix, created at run time (runtime-stack.test.ts).
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles].sort(),
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles].sort(),
+      // The runtime's two queues are themselves dead-letter queues.
+      'AwsSolutions-SQS3': [runtime.deadLetterQueue.node.path, runtime.statusDeadLetterQueue.node.path].sort(),
     });
   });
 });

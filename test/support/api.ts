@@ -16,7 +16,7 @@ export interface CallOptions {
 }
 
 /** The local runtime on a random loopback port, backed by the run's emulator with a table of its own. */
-export async function startTestApi(): Promise<{ runtime: LocalRuntime; call: <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>> }> {
+export async function startTestApi(overrides: Partial<Parameters<typeof startLocalRuntime>[0]> = {}): Promise<{ runtime: LocalRuntime; call: <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>> }> {
   const runtime = await startLocalRuntime({
     port: 0,
     host: '127.0.0.1',
@@ -24,6 +24,9 @@ export async function startTestApi(): Promise<{ runtime: LocalRuntime; call: <T 
     workflowsTableName: `api-${randomUUID()}`,
     region: 'us-east-1',
     serviceVersion: 'test',
+    retryMilliseconds: 1,
+    waitMilliseconds: 1,
+    ...overrides,
   });
   const call = async <T,>(method: string, path: string, options: CallOptions = {}): Promise<ApiReply<T>> => {
     const headers: Record<string, string> = { ...options.headers };

@@ -25,7 +25,8 @@ describe('Lambda entries', () => {
         AWS_EC2_METADATA_DISABLED: 'true',
         SERVICE_VERSION: 'test',
       };
-      if ('workflows' in route.tables) env.WORKFLOWS_TABLE_NAME = 'workflows';
+      // As infra/stacks/context-routes-stack.ts sets them: `<TABLE>_TABLE_NAME` for each table the route declares.
+      for (const table of Object.keys(route.tables)) env[`${table.toUpperCase()}_TABLE_NAME`] = table;
       const script = `const m = await import(${JSON.stringify(file)}); if (typeof m.handler !== 'function') { console.error('no handler'); process.exit(2); }`;
       await expect(run(process.execPath, ['--input-type=module', '-e', script], { env, cwd: root })).resolves.toBeDefined();
     });

@@ -1,0 +1,209 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../../../core/errors.ts';
+import type { ActionProgress, Execution, ExecutionStatus } from '../../../core/execution/model.ts';
+import { isTerminal } from '../../../core/execution/model.ts';
+import type { ExecutionListQuery, ExecutionStore } from '../../../core/ports.ts';
+import { translateDynamoError } from './errors.ts';
+import { ExecutionIndex } from './execution-table.ts';
+
+const SK = 'EXECUTION';
+const ALL = 'EXECUTION';
+const ACTIVE = 'ACTIVE';
+/**
+ * An action's response is kept in the execution item only up to this size (the item limit is 400 KB for
+ * every action together); larger ones are stored as a preview with their size.
+ */
+export const MAX_STORED_RESPONSE_BYTES = 32 * 1024;
+
+type Item = Record<string, unknown>;
+
+const key = (executionId: string) => ({ pk: `EX#${executionId}`, sk: SK });
+
+/** ExecutionStore on one DynamoDB table (see execution-table.ts). */
+export class DynamoExecutionStore implements ExecutionStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.client = client;
+    this.tableName = tableName;
+  }
+
+  async create(execution: Execution): Promise<{ execution: Execution; created: boolean }> {
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: toItem(execution), ConditionExpression: 'attribute_not_exists(pk)' }));
+      return { execution, created: true };
+    } catch (error) {
+      if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') throw translateDynamoError(error, '');
+      const existing = await this.get(execution.execution_id);
+      if (!existing) throw translateDynamoError(error, `execution ${execution.execution_id} could not be created`);
+      return { execution: existing, created: false };
+    }
+  }
+
+  async get(executionId: string): Promise<Execution | undefined> {
+    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: key(executionId), ConsistentRead: true })));
+    return Item ? fromItem(Item) : undefined;
+  }
+
+  async updateAction(executionId: string, progress: ActionProgress): Promise<void> {
+    await this.call(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(executionId),
+          UpdateExpression: 'SET actions.#action = :progress',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#action': progress.action_id },
+          ExpressionAttributeValues: { ':progress': storable(progress) },
+        }),
+      ),
+    );
+  }
+
+  async transition(
+    executionId: string,
+    from: readonly ExecutionStatus[],
+    status: ExecutionStatus,
+    fields: Partial<Pick<Execution, 'started_at' | 'ended_at' | 'output' | 'error'>> = {},
+  ): Promise<boolean> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':status': status };
+    const sets = ['#status = :status'];
+    for (const [field, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = field === 'output' ? JSON.stringify(value) : value;
+      sets.push(`#${field} = :${field}`);
+    }
+    from.forEach((candidate, index) => (values[`:from${index}`] = candidate));
+    // Finished executions leave the sparse "active" index.
+    const remove = isTerminal(status) ? ' REMOVE gsi_active_pk, gsi_active_sk' : '';
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(executionId),
+          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, index) => `:from${index}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw translateDynamoError(error, '');
+    }
+  }
+
+  async list(query: ExecutionListQuery): Promise<{ items: Execution[]; nextCursor?: string }> {
+    const index = query.workflowId ? ExecutionIndex.byWorkflow : ExecutionIndex.all;
+    const partition = query.workflowId ? `WF#${query.workflowId}` : ALL;
+    const input: Omit<QueryCommandInput, 'TableName'> = {
+      IndexName: index.indexName,
+      KeyConditionExpression: query.since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, ...(query.since ? { '#sk': index.sortKey } : {}), ...(query.status ? { '#status': 'status' } : {}) },
+      ExpressionAttributeValues: { ':pk': partition, ...(query.since ? { ':since': query.since } : {}), ...(query.status ? { ':status': query.status } : {}) },
+      ...(query.status ? { FilterExpression: '#status = :status' } : {}),
+      ScanIndexForward: false,
+    };
+    const items: Item[] = [];
+    let startKey = query.cursor ? decodeCursor(query.cursor) : undefined;
+    // A filter applies after the page is read, so keep reading until the page is full or the index ends.
+    do {
+      const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < query.limit);
+    const last = items[items.length - 1];
+    const nextCursor = startKey && last ? encodeCursor(Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((name) => [name, last[name]]))) : undefined;
+    return { items: items.map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  async *unfinished(): AsyncIterable<Execution> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: ExecutionIndex.active.indexName,
+            KeyConditionExpression: 'gsi_active_pk = :active',
+            ExpressionAttributeValues: { ':active': ACTIVE },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) yield fromItem(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private async call<Output>(operation: () => Promise<Output>): Promise<Output> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw translateDynamoError(error, 'conflicting change');
+    }
+  }
+}
+
+function toItem(execution: Execution): Item {
+  const sortKey = `${execution.created_at}#${execution.execution_id}`;
+  return {
+    ...key(execution.execution_id),
+    ...execution,
+    output: execution.output === undefined ? undefined : JSON.stringify(execution.output),
+    actions: Object.fromEntries(execution.actions.map((action) => [action.action_id, storable(action)])),
+    action_order: execution.actions.map((action) => action.action_id),
+    gsi_wf_pk: `WF#${execution.workflow_id}`,
+    gsi_wf_sk: sortKey,
+    gsi_all_pk: ALL,
+    gsi_all_sk: sortKey,
+    ...(isTerminal(execution.status) ? {} : { gsi_active_pk: ACTIVE, gsi_active_sk: sortKey }),
+  };
+}
+
+function fromItem(item: Item): Execution {
+  const actions = (item.actions ?? {}) as Record<string, ActionProgress>;
+  const order = (item.action_order ?? Object.keys(actions)) as string[];
+  return {
+    execution_id: item.execution_id as string,
+    workflow_id: item.workflow_id as string,
+    workflow_version: item.workflow_version as number,
+    status: item.status as ExecutionStatus,
+    parameters: (item.parameters ?? {}) as Record<string, unknown>,
+    trace_id: item.trace_id as string,
+    started_by: item.started_by as string,
+    created_at: item.created_at as string,
+    ...(item.started_at ? { started_at: item.started_at as string } : {}),
+    ...(item.ended_at ? { ended_at: item.ended_at as string } : {}),
+    actions: order.map((id) => actions[id]).filter((action): action is ActionProgress => action !== undefined),
+    ...(typeof item.output === 'string' ? { output: JSON.parse(item.output) as unknown } : {}),
+    ...(item.error ? { error: item.error as Execution['error'] } : {}),
+  } as Execution;
+}
+
+/** Keeps an action's stored response within MAX_STORED_RESPONSE_BYTES. */
+function storable(progress: ActionProgress): ActionProgress {
+  if (!progress.output) return progress;
+  const text = JSON.stringify(progress.output.response ?? null);
+  const size = new TextEncoder().encode(text).length;
+  if (size <= MAX_STORED_RESPONSE_BYTES) return progress;
+  return { ...progress, output: { status_code: progress.output.status_code, response: { truncated: true, size_bytes: size, preview: text.slice(0, 1024) } } };
+}
+
+function encodeCursor(keyValues: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(keyValues), 'utf8').toString('base64url');
+}
+
+function decodeCursor(token: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new ValidationError([{ field: 'next_token', message: 'next_token is not a token this API issued' }]);
+}

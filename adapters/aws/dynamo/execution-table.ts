@@ -1,0 +1,35 @@
+import type { IndexDesign, TableDesign } from './workflow-table.ts';
+
+/**
+ * The executions table, as plain data (CDK and the local runtime create it from this).
+ * One item per execution (pk = `EX#<execution_id>`), per-action progress in a map attribute so that
+ * concurrent actions of one run update their own entries atomically. Indexes: by workflow, all (history),
+ * and a sparse "active" index holding only pending and running executions (recovery after a restart).
+ */
+export const ExecutionIndex = {
+  byWorkflow: { indexName: 'workflow-by-created', partitionKey: 'gsi_wf_pk', sortKey: 'gsi_wf_sk' },
+  all: { indexName: 'all-by-created', partitionKey: 'gsi_all_pk', sortKey: 'gsi_all_sk' },
+  active: { indexName: 'active', partitionKey: 'gsi_active_pk', sortKey: 'gsi_active_sk' },
+} as const satisfies Record<string, IndexDesign>;
+
+export const EXECUTION_TABLE: TableDesign = {
+  id: 'Executions',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  indexes: Object.values(ExecutionIndex),
+  projectedAttributes: [
+    'execution_id',
+    'workflow_id',
+    'workflow_version',
+    'status',
+    'parameters',
+    'trace_id',
+    'started_by',
+    'created_at',
+    'started_at',
+    'ended_at',
+    'actions',
+    'action_order',
+    'error',
+  ],
+};

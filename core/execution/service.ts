@@ -1,0 +1,122 @@
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { Clock, ExecutionStore, IdGenerator, WorkflowEngine, WorkflowStore } from '../ports.ts';
+import type { Workflow } from '../workflow/model.ts';
+import { isTerminal, type Execution, type ExecutionStatus } from './model.ts';
+import { resolveParameters } from './parameters.ts';
+
+export interface ExecutionServiceDeps {
+  readonly workflows: WorkflowStore;
+  readonly executions: ExecutionStore;
+  readonly engine: WorkflowEngine;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+export interface StartRequest {
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly version?: number;
+  /** The same key for the same workflow never starts a second run. */
+  readonly idempotencyKey?: string;
+}
+
+/** Execution use cases: start (with idempotency), read, list, cancel. */
+export function createExecutionService({ workflows, executions, engine, clock, ids }: ExecutionServiceDeps) {
+  async function workflowAt(workflowId: string, version?: number): Promise<Workflow> {
+    const current = await workflows.get(workflowId);
+    if (!current) throw new NotFoundError(`workflow ${workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${workflowId}` }]);
+    if (version === undefined || version === current.version) return current;
+    const snapshot = version < current.version ? await workflows.getVersion(workflowId, version) : undefined;
+    if (!snapshot) throw new NotFoundError(`workflow ${workflowId} has no version ${version}`, [{ field: 'version', message: `versions run from 1 to ${current.version}` }]);
+    return { ...current, version: snapshot.version, execution_mode: snapshot.execution_mode, parameters: snapshot.parameters, actions: snapshot.actions };
+  }
+
+  async function requireExecution(executionId: string): Promise<Execution> {
+    const execution = await executions.get(executionId);
+    if (!execution) throw new NotFoundError(`execution ${executionId} not found`, [{ field: 'execution_id', message: `no execution with id ${executionId}` }]);
+    return execution;
+  }
+
+  return {
+    async startExecution(workflowId: string, request: StartRequest, actor: string): Promise<{ execution: Execution; created: boolean }> {
+      const workflow = await workflowAt(workflowId, request.version);
+      if (workflow.status !== 'active') {
+        throw new ConflictError(`workflow ${workflowId} is ${workflow.status}; only active workflows run`, [{ field: 'status', message: `is ${workflow.status}` }]);
+      }
+      const { values, issues } = resolveParameters(workflow.parameters, request.parameters);
+      if (issues.length > 0) throw new ValidationError(issues);
+      const execution: Execution = {
+        execution_id: request.idempotencyKey ? idempotentId(workflowId, request.idempotencyKey) : ids.next(),
+        workflow_id: workflowId,
+        workflow_version: workflow.version,
+        status: 'pending',
+        parameters: values,
+        trace_id: traceId(ids.next()),
+        started_by: actor,
+        created_at: clock.now(),
+        actions: workflow.actions.map((action) => ({ action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0 })),
+      };
+      const stored = await executions.create(execution);
+      if (stored.created) {
+        try {
+          await engine.start(stored.execution, workflow);
+        } catch (error) {
+          await executions.transition(execution.execution_id, ['pending'], 'failed', {
+            ended_at: clock.now(),
+            error: { error: error instanceof Error ? error.name : 'Error', cause: `the run could not start: ${error instanceof Error ? error.message : String(error)}` },
+          });
+          throw error;
+        }
+      }
+      return { execution: (await executions.get(execution.execution_id)) ?? stored.execution, created: stored.created };
+    },
+
+    getExecution: requireExecution,
+
+    async listExecutions(query: { workflowId?: string; status?: ExecutionStatus; since?: string; limit: number; cursor?: string }) {
+      if (query.workflowId && !(await workflows.get(query.workflowId))) {
+        throw new NotFoundError(`workflow ${query.workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${query.workflowId}` }]);
+      }
+      return executions.list(query);
+    },
+
+    /** Cancelling twice is harmless; cancelling a run that ended otherwise is a conflict. */
+    async cancelExecution(executionId: string, actor: string): Promise<Execution> {
+      const execution = await requireExecution(executionId);
+      if (execution.status === 'cancelled') return execution;
+      if (isTerminal(execution.status)) {
+        throw new ConflictError(`execution ${executionId} already ${execution.status}`, [{ field: 'execution_id', message: `is ${execution.status}; only pending or running executions can be cancelled` }]);
+      }
+      await engine.stop(executionId, `cancelled by ${actor}`);
+      const moved = await executions.transition(executionId, ['pending', 'running'], 'cancelled', {
+        ended_at: clock.now(),
+        error: { error: 'Cancelled', cause: `cancelled by ${actor}` },
+      });
+      const after = await requireExecution(executionId);
+      if (!moved && after.status !== 'cancelled') {
+        throw new ConflictError(`execution ${executionId} ended (${after.status}) before it could be cancelled`, [{ field: 'execution_id', message: `is ${after.status}` }]);
+      }
+      return after;
+    },
+  };
+}
+
+export type ExecutionService = ReturnType<typeof createExecutionService>;
+
+/** A stable id per (workflow, key): Step Functions and the store both refuse a second run with the same name. */
+export function idempotentId(workflowId: string, key: string): string {
+  // FNV-1a over 2 x 32 bits, enough that distinct keys of one workflow never collide in practice.
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (const character of `${workflowId}\u0000${key}`) {
+    const code = character.codePointAt(0)!;
+    a = Math.imul(a ^ code, 0x01000193) >>> 0;
+    b = Math.imul(b ^ code, 0x811c9dc5) >>> 0;
+  }
+  return `idem-${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}`;
+}
+
+/** A W3C trace id (32 hex digits) from a random id. */
+function traceId(seed: string): string {
+  const hex = seed.replace(/[^0-9a-f]/gi, '').toLowerCase();
+  return (hex + '0'.repeat(32)).slice(0, 32);
+}

@@ -1,0 +1,90 @@
+import * as z from 'zod';
+import type { FieldIssue } from '../errors.ts';
+import { JsonValue } from '../workflow/definition.ts';
+import { ALWAYS_FORBIDDEN_CLASSES, classifyAddress } from './addresses.ts';
+
+/**
+ * What a caller sends to register a service, and the rules a registration must follow. The HTTP edge and the
+ * use case both parse with this schema, so every problem is reported at once, each with its field.
+ */
+
+/**
+ * Service names are what workflows put in `service_call.config.service`, and what the runner turns into a
+ * `<NAME>_URL` configuration variable when a service is not registered. Letters, digits, `_`, `-`, `.`.
+ */
+export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Metadata is stored with the registration (one DynamoDB item, 400 KB) and listed with it: keep it small. */
+export const MAX_METADATA_BYTES = 16 * 1024;
+
+export const DEFAULT_HEALTH_PATH = '/health';
+
+const requiredString = (field: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`) }).min(1, `${field} is required`);
+
+const pathField = (field: string) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .max(512, `${field} must be at most 512 characters`)
+    .regex(/^\/[^\s#]*$/, `${field} must be a path starting with / (no spaces or fragment)`);
+
+export const ServiceNameSchema = requiredString('name')
+  .max(128, 'name must be at most 128 characters')
+  .regex(SERVICE_NAME_PATTERN, "name must start with a letter or digit and contain only letters, digits, '_', '-' or '.'");
+
+export const ServiceUrlSchema = requiredString('url')
+  .max(2048, 'url must be at most 2048 characters')
+  .superRefine((url, context) => {
+    for (const issue of serviceUrlIssues(url)) context.addIssue({ code: 'custom', message: issue.message });
+  });
+
+export const ServiceRegistrationInputSchema = z.strictObject({
+  name: ServiceNameSchema,
+  url: ServiceUrlSchema,
+  health_path: pathField('health_path').default(DEFAULT_HEALTH_PATH),
+  openapi_path: pathField('openapi_path').optional(),
+  version: z.string({ error: 'version must be a string' }).min(1, 'version must not be empty').max(64, 'version must be at most 64 characters').optional(),
+  metadata: z
+    .record(z.string(), JsonValue, { error: 'metadata must be an object' })
+    .default({})
+    .refine((metadata) => new TextEncoder().encode(JSON.stringify(metadata)).length <= MAX_METADATA_BYTES, {
+      message: `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`,
+    }),
+});
+export type ServiceRegistrationInput = z.input<typeof ServiceRegistrationInputSchema>;
+export type ServiceRegistrationFields = z.output<typeof ServiceRegistrationInputSchema>;
+
+/**
+ * Problems with a service's base URL: it must be absolute http(s), carry no credentials (send them as
+ * headers), no query or fragment (endpoints are appended to it), and its host must not be an address the
+ * runner refuses whatever the configuration (link-local, cloud metadata, unspecified, broadcast,
+ * multicast). Host *names* are resolved and checked by the runner at call time, when the answer counts.
+ */
+export function serviceUrlIssues(url: string, field = 'url'): FieldIssue[] {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [{ field, message: 'must be an absolute http or https URL, like https://analysis.internal:8443' }];
+  }
+  const issues: FieldIssue[] = [];
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    issues.push({ field, message: `must use http or https, not ${parsed.protocol.replace(/:$/, '')}` });
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    issues.push({ field, message: 'must not contain credentials; send them as headers of the service call' });
+  }
+  if (parsed.search !== '' || parsed.hash !== '') {
+    issues.push({ field, message: 'must not have a query string or fragment: endpoints are appended to it' });
+  }
+  if (parsed.hostname === '') {
+    issues.push({ field, message: 'must name a host' });
+  } else {
+    // The URL parser has already normalized 0xA9FEA9FE, 2852039166 and friends to dotted decimal.
+    const addressClass = classifyAddress(parsed.hostname);
+    if (addressClass !== undefined && ALWAYS_FORBIDDEN_CLASSES.includes(addressClass)) {
+      issues.push({ field, message: `must not point at a ${addressClass} address (${parsed.hostname}): the action runner refuses to call it` });
+    }
+  }
+  return issues;
+}

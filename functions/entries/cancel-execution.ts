@@ -1,0 +1,4 @@
+import { awsExecutionServices } from '../aws-services.ts';
+import { createExecutionHandlers } from '../http/execution-handlers.ts';
+
+export const handler = createExecutionHandlers(awsExecutionServices()).cancelExecution;

@@ -1,0 +1,62 @@
+import * as z from 'zod';
+import { JsonValue } from '../../core/workflow/definition.ts';
+import { ACTION_STATUSES, EXECUTION_STATUSES } from '../../core/execution/model.ts';
+import { WorkflowIdParams } from './workflow-schemas.ts';
+
+const positiveInt = (field: string) =>
+  z.coerce.number({ error: `${field} must be a number` }).int(`${field} must be a whole number`).min(1, `${field} must be at least 1`);
+
+export { WorkflowIdParams };
+
+export const ExecutionIdParams = z.object({
+  execution_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'execution_id contains characters an id never has'),
+});
+
+export const ExecuteBody = z.strictObject({
+  parameters: z.record(z.string(), JsonValue).default({}),
+  version: positiveInt('version').optional(),
+});
+
+export const ListExecutionsQuery = z.object({
+  limit: positiveInt('limit').max(100, 'limit must be at most 100').default(50),
+  status: z.enum(EXECUTION_STATUSES).optional(),
+  next_token: z.string().min(1).max(2048).optional(),
+});
+
+export const HistoryQuery = ListExecutionsQuery.extend({
+  since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 timestamp, e.g. 2026-11-24T00:00:00Z' }).optional(),
+});
+
+const ActionProgressResponse = z.object({
+  action_id: z.string(),
+  action_type: z.string(),
+  status: z.enum(ACTION_STATUSES),
+  attempts: z.number().int(),
+  started_at: z.string().optional(),
+  ended_at: z.string().optional(),
+  output: z.object({ status_code: z.number().int().nullable(), response: JsonValue }).optional(),
+  error: z.object({ error: z.string(), cause: z.string() }).optional(),
+});
+
+export const ExecutionResponse = z.object({
+  execution_id: z.string(),
+  workflow_id: z.string(),
+  workflow_version: z.number().int(),
+  status: z.enum(EXECUTION_STATUSES),
+  progress: z.object({ completed: z.number().int(), total: z.number().int(), percent: z.number() }),
+  parameters: z.record(z.string(), JsonValue),
+  trace_id: z.string(),
+  started_by: z.string(),
+  created_at: z.string(),
+  started_at: z.string().optional(),
+  ended_at: z.string().optional(),
+  actions: z.array(ActionProgressResponse),
+  output: JsonValue.optional(),
+  error: z.object({ action_id: z.string().optional(), error: z.string(), cause: z.string() }).optional(),
+});
+
+export const ExecutionListResponse = z.object({
+  executions: z.array(ExecutionResponse),
+  count: z.number().int(),
+  next_token: z.string().nullable(),
+});

@@ -1,0 +1,249 @@
+import path from 'node:path';
+import { Arn, ArnFormat, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
+import { checkNamePrefix } from '../../adapters/aws/stepfunctions/names.ts';
+import { ApiFunction } from '../constructs/api-function.ts';
+import { grantTableAccess } from '../constructs/table-access.ts';
+
+/** The worker Lambdas' entry files (infra refers to Lambda code by path only). */
+const WORKERS_DIR = path.resolve(import.meta.dirname, '../../functions/workers');
+
+/** The rule Step Functions manages in each account for `.sync` integrations (`startExecution.sync:2`). */
+export const SYNC_INTEGRATION_RULE = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
+
+/** What an engine (an API Lambda that deploys and starts workflows) may do to state machines under the prefix. */
+export const ENGINE_STATE_MACHINE_ACTIONS = [
+  'states:CreateStateMachine',
+  'states:UpdateStateMachine',
+  'states:PublishStateMachineVersion',
+  'states:DescribeStateMachine',
+  'states:ListStateMachineVersions',
+  'states:CreateStateMachineAlias',
+  'states:UpdateStateMachineAlias',
+  'states:DescribeStateMachineAlias',
+  'states:StartExecution',
+] as const;
+export const ENGINE_EXECUTION_ACTIONS = ['states:StopExecution'] as const;
+
+/**
+ * CloudWatch Logs delivery for state machine logging. Step Functions sets the delivery up with the execution
+ * role; none of these actions supports resource-level permissions.
+ */
+export const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+] as const;
+export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'] as const;
+
+export interface RuntimeStackProps extends StackProps {
+  /** State machines are named `<namePrefix>-<workflow_id>`; every grant and the event rule are scoped to it. */
+  readonly namePrefix: string;
+  /** The status listener moves executions along in it. */
+  readonly executionsTable: ITable;
+  /** The action runner resolves services in it. */
+  readonly registryTable: ITable;
+}
+
+/**
+ * What runs workflows. The state machines themselves are created at run time by the Step Functions engine
+ * (one per workflow, a version per workflow version); this stack holds what they use and what watches them:
+ *
+ * - the execution role they all run as, allowed exactly what compiled definitions call: the action runner,
+ *   the workflow event bus, the dead-letter queue, sub-workflows under the prefix (with the managed rule
+ *   `.sync` needs), X-Ray and log delivery;
+ * - the action runner Lambda (service calls), the workflow event bus (notifications), the dead-letter queue
+ *   (failed service calls), the state machines' log group;
+ * - the status listener Lambda and the rule on the default bus that sends it the status changes of the
+ *   prefix's state machines, with a queue for events it could not record;
+ * - `grantEngineAccess` and `engineEnvironment` for the API Lambdas that deploy, start and stop workflows.
+ *
+ * A stack of its own (not a nested stack of the API): published state machine versions refer to these
+ * resources by ARN from outside CloudFormation, so they belong with neither the API's lifecycle (rebuilt and
+ * restructured freely) nor the data's.
+ */
+export class RuntimeStack extends Stack {
+  readonly namePrefix: string;
+  readonly executionRole: Role;
+  readonly actionRunner: ApiFunction;
+  readonly statusListener: ApiFunction;
+  readonly statusRule: Rule;
+  readonly eventBus: EventBus;
+  readonly deadLetterQueue: Queue;
+  /** Status changes the listener could not record (after retries), kept for replay. */
+  readonly statusDeadLetterQueue: Queue;
+  readonly stateMachineLogs: LogGroup;
+  /** `arn:...:stateMachine:<prefix>-*`: every workflow's state machine, its versions and aliases. */
+  readonly stateMachinePattern: string;
+  /** `arn:...:execution:<prefix>-*:*`: their executions. */
+  readonly executionPattern: string;
+  /** The environment an engine Lambda needs (adapters/aws/stepfunctions/config.ts reads it). */
+  readonly engineEnvironment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: RuntimeStackProps) {
+    super(scope, id, props);
+    this.namePrefix = checkNamePrefix(props.namePrefix);
+    const statesArn = (resourceName: string, resource = 'stateMachine') =>
+      Arn.format({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, this);
+    this.stateMachinePattern = statesArn(`${this.namePrefix}-*`);
+    this.executionPattern = statesArn(`${this.namePrefix}-*:*`, 'execution');
+
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue');
+    this.statusDeadLetterQueue = encryptedQueue(this, 'StatusDeadLetterQueue');
+    this.eventBus = new EventBus(this, 'WorkflowEventBus', {
+      eventBusName: `${this.namePrefix}-workflow-events`,
+      description: 'Notifications sent by workflow notification actions',
+    });
+    // Under /aws/vendedlogs/: Step Functions then needs no log group resource policy (whose 5,120-character
+    // limit every logged state machine would otherwise share).
+    this.stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/${this.namePrefix}-workflows`,
+      retention: RetentionDays.ONE_MONTH,
+    });
+
+    this.actionRunner = new ApiFunction(this, 'ActionRunner', {
+      entry: path.join(WORKERS_DIR, 'action-runner-entry.ts'),
+      description: 'Action runner: performs service_call actions for workflow state machines',
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      // Lambda's maximum: the runner stops each call at the action's own timeout (the state allows 5 s more).
+      timeout: Duration.minutes(15),
+    });
+    grantTableAccess(props.registryTable, this.actionRunner.lambda, 'read', []);
+
+    this.executionRole = new Role(this, 'StateMachineExecutionRole', {
+      assumedBy: new ServicePrincipal('states.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      description: `Role of every workflow state machine ${this.namePrefix}-*`,
+    });
+    this.grantExecutionRolePermissions();
+
+    this.statusListener = new ApiFunction(this, 'StatusListener', {
+      entry: path.join(WORKERS_DIR, 'status-listener-entry.ts'),
+      description: 'Status listener: records Step Functions execution status changes on executions',
+      environment: { EXECUTIONS_TABLE_NAME: props.executionsTable.tableName },
+    });
+    grantTableAccess(props.executionsTable, this.statusListener.lambda, 'write', []);
+    // An event the function fails on (the table unreachable) is retried twice, then kept in the queue.
+    this.statusListener.lambda.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.statusDeadLetterQueue) });
+
+    this.statusRule = new Rule(this, 'ExecutionStatusRule', {
+      description: `Status changes of the workflow state machines ${this.namePrefix}-*, to the status listener`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: Match.prefix(statesArn(`${this.namePrefix}-`)) },
+      },
+      // One event an invocation: the listener handles one at a time.
+      targets: [new LambdaFunction(this.statusListener.lambda, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.statusDeadLetterQueue })],
+    });
+
+    this.engineEnvironment = {
+      [ENGINE_ENVIRONMENT.namePrefix]: this.namePrefix,
+      [ENGINE_ENVIRONMENT.partition]: this.partition,
+      [ENGINE_ENVIRONMENT.region]: this.region,
+      [ENGINE_ENVIRONMENT.account]: this.account,
+      [ENGINE_ENVIRONMENT.executionRoleArn]: this.executionRole.roleArn,
+      [ENGINE_ENVIRONMENT.logGroupArn]: this.stateMachineLogs.logGroupArn,
+      [ENGINE_ENVIRONMENT.actionRunnerFunctionArn]: this.actionRunner.lambda.functionArn,
+      [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName,
+      [ENGINE_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+    };
+
+    // Outputs without exports: other stacks read them as the app's weak references (no "export in use").
+    const outputs: Record<string, [string, string]> = {
+      StateMachineNamePrefix: [this.namePrefix, 'Workflow state machines are <prefix>-<workflow_id>'],
+      StateMachineExecutionRoleArn: [this.executionRole.roleArn, 'Role of every workflow state machine'],
+      ActionRunnerFunctionArn: [this.actionRunner.lambda.functionArn, 'Action runner Lambda (service calls)'],
+      StatusListenerFunctionArn: [this.statusListener.lambda.functionArn, 'Status listener Lambda'],
+      WorkflowEventBusName: [this.eventBus.eventBusName, 'Event bus of workflow notifications'],
+      WorkflowEventBusArn: [this.eventBus.eventBusArn, 'Event bus of workflow notifications'],
+      DeadLetterQueueUrl: [this.deadLetterQueue.queueUrl, 'Failed service calls, with the request that failed'],
+      DeadLetterQueueArn: [this.deadLetterQueue.queueArn, 'Failed service calls, with the request that failed'],
+      StatusDeadLetterQueueArn: [this.statusDeadLetterQueue.queueArn, 'Status changes the listener could not record'],
+      StateMachineLogGroupName: [this.stateMachineLogs.logGroupName, 'Logs of the workflow state machines'],
+    };
+    for (const [outputId, [value, description]] of Object.entries(outputs)) new CfnOutput(this, outputId, { value, description });
+
+    this.acknowledgeNagFindings();
+  }
+
+  /**
+   * Lets `grantee` deploy workflows (create, update and publish state machines under the prefix, point their
+   * aliases), start and stop their executions, and pass the execution role to Step Functions: that role
+   * only, and to Step Functions only.
+   */
+  grantEngineAccess(grantee: IGrantable): void {
+    Grant.addToPrincipal({ grantee, actions: [...ENGINE_STATE_MACHINE_ACTIONS], resourceArns: [this.stateMachinePattern] });
+    Grant.addToPrincipal({ grantee, actions: [...ENGINE_EXECUTION_ACTIONS], resourceArns: [this.executionPattern] });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.executionRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } },
+      }),
+    );
+    // The two patterns are the narrowest possible (state machines are created at run time): acknowledged on
+    // the grantee's own role, so that no other wildcard it may get is covered.
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      const reason = `The engine creates one state machine per workflow at run time, so their names are only known by the ${this.namePrefix}-* prefix, which names exactly this deployment's workflows.`;
+      Validations.of(grantee.grantPrincipal).acknowledge(
+        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${this.namePrefix}-*]`, reason },
+        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`, reason },
+      );
+    }
+  }
+
+  /** Exactly what compiled definitions call, and what Step Functions needs for tracing and logging. */
+  private grantExecutionRolePermissions(): void {
+    const role = this.executionRole;
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.actionRunner.lambda.functionArn] }));
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }));
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
+    // sub_workflow actions: startExecution.sync:2 starts the child (its alias or a version) and follows it.
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachinePattern] }));
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [this.executionPattern] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [Arn.format({ service: 'events', resource: 'rule', resourceName: SYNC_INTEGRATION_RULE }, this)],
+      }),
+    );
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: [...XRAY_ACTIONS], resources: ['*'] }));
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: [...LOG_DELIVERY_ACTIONS], resources: ['*'] }));
+  }
+
+  private acknowledgeNagFindings(): void {
+    const prefixPattern = `the ${this.namePrefix}-* pattern names exactly this deployment's workflow state machines, which the engine creates at run time (their names are not known at deploy time)`;
+    Validations.of(this.executionRole).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing (PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets) and CloudWatch Logs delivery for state machine logging support no resource-level permissions.',
+      },
+      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${this.namePrefix}-*]`, reason: `sub_workflow actions start other workflows: ${prefixPattern}.` },
+      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`, reason: `sub_workflow actions follow and stop the executions they start: ${prefixPattern}.` },
+    );
+    for (const queue of [this.deadLetterQueue, this.statusDeadLetterQueue]) {
+      Validations.of(queue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself a dead-letter queue (failed service calls, or status changes the listener could not record): a message that cannot be processed stays here for inspection and replay.',
+      });
+    }
+  }
+}
+
+/** SQS-managed encryption (no KMS key to grant to every sender) and TLS required; messages kept the maximum 14 days. */
+function encryptedQueue(scope: Construct, id: string): Queue {
+  return new Queue(scope, id, { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+}

@@ -1,0 +1,292 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { App, Stack } from 'aws-cdk-lib';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
+import { stateMachineName } from '../../adapters/aws/stepfunctions/names.ts';
+import {
+  ENGINE_EXECUTION_ACTIONS,
+  ENGINE_STATE_MACHINE_ACTIONS,
+  LOG_DELIVERY_ACTIONS,
+  RuntimeStack,
+  SYNC_INTEGRATION_RULE,
+  XRAY_ACTIONS,
+} from '../../infra/stacks/runtime-stack.ts';
+import {
+  asArray,
+  asRecord,
+  cdkJsonContext,
+  logicalIdOf,
+  propertiesOf,
+  resourcesOfType,
+  SKIP_BUNDLING,
+  statementsOf,
+  templateOf,
+  type CfnTemplateJson,
+  type StatementJson,
+} from './fixture.ts';
+
+/**
+ * The runtime stack on its own, with the tables it is given living in another stack and an engine role
+ * (standing in for an API Lambda's) in a third, as in the app.
+ */
+function build() {
+  const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+  const data = new Stack(app, 'TestData');
+  const executionsTable = new Table(data, 'Executions', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+  const registryTable = new Table(data, 'Registry', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+  const runtime = new RuntimeStack(app, 'TestRuntime', { namePrefix: 'Orch', executionsTable, registryTable });
+  const consumer = new Stack(app, 'TestConsumer');
+  const engineRole = new Role(consumer, 'EngineRole', { assumedBy: new AccountRootPrincipal() });
+  runtime.grantEngineAccess(engineRole);
+  return { app, runtime, consumer, engineRole, template: templateOf(runtime) };
+}
+
+const { app, runtime, consumer, engineRole, template } = build();
+const id = (construct: Parameters<typeof logicalIdOf>[1]) => logicalIdOf(runtime, construct);
+const getAtt = (construct: Parameters<typeof logicalIdOf>[1], attribute = 'Arn') => ({ 'Fn::GetAtt': [id(construct), attribute] });
+/** `arn:<partition>:<service>:<region>:<account>:<rest>` as CloudFormation renders Arn.format. */
+const arnJoin = (service: string, rest: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${rest}`]],
+});
+
+/** Every statement of every policy attached to the role with logical ID `roleId`, normalised and sorted. */
+function statementsOfRole(source: CfnTemplateJson, roleId: string): StatementJson[] {
+  return resourcesOfType(source, 'AWS::IAM::Policy')
+    .filter(([, policy]) => asArray(propertiesOf(policy)['Roles'], 'Roles').some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
+    .flatMap(([, policy]) => statementsOf(policy))
+    .map((statement) => ({ ...statement, Action: [...statement.Action].sort() }));
+}
+
+function rawStatementsOfRole(source: CfnTemplateJson, roleId: string): Record<string, unknown>[] {
+  return resourcesOfType(source, 'AWS::IAM::Policy')
+    .filter(([, policy]) => asArray(propertiesOf(policy)['Roles'], 'Roles').some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
+    .flatMap(([, policy]) => asArray(asRecord(propertiesOf(policy)['PolicyDocument'], 'PolicyDocument')['Statement'], 'Statement').map((raw) => asRecord(raw, 'Statement')));
+}
+
+describe('the state machine execution role', () => {
+  const role = template.Resources[id(runtime.executionRole)]!;
+
+  it('can be assumed by Step Functions of this account only', () => {
+    expect(propertiesOf(role)['AssumeRolePolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'states.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+    });
+    expect(propertiesOf(role)['ManagedPolicyArns']).toBeUndefined();
+  });
+
+  it('may do exactly what compiled definitions call, each on its one resource, plus X-Ray and log delivery', () => {
+    const expected: StatementJson[] = [
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [getAtt(runtime.actionRunner.lambda)] },
+      { Effect: 'Allow', Action: ['events:PutEvents'], Resource: [getAtt(runtime.eventBus)] },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt(runtime.deadLetterQueue)] },
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: [arnJoin('states', 'stateMachine:Orch-*')] },
+      { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:StopExecution'], Resource: [arnJoin('states', 'execution:Orch-*:*')] },
+      { Effect: 'Allow', Action: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'], Resource: [arnJoin('events', `rule/${SYNC_INTEGRATION_RULE}`)] },
+      { Effect: 'Allow', Action: [...LOG_DELIVERY_ACTIONS, ...XRAY_ACTIONS].sort(), Resource: ['*'] },
+    ];
+    const sortKey = (statement: StatementJson) => JSON.stringify(statement);
+    expect(statementsOfRole(template, id(runtime.executionRole)).sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual(expected.sort((a, b) => sortKey(a).localeCompare(sortKey(b))));
+  });
+
+  it('has no conditions or denies that would change what the statements above say', () => {
+    for (const statement of rawStatementsOfRole(template, id(runtime.executionRole))) {
+      expect(statement['Effect']).toBe('Allow');
+      expect(statement['Condition']).toBeUndefined();
+      expect(statement['NotAction']).toBeUndefined();
+      expect(statement['NotResource']).toBeUndefined();
+    }
+  });
+});
+
+describe('the status listener', () => {
+  const [ruleId, rule] = resourcesOfType(template, 'AWS::Events::Rule')[0]!;
+
+  it("is sent the status changes of the prefix's state machines from the default bus, and nothing else", () => {
+    expect(resourcesOfType(template, 'AWS::Events::Rule')).toHaveLength(1);
+    expect(propertiesOf(rule)['EventBusName']).toBeUndefined();
+    expect(propertiesOf(rule)['EventPattern']).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [{ prefix: arnJoin('states', 'stateMachine:Orch-') }] },
+    });
+  });
+
+  it('matches the names the engine gives state machines, and not another prefix', () => {
+    expect(stateMachineName('Orch', 'orders').startsWith('Orch-')).toBe(true);
+    expect(stateMachineName('Orchestra', 'orders').startsWith('Orch-')).toBe(false);
+  });
+
+  it('targets the listener Lambda (with permission for this rule only), retrying and then dead-lettering what it cannot deliver', () => {
+    expect(propertiesOf(rule)['Targets']).toEqual([
+      {
+        Id: 'Target0',
+        Arn: getAtt(runtime.statusListener.lambda),
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 6 * 3600 },
+        DeadLetterConfig: { Arn: getAtt(runtime.statusDeadLetterQueue) },
+      },
+    ]);
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(([, permission]) => propertiesOf(permission));
+    expect(permissions).toEqual([
+      { Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.statusListener.lambda), Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } },
+    ]);
+  });
+
+  it('keeps events it fails on (after two retries) in its dead-letter queue', () => {
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => propertiesOf(config));
+    expect(configs).toEqual([
+      {
+        FunctionName: { Ref: id(runtime.statusListener.lambda) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 6 * 3600,
+        DestinationConfig: { OnFailure: { Destination: getAtt(runtime.statusDeadLetterQueue) } },
+      },
+    ]);
+  });
+
+  it('runs the status listener entry with the executions table, which it may write', () => {
+    expect(runtime.statusListener.entry).toMatch(/functions\/workers\/status-listener-entry\.ts$/);
+    const environment = asRecord(asRecord(propertiesOf(template.Resources[id(runtime.statusListener.lambda)]!)['Environment'], 'Environment')['Variables'], 'Variables');
+    expect(Object.keys(environment).sort()).toEqual(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS']);
+    const tableStatements = statementsOfRole(template, id(runtime.statusListener.role)).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    expect(tableStatements.flatMap((statement) => statement.Action)).toContain('dynamodb:UpdateItem');
+  });
+});
+
+describe('the action runner', () => {
+  const runner = propertiesOf(template.Resources[id(runtime.actionRunner.lambda)]!);
+
+  it('runs the action runner entry for up to 15 minutes (the runner stops each call at its own timeout)', () => {
+    expect(runtime.actionRunner.entry).toMatch(/functions\/workers\/action-runner-entry\.ts$/);
+    expect(runner['Timeout']).toBe(900);
+  });
+
+  it('reads the registry table and nothing else of the data', () => {
+    const environment = asRecord(asRecord(runner['Environment'], 'Environment')['Variables'], 'Variables');
+    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'REGISTRY_TABLE_NAME']);
+    const tableActions = statementsOfRole(template, id(runtime.actionRunner.role)).flatMap((statement) => statement.Action.filter((action) => action.startsWith('dynamodb:')));
+    expect(tableActions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+  });
+});
+
+describe('the queues', () => {
+  const queues = [
+    ['dead-letter queue', runtime.deadLetterQueue],
+    ['status dead-letter queue', runtime.statusDeadLetterQueue],
+  ] as const;
+
+  it.each(queues)('the %s is encrypted at rest and keeps messages 14 days', (_name, queue) => {
+    const properties = propertiesOf(template.Resources[id(queue)]!);
+    expect(properties['SqsManagedSseEnabled']).toBe(true);
+    expect(properties['MessageRetentionPeriod']).toBe(14 * 24 * 3600);
+  });
+
+  it.each(queues)('the %s refuses every request not made over TLS', (_name, queue) => {
+    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(([, policy]) => JSON.stringify(propertiesOf(policy)['Queues']) === JSON.stringify([{ Ref: id(queue) }]));
+    expect(policies).toHaveLength(1);
+    const statements = asArray(asRecord(propertiesOf(policies[0]![1])['PolicyDocument'], 'PolicyDocument')['Statement'], 'Statement');
+    expect(statements).toContainEqual({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:*', Resource: getAtt(queue), Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+  });
+});
+
+describe('grantEngineAccess', () => {
+  const consumerTemplate = templateOf(consumer);
+  const statements = rawStatementsOfRole(consumerTemplate, logicalIdOf(consumer, engineRole));
+
+  it('lets the grantee pass the execution role, and only it, to Step Functions only', () => {
+    const passRole = statements.filter((statement) => JSON.stringify(statement['Action']).includes('iam:'));
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]).toMatchObject({ Effect: 'Allow', Action: 'iam:PassRole', Condition: { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } } });
+    // The role's ARN, read from the runtime stack: a single resource, not a pattern.
+    const resource = asRecord(passRole[0]!['Resource'], 'Resource');
+    expect(JSON.stringify(resource)).toContain(id(runtime.executionRole));
+    expect(JSON.stringify(resource)).not.toContain('*');
+  });
+
+  it('lets the grantee deploy, start and stop state machines under the prefix, and nothing wider', () => {
+    const states = statements.filter((statement) => JSON.stringify(statement['Action']).includes('states:'));
+    expect(states.map((statement) => ({ Action: [statement['Action']].flat().sort(), Resource: statement['Resource'] }))).toEqual([
+      { Action: [...ENGINE_STATE_MACHINE_ACTIONS].sort(), Resource: arnJoin('states', 'stateMachine:Orch-*') },
+      { Action: [...ENGINE_EXECUTION_ACTIONS], Resource: arnJoin('states', 'execution:Orch-*:*') },
+    ]);
+    expect(statements).toHaveLength(3);
+  });
+
+  it('gives the engine the environment the Step Functions engine reads', () => {
+    expect(Object.keys(runtime.engineEnvironment).sort()).toEqual(Object.values(ENGINE_ENVIRONMENT).sort());
+    expect(runtime.engineEnvironment[ENGINE_ENVIRONMENT.namePrefix]).toBe('Orch');
+  });
+});
+
+describe('the worker entries', () => {
+  const run = promisify(execFile);
+  const workers = [
+    ['status listener', runtime.statusListener],
+    ['action runner', runtime.actionRunner],
+  ] as const;
+
+  /** The variables CDK sets on the function, with stand-in values for the tokens (table names...). */
+  function environmentOf(worker: (typeof workers)[number][1]): Record<string, string> {
+    const variables = asRecord(asRecord(propertiesOf(template.Resources[id(worker.lambda)]!)['Environment'], 'Environment')['Variables'], 'Variables');
+    return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : `test-${name.toLowerCase()}`]));
+  }
+
+  async function load(entry: string, environment: Record<string, string>) {
+    const base = { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true' };
+    const script = `const m = await import(${JSON.stringify(entry)}); if (typeof m.handler !== 'function') { console.error('no handler'); process.exit(2); }`;
+    return run(process.execPath, ['--input-type=module', '-e', script], { env: { ...base, ...environment } });
+  }
+
+  it.each(workers)('the %s entry loads and exports a handler with exactly the environment its function gets', async (_name, worker) => {
+    await expect(load(worker.entry, environmentOf(worker))).resolves.toBeDefined();
+  });
+
+  it.each(workers)('the %s entry fails at load without its table name, rather than on its first event', async (_name, worker) => {
+    const environment = Object.fromEntries(Object.entries(environmentOf(worker)).filter(([name]) => !name.endsWith('_TABLE_NAME')));
+    await expect(load(worker.entry, environment)).rejects.toThrow(/TABLE_NAME/);
+  });
+});
+
+describe('the runtime stack', () => {
+  it('exports the ARNs and names other stacks and operators need', () => {
+    expect(Object.keys(template.Outputs ?? {})).toEqual(
+      expect.arrayContaining([
+        'StateMachineExecutionRoleArn',
+        'ActionRunnerFunctionArn',
+        'StatusListenerFunctionArn',
+        'WorkflowEventBusName',
+        'WorkflowEventBusArn',
+        'DeadLetterQueueUrl',
+        'DeadLetterQueueArn',
+        'StatusDeadLetterQueueArn',
+        'StateMachineLogGroupName',
+        'StateMachineNamePrefix',
+      ]),
+    );
+  });
+
+  it('names the bus and the log group after the prefix (the log group under /aws/vendedlogs/)', () => {
+    expect(propertiesOf(template.Resources[id(runtime.eventBus)]!)['Name']).toBe('Orch-workflow-events');
+    expect(propertiesOf(template.Resources[id(runtime.stateMachineLogs)]!)['LogGroupName']).toBe('/aws/vendedlogs/states/Orch-workflows');
+  });
+
+  it('passes cdk-nag AwsSolutions with only its acknowledged findings, the grantee included', () => {
+    expect(() => app.synth()).not.toThrow();
+    // The test tables stand in for the data stack's and are not checked here.
+    for (const stack of [runtime, consumer]) {
+      const report = new AwsSolutionsChecks().validateScope(stack);
+      expect(report.violations.map((violation) => `${violation.ruleName}: ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`)).toEqual([]);
+    }
+  });
+
+  it('refuses a prefix state machine names cannot start with', () => {
+    const other = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+    const data = new Stack(other, 'D');
+    const table = new Table(data, 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+    expect(() => new RuntimeStack(other, 'R', { namePrefix: 'x'.repeat(41), executionsTable: table, registryTable: table })).toThrow(/prefix/);
+  });
+});

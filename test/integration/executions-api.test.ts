@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalIntegrations } from '../../adapters/local/local-engine.ts';
+import { findTemplate } from '../../core/templates/catalog.ts';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
+
+type Call = <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>>;
+interface ExecutionData {
+  execution_id: string;
+  status: string;
+  workflow_version: number;
+  trace_id: string;
+  progress: { completed: number; total: number; percent: number };
+  actions: { action_id: string; status: string; attempts: number; output?: { status_code: number | null; response: unknown }; error?: { error: string; cause: string } }[];
+  error?: { action_id?: string; error: string; cause: string };
+  parameters: Record<string, unknown>;
+}
+
+/** Services on loopback that the runs call; `/slow` answers after 1.5 s, `/broken` with a 503. */
+let services: Server;
+let servicesUrl: string;
+const requests: { path: string; body: unknown }[] = [];
+
+const invokeRunner: LocalIntegrations['invokeRunner'] = async (payload, signal) => {
+  const { endpoint, method, parameters } = payload as { endpoint: string; method: string; parameters?: Record<string, unknown> };
+  const query = method === 'GET' ? `?${new URLSearchParams(Object.entries(parameters ?? {}).map(([key, value]): [string, string] => [key, String(value)]))}` : '';
+  const response = await fetch(`${servicesUrl}${endpoint}${query}`, { method, signal, headers: { 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: JSON.stringify(parameters ?? {}) }) });
+  const body: unknown = await response.json();
+  if (response.status >= 500) throw Object.assign(new Error(`HTTP ${response.status}`), { name: 'ServiceUnavailableError' });
+  return { status_code: response.status, headers: {}, response: body };
+};
+
+let runtime: LocalRuntime;
+let call: Call;
+
+beforeAll(async () => {
+  services = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      requests.push({ path: url.pathname, body: text ? JSON.parse(text) : Object.fromEntries(url.searchParams) });
+      const reply = (status: number, body: unknown) => {
+        response.statusCode = status;
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(body));
+      };
+      if (url.pathname === '/broken') reply(503, { error: 'down' });
+      else if (url.pathname === '/slow') setTimeout(() => reply(200, { slow: true }), 1500).unref();
+      else if (url.pathname === '/fetch') reply(200, { content: 'document text' });
+      else reply(200, { ok: true, score: 0.8 });
+    });
+  });
+  await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
+  servicesUrl = `http://127.0.0.1:${(services.address() as AddressInfo).port}`;
+  ({ runtime, call } = await startTestApi({ invokeRunner }));
+});
+afterAll(async () => {
+  await runtime.engine.idle();
+  await runtime.close();
+  services.closeAllConnections();
+  await new Promise<void>((resolve) => services.close(() => resolve()));
+});
+
+async function createWorkflow(definition: unknown): Promise<string> {
+  const reply = await call('POST', '/workflows', { body: definition });
+  expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+  return reply.body.data.workflow_id as string;
+}
+
+async function waitForEnd(executionId: string): Promise<ExecutionData> {
+  for (let i = 0; i < 200; i++) {
+    const reply = await call<ExecutionData>('GET', `/workflows/executions/${executionId}`);
+    if (!['pending', 'running'].includes(reply.body.data.status)) return reply.body.data;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`execution ${executionId} did not end`);
+}
+
+const slowWorkflow = { name: 'slow', actions: [{ action_id: 'wait_for_it', action_type: 'service_call', config: { service: 's', endpoint: '/slow', method: 'GET' } }] };
+
+describe('executing workflows over HTTP', () => {
+  it('runs Document Analysis: 202 with an id, then completed with each action and its output', async () => {
+    const id = await createWorkflow(findTemplate('document_analysis').definition);
+    const started = await call<ExecutionData>('POST', `/workflows/${id}/execute`, { body: { parameters: { document_url: 'https://example.com/a.pdf' } } });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect(started.body.data).toMatchObject({ workflow_version: 1, parameters: { document_url: 'https://example.com/a.pdf', analysis_type: 'comprehensive' } });
+    expect(started.body.data.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    const done = await waitForEnd(started.body.data.execution_id);
+    expect(done.status).toBe('completed');
+    expect(done.progress).toEqual({ completed: 2, total: 2, percent: 100 });
+    expect(done.actions.map((action) => [action.action_id, action.status, action.attempts])).toEqual([
+      ['fetch_doc', 'completed', 1],
+      ['analyze_quality', 'completed', 1],
+    ]);
+    expect(done.actions[0]?.output).toEqual({ status_code: 200, response: { content: 'document text' } });
+    expect(requests.filter((request) => request.path === '/analyze').at(-1)?.body).toEqual({ content: 'document text', analysis_type: 'comprehensive' });
+  });
+
+  it('refuses parameters that do not match the declaration, naming each', async () => {
+    const id = await createWorkflow(findTemplate('pr_confidence').definition);
+    const reply = await call('POST', `/workflows/${id}/execute`, { body: { parameters: { pr_number: 'seven', extra: 1 } } });
+    expect(reply.status).toBe(400);
+    expect(reply.body.details?.map((detail) => detail.field).sort()).toEqual(['parameters.extra', 'parameters.pr_number', 'parameters.repository']);
+  });
+
+  it('never starts a second run for the same Idempotency-Key', async () => {
+    const id = await createWorkflow(findTemplate('hello_world').definition);
+    const key = randomUUID();
+    const first = await call<ExecutionData>('POST', `/workflows/${id}/execute`, { body: { parameters: { message: 'hi' } }, headers: { 'idempotency-key': key } });
+    const second = await call<ExecutionData>('POST', `/workflows/${id}/execute`, { body: { parameters: { message: 'hi' } }, headers: { 'idempotency-key': key } });
+    expect(second.body.data.execution_id).toBe(first.body.data.execution_id);
+    await waitForEnd(first.body.data.execution_id);
+    const list = await call<{ executions: ExecutionData[] }>('GET', `/workflows/${id}/executions`);
+    expect(list.body.data.executions).toHaveLength(1);
+    expect(runtime.eventLog.events.some((event) => (event.Detail as { message?: string }).message === 'hi')).toBe(true);
+  });
+
+  it('fails a run naming the action after its retries', async () => {
+    const id = await createWorkflow({ name: 'broken', actions: [{ action_id: 'call_broken', action_type: 'service_call', config: { service: 's', endpoint: '/broken', method: 'POST' } }] });
+    const started = await call<ExecutionData>('POST', `/workflows/${id}/execute`, { body: {} });
+    const done = await waitForEnd(started.body.data.execution_id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ action_id: 'call_broken', error: 'ActionFailed' });
+    expect(done.actions[0]).toMatchObject({ status: 'failed', attempts: 3 });
+  });
+
+  it('cancels a running execution; twice is harmless; a finished one is a 409', async () => {
+    const id = await createWorkflow(slowWorkflow);
+    const started = await call<ExecutionData>('POST', `/workflows/${id}/execute`, { body: {} });
+    const executionId = started.body.data.execution_id;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const cancelled = await call<ExecutionData>('POST', `/workflows/executions/${executionId}/cancel`);
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    expect(cancelled.body.data.status).toBe('cancelled');
+    expect((await call('POST', `/workflows/executions/${executionId}/cancel`)).status).toBe(200);
+    await runtime.engine.idle();
+    expect((await call<ExecutionData>('GET', `/workflows/executions/${executionId}`)).body.data.status).toBe('cancelled');
+
+    const other = await createWorkflow(findTemplate('hello_world').definition);
+    const finished = await call<ExecutionData>('POST', `/workflows/${other}/execute`, { body: { parameters: { message: 'x' } } });
+    await waitForEnd(finished.body.data.execution_id);
+    const conflict = await call('POST', `/workflows/executions/${finished.body.data.execution_id}/cancel`);
+    expect(conflict.status).toBe(409);
+    expect((await call('GET', '/workflows/executions/nope')).status).toBe(404);
+  });
+
+  it('runs 50 executions at once and lists them newest first in the history', async () => {
+    const id = await createWorkflow(findTemplate('document_analysis').definition);
+    const since = new Date().toISOString();
+    const started = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => call<ExecutionData>('POST', `/workflows/${id}/execute`, { body: { parameters: { document_url: `https://example.com/${index}` } } })),
+    );
+    expect(started.every((reply) => reply.status === 202)).toBe(true);
+    const ended = await Promise.all(started.map((reply) => waitForEnd(reply.body.data.execution_id)));
+    expect(ended.every((execution) => execution.status === 'completed')).toBe(true);
+    const history = await call<{ executions: ExecutionData[]; next_token: string | null }>('GET', `/workflows/history?since=${encodeURIComponent(since)}&limit=20&status=completed`);
+    expect(history.body.data.executions).toHaveLength(20);
+    expect(history.body.data.next_token).not.toBeNull();
+    expect((await call('GET', '/workflows/history?since=yesterday')).status).toBe(400);
+  });
+});
+
+describe('a restart of the local runtime', () => {
+  it('marks runs that were in flight as failed with the reason', async () => {
+    const tableName = `restart-${randomUUID()}`;
+    const first = await startTestApi({ invokeRunner, workflowsTableName: tableName });
+    const created = await first.call('POST', '/workflows', { body: slowWorkflow });
+    const started = await first.call<ExecutionData>('POST', `/workflows/${created.body.data.workflow_id as string}/execute`, { body: {} });
+    await first.runtime.close();
+    const second = await startTestApi({ invokeRunner, workflowsTableName: tableName });
+    const after = await second.call<ExecutionData>('GET', `/workflows/executions/${started.body.data.execution_id}`);
+    expect(after.body.data.status).toBe('failed');
+    expect(after.body.data.error).toMatchObject({ error: 'LocalRuntimeRestarted' });
+    await second.runtime.close();
+  });
+});
+
+describe('the default action runner', () => {
+  it('finds a registered service and calls it over HTTP with the trace headers', async () => {
+    const api = await startTestApi();
+    try {
+      const registered = await api.call('POST', '/registry/register', { body: { name: 'analysis_service', url: servicesUrl } });
+      expect(registered.status, JSON.stringify(registered.body)).toBeLessThan(300);
+      const created = await api.call('POST', '/workflows', {
+        body: { name: 'registered', actions: [{ action_id: 'score', action_type: 'service_call', config: { service: 'analysis_service', endpoint: '/score', method: 'POST', parameters: { n: 3 } } }] },
+      });
+      const started = await api.call<ExecutionData>('POST', `/workflows/${created.body.data.workflow_id as string}/execute`, { body: {} });
+      let done: ExecutionData | undefined;
+      for (let i = 0; i < 200 && (!done || ['pending', 'running'].includes(done.status)); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        done = (await api.call<ExecutionData>('GET', `/workflows/executions/${started.body.data.execution_id}`)).body.data;
+      }
+      expect(done?.status, JSON.stringify(done)).toBe('completed');
+      expect(done?.actions[0]?.output).toEqual({ status_code: 200, response: { ok: true, score: 0.8 } });
+      expect(requests.filter((request) => request.path === '/score').at(-1)?.body).toEqual({ n: 3 });
+
+      const missing = await api.call('POST', '/workflows', {
+        body: { name: 'unregistered', actions: [{ action_id: 'nowhere', action_type: 'service_call', config: { service: 'ghost_service', endpoint: '/x', method: 'GET' } }] },
+      });
+      const failedRun = await api.call<ExecutionData>('POST', `/workflows/${missing.body.data.workflow_id as string}/execute`, { body: {} });
+      await api.runtime.engine.idle();
+      const failed = (await api.call<ExecutionData>('GET', `/workflows/executions/${failedRun.body.data.execution_id}`)).body.data;
+      expect(failed.status).toBe('failed');
+      expect(failed.error?.cause).toContain('ghost_service');
+    } finally {
+      await api.runtime.close();
+    }
+  });
+});
