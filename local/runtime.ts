@@ -94,7 +94,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       executions: executionStore,
       clock,
       compiler: {
-        compile: (workflow) => ({ definition: compileWorkflow(workflow).definition as unknown as Record<string, unknown>, input: (params) => executionInput(params) }),
+        compile: (workflow) => ({ definition: compileWorkflow(workflow).definition as unknown as Record<string, unknown>, input: (params, traceId) => executionInput(params, traceId) }),
       },
       integrations: {
         invokeRunner: options.invokeRunner ?? localRunner(createActionRunner({ registry, env: options.serviceUrls ?? {}, allowPrivateNetworks: true })),

@@ -44,6 +44,8 @@ const SAGA_CHECK = 'saga: any action to compensate?';
 const SAGA_FAILED = 'saga: failed after compensation';
 const SAGA_DONE = 'saga: nothing to compensate';
 const COMPLETED = 'completed';
+/** Carried in state data (the local interpreter has no `$$.Execution.Input` inside branches). */
+const TRACE_ID = '$.trace_id';
 
 interface Context {
   readonly input: CompileInput;
@@ -73,10 +75,14 @@ type Exit = (next: string | undefined) => void;
 
 /**
  * The input a compiled machine expects. Runtimes build it (never users), so no state is spent shaping it:
- * `results` and `failures` exist from the start and every ResultPath only adds a leaf.
+ * `results` and `failures` exist from the start and every ResultPath only adds a leaf; `trace_id` travels in
+ * state data (joins and foreach items keep it) so every service call sends the run's trace.
  */
-export function executionInput(params: Record<string, unknown>): { params: Record<string, unknown>; results: Record<string, never>; failures: Record<string, never> } {
-  return { params, results: {}, failures: {} };
+export function executionInput(
+  params: Record<string, unknown>,
+  traceId = '',
+): { params: Record<string, unknown>; results: Record<string, never>; failures: Record<string, never>; trace_id: string } {
+  return { params, results: {}, failures: {}, trace_id: traceId };
 }
 
 export function compileWorkflow(input: CompileInput, options: CompileOptions = {}): CompiledWorkflow {
@@ -269,7 +275,7 @@ function compileParallel(context: Context, branches: readonly Structure[], after
     Type: 'Parallel',
     Comment: `runs ${branches.map((branch) => actionsOf(branch).join(' > ')).join(' | ')}`,
     Branches: compiled.map((branch) => branch.definition),
-    ResultSelector: { 'params.$': '$[0].params', results, failures: {} },
+    ResultSelector: { 'params.$': '$[0].params', 'trace_id.$': `$[0].trace_id`, results, failures: {} },
   };
   return { start: name, exits: [(next) => setNext(context.states[name]!, next)], present: kept };
 }
@@ -320,13 +326,14 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
   const id = action.action_id;
   const { scope, states } = context;
   const base = { action_id: id, 'execution_id.$': '$$.Execution.Name', workflow_id: context.input.workflow_id, workflow_version: context.input.version };
+  const traced = { ...base, 'trace_id.$': TRACE_ID };
   switch (action.action_type) {
     case 'service_call': {
       const timeout = action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS;
       states[id] = {
         Type: 'Task',
         Resource: Resource.lambdaInvoke,
-        Parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...base, ...payloadTemplate(serviceRequest(action.config, timeout), scope) } },
+        Parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...traced, ...payloadTemplate(serviceRequest(action.config, timeout), scope) } },
         ResultSelector: { outcome: COMPLETED, 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
         ResultPath: resultPath,
         // The runner gives up on the HTTP call at `timeout`; the state allows a little more for the Lambda itself.
@@ -390,7 +397,7 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
               Resource: Resource.lambdaInvoke,
               Parameters: {
                 FunctionName: Placeholder.actionRunner,
-                Payload: { ...base, 'item_index.$': '$.index', ...payloadTemplate(serviceRequest(inner.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), loopScope) },
+                Payload: { ...traced, 'item_index.$': '$.index', ...payloadTemplate(serviceRequest(inner.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), loopScope) },
               },
               ResultSelector: { 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
               TimeoutSeconds: (action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS) + 5,
@@ -414,7 +421,7 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
         Type: 'Map',
         ItemsPath: items.path,
         MaxConcurrency: action.config.max_concurrency,
-        ItemSelector: { 'item.$': '$$.Map.Item.Value', 'index.$': '$$.Map.Item.Index', 'params.$': '$.params', results: carried },
+        ItemSelector: { 'item.$': '$$.Map.Item.Value', 'index.$': '$$.Map.Item.Index', 'params.$': '$.params', 'trace_id.$': TRACE_ID, results: carried },
         ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: each, States: { [each]: innerState } },
         ResultSelector: { outcome: COMPLETED, status_code: null, 'response.$': '$' },
         ResultPath: resultPath,
@@ -434,7 +441,14 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
         Resource: Resource.startExecutionSync,
         Parameters: {
           StateMachineArn: Placeholder.workflow(action.config.workflow_id, action.config.version),
-          Input: { params: payloadTemplate(action.config.parameters, scope), 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id' },
+          // The child gets the input every compiled machine expects (executionInput), with this run's trace.
+          Input: {
+            params: payloadTemplate(action.config.parameters, scope),
+            results: {},
+            failures: {},
+            'trace_id.$': TRACE_ID,
+            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+          },
         },
         ResultSelector: { outcome: COMPLETED, status_code: null, 'response.$': '$.Output', 'execution_arn.$': '$.ExecutionArn' },
         ResultPath: resultPath,
@@ -672,7 +686,7 @@ function compileCompensationStep(context: Context, action: Action): Fragment {
       ? {
           Type: 'Task',
           Resource: Resource.lambdaInvoke,
-          Parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...base, ...payloadTemplate(serviceRequest(compensation.config, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), scope) } },
+          Parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...base, 'trace_id.$': TRACE_ID, ...payloadTemplate(serviceRequest(compensation.config, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), scope) } },
           ResultSelector: { 'status_code.$': '$.Payload.status_code' },
           ResultPath: `$.results.${id}.compensation`,
           TimeoutSeconds: DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS + 5,

@@ -5,7 +5,7 @@ import { CompiledMachineCache, startLocalRun, type LocalIntegrations, type Local
 
 /** What the local engine needs from the compiler (injected: adapters do not import it). */
 export interface LocalCompiler {
-  compile(workflow: Workflow): { definition: Record<string, unknown>; input: (params: Record<string, unknown>) => Record<string, unknown> };
+  compile(workflow: Workflow): { definition: Record<string, unknown>; input: (params: Record<string, unknown>, traceId: string) => Record<string, unknown> };
 }
 
 export interface LocalWorkflowEngineDeps {
@@ -58,7 +58,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       definition: compiled.definition,
       actions: workflow.actions,
       executionId: execution.execution_id,
-      input: compiled.input({ ...execution.parameters }),
+      input: compiled.input({ ...execution.parameters }, execution.trace_id),
       integrations: { ...this.deps.integrations, startSubWorkflow: (target, input, signal) => this.runSubWorkflow(target, input, signal, execution.execution_id) },
       now: () => clock.now(),
       onProgress: record,
@@ -126,7 +126,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       definition: compiled.definition,
       actions: workflow.actions,
       executionId: childId,
-      input: compiled.input({ ...((input as { params?: Record<string, unknown> }).params ?? {}) }),
+      input: compiled.input({ ...((input as { params?: Record<string, unknown> }).params ?? {}) }, String((input as { trace_id?: unknown }).trace_id ?? '')),
       integrations: { ...this.deps.integrations, startSubWorkflow: (next, nextInput, nextSignal) => this.runSubWorkflow(next, nextInput, nextSignal, childId) },
       now: () => this.deps.clock.now(),
       waitMilliseconds: this.deps.waitMilliseconds,

@@ -23,6 +23,7 @@ interface ExecutionData {
 let services: Server;
 let servicesUrl: string;
 const requests: { path: string; body: unknown }[] = [];
+const traces: string[] = [];
 
 const invokeRunner: LocalIntegrations['invokeRunner'] = async (payload, signal) => {
   const { endpoint, method, parameters } = payload as { endpoint: string; method: string; parameters?: Record<string, unknown> };
@@ -43,6 +44,7 @@ beforeAll(async () => {
     request.on('end', () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       requests.push({ path: url.pathname, body: text ? JSON.parse(text) : Object.fromEntries(url.searchParams) });
+      if (typeof request.headers.traceparent === 'string') traces.push(request.headers.traceparent);
       const reply = (status: number, body: unknown) => {
         response.statusCode = status;
         response.setHeader('content-type', 'application/json');
@@ -197,6 +199,8 @@ describe('the default action runner', () => {
       expect(done?.status, JSON.stringify(done)).toBe('completed');
       expect(done?.actions[0]?.output).toEqual({ status_code: 200, response: { ok: true, score: 0.8 } });
       expect(requests.filter((request) => request.path === '/score').at(-1)?.body).toEqual({ n: 3 });
+      // The service sees the execution's own trace id.
+      expect(traces.at(-1)).toMatch(new RegExp(`^00-${started.body.data.trace_id}-[0-9a-f]{16}-01$`));
 
       const missing = await api.call('POST', '/workflows', {
         body: { name: 'unregistered', actions: [{ action_id: 'nowhere', action_type: 'service_call', config: { service: 'ghost_service', endpoint: '/x', method: 'GET' } }] },

@@ -27,7 +27,7 @@ export interface StepFunctionsCompiler {
   /** The workflow version as ASL, with `${...}` placeholders for account resources, and its execution mode. */
   compile(workflow: Workflow): { readonly definition: object; readonly executionMode: ExecutionMode };
   /** The input a compiled machine expects (`executionInput` of statemachines/compile.ts). */
-  executionInput(params: Record<string, unknown>): Record<string, unknown>;
+  executionInput(params: Record<string, unknown>, traceId: string): Record<string, unknown>;
 }
 
 export interface StepFunctionsEngineDeps {
@@ -89,7 +89,7 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
   }
 
   async start(execution: Execution, workflow: Workflow): Promise<void> {
-    const input = JSON.stringify(this.deps.compiler.executionInput({ ...execution.parameters }));
+    const input = JSON.stringify(this.deps.compiler.executionInput({ ...execution.parameters }, execution.trace_id));
     const run = async () => this.deps.client.send(new StartExecutionCommand({ stateMachineArn: await this.deploy(workflow), name: execution.execution_id, input }));
     try {
       try {

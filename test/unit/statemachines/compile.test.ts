@@ -47,7 +47,8 @@ describe('compiled definition', () => {
   });
 
   it('expects the input runtimes build with executionInput: params, and empty results and failures', () => {
-    expect(executionInput({ a: 1 })).toEqual({ params: { a: 1 }, results: {}, failures: {} });
+    expect(executionInput({ a: 1 })).toEqual({ params: { a: 1 }, results: {}, failures: {}, trace_id: '' });
+    expect(executionInput({}, '4bf92f3577b34da6a3ce929d0e0e4736').trace_id).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
   it('lists the runtime placeholders it uses', () => {

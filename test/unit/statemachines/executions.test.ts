@@ -693,7 +693,8 @@ describe('sub_workflow', () => {
     expect(run.status).toBe('succeeded');
     expect(run.recorder.only('child').input).toEqual({
       StateMachineArn: '${Workflow:child_workflow:2}',
-      Input: { params: { document: 'doc-9', depth: 2 }, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: EXECUTION_ARN },
+      // The child gets the input every compiled machine expects, carrying this run's trace.
+      Input: { params: { document: 'doc-9', depth: 2 }, results: {}, failures: {}, trace_id: '', AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: EXECUTION_ARN },
     });
     expect(payloadOf(run.recorder.only('use_child')).parameters).toEqual({ result: 'ok', whole: { result: 'ok', pages: [1, 2] } });
     expect(compiled.placeholders).toContain('${Workflow:child_workflow:2}');

@@ -89,7 +89,7 @@ describe('templates compiled to payload templates and intrinsic functions', () =
         const response = JSON.parse(JSON.stringify(generatedResponse)) as JsonObject;
         const compiled = compileDefinition(parseWorkflow(workflow([serviceCall('src'), serviceCall('use', parameters, ['src']), notification('tell', message, ['src'])], PARAMETERS)));
         const states = allStates(compiled.definition);
-        const data: Json = { params, results: { src: { outcome: 'completed', status_code: 200, response } }, failures: {} };
+        const data: Json = { params, results: { src: { outcome: 'completed', status_code: 200, response } }, failures: {}, trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' };
         const expectedContext = { params, results: new Map([['src', { status_code: 200, response }]]) };
 
         const payload = applyPayloadTemplate((states.get('use') as TaskState).Parameters!.Payload as Json, data, CONTEXT) as JsonObject;

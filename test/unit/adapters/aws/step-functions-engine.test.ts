@@ -131,7 +131,7 @@ describe('StepFunctionsWorkflowEngine: the first run of a workflow', () => {
     const { sfn, engine } = setup();
     await engine.start(executionOf(orders(), 'exec-1', { amount: 42 }), orders());
     expect(sfn.mock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)).toEqual([
-      { stateMachineArn: `${MACHINES}Orch-orders:1`, name: 'exec-1', input: JSON.stringify({ params: { amount: 42 }, results: {}, failures: {} }) },
+      { stateMachineArn: `${MACHINES}Orch-orders:1`, name: 'exec-1', input: JSON.stringify({ params: { amount: 42 }, results: {}, failures: {}, trace_id: '0'.repeat(32) }) },
     ]);
   });
 
