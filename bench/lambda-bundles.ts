@@ -296,9 +296,9 @@ function timeColdInit(runner: string, modulePath: string, cwd: string): Promise<
     const started = performance.now();
     const child = spawn(process.execPath, [runner, pathToFileURL(modulePath).href], {
       cwd,
-      // WORKFLOWS_TABLE_NAME: the entries read their configuration at init and would refuse to load without it.
+      // Table names: the entries read their configuration at init and would refuse to load without them.
       // NODE_OPTIONS as in Lambda; the empty-module baseline gets the same, so the ratio compares modules only.
-      env: childEnvironment({ WORKFLOWS_TABLE_NAME: 'bench', NODE_OPTIONS: LAMBDA_NODE_OPTIONS }),
+      env: childEnvironment({ WORKFLOWS_TABLE_NAME: 'bench', EXECUTIONS_TABLE_NAME: 'bench', REGISTRY_TABLE_NAME: 'bench', NODE_OPTIONS: LAMBDA_NODE_OPTIONS }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
