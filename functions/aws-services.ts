@@ -9,6 +9,7 @@ import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createRegistryService } from '../core/registry/service.ts';
 import { randomIds, systemClock } from '../core/system.ts';
+import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import { readLambdaConfig, required } from './config.ts';
@@ -48,12 +49,7 @@ export function awsExecutionServices(): { executions: ExecutionService } {
   const client = createDocumentClient();
   const workflowStore = new DynamoWorkflowStore(client, required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
   const executionStore = new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'));
-  const loadWorkflow = async (workflowId: string, version?: number) => {
-    const current = await workflowStore.get(workflowId);
-    if (!current || version === undefined || version === current.version) return current;
-    const snapshot = await workflowStore.getVersion(workflowId, version);
-    return snapshot && { ...current, ...snapshot, version: snapshot.version };
-  };
+  const loadWorkflow = (workflowId: string, version?: number) => loadWorkflowAt(workflowStore, workflowId, version);
   let engine: StepFunctionsWorkflowEngine | undefined;
   const stepFunctions = (): StepFunctionsWorkflowEngine =>
     (engine ??= new StepFunctionsWorkflowEngine({

@@ -17,6 +17,7 @@ import { createActionRunner, type ActionRunner } from '../functions/workers/acti
 import type { ServiceCallPayload } from '../functions/workers/service-call.ts';
 import { randomIds, systemClock } from '../core/system.ts';
 import type { Clock, IdGenerator } from '../core/ports.ts';
+import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
 import { createAllHandlers } from '../functions/http/index.ts';
 import type { HttpServices } from '../functions/http/services.ts';
@@ -100,12 +101,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         invokeRunner: options.invokeRunner ?? localRunner(createActionRunner({ registry, env: options.serviceUrls ?? {}, allowPrivateNetworks: true })),
         ...eventLog.integrations(),
       },
-      loadWorkflow: async (workflowId, version) => {
-        const current = await workflowStore.get(workflowId);
-        if (!current || version === undefined || version === current.version) return current;
-        const snapshot = await workflowStore.getVersion(workflowId, version);
-        return snapshot && { ...current, ...snapshot, version: snapshot.version };
-      },
+      loadWorkflow: (workflowId, version) => loadWorkflowAt(workflowStore, workflowId, version),
       waitMilliseconds: options.waitMilliseconds,
       retryMilliseconds: options.retryMilliseconds,
     });

@@ -101,7 +101,7 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
   const options: RunOptions = {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
-      ...(run.waitMilliseconds !== undefined ? { waitTimeOverrides: Object.fromEntries(waitStates(definition).map((name) => [name, run.waitMilliseconds!])) } : {}),
+      ...(run.waitMilliseconds !== undefined ? { waitTimeOverrides: Object.fromEntries(statesOfType(definition, 'Wait').map((name) => [name, run.waitMilliseconds!])) } : {}),
       ...(run.retryMilliseconds !== undefined ? { retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, run.retryMilliseconds!])) } : {}),
     },
     context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now() } },
@@ -131,13 +131,13 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
   };
 }
 
-/** Task states, each with the action it belongs to (compensation and dead-letter states belong to none). */
-function taskStates(definition: { States: Record<string, unknown> }): [string, string | undefined][] {
-  const found: [string, string | undefined][] = [];
+/** Names of every state of `type`, in branches and foreach iterations too. */
+function statesOfType(definition: { States: Record<string, unknown> }, type: string): string[] {
+  const found: string[] = [];
   const visit = (states: Record<string, unknown>) => {
     for (const [name, raw] of Object.entries(states)) {
       const state = raw as { Type: string; Branches?: { States: Record<string, unknown> }[]; ItemProcessor?: { States: Record<string, unknown> } };
-      if (state.Type === 'Task') found.push([name, name.includes(': ') ? undefined : name]);
+      if (state.Type === type) found.push(name);
       state.Branches?.forEach((branch) => visit(branch.States));
       if (state.ItemProcessor) visit(state.ItemProcessor.States);
     }
@@ -146,18 +146,9 @@ function taskStates(definition: { States: Record<string, unknown> }): [string, s
   return found;
 }
 
-function waitStates(definition: { States: Record<string, unknown> }): string[] {
-  const found: string[] = [];
-  const visit = (states: Record<string, unknown>) => {
-    for (const [name, raw] of Object.entries(states)) {
-      const state = raw as { Type: string; Branches?: { States: Record<string, unknown> }[]; ItemProcessor?: { States: Record<string, unknown> } };
-      if (state.Type === 'Wait') found.push(name);
-      state.Branches?.forEach((branch) => visit(branch.States));
-      if (state.ItemProcessor) visit(state.ItemProcessor.States);
-    }
-  };
-  visit(definition.States);
-  return found;
+/** Task states, each with the action it belongs to (compensation and dead-letter states belong to none). */
+function taskStates(definition: { States: Record<string, unknown> }): [string, string | undefined][] {
+  return statesOfType(definition, 'Task').map((name) => [name, name.includes(': ') ? undefined : name]);
 }
 
 async function dispatch(stateName: string, input: Record<string, unknown>, integrations: LocalIntegrations, signal: AbortSignal): Promise<unknown> {

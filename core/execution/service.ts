@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock, ExecutionStore, IdGenerator, WorkflowEngine, WorkflowStore } from '../ports.ts';
-import type { Workflow } from '../workflow/model.ts';
+import { atVersion, type Workflow } from '../workflow/model.ts';
 import { isTerminal, type Execution, type ExecutionStatus } from './model.ts';
 import { resolveParameters } from './parameters.ts';
 
@@ -27,7 +27,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
     if (version === undefined || version === current.version) return current;
     const snapshot = version < current.version ? await workflows.getVersion(workflowId, version) : undefined;
     if (!snapshot) throw new NotFoundError(`workflow ${workflowId} has no version ${version}`, [{ field: 'version', message: `versions run from 1 to ${current.version}` }]);
-    return { ...current, version: snapshot.version, execution_mode: snapshot.execution_mode, parameters: snapshot.parameters, actions: snapshot.actions };
+    return atVersion(current, snapshot);
   }
 
   async function requireExecution(executionId: string): Promise<Execution> {

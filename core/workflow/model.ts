@@ -84,3 +84,16 @@ export function versionOf(workflow: Workflow): WorkflowVersion {
     created_at: workflow.version_created_at,
   };
 }
+
+/** The workflow as it was at `snapshot`'s version: that version's definition, today's metadata. */
+export function atVersion(current: Workflow, snapshot: WorkflowVersion): Workflow {
+  return {
+    ...current,
+    version: snapshot.version,
+    execution_mode: snapshot.execution_mode,
+    parameters: snapshot.parameters,
+    actions: snapshot.actions,
+    version_created_by: snapshot.created_by,
+    version_created_at: snapshot.created_at,
+  };
+}

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock, IdGenerator, WorkflowCompilerCheck, WorkflowStore } from '../ports.ts';
 import type { Action, ActionType, ExecutionMode, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
-import { summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
+import { atVersion, summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
 import { jsonEqual } from './parameters.ts';
 import { assertValidDefinition } from './validate.ts';
 
@@ -104,16 +104,7 @@ export function createWorkflowService({ store, clock, ids, compiler }: WorkflowS
           { field: 'version', message: `no version ${version}; versions run from 1 to ${current.version}` },
         ]);
       }
-      const workflow: Workflow = {
-        ...current,
-        version: snapshot.version,
-        execution_mode: snapshot.execution_mode,
-        parameters: snapshot.parameters,
-        actions: snapshot.actions,
-        version_created_by: snapshot.created_by,
-        version_created_at: snapshot.created_at,
-      };
-      return { workflow, latest_version: current.version };
+      return { workflow: atVersion(current, snapshot), latest_version: current.version };
     },
 
     async listVersions(workflowId: string): Promise<WorkflowVersion[]> {

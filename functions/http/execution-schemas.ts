@@ -1,10 +1,7 @@
 import * as z from 'zod';
 import { JsonValue } from '../../core/workflow/definition.ts';
 import { ACTION_STATUSES, EXECUTION_STATUSES } from '../../core/execution/model.ts';
-import { WorkflowIdParams } from './workflow-schemas.ts';
-
-const positiveInt = (field: string) =>
-  z.coerce.number({ error: `${field} must be a number` }).int(`${field} must be a whole number`).min(1, `${field} must be at least 1`);
+import { positiveInt, WorkflowIdParams } from './workflow-schemas.ts';
 
 export { WorkflowIdParams };
 

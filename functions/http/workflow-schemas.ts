@@ -13,7 +13,8 @@ import { TemplateCustomizationsSchema } from '../../core/templates/catalog.ts';
 
 /** Request and response shapes of the workflow API. The route table, the handlers and OpenAPI read these. */
 
-const positiveInt = (field: string) =>
+/** A whole number of at least 1 from a query string or JSON, with messages naming the field. */
+export const positiveInt = (field: string) =>
   z.coerce.number({ error: `${field} must be a number` }).int(`${field} must be a whole number`).min(1, `${field} must be at least 1`);
 
 export const WorkflowIdParams = z.object({

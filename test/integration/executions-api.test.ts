@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalIntegrations } from '../../adapters/local/local-engine.ts';
 import { findTemplate } from '../../core/templates/catalog.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
+import { fetchRunner } from '../support/fetch-runner.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
 
 type Call = <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>>;
@@ -25,14 +25,7 @@ let servicesUrl: string;
 const requests: { path: string; body: unknown }[] = [];
 const traces: string[] = [];
 
-const invokeRunner: LocalIntegrations['invokeRunner'] = async (payload, signal) => {
-  const { endpoint, method, parameters } = payload as { endpoint: string; method: string; parameters?: Record<string, unknown> };
-  const query = method === 'GET' ? `?${new URLSearchParams(Object.entries(parameters ?? {}).map(([key, value]): [string, string] => [key, String(value)]))}` : '';
-  const response = await fetch(`${servicesUrl}${endpoint}${query}`, { method, signal, headers: { 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: JSON.stringify(parameters ?? {}) }) });
-  const body: unknown = await response.json();
-  if (response.status >= 500) throw Object.assign(new Error(`HTTP ${response.status}`), { name: 'ServiceUnavailableError' });
-  return { status_code: response.status, headers: {}, response: body };
-};
+const invokeRunner = fetchRunner(() => servicesUrl);
 
 let runtime: LocalRuntime;
 let call: Call;

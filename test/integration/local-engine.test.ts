@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompiledMachineCache, startLocalRun, type LocalIntegrations } from '../../adapters/local/local-engine.ts';
+import { fetchRunner } from '../support/fetch-runner.ts';
 import { resolveParameters } from '../../core/execution/parameters.ts';
 import { findTemplate } from '../../core/templates/catalog.ts';
 import { WorkflowDefinitionSchema, type WorkflowDefinitionInput } from '../../core/workflow/definition.ts';
@@ -52,14 +53,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const events: Record<string, unknown>[] = [];
 const deadLetters: unknown[] = [];
 const integrations: LocalIntegrations = {
-  async invokeRunner(payload, signal) {
-    const { endpoint, method, parameters } = payload as { endpoint: string; method: string; parameters?: Record<string, unknown> };
-    const query = method === 'GET' ? `?${new URLSearchParams(Object.entries(parameters ?? {}).map(([key, value]): [string, string] => [key, String(value)]))}` : '';
-    const response = await fetch(`${base}${endpoint}${query}`, { method, signal, headers: { 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: JSON.stringify(parameters ?? {}) }) });
-    const body: unknown = await response.json();
-    if (response.status >= 500) throw Object.assign(new Error(JSON.stringify({ message: `HTTP ${response.status}`, request: { endpoint } })), { name: 'ServiceUnavailableError' });
-    return { status_code: response.status, headers: {}, response: body };
-  },
+  invokeRunner: fetchRunner(() => base),
   async putEvent(entry) {
     events.push(entry);
     return `event-${events.length}`;
