@@ -80,6 +80,11 @@ export interface ServiceRegistry {
   list(): Promise<ServiceRegistration[]>;
 }
 
+/** How an attempt at an action ended. A failed attempt may be retried: its status stays `running` until the run settles it. */
+export type AttemptOutcome =
+  | { readonly status: 'completed'; readonly ended_at: string; readonly output: NonNullable<ActionProgress['output']> }
+  | { readonly status: 'running' | 'failed'; readonly ended_at: string; readonly error: NonNullable<ActionProgress['error']> };
+
 export interface ExecutionListQuery {
   readonly workflowId?: string;
   readonly status?: ExecutionStatus;
@@ -100,6 +105,18 @@ export interface ExecutionStore {
   /** Records one action's progress (replaces that action's entry). */
   updateAction(executionId: string, progress: ActionProgress): Promise<void>;
   /**
+   * One attempt at an action begins (the action runner reports it in AWS): status `running`, `attempts` + 1,
+   * `started_at` kept from the first attempt, an earlier attempt's error cleared. One atomic update of that
+   * action alone, so concurrent attempts of other actions never clobber it. Changes nothing once the
+   * execution is finished: a late report must not reopen an action the final reconciliation settled.
+   */
+  startAttempt(executionId: string, actionId: string, at: string): Promise<void>;
+  /**
+   * An attempt ended: sets that action's `status`, `ended_at` and output or error, keeping `attempts` and
+   * `started_at`. Same atomicity and finished-execution rule as startAttempt.
+   */
+  finishAttempt(executionId: string, actionId: string, outcome: AttemptOutcome): Promise<void>;
+  /**
    * Moves the execution to `status` with the given fields if its current status is one of `from`;
    * returns false (and changes nothing) otherwise.
    */
@@ -108,6 +125,32 @@ export interface ExecutionStore {
   list(query: ExecutionListQuery): Promise<{ items: Execution[]; nextCursor?: string }>;
   /** Executions in `running` or `pending`, for recovery after a restart. */
   unfinished(): AsyncIterable<Execution>;
+}
+
+/** One history event, normalised from the API's or the log's shape. JSON texts stay text until read. */
+export interface ExecutionHistoryEvent {
+  readonly id: number;
+  readonly previousEventId?: number;
+  /** Step Functions' event type: `TaskStateEntered`, `TaskScheduled`, `TaskSucceeded`, `WaitStateExited`... */
+  readonly type: string;
+  /** ISO-8601. */
+  readonly timestamp: string;
+  /** The state's name, on `...StateEntered` and `...StateExited` events. */
+  readonly name?: string;
+  /** JSON text: a task's parameters (`TaskScheduled`). */
+  readonly parameters?: string;
+  /** JSON text: a task's result (`TaskSucceeded`) or a state's output (`...StateExited`), when the history includes data. */
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/**
+ * The event history of a run: Step Functions' GetExecutionHistory for a standard workflow, the state
+ * machine's CloudWatch log for an express one (which keeps no history). Oldest first.
+ */
+export interface ExecutionHistory {
+  events(executionArn: string): Promise<ExecutionHistoryEvent[]>;
 }
 
 /** Runs compiled workflows: Step Functions in AWS, the ASL interpreter locally. */

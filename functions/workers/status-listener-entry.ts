@@ -1,14 +1,24 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
+import { ExpressExecutionLog } from '../../adapters/aws/logs/express-execution-log.ts';
+import { StepFunctionsExecutionHistory } from '../../adapters/aws/stepfunctions/execution-history.ts';
 import { systemClock } from '../../core/system.ts';
-import { required } from '../config.ts';
+import { readLambdaConfig, required } from '../config.ts';
 import { createStatusListener } from './status-listener.ts';
 
 /**
  * Lambda entry of the status listener (infra/stacks/runtime-stack.ts): the EventBridge rule for Step Functions
- * status changes invokes it. CDK sets EXECUTIONS_TABLE_NAME; without it the function fails at init.
+ * status changes and the subscription to the state machines' log group (express runs) invoke it. CDK sets
+ * EXECUTIONS_TABLE_NAME and WORKFLOW_LOG_GROUP_NAME; without them the function fails at init.
  */
+const config = readLambdaConfig();
 export const handler = createStatusListener({
-  executions: new DynamoExecutionStore(createDocumentClient(), required(process.env.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')),
+  executions: new DynamoExecutionStore(createDocumentClient(), required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')),
   clock: systemClock,
+  history: {
+    standard: new StepFunctionsExecutionHistory(new SFNClient({})),
+    express: new ExpressExecutionLog(new CloudWatchLogsClient({}), required(config.WORKFLOW_LOG_GROUP_NAME, 'WORKFLOW_LOG_GROUP_NAME')),
+  },
 });

@@ -1,10 +1,16 @@
 import * as z from 'zod';
-import type { ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
-import type { Clock, ExecutionStore } from '../../core/ports.ts';
+import { eventsOfDelivery, isLogSubscriptionDelivery, type LogSubscriptionDelivery } from '../../adapters/aws/logs/express-execution-log.ts';
+import type { ActionProgress, Execution, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
+import { isTerminal } from '../../core/execution/model.ts';
+import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
+import { progressFromHistory } from '../../statemachines/progress.ts';
 
 /**
  * The status listener: Step Functions reports every status change of a standard execution to EventBridge
- * ("Step Functions Execution Status Change"); this worker moves the stored execution along with it. Every
+ * ("Step Functions Execution Status Change"), and an express execution's start and end reach it through a
+ * subscription to the state machines' log group; this worker moves the stored execution along with them.
+ * When a run ends, its history settles every action's progress (started, attempts, output or error, skipped)
+ * before the final status is written. Every
  * move is a conditional `transition` from the statuses it may legally come from, so duplicate and
  * out-of-order deliveries (EventBridge is at least once and unordered) change nothing they should not: a
  * RUNNING event that arrives after SUCCEEDED finds the execution completed and leaves it so.
@@ -54,31 +60,77 @@ export interface StatusChangeOutcome {
   readonly reported: string;
   /** The status the execution was moved to, or undefined when nothing changed (duplicate, late, unknown execution). */
   readonly moved_to?: ExecutionStatus;
+  /** Actions whose progress the run's history corrected when it ended. */
+  readonly actions_settled?: number;
 }
 
 export interface StatusListenerDeps {
-  readonly executions: Pick<ExecutionStore, 'transition'>;
+  readonly executions: Pick<ExecutionStore, 'get' | 'transition' | 'updateAction'>;
   /** For timestamps the event lacks. */
   readonly clock: Clock;
+  /**
+   * Where a finished run's events are read to settle every action's progress: Step Functions' history for
+   * standard workflows, the log group for express ones. Without it, only the execution's status is recorded.
+   */
+  readonly history?: { readonly standard: ExecutionHistory; readonly express?: ExecutionHistory };
 }
 
-export type StatusListener = (event: StatusChangeEvent) => Promise<StatusChangeOutcome>;
+/** A Step Functions status change, from EventBridge (standard workflows) or from an express workflow's log. */
+interface StatusChange {
+  readonly executionId: string;
+  readonly executionArn: string;
+  readonly reported: string;
+  readonly time?: string;
+  readonly startDate?: number | null;
+  readonly stopDate?: number | null;
+  readonly output?: string | null;
+  readonly outputIncluded?: boolean;
+  readonly error?: string | null;
+  readonly cause?: string | null;
+}
+
+export type StatusListener = (event: StatusChangeEvent | LogSubscriptionDelivery) => Promise<StatusChangeOutcome[]>;
+
+/** Log event types of an express execution's start and end, and the status each reports. */
+const EXPRESS_LOG_STATUSES: Readonly<Record<string, string>> = {
+  ExecutionStarted: 'RUNNING',
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionTimedOut: 'TIMED_OUT',
+  ExecutionAborted: 'ABORTED',
+};
 
 /**
- * Builds the Lambda handler. A failure to write (the store unreachable) throws, so Lambda retries the event
- * and, after its retries, sends it to the listener's dead-letter queue.
+ * Builds the Lambda handler. It takes EventBridge status changes (standard workflows) and the state
+ * machines' log subscription (express workflows, which send no status events). A failure to write (the
+ * store unreachable) throws, so Lambda retries the event and, after its retries, sends it to the listener's
+ * dead-letter queue.
  */
-export function createStatusListener({ executions, clock }: StatusListenerDeps): StatusListener {
-  return async (raw) => {
-    const parsed = StatusChangeEvent.safeParse(raw);
-    if (!parsed.success) {
-      throw new Error(`not a Step Functions execution status change: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+export function createStatusListener({ executions, clock, history }: StatusListenerDeps): StatusListener {
+  const settleActions = async (execution: Execution, change: StatusChange, failed: boolean): Promise<number> => {
+    const express = isExpressExecutionArn(change.executionArn);
+    const source = express ? history?.express : history?.standard;
+    if (!source) return 0;
+    let settled: readonly ActionProgress[];
+    try {
+      settled = progressFromHistory(execution.actions, await source.events(change.executionArn), failed);
+    } catch (error) {
+      // The status matters more than the detail: record it even when the history cannot be read.
+      console.warn(JSON.stringify({ message: 'execution history unreadable; actions keep their live progress', execution_id: execution.execution_id, error: String(error) }));
+      return 0;
     }
-    const { detail, time } = parsed.data;
-    const executionId = detail.name;
-    const reported = detail.status;
+    const before = new Map(execution.actions.map((action) => [action.action_id, JSON.stringify(action)]));
+    const changed = settled.filter((action) => before.get(action.action_id) !== JSON.stringify(action) && !(action.status === 'pending' && action.attempts === 0 && before.has(action.action_id)));
+    for (let index = 0; index < changed.length; index += SETTLE_CONCURRENCY) {
+      await Promise.all(changed.slice(index, index + SETTLE_CONCURRENCY).map((action) => executions.updateAction(execution.execution_id, action)));
+    }
+    return changed.length;
+  };
+
+  const handle = async (change: StatusChange): Promise<StatusChangeOutcome> => {
+    const { executionId, reported } = change;
     const target = Object.hasOwn(STATUS_MAP, reported) ? STATUS_MAP[reported as keyof typeof STATUS_MAP] : undefined;
-    const startedAt = isoFromEpoch(detail.startDate) ?? time ?? clock.now();
+    const startedAt = isoFromEpoch(change.startDate) ?? change.time ?? clock.now();
     if (target === undefined) return log({ execution_id: executionId, reported });
 
     if (target === 'running') {
@@ -86,9 +138,14 @@ export function createStatusListener({ executions, clock }: StatusListenerDeps):
       return log({ execution_id: executionId, reported, ...(moved ? { moved_to: target } : {}) });
     }
 
+    const execution = await executions.get(executionId);
+    // Not ours (a sub-workflow's child run), or already settled by an earlier delivery of this event.
+    if (!execution || isTerminal(execution.status)) return log({ execution_id: executionId, reported });
+    // Actions first: a client that sees the run finished sees its actions settled too.
+    const settled = await settleActions(execution, change, target !== 'completed');
     const fields = {
-      ended_at: isoFromEpoch(detail.stopDate) ?? time ?? clock.now(),
-      ...(target === 'completed' ? outputOf(detail.output, detail.outputDetails?.included) : { error: failureOf(target, detail.error, detail.cause) }),
+      ended_at: isoFromEpoch(change.stopDate) ?? change.time ?? clock.now(),
+      ...(target === 'completed' ? outputOf(change.output, change.outputIncluded) : { error: failureOf(target, change.error, change.cause) }),
     };
     let moved = await executions.transition(executionId, ['running'], target, fields);
     // The RUNNING event has not arrived yet (EventBridge does not keep order): the run did start, so record
@@ -96,8 +153,64 @@ export function createStatusListener({ executions, clock }: StatusListenerDeps):
     if (!moved && (await executions.transition(executionId, ['pending'], 'running', { started_at: startedAt }))) {
       moved = await executions.transition(executionId, ['running'], target, fields);
     }
-    return log({ execution_id: executionId, reported, ...(moved ? { moved_to: target } : {}) });
+    return log({ execution_id: executionId, reported, ...(moved ? { moved_to: target } : {}), ...(settled > 0 ? { actions_settled: settled } : {}) });
   };
+
+  return async (raw) => {
+    if (isLogSubscriptionDelivery(raw)) {
+      const outcomes: StatusChangeOutcome[] = [];
+      for (const change of expressStatusChanges(raw)) outcomes.push(await handle(change));
+      return outcomes;
+    }
+    const parsed = StatusChangeEvent.safeParse(raw);
+    if (!parsed.success) {
+      throw new Error(`not a Step Functions execution status change: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    }
+    const { detail, time } = parsed.data;
+    return [
+      await handle({
+        executionId: detail.name,
+        executionArn: detail.executionArn,
+        reported: detail.status,
+        time,
+        startDate: detail.startDate,
+        stopDate: detail.stopDate,
+        output: detail.output,
+        outputIncluded: detail.outputDetails?.included,
+        error: detail.error,
+        cause: detail.cause,
+      }),
+    ];
+  };
+}
+
+/** How many action updates are written at once when a run is settled. */
+const SETTLE_CONCURRENCY = 8;
+
+/** `arn:aws:states:<region>:<account>:express:<state machine>:<execution name>:<run id>` */
+function isExpressExecutionArn(arn: string): boolean {
+  return arn.split(':')[5] === 'express';
+}
+
+/** Express executions' starts and ends, from the state machines' log (standard ones come from EventBridge). */
+function expressStatusChanges(delivery: LogSubscriptionDelivery): StatusChange[] {
+  return eventsOfDelivery(delivery).flatMap(({ executionArn, event }) => {
+    const reported = EXPRESS_LOG_STATUSES[event.type];
+    const executionId = executionArn.split(':')[7];
+    if (reported === undefined || !isExpressExecutionArn(executionArn) || !executionId) return [];
+    const at = Date.parse(event.timestamp);
+    return [
+      {
+        executionId,
+        executionArn,
+        reported,
+        ...(reported === 'RUNNING' ? { startDate: at } : { stopDate: at }),
+        ...(event.output !== undefined ? { output: event.output } : {}),
+        ...(event.error !== undefined ? { error: event.error } : {}),
+        ...(event.cause !== undefined ? { cause: event.cause } : {}),
+      },
+    ];
+  });
 }
 
 function log(outcome: StatusChangeOutcome): StatusChangeOutcome {

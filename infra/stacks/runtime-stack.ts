@@ -5,7 +5,8 @@ import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, RetentionDays, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
+import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
@@ -33,6 +34,9 @@ export const ENGINE_STATE_MACHINE_ACTIONS = [
 ] as const;
 export const ENGINE_EXECUTION_ACTIONS = ['states:StopExecution'] as const;
 
+/** The log lines of an express execution's start and end (the listener's subscription filter). */
+export const EXPRESS_STATUS_LOG_TYPES = ['ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'] as const;
+
 /**
  * CloudWatch Logs delivery for state machine logging. Step Functions sets the delivery up with the execution
  * role; none of these actions supports resource-level permissions.
@@ -52,7 +56,7 @@ export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'
 export interface RuntimeStackProps extends StackProps {
   /** State machines are named `<namePrefix>-<workflow_id>`; every grant and the event rule are scoped to it. */
   readonly namePrefix: string;
-  /** The status listener moves executions along in it. */
+  /** The status listener moves executions along in it; the action runner records each attempt in it. */
   readonly executionsTable: ITable;
   /** The action runner resolves services in it. */
   readonly registryTable: ITable;
@@ -90,6 +94,8 @@ export class RuntimeStack extends Stack {
   readonly stateMachinePattern: string;
   /** `arn:...:execution:<prefix>-*:*`: their executions. */
   readonly executionPattern: string;
+  /** Express runs' starts and ends, from the state machines' log to the status listener. */
+  readonly expressStatusSubscription: SubscriptionFilter;
   /** The environment an engine Lambda needs (adapters/aws/stepfunctions/config.ts reads it). */
   readonly engineEnvironment: Readonly<Record<string, string>>;
 
@@ -117,11 +123,13 @@ export class RuntimeStack extends Stack {
     this.actionRunner = new ApiFunction(this, 'ActionRunner', {
       entry: path.join(WORKERS_DIR, 'action-runner-entry.ts'),
       description: 'Action runner: performs service_call actions for workflow state machines',
-      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName, EXECUTIONS_TABLE_NAME: props.executionsTable.tableName },
       // Lambda's maximum: the runner stops each call at the action's own timeout (the state allows 5 s more).
       timeout: Duration.minutes(15),
     });
     grantTableAccess(props.registryTable, this.actionRunner.lambda, 'read', []);
+    // Each attempt is recorded as the action's progress (one UpdateItem at its start, one at its end).
+    grantTableAccess(props.executionsTable, this.actionRunner.lambda, 'write', []);
 
     this.executionRole = new Role(this, 'StateMachineExecutionRole', {
       assumedBy: new ServicePrincipal('states.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
@@ -132,9 +140,12 @@ export class RuntimeStack extends Stack {
     this.statusListener = new ApiFunction(this, 'StatusListener', {
       entry: path.join(WORKERS_DIR, 'status-listener-entry.ts'),
       description: 'Status listener: records Step Functions execution status changes on executions',
-      environment: { EXECUTIONS_TABLE_NAME: props.executionsTable.tableName },
+      environment: { EXECUTIONS_TABLE_NAME: props.executionsTable.tableName, WORKFLOW_LOG_GROUP_NAME: this.stateMachineLogs.logGroupName },
     });
     grantTableAccess(props.executionsTable, this.statusListener.lambda, 'write', []);
+    // When a run ends, its history settles every action: GetExecutionHistory (standard), the log (express).
+    Grant.addToPrincipal({ grantee: this.statusListener.lambda, actions: ['states:GetExecutionHistory'], resourceArns: [this.executionPattern] });
+    Grant.addToPrincipal({ grantee: this.statusListener.lambda, actions: ['logs:FilterLogEvents'], resourceArns: [this.stateMachineLogs.logGroupArn] });
     // An event the function fails on (the table unreachable) is retried twice, then kept in the queue.
     this.statusListener.lambda.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.statusDeadLetterQueue) });
 
@@ -147,6 +158,13 @@ export class RuntimeStack extends Stack {
       },
       // One event an invocation: the listener handles one at a time.
       targets: [new LambdaFunction(this.statusListener.lambda, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.statusDeadLetterQueue })],
+    });
+
+    // Express executions send no status events: their start and end reach the listener from their log.
+    this.expressStatusSubscription = new SubscriptionFilter(this, 'ExpressStatusSubscription', {
+      logGroup: this.stateMachineLogs,
+      destination: new LambdaDestination(this.statusListener.lambda),
+      filterPattern: FilterPattern.any(...EXPRESS_STATUS_LOG_TYPES.map((type) => FilterPattern.stringValue('$.type', '=', type))),
     });
 
     this.engineEnvironment = {
@@ -234,6 +252,10 @@ export class RuntimeStack extends Stack {
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${this.namePrefix}-*]`, reason: `sub_workflow actions start other workflows: ${prefixPattern}.` },
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`, reason: `sub_workflow actions follow and stop the executions they start: ${prefixPattern}.` },
     );
+    Validations.of(this.statusListener.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`,
+      reason: `The listener reads the history of any finished run of this deployment's workflows (GetExecutionHistory only): ${prefixPattern}.`,
+    });
     for (const queue of [this.deadLetterQueue, this.statusDeadLetterQueue]) {
       Validations.of(queue).acknowledge({
         id: 'AwsSolutions-SQS3',

@@ -61,7 +61,8 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Resource::*]': [...functionRoles, ...workerRoles, executionRole].sort(),
       // Sub-workflows: the state machines under the prefix, created at run time (runtime-stack.test.ts).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles].sort(),
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles].sort(),
+      // ...and the status listener, which reads finished runs' histories (GetExecutionHistory only).
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles, runtime.statusListener.role.node.path].sort(),
       // The runtime's two queues are themselves dead-letter queues.
       'AwsSolutions-SQS3': [runtime.deadLetterQueue.node.path, runtime.statusDeadLetterQueue.node.path].sort(),
     });

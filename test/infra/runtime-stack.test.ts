@@ -129,7 +129,9 @@ describe('the status listener', () => {
         DeadLetterConfig: { Arn: getAtt(runtime.statusDeadLetterQueue) },
       },
     ]);
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(([, permission]) => propertiesOf(permission));
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
+      .map(([, permission]) => propertiesOf(permission))
+      .filter((permission) => permission['Principal'] === 'events.amazonaws.com');
     expect(permissions).toEqual([
       { Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.statusListener.lambda), Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } },
     ]);
@@ -151,9 +153,31 @@ describe('the status listener', () => {
   it('runs the status listener entry with the executions table, which it may write', () => {
     expect(runtime.statusListener.entry).toMatch(/functions\/workers\/status-listener-entry\.ts$/);
     const environment = asRecord(asRecord(propertiesOf(template.Resources[id(runtime.statusListener.lambda)]!)['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(environment).sort()).toEqual(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS']);
+    expect(Object.keys(environment).sort()).toEqual(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'WORKFLOW_LOG_GROUP_NAME']);
     const tableStatements = statementsOfRole(template, id(runtime.statusListener.role)).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     expect(tableStatements.flatMap((statement) => statement.Action)).toContain('dynamodb:UpdateItem');
+  });
+
+  it("reads a finished run's history: standard executions under the prefix, and the state machines' log group", () => {
+    const statements = statementsOfRole(template, id(runtime.statusListener.role));
+    const history = statements.filter((statement) => statement.Action.includes('states:GetExecutionHistory'));
+    expect(history.map((statement) => statement.Action)).toEqual([['states:GetExecutionHistory']]);
+    expect(JSON.stringify(history[0]!.Resource)).toContain('execution:Orch-*:*');
+    const logs = statements.filter((statement) => statement.Action.includes('logs:FilterLogEvents'));
+    expect(logs.map((statement) => statement.Action)).toEqual([['logs:FilterLogEvents']]);
+    expect(logs[0]!.Resource).toEqual([getAtt(runtime.stateMachineLogs)]);
+  });
+
+  it("is sent the start and end of every express run by a subscription to the state machines' log group", () => {
+    const filters = resourcesOfType(template, 'AWS::Logs::SubscriptionFilter').map(([, filter]) => propertiesOf(filter));
+    expect(filters).toHaveLength(1);
+    expect(filters[0]).toMatchObject({ LogGroupName: { Ref: id(runtime.stateMachineLogs) }, DestinationArn: getAtt(runtime.statusListener.lambda) });
+    const pattern = String(filters[0]!['FilterPattern']);
+    for (const type of ['ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']) expect(pattern).toContain(`$.type = "${type}"`);
+    expect(pattern).not.toContain('TaskStateEntered');
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(([, permission]) => propertiesOf(permission)).filter((permission) => String(permission['Principal']).startsWith('logs.'));
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.statusListener.lambda), SourceArn: getAtt(runtime.stateMachineLogs) });
   });
 });
 
@@ -165,11 +189,14 @@ describe('the action runner', () => {
     expect(runner['Timeout']).toBe(900);
   });
 
-  it('reads the registry table and nothing else of the data', () => {
+  it('reads the registry table and writes the executions table (each attempt is recorded), and nothing else of the data', () => {
     const environment = asRecord(asRecord(runner['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'REGISTRY_TABLE_NAME']);
-    const tableActions = statementsOfRole(template, id(runtime.actionRunner.role)).flatMap((statement) => statement.Action.filter((action) => action.startsWith('dynamodb:')));
-    expect(tableActions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    expect(Object.keys(environment).sort()).toEqual(expect.arrayContaining(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'REGISTRY_TABLE_NAME']));
+    const tableStatements = statementsOfRole(template, id(runtime.actionRunner.role)).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    const actionsOn = (table: string) => tableStatements.filter((statement) => JSON.stringify(statement.Resource).includes(table)).flatMap((statement) => statement.Action).sort();
+    expect(actionsOn('Registry')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    expect(actionsOn('Executions')).toContain('dynamodb:UpdateItem');
+    expect(tableStatements.flatMap((statement) => statement.Action)).not.toContain('dynamodb:Scan');
   });
 });
 

@@ -1,9 +1,9 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../../core/errors.ts';
 import type { ActionProgress, Execution, ExecutionStatus } from '../../../core/execution/model.ts';
 import { isTerminal } from '../../../core/execution/model.ts';
-import type { ExecutionListQuery, ExecutionStore } from '../../../core/ports.ts';
+import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../../core/ports.ts';
 import { translateDynamoError } from './errors.ts';
+import { conditionalWrite, decodeCursor, dynamoCall, encodeCursor, isConditionFailure, isRecord } from './operations.ts';
 import { ExecutionIndex } from './execution-table.ts';
 
 const SK = 'EXECUTION';
@@ -16,6 +16,13 @@ const ACTIVE = 'ACTIVE';
 export const MAX_STORED_RESPONSE_BYTES = 32 * 1024;
 
 type Item = Record<string, unknown>;
+
+/** Changes to one action's map entry: field -> value expression (placeholders in `values`), fields to remove. */
+interface ActionUpdate {
+  readonly set: Record<string, string>;
+  readonly remove: readonly string[];
+  readonly values: Record<string, unknown>;
+}
 
 const key = (executionId: string) => ({ pk: `EX#${executionId}`, sk: SK });
 
@@ -34,7 +41,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: toItem(execution), ConditionExpression: 'attribute_not_exists(pk)' }));
       return { execution, created: true };
     } catch (error) {
-      if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') throw translateDynamoError(error, '');
+      if (!isConditionFailure(error)) throw translateDynamoError(error, '');
       const existing = await this.get(execution.execution_id);
       if (!existing) throw translateDynamoError(error, `execution ${execution.execution_id} could not be created`);
       return { execution: existing, created: false };
@@ -61,6 +68,29 @@ export class DynamoExecutionStore implements ExecutionStore {
     );
   }
 
+  async startAttempt(executionId: string, actionId: string, at: string): Promise<void> {
+    // SET arithmetic rather than ADD: DynamoDB documents ADD for top-level attributes only.
+    await this.updateUnfinishedAction(executionId, actionId, {
+      set: {
+        status: ':running',
+        attempts: 'if_not_exists(actions.#action.#attempts, :zero) + :one',
+        started_at: 'if_not_exists(actions.#action.#started_at, :at)',
+      },
+      remove: ['error', 'ended_at'],
+      values: { ':zero': 0, ':one': 1, ':at': at },
+    });
+  }
+
+  async finishAttempt(executionId: string, actionId: string, outcome: AttemptOutcome): Promise<void> {
+    // An outcome carries an output or an error; the other one, from an earlier attempt, goes.
+    const [field, stale, value] = 'output' in outcome ? (['output', 'error', storableOutput(outcome.output)] as const) : (['error', 'output', outcome.error] as const);
+    await this.updateUnfinishedAction(executionId, actionId, {
+      set: { status: ':outcome', ended_at: ':ended_at', [field]: ':result' },
+      remove: [stale],
+      values: { ':outcome': outcome.status, ':ended_at': outcome.ended_at, ':result': value },
+    });
+  }
+
   async transition(
     executionId: string,
     from: readonly ExecutionStatus[],
@@ -79,8 +109,8 @@ export class DynamoExecutionStore implements ExecutionStore {
     from.forEach((candidate, index) => (values[`:from${index}`] = candidate));
     // Finished executions leave the sparse "active" index.
     const remove = isTerminal(status) ? ' REMOVE gsi_active_pk, gsi_active_sk' : '';
-    try {
-      await this.client.send(
+    return conditionalWrite(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(executionId),
@@ -89,12 +119,8 @@ export class DynamoExecutionStore implements ExecutionStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
-      throw translateDynamoError(error, '');
-    }
+      ),
+    );
   }
 
   async list(query: ExecutionListQuery): Promise<{ items: Execution[]; nextCursor?: string }> {
@@ -109,7 +135,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       ScanIndexForward: false,
     };
     const items: Item[] = [];
-    let startKey = query.cursor ? decodeCursor(query.cursor) : undefined;
+    let startKey = query.cursor ? decodeCursor(query.cursor, isRecord) : undefined;
     // A filter applies after the page is read, so keep reading until the page is full or the index ends.
     do {
       const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
@@ -140,12 +166,33 @@ export class DynamoExecutionStore implements ExecutionStore {
     } while (startKey);
   }
 
-  private async call<Output>(operation: () => Promise<Output>): Promise<Output> {
-    try {
-      return await operation();
-    } catch (error) {
-      throw translateDynamoError(error, 'conflicting change');
-    }
+  private call<Output>(operation: () => Promise<Output>): Promise<Output> {
+    return dynamoCall(operation, 'conflicting change');
+  }
+
+  /**
+   * One atomic UpdateItem on the map entry `actions.<actionId>`, applied only while the execution exists, is
+   * unfinished and has that action. A failed condition is the expected fate of a late report (the run
+   * already settled) or of an unknown id, so it resolves quietly.
+   */
+  private async updateUnfinishedAction(executionId: string, actionId: string, update: ActionUpdate): Promise<void> {
+    const entry = (field: string) => `actions.#action.#${field}`;
+    const set = Object.entries(update.set).map(([field, value]) => `${entry(field)} = ${value}`);
+    const remove = update.remove.map(entry);
+    const fields = [...Object.keys(update.set), ...update.remove];
+    await conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(executionId),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(pk) AND attribute_exists(actions.#action) AND #status IN (:pending, :running)',
+          // Every field name goes through a placeholder: `status` is a reserved word, others may become one.
+          ExpressionAttributeNames: { '#action': actionId, '#status': 'status', ...Object.fromEntries(fields.map((field) => [`#${field}`, field])) },
+          ExpressionAttributeValues: { ':pending': 'pending', ':running': 'running', ...update.values },
+        }),
+      ),
+    );
   }
 }
 
@@ -188,22 +235,14 @@ function fromItem(item: Item): Execution {
 /** Keeps an action's stored response within MAX_STORED_RESPONSE_BYTES. */
 function storable(progress: ActionProgress): ActionProgress {
   if (!progress.output) return progress;
-  const text = JSON.stringify(progress.output.response ?? null);
+  const output = storableOutput(progress.output);
+  return output === progress.output ? progress : { ...progress, output };
+}
+
+/** A response larger than MAX_STORED_RESPONSE_BYTES becomes a preview with its size. */
+function storableOutput(output: NonNullable<ActionProgress['output']>): NonNullable<ActionProgress['output']> {
+  const text = JSON.stringify(output.response ?? null);
   const size = new TextEncoder().encode(text).length;
-  if (size <= MAX_STORED_RESPONSE_BYTES) return progress;
-  return { ...progress, output: { status_code: progress.output.status_code, response: { truncated: true, size_bytes: size, preview: text.slice(0, 1024) } } };
-}
-
-function encodeCursor(keyValues: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(keyValues), 'utf8').toString('base64url');
-}
-
-function decodeCursor(token: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError([{ field: 'next_token', message: 'next_token is not a token this API issued' }]);
+  if (size <= MAX_STORED_RESPONSE_BYTES) return output;
+  return { status_code: output.status_code, response: { truncated: true, size_bytes: size, preview: text.slice(0, 1024) } };
 }

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ServiceRegistry } from '../../../core/ports.ts';
 import type { ServiceRegistration } from '../../../core/registry/model.ts';
-import { translateDynamoError } from './errors.ts';
+import { dynamoCall } from './operations.ts';
 import { REGISTRATION_ATTRIBUTES, RegistryIndex } from './registry-table.ts';
 
 const REGISTRATION = 'SERVICE';
@@ -103,12 +103,8 @@ export class DynamoServiceRegistry implements ServiceRegistry {
     return services;
   }
 
-  private async call<Output>(operation: () => Promise<Output>): Promise<Output> {
-    try {
-      return await operation();
-    } catch (error) {
-      throw translateDynamoError(error, 'conflicting change to the service registry');
-    }
+  private call<Output>(operation: () => Promise<Output>): Promise<Output> {
+    return dynamoCall(operation, 'conflicting change to the service registry');
   }
 }
 

@@ -7,11 +7,11 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../../core/errors.ts';
 import type { WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../core/ports.ts';
 import type { DefinitionBody } from '../../../core/workflow/definition.ts';
 import { summarize, versionOf, type Workflow, type WorkflowSummary, type WorkflowVersion } from '../../../core/workflow/model.ts';
 import { translateDynamoError } from './errors.ts';
+import { decodeCursor, dynamoCall, encodeCursor, invalidCursor, isConditionFailure, isRecord } from './operations.ts';
 import { SUMMARY_ATTRIBUTES, WorkflowIndex, type IndexDesign } from './workflow-table.ts';
 
 const HEAD = 'HEAD';
@@ -106,7 +106,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
       if (!Attributes) return false;
       deletedVersion = Number(Attributes.version);
     } catch (error) {
-      if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') throw translateDynamoError(error, '');
+      if (!isConditionFailure(error)) throw translateDynamoError(error, '');
       // Only the failure path pays a read, to tell "gone" from "changed".
       if (expectedRevision === undefined || !(await this.get(workflowId))) return false;
       throw translateDynamoError(error, conflictMessage(workflowId, expectedRevision));
@@ -140,7 +140,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
 
   async list(query: WorkflowListQuery): Promise<WorkflowPage> {
     const { index, partition } = listingIndex(query);
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, index.indexName);
+    const cursor = query.cursor === undefined ? undefined : readCursor(query.cursor, index.indexName);
     const base: Omit<QueryCommandInput, 'TableName'> = {
       IndexName: index.indexName,
       KeyConditionExpression: '#pk = :pk',
@@ -210,12 +210,8 @@ export class DynamoWorkflowStore implements WorkflowStore {
     }
   }
 
-  private async call<Output>(operation: () => Promise<Output>, conflict = 'conflicting change'): Promise<Output> {
-    try {
-      return await operation();
-    } catch (error) {
-      throw translateDynamoError(error, conflict);
-    }
+  private call<Output>(operation: () => Promise<Output>, conflict = 'conflicting change'): Promise<Output> {
+    return dynamoCall(operation, conflict);
   }
 }
 
@@ -304,33 +300,16 @@ function pickKeys(item: Item, index: IndexDesign): Record<string, string> {
   return Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((key) => [key, String(item[key])]));
 }
 
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+function isCursor(value: unknown): value is Cursor {
+  return isRecord(value) && typeof value.i === 'string' && typeof value.o === 'number' && isRecord(value.k) && Object.values(value.k).every((key) => typeof key === 'string');
 }
 
-function decodeCursor(token: string, indexName: string): Cursor {
-  const invalid = (message: string) => new ValidationError([{ field: 'next_token', message }]);
-  let cursor: unknown;
-  try {
-    cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('next_token is not a token this API issued');
-  }
-  const candidate = cursor as Partial<Cursor> | null;
-  if (
-    !candidate ||
-    typeof candidate.i !== 'string' ||
-    typeof candidate.o !== 'number' ||
-    !candidate.k ||
-    typeof candidate.k !== 'object' ||
-    !Object.values(candidate.k).every((value) => typeof value === 'string')
-  ) {
-    throw invalid('next_token is not a token this API issued');
-  }
-  if (candidate.i !== indexName) throw invalid('next_token belongs to a different filter; repeat the status and created_by of the first request');
-  return candidate as Cursor;
+/** A cursor from one filter cannot page another: its index is part of the token. */
+function readCursor(token: string, indexName: string): Cursor {
+  const cursor = decodeCursor(token, isCursor);
+  if (cursor.i !== indexName) throw invalidCursor('next_token belongs to a different filter; repeat the status and created_by of the first request');
+  return cursor;
 }
-
 
 function conflictMessage(workflowId: string, expectedRevision: number): string {
   return `workflow ${workflowId} was changed concurrently (expected revision ${expectedRevision}); read it again and retry`;

@@ -253,11 +253,13 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
     const compiled = compiler.compile(workflow);
     const definition = JSON.stringify(await this.substitute(compiled.definition, chain));
     const type = compiled.executionMode === 'express' ? 'EXPRESS' : 'STANDARD';
-    // Express workflows keep no execution history in Step Functions: their log is the only record of a run.
+    // Express workflows keep no execution history in Step Functions: their log is the only record of a run,
+    // which the status listener reads to record its end and settle its actions, so it carries the data.
+    // Standard workflows log errors only, without data (parameters and responses stay out of the logs; their
+    // history is in Step Functions).
     const loggingConfiguration: LoggingConfiguration = {
       level: type === 'EXPRESS' ? 'ALL' : 'ERROR',
-      // Inputs and outputs carry workflow parameters and service responses; they stay out of the logs.
-      includeExecutionData: false,
+      includeExecutionData: type === 'EXPRESS',
       destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: config.logGroupArn } }],
     };
     const fingerprint = createHash('sha256')

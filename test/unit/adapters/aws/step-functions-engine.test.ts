@@ -139,7 +139,7 @@ describe('StepFunctionsWorkflowEngine: the first run of a workflow', () => {
     const { sfn, engine } = setup();
     const fast = stored('fast', workflow([serviceCall('ping')], [], { execution_mode: 'express' }));
     await engine.start(executionOf(fast), fast);
-    expect(createRequests(sfn)[0]).toMatchObject({ name: 'Orch-fast', type: 'EXPRESS', loggingConfiguration: { level: 'ALL', includeExecutionData: false } });
+    expect(createRequests(sfn)[0]).toMatchObject({ name: 'Orch-fast', type: 'EXPRESS', loggingConfiguration: { level: 'ALL', includeExecutionData: true } });
   });
 });
 

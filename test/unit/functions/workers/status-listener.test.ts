@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { canMove, type ActionProgress, type Execution, type ExecutionStatus } from '../../../../core/execution/model.ts';
-import type { ExecutionListQuery, ExecutionStore } from '../../../../core/ports.ts';
+import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../../../core/ports.ts';
 import { createStatusListener, MAX_STORED_OUTPUT_BYTES, type StatusChangeEvent } from '../../../../functions/workers/status-listener.ts';
 
 /**
@@ -27,6 +27,20 @@ class InMemoryExecutionStore implements ExecutionStore {
     const execution = this.items.get(executionId);
     if (!execution) throw new Error(`no execution ${executionId}`);
     this.items.set(executionId, { ...execution, actions: execution.actions.map((action) => (action.action_id === progress.action_id ? progress : action)) });
+  }
+
+  async startAttempt(executionId: string, actionId: string, at: string) {
+    this.updateUnfinishedAction(executionId, actionId, (action) => ({ ...action, status: 'running', attempts: action.attempts + 1, started_at: action.started_at ?? at, error: undefined }));
+  }
+
+  async finishAttempt(executionId: string, actionId: string, outcome: AttemptOutcome) {
+    this.updateUnfinishedAction(executionId, actionId, (action) => ({ ...action, ...outcome, ...('output' in outcome ? { error: undefined } : { output: undefined }) }));
+  }
+
+  private updateUnfinishedAction(executionId: string, actionId: string, change: (action: ActionProgress) => ActionProgress) {
+    const execution = this.items.get(executionId);
+    if (!execution || (execution.status !== 'pending' && execution.status !== 'running')) return;
+    this.items.set(executionId, { ...execution, actions: execution.actions.map((action) => (action.action_id === actionId ? change(action) : action)) });
   }
 
   async transition(executionId: string, from: readonly ExecutionStatus[], status: ExecutionStatus, fields: Partial<Pick<Execution, 'started_at' | 'ended_at' | 'output' | 'error'>> = {}) {
@@ -95,7 +109,7 @@ async function setup(initial: Execution | null = pending()) {
 describe('status listener', () => {
   it('moves a pending execution to running on RUNNING, with the start time Step Functions reports', async () => {
     const { store, listen } = await setup();
-    await expect(listen(event('RUNNING'))).resolves.toEqual({ execution_id: 'exec-1', reported: 'RUNNING', moved_to: 'running' });
+    await expect(listen(event('RUNNING'))).resolves.toEqual([{ execution_id: 'exec-1', reported: 'RUNNING', moved_to: 'running' }]);
     expect(store.items.get('exec-1')).toMatchObject({ status: 'running', started_at: '2026-11-25T10:00:00.000Z' });
   });
 
@@ -141,7 +155,7 @@ describe('status listener', () => {
     const { store, listen } = await setup();
     await listen(event('RUNNING'));
     await store.transition('exec-1', ['running'], 'cancelled', { ended_at: '2026-11-25T10:04:00.000Z', error: { error: 'Cancelled', cause: 'cancelled by bob' } });
-    await expect(listen(event('ABORTED', { error: 'Cancelled', cause: 'cancelled by bob' }))).resolves.toEqual({ execution_id: 'exec-1', reported: 'ABORTED' });
+    await expect(listen(event('ABORTED', { error: 'Cancelled', cause: 'cancelled by bob' }))).resolves.toEqual([{ execution_id: 'exec-1', reported: 'ABORTED' }]);
     expect(store.items.get('exec-1')).toMatchObject({ status: 'cancelled', ended_at: '2026-11-25T10:04:00.000Z' });
   });
 
@@ -149,13 +163,13 @@ describe('status listener', () => {
     const { store, listen } = await setup();
     await listen(event('RUNNING'));
     await listen(event('SUCCEEDED', { output: '{"done":true}' }));
-    await expect(listen(event('RUNNING'))).resolves.toEqual({ execution_id: 'exec-1', reported: 'RUNNING' });
+    await expect(listen(event('RUNNING'))).resolves.toEqual([{ execution_id: 'exec-1', reported: 'RUNNING' }]);
     expect(store.items.get('exec-1')).toMatchObject({ status: 'completed', output: { done: true } });
   });
 
   it('completes an execution whose SUCCEEDED event arrives before its RUNNING event, through running (legal moves only)', async () => {
     const { store, listen } = await setup();
-    await expect(listen(event('SUCCEEDED', { output: '{"done":true}' }))).resolves.toMatchObject({ moved_to: 'completed' });
+    await expect(listen(event('SUCCEEDED', { output: '{"done":true}' }))).resolves.toMatchObject([{ moved_to: 'completed' }]);
     expect(store.items.get('exec-1')).toMatchObject({ status: 'completed', started_at: '2026-11-25T10:00:00.000Z', ended_at: '2026-11-25T10:05:00.000Z' });
     await listen(event('RUNNING'));
     expect(store.items.get('exec-1')?.status).toBe('completed');
@@ -165,19 +179,19 @@ describe('status listener', () => {
     const { store, listen } = await setup();
     await listen(event('RUNNING'));
     await listen(event('FAILED', { error: 'ActionFailed', cause: 'action charge failed: x: y' }));
-    await expect(listen(event('FAILED', { error: 'ActionFailed', cause: 'action charge failed: x: y' }))).resolves.toEqual({ execution_id: 'exec-1', reported: 'FAILED' });
+    await expect(listen(event('FAILED', { error: 'ActionFailed', cause: 'action charge failed: x: y' }))).resolves.toEqual([{ execution_id: 'exec-1', reported: 'FAILED' }]);
     expect(store.transitions.filter((transition) => transition.applied).map((transition) => transition.to)).toEqual(['running', 'failed']);
   });
 
   it('ignores executions the store does not hold (a sub-workflow run Step Functions named itself)', async () => {
     const { store, listen } = await setup(null);
-    await expect(listen(event('SUCCEEDED', { name: 'f3c1-child-run', output: '{}' }))).resolves.toEqual({ execution_id: 'f3c1-child-run', reported: 'SUCCEEDED' });
+    await expect(listen(event('SUCCEEDED', { name: 'f3c1-child-run', output: '{}' }))).resolves.toEqual([{ execution_id: 'f3c1-child-run', reported: 'SUCCEEDED' }]);
     expect(store.items.size).toBe(0);
   });
 
   it('ignores statuses without an execution status (PENDING_REDRIVE)', async () => {
     const { store, listen } = await setup();
-    await expect(listen(event('PENDING_REDRIVE'))).resolves.toEqual({ execution_id: 'exec-1', reported: 'PENDING_REDRIVE' });
+    await expect(listen(event('PENDING_REDRIVE'))).resolves.toEqual([{ execution_id: 'exec-1', reported: 'PENDING_REDRIVE' }]);
     expect(store.transitions).toEqual([]);
   });
 

@@ -1,0 +1,162 @@
+import type { ActionProgress } from '../core/execution/model.ts';
+import type { ExecutionHistoryEvent as MachineEvent } from '../core/ports.ts';
+import type { Action } from '../core/workflow/definition.ts';
+
+/**
+ * Per-action progress read back from a compiled machine's execution history: Step Functions'
+ * GetExecutionHistory for standard workflows, the CloudWatch log of an express one (the same events). The
+ * compiler names every state after its action (`<id>`, `<id>: skipped`, `<id>: failed`...; see compile.ts),
+ * so the history says when each action started, how many attempts it made, what it returned, and whether it
+ * completed, was skipped or failed. This is the record the status listener settles an execution with when it
+ * ends; the action runner's live reports (service calls only) are what a client sees meanwhile.
+ */
+
+/** Roles of the auxiliary states the compiler adds to an action (the part of the name after `: `). */
+const FAILURE_ROLES = new Set(['dead letter', 'describe failure', 'failed', 'record failure']);
+
+interface Tracker {
+  progress: ActionProgress;
+  /** The last attempt's error, until an attempt succeeds. */
+  lastError?: { error: string; cause: string };
+  taskResult?: unknown;
+  notification?: Record<string, unknown>;
+}
+
+/**
+ * What happened to each action of `actions`, from the events of one execution (any order; sorted by id).
+ * Actions the run never reached stay `pending`. `executionFailed` settles an action still running when the
+ * run ended (the failure cut it off) as failed.
+ */
+export function progressFromHistory(actions: readonly { readonly action_id: string; readonly action_type: Action['action_type'] | string }[], events: readonly MachineEvent[], executionFailed = false): ActionProgress[] {
+  const sorted = [...events].sort((a, b) => a.id - b.id);
+  const trackers = new Map<string, Tracker>(
+    actions.map((action) => [action.action_id, { progress: { action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0 } }]),
+  );
+  const stateOf = stateNamesByEvent(sorted);
+  const set = (tracker: Tracker, change: Partial<ActionProgress>) => {
+    tracker.progress = { ...tracker.progress, ...change };
+  };
+
+  for (const event of sorted) {
+    const stateName = stateOf.get(event.id);
+    if (stateName === undefined) continue;
+    const [actionId = '', role] = stateName.split(': ');
+    const tracker = trackers.get(actionId);
+    if (!tracker) continue;
+    const { progress } = tracker;
+
+    if (role === 'skipped') {
+      if (event.type.endsWith('StateEntered')) set(tracker, { status: 'skipped', ended_at: event.timestamp });
+      continue;
+    }
+    if (role !== undefined && FAILURE_ROLES.has(role)) {
+      if (event.type.endsWith('StateEntered') && progress.status !== 'failed') {
+        set(tracker, { status: 'failed', ended_at: event.timestamp, ...(tracker.lastError ? { error: tracker.lastError } : {}) });
+      }
+      continue;
+    }
+    if (role !== undefined) continue;
+
+    if (event.type.endsWith('StateEntered')) {
+      set(tracker, { status: 'running', started_at: progress.started_at ?? event.timestamp, ...(isTaskAction(progress.action_type) ? {} : { attempts: progress.attempts + 1 }) });
+    } else if (event.type === 'TaskScheduled') {
+      set(tracker, { attempts: progress.attempts + 1, status: 'running' });
+      if (progress.action_type === 'notification') tracker.notification = notificationOf(event.parameters);
+    } else if (event.type === 'TaskSucceeded') {
+      tracker.taskResult = parse(event.output);
+      tracker.lastError = undefined;
+    } else if (event.type === 'TaskFailed' || event.type === 'TaskTimedOut' || event.type === 'MapStateFailed' || event.type === 'TaskSubmitFailed' || event.type === 'TaskStartFailed') {
+      tracker.lastError = { error: event.error ?? (event.type === 'TaskTimedOut' ? 'States.Timeout' : 'States.TaskFailed'), cause: event.cause ?? '' };
+    } else if (event.type.endsWith('StateExited') && progress.status === 'running' && !(isTaskAction(progress.action_type) && tracker.lastError)) {
+      // A task whose last attempt failed leaves through its Catch: the failure states that follow settle it.
+      const stateOutput = (parse(event.output) as { results?: Record<string, unknown> } | undefined)?.results?.[actionId];
+      const output = outputOf(tracker, stateOutput);
+      set(tracker, { status: 'completed', ended_at: event.timestamp, error: undefined, ...(output ? { output } : {}) });
+    }
+  }
+
+  return actions.map((action) => {
+    const tracker = trackers.get(action.action_id)!;
+    const { progress } = tracker;
+    if (progress.status === 'running' && executionFailed) {
+      return { ...progress, status: 'failed', ...(tracker.lastError ? { error: tracker.lastError } : {}) };
+    }
+    if (progress.status === 'running' && tracker.lastError) return { ...progress, error: tracker.lastError };
+    return progress;
+  });
+}
+
+/** Task states count their attempts by what they schedule; other states by entering. */
+function isTaskAction(actionType: string): boolean {
+  return actionType === 'service_call' || actionType === 'notification' || actionType === 'sub_workflow';
+}
+
+/**
+ * The state each event belongs to: entered and exited events name it; task events follow `previousEventId`
+ * back to the state that was entered (retries chain through the failed attempt), so parallel branches,
+ * whose events interleave, are kept apart.
+ */
+function stateNamesByEvent(events: readonly MachineEvent[]): Map<number, string> {
+  const byId = new Map(events.map((event) => [event.id, event]));
+  const names = new Map<number, string>();
+  const resolve = (event: MachineEvent): string | undefined => {
+    const chain: MachineEvent[] = [];
+    let current: MachineEvent | undefined = event;
+    let found: string | undefined;
+    while (current && chain.length < 10_000) {
+      const known = names.get(current.id);
+      if (known !== undefined) {
+        found = known;
+        break;
+      }
+      if (current.name !== undefined && /State(Entered|Exited)$/.test(current.type)) {
+        found = current.name;
+        break;
+      }
+      chain.push(current);
+      // An exited event ends a state: an event following it belongs to no state until the next one is entered.
+      current = current.previousEventId === undefined ? undefined : byId.get(current.previousEventId);
+      if (current && current.type.endsWith('StateExited')) current = undefined;
+    }
+    if (found !== undefined) for (const link of chain) names.set(link.id, found);
+    return found;
+  };
+  for (const event of events) {
+    const name = resolve(event);
+    if (name !== undefined) names.set(event.id, name);
+  }
+  return names;
+}
+
+/** What an action returned, as the API shows it: from the state's output when the history has it, else from the task's result. */
+function outputOf(tracker: Tracker, stateOutput: unknown): ActionProgress['output'] | undefined {
+  const recorded = stateOutput as { status_code?: number | null; response?: unknown } | undefined;
+  const actionType = tracker.progress.action_type;
+  if (actionType === 'notification') {
+    const eventId = (tracker.taskResult as { Entries?: { EventId?: string }[] } | undefined)?.Entries?.[0]?.EventId ?? (recorded?.response as { event_id?: string } | undefined)?.event_id;
+    return { status_code: 200, response: { ...(eventId ? { event_id: eventId } : {}), ...tracker.notification } };
+  }
+  if (recorded && typeof recorded === 'object' && 'response' in recorded) return { status_code: recorded.status_code ?? null, response: recorded.response };
+  const result = tracker.taskResult as { Payload?: { status_code?: number; response?: unknown }; Output?: unknown } | undefined;
+  if (result?.Payload) return { status_code: result.Payload.status_code ?? null, response: result.Payload.response };
+  if (result && 'Output' in result) return { status_code: null, response: typeof result.Output === 'string' ? (parse(result.Output) ?? result.Output) : result.Output };
+  return undefined;
+}
+
+/** The rendered message of a notification, from the PutEvents parameters it was sent with. */
+function notificationOf(parameters: string | undefined): Record<string, unknown> | undefined {
+  const entry = (parse(parameters) as { Entries?: { Detail?: unknown }[] } | undefined)?.Entries?.[0];
+  const detail = typeof entry?.Detail === 'string' ? parse(entry.Detail) : entry?.Detail;
+  if (!detail || typeof detail !== 'object') return undefined;
+  const { message, title, severity, channels, recipients } = detail as Record<string, unknown>;
+  return Object.fromEntries(Object.entries({ message, title, severity, channels, recipients }).filter(([, value]) => value !== undefined && value !== null));
+}
+
+function parse(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

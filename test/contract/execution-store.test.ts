@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { DynamoExecutionStore, MAX_STORED_RESPONSE_BYTES } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
+import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
+import { ValidationError } from '../../core/errors.ts';
+import type { ActionProgress, Execution, ExecutionStatus } from '../../core/execution/model.ts';
+import type { ExecutionStore } from '../../core/ports.ts';
+import { ensureTable } from '../../local/tables.ts';
+
+function action(id: string, overrides: Partial<ActionProgress> = {}): ActionProgress {
+  return { action_id: id, action_type: 'service_call', status: 'pending', attempts: 0, ...overrides };
+}
+
+function execution(id: string, overrides: Partial<Execution> = {}): Execution {
+  return {
+    execution_id: id,
+    workflow_id: 'orders',
+    workflow_version: 1,
+    status: 'pending',
+    parameters: { amount: 42, nested: { list: [1, null, 'x'] } },
+    trace_id: '0'.repeat(32),
+    started_by: 'alice',
+    created_at: '2026-11-25T10:00:00.000Z',
+    actions: [action('charge'), action('notify', { action_type: 'notification' })],
+    ...overrides,
+  };
+}
+
+const actionOf = (stored: Execution | undefined, id: string) => stored?.actions.find((candidate) => candidate.action_id === id);
+
+/** The ExecutionStore contract, run against the DynamoDB adapter on the dynalite emulator. */
+describe('DynamoExecutionStore on the DynamoDB emulator', () => {
+  let store: ExecutionStore;
+  let commands: string[];
+
+  beforeEach(async () => {
+    const client = createDocumentClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    commands = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCommands' },
+    );
+    const tableName = `executions-${randomUUID()}`;
+    await ensureTable(client, EXECUTION_TABLE, tableName);
+    commands.length = 0;
+    store = new DynamoExecutionStore(client, tableName);
+  });
+
+  describe('create and get', () => {
+    it('round-trips an execution exactly, parameters and action order included', async () => {
+      const stored = execution('exec-1', { actions: [action('z_last'), action('a_first'), action('m_middle')] });
+      expect(await store.create(stored)).toEqual({ execution: stored, created: true });
+      expect(await store.get('exec-1')).toEqual(stored);
+    });
+
+    it('returns the existing execution instead of overwriting it when the id is taken', async () => {
+      const first = execution('exec-1');
+      await store.create(first);
+      const second = execution('exec-1', { started_by: 'mallory', parameters: { amount: 1 } });
+      expect(await store.create(second)).toEqual({ execution: first, created: false });
+      expect(await store.get('exec-1')).toEqual(first);
+    });
+
+    it('returns undefined for an execution that does not exist', async () => {
+      expect(await store.get('missing')).toBeUndefined();
+    });
+  });
+
+  describe('updateAction', () => {
+    it("replaces one action's entry and leaves the others alone", async () => {
+      await store.create(execution('exec-1'));
+      const progress = action('charge', { status: 'completed', attempts: 2, started_at: 't1', ended_at: 't2', output: { status_code: 200, response: { id: 7 } } });
+      await store.updateAction('exec-1', progress);
+      const stored = await store.get('exec-1');
+      expect(stored?.actions).toEqual([progress, action('notify', { action_type: 'notification' })]);
+    });
+
+    it('caps a response larger than the limit, keeping its size and a preview', async () => {
+      await store.create(execution('exec-1'));
+      const response = { blob: 'x'.repeat(MAX_STORED_RESPONSE_BYTES + 10) };
+      await store.updateAction('exec-1', action('charge', { status: 'completed', output: { status_code: 200, response } }));
+      const output = actionOf(await store.get('exec-1'), 'charge')?.output;
+      expect(output?.status_code).toBe(200);
+      expect(output?.response).toMatchObject({ truncated: true, size_bytes: JSON.stringify(response).length });
+      expect((output?.response as { preview: string }).preview).toBe(JSON.stringify(response).slice(0, 1024));
+    });
+  });
+
+  describe('transition', () => {
+    it('moves the execution when its status is one of `from`, storing the given fields', async () => {
+      await store.create(execution('exec-1'));
+      expect(await store.transition('exec-1', ['pending'], 'running', { started_at: '2026-11-25T10:00:01.000Z' })).toBe(true);
+      const output = { results: { charge: { status_code: 200 } }, list: [1, 'two', null] };
+      expect(await store.transition('exec-1', ['running'], 'completed', { ended_at: '2026-11-25T10:00:09.000Z', output })).toBe(true);
+      expect(await store.get('exec-1')).toMatchObject({ status: 'completed', started_at: '2026-11-25T10:00:01.000Z', ended_at: '2026-11-25T10:00:09.000Z', output });
+    });
+
+    it('returns false and changes nothing when the status is not one of `from`', async () => {
+      const original = execution('exec-1');
+      await store.create(original);
+      expect(await store.transition('exec-1', ['running'], 'failed', { ended_at: 't', error: { error: 'Boom', cause: 'late' } })).toBe(false);
+      expect(await store.get('exec-1')).toEqual(original);
+    });
+
+    it('returns false for an execution that does not exist, without creating it', async () => {
+      expect(await store.transition('missing', ['pending'], 'running')).toBe(false);
+      expect(await store.get('missing')).toBeUndefined();
+    });
+
+    it('lets exactly one of many concurrent transitions from the same status win', async () => {
+      await store.create(execution('exec-1'));
+      const targets: ExecutionStatus[] = ['failed', 'cancelled', 'running', 'failed', 'cancelled', 'running'];
+      const results = await Promise.all(targets.map((target) => store.transition('exec-1', ['pending'], target)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await store.get('exec-1'))?.status).toBe(targets[results.indexOf(true)]);
+    });
+
+    it('drops an execution from unfinished() when it reaches a terminal status, not before', async () => {
+      await store.create(execution('exec-1'));
+      await store.transition('exec-1', ['pending'], 'running');
+      expect((await collect(store.unfinished())).map((item) => item.execution_id)).toEqual(['exec-1']);
+      await store.transition('exec-1', ['running'], 'timed_out');
+      expect(await collect(store.unfinished())).toEqual([]);
+    });
+  });
+
+  describe('list and unfinished', () => {
+    // 12 executions a minute apart: even ones of workflow "orders", odd ones of "billing"; every third completed.
+    const seeded = Array.from({ length: 12 }, (_, index) =>
+      execution(`exec-${String(index).padStart(2, '0')}`, {
+        workflow_id: index % 2 === 0 ? 'orders' : 'billing',
+        created_at: `2026-11-25T10:${String(index).padStart(2, '0')}:00.000Z`,
+      }),
+    );
+    const newestFirst = (items: readonly Execution[]) => [...items].sort((a, b) => b.created_at.localeCompare(a.created_at)).map((item) => item.execution_id);
+
+    beforeEach(async () => {
+      for (const item of seeded) await store.create(item);
+      for (const item of seeded.filter((_, index) => index % 3 === 0)) await store.transition(item.execution_id, ['pending'], 'completed');
+      commands.length = 0;
+    });
+
+    it('lists newest first', async () => {
+      const { items, nextCursor } = await store.list({ limit: 50 });
+      expect(items.map((item) => item.execution_id)).toEqual(newestFirst(seeded));
+      expect(nextCursor).toBeUndefined();
+      expect(items.find((item) => item.execution_id === 'exec-03')?.actions).toEqual(seeded[3]?.actions);
+    });
+
+    it('filters by workflow, status and creation time, through indexes, never a Scan', async () => {
+      const orders = await store.list({ limit: 50, workflowId: 'orders' });
+      expect(orders.items.map((item) => item.execution_id)).toEqual(newestFirst(seeded.filter((item) => item.workflow_id === 'orders')));
+      const completed = await store.list({ limit: 50, status: 'completed' });
+      expect(completed.items.map((item) => item.execution_id)).toEqual(['exec-09', 'exec-06', 'exec-03', 'exec-00']);
+      const recent = await store.list({ limit: 50, since: '2026-11-25T10:09:00.000Z' });
+      expect(recent.items.map((item) => item.execution_id)).toEqual(['exec-11', 'exec-10', 'exec-09']);
+      const combined = await store.list({ limit: 50, workflowId: 'orders', status: 'completed', since: '2026-11-25T10:03:00.000Z' });
+      expect(combined.items.map((item) => item.execution_id)).toEqual(['exec-06']);
+      expect(commands).not.toContain('ScanCommand');
+    });
+
+    it('pages with a cursor: pages are full, never overlap, and together hold every execution in order', async () => {
+      const seen = await walk(store, { limit: 5 });
+      expect(seen.pages.map((page) => page.length)).toEqual([5, 5, 2]);
+      expect(seen.pages.flat()).toEqual(newestFirst(seeded));
+    });
+
+    it('fills each page of a status filter with matching executions only', async () => {
+      const seen = await walk(store, { limit: 3, status: 'pending' });
+      expect(seen.pages.map((page) => page.length)).toEqual([3, 3, 2]);
+      expect(seen.pages.flat()).toEqual(newestFirst(seeded.filter((_, index) => index % 3 !== 0)));
+    });
+
+    it('refuses a cursor it did not issue', async () => {
+      await expect(store.list({ limit: 5, cursor: 'not-a-token' })).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.list({ limit: 5, cursor: Buffer.from('[1,2]').toString('base64url') })).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('streams exactly the pending and running executions from unfinished()', async () => {
+      await store.transition('exec-01', ['pending'], 'running');
+      await store.transition('exec-02', ['pending'], 'cancelled');
+      const unfinished = await collect(store.unfinished());
+      const expected = seeded.filter((_, index) => index % 3 !== 0 && index !== 2).map((item) => item.execution_id);
+      expect(unfinished.map((item) => item.execution_id).sort()).toEqual(expected);
+      expect(unfinished.find((item) => item.execution_id === 'exec-01')?.status).toBe('running');
+      expect(commands).not.toContain('ScanCommand');
+    });
+  });
+
+  describe('attempts', () => {
+    beforeEach(async () => {
+      await store.create(execution('exec-1', { status: 'running' }));
+      commands.length = 0;
+    });
+
+    it('starts an attempt in one update: running, one attempt, started now, other actions untouched', async () => {
+      await store.startAttempt('exec-1', 'charge', 't1');
+      expect(commands).toEqual(['UpdateItemCommand']);
+      const stored = await store.get('exec-1');
+      expect(actionOf(stored, 'charge')).toEqual(action('charge', { status: 'running', attempts: 1, started_at: 't1' }));
+      expect(actionOf(stored, 'notify')).toEqual(action('notify', { action_type: 'notification' }));
+    });
+
+    it("keeps the first attempt's start time and clears an earlier attempt's error on a retry", async () => {
+      await store.startAttempt('exec-1', 'charge', 't1');
+      await store.finishAttempt('exec-1', 'charge', { status: 'running', ended_at: 't2', error: { error: 'ServiceUnavailableError', cause: '503' } });
+      expect(actionOf(await store.get('exec-1'), 'charge')).toMatchObject({ status: 'running', attempts: 1, ended_at: 't2', error: { error: 'ServiceUnavailableError', cause: '503' } });
+      await store.startAttempt('exec-1', 'charge', 't3');
+      const retried = actionOf(await store.get('exec-1'), 'charge');
+      expect(retried).toMatchObject({ status: 'running', attempts: 2, started_at: 't1' });
+      expect(retried).not.toHaveProperty('error');
+    });
+
+    it('finishes an attempt with its output, keeping attempts and start time and dropping a stale error', async () => {
+      await store.updateAction('exec-1', action('charge', { status: 'running', attempts: 2, started_at: 't1', error: { error: 'Old', cause: 'old' } }));
+      await store.finishAttempt('exec-1', 'charge', { status: 'completed', ended_at: 't9', output: { status_code: 201, response: { id: 7, tags: ['a'] } } });
+      expect(actionOf(await store.get('exec-1'), 'charge')).toEqual(
+        action('charge', { status: 'completed', attempts: 2, started_at: 't1', ended_at: 't9', output: { status_code: 201, response: { id: 7, tags: ['a'] } } }),
+      );
+    });
+
+    it('finishes a failed attempt with its error, dropping a stale output', async () => {
+      await store.updateAction('exec-1', action('charge', { status: 'running', attempts: 1, started_at: 't1', output: { status_code: 200, response: 'old' } }));
+      await store.finishAttempt('exec-1', 'charge', { status: 'failed', ended_at: 't9', error: { error: 'ActionFailed', cause: 'boom' } });
+      expect(actionOf(await store.get('exec-1'), 'charge')).toEqual(action('charge', { status: 'failed', attempts: 1, started_at: 't1', ended_at: 't9', error: { error: 'ActionFailed', cause: 'boom' } }));
+    });
+
+    it('caps a large output the same way updateAction does', async () => {
+      const response = { blob: 'é'.repeat(MAX_STORED_RESPONSE_BYTES) };
+      await store.finishAttempt('exec-1', 'charge', { status: 'completed', ended_at: 't9', output: { status_code: 200, response } });
+      const output = actionOf(await store.get('exec-1'), 'charge')?.output;
+      expect(output).toEqual({ status_code: 200, response: { truncated: true, size_bytes: Buffer.byteLength(JSON.stringify(response)), preview: JSON.stringify(response).slice(0, 1024) } });
+    });
+
+    it('counts every one of 20 concurrent attempts at the same action', async () => {
+      await Promise.all(Array.from({ length: 20 }, (_, index) => store.startAttempt('exec-1', 'charge', `t${String(index).padStart(2, '0')}`)));
+      const charge = actionOf(await store.get('exec-1'), 'charge');
+      expect(charge?.attempts).toBe(20);
+      expect(charge?.started_at).toMatch(/^t\d\d$/);
+    });
+
+    it('records 20 concurrent attempts at different actions without clobbering any of them', async () => {
+      const ids = Array.from({ length: 20 }, (_, index) => `action_${index}`);
+      await store.create(execution('exec-wide', { status: 'running', actions: ids.map((id) => action(id)) }));
+      await Promise.all(ids.map((id) => store.startAttempt('exec-wide', id, `start-${id}`)));
+      await Promise.all(ids.map((id, index) =>
+        index % 2 === 0
+          ? store.finishAttempt('exec-wide', id, { status: 'completed', ended_at: `end-${id}`, output: { status_code: 200, response: { id } } })
+          : store.finishAttempt('exec-wide', id, { status: 'failed', ended_at: `end-${id}`, error: { error: 'ActionFailed', cause: id } }),
+      ));
+      const stored = await store.get('exec-wide');
+      expect(stored?.actions.map((entry) => entry.action_id)).toEqual(ids);
+      stored?.actions.forEach((entry, index) => {
+        expect(entry).toMatchObject({ status: index % 2 === 0 ? 'completed' : 'failed', attempts: 1, started_at: `start-${entry.action_id}`, ended_at: `end-${entry.action_id}` });
+        expect(entry).toHaveProperty(index % 2 === 0 ? 'output' : 'error');
+      });
+    });
+
+    it('leaves a finished execution untouched: a late report does not reopen an action', async () => {
+      await store.startAttempt('exec-1', 'charge', 't1');
+      await store.transition('exec-1', ['running'], 'cancelled', { ended_at: 't5' });
+      const settled = await store.get('exec-1');
+      await expect(store.startAttempt('exec-1', 'charge', 't6')).resolves.toBeUndefined();
+      await expect(store.startAttempt('exec-1', 'notify', 't6')).resolves.toBeUndefined();
+      await expect(store.finishAttempt('exec-1', 'charge', { status: 'completed', ended_at: 't7', output: { status_code: 200, response: null } })).resolves.toBeUndefined();
+      expect(await store.get('exec-1')).toEqual(settled);
+    });
+
+    it('applies attempts while the execution is still pending', async () => {
+      await store.create(execution('exec-pending'));
+      await store.startAttempt('exec-pending', 'charge', 't1');
+      expect(actionOf(await store.get('exec-pending'), 'charge')).toMatchObject({ status: 'running', attempts: 1 });
+    });
+
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('resolves quietly for an unknown execution or action, creating nothing and logging nothing', async () => {
+      const logged = (['log', 'info', 'warn', 'error'] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => undefined));
+      await expect(store.startAttempt('missing', 'charge', 't1')).resolves.toBeUndefined();
+      await expect(store.finishAttempt('missing', 'charge', { status: 'failed', ended_at: 't2', error: { error: 'E', cause: 'c' } })).resolves.toBeUndefined();
+      expect(await store.get('missing')).toBeUndefined();
+      const before = await store.get('exec-1');
+      await expect(store.startAttempt('exec-1', 'ghost', 't1')).resolves.toBeUndefined();
+      await expect(store.finishAttempt('exec-1', 'ghost', { status: 'completed', ended_at: 't2', output: { status_code: 200, response: {} } })).resolves.toBeUndefined();
+      expect(await store.get('exec-1')).toEqual(before);
+      for (const spy of logged) expect(spy).not.toHaveBeenCalled();
+    });
+  });
+});
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+/** Follows nextCursor to the end; a guard stops a cursor that never ends. */
+async function walk(store: ExecutionStore, query: { limit: number; status?: ExecutionStatus }): Promise<{ pages: string[][] }> {
+  const pages: string[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ ...query, ...(cursor ? { cursor } : {}) });
+    pages.push(page.items.map((item) => item.execution_id));
+    cursor = page.nextCursor;
+  } while (cursor && pages.length < 20);
+  return { pages };
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import type { ExecutionHistoryEvent } from '../../../core/ports.ts';
+import { progressFromHistory } from '../../../statemachines/progress.ts';
+import { allStates, compileChecked } from './support/harness.ts';
+import { notification, serviceCall, transform, wait, workflow } from './support/workflows.ts';
+
+/**
+ * Histories as Step Functions writes them (GetExecutionHistory, or an express workflow's log): ids in order,
+ * each event chained to the one before it in its branch by `previousEventId`, task events between the task
+ * state's entered and exited events, a retry scheduled after the failed attempt. State names come from a real
+ * compiled definition, so a change to the compiler's naming breaks these tests rather than the AWS listener.
+ */
+class History {
+  readonly events: ExecutionHistoryEvent[] = [];
+  private second = 0;
+  private readonly stateNames: ReadonlySet<string>;
+
+  constructor(stateNames: Iterable<string>) {
+    this.stateNames = new Set(stateNames);
+    this.add('ExecutionStarted', undefined, {});
+  }
+
+  /** Appends an event after `after` (default: the last one) and returns its id. */
+  add(type: string, after: number | undefined, fields: Partial<ExecutionHistoryEvent>): number {
+    if (fields.name !== undefined && !this.stateNames.has(fields.name)) throw new Error(`the compiled machine has no state ${JSON.stringify(fields.name)}`);
+    const id = this.events.length + 1;
+    const previous = after ?? (id > 1 ? id - 1 : undefined);
+    this.second += 1;
+    this.events.push({ id, ...(previous ? { previousEventId: previous } : {}), type, timestamp: new Date(Date.UTC(2026, 10, 25, 10, 0, this.second)).toISOString(), ...fields });
+    return id;
+  }
+
+  entered(kind: string, name: string, after?: number): number {
+    return this.add(`${kind}StateEntered`, after, { name });
+  }
+
+  exited(kind: string, name: string, output?: unknown, after?: number): number {
+    return this.add(`${kind}StateExited`, after, { name, ...(output === undefined ? {} : { output: JSON.stringify(output) }) });
+  }
+
+  /** One attempt of a task; returns the id of its last event. */
+  attempt(after: number, parameters: unknown, result: { output: unknown } | { error: string; cause: string }): number {
+    const scheduled = this.add('TaskScheduled', after, { parameters: JSON.stringify(parameters) });
+    const started = this.add('TaskStarted', scheduled, {});
+    return 'output' in result
+      ? this.add('TaskSucceeded', started, { output: JSON.stringify(result.output) })
+      : this.add('TaskFailed', started, { error: result.error, cause: result.cause });
+  }
+}
+
+const documentFlow = workflow([
+  serviceCall('fetch_doc', { url: 'https://example.com/doc' }),
+  transform('summary', { text: '{{fetch_doc.response.content}}' }, ['fetch_doc']),
+  wait('pause', { seconds: 1 }, ['fetch_doc']),
+  notification('notify', 'Analysed {{fetch_doc.response.content}}', ['summary', 'pause']),
+  serviceCall('archive', {}, ['notify'], { condition: { ref: '{{keep_copy}}', equals: true }, on_failure: 'continue' }),
+]);
+
+function compiled(input = documentFlow) {
+  const machine = compileChecked({ ...input, parameters: [{ name: 'keep_copy', type: 'boolean', required: false, default: false }] });
+  return { actions: input.actions.map(({ action_id, action_type }) => ({ action_id, action_type })), names: allStates(machine.definition).keys() };
+}
+
+describe('progressFromHistory', () => {
+  it('settles a run: a retried service call, parallel transform and wait, a notification with its rendered message, a skipped action', () => {
+    const { actions, names } = compiled();
+    const history = new History(names);
+    const fetch = history.entered('Task', 'fetch_doc');
+    const failed = history.attempt(fetch, { FunctionName: 'runner', Payload: { action_id: 'fetch_doc' } }, { error: 'ServiceUnavailable', cause: '{"message":"503"}' });
+    const succeeded = history.attempt(failed, { FunctionName: 'runner', Payload: { action_id: 'fetch_doc' } }, { output: { Payload: { status_code: 200, response: { content: 'hello' } }, StatusCode: 200 } });
+    history.exited('Task', 'fetch_doc', { results: { fetch_doc: { outcome: 'completed', status_code: 200, response: { content: 'hello' } } } }, succeeded);
+    // A fork: the transform and the wait run in two branches whose events interleave.
+    const fork = [...names].find((name) => name.startsWith('fork '))!;
+    const parallel = history.entered('Parallel', fork);
+    const summary = history.entered('Pass', 'summary', parallel);
+    const pause = history.entered('Wait', 'pause', parallel);
+    history.exited('Pass', 'summary', { results: { summary: { outcome: 'completed', status_code: null, response: { text: 'hello' } } } }, summary);
+    history.exited('Wait', 'pause', undefined, pause);
+    const joined = history.exited('Parallel', fork);
+    const notify = history.entered('Task', 'notify', joined);
+    const detail = { action_id: 'notify', message: 'Analysed hello', severity: 'info', channels: ['default'], recipients: [] };
+    const sent = history.attempt(notify, { Entries: [{ EventBusName: 'bus', DetailType: 'Workflow Notification', Detail: detail }] }, { output: { Entries: [{ EventId: 'evt-42' }], FailedEntryCount: 0 } });
+    const leftNotify = history.exited('Task', 'notify', undefined, sent);
+    const guard = history.entered('Choice', 'archive: run?', leftNotify);
+    const skipped = history.entered('Pass', 'archive: skipped', history.exited('Choice', 'archive: run?', undefined, guard));
+    history.exited('Pass', 'archive: skipped', undefined, skipped);
+    history.add('ExecutionSucceeded', undefined, {});
+
+    const progress = Object.fromEntries(progressFromHistory(actions, history.events).map((action) => [action.action_id, action]));
+
+    expect(progress['fetch_doc']).toMatchObject({ status: 'completed', attempts: 2, output: { status_code: 200, response: { content: 'hello' } } });
+    expect(progress['fetch_doc']!.error).toBeUndefined();
+    expect(progress['fetch_doc']!.started_at! < progress['fetch_doc']!.ended_at!).toBe(true);
+    expect(progress['summary']).toMatchObject({ status: 'completed', attempts: 1, output: { status_code: null, response: { text: 'hello' } } });
+    expect(progress['pause']).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(progress['pause']!.ended_at! > progress['summary']!.ended_at!).toBe(true);
+    expect(progress['notify']).toMatchObject({ status: 'completed', attempts: 1, output: { status_code: 200, response: { event_id: 'evt-42', message: 'Analysed hello', severity: 'info' } } });
+    expect(progress['archive']).toMatchObject({ status: 'skipped', attempts: 0 });
+  });
+
+  it('fails an action whose attempts ran out and whose failure went to the dead-letter queue, with its last error', () => {
+    const { actions, names } = compiled(workflow([serviceCall('fetch_doc'), serviceCall('analyze', {}, ['fetch_doc'])]));
+    const history = new History(names);
+    const fetch = history.entered('Task', 'fetch_doc');
+    let last = fetch;
+    for (let attempt = 0; attempt < 3; attempt++) last = history.attempt(last, {}, { error: 'ServiceUnavailable', cause: `attempt ${attempt + 1}: 503` });
+    const dead = history.entered('Task', 'fetch_doc: dead letter', last);
+    history.exited('Task', 'fetch_doc: dead letter', undefined, history.attempt(dead, { QueueUrl: 'q' }, { output: { MessageId: 'm' } }));
+    history.entered('Pass', 'fetch_doc: describe failure');
+    history.exited('Pass', 'fetch_doc: describe failure');
+    history.entered('Fail', 'fetch_doc: failed');
+    history.add('ExecutionFailed', undefined, { error: 'ActionFailed', cause: 'action fetch_doc failed: ServiceUnavailable: attempt 3: 503' });
+
+    const [fetchDoc, analyze] = progressFromHistory(actions, history.events, true);
+    expect(fetchDoc).toMatchObject({ status: 'failed', attempts: 3, error: { error: 'ServiceUnavailable', cause: 'attempt 3: 503' } });
+    expect(fetchDoc!.output).toBeUndefined();
+    expect(analyze).toEqual({ action_id: 'analyze', action_type: 'service_call', status: 'pending', attempts: 0 });
+  });
+
+  it('fails an action the end of the run cut off (a timeout or a stop), and leaves it running while the run goes on', () => {
+    const { actions, names } = compiled(workflow([serviceCall('slow')]));
+    const history = new History(names);
+    const slow = history.entered('Task', 'slow');
+    history.add('TaskStarted', history.add('TaskScheduled', slow, { parameters: '{}' }), {});
+
+    expect(progressFromHistory(actions, history.events)[0]).toMatchObject({ status: 'running', attempts: 1 });
+    history.add('ExecutionTimedOut', undefined, {});
+    expect(progressFromHistory(actions, history.events, true)[0]).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('reads events in any order, and ignores states that belong to no action', () => {
+    const { actions, names } = compiled(workflow([serviceCall('only')]));
+    const history = new History(names);
+    const entered = history.entered('Task', 'only');
+    history.exited('Task', 'only', undefined, history.attempt(entered, {}, { output: { Payload: { status_code: 201, response: 'made' } } }));
+    const shuffled = [...history.events].reverse();
+    expect(progressFromHistory(actions, shuffled)[0]).toMatchObject({ status: 'completed', attempts: 1, output: { status_code: 201, response: 'made' } });
+    expect(progressFromHistory([], shuffled)).toEqual([]);
+  });
+});
