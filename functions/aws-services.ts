@@ -4,7 +4,7 @@ import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-stor
 import { parseStepFunctionsEngineConfig } from '../adapters/aws/stepfunctions/config.ts';
 import { StepFunctionsWorkflowEngine } from '../adapters/aws/stepfunctions/step-functions-engine.ts';
 import { createExecutionService, type ExecutionService } from '../core/execution/service.ts';
-import type { WorkflowEngine } from '../core/ports.ts';
+import type { WorkflowEngine, WorkflowStore } from '../core/ports.ts';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createRegistryService } from '../core/registry/service.ts';
@@ -40,14 +40,20 @@ export function awsServices(): HttpServices {
 }
 
 /**
- * Composition root for the executions context: the workflows table (read), the executions table, and the
- * Step Functions engine, built on first use because only the routes that start or stop runs get its
- * configuration and rights.
+ * Composition root for the executions context: the executions table, and the workflows table (read) and the
+ * Step Functions engine, both built on first use: only the routes that start runs or list a workflow's runs
+ * read workflows, and only those that start or stop runs get the engine's configuration and rights, so the
+ * others are granted neither.
  */
 export function awsExecutionServices(): { executions: ExecutionService } {
   const config = readLambdaConfig();
   const client = createDocumentClient();
-  const workflowStore = new DynamoWorkflowStore(client, required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
+  let workflowTable: DynamoWorkflowStore | undefined;
+  const workflowsTable = () => (workflowTable ??= new DynamoWorkflowStore(client, required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME')));
+  const workflowStore: Pick<WorkflowStore, 'get' | 'getVersion'> = {
+    get: (workflowId) => workflowsTable().get(workflowId),
+    getVersion: (workflowId, version) => workflowsTable().getVersion(workflowId, version),
+  };
   const executionStore = new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'));
   const loadWorkflow = (workflowId: string, version?: number) => loadWorkflowAt(workflowStore, workflowId, version);
   let engine: StepFunctionsWorkflowEngine | undefined;

@@ -213,7 +213,7 @@ export const routes = {
     successStatus: 200,
     params: runs.ExecutionIdParams,
     response: runs.ExecutionResponse,
-    tables: { workflows: 'read', executions: 'read' },
+    tables: { executions: 'read' },
   },
   listWorkflowExecutions: {
     method: 'GET',
@@ -236,7 +236,7 @@ export const routes = {
     successStatus: 200,
     query: runs.HistoryQuery,
     response: runs.ExecutionListResponse,
-    tables: { workflows: 'read', executions: 'read' },
+    tables: { executions: 'read' },
   },
   cancelExecution: {
     method: 'POST',
@@ -247,7 +247,7 @@ export const routes = {
     successStatus: 200,
     params: runs.ExecutionIdParams,
     response: runs.ExecutionResponse,
-    tables: { workflows: 'read', executions: 'write' },
+    tables: { executions: 'write' },
     engine: true,
   },
   registerService: {

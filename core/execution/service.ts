@@ -5,7 +5,8 @@ import { isTerminal, type Execution, type ExecutionStatus } from './model.ts';
 import { resolveParameters } from './parameters.ts';
 
 export interface ExecutionServiceDeps {
-  readonly workflows: WorkflowStore;
+  /** Read to start a run and to check a workflow exists; nothing else. */
+  readonly workflows: Pick<WorkflowStore, 'get' | 'getVersion'>;
   readonly executions: ExecutionStore;
   readonly engine: WorkflowEngine;
   readonly clock: Clock;
