@@ -87,7 +87,7 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       try {
         const result = await dispatch(stateName, input, run.integrations, controller.signal);
         if (own) {
-          const payload = extractOutput(result);
+          const payload = extractOutput(result, input);
           update(actionId, { status: 'completed', ended_at: run.now(), output: payload, error: undefined });
         }
         return result;
@@ -172,11 +172,17 @@ async function dispatch(stateName: string, input: Record<string, unknown>, integ
   throw new Error(`no local integration for task state ${stateName}`);
 }
 
-function extractOutput(result: unknown): ActionProgress['output'] {
+/** What an action returned, as the API shows it; a notification shows the message it sent with its event id. */
+function extractOutput(result: unknown, input: Record<string, unknown>): ActionProgress['output'] {
   const payload = (result as { Payload?: { status_code?: number; response?: unknown } }).Payload;
   if (payload) return { status_code: payload.status_code ?? null, response: payload.response };
   const entries = (result as { Entries?: { EventId: string }[] }).Entries;
-  if (entries) return { status_code: 200, response: { event_id: entries[0]?.EventId } };
+  if (entries) {
+    const detail = ((input.Entries as { Detail?: Record<string, unknown> }[] | undefined)?.[0]?.Detail ?? {}) as Record<string, unknown>;
+    const { message, title, severity, channels, recipients } = detail;
+    const sent = Object.fromEntries(Object.entries({ message, title, severity, channels, recipients }).filter(([, value]) => value !== undefined && value !== null));
+    return { status_code: 200, response: { event_id: entries[0]?.EventId, ...sent } };
+  }
   const output = (result as { Output?: unknown }).Output;
   return { status_code: null, response: output };
 }

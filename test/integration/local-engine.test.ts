@@ -137,4 +137,21 @@ describe('the local engine running compiled reference workflows over HTTP', () =
     expect(outcome.actions[0]).toMatchObject({ status: 'failed', attempts: 3 });
     expect(deadLetters.at(-1)).toMatchObject({ action_id: 'call_broken', error: 'ServiceUnavailableError', endpoint: '/broken' });
   });
+
+  it("shows a notification's rendered message and its event id as the action's output", async () => {
+    const outcome = await run(
+      {
+        name: 'notify',
+        parameters: [{ name: 'document_url', type: 'string', required: true }],
+        actions: [
+          { action_id: 'fetch_doc', action_type: 'service_call', config: { service: 'svc', endpoint: '/fetch', method: 'POST', parameters: { url: '{{document_url}}' } } },
+          { action_id: 'tell', action_type: 'notification', config: { message: 'Fetched: {{fetch_doc.response.content}}', severity: 'warning' }, depends_on: ['fetch_doc'] },
+        ],
+      },
+      { document_url: 'https://example.com/a' },
+    );
+    expect(outcome.status).toBe('completed');
+    const tell = outcome.actions.find((action) => action.action_id === 'tell');
+    expect(tell?.output).toEqual({ status_code: 200, response: { event_id: `event-${events.length}`, message: 'Fetched: text of https://example.com/a', severity: 'warning', channels: expect.any(Array), recipients: [] } });
+  });
 });
