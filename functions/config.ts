@@ -11,6 +11,8 @@ const LambdaEnvironment = z.object({
   REGISTRY_TABLE_NAME: z.string().min(1).optional(),
   /** Set by CDK on functions that use the executions table (and only on those). */
   EXECUTIONS_TABLE_NAME: z.string().min(1).optional(),
+  /** Set by CDK on the action runner: where responses too large for state data are stored. */
+  PAYLOAD_BUCKET_NAME: z.string().min(3).max(63).optional(),
   /** Set by CDK on the status listener: the workflow state machines' log group (express runs' history). */
   WORKFLOW_LOG_GROUP_NAME: z.string().min(1).optional(),
   SERVICE_VERSION: z.string().min(1).default('0.1.0'),

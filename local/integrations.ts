@@ -1,12 +1,11 @@
 import type { LocalIntegrations } from '../adapters/local/local-engine.ts';
 
 /**
- * Local stand-ins for the native integrations a compiled machine uses: EventBridge PutEvents (notifications)
- * and SQS SendMessage (dead letters). They keep what they receive, newest last, and log it as JSON lines.
+ * The local stand-in for EventBridge PutEvents (notifications): keeps what it receives, newest last, and logs
+ * it as JSON lines. (Dead letters go to a real queue on the SQS emulator: local/runtime.ts.)
  */
 export class LocalEventLog {
   readonly events: Record<string, unknown>[] = [];
-  readonly deadLetters: unknown[] = [];
   private readonly limit: number;
   private readonly log: (line: Record<string, unknown>) => void;
   private sequence = 0;
@@ -16,17 +15,13 @@ export class LocalEventLog {
     this.log = options.log ?? (() => undefined);
   }
 
-  integrations(): Pick<LocalIntegrations, 'putEvent' | 'sendDeadLetter'> {
+  integrations(): Pick<LocalIntegrations, 'putEvent'> {
     return {
       putEvent: async (entry) => {
         const id = `local-event-${++this.sequence}`;
         this.keep(this.events, { id, time: new Date().toISOString(), ...entry });
         this.log({ kind: 'event', id, detail_type: entry.DetailType, detail: entry.Detail });
         return id;
-      },
-      sendDeadLetter: async (body) => {
-        this.keep(this.deadLetters, body);
-        this.log({ kind: 'dead_letter', body });
       },
     };
   }

@@ -6,6 +6,7 @@ const config = readLocalConfig();
 const runtime = await startLocalRuntime({ ...config, dataDir: config.dataDir });
 console.log(`Orchestrator listening on ${runtime.url} (data in ${config.dynamoEndpoint ? config.dynamoEndpoint : config.dataDir})`);
 console.log(`  try: curl ${runtime.url}/health   API description: ${runtime.url}/openapi.json`);
+console.log(`  dead letters: ${runtime.deadLetterQueueUrl} (SQS at ${runtime.sqsEndpoint})   large responses: s3://${runtime.payloadBucketName} (S3 at ${runtime.s3Endpoint})`);
 
 let stopping = false;
 const stop = async (signal: string) => {

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { createS3Client, S3PayloadStore } from '../adapters/aws/s3/payload-store.ts';
+import { createSqsClient, SqsDeadLetterQueue } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
 import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
 import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
 import { DynamoExecutionStore } from '../adapters/aws/dynamo/dynamo-execution-store.ts';
@@ -24,6 +26,7 @@ import type { HttpServices } from '../functions/http/services.ts';
 import { routes } from '../functions/routes.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import { startDynalite, type RunningDynalite } from './dynalite.ts';
+import { ensureBucket, ensureQueue, resourceNameFor, startFauxqsEmulator, type RunningFauxqs } from './fauxqs.ts';
 import { createLocalServer, listen } from './http-server.ts';
 import { ensureTable } from './tables.ts';
 
@@ -34,6 +37,16 @@ export interface LocalRuntimeOptions {
   readonly dataDir?: string;
   /** An existing DynamoDB endpoint (a shared emulator, LocalStack); omitted = start an embedded dynalite. */
   readonly dynamoEndpoint?: string;
+  /**
+   * Existing SQS and S3 endpoints (a shared fauxqs, LocalStack); when either is omitted an embedded fauxqs
+   * serves it (persisted under `dataDir/fauxqs` when `dataDir` is given).
+   */
+  readonly sqsEndpoint?: string;
+  readonly s3Endpoint?: string;
+  /** Failed service calls go here. Default: `<workflowsTableName>-dead-letters` (made a valid name). */
+  readonly deadLetterQueueName?: string;
+  /** Responses too large for state data go here. Default: `<workflowsTableName>-payloads` (made a valid name). */
+  readonly payloadBucketName?: string;
   readonly workflowsTableName: string;
   readonly executionsTableName?: string;
   /** Default: `<workflowsTableName>-registry`, so each test API gets a registry of its own. */
@@ -57,29 +70,62 @@ export interface LocalRuntime {
   readonly documentClient: DynamoDBDocumentClient;
   readonly engine: LocalWorkflowEngine;
   readonly eventLog: LocalEventLog;
+  /** The dead-letter queue (SQS) and where it is served. */
+  readonly deadLetterQueueUrl: string;
+  readonly sqsEndpoint: string;
+  /** The payload bucket (S3) and where it is served. */
+  readonly payloadBucketName: string;
+  readonly s3Endpoint: string;
   close(): Promise<void>;
 }
 
 /**
- * The whole orchestrator on one machine: the same handlers and DynamoDB adapter as in AWS, with the
- * emulator behind the adapter and a local HTTP server in front of the handlers.
+ * The whole orchestrator on one machine: the same handlers and DynamoDB, SQS and S3 adapters as in AWS, with
+ * emulators behind the adapters and a local HTTP server in front of the handlers.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-  let dynalite: RunningDynalite | undefined;
-  let endpoint = options.dynamoEndpoint;
-  if (!endpoint) {
+  const startDynamo = async (): Promise<RunningDynalite | undefined> => {
+    if (options.dynamoEndpoint) return undefined;
     const path = options.dataDir ? join(options.dataDir, 'dynamodb') : undefined;
     if (path) await mkdir(path, { recursive: true });
-    dynalite = await startDynalite({ path });
-    endpoint = dynalite.endpoint;
+    return startDynalite({ path });
+  };
+  const startQueuesAndObjects = async (): Promise<RunningFauxqs | undefined> => {
+    if (options.sqsEndpoint && options.s3Endpoint) return undefined;
+    const dataDir = options.dataDir ? join(options.dataDir, 'fauxqs') : undefined;
+    if (dataDir) await mkdir(dataDir, { recursive: true });
+    return startFauxqsEmulator({ dataDir });
+  };
+  const [dynamoStart, fauxqsStart] = await Promise.allSettled([startDynamo(), startQueuesAndObjects()]);
+  const dynalite = dynamoStart.status === 'fulfilled' ? dynamoStart.value : undefined;
+  const fauxqs = fauxqsStart.status === 'fulfilled' ? fauxqsStart.value : undefined;
+  if (dynamoStart.status === 'rejected' || fauxqsStart.status === 'rejected') {
+    await Promise.all([dynalite?.close(), fauxqs?.close()]);
+    throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (fauxqsStart as PromiseRejectedResult).reason;
   }
+  // The emulators accept any credentials; fixed ones keep the SDK from searching for real ones.
+  const emulatorCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const documentClient = createDocumentClient({
-    endpoint,
+    endpoint: options.dynamoEndpoint ?? dynalite!.endpoint,
     region: options.region,
-    // The emulator accepts any credentials; fixed ones keep the SDK from searching for real ones.
-    credentials: options.dynamoEndpoint ? undefined : { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: options.dynamoEndpoint ? undefined : emulatorCredentials,
   });
+  const sqsEndpoint = options.sqsEndpoint ?? fauxqs!.endpoint;
+  const s3Endpoint = options.s3Endpoint ?? fauxqs!.endpoint;
+  const sqsClient = createSqsClient({ endpoint: sqsEndpoint, region: options.region, credentials: options.sqsEndpoint ? undefined : emulatorCredentials });
+  const s3Client = createS3Client({ endpoint: s3Endpoint, region: options.region, credentials: options.s3Endpoint ? undefined : emulatorCredentials });
+  const destroyClients = () => {
+    documentClient.destroy();
+    sqsClient.destroy();
+    s3Client.destroy();
+  };
   try {
+    const deadLetterQueueName = options.deadLetterQueueName ?? resourceNameFor(options.workflowsTableName, 'dead-letters');
+    const payloadBucketName = options.payloadBucketName ?? resourceNameFor(options.workflowsTableName, 'payloads');
+    const [deadLetterQueueUrl] = await Promise.all([ensureQueue(sqsClient, deadLetterQueueName), ensureBucket(s3Client, payloadBucketName)]);
+    const deadLetterQueue = new SqsDeadLetterQueue(sqsClient, deadLetterQueueUrl);
+    const payloadStore = new S3PayloadStore(s3Client, payloadBucketName);
+
     const executionsTableName = options.executionsTableName ?? `${options.workflowsTableName}-executions`;
     await ensureTable(documentClient, WORKFLOW_TABLE, options.workflowsTableName);
     await ensureTable(documentClient, EXECUTION_TABLE, executionsTableName);
@@ -90,7 +136,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const ids = options.ids ?? randomIds;
     const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName);
     const executionStore = new DynamoExecutionStore(documentClient, executionsTableName);
-    const eventLog = new LocalEventLog({ log: (line) => console.error(JSON.stringify({ time: clock.now(), ...line })) });
+    const log = (line: Record<string, unknown>) => console.error(JSON.stringify({ time: clock.now(), ...line }));
+    const eventLog = new LocalEventLog({ log });
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
       clock,
@@ -98,8 +145,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         compile: (workflow) => ({ definition: compileWorkflow(workflow).definition as unknown as Record<string, unknown>, input: (params, traceId) => executionInput(params, traceId) }),
       },
       integrations: {
-        invokeRunner: options.invokeRunner ?? localRunner(createActionRunner({ registry, env: options.serviceUrls ?? {}, allowPrivateNetworks: true })),
+        invokeRunner:
+          options.invokeRunner ??
+          localRunner(createActionRunner({ registry, env: options.serviceUrls ?? {}, allowPrivateNetworks: true, payloads: { store: payloadStore } })),
         ...eventLog.integrations(),
+        sendDeadLetter: async (body) => {
+          const messageId = await deadLetterQueue.send(body);
+          log({ kind: 'dead_letter', queue_url: deadLetterQueueUrl, message_id: messageId, body });
+        },
       },
       loadWorkflow: (workflowId, version) => loadWorkflowAt(workflowStore, workflowId, version),
       waitMilliseconds: options.waitMilliseconds,
@@ -122,16 +175,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       documentClient,
       engine,
       eventLog,
+      deadLetterQueueUrl,
+      sqsEndpoint,
+      payloadBucketName,
+      s3Endpoint,
       close: async () => {
         await server.close();
         await engine.shutdown();
-        documentClient.destroy();
-        await dynalite?.close();
+        destroyClients();
+        await Promise.all([dynalite?.close(), fauxqs?.close()]);
       },
     };
   } catch (error) {
-    documentClient.destroy();
-    await dynalite?.close();
+    destroyClients();
+    await Promise.all([dynalite?.close(), fauxqs?.close()]);
     throw error;
   }
 }

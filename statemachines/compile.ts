@@ -39,6 +39,23 @@ export interface CompiledWorkflow {
 
 /** Default time limit for a service call when the action sets none. */
 export const DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS = 30;
+
+/**
+ * State data is at most 256 KiB, and every result a run keeps is in it at once (plus the parameters, the
+ * failures, and what a Parallel's branches copy). Each service call may keep an equal share of this budget
+ * inline; the action runner stores anything larger outside state data and keeps a reference
+ * (`inline_result_bytes` in its payload; docs/adr/0005-large-results.md). The rest of the 256 KiB is left for
+ * parameters and everything that is not a service call's result.
+ */
+export const STATE_RESULTS_BUDGET_BYTES = 160 * 1024;
+/** A share is never smaller (a reference and a little structure fit) nor larger (one result alone stays well under 256 KiB). */
+export const MIN_INLINE_RESULT_BYTES = 2 * 1024;
+export const MAX_INLINE_RESULT_BYTES = 200 * 1024;
+/**
+ * A foreach keeps every item's result in one array, and how many items there will be is not known when
+ * compiling: its share is split as if there were this many (more items can still outgrow the budget).
+ */
+export const FOREACH_ASSUMED_ITEMS = 16;
 // Auxiliary state names contain ': ', which action ids cannot, so they never collide with an action.
 const SAGA_CHECK = 'saga: any action to compensate?';
 const SAGA_FAILED = 'saga: failed after compensation';
@@ -61,6 +78,8 @@ interface Context {
   readonly states: Record<string, State>;
   /** Shared by every branch: Step Functions needs state names unique across the whole machine. */
   readonly counters: { forks: number };
+  /** `inline_result_bytes` of each kind of service call (inlineResultShares). */
+  readonly inlineResultBytes: InlineResultShares;
 }
 
 /** A compiled piece of the flow: where it starts, and the exits that must be wired to whatever comes next. */
@@ -92,7 +111,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const structure = seriesParallelStructure(input.actions, durationHints(input.actions, options.useDurationHints ?? true));
   const analysis = analyse(input.actions, scope);
   const states: Record<string, State> = {};
-  const context: Context = { input, scope, byId, ...analysis, states, counters: { forks: 0 } };
+  const context: Context = { input, scope, byId, ...analysis, states, counters: { forks: 0 }, inlineResultBytes: inlineResultShares(input.actions) };
 
   // What must still be in state data when the forward flow ends: its outputs (the sinks) and, for a saga,
   // every result a compensation reads.
@@ -149,6 +168,23 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const placeholders = [...new Set([...text.matchAll(/\$\{[^}]+\}/g)].map((match) => match[0]))].sort();
   const executionMode = input.execution_mode ?? 'standard';
   return { definition, structure, executionMode, placeholders, limits: checkLimits({ definition, text, executionMode, actions: input.actions, structure }) };
+}
+
+export interface InlineResultShares {
+  /** A service_call action's result. */
+  readonly action: number;
+  /** One item's result of a foreach whose inner action is a service call. */
+  readonly foreachItem: number;
+  /** A compensation's result, which only the task itself holds (its ResultSelector keeps the status code). */
+  readonly compensation: number;
+}
+
+/** STATE_RESULTS_BUDGET_BYTES shared equally by the service calls whose results the state may keep. */
+export function inlineResultShares(actions: readonly Action[]): InlineResultShares {
+  const calls = actions.filter((action) => action.action_type === 'service_call' || (action.action_type === 'foreach' && action.config.action.action_type === 'service_call')).length;
+  const clamp = (bytes: number) => Math.min(MAX_INLINE_RESULT_BYTES, Math.max(MIN_INLINE_RESULT_BYTES, Math.floor(bytes)));
+  const share = clamp(STATE_RESULTS_BUDGET_BYTES / Math.max(1, calls));
+  return { action: share, foreachItem: clamp(share / FOREACH_ASSUMED_ITEMS), compensation: MAX_INLINE_RESULT_BYTES };
 }
 
 /**
@@ -333,7 +369,7 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
       states[id] = {
         Type: 'Task',
         Resource: Resource.lambdaInvoke,
-        Parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...traced, ...payloadTemplate(serviceRequest(action.config, timeout), scope) } },
+        Parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...traced, ...payloadTemplate(serviceRequest(action.config, timeout), scope), inline_result_bytes: context.inlineResultBytes.action } },
         ResultSelector: { outcome: COMPLETED, 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
         ResultPath: resultPath,
         // The runner gives up on the HTTP call at `timeout`; the state allows a little more for the Lambda itself.
@@ -397,7 +433,12 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
               Resource: Resource.lambdaInvoke,
               Parameters: {
                 FunctionName: Placeholder.actionRunner,
-                Payload: { ...traced, 'item_index.$': '$.index', ...payloadTemplate(serviceRequest(inner.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), loopScope) },
+                Payload: {
+                  ...traced,
+                  'item_index.$': '$.index',
+                  ...payloadTemplate(serviceRequest(inner.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), loopScope),
+                  inline_result_bytes: context.inlineResultBytes.foreachItem,
+                },
               },
               ResultSelector: { 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
               TimeoutSeconds: (action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS) + 5,
@@ -686,7 +727,15 @@ function compileCompensationStep(context: Context, action: Action): Fragment {
       ? {
           Type: 'Task',
           Resource: Resource.lambdaInvoke,
-          Parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...base, 'trace_id.$': TRACE_ID, ...payloadTemplate(serviceRequest(compensation.config, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), scope) } },
+          Parameters: {
+            FunctionName: Placeholder.actionRunner,
+            Payload: {
+              ...base,
+              'trace_id.$': TRACE_ID,
+              ...payloadTemplate(serviceRequest(compensation.config, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), scope),
+              inline_result_bytes: context.inlineResultBytes.compensation,
+            },
+          },
           ResultSelector: { 'status_code.$': '$.Payload.status_code' },
           ResultPath: `$.results.${id}.compensation`,
           TimeoutSeconds: DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS + 5,

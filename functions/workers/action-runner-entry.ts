@@ -1,6 +1,9 @@
 import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { DynamoServiceRegistry } from '../../adapters/aws/dynamo/dynamo-service-registry.ts';
-import { required } from '../config.ts';
+import { createS3Client, S3PayloadStore } from '../../adapters/aws/s3/payload-store.ts';
+import { systemClock } from '../../core/system.ts';
+import { readLambdaConfig, required } from '../config.ts';
 import { createActionRunner } from './action-runner.ts';
 import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
 
@@ -8,14 +11,20 @@ import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
  * Lambda entry of the action runner (infra/stacks/runtime-stack.ts): compiled state machines invoke it with
  * a ServiceCallPayload (`lambda:invoke`, the payload as the event) and read `{ status_code, response }` from
  * its result. A failed call throws a ServiceCallError: Lambda reports its name as the error type, which the
- * state machine's Retry and Catch match. CDK sets REGISTRY_TABLE_NAME; `<SERVICE>_URL` variables, when set,
- * name services that are not registered.
+ * state machine's Retry and Catch match. CDK sets REGISTRY_TABLE_NAME and EXECUTIONS_TABLE_NAME (each
+ * attempt is recorded as the action's progress) and PAYLOAD_BUCKET_NAME (responses too large for state data);
+ * `<SERVICE>_URL` variables, when set, name services that are not registered.
  */
+const config = readLambdaConfig();
+const client = createDocumentClient();
 const run = createActionRunner({
-  registry: new DynamoServiceRegistry(createDocumentClient(), required(process.env.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')),
+  registry: new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')),
   env: process.env,
   // Comma-separated IPs or CIDRs the runner may call even though they are private (an internal load balancer).
   allowedAddresses: (process.env.ACTION_RUNNER_ALLOWED_ADDRESSES ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
+  progress: { attempts: new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), clock: systemClock },
+  // Responses too large for state data are kept here and passed by reference (docs/adr/0005-large-results.md).
+  payloads: { store: new S3PayloadStore(createS3Client(), required(config.PAYLOAD_BUCKET_NAME, 'PAYLOAD_BUCKET_NAME')) },
 });
 
 export const handler = (payload: ServiceCallPayload): Promise<ServiceCallResult> => run(payload);

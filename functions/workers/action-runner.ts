@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ActionErrorName } from '../../core/errors.ts';
-import type { ServiceRegistry } from '../../core/ports.ts';
+import { RETRYABLE_ACTION_ERRORS } from '../../core/errors.ts';
+import type { AttemptOutcome, Clock, ExecutionStore, ServiceRegistry } from '../../core/ports.ts';
 import { checkDestination, parseAllowedAddresses, systemLookup, type LookupAll, type OutboundPolicy } from './outbound-policy.ts';
+import { callPrefix, dereferenceParameters, externalizeResult, PayloadReferenceError, tracePrefix, type PayloadStore } from './payload-refs.ts';
 import { readBody, type BodyLimits } from './response-body.ts';
 import {
   redactHeaders,
@@ -16,6 +18,14 @@ import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
 
 /** Results go into Step Functions state data (256 KiB per state): a body above this is not put in it. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 200 * 1024;
+/** With a payload store: a result larger than this (or the payload's `inline_result_bytes`) is passed by reference. */
+export const DEFAULT_INLINE_RESULT_BYTES = 200 * 1024;
+/** With a payload store: bodies are read up to this (a larger one still becomes a truncated preview). */
+export const DEFAULT_MAX_STORED_BODY_BYTES = 10 * 1024 * 1024;
+/** With a payload store: what one call's parameters may bring back from it in all. */
+export const DEFAULT_MAX_DEREFERENCED_BYTES = 20 * 1024 * 1024;
+/** References one response may be split into; beyond it the whole response is one. */
+export const MAX_REFS_PER_RESPONSE = 16;
 /** How much of a body over the limit the result keeps, as text. */
 export const DEFAULT_PREVIEW_BYTES = 4 * 1024;
 export const DEFAULT_MAX_REDIRECTS = 5;
@@ -44,6 +54,19 @@ export interface ActionRunnerDeps {
   readonly lookup?: LookupAll;
   /** Default: the global fetch. */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Where each attempt's start and end are recorded as the action's progress (the executions table in AWS,
+   * where nothing else sees a service call as it happens). Omitted locally: the local engine records it.
+   */
+  readonly progress?: { readonly attempts: Pick<ExecutionStore, 'startAttempt' | 'finishAttempt'>; readonly clock: Clock };
+  /**
+   * Where responses too large for state data go (S3): with it, bodies are read up to `maxBodyBytes` (default
+   * 10 MiB), parts of a result over the payload's `inline_result_bytes` are stored and replaced by references,
+   * and references in the parameters are replaced by the stored values before the call (only those of the
+   * payload's own trace, at most `maxDereferencedBytes`, default 20 MiB, in all). Without it, a body over
+   * `maxResponseBytes` becomes a truncated preview. See docs/adr/0005-large-results.md.
+   */
+  readonly payloads?: { readonly store: PayloadStore; readonly maxBodyBytes?: number; readonly maxDereferencedBytes?: number };
 }
 
 export interface RunOptions {
@@ -89,14 +112,21 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
   };
   const lookup = deps.lookup ?? systemLookup;
   const fetchImpl = deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const payloads = deps.payloads && {
+    store: deps.payloads.store,
+    maxDereferencedBytes: positive(deps.payloads.maxDereferencedBytes, DEFAULT_MAX_DEREFERENCED_BYTES, 'payloads.maxDereferencedBytes'),
+  };
   const limits: BodyLimits = {
-    maxBytes: positive(deps.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes'),
+    // With a store, the state's limit is kept by storing what does not fit; the body's own limit is memory's.
+    maxBytes: deps.payloads
+      ? positive(deps.payloads.maxBodyBytes, DEFAULT_MAX_STORED_BODY_BYTES, 'payloads.maxBodyBytes')
+      : positive(deps.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes'),
     previewBytes: positive(deps.previewBytes, DEFAULT_PREVIEW_BYTES, 'previewBytes'),
   };
   const maxRedirects = deps.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const configuredUrl = serviceUrlFromEnvironment(deps.env);
 
-  return async (payload, options = {}) => {
+  const perform: ActionRunner = async (payload, options = {}) => {
     const call = new CallState(payload);
     const timeoutSeconds = payload.timeout_seconds > 0 ? payload.timeout_seconds : 1;
     const timeout = AbortSignal.timeout(Math.ceil(timeoutSeconds * 1000));
@@ -119,15 +149,39 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
       return call.fail(ActionErrorName.ServiceConnection, `${what}: ${code ?? describe(error)}`, {}, error);
     };
 
-    call.headers = buildHeaders(payload, call);
+    const traceId = traceIdOf(payload.trace_id);
+    call.headers = buildHeaders(payload, call, traceId);
+    const payloadFailure = (error: PayloadReferenceError): ServiceCallError =>
+      call.fail(error.retryable ? ActionErrorName.ServiceConnection : ActionErrorName.ServiceRejected, error.message, {}, error);
+    /** Payload references become their values; CallState keeps the references, so errors stay small. */
+    const dereferenced = async (): Promise<ServiceCallPayload> => {
+      if (!payloads || payload.parameters === undefined) return payload;
+      // A call without a valid trace id of its own has no payloads it may read: every reference is refused.
+      const allowedPrefix = payload.trace_id?.toLowerCase() === traceId ? tracePrefix(traceId) : undefined;
+      try {
+        const parameters = await dereferenceParameters(payload.parameters, { store: payloads.store, allowedPrefix, maxBytes: payloads.maxDereferencedBytes, signal });
+        return parameters === payload.parameters ? payload : { ...payload, parameters };
+      } catch (error) {
+        throw error instanceof PayloadReferenceError ? payloadFailure(error) : error;
+      }
+    };
+    const inlineBytes = Math.min(positiveOr(payload.inline_result_bytes, DEFAULT_INLINE_RESULT_BYTES), DEFAULT_INLINE_RESULT_BYTES);
+
     const base = await resolveServiceUrl(payload.service, deps.registry, configuredUrl, call);
     call.url = buildUrl(base, payload, call);
     call.currentUrl = call.url;
 
     let method: string = payload.method;
-    let body = payload.method === 'GET' || payload.method === 'DELETE' ? undefined : JSON.stringify(payload.parameters ?? {});
+    let body: string | undefined;
     let headers = call.headers;
     try {
+      const request = await dereferenced();
+      if (request !== payload) {
+        // A GET's query carries the values too (errors shorten a long URL).
+        call.url = buildUrl(base, request, call);
+        call.currentUrl = call.url;
+      }
+      body = request.method === 'GET' || request.method === 'DELETE' ? undefined : JSON.stringify(request.parameters ?? {});
       for (let redirects = 0; ; redirects++) {
         const url = call.currentUrl;
         const verdict = await abortable(checkDestination(url, policy, lookup), signal);
@@ -152,7 +206,14 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
         const read = await readBody(response, limits);
         const status = response.status;
         if (status >= 200 && status < 300) {
-          return { status_code: status, headers: responseHeaders(response.headers), response: read.value };
+          const result: ServiceCallResult = { status_code: status, headers: responseHeaders(response.headers), response: read.value };
+          if (!payloads) return result;
+          const keyPrefix = callPrefix(traceId, payload.execution_id, payload.action_id, payload.item_index);
+          try {
+            return await externalizeResult(result, { store: payloads.store, inlineBytes, keyPrefix, maxRefs: MAX_REFS_PER_RESPONSE, signal });
+          } catch (error) {
+            throw error instanceof PayloadReferenceError ? payloadFailure(error) : error;
+          }
         }
         const errorName: ActionErrorNameValue =
           status === 429 ? ActionErrorName.ServiceThrottled : status >= 500 ? ActionErrorName.ServiceUnavailable : ActionErrorName.ServiceRejected;
@@ -165,6 +226,43 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
       }
     } catch (error) {
       throw networkFailure(error);
+    }
+  };
+  return deps.progress ? withAttemptProgress(perform, deps.progress) : perform;
+}
+
+/**
+ * Records each attempt as the action's progress around the call. The start is written while the request is
+ * in flight; the end before the runner answers (Lambda freezes once it has). A write that fails is logged and
+ * never fails the call: progress is a view, the state machine's own record decides the outcome. Foreach
+ * items and compensations are not actions of their own (the final reconciliation records them).
+ */
+function withAttemptProgress(perform: ActionRunner, { attempts, clock }: NonNullable<ActionRunnerDeps['progress']>): ActionRunner {
+  const quietly = async (what: string, payload: ServiceCallPayload, write: () => Promise<void>) => {
+    try {
+      await write();
+    } catch (error) {
+      console.warn(JSON.stringify({ message: `could not record the ${what} of an attempt`, execution_id: payload.execution_id, action_id: payload.action_id, error: describe(error) }));
+    }
+  };
+  return async (payload, options) => {
+    if (payload.item_index !== undefined || payload.action_id.includes('.')) return perform(payload, options);
+    const started = quietly('start', payload, () => attempts.startAttempt(payload.execution_id, payload.action_id, clock.now()));
+    let outcome: AttemptOutcome | undefined;
+    try {
+      const result = await perform(payload, options);
+      outcome = { status: 'completed', ended_at: clock.now(), output: { status_code: result.status_code, response: result.response } };
+      return result;
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      // A retryable failure may be followed by another attempt: the action is still running until the run says otherwise.
+      const status = RETRYABLE_ACTION_ERRORS.includes(name) ? 'running' : 'failed';
+      outcome = { status, ended_at: clock.now(), error: { error: name, cause: error instanceof Error ? error.message : String(error) } };
+      throw error;
+    } finally {
+      await started;
+      const ended = outcome;
+      if (ended) await quietly('end', payload, () => attempts.finishAttempt(payload.execution_id, payload.action_id, ended));
     }
   };
 }
@@ -270,7 +368,7 @@ export function appendQuery(url: URL, parameters: Readonly<Record<string, unknow
   }
 }
 
-function buildHeaders(payload: ServiceCallPayload, call: CallState): Headers {
+function buildHeaders(payload: ServiceCallPayload, call: CallState, traceId: string): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(payload.headers ?? {})) {
     if (CLIENT_OWNED_HEADERS.has(name.toLowerCase())) continue;
@@ -283,7 +381,6 @@ function buildHeaders(payload: ServiceCallPayload, call: CallState): Headers {
   }
   if (payload.method !== 'GET' && payload.method !== 'DELETE' && !headers.has('content-type')) headers.set('content-type', 'application/json');
   if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain;q=0.9, */*;q=0.8');
-  const traceId = traceIdOf(payload.trace_id);
   headers.set('traceparent', `00-${traceId}-${randomHex(8)}-01`);
   headers.set('x-trace-id', traceId);
   headers.set('x-request-id', `${payload.execution_id}:${payload.action_id}${payload.item_index === undefined ? '' : `:${payload.item_index}`}`);
@@ -381,6 +478,11 @@ function errorCode(error: unknown): string | undefined {
 function describe(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return error instanceof Error ? `${error.message}${cause}` : String(error);
+}
+
+/** A payload's own limit when it is a positive integer (the compiler sets it), otherwise the default. */
+function positiveOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -5,7 +5,10 @@ export interface BodyLimits {
   readonly previewBytes: number;
 }
 
-/** What replaces a body too large for the state data. Storing the full body elsewhere (S3) is left for later. */
+/**
+ * What replaces a body over `maxBytes`: 200 KiB without a payload store; with one (AWS, the local runtime),
+ * 10 MiB, below which the action runner stores the body in S3 instead (payload-refs.ts).
+ */
 export interface TruncatedBody {
   readonly truncated: true;
   /** The body's size; a lower bound when `size_is_lower_bound` (chunked body, stopped counting). */

@@ -19,6 +19,11 @@ export interface ServiceCallPayload {
   readonly item_index?: number;
   /** W3C trace id of the execution (32 hex); the runner sends it as `traceparent` and `X-Trace-Id`. */
   readonly trace_id?: string;
+  /**
+   * The most bytes the result's JSON may take in state data (the compiler's share of the state budget for this
+   * action); a larger response is stored outside it and passed by reference. Default 200 KiB.
+   */
+  readonly inline_result_bytes?: number;
 }
 
 export interface ServiceCallResult {

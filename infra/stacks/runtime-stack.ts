@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Arn, ArnFormat, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Arn, ArnFormat, CfnOutput, Duration, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -7,6 +7,7 @@ import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, LogGroup, RetentionDays, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
@@ -70,7 +71,8 @@ export interface RuntimeStackProps extends StackProps {
  *   the workflow event bus, the dead-letter queue, sub-workflows under the prefix (with the managed rule
  *   `.sync` needs), X-Ray and log delivery;
  * - the action runner Lambda (service calls), the workflow event bus (notifications), the dead-letter queue
- *   (failed service calls), the state machines' log group;
+ *   (failed service calls), the payload bucket (responses too large for state data), the state machines' log
+ *   group;
  * - the status listener Lambda and the rule on the default bus that sends it the status changes of the
  *   prefix's state machines, with a queue for events it could not record;
  * - `grantEngineAccess` and `engineEnvironment` for the API Lambdas that deploy, start and stop workflows.
@@ -90,6 +92,8 @@ export class RuntimeStack extends Stack {
   /** Status changes the listener could not record (after retries), kept for replay. */
   readonly statusDeadLetterQueue: Queue;
   readonly stateMachineLogs: LogGroup;
+  /** Service responses too large for state data, which the action runner stores and passes by reference. */
+  readonly payloadBucket: Bucket;
   /** `arn:...:stateMachine:<prefix>-*`: every workflow's state machine, its versions and aliases. */
   readonly stateMachinePattern: string;
   /** `arn:...:execution:<prefix>-*:*`: their executions. */
@@ -120,16 +124,31 @@ export class RuntimeStack extends Stack {
       retention: RetentionDays.ONE_MONTH,
     });
 
+    // Objects are copies of service responses that a run passes on within its own lifetime (at most a year,
+    // Step Functions' limit, but runs that need them for more than a month are not expected): they expire.
+    this.payloadBucket = new Bucket(this, 'PayloadBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [{ id: 'expire-payloads', expiration: Duration.days(PAYLOAD_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    });
+
     this.actionRunner = new ApiFunction(this, 'ActionRunner', {
       entry: path.join(WORKERS_DIR, 'action-runner-entry.ts'),
       description: 'Action runner: performs service_call actions for workflow state machines',
-      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName, EXECUTIONS_TABLE_NAME: props.executionsTable.tableName },
+      environment: {
+        REGISTRY_TABLE_NAME: props.registryTable.tableName,
+        EXECUTIONS_TABLE_NAME: props.executionsTable.tableName,
+        PAYLOAD_BUCKET_NAME: this.payloadBucket.bucketName,
+      },
       // Lambda's maximum: the runner stops each call at the action's own timeout (the state allows 5 s more).
       timeout: Duration.minutes(15),
     });
     grantTableAccess(props.registryTable, this.actionRunner.lambda, 'read', []);
     // Each attempt is recorded as the action's progress (one UpdateItem at its start, one at its end).
     grantTableAccess(props.executionsTable, this.actionRunner.lambda, 'write', []);
+    // It writes responses too large for state data and reads them back for later calls; nothing else of S3.
+    this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [this.payloadBucket.arnForObjects('payloads/*')] }));
 
     this.executionRole = new Role(this, 'StateMachineExecutionRole', {
       assumedBy: new ServicePrincipal('states.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
@@ -191,6 +210,7 @@ export class RuntimeStack extends Stack {
       DeadLetterQueueArn: [this.deadLetterQueue.queueArn, 'Failed service calls, with the request that failed'],
       StatusDeadLetterQueueArn: [this.statusDeadLetterQueue.queueArn, 'Status changes the listener could not record'],
       StateMachineLogGroupName: [this.stateMachineLogs.logGroupName, 'Logs of the workflow state machines'],
+      PayloadBucketName: [this.payloadBucket.bucketName, 'Service responses too large for state data, passed by reference'],
     };
     for (const [outputId, [value, description]] of Object.entries(outputs)) new CfnOutput(this, outputId, { value, description });
 
@@ -243,6 +263,15 @@ export class RuntimeStack extends Stack {
   }
 
   private acknowledgeNagFindings(): void {
+    const bucketId = this.getLogicalId(this.payloadBucket.node.defaultChild as CfnElement);
+    Validations.of(this.actionRunner.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/payloads/*]`,
+      reason: 'The action runner names each payload object at run time (payloads/<trace>/<execution>/<action>/<uuid>.json); the grant covers only PutObject and GetObject under payloads/ of its own bucket.',
+    });
+    Validations.of(this.payloadBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'Only the action runner role reads and writes this bucket, and its objects are short-lived copies of service responses already in the execution history as references; server access logs would need a log bucket of their own for no added audit (CloudTrail data events can be enabled per account).',
+    });
     const prefixPattern = `the ${this.namePrefix}-* pattern names exactly this deployment's workflow state machines, which the engine creates at run time (their names are not known at deploy time)`;
     Validations.of(this.executionRole).acknowledge(
       {
@@ -264,6 +293,9 @@ export class RuntimeStack extends Stack {
     }
   }
 }
+
+/** Days before a stored payload expires: well past any run that reads it, short enough not to pile up. */
+export const PAYLOAD_RETENTION_DAYS = 30;
 
 /** SQS-managed encryption (no KMS key to grant to every sender) and TLS required; messages kept the maximum 14 days. */
 function encryptedQueue(scope: Construct, id: string): Queue {

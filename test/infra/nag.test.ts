@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Validations, type CfnElement } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +65,10 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles, runtime.statusListener.role.node.path].sort(),
       // The runtime's two queues are themselves dead-letter queues.
       'AwsSolutions-SQS3': [runtime.deadLetterQueue.node.path, runtime.statusDeadLetterQueue.node.path].sort(),
+      // The action runner's payload objects, named at run time under payloads/ (runtime-stack.test.ts).
+      [`AwsSolutions-IAM5[Resource::<${runtime.getLogicalId(runtime.payloadBucket.node.defaultChild as CfnElement)}.Arn>/payloads/*]`]: [runtime.actionRunner.role.node.path],
+      // The payload bucket: short-lived copies only the action runner touches, no access log bucket.
+      'AwsSolutions-S1': [runtime.payloadBucket.node.path],
     });
   });
 });

@@ -11,6 +11,7 @@ import {
   ENGINE_EXECUTION_ACTIONS,
   ENGINE_STATE_MACHINE_ACTIONS,
   LOG_DELIVERY_ACTIONS,
+  PAYLOAD_RETENTION_DAYS,
   RuntimeStack,
   SYNC_INTEGRATION_RULE,
   XRAY_ACTIONS,
@@ -200,6 +201,36 @@ describe('the action runner', () => {
   });
 });
 
+describe('the payload bucket', () => {
+  const bucket = propertiesOf(template.Resources[id(runtime.payloadBucket)]!);
+
+  it('is encrypted, never public, and expires what the runner stored after 30 days', () => {
+    expect(bucket['BucketEncryption']).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(bucket['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(asRecord(bucket['LifecycleConfiguration'], 'LifecycleConfiguration')['Rules']).toEqual([
+      { Id: 'expire-payloads', Status: 'Enabled', ExpirationInDays: PAYLOAD_RETENTION_DAYS, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
+  });
+
+  it('refuses every request not made over TLS', () => {
+    const policies = resourcesOfType(template, 'AWS::S3::BucketPolicy').filter(([, policy]) => JSON.stringify(propertiesOf(policy)['Bucket']) === JSON.stringify({ Ref: id(runtime.payloadBucket) }));
+    expect(policies).toHaveLength(1);
+    const statements = asArray(asRecord(propertiesOf(policies[0]![1])['PolicyDocument'], 'PolicyDocument')['Statement'], 'Statement');
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+  });
+
+  it('is named to the action runner, which may put and get objects under payloads/ and nothing else of S3', () => {
+    const environment = asRecord(asRecord(propertiesOf(template.Resources[id(runtime.actionRunner.lambda)]!)['Environment'], 'Environment')['Variables'], 'Variables');
+    expect(environment['PAYLOAD_BUCKET_NAME']).toEqual({ Ref: id(runtime.payloadBucket) });
+    const s3 = statementsOfRole(template, id(runtime.actionRunner.role)).filter((statement) => statement.Action.some((action) => action.startsWith('s3:')));
+    expect(s3).toEqual([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [{ 'Fn::Join': ['', [getAtt(runtime.payloadBucket), '/payloads/*']] }] }]);
+    // No other role of the stack may touch it.
+    for (const [roleId] of resourcesOfType(template, 'AWS::IAM::Role').filter(([roleId]) => roleId !== id(runtime.actionRunner.role))) {
+      expect(JSON.stringify(statementsOfRole(template, roleId))).not.toContain(id(runtime.payloadBucket));
+    }
+  });
+});
+
 describe('the queues', () => {
   const queues = [
     ['dead-letter queue', runtime.deadLetterQueue],
@@ -292,6 +323,7 @@ describe('the runtime stack', () => {
         'StatusDeadLetterQueueArn',
         'StateMachineLogGroupName',
         'StateMachineNamePrefix',
+        'PayloadBucketName',
       ]),
     );
   });

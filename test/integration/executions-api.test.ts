@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../adapters/aws/s3/payload-store.ts';
+import { createSqsClient } from '../../adapters/aws/sqs/sqs-dead-letter-queue.ts';
 import { findTemplate } from '../../core/templates/catalog.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { fetchRunner } from '../support/fetch-runner.ts';
@@ -27,6 +31,9 @@ const traces: string[] = [];
 
 const invokeRunner = fetchRunner(() => servicesUrl);
 
+/** About 1 MB of text: four times what a whole state may hold. */
+const LARGE_DOCUMENT = Array.from({ length: 10_000 }, (_, index) => `paragraph ${index}: ${'lorem ipsum '.repeat(8)}`).join('\n');
+
 let runtime: LocalRuntime;
 let call: Call;
 
@@ -46,6 +53,8 @@ beforeAll(async () => {
       if (url.pathname === '/broken') reply(503, { error: 'down' });
       else if (url.pathname === '/slow') setTimeout(() => reply(200, { slow: true }), 1500).unref();
       else if (url.pathname === '/fetch') reply(200, { content: 'document text' });
+      else if (url.pathname === '/fetch-large') reply(200, { content: LARGE_DOCUMENT, title: 'large' });
+      else if (url.pathname === '/analyze-large') reply(200, { received_chars: (requests.at(-1)?.body as { content?: string }).content?.length ?? 0 });
       else reply(200, { ok: true, score: 0.8 });
     });
   });
@@ -121,6 +130,21 @@ describe('executing workflows over HTTP', () => {
     expect(done.status).toBe('failed');
     expect(done.error).toMatchObject({ action_id: 'call_broken', error: 'ActionFailed' });
     expect(done.actions[0]).toMatchObject({ status: 'failed', attempts: 3 });
+
+    // The dead letter is a message on the run's SQS queue, naming the action, the request and the error.
+    const sqs = createSqsClient({ endpoint: runtime.sqsEndpoint, region: 'us-east-1' });
+    try {
+      const messages: Record<string, unknown>[] = [];
+      for (let polls = 0; polls < 5 && !messages.some((message) => message.execution_id === started.body.data.execution_id); polls++) {
+        const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: runtime.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        messages.push(...(received.Messages ?? []).map((message) => JSON.parse(message.Body ?? '{}') as Record<string, unknown>));
+      }
+      const letter = messages.find((message) => message.execution_id === started.body.data.execution_id);
+      expect(letter).toMatchObject({ kind: 'action_failed', action_id: 'call_broken', service: 's', endpoint: '/broken', method: 'POST', error: 'ServiceUnavailableError' });
+      expect(JSON.parse(String(letter?.cause))).toMatchObject({ message: 'HTTP 503', request: { endpoint: '/broken' } });
+    } finally {
+      sqs.destroy();
+    }
   });
 
   it('cancels a running execution; twice is harmless; a finished one is a 409', async () => {
@@ -203,6 +227,55 @@ describe('the default action runner', () => {
       const failed = (await api.call<ExecutionData>('GET', `/workflows/executions/${failedRun.body.data.execution_id}`)).body.data;
       expect(failed.status).toBe('failed');
       expect(failed.error?.cause).toContain('ghost_service');
+    } finally {
+      await api.runtime.close();
+    }
+  });
+});
+
+describe('a response too large for state data', () => {
+  it('is passed by reference to the next action, which receives it in full, and the run completes', async () => {
+    const api = await startTestApi({ serviceUrls: { SOURCE_AGENT_URL: servicesUrl, ANALYSIS_SERVICE_URL: servicesUrl } });
+    try {
+      const created = await api.call('POST', '/workflows', {
+        body: {
+          name: 'large document',
+          actions: [
+            { action_id: 'fetch_doc', action_type: 'service_call', config: { service: 'source_agent', endpoint: '/fetch-large', method: 'POST' } },
+            {
+              action_id: 'analyze',
+              action_type: 'service_call',
+              depends_on: ['fetch_doc'],
+              config: { service: 'analysis_service', endpoint: '/analyze-large', method: 'POST', parameters: { content: '{{fetch_doc.response.content}}', title: '{{fetch_doc.response.title}}' } },
+            },
+          ],
+        },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const started = await api.call<ExecutionData>('POST', `/workflows/${created.body.data.workflow_id as string}/execute`, { body: {} });
+      await api.runtime.engine.idle();
+      const done = (await api.call<ExecutionData>('GET', `/workflows/executions/${started.body.data.execution_id}`)).body.data;
+      expect(done.status, JSON.stringify(done.error)).toBe('completed');
+
+      // The service received the whole document and the title, not a reference.
+      const analyzed = requests.filter((request) => request.path === '/analyze-large').at(-1)?.body as { content: string; title: string };
+      expect(analyzed.content).toBe(LARGE_DOCUMENT);
+      expect(analyzed.title).toBe('large');
+      expect(done.actions[1]?.output?.response).toEqual({ received_chars: LARGE_DOCUMENT.length });
+
+      // The state kept a reference under the run's trace, and the bucket holds the document.
+      const kept = done.actions[0]?.output?.response as { content: { payload_ref: string; size_bytes: number }; title: string };
+      expect(kept.title).toBe('large');
+      const prefix = `s3://${api.runtime.payloadBucketName}/payloads/${started.body.data.trace_id}/${started.body.data.execution_id}/fetch_doc/`;
+      expect(kept.content.payload_ref.startsWith(prefix)).toBe(true);
+      expect(JSON.stringify(kept).length).toBeLessThan(2048);
+      const s3 = createS3Client({ endpoint: api.runtime.s3Endpoint, region: 'us-east-1' });
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: api.runtime.payloadBucketName, Key: kept.content.payload_ref.slice(`s3://${api.runtime.payloadBucketName}/`.length) }));
+        expect(JSON.parse(await object.Body!.transformToString('utf-8'))).toBe(LARGE_DOCUMENT);
+      } finally {
+        s3.destroy();
+      }
     } finally {
       await api.runtime.close();
     }

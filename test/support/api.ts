@@ -15,12 +15,17 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** The local runtime on a random loopback port, backed by the run's emulator with a table of its own. */
+/**
+ * The local runtime on a random loopback port, backed by the run's emulators with tables, a dead-letter queue
+ * and a payload bucket of its own (all named after its workflows table).
+ */
 export async function startTestApi(overrides: Partial<Parameters<typeof startLocalRuntime>[0]> = {}): Promise<{ runtime: LocalRuntime; call: <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>> }> {
   const runtime = await startLocalRuntime({
     port: 0,
     host: '127.0.0.1',
     dynamoEndpoint: inject('dynamoEndpoint'),
+    sqsEndpoint: inject('fauxqsEndpoint'),
+    s3Endpoint: inject('fauxqsEndpoint'),
     workflowsTableName: `api-${randomUUID()}`,
     region: 'us-east-1',
     serviceVersion: 'test',
