@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: Lambda bundle sizes and cold init, local start-up time, and DynamoDB calls per request.
+ * `npm run bench`: Lambda bundle sizes and cold init, local start-up time, DynamoDB calls per request, the
+ * workflow compiler, and the local engine's executions (orchestration overhead per action, runs per second).
  * Prints a report and writes it as JSON to bench/results/latest.json. It reports figures against targets
  * and never fails on timings: this machine is shared and noisy, so only medians and same-run ratios count.
  */
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { measureCompiler, renderCompilerSection } from './compiler.ts';
 import { measureDynamoCalls, renderDynamoSection } from './dynamo-calls.ts';
 import { AWS_TEST_ENVIRONMENT } from './environment.ts';
+import { measureExecutions, renderExecutionsSection } from './executions.ts';
 import { measureLambdaBundles, renderBundleSection } from './lambda-bundles.ts';
 import { measureLocalStartup, renderStartupSection } from './local-startup.ts';
 import { round, since } from './stats.ts';
@@ -36,6 +38,7 @@ const bundles = await timed('lambda bundles', () => measureLambdaBundles({ runs:
 const startup = await timed('local start-up', () => measureLocalStartup({ runs: STARTUP_RUNS }));
 const dynamo = await timed('dynamodb calls', () => measureDynamoCalls());
 const compiler = await timed('compiler', () => measureCompiler());
+const executions = await timed('executions', () => measureExecutions());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -50,6 +53,8 @@ const report = [
   '',
   renderCompilerSection(compiler),
   '',
+  renderExecutionsSection(executions),
+  '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
 console.log(report);
@@ -57,5 +62,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions }, null, 2)}\n`,
 );

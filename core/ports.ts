@@ -1,6 +1,6 @@
 import type { FieldIssue } from './errors.ts';
 import type { ActionProgress, Execution, ExecutionStatus } from './execution/model.ts';
-import type { ServiceRegistration } from './registry/model.ts';
+import type { CircuitState, InstanceHealth, ServiceInstance } from './registry/model.ts';
 import type { WorkflowStatus } from './workflow/definition.ts';
 import type { Workflow, WorkflowSummary, WorkflowVersion } from './workflow/model.ts';
 
@@ -68,16 +68,30 @@ export interface WorkflowCompilerCheck {
   check(workflow: Workflow): { errors: readonly FieldIssue[]; warnings: readonly string[] };
 }
 
-/** Where services are found by name. Registering an existing name replaces it (upsert). */
+/**
+ * Where services are found: instances by service name, each with its health and circuit state. One item
+ * collection per service, so everything the runner needs about a service is one read.
+ */
 export interface ServiceRegistry {
   /**
-   * Stores `service`, replacing any registration of the same name in one atomic write. A replacement keeps
-   * the first `registered_at`. Returns what is stored and whether the name was new.
+   * Stores `instance` (keyed by name and instance id), replacing a registration of the same instance in one
+   * atomic write. A replacement keeps the first `registered_at`, the health and the circuit state. Returns
+   * what is stored and whether the instance was new.
    */
-  register(service: ServiceRegistration): Promise<{ service: ServiceRegistration; created: boolean }>;
-  get(name: string): Promise<ServiceRegistration | undefined>;
-  /** Every registration, by name. */
-  list(): Promise<ServiceRegistration[]>;
+  register(instance: ServiceInstance): Promise<{ instance: ServiceInstance; created: boolean }>;
+  /** Every stored instance of `name` (expired ones included: callers compare with their clock). Consistent read. */
+  instancesOf(name: string): Promise<ServiceInstance[]>;
+  /** Every stored instance of every service, by name then instance id. */
+  list(): Promise<ServiceInstance[]>;
+  /** Removes one instance, or every instance of the service; returns how many were removed. */
+  remove(name: string, instanceId?: string): Promise<number>;
+  /** Records the result of health checks; false (nothing written) when the instance is gone. */
+  recordHealth(name: string, instanceId: string, health: InstanceHealth): Promise<boolean>;
+  /**
+   * Moves an instance's circuit to `next` if its stored revision is still `expectedRevision` (next.revision
+   * must be expectedRevision + 1); false when another caller moved it first or the instance is gone.
+   */
+  updateCircuit(name: string, instanceId: string, next: CircuitState, expectedRevision: number): Promise<boolean>;
 }
 
 /** How an attempt at an action ended. A failed attempt may be retried: its status stays `running` until the run settles it. */

@@ -51,8 +51,14 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (!(await executions.transition(execution.execution_id, ['pending'], 'running', { started_at: clock.now() }))) return;
     const entry: RunningEntry = { run: undefined as unknown as LocalRun, writes: Promise.resolve(), settled: Promise.resolve() };
     // Progress writes for one run go in order, so a late "running" never overwrites "completed".
+    const written = new Map<string, string>();
     const record = (progress: ActionProgress) => {
-      entry.writes = entry.writes.then(() => executions.updateAction(execution.execution_id, progress)).catch(() => undefined);
+      entry.writes = entry.writes
+        .then(async () => {
+          await executions.updateAction(execution.execution_id, progress);
+          written.set(progress.action_id, JSON.stringify(progress));
+        })
+        .catch(() => undefined);
     };
     entry.run = startLocalRun(machine, {
       definition: compiled.definition,
@@ -69,7 +75,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     entry.settled = entry.run.done
       .then(async (outcome) => {
         await entry.writes;
-        for (const action of outcome.actions) await executions.updateAction(execution.execution_id, action).catch(() => undefined);
+        // Only what the run's end changed (settled leftovers) or a write that failed: the rest is stored already.
+        const stale = outcome.actions.filter((action) => written.get(action.action_id) !== JSON.stringify(action));
+        await Promise.all(stale.map((action) => executions.updateAction(execution.execution_id, action).catch(() => undefined)));
         // A cancelled run was moved to `cancelled` by whoever cancelled it; a run stopped by shutdown stays
         // `running` and is recovered (failed, with the reason) when the runtime starts again.
         if (outcome.status !== 'cancelled') {

@@ -38,9 +38,33 @@ export const ServiceUrlSchema = requiredString('url')
     for (const issue of serviceUrlIssues(url)) context.addIssue({ code: 'custom', message: issue.message });
   });
 
+/** Instance ids: letters, digits, `.`, `_`, `-` (they become part of a DynamoDB sort key and of URLs). */
+export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const InstanceIdSchema = z
+  .string({ error: 'instance_id must be a string' })
+  .regex(INSTANCE_ID_PATTERN, "instance_id must start with a letter or digit and contain only letters, digits, '_', '-' or '.' (at most 128)");
+
+export const MAX_TAGS = 20;
+/** TTL bounds: short enough for ephemeral instances that renew, long enough not to flap. */
+export const MIN_TTL_SECONDS = 10;
+export const MAX_TTL_SECONDS = 30 * 24 * 3600;
+
 export const ServiceRegistrationInputSchema = z.strictObject({
   name: ServiceNameSchema,
   url: ServiceUrlSchema,
+  instance_id: InstanceIdSchema.optional().describe('Several instances may share a name; default: derived from the URL (host, port, path)'),
+  tags: z
+    .array(z.string({ error: 'each tag must be a string' }).min(1, 'a tag must not be empty').max(64, 'a tag must be at most 64 characters'), { error: 'tags must be an array of strings' })
+    .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
+    .default([])
+    .transform((tags) => [...new Set(tags)]),
+  ttl_seconds: z
+    .number({ error: 'ttl_seconds must be a number' })
+    .int('ttl_seconds must be an integer')
+    .min(MIN_TTL_SECONDS, `ttl_seconds must be at least ${MIN_TTL_SECONDS}`)
+    .max(MAX_TTL_SECONDS, `ttl_seconds must be at most ${MAX_TTL_SECONDS} (30 days)`)
+    .optional()
+    .describe('The instance disappears this many seconds after its last registration unless registered again'),
   health_path: pathField('health_path').default(DEFAULT_HEALTH_PATH),
   openapi_path: pathField('openapi_path').optional(),
   version: z.string({ error: 'version must be a string' }).min(1, 'version must not be empty').max(64, 'version must be at most 64 characters').optional(),

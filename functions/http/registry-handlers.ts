@@ -7,23 +7,40 @@ export interface RegistryHttpServices {
   readonly registryService: RegistryService;
 }
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 /** The service registry context's handlers, keyed by route name. No side effects until called. */
 export function createRegistryHandlers({ registryService }: RegistryHttpServices) {
   return {
     registerService: createHttpHandler(routes.registerService, async ({ body }) => {
-      const { service, created } = await registryService.register(body);
+      const { instance, created } = await registryService.register(body);
+      const what = `instance '${instance.instance_id}' of service '${instance.name}'`;
       return {
-        message: created ? `service '${service.name}' registered` : `service '${service.name}' re-registered; the previous registration was replaced`,
-        data: service,
+        message: created ? `${what} registered` : `${what} re-registered; its registration was replaced${instance.expires_at ? ' and renewed' : ''}`,
+        data: instance,
         status: created ? 201 : 200,
       };
     }),
 
-    listServices: createHttpHandler(routes.listServices, async () => {
-      const services = await registryService.list();
+    listServices: createHttpHandler(routes.listServices, async ({ query }) => {
+      const services = await registryService.list(query);
+      const instances = services.reduce((sum, service) => sum + service.instances.length, 0);
       return {
-        message: `${services.length} registered service${services.length === 1 ? '' : 's'}`,
-        data: { services, total: services.length },
+        message: `${plural(services.length, 'service')}, ${plural(instances, 'instance')}`,
+        data: { services, total: services.length, instances },
+      };
+    }),
+
+    getService: createHttpHandler(routes.getService, async ({ params }) => {
+      const service = await registryService.get(params.name);
+      return { message: `service '${service.name}': ${service.status}, ${plural(service.instances.length, 'instance')}`, data: service };
+    }),
+
+    deregisterService: createHttpHandler(routes.deregisterService, async ({ params, query }) => {
+      const { removed } = await registryService.deregister(params.name, query.instance_id);
+      return {
+        message: query.instance_id === undefined ? `service '${params.name}' deregistered (${plural(removed, 'instance')})` : `instance '${query.instance_id}' of service '${params.name}' deregistered`,
+        data: { name: params.name, ...(query.instance_id === undefined ? {} : { instance_id: query.instance_id }), removed },
       };
     }),
   } satisfies Partial<Record<keyof typeof routes, ApiHandler>>;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ActionErrorName } from '../../core/errors.ts';
 import { RETRYABLE_ACTION_ERRORS } from '../../core/errors.ts';
 import type { AttemptOutcome, Clock, ExecutionStore, ServiceRegistry } from '../../core/ports.ts';
+import { isExpired, type ServiceInstance } from '../../core/registry/model.ts';
 import { checkDestination, parseAllowedAddresses, systemLookup, type LookupAll, type OutboundPolicy } from './outbound-policy.ts';
 import { callPrefix, dereferenceParameters, externalizeResult, PayloadReferenceError, tracePrefix, type PayloadStore } from './payload-refs.ts';
 import { readBody, type BodyLimits } from './response-body.ts';
@@ -34,7 +35,7 @@ const ERROR_RESPONSE_CHARS = 2 * 1024;
 
 export interface ActionRunnerDeps {
   /** Services are looked up here first. */
-  readonly registry: Pick<ServiceRegistry, 'get'>;
+  readonly registry: Pick<ServiceRegistry, 'instancesOf'>;
   /**
    * Configuration: a service that is not registered is called at `<NAME>_URL` (see serviceUrlVariable). The
    * composition root passes its environment; the runner never reads `process.env` itself.
@@ -303,18 +304,25 @@ class CallState {
 
 async function resolveServiceUrl(
   service: string,
-  registry: Pick<ServiceRegistry, 'get'>,
+  registry: Pick<ServiceRegistry, 'instancesOf'>,
   configuredUrl: (service: string) => string | undefined,
   call: CallState,
 ): Promise<string> {
-  let registered: string | undefined;
+  let instances: ServiceInstance[];
   try {
-    registered = (await registry.get(service))?.url;
+    const now = new Date().toISOString();
+    instances = (await registry.instancesOf(service)).filter((instance) => !isExpired(instance, now));
   } catch (error) {
     // Like a DNS failure: the name could not be resolved right now, and trying again may work.
     throw call.fail(ActionErrorName.ServiceConnection, `the service registry could not be read to resolve '${service}': ${describe(error)}`, {}, error);
   }
-  const url = registered ?? configuredUrl(service);
+  if (instances.length > 0) {
+    const usable = instances.filter((instance) => instance.health.status !== 'unhealthy');
+    const chosen = usable.find((instance) => instance.health.status === 'healthy') ?? usable[0];
+    if (!chosen) throw call.fail(ActionErrorName.ServiceUnavailable, `no instance of service '${service}' is available: all ${instances.length} are unhealthy`);
+    return chosen.url;
+  }
+  const url = configuredUrl(service);
   if (url === undefined) {
     throw call.fail(ActionErrorName.ServiceNotFound, `service '${service}' is not registered and ${serviceUrlVariable(service)} is not configured`);
   }

@@ -31,6 +31,7 @@ export function createDesignedTable(scope: Construct, design: TableDesign, optio
     // it buys control over rotation and revocation that nothing here needs yet. Switching later is an
     // online table update.
     encryption: TableEncryption.AWS_MANAGED,
+    ...(design.timeToLiveAttribute ? { timeToLiveAttribute: design.timeToLiveAttribute } : {}),
     deletionProtection: options.retainData,
     removalPolicy: options.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionErrorName, RETRYABLE_ACTION_ERRORS } from '../../core/errors.ts';
 import type { ServiceRegistry } from '../../core/ports.ts';
-import type { ServiceRegistration } from '../../core/registry/model.ts';
+import { CLOSED_CIRCUIT, INITIAL_HEALTH, type ServiceInstance } from '../../core/registry/model.ts';
 import { createActionRunner, serviceUrlFromEnvironment, serviceUrlVariable, type ActionRunnerDeps } from '../../functions/workers/action-runner.ts';
 import type { LookupAll } from '../../functions/workers/outbound-policy.ts';
 import { MAX_ERROR_MESSAGE_CHARS, ServiceCallError, type ServiceCallFailure } from '../../functions/workers/service-call-errors.ts';
@@ -136,14 +136,21 @@ afterAll(() => {
   return new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-/** A registry holding the given services. */
-function registryOf(services: Record<string, string> = {}): ServiceRegistry {
-  const registration = (name: string, url: string): ServiceRegistration => ({ name, url, health_path: '/health', metadata: {}, registered_at: '2026-11-01T00:00:00.000Z', updated_at: '2026-11-01T00:00:00.000Z' });
-  return {
-    register: () => Promise.reject(new Error('read-only')),
-    get: async (name) => (services[name] === undefined ? undefined : registration(name, services[name])),
-    list: async () => Object.entries(services).map(([name, url]) => registration(name, url)),
-  };
+/** A registry holding one instance of each given service. */
+function registryOf(services: Record<string, string> = {}): Pick<ServiceRegistry, 'instancesOf'> {
+  const instance = (name: string, url: string): ServiceInstance => ({
+    name,
+    instance_id: 'only',
+    url,
+    health_path: '/health',
+    tags: [],
+    metadata: {},
+    registered_at: '2026-11-01T00:00:00.000Z',
+    updated_at: '2026-11-01T00:00:00.000Z',
+    health: INITIAL_HEALTH,
+    circuit: CLOSED_CIRCUIT,
+  });
+  return { instancesOf: async (name) => (services[name] === undefined ? [] : [instance(name, services[name])]) };
 }
 
 /** A runner that finds `svc` at the fake service and may call loopback, as the local runtime does. */
@@ -322,7 +329,7 @@ describe('resolving services', () => {
   });
 
   it('reports an unreadable registry as a retryable connection error', async () => {
-    const broken: ServiceRegistry = { ...registryOf(), get: () => Promise.reject(new Error('DynamoDB is unavailable')) };
+    const broken: Pick<ServiceRegistry, 'instancesOf'> = { instancesOf: () => Promise.reject(new Error('DynamoDB is unavailable')) };
     const { error } = await failure(createActionRunner({ registry: broken, env: { SVC_URL: baseUrl } })(payload()));
     expect(error.name).toBe(ActionErrorName.ServiceConnection);
     expect(error.retryable).toBe(true);

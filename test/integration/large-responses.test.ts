@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 
 function runner(deps: Partial<ActionRunnerDeps> = {}) {
-  return createActionRunner({ registry: { get: async () => undefined }, env: { SOURCE_URL: servicesUrl }, allowPrivateNetworks: true, payloads: { store }, ...deps });
+  return createActionRunner({ registry: { instancesOf: async () => [] }, env: { SOURCE_URL: servicesUrl }, allowPrivateNetworks: true, payloads: { store }, ...deps });
 }
 
 function payload(overrides: Partial<ServiceCallPayload> = {}): ServiceCallPayload {

@@ -7,16 +7,24 @@ import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts
 
 type Call = <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>>;
 
-type Service = {
+type Instance = {
   name: string;
+  instance_id: string;
   url: string;
   health_path: string;
   openapi_path?: string;
   version?: string;
+  tags: string[];
   metadata: Record<string, unknown>;
   registered_at: string;
   updated_at: string;
+  ttl_seconds?: number;
+  expires_at?: string;
+  health: { status: string; history: unknown[]; consecutive_failures: number };
+  circuit: { state: string; failures: string[]; revision: number };
 };
+type Service = { name: string; status: string; instances: Instance[] };
+type Listing = { services: Service[]; total: number; instances: number };
 
 let runtime: LocalRuntime;
 let call: Call;
@@ -34,51 +42,130 @@ function expectInvalid(reply: ApiReply, fields: string[], text?: RegExp) {
   if (text) expect(`${reply.body.message} ${JSON.stringify(reply.body.details)}`).toMatch(text);
 }
 
-const register = (body: unknown) => call<Service>('POST', '/registry/register', { body });
+const register = (body: unknown) => call<Instance>('POST', '/registry/register', { body });
+
+const UNCHECKED = { health: { status: 'unknown', history: [], consecutive_failures: 0 }, circuit: { state: 'closed', failures: [], revision: 0 } };
 
 describe('registering services', () => {
-  it('registers a new service with 201, defaults applied, the URL in one spelling', async () => {
-    const reply = await register({ name: 'analysis_service', url: 'HTTP://Analysis.Internal:8080/api/', version: '1.0.0', metadata: { team: 'quality' } });
+  it('registers a new instance with 201, defaults applied, the URL in one spelling, its id from the URL', async () => {
+    const reply = await register({ name: 'analysis_service', url: 'HTTP://Analysis.Internal:8080/api/', version: '1.0.0', metadata: { team: 'quality' }, tags: ['nlp', 'nlp', 'gpu'] });
     expect(reply.status, JSON.stringify(reply.body)).toBe(201);
     expect(reply.body).toMatchObject({ success: true, message: expect.stringMatching(/registered/) });
     expect(reply.body.data).toEqual({
       name: 'analysis_service',
+      instance_id: expect.stringMatching(/^analysis\.internal-8080-[0-9a-f]{8}$/),
       url: 'http://analysis.internal:8080/api',
       health_path: '/health',
       version: '1.0.0',
+      tags: ['nlp', 'gpu'],
       metadata: { team: 'quality' },
       registered_at: expect.any(String),
       updated_at: expect.any(String),
+      ...UNCHECKED,
     });
   });
 
-  it('replaces an existing registration with 200, keeping when it was first registered', async () => {
-    const first = await register({ name: 'source_agent', url: 'http://source.internal', openapi_path: '/openapi.json' });
+  it('replaces the registration of the same instance with 200, keeping when it was first registered', async () => {
+    const first = await register({ name: 'source_agent', instance_id: 'primary', url: 'http://source.internal', openapi_path: '/openapi.json' });
     expect(first.status).toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const second = await register({ name: 'source_agent', url: 'https://source-v2.internal', health_path: '/healthz' });
+    const second = await register({ name: 'source_agent', instance_id: 'primary', url: 'https://source-v2.internal', health_path: '/healthz' });
     expect(second.status, JSON.stringify(second.body)).toBe(200);
     expect(second.body.message).toMatch(/replaced/);
     expect(second.body.data).toEqual({
       name: 'source_agent',
+      instance_id: 'primary',
       url: 'https://source-v2.internal',
       health_path: '/healthz',
+      tags: [],
       metadata: {},
       registered_at: first.body.data.registered_at,
       updated_at: expect.any(String),
+      ...UNCHECKED,
     });
     expect(second.body.data.updated_at > first.body.data.updated_at).toBe(true);
   });
 
-  it('lists every registered service by name', async () => {
-    await register({ name: 'zz_last', url: 'http://last.internal' });
-    const reply = await call<{ services: Service[]; total: number }>('GET', '/registry');
+  it('adds an instance for another URL under the same name, and replaces the one with the same URL', async () => {
+    expect((await register({ name: 'multi', url: 'http://10.0.0.1:8000' })).status).toBe(201);
+    expect((await register({ name: 'multi', url: 'http://10.0.0.2:8000' })).status).toBe(201);
+    expect((await register({ name: 'multi', url: 'http://10.0.0.1:8000/' })).status).toBe(200);
+    const reply = await call<Service>('GET', '/registry/multi');
+    expect(reply.status).toBe(200);
+    expect(reply.body.data).toMatchObject({ name: 'multi', status: 'unknown' });
+    expect(reply.body.data.instances.map((instance) => [instance.instance_id, instance.url])).toEqual([
+      ['10.0.0.1-8000', 'http://10.0.0.1:8000'],
+      ['10.0.0.2-8000', 'http://10.0.0.2:8000'],
+    ]);
+  });
+
+  it('lists every registered service by name, with its instances, and filters by name, tag and status', async () => {
+    await register({ name: 'zz_last', url: 'http://last.internal', tags: ['edge'] });
+    const reply = await call<Listing>('GET', '/registry');
     expect(reply.status).toBe(200);
     const names = reply.body.data.services.map((service) => service.name);
     expect(names).toEqual([...names].sort());
-    expect(names).toEqual(expect.arrayContaining(['analysis_service', 'source_agent', 'zz_last']));
+    expect(names).toEqual(expect.arrayContaining(['analysis_service', 'source_agent', 'zz_last', 'multi']));
     expect(reply.body.data.total).toBe(names.length);
-    expect(reply.body.data.services.find((service) => service.name === 'source_agent')?.url).toBe('https://source-v2.internal');
+    expect(reply.body.data.instances).toBe(reply.body.data.services.reduce((sum, service) => sum + service.instances.length, 0));
+    expect(reply.body.data.services.find((service) => service.name === 'source_agent')?.instances[0]?.url).toBe('https://source-v2.internal');
+
+    const tagged = await call<Listing>('GET', '/registry?tag=edge');
+    expect(tagged.body.data.services.map((service) => service.name)).toEqual(['zz_last']);
+    const named = await call<Listing>('GET', '/registry?name=multi');
+    expect(named.body.data).toMatchObject({ total: 1, instances: 2 });
+    expect((await call<Listing>('GET', '/registry?status=healthy')).body.data.services).toEqual([]);
+    expect((await call<Listing>('GET', '/registry?status=unknown')).body.data.total).toBe(names.length);
+    expect((await call('GET', '/registry?status=sleepy')).status).toBe(400);
+  });
+
+  it('answers 404 for a service that is not registered', async () => {
+    const reply = await call('GET', '/registry/nobody_home');
+    expect(reply.status).toBe(404);
+    expect(reply.body.message).toMatch(/nobody_home/);
+  });
+
+  it('deregisters one instance, then the whole service; 404 when nothing matches', async () => {
+    for (const url of ['http://10.9.0.1', 'http://10.9.0.2', 'http://10.9.0.3']) await register({ name: 'leaving', url });
+    const one = await call<{ removed: number }>('DELETE', '/registry/leaving?instance_id=10.9.0.2-80');
+    expect(one.status, JSON.stringify(one.body)).toBe(200);
+    expect(one.body.data).toEqual({ name: 'leaving', instance_id: '10.9.0.2-80', removed: 1 });
+    expect((await call('DELETE', '/registry/leaving?instance_id=10.9.0.2-80')).status).toBe(404);
+    expect((await call<Service>('GET', '/registry/leaving')).body.data.instances).toHaveLength(2);
+    const all = await call<{ removed: number }>('DELETE', '/registry/leaving');
+    expect(all.body.data).toEqual({ name: 'leaving', removed: 2 });
+    expect((await call('GET', '/registry/leaving')).status).toBe(404);
+    expect((await call('DELETE', '/registry/leaving')).status).toBe(404);
+  });
+});
+
+describe('registrations with a TTL', () => {
+  it('disappear when not renewed, and stay while they are', async () => {
+    let now = Date.parse('2026-11-25T10:00:00.000Z');
+    const api = await startTestApi({ clock: { now: () => new Date(now).toISOString() } });
+    try {
+      const first = await api.call<Instance>('POST', '/registry/register', { body: { name: 'ephemeral', url: 'http://10.1.0.1', ttl_seconds: 30 } });
+      expect(first.body.data).toMatchObject({ ttl_seconds: 30, expires_at: '2026-11-25T10:00:30.000Z' });
+      await api.call('POST', '/registry/register', { body: { name: 'ephemeral', url: 'http://10.1.0.2', ttl_seconds: 30 } });
+      now += 20_000;
+      // Renewal: registering again moves the expiry.
+      expect((await api.call<Instance>('POST', '/registry/register', { body: { name: 'ephemeral', url: 'http://10.1.0.1', ttl_seconds: 30 } })).body.data.expires_at).toBe('2026-11-25T10:00:50.000Z');
+      now += 15_000;
+      const service = await api.call<Service>('GET', '/registry/ephemeral');
+      expect(service.body.data.instances.map((instance) => instance.url)).toEqual(['http://10.1.0.1']);
+      now += 20_000;
+      expect((await api.call('GET', '/registry/ephemeral')).status).toBe(404);
+      expect((await api.call<Listing>('GET', '/registry')).body.data.services).toEqual([]);
+    } finally {
+      await api.runtime.close();
+    }
+  });
+
+  it('refuses a TTL out of bounds and malformed instance ids and tags', async () => {
+    expectInvalid(await register({ name: 'svc', url: 'http://svc.internal', ttl_seconds: 1 }), ['ttl_seconds'], /at least 10/);
+    expectInvalid(await register({ name: 'svc', url: 'http://svc.internal', ttl_seconds: 2.5 }), ['ttl_seconds'], /integer/);
+    expectInvalid(await register({ name: 'svc', url: 'http://svc.internal', instance_id: 'has space' }), ['instance_id']);
+    expectInvalid(await register({ name: 'svc', url: 'http://svc.internal', tags: 'one' }), ['tags']);
   });
 });
 
@@ -142,7 +229,7 @@ describe('refusing bad registrations', () => {
 
   it('stores nothing for a refused registration', async () => {
     await register({ name: 'never_stored', url: 'http://169.254.169.254' });
-    const listed = await call<{ services: Service[] }>('GET', '/registry');
+    const listed = await call<Listing>('GET', '/registry');
     expect(listed.body.data.services.map((service) => service.name)).not.toContain('never_stored');
   });
 });

@@ -1,20 +1,23 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ServiceRegistry } from '../../../core/ports.ts';
-import type { ServiceRegistration } from '../../../core/registry/model.ts';
-import { dynamoCall } from './operations.ts';
-import { REGISTRATION_ATTRIBUTES, RegistryIndex } from './registry-table.ts';
+import { CLOSED_CIRCUIT, INITIAL_HEALTH, type CircuitState, type InstanceHealth, type ServiceInstance } from '../../../core/registry/model.ts';
+import { conditionalWrite, dynamoCall } from './operations.ts';
+import { INSTANCE_ATTRIBUTES, RegistryIndex } from './registry-table.ts';
 
-const REGISTRATION = 'SERVICE';
-const LIST_PARTITION = 'SERVICE';
+const INSTANCE_PREFIX = 'INST#';
+const LIST_PARTITION = 'INSTANCE';
+/** BatchWriteItem's limit. */
+const BATCH_SIZE = 25;
 
 const partitionKey = (name: string) => `SVC#${name}`;
+const key = (name: string, instanceId: string) => ({ pk: partitionKey(name), sk: `${INSTANCE_PREFIX}${instanceId}` });
 
 type Item = Record<string, unknown>;
 
 /**
- * ServiceRegistry on its own DynamoDB table (see registry-table.ts). A registration is one item; registering
- * is a single UpdateItem, so concurrent registrations of one name never interleave, and the first
- * `registered_at` survives replacements without a read.
+ * ServiceRegistry on its own DynamoDB table (see registry-table.ts). An instance is one item; registering is
+ * a single UpdateItem, so concurrent registrations of one instance never interleave, and the first
+ * `registered_at`, the health and the circuit survive replacements without a read.
  */
 export class DynamoServiceRegistry implements ServiceRegistry {
   private readonly client: DynamoDBDocumentClient;
@@ -25,30 +28,45 @@ export class DynamoServiceRegistry implements ServiceRegistry {
     this.tableName = tableName;
   }
 
-  async register(service: ServiceRegistration): Promise<{ service: ServiceRegistration; created: boolean }> {
+  async register(instance: ServiceInstance): Promise<{ instance: ServiceInstance; created: boolean }> {
     const values: Item = {
-      ':name': service.name,
-      ':url': service.url,
-      ':health_path': service.health_path,
-      ':metadata': service.metadata,
-      ':registered_at': service.registered_at,
-      ':updated_at': service.updated_at,
+      ':name': instance.name,
+      ':instance_id': instance.instance_id,
+      ':url': instance.url,
+      ':health_path': instance.health_path,
+      ':tags': instance.tags,
+      ':metadata': instance.metadata,
+      ':registered_at': instance.registered_at,
+      ':updated_at': instance.updated_at,
+      ':health': instance.health,
+      ':circuit': instance.circuit,
       ':list_pk': LIST_PARTITION,
+      ':list_sk': `${instance.name}#${instance.instance_id}`,
     };
     const set = [
       '#name = :name',
+      'instance_id = :instance_id',
       '#url = :url',
       'health_path = :health_path',
+      'tags = :tags',
       'metadata = :metadata',
       'registered_at = if_not_exists(registered_at, :registered_at)',
       'updated_at = :updated_at',
+      'health = if_not_exists(health, :health)',
+      'circuit = if_not_exists(circuit, :circuit)',
       'gsi_all_pk = :list_pk',
-      'gsi_all_sk = :name',
+      'gsi_all_sk = :list_sk',
     ];
     // Optional fields absent from the new registration must not survive from the old one.
     const remove: string[] = [];
-    for (const field of ['openapi_path', 'version'] as const) {
-      const value = service[field];
+    const optional: Record<string, unknown> = {
+      openapi_path: instance.openapi_path,
+      version: instance.version,
+      ttl_seconds: instance.ttl_seconds,
+      expires_at: instance.expires_at,
+      expires_at_epoch: instance.expires_at === undefined ? undefined : Math.ceil(Date.parse(instance.expires_at) / 1000),
+    };
+    for (const [field, value] of Object.entries(optional)) {
       if (value === undefined) {
         remove.push(field);
       } else {
@@ -60,7 +78,7 @@ export class DynamoServiceRegistry implements ServiceRegistry {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: partitionKey(service.name), sk: REGISTRATION },
+          Key: key(instance.name, instance.instance_id),
           // `name` and `url` are DynamoDB reserved words.
           UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
           ExpressionAttributeNames: { '#name': 'name', '#url': 'url' },
@@ -70,37 +88,87 @@ export class DynamoServiceRegistry implements ServiceRegistry {
       ),
     );
     const previous = Attributes as Item | undefined;
-    const registeredAt = typeof previous?.registered_at === 'string' ? previous.registered_at : service.registered_at;
-    return { service: { ...service, registered_at: registeredAt }, created: previous === undefined };
+    if (previous === undefined) return { instance, created: true };
+    const kept = fromItem(previous);
+    return { instance: { ...instance, registered_at: kept.registered_at, health: kept.health, circuit: kept.circuit }, created: false };
   }
 
   /** Strongly consistent: a call made right after a registration goes where it says. */
-  async get(name: string): Promise<ServiceRegistration | undefined> {
-    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(name), sk: REGISTRATION }, ConsistentRead: true })));
-    return Item ? fromItem(Item) : undefined;
+  async instancesOf(name: string): Promise<ServiceInstance[]> {
+    return this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': partitionKey(name), ':prefix': INSTANCE_PREFIX },
+      ConsistentRead: true,
+    });
   }
 
-  async list(): Promise<ServiceRegistration[]> {
+  async list(): Promise<ServiceInstance[]> {
     const index = RegistryIndex.all;
-    const services: ServiceRegistration[] = [];
+    return this.queryAll({
+      IndexName: index.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': LIST_PARTITION },
+    });
+  }
+
+  async remove(name: string, instanceId?: string): Promise<number> {
+    if (instanceId !== undefined) {
+      const { Attributes } = await this.call(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(name, instanceId), ReturnValues: 'ALL_OLD' })));
+      return Attributes ? 1 : 0;
+    }
+    const instances = await this.instancesOf(name);
+    for (let start = 0; start < instances.length; start += BATCH_SIZE) {
+      let requests: Item = {
+        [this.tableName]: instances.slice(start, start + BATCH_SIZE).map((instance) => ({ DeleteRequest: { Key: key(name, instance.instance_id) } })),
+      };
+      // BatchWriteItem may leave some requests unprocessed (throttling); send those again.
+      for (let attempt = 0; Object.keys(requests).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        const { UnprocessedItems } = await this.call(() => this.client.send(new BatchWriteCommand({ RequestItems: requests as never })));
+        requests = (UnprocessedItems ?? {}) as Item;
+      }
+    }
+    return instances.length;
+  }
+
+  recordHealth(name: string, instanceId: string, health: InstanceHealth): Promise<boolean> {
+    return conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(name, instanceId),
+          UpdateExpression: 'SET health = :health',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':health': health },
+        }),
+      ),
+    );
+  }
+
+  updateCircuit(name: string, instanceId: string, next: CircuitState, expectedRevision: number): Promise<boolean> {
+    return conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(name, instanceId),
+          UpdateExpression: 'SET circuit = :next',
+          ConditionExpression: 'attribute_exists(pk) AND circuit.revision = :expected',
+          ExpressionAttributeValues: { ':next': next, ':expected': expectedRevision },
+        }),
+      ),
+    );
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<ServiceInstance[]> {
+    const instances: ServiceInstance[] = [];
     let startKey: Item | undefined;
     do {
-      const page = await this.call(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: index.indexName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': index.partitionKey },
-            ExpressionAttributeValues: { ':pk': LIST_PARTITION },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      services.push(...(page.Items ?? []).map(fromItem));
+      const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: startKey })));
+      instances.push(...(page.Items ?? []).map(fromItem));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return services;
+    return instances;
   }
 
   private call<Output>(operation: () => Promise<Output>): Promise<Output> {
@@ -108,8 +176,14 @@ export class DynamoServiceRegistry implements ServiceRegistry {
   }
 }
 
-function fromItem(item: Item): ServiceRegistration {
-  const picked = Object.fromEntries(REGISTRATION_ATTRIBUTES.filter((key) => item[key] !== undefined).map((key) => [key, item[key]]));
-  const registration = picked as unknown as ServiceRegistration;
-  return { ...registration, metadata: registration.metadata ?? {} };
+function fromItem(item: Item): ServiceInstance {
+  const picked = Object.fromEntries(INSTANCE_ATTRIBUTES.filter((attribute) => item[attribute] !== undefined).map((attribute) => [attribute, item[attribute]]));
+  const instance = picked as unknown as ServiceInstance;
+  return {
+    ...instance,
+    tags: instance.tags ?? [],
+    metadata: instance.metadata ?? {},
+    health: instance.health ?? INITIAL_HEALTH,
+    circuit: instance.circuit ?? CLOSED_CIRCUIT,
+  };
 }

@@ -5,25 +5,44 @@ import type { IndexDesign, TableDesign } from './workflow-table.ts';
  * runtime both create it from this.
  *
  * One item collection per service (pk = `SVC#<name>`):
- *   sk = `SERVICE`   the registration: url, health and OpenAPI paths, version, metadata, timestamps
- * Later items in the same collection (instances, health, circuit state) get sort keys of their own.
+ *   sk = `INST#<instance_id>`   one instance: URL, paths, version, tags, metadata, TTL, health, circuit
+ * so one Query reads everything the action runner needs about a service (its instances, their health and
+ * circuits), and health and circuit updates touch one item each.
  *
- * Listing never scans: registrations carry `gsi_all_pk = SERVICE`, `gsi_all_sk = <name>`, so one Query on
- * the `all-by-name` index reads every service in name order. A constant partition is fine here: a registry
- * holds tens to hundreds of services and is read far more often than written.
+ * Listing never scans: instances carry `gsi_all_pk = INSTANCE`, `gsi_all_sk = <name>#<instance_id>`, so one
+ * Query on the `all-by-name` index reads every instance in name order. A constant partition is fine here: a
+ * registry holds tens to hundreds of instances and is read far more often than written.
+ *
+ * Instances registered with a TTL carry `expires_at_epoch`, DynamoDB's TTL attribute.
  */
 
 export const RegistryIndex = {
   all: { indexName: 'all-by-name', partitionKey: 'gsi_all_pk', sortKey: 'gsi_all_sk' },
 } as const satisfies Record<string, IndexDesign>;
 
-/** Everything a listing returns: the registration itself (small, metadata capped at 16 KB). */
-export const REGISTRATION_ATTRIBUTES = ['name', 'url', 'health_path', 'openapi_path', 'version', 'metadata', 'registered_at', 'updated_at'] as const;
+/** Everything a listing returns: the whole instance (small: metadata capped at 16 KB, ten health checks). */
+export const INSTANCE_ATTRIBUTES = [
+  'name',
+  'instance_id',
+  'url',
+  'health_path',
+  'openapi_path',
+  'version',
+  'tags',
+  'metadata',
+  'registered_at',
+  'updated_at',
+  'ttl_seconds',
+  'expires_at',
+  'health',
+  'circuit',
+] as const;
 
 export const REGISTRY_TABLE: TableDesign = {
   id: 'Registry',
   partitionKey: 'pk',
   sortKey: 'sk',
   indexes: Object.values(RegistryIndex),
-  projectedAttributes: REGISTRATION_ATTRIBUTES,
+  projectedAttributes: INSTANCE_ATTRIBUTES,
+  timeToLiveAttribute: 'expires_at_epoch',
 };

@@ -23,6 +23,11 @@ export interface TableDesign {
   readonly indexes: readonly IndexDesign[];
   /** Non-key attributes copied into every index. */
   readonly projectedAttributes: readonly string[];
+  /**
+   * A number attribute (epoch seconds) after which DynamoDB deletes the item (within days, so readers still
+   * filter expired items themselves; the local emulator has no TTL at all).
+   */
+  readonly timeToLiveAttribute?: string;
 }
 
 export const WorkflowIndex = {
