@@ -25,12 +25,12 @@ export function createExecutionHandlers({ executions }: { executions: ExecutionS
 
     listWorkflowExecutions: createHttpHandler(routes.listWorkflowExecutions, async ({ params, query }) => {
       const page = await executions.listExecutions({ workflowId: params.workflow_id, status: query.status, limit: query.limit, cursor: query.next_token });
-      return { message: `${page.items.length} executions`, data: { executions: page.items.map(present), count: page.items.length, next_token: page.nextCursor ?? null } };
+      return { message: `${page.items.length} execution${page.items.length === 1 ? '' : 's'}`, data: { executions: page.items.map(present), count: page.items.length, next_token: page.nextCursor ?? null } };
     }),
 
     executionHistory: createHttpHandler(routes.executionHistory, async ({ query }) => {
       const page = await executions.listExecutions({ status: query.status, since: query.since, limit: query.limit, cursor: query.next_token });
-      return { message: `${page.items.length} executions`, data: { executions: page.items.map(present), count: page.items.length, next_token: page.nextCursor ?? null } };
+      return { message: `${page.items.length} execution${page.items.length === 1 ? '' : 's'}`, data: { executions: page.items.map(present), count: page.items.length, next_token: page.nextCursor ?? null } };
     }),
 
     cancelExecution: createHttpHandler(routes.cancelExecution, async ({ params, actor }) => {
