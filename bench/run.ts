@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: Lambda bundle sizes and cold init, local start-up time, DynamoDB calls per request, the
- * workflow compiler, and the local engine's executions (orchestration overhead per action, runs per second).
+ * workflow compiler, the local engine's executions (orchestration overhead per action, runs per second),
+ * service resolution (registry lookup and circuit check per service call, with and without the cache), and
+ * the health sweep (200 instances: bounded concurrency against sequential, DynamoDB calls per instance).
  * Prints a report and writes it as JSON to bench/results/latest.json. It reports figures against targets
  * and never fails on timings: this machine is shared and noisy, so only medians and same-run ratios count.
  */
@@ -11,6 +13,8 @@ import { measureCompiler, renderCompilerSection } from './compiler.ts';
 import { measureDynamoCalls, renderDynamoSection } from './dynamo-calls.ts';
 import { AWS_TEST_ENVIRONMENT } from './environment.ts';
 import { measureExecutions, renderExecutionsSection } from './executions.ts';
+import { measureHealthSweep, renderHealthSweepSection } from './health-sweep.ts';
+import { measureServiceResolution, renderServiceResolutionSection } from './service-resolution.ts';
 import { measureLambdaBundles, renderBundleSection } from './lambda-bundles.ts';
 import { measureLocalStartup, renderStartupSection } from './local-startup.ts';
 import { round, since } from './stats.ts';
@@ -39,6 +43,8 @@ const startup = await timed('local start-up', () => measureLocalStartup({ runs: 
 const dynamo = await timed('dynamodb calls', () => measureDynamoCalls());
 const compiler = await timed('compiler', () => measureCompiler());
 const executions = await timed('executions', () => measureExecutions());
+const serviceResolution = await timed('service resolution', () => measureServiceResolution());
+const healthSweep = await timed('health sweep', () => measureHealthSweep());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -55,6 +61,10 @@ const report = [
   '',
   renderExecutionsSection(executions),
   '',
+  renderServiceResolutionSection(serviceResolution),
+  '',
+  renderHealthSweepSection(healthSweep),
+  '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
 console.log(report);
@@ -62,5 +72,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep }, null, 2)}\n`,
 );

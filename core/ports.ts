@@ -1,6 +1,8 @@
 import type { FieldIssue } from './errors.ts';
 import type { ActionProgress, Execution, ExecutionStatus } from './execution/model.ts';
 import type { CircuitState, InstanceHealth, ServiceInstance } from './registry/model.ts';
+import type { ApiSnapshot } from './registry/drift.ts';
+import type { ProbeResult } from './registry/health.ts';
 import type { WorkflowStatus } from './workflow/definition.ts';
 import type { Workflow, WorkflowSummary, WorkflowVersion } from './workflow/model.ts';
 
@@ -92,6 +94,59 @@ export interface ServiceRegistry {
    * must be expectedRevision + 1); false when another caller moved it first or the instance is gone.
    */
   updateCircuit(name: string, instanceId: string, next: CircuitState, expectedRevision: number): Promise<boolean>;
+  /**
+   * Stores an instance received from a peer orchestrator, last writer wins: applied only when no stored
+   * instance has an `updated_at` as recent (one conditional write). The incoming `registered_at`, `updated_at`
+   * and expiry are kept as they are, so a value synced back never looks newer than itself; the stored health
+   * and circuit (this orchestrator's own observations) are kept too, or start unchecked and closed.
+   */
+  replicate(instance: ServiceInstance): Promise<'applied' | 'stale'>;
+  /** The last OpenAPI snapshot of a service; it is not an instance (listings and instancesOf never show it). */
+  getApiSnapshot(name: string): Promise<ApiSnapshot | undefined>;
+  /**
+   * Stores `snapshot` if the stored one is still `expected` (same capture time and digest; none when
+   * undefined): false when a concurrent poll stored another first.
+   */
+  saveApiSnapshot(snapshot: ApiSnapshot, expected: ApiSnapshot | undefined): Promise<boolean>;
+}
+
+/** An event for the platform's event bus (EventBridge in AWS, the local event log on one machine). */
+export interface DomainEvent {
+  /** `orchestrator.registry`... */
+  readonly source: string;
+  /** `Service API Drift Detected`... */
+  readonly detailType: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** Publishes events on the bus. */
+export interface EventPublisher {
+  /** Resolves with the event's id once the bus has accepted it; rejects when it did not. */
+  publish(event: DomainEvent): Promise<string>;
+}
+
+/** Reads a service's API document. */
+export interface ApiDocumentSource {
+  /** The parsed JSON at `url`; rejects with a message saying why not (refused address, timeout, status, size, not JSON). */
+  fetchDocument(url: string): Promise<unknown>;
+}
+
+/** What a peer orchestrator reports about itself. */
+export interface PeerHealth {
+  readonly status_code: number;
+  readonly latency_ms: number;
+  readonly status?: string;
+  readonly version?: string;
+}
+
+/** Talks to other orchestrators (ORCHESTRATOR_PEERS) over their HTTP API. Every call has a timeout. */
+export interface PeerClient {
+  /** GET <peer>/health; rejects when there is no answer. */
+  health(peerUrl: string): Promise<PeerHealth>;
+  /** GET <peer>/registry: every instance it lists, as received (the caller validates them). */
+  instances(peerUrl: string): Promise<unknown[]>;
+  /** POST <peer>/registry/replicate: what the peer applied and found stale. */
+  replicate(peerUrl: string, instances: readonly unknown[]): Promise<{ applied: number; stale: number }>;
 }
 
 /** How an attempt at an action ended. A failed attempt may be retried: its status stays `running` until the run settles it. */
@@ -173,4 +228,27 @@ export interface WorkflowEngine {
   start(execution: Execution, workflow: Workflow): Promise<void>;
   /** Stops a run; harmless when it already ended. */
   stop(executionId: string, reason: string): Promise<void>;
+}
+
+/** Calls an instance's health URL (an HTTP GET within the outbound policy); never throws: no answer is a result. */
+export interface HealthProbe {
+  probe(url: string, timeoutMs: number): Promise<ProbeResult>;
+}
+
+/** What probing one of the orchestrator's own dependencies gave. */
+export interface DependencyCheck {
+  readonly reachable: boolean;
+  readonly latency_ms: number;
+  readonly error?: string;
+}
+
+/**
+ * One of the orchestrator's own dependencies (a table, the dead-letter queue, the event bus), probed with
+ * one cheap call. `check` never throws: an unreachable dependency is a result.
+ */
+export interface DependencyProbe {
+  /** `workflows_table`, `dead_letter_queue`, `event_bus`... */
+  readonly name: string;
+  readonly kind: 'table' | 'queue' | 'event_bus';
+  check(timeoutMs: number): Promise<DependencyCheck>;
 }

@@ -13,6 +13,8 @@ import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import { readLambdaConfig, required } from './config.ts';
+import { awsHealthSweep, awsSystemHealth } from './aws-health-services.ts';
+import { awsApiDriftService, awsPeerService } from './aws-registry-sync-services.ts';
 import type { RegistryHttpServices } from './http/registry-handlers.ts';
 import type { HttpServices } from './http/services.ts';
 
@@ -21,6 +23,10 @@ export function awsServices(): HttpServices {
   const config = readLambdaConfig();
   let registryServices: ReturnType<typeof awsRegistryServices> | undefined;
   let executionServices: ReturnType<typeof awsExecutionServices> | undefined;
+  let healthSweep: HttpServices['healthSweep'] | undefined;
+  let systemHealth: HttpServices['systemHealth'] | undefined;
+  let peers: HttpServices['peers'] | undefined;
+  let apiDrift: HttpServices['apiDrift'] | undefined;
   const workflowStore = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
   return {
     workflowStore,
@@ -35,6 +41,19 @@ export function awsServices(): HttpServices {
     },
     get executions() {
       return (executionServices ??= awsExecutionServices()).executions;
+    },
+    // Built on first use, like the registry: the health routes' own entries build theirs at init instead.
+    get healthSweep() {
+      return (healthSweep ??= awsHealthSweep());
+    },
+    get systemHealth() {
+      return (systemHealth ??= awsSystemHealth());
+    },
+    get peers() {
+      return (peers ??= awsPeerService());
+    },
+    get apiDrift() {
+      return (apiDrift ??= awsApiDriftService());
     },
   };
 }

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { DEFAULT_CIRCUIT_POLICY } from '../core/registry/circuit.ts';
+import { PeerUrlsSetting } from '../core/registry/peers.ts';
 
 /**
  * The only place that reads `process.env` for the Lambda side. Read once, validated, fails fast with every
@@ -15,7 +17,18 @@ const LambdaEnvironment = z.object({
   PAYLOAD_BUCKET_NAME: z.string().min(3).max(63).optional(),
   /** Set by CDK on the status listener: the workflow state machines' log group (express runs' history). */
   WORKFLOW_LOG_GROUP_NAME: z.string().min(1).optional(),
+  /** Set by CDK on routes that probe the orchestrator's dependencies (`probes`), and on engine routes. */
+  WORKFLOW_DEAD_LETTER_QUEUE_URL: z.url().optional(),
+  WORKFLOW_EVENT_BUS_NAME: z.string().min(1).optional(),
   SERVICE_VERSION: z.string().min(1).default('0.1.0'),
+  /** Comma-separated base URLs (http or https) of the peer orchestrators whose registries this one syncs with. */
+  ORCHESTRATOR_PEERS: PeerUrlsSetting,
+  /** The action runner's circuit breaking: failures in a row within the window open an instance's circuit for the cool-down. */
+  ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(DEFAULT_CIRCUIT_POLICY.failureThreshold),
+  ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_CIRCUIT_POLICY.windowSeconds),
+  ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_CIRCUIT_POLICY.cooldownSeconds),
+  /** How long the action runner trusts what it read of a service (0: read the registry on every call; default 2000). */
+  ORCHESTRATOR_REGISTRY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).optional(),
 });
 
 export type LambdaConfig = z.output<typeof LambdaEnvironment>;

@@ -2,6 +2,9 @@ import type { z } from 'zod';
 import * as api from './http/workflow-schemas.ts';
 import * as runs from './http/execution-schemas.ts';
 import * as registry from './http/registry-schemas.ts';
+import * as peers from './http/peer-schemas.ts';
+import * as drift from './http/api-drift-schemas.ts';
+import * as health from './http/health-schemas.ts';
 
 /**
  * THE route table. API Gateway (infra/), the local server (local/) and the OpenAPI document all read it.
@@ -36,6 +39,15 @@ export interface RouteSpec {
   readonly tables: { readonly workflows?: TableAccess; readonly executions?: TableAccess; readonly registry?: TableAccess };
   /** The route starts or stops workflow runs (Step Functions rights in AWS). */
   readonly engine?: boolean;
+  /**
+   * The route probes the orchestrator's own dependencies besides its tables: it gets the dead-letter queue's
+   * URL and the event bus's name, and may call sqs:GetQueueAttributes and events:DescribeEventBus on them.
+   */
+  readonly probes?: boolean;
+  /** `publish`: the route publishes events on the workflow event bus (its name, and events:PutEvents on it only). */
+  readonly bus?: 'publish';
+  /** The route calls the peer orchestrators (it gets ORCHESTRATOR_PEERS). */
+  readonly peers?: boolean;
 }
 
 export const routes = {
@@ -48,6 +60,17 @@ export const routes = {
     successStatus: 200,
     response: api.HealthResponse,
     tables: {},
+  },
+  systemHealth: {
+    method: 'GET',
+    path: '/health/system',
+    context: 'platform',
+    summary: "The orchestrator's own dependencies (tables, dead-letter queue, event bus: 503 when one is down) and every registered service's last recorded health, with an overall status",
+    tag: 'platform',
+    successStatus: 200,
+    response: health.SystemHealthResponse,
+    tables: { workflows: 'read', executions: 'read', registry: 'read' },
+    probes: true,
   },
   openApi: {
     method: 'GET',
@@ -293,6 +316,62 @@ export const routes = {
     params: registry.ServiceNameParams,
     query: registry.DeregisterQuery,
     response: registry.DeregisterResponse,
+    tables: { registry: 'write' },
+  },
+  listPeers: {
+    method: 'GET',
+    path: '/peers',
+    context: 'registry',
+    summary: 'The peer orchestrators (ORCHESTRATOR_PEERS) and whether each answers its /health: latency, status, version, error',
+    tag: 'peers',
+    successStatus: 200,
+    response: peers.PeerListResponse,
+    tables: {},
+    peers: true,
+  },
+  syncPeers: {
+    method: 'POST',
+    path: '/registry/sync-peers',
+    context: 'registry',
+    summary: "Pull every peer's registry, then push the union to each (last writer wins on updated_at; peers never sync onward); the result per peer",
+    tag: 'peers',
+    successStatus: 200,
+    response: peers.PeerSyncResponse,
+    tables: { registry: 'write' },
+    peers: true,
+  },
+  replicateInstances: {
+    method: 'POST',
+    path: '/registry/replicate',
+    context: 'registry',
+    summary: 'Store instances a peer sends, each only if newer (updated_at) than the stored one; never syncs onward. Health and circuit stay local',
+    tag: 'peers',
+    successStatus: 200,
+    body: peers.ReplicateBody,
+    response: peers.ReplicateResponse,
+    tables: { registry: 'write' },
+  },
+  pollOpenApi: {
+    method: 'POST',
+    path: '/registry/poll-openapi',
+    context: 'registry',
+    summary: "Fetch each service's OpenAPI document (or one service's with ?name=), store its digest and operations, report drift (operations added, removed, changed) and publish it as an event",
+    tag: 'registry',
+    successStatus: 200,
+    query: drift.PollOpenApiQuery,
+    response: drift.PollOpenApiResponse,
+    tables: { registry: 'write' },
+    bus: 'publish',
+  },
+  runHealthCheck: {
+    method: 'POST',
+    path: '/registry/health-check',
+    context: 'registry',
+    summary: "Check every registered instance's health now (or one service's with ?name=) and record it; answers what each check found",
+    tag: 'registry',
+    successStatus: 200,
+    query: health.HealthCheckQuery,
+    response: health.HealthSweepResponse,
     tables: { registry: 'write' },
   },
 } as const satisfies Record<string, RouteSpec>;

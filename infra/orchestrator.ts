@@ -3,10 +3,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
 import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
+import { parsePeerUrls } from '../core/registry/peers.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { ApiStack } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
-import { RuntimeStack } from './stacks/runtime-stack.ts';
+import { DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS, DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS, RuntimeStack } from './stacks/runtime-stack.ts';
 
 export const PROJECT_TAG = { key: 'project', value: 'serverless-orchestrator' } as const;
 export const DEFAULT_STACK_PREFIX = 'Orchestrator';
@@ -26,6 +27,10 @@ export interface OrchestratorStacks {
  * - `stackPrefix` (default `Orchestrator`): stacks are `<prefix>Data` and `<prefix>Api`, so several copies can
  *   live in one account (one per developer, per branch).
  * - `retainData` (default `true`): `false` lets a throwaway copy delete its tables with the stack.
+ * - `healthCheckInterval` (seconds, default 60): how often registered instances are health-checked; the
+ *   schedule runs every max(60, interval) seconds, in whole minutes.
+ * - `openApiPollInterval` (seconds, default 300): how often services' OpenAPI documents are polled for drift.
+ * - `peers` (comma-separated base URLs): the peer orchestrators whose registries `/registry/sync-peers` syncs.
  *
  * The stacks are environment-agnostic: the account and region come from the CLI's credentials at deploy time.
  */
@@ -46,6 +51,8 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     namePrefix: stackPrefix,
     executionsTable: data.executionsTable,
     registryTable: data.registryTable,
+    healthCheckIntervalSeconds: readPositiveNumberContext(app, 'healthCheckInterval', DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS),
+    openApiPollIntervalSeconds: readPositiveNumberContext(app, 'openApiPollInterval', DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS),
     tags,
   });
   const api = new ApiStack(app, `${stackPrefix}Api`, {
@@ -57,6 +64,9 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     executionsTable: data.executionsTable,
     executionsTableIndexNames: EXECUTION_TABLE.indexes.map((index) => index.indexName),
     engine: runtime,
+    probes: runtime,
+    eventPublishing: runtime,
+    peerUrls: readPeersContext(app),
     serviceVersion: packageJson.version,
     tags,
   });
@@ -72,6 +82,24 @@ function readStackPrefix(app: App): string {
     throw new Error(`context stackPrefix must be letters, digits and hyphens, starting with a letter; got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** `-c peers=https://a.example,https://b.example`: the peer orchestrators' base URLs, validated like ORCHESTRATOR_PEERS. */
+function readPeersContext(app: App): string[] {
+  const value: unknown = app.node.tryGetContext('peers');
+  if (value === undefined) return [];
+  const { urls, problems } = parsePeerUrls(Array.isArray(value) ? value.join(',') : String(value));
+  if (problems.length > 0) throw new Error(`context peers: ${problems.join('; ')}`);
+  return urls;
+}
+
+/** `-c key=90` arrives as the string '90'; cdk.json and tests may pass a number. */
+function readPositiveNumberContext(app: App, key: string, defaultValue: number): number {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return defaultValue;
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number) || number <= 0) throw new Error(`context ${key} must be a positive number; got ${JSON.stringify(value)}`);
+  return number;
 }
 
 /** `-c key=false` arrives as the string 'false'; cdk.json and tests may pass a real boolean. */

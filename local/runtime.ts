@@ -11,6 +11,7 @@ import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
 import { createRegistryService } from '../core/registry/service.ts';
+import type { CircuitPolicy } from '../core/registry/circuit.ts';
 import type { LocalIntegrations } from '../adapters/local/local-engine.ts';
 import { LocalWorkflowEngine } from '../adapters/local/local-workflow-engine.ts';
 import { createExecutionService } from '../core/execution/service.ts';
@@ -27,7 +28,9 @@ import { routes } from '../functions/routes.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import { startDynalite, type RunningDynalite } from './dynalite.ts';
 import { ensureBucket, ensureQueue, resourceNameFor, startFauxqsEmulator, type RunningFauxqs } from './fauxqs.ts';
+import { createLocalHealth, startHealthTimer, type LocalHealthSettings } from './health.ts';
 import { createLocalServer, listen } from './http-server.ts';
+import { createLocalRegistrySync, startOpenApiPollTimer } from './registry-sync.ts';
 import { ensureTable } from './tables.ts';
 
 export interface LocalRuntimeOptions {
@@ -60,8 +63,23 @@ export interface LocalRuntimeOptions {
   readonly waitMilliseconds?: number;
   readonly retryMilliseconds?: number;
   readonly serviceVersion: string;
+  /** Circuit breaking of service calls (default: 5 failures within 60 s open an instance's circuit for 30 s). */
+  readonly circuitPolicy?: Partial<CircuitPolicy>;
+  /** How long the action runner trusts what it read of a service, in ms (default 2000). */
+  readonly registryCacheTtlMs?: number;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
+  /**
+   * Health checks of registered instances: timeout, concurrency, degraded threshold, and the sweep timer's
+   * interval (omitted or 0: no timer, as in tests; `npm start` passes ORCHESTRATOR_HEALTH_CHECK_INTERVAL).
+   */
+  readonly healthChecks?: LocalHealthSettings;
+  /** Peer orchestrators' base URLs (ORCHESTRATOR_PEERS), whose registries `POST /registry/sync-peers` syncs with. */
+  readonly peers?: readonly string[];
+  /** Per call to a peer, in ms (default 3000). */
+  readonly peerTimeoutMs?: number;
+  /** Seconds between OpenAPI polls (omitted or 0: no timer, as in tests; `npm start` passes ORCHESTRATOR_OPENAPI_POLL_INTERVAL). */
+  readonly openApiPollIntervalSeconds?: number;
 }
 
 export interface LocalRuntime {
@@ -147,7 +165,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       integrations: {
         invokeRunner:
           options.invokeRunner ??
-          localRunner(createActionRunner({ registry, env: options.serviceUrls ?? {}, allowPrivateNetworks: true, payloads: { store: payloadStore } })),
+          localRunner(
+            createActionRunner({
+              registry,
+              env: options.serviceUrls ?? {},
+              allowPrivateNetworks: true,
+              payloads: { store: payloadStore },
+              clock,
+              circuitPolicy: options.circuitPolicy,
+              registryCacheTtlMs: options.registryCacheTtlMs,
+            }),
+          ),
         ...eventLog.integrations(),
         sendDeadLetter: async (body) => {
           const messageId = await deadLetterQueue.send(body);
@@ -166,9 +194,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       executions: createExecutionService({ workflows: workflowStore, executions: executionStore, engine, clock, ids }),
       registry,
       registryService: createRegistryService({ registry, clock }),
+      ...createLocalHealth({
+        registry,
+        documentClient,
+        tableNames: { workflows: options.workflowsTableName, executions: executionsTableName, registry: registryTableName },
+        sqsClient,
+        deadLetterQueueUrl,
+        clock,
+        settings: options.healthChecks,
+      }),
+      ...createLocalRegistrySync({ registry, eventLog, clock, peers: options.peers ?? [], peerTimeoutMs: options.peerTimeoutMs }),
       serviceVersion: options.serviceVersion,
     };
     const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services) }), options.port, options.host);
+    const healthInterval = options.healthChecks?.intervalSeconds ?? 0;
+    const healthTimer = healthInterval > 0 ? startHealthTimer(services.healthSweep, healthInterval, log) : undefined;
+    const pollInterval = options.openApiPollIntervalSeconds ?? 0;
+    const pollTimer = pollInterval > 0 ? startOpenApiPollTimer(services.apiDrift, pollInterval, log) : undefined;
     return {
       url: server.url,
       services,
@@ -180,6 +222,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       payloadBucketName,
       s3Endpoint,
       close: async () => {
+        await healthTimer?.stop();
+        await pollTimer?.stop();
         await server.close();
         await engine.shutdown();
         destroyClients();

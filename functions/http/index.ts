@@ -1,6 +1,9 @@
 import type { ApiHandler } from '../middleware/http-handler.ts';
 import type { RouteName } from '../routes.ts';
+import { createApiDriftHandlers } from './api-drift-handlers.ts';
 import { createExecutionHandlers } from './execution-handlers.ts';
+import { createHealthHandlers } from './health-handlers.ts';
+import { createPeerHandlers } from './peer-handlers.ts';
 import { createPlatformHandlers } from './platform-handlers.ts';
 import { createRegistryHandlers } from './registry-handlers.ts';
 import type { HttpServices } from './services.ts';
@@ -16,5 +19,8 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
     ...createWorkflowHandlers(services),
     ...createExecutionHandlers(services),
     ...createRegistryHandlers(services),
+    ...createHealthHandlers(services),
+    ...createPeerHandlers(services),
+    ...createApiDriftHandlers(services),
   };
 }

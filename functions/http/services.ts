@@ -1,5 +1,9 @@
 import type { ExecutionService } from '../../core/execution/service.ts';
+import type { SystemHealth } from '../../core/platform/system-health.ts';
 import type { ServiceRegistry, WorkflowStore } from '../../core/ports.ts';
+import type { HealthSweep } from '../../core/registry/health-sweep.ts';
+import type { ApiDriftService } from '../../core/registry/openapi-poll.ts';
+import type { PeerService } from '../../core/registry/peers.ts';
 import type { RegistryService } from '../../core/registry/service.ts';
 import type { WorkflowService } from '../../core/workflow/service.ts';
 
@@ -11,6 +15,14 @@ export interface HttpServices {
   /** The service registry port: the action runner resolves service names through it. */
   readonly registry: ServiceRegistry;
   readonly registryService: RegistryService;
+  /** Probes registered instances and records their health (`POST /registry/health-check`, the schedule). */
+  readonly healthSweep: HealthSweep;
+  /** The orchestrator's own dependencies and the services' recorded health (`GET /health/system`). */
+  readonly systemHealth: SystemHealth;
+  /** Peer orchestrators: reachability, registry sync and replication (`/peers`, `/registry/sync-peers`, `/registry/replicate`). */
+  readonly peers: PeerService;
+  /** OpenAPI polling and drift (`POST /registry/poll-openapi`, the schedule). */
+  readonly apiDrift: ApiDriftService;
   /** Reported by health endpoints. */
   readonly serviceVersion: string;
 }

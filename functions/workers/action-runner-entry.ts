@@ -13,7 +13,8 @@ import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
  * its result. A failed call throws a ServiceCallError: Lambda reports its name as the error type, which the
  * state machine's Retry and Catch match. CDK sets REGISTRY_TABLE_NAME and EXECUTIONS_TABLE_NAME (each
  * attempt is recorded as the action's progress) and PAYLOAD_BUCKET_NAME (responses too large for state data);
- * `<SERVICE>_URL` variables, when set, name services that are not registered.
+ * `<SERVICE>_URL` variables, when set, name services that are not registered; ORCHESTRATOR_CIRCUIT_* and
+ * ORCHESTRATOR_REGISTRY_CACHE_TTL_MS, when set, tune circuit breaking.
  */
 const config = readLambdaConfig();
 const client = createDocumentClient();
@@ -23,6 +24,13 @@ const run = createActionRunner({
   // Comma-separated IPs or CIDRs the runner may call even though they are private (an internal load balancer).
   allowedAddresses: (process.env.ACTION_RUNNER_ALLOWED_ADDRESSES ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
   progress: { attempts: new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), clock: systemClock },
+  // Each instance's circuit is kept in the registry table and shared by every instance of this function.
+  circuitPolicy: {
+    failureThreshold: config.ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD,
+    windowSeconds: config.ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS,
+    cooldownSeconds: config.ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS,
+  },
+  registryCacheTtlMs: config.ORCHESTRATOR_REGISTRY_CACHE_TTL_MS,
   // Responses too large for state data are kept here and passed by reference (docs/adr/0005-large-results.md).
   payloads: { store: new S3PayloadStore(createS3Client(), required(config.PAYLOAD_BUCKET_NAME, 'PAYLOAD_BUCKET_NAME')) },
 });

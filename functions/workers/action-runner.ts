@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ActionErrorName } from '../../core/errors.ts';
 import { RETRYABLE_ACTION_ERRORS } from '../../core/errors.ts';
-import type { AttemptOutcome, Clock, ExecutionStore, ServiceRegistry } from '../../core/ports.ts';
-import { isExpired, type ServiceInstance } from '../../core/registry/model.ts';
+import type { AttemptOutcome, Clock, ExecutionStore } from '../../core/ports.ts';
+import type { CircuitPolicy } from '../../core/registry/circuit.ts';
+import { systemClock } from '../../core/system.ts';
 import { checkDestination, parseAllowedAddresses, systemLookup, type LookupAll, type OutboundPolicy } from './outbound-policy.ts';
 import { callPrefix, dereferenceParameters, externalizeResult, PayloadReferenceError, tracePrefix, type PayloadStore } from './payload-refs.ts';
 import { readBody, type BodyLimits } from './response-body.ts';
@@ -16,6 +17,7 @@ import {
   type ServiceCallFailure,
 } from './service-call-errors.ts';
 import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
+import { createServiceResolver, type CallOutcome, type ResolverRegistry, type ServiceResolver } from './service-resolver.ts';
 
 /** Results go into Step Functions state data (256 KiB per state): a body above this is not put in it. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 200 * 1024;
@@ -34,8 +36,14 @@ export const DEFAULT_MAX_REDIRECTS = 5;
 const ERROR_RESPONSE_CHARS = 2 * 1024;
 
 export interface ActionRunnerDeps {
-  /** Services are looked up here first. */
-  readonly registry: Pick<ServiceRegistry, 'instancesOf'>;
+  /** Services are looked up here first; calls to registered instances move their circuits here. */
+  readonly registry: ResolverRegistry;
+  /** Circuit breaking thresholds (default 5 failures within 60 s open a circuit for a 30 s cool-down). */
+  readonly circuitPolicy?: Partial<CircuitPolicy>;
+  /** How long what was read of a service is trusted, in ms (default 2000; 0: read the registry on every call). */
+  readonly registryCacheTtlMs?: number;
+  /** Circuit decisions, the registry cache's age and instance expiry are measured on it. Default: the system clock. */
+  readonly clock?: Clock;
   /**
    * Configuration: a service that is not registered is called at `<NAME>_URL` (see serviceUrlVariable). The
    * composition root passes its environment; the runner never reads `process.env` itself.
@@ -98,11 +106,15 @@ const CROSS_ORIGIN_HEADERS = new Set(['accept', 'content-type', 'traceparent', '
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
+/** Failures of the exchange that count against an instance's circuit (see CallOutcome). */
+const CIRCUIT_FAILURES: ReadonlySet<string> = new Set([ActionErrorName.ServiceUnavailable, ActionErrorName.ServiceTimeout, ActionErrorName.ServiceConnection]);
+
 /**
  * The action runner: performs one `service_call` (see service-call.ts for the contract with the compiled
- * state machines). Resolves the service (registry, then `<NAME>_URL`), refuses destinations the outbound
- * policy forbids (checked for every address a name resolves to, and again at every redirect), sends the
- * request with trace headers within the action's timeout, and returns the response or throws a
+ * state machines). Resolves the service (a registered instance, chosen among the healthy ones whose circuit
+ * admits the call, or else `<NAME>_URL`; the call's outcome goes to that instance's circuit), refuses
+ * destinations the outbound policy forbids (checked for every address a name resolves to, and again at every
+ * redirect), sends the request with trace headers within the action's timeout, and returns the response or throws a
  * ServiceCallError whose name the state machine's Retry/Catch match and whose message (JSON) carries the
  * request for the dead letter.
  */
@@ -126,6 +138,8 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
   };
   const maxRedirects = deps.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const configuredUrl = serviceUrlFromEnvironment(deps.env);
+  // Instances are chosen and circuits moved here (see service-resolver.ts and ADR 0007).
+  const resolver = createServiceResolver({ registry: deps.registry, clock: deps.clock ?? systemClock, policy: deps.circuitPolicy, cacheTtlMs: deps.registryCacheTtlMs });
 
   const perform: ActionRunner = async (payload, options = {}) => {
     const call = new CallState(payload);
@@ -168,65 +182,80 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
     };
     const inlineBytes = Math.min(positiveOr(payload.inline_result_bytes, DEFAULT_INLINE_RESULT_BYTES), DEFAULT_INLINE_RESULT_BYTES);
 
-    const base = await resolveServiceUrl(payload.service, deps.registry, configuredUrl, call);
-    call.url = buildUrl(base, payload, call);
-    call.currentUrl = call.url;
-
-    let method: string = payload.method;
-    let body: string | undefined;
-    let headers = call.headers;
+    const target = await resolveTarget(payload.service, resolver, configuredUrl, call);
+    const base = target.url;
+    /** For the instance's circuit: stays `abandoned` unless the exchange with the instance ends one way or the other. */
+    let outcome: CallOutcome = 'abandoned';
+    /** From the first hop's address check until the final response's body is read. */
+    let exchanging = false;
     try {
-      const request = await dereferenced();
-      if (request !== payload) {
-        // A GET's query carries the values too (errors shorten a long URL).
-        call.url = buildUrl(base, request, call);
-        call.currentUrl = call.url;
-      }
-      body = request.method === 'GET' || request.method === 'DELETE' ? undefined : JSON.stringify(request.parameters ?? {});
-      for (let redirects = 0; ; redirects++) {
-        const url = call.currentUrl;
-        const verdict = await abortable(checkDestination(url, policy, lookup), signal);
-        if (!verdict.allowed) throw call.fail(ActionErrorName.ForbiddenAddress, `refused to call ${url.host}: ${verdict.reason}`);
+      call.url = buildUrl(base, payload, call);
+      call.currentUrl = call.url;
 
-        const response = await fetchImpl(url, { method, headers, body, redirect: 'manual', signal });
-        const location = response.headers.get('location');
-        if (isRedirect(response.status) && location !== null) {
-          await response.body?.cancel().catch(() => undefined);
-          if (redirects >= maxRedirects) throw call.fail(ActionErrorName.ServiceRejected, `more than ${maxRedirects} redirects`, { status_code: response.status });
-          const next = redirectTarget(location, url, call, response.status);
-          if (next.origin !== url.origin) headers = crossOriginHeaders(headers);
-          if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
-            method = 'GET';
-            body = undefined;
-            headers = withoutHeader(headers, 'content-type');
-          }
-          call.currentUrl = next;
-          continue;
+      let method: string = payload.method;
+      let body: string | undefined;
+      let headers = call.headers;
+      try {
+        const request = await dereferenced();
+        if (request !== payload) {
+          // A GET's query carries the values too (errors shorten a long URL).
+          call.url = buildUrl(base, request, call);
+          call.currentUrl = call.url;
         }
+        body = request.method === 'GET' || request.method === 'DELETE' ? undefined : JSON.stringify(request.parameters ?? {});
+        exchanging = true;
+        for (let redirects = 0; ; redirects++) {
+          const url = call.currentUrl;
+          const verdict = await abortable(checkDestination(url, policy, lookup), signal);
+          if (!verdict.allowed) throw call.fail(ActionErrorName.ForbiddenAddress, `refused to call ${url.host}: ${verdict.reason}`);
 
-        const read = await readBody(response, limits);
-        const status = response.status;
-        if (status >= 200 && status < 300) {
-          const result: ServiceCallResult = { status_code: status, headers: responseHeaders(response.headers), response: read.value };
-          if (!payloads) return result;
-          const keyPrefix = callPrefix(traceId, payload.execution_id, payload.action_id, payload.item_index);
-          try {
-            return await externalizeResult(result, { store: payloads.store, inlineBytes, keyPrefix, maxRefs: MAX_REFS_PER_RESPONSE, signal });
-          } catch (error) {
-            throw error instanceof PayloadReferenceError ? payloadFailure(error) : error;
+          const response = await fetchImpl(url, { method, headers, body, redirect: 'manual', signal });
+          const location = response.headers.get('location');
+          if (isRedirect(response.status) && location !== null) {
+            await response.body?.cancel().catch(() => undefined);
+            if (redirects >= maxRedirects) throw call.fail(ActionErrorName.ServiceRejected, `more than ${maxRedirects} redirects`, { status_code: response.status });
+            const next = redirectTarget(location, url, call, response.status);
+            if (next.origin !== url.origin) headers = crossOriginHeaders(headers);
+            if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+              method = 'GET';
+              body = undefined;
+              headers = withoutHeader(headers, 'content-type');
+            }
+            call.currentUrl = next;
+            continue;
           }
+
+          const read = await readBody(response, limits);
+          const status = response.status;
+          exchanging = false;
+          outcome = status >= 500 ? 'failed' : 'answered';
+          if (status >= 200 && status < 300) {
+            const result: ServiceCallResult = { status_code: status, headers: responseHeaders(response.headers), response: read.value };
+            if (!payloads) return result;
+            const keyPrefix = callPrefix(traceId, payload.execution_id, payload.action_id, payload.item_index);
+            try {
+              return await externalizeResult(result, { store: payloads.store, inlineBytes, keyPrefix, maxRefs: MAX_REFS_PER_RESPONSE, signal });
+            } catch (error) {
+              throw error instanceof PayloadReferenceError ? payloadFailure(error) : error;
+            }
+          }
+          const errorName: ActionErrorNameValue =
+            status === 429 ? ActionErrorName.ServiceThrottled : status >= 500 ? ActionErrorName.ServiceUnavailable : ActionErrorName.ServiceRejected;
+          const retryAfter = response.headers.get('retry-after');
+          throw call.fail(errorName, `${payload.service} answered ${status}${response.statusText ? ` ${response.statusText}` : ''} to ${method} ${url.pathname}`, {
+            status_code: status,
+            ...(retryAfter === null ? {} : { retry_after: retryAfter }),
+            response: truncatedValue(read.value, ERROR_RESPONSE_CHARS),
+          });
         }
-        const errorName: ActionErrorNameValue =
-          status === 429 ? ActionErrorName.ServiceThrottled : status >= 500 ? ActionErrorName.ServiceUnavailable : ActionErrorName.ServiceRejected;
-        const retryAfter = response.headers.get('retry-after');
-        throw call.fail(errorName, `${payload.service} answered ${status}${response.statusText ? ` ${response.statusText}` : ''} to ${method} ${url.pathname}`, {
-          status_code: status,
-          ...(retryAfter === null ? {} : { retry_after: retryAfter }),
-          response: truncatedValue(read.value, ERROR_RESPONSE_CHARS),
-        });
+      } catch (error) {
+        const failure = networkFailure(error);
+        if (exchanging && failure instanceof ServiceCallError && CIRCUIT_FAILURES.has(failure.name)) outcome = 'failed';
+        throw failure;
       }
-    } catch (error) {
-      throw networkFailure(error);
+    } finally {
+      // Before the runner answers: a Lambda is frozen once it has.
+      await target.report(outcome);
     }
   };
   return deps.progress ? withAttemptProgress(perform, deps.progress) : perform;
@@ -302,31 +331,40 @@ class CallState {
   }
 }
 
-async function resolveServiceUrl(
-  service: string,
-  registry: Pick<ServiceRegistry, 'instancesOf'>,
-  configuredUrl: (service: string) => string | undefined,
-  call: CallState,
-): Promise<string> {
-  let instances: ServiceInstance[];
+/** A service's base URL, and where the call's outcome goes (the circuit of the registered instance it came from). */
+interface CallTarget {
+  readonly url: string;
+  report(outcome: CallOutcome): Promise<void>;
+}
+
+const UNREGISTERED_OUTCOME = () => Promise.resolve();
+
+/**
+ * The registry's choice among the service's instances (healthy and admitted by their circuits, round robin),
+ * or `<NAME>_URL` when it has none. No instance able to take the call fails as CircuitOpenError when every
+ * instance's circuit refused it, as ServiceUnavailableError otherwise (both retryable); the error says when.
+ */
+async function resolveTarget(service: string, resolver: ServiceResolver, configuredUrl: (service: string) => string | undefined, call: CallState): Promise<CallTarget> {
+  let resolution: Awaited<ReturnType<ServiceResolver['resolve']>>;
   try {
-    const now = new Date().toISOString();
-    instances = (await registry.instancesOf(service)).filter((instance) => !isExpired(instance, now));
+    resolution = await resolver.resolve(service);
   } catch (error) {
     // Like a DNS failure: the name could not be resolved right now, and trying again may work.
     throw call.fail(ActionErrorName.ServiceConnection, `the service registry could not be read to resolve '${service}': ${describe(error)}`, {}, error);
   }
-  if (instances.length > 0) {
-    const usable = instances.filter((instance) => instance.health.status !== 'unhealthy');
-    const chosen = usable.find((instance) => instance.health.status === 'healthy') ?? usable[0];
-    if (!chosen) throw call.fail(ActionErrorName.ServiceUnavailable, `no instance of service '${service}' is available: all ${instances.length} are unhealthy`);
-    return chosen.url;
+  if (resolution.kind === 'registered') {
+    const chosen = resolution;
+    return { url: chosen.url, report: (outcome) => resolver.record(chosen, outcome) };
+  }
+  if (resolution.kind === 'unavailable') {
+    const retryAfter = resolution.retry_after_seconds === undefined ? {} : { retry_after: String(resolution.retry_after_seconds) };
+    throw call.fail(resolution.circuit_open ? ActionErrorName.CircuitOpen : ActionErrorName.ServiceUnavailable, resolution.reason, retryAfter);
   }
   const url = configuredUrl(service);
   if (url === undefined) {
     throw call.fail(ActionErrorName.ServiceNotFound, `service '${service}' is not registered and ${serviceUrlVariable(service)} is not configured`);
   }
-  return url;
+  return { url, report: UNREGISTERED_OUTCOME };
 }
 
 /** The service's base URL plus the endpoint; GET and DELETE carry the parameters as the query string. */

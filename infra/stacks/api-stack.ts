@@ -18,7 +18,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { routes, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import { addEnvelopeGatewayResponses, cfnGatewayResponseOf } from '../constructs/envelope-gateway-responses.ts';
-import { ContextRoutesStack, pascalCase, type NamedRoute, type WorkflowEngineAccess } from './context-routes-stack.ts';
+import { ContextRoutesStack, pascalCase, type DependencyProbeAccess, type EventPublishingAccess, type NamedRoute, type WorkflowEngineAccess } from './context-routes-stack.ts';
 
 export interface ApiThrottling {
   /** Steady-state requests per second, for the whole stage. */
@@ -37,6 +37,12 @@ export interface ApiStackProps extends StackProps {
   readonly executionsTableIndexNames: readonly string[];
   /** Rights and settings for the routes that start or stop runs (the runtime stack). */
   readonly engine?: WorkflowEngineAccess;
+  /** Rights and settings for the routes that probe the dead-letter queue and event bus (the runtime stack). */
+  readonly probes?: DependencyProbeAccess;
+  /** For the routes that publish on the workflow event bus (the runtime stack). */
+  readonly eventPublishing?: EventPublishingAccess;
+  /** Peer orchestrators' base URLs (ORCHESTRATOR_PEERS of the peer routes); none by default. */
+  readonly peerUrls?: readonly string[];
   /** Reported by the health endpoints. */
   readonly serviceVersion: string;
   /** @default 'api' */
@@ -101,6 +107,9 @@ export class ApiStack extends Stack {
           },
           environment,
           engine: props.engine,
+          probes: props.probes,
+          eventPublishing: props.eventPublishing,
+          peerUrls: props.peerUrls,
         }),
       );
     }

@@ -43,12 +43,30 @@ export interface ContextRoutesStackProps {
   readonly environment: Readonly<Record<string, string>>;
   /** For routes that start or stop runs (`engine: true`): Step Functions rights and settings. */
   readonly engine?: WorkflowEngineAccess;
+  /** For routes that probe the orchestrator's dependencies (`probes: true`): rights and settings. */
+  readonly probes?: DependencyProbeAccess;
+  /** For routes that publish on the workflow event bus (`bus: 'publish'`): the bus's name and PutEvents on it. */
+  readonly eventPublishing?: EventPublishingAccess;
+  /** Peer orchestrators' base URLs, for routes that call them (`peers: true`, as ORCHESTRATOR_PEERS). */
+  readonly peerUrls?: readonly string[];
 }
 
 /** What the runtime stack offers functions that deploy, start and stop workflow state machines. */
 export interface WorkflowEngineAccess {
   grantEngineAccess(grantee: IGrantable): void;
   readonly engineEnvironment: Readonly<Record<string, string>>;
+}
+
+/** What the runtime stack offers functions that publish events on the workflow event bus. */
+export interface EventPublishingAccess {
+  grantEventPublishing(grantee: IGrantable): void;
+  readonly publishEnvironment: Readonly<Record<string, string>>;
+}
+
+/** What the runtime stack offers functions that probe its dead-letter queue and event bus (`GET /health/system`). */
+export interface DependencyProbeAccess {
+  grantProbeAccess(grantee: IGrantable): void;
+  readonly probeEnvironment: Readonly<Record<string, string>>;
 }
 
 /**
@@ -84,10 +102,15 @@ export class ContextRoutesStack extends NestedStack {
           ...props.environment,
           ...Object.fromEntries(granted.map(({ tableName, ref }) => [tableEnvironmentVariable(tableName), ref.table.tableName])),
           ...(spec.engine ? requiredEngine(props.engine, name).engineEnvironment : {}),
+          ...(spec.probes ? requiredProbes(props.probes, name).probeEnvironment : {}),
+          ...(spec.bus === 'publish' ? requiredEventPublishing(props.eventPublishing, name).publishEnvironment : {}),
+          ...(spec.peers && props.peerUrls !== undefined && props.peerUrls.length > 0 ? { ORCHESTRATOR_PEERS: props.peerUrls.join(',') } : {}),
         },
       });
       for (const { access, ref } of granted) grantTableAccess(ref.table, apiFunction.lambda, access, ref.indexNames);
       if (spec.engine) requiredEngine(props.engine, name).grantEngineAccess(apiFunction.lambda);
+      if (spec.probes) requiredProbes(props.probes, name).grantProbeAccess(apiFunction.lambda);
+      if (spec.bus === 'publish') requiredEventPublishing(props.eventPublishing, name).grantEventPublishing(apiFunction.lambda);
       functions.set(name, apiFunction);
 
       // Path parameters are declared so the request validator knows them; API Gateway always fills them.
@@ -115,6 +138,16 @@ export class ContextRoutesStack extends NestedStack {
 function requiredEngine(engine: WorkflowEngineAccess | undefined, route: string): WorkflowEngineAccess {
   if (!engine) throw new Error(`route ${route} starts or stops workflow runs, but the API stack was given no workflow engine`);
   return engine;
+}
+
+function requiredEventPublishing(access: EventPublishingAccess | undefined, route: string): EventPublishingAccess {
+  if (!access) throw new Error(`route ${route} publishes events, but the API stack was given no event bus`);
+  return access;
+}
+
+function requiredProbes(probes: DependencyProbeAccess | undefined, route: string): DependencyProbeAccess {
+  if (!probes) throw new Error(`route ${route} probes the orchestrator's dependencies, but the API stack was given none to probe`);
+  return probes;
 }
 
 /** `/workflows/{workflow_id}/versions` -> `['workflow_id']`. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Arn, ArnFormat, CfnOutput, Duration, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -10,6 +10,7 @@ import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { RegistryIndex } from '../../adapters/aws/dynamo/registry-table.ts';
 import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
 import { checkNamePrefix } from '../../adapters/aws/stepfunctions/names.ts';
 import { ApiFunction } from '../constructs/api-function.ts';
@@ -61,6 +62,29 @@ export interface RuntimeStackProps extends StackProps {
   readonly executionsTable: ITable;
   /** The action runner resolves services in it. */
   readonly registryTable: ITable;
+  /**
+   * Seconds between health sweeps of the registered instances. EventBridge schedules in whole minutes, at
+   * least one: the sweep runs every max(60, interval) seconds, rounded up to a minute. @default 60
+   */
+  readonly healthCheckIntervalSeconds?: number;
+  /** Seconds between OpenAPI polls of the registered services, in whole minutes, at least one. @default 300 */
+  readonly openApiPollIntervalSeconds?: number;
+}
+
+export const DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS = 300;
+
+export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 60;
+
+/** A schedule's period in whole minutes (EventBridge's rate unit), at least one, for an interval in seconds. */
+export function scheduleMinutes(intervalSeconds: number, what: string): number {
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) throw new Error(`the ${what} must be a positive number of seconds; got ${intervalSeconds}`);
+  return Math.max(1, Math.ceil(intervalSeconds / 60));
+}
+
+/** The schedule's period in minutes for an interval in seconds: at least one, whole minutes (EventBridge's rate unit). */
+export function healthSweepMinutes(intervalSeconds: number): number {
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) throw new Error(`the health check interval must be a positive number of seconds; got ${intervalSeconds}`);
+  return Math.max(1, Math.ceil(intervalSeconds / 60));
 }
 
 /**
@@ -75,7 +99,9 @@ export interface RuntimeStackProps extends StackProps {
  *   group;
  * - the status listener Lambda and the rule on the default bus that sends it the status changes of the
  *   prefix's state machines, with a queue for events it could not record;
- * - `grantEngineAccess` and `engineEnvironment` for the API Lambdas that deploy, start and stop workflows.
+ * - `grantEngineAccess` and `engineEnvironment` for the API Lambdas that deploy, start and stop workflows;
+ * - the health sweep Lambda and its schedule (health checks of registered instances), and
+ *   `grantProbeAccess` and `probeEnvironment` for `GET /health/system`, which probes the queue and the bus.
  *
  * A stack of its own (not a nested stack of the API): published state machine versions refer to these
  * resources by ARN from outside CloudFormation, so they belong with neither the API's lifecycle (rebuilt and
@@ -102,6 +128,18 @@ export class RuntimeStack extends Stack {
   readonly expressStatusSubscription: SubscriptionFilter;
   /** The environment an engine Lambda needs (adapters/aws/stepfunctions/config.ts reads it). */
   readonly engineEnvironment: Readonly<Record<string, string>>;
+  /** Probes every registered instance's health path and records its health in the registry table. */
+  readonly healthSweep: ApiFunction;
+  /** Invokes the health sweep every interval. */
+  readonly healthSweepRule: Rule;
+  /** The environment of a Lambda that probes the dead-letter queue and the bus (`GET /health/system`). */
+  readonly probeEnvironment: Readonly<Record<string, string>>;
+  /** Fetches every registered service's OpenAPI document, stores its summary and publishes drift on the bus. */
+  readonly openApiPoll: ApiFunction;
+  /** Invokes the OpenAPI poll every interval. */
+  readonly openApiPollRule: Rule;
+  /** The environment of a Lambda that publishes on the workflow event bus (`bus: 'publish'` routes). */
+  readonly publishEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
@@ -145,6 +183,8 @@ export class RuntimeStack extends Stack {
       timeout: Duration.minutes(15),
     });
     grantTableAccess(props.registryTable, this.actionRunner.lambda, 'read', []);
+    // Circuit breaking: it moves instances' circuits (one conditional UpdateItem each), and writes nothing else there.
+    this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.registryTable.tableArn] }));
     // Each attempt is recorded as the action's progress (one UpdateItem at its start, one at its end).
     grantTableAccess(props.executionsTable, this.actionRunner.lambda, 'write', []);
     // It writes responses too large for state data and reads them back for later calls; nothing else of S3.
@@ -186,6 +226,44 @@ export class RuntimeStack extends Stack {
       filterPattern: FilterPattern.any(...EXPRESS_STATUS_LOG_TYPES.map((type) => FilterPattern.stringValue('$.type', '=', type))),
     });
 
+    // Health checks: a sweep every interval. It stops starting probes before its timeout (the period, so
+    // two sweeps hardly overlap), reads and writes the registry table (a listing query on the all-by-name
+    // index, one UpdateItem per instance) and nothing else. A failed sweep is not retried: the next one
+    // comes a period later.
+    const sweepMinutes = healthSweepMinutes(props.healthCheckIntervalSeconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS);
+    this.healthSweep = new ApiFunction(this, 'HealthSweep', {
+      entry: path.join(WORKERS_DIR, 'health-sweep-entry.ts'),
+      description: 'Health sweep: probes every registered service instance and records its health',
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      timeout: Duration.minutes(Math.min(sweepMinutes, 15)),
+    });
+    grantTableAccess(props.registryTable, this.healthSweep.lambda, 'write', [RegistryIndex.all.indexName]);
+    this.healthSweep.lambda.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(Math.min(sweepMinutes, 360)) });
+    this.healthSweepRule = new Rule(this, 'HealthSweepSchedule', {
+      description: `Health sweep of the registered service instances, every ${sweepMinutes} minute${sweepMinutes === 1 ? '' : 's'}`,
+      schedule: Schedule.rate(Duration.minutes(sweepMinutes)),
+      targets: [new LambdaFunction(this.healthSweep.lambda, { retryAttempts: 0, maxEventAge: Duration.minutes(Math.min(sweepMinutes, 1440)) })],
+    });
+
+    // The OpenAPI poll: reads the registry (a listing on the all-by-name index), writes one snapshot item per
+    // changed service, publishes drift on the workflow bus and nothing else. Each document read is bounded
+    // (5 s), so a minute is plenty; a missed poll is not retried: the next one is a period later.
+    const pollMinutes = scheduleMinutes(props.openApiPollIntervalSeconds ?? DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS, 'OpenAPI poll interval');
+    this.openApiPoll = new ApiFunction(this, 'OpenApiPoll', {
+      entry: path.join(WORKERS_DIR, 'openapi-poll-entry.ts'),
+      description: "OpenAPI poll: reads each registered service's API document and publishes drift",
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName, [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName },
+      timeout: Duration.minutes(1),
+    });
+    grantTableAccess(props.registryTable, this.openApiPoll.lambda, 'write', [RegistryIndex.all.indexName]);
+    this.eventBus.grantPutEventsTo(this.openApiPoll.lambda);
+    this.openApiPoll.lambda.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(Math.min(pollMinutes, 360)) });
+    this.openApiPollRule = new Rule(this, 'OpenApiPollSchedule', {
+      description: `OpenAPI poll of the registered services, every ${pollMinutes} minute${pollMinutes === 1 ? '' : 's'}`,
+      schedule: Schedule.rate(Duration.minutes(pollMinutes)),
+      targets: [new LambdaFunction(this.openApiPoll.lambda, { retryAttempts: 0, maxEventAge: Duration.minutes(Math.min(pollMinutes, 1440)) })],
+    });
+
     this.engineEnvironment = {
       [ENGINE_ENVIRONMENT.namePrefix]: this.namePrefix,
       [ENGINE_ENVIRONMENT.partition]: this.partition,
@@ -194,6 +272,12 @@ export class RuntimeStack extends Stack {
       [ENGINE_ENVIRONMENT.executionRoleArn]: this.executionRole.roleArn,
       [ENGINE_ENVIRONMENT.logGroupArn]: this.stateMachineLogs.logGroupArn,
       [ENGINE_ENVIRONMENT.actionRunnerFunctionArn]: this.actionRunner.lambda.functionArn,
+      [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName,
+      [ENGINE_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+    };
+    this.publishEnvironment = { [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName };
+    // The same variable names as the engine's: one name per fact (functions/config.ts reads them).
+    this.probeEnvironment = {
       [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName,
       [ENGINE_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
     };
@@ -211,10 +295,26 @@ export class RuntimeStack extends Stack {
       StatusDeadLetterQueueArn: [this.statusDeadLetterQueue.queueArn, 'Status changes the listener could not record'],
       StateMachineLogGroupName: [this.stateMachineLogs.logGroupName, 'Logs of the workflow state machines'],
       PayloadBucketName: [this.payloadBucket.bucketName, 'Service responses too large for state data, passed by reference'],
+      HealthSweepFunctionArn: [this.healthSweep.lambda.functionArn, 'Health sweep Lambda (scheduled health checks of registered instances)'],
+      OpenApiPollFunctionArn: [this.openApiPoll.lambda.functionArn, 'OpenAPI poll Lambda (scheduled API drift detection)'],
     };
     for (const [outputId, [value, description]] of Object.entries(outputs)) new CfnOutput(this, outputId, { value, description });
 
     this.acknowledgeNagFindings();
+  }
+
+  /** Lets `grantee` publish on the workflow event bus (events:PutEvents on that bus only). */
+  grantEventPublishing(grantee: IGrantable): void {
+    this.eventBus.grantPutEventsTo(grantee);
+  }
+
+  /**
+   * Lets `grantee` probe the dead-letter queue (GetQueueAttributes) and the workflow event bus
+   * (DescribeEventBus), each on its own ARN: read-only calls that say whether they are there and reachable.
+   */
+  grantProbeAccess(grantee: IGrantable): void {
+    Grant.addToPrincipal({ grantee, actions: ['sqs:GetQueueAttributes'], resourceArns: [this.deadLetterQueue.queueArn] });
+    Grant.addToPrincipal({ grantee, actions: ['events:DescribeEventBus'], resourceArns: [this.eventBus.eventBusArn] });
   }
 
   /**

@@ -27,6 +27,8 @@ function deploymentIdOf(options: { routeTable?: Readonly<Record<RouteName, Route
     executionsTableIndexNames: EXECUTION_TABLE.indexes.map((index) => index.indexName),
     // The engine's rights do not touch the deployment: a stand-in is enough here.
     engine: { grantEngineAccess: () => undefined, engineEnvironment: {} },
+    probes: { grantProbeAccess: () => undefined, probeEnvironment: {} },
+    eventPublishing: { grantEventPublishing: () => undefined, publishEnvironment: {} },
     serviceVersion: '1.0.0',
     ...(options.routeTable ? { routeTable: options.routeTable } : {}),
   });

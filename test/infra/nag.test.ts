@@ -38,7 +38,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('acknowledges only these rules, each as narrowly as it can be, each with a reason', () => {
     const { app, api, runtime } = buildOrchestratorApp();
     const acknowledged = acknowledgedRules(app);
-    const workerRoles = [runtime.actionRunner.role.node.path, runtime.statusListener.role.node.path];
+    const workerRoles = [runtime.actionRunner.role.node.path, runtime.statusListener.role.node.path, runtime.healthSweep.role.node.path, runtime.openApiPoll.role.node.path];
     const executionRole = runtime.executionRole.node.path;
     const functionRoles = [...api.contextStacks.values()].flatMap((contextStack) => [...contextStack.functions.values()].map((apiFunction) => apiFunction.role.node.path));
     expect(functionRoles).toHaveLength(Object.keys(routes).length);

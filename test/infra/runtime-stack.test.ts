@@ -10,6 +10,7 @@ import { stateMachineName } from '../../adapters/aws/stepfunctions/names.ts';
 import {
   ENGINE_EXECUTION_ACTIONS,
   ENGINE_STATE_MACHINE_ACTIONS,
+  healthSweepMinutes,
   LOG_DELIVERY_ACTIONS,
   PAYLOAD_RETENTION_DAYS,
   RuntimeStack,
@@ -43,10 +44,12 @@ function build() {
   const consumer = new Stack(app, 'TestConsumer');
   const engineRole = new Role(consumer, 'EngineRole', { assumedBy: new AccountRootPrincipal() });
   runtime.grantEngineAccess(engineRole);
-  return { app, runtime, consumer, engineRole, template: templateOf(runtime) };
+  const probeRole = new Role(consumer, 'ProbeRole', { assumedBy: new AccountRootPrincipal() });
+  runtime.grantProbeAccess(probeRole);
+  return { app, runtime, consumer, engineRole, probeRole, template: templateOf(runtime) };
 }
 
-const { app, runtime, consumer, engineRole, template } = build();
+const { app, runtime, consumer, engineRole, probeRole, template } = build();
 const id = (construct: Parameters<typeof logicalIdOf>[1]) => logicalIdOf(runtime, construct);
 const getAtt = (construct: Parameters<typeof logicalIdOf>[1], attribute = 'Arn') => ({ 'Fn::GetAtt': [id(construct), attribute] });
 /** `arn:<partition>:<service>:<region>:<account>:<rest>` as CloudFormation renders Arn.format. */
@@ -104,10 +107,13 @@ describe('the state machine execution role', () => {
 });
 
 describe('the status listener', () => {
-  const [ruleId, rule] = resourcesOfType(template, 'AWS::Events::Rule')[0]!;
+  const ruleId = id(runtime.statusRule);
+  const rule = template.Resources[ruleId]!;
 
   it("is sent the status changes of the prefix's state machines from the default bus, and nothing else", () => {
-    expect(resourcesOfType(template, 'AWS::Events::Rule')).toHaveLength(1);
+    // The other rules are schedules (the health sweep's, below): this is the one that matches events.
+    const matchingRules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, candidate]) => propertiesOf(candidate)['EventPattern'] !== undefined);
+    expect(matchingRules.map(([matchingId]) => matchingId)).toEqual([ruleId]);
     expect(propertiesOf(rule)['EventBusName']).toBeUndefined();
     expect(propertiesOf(rule)['EventPattern']).toEqual({
       source: ['aws.states'],
@@ -132,14 +138,16 @@ describe('the status listener', () => {
     ]);
     const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
       .map(([, permission]) => propertiesOf(permission))
-      .filter((permission) => permission['Principal'] === 'events.amazonaws.com');
+      .filter((permission) => permission['Principal'] === 'events.amazonaws.com' && JSON.stringify(permission['FunctionName']) === JSON.stringify(getAtt(runtime.statusListener.lambda)));
     expect(permissions).toEqual([
       { Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.statusListener.lambda), Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } },
     ]);
   });
 
   it('keeps events it fails on (after two retries) in its dead-letter queue', () => {
-    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => propertiesOf(config));
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')
+      .map(([, config]) => propertiesOf(config))
+      .filter((config) => JSON.stringify(config['FunctionName']) === JSON.stringify({ Ref: id(runtime.statusListener.lambda) }));
     expect(configs).toEqual([
       {
         FunctionName: { Ref: id(runtime.statusListener.lambda) },
@@ -190,12 +198,12 @@ describe('the action runner', () => {
     expect(runner['Timeout']).toBe(900);
   });
 
-  it('reads the registry table and writes the executions table (each attempt is recorded), and nothing else of the data', () => {
+  it('reads the registry table and moves circuits in it, writes the executions table (each attempt is recorded), and nothing else of the data', () => {
     const environment = asRecord(asRecord(runner['Environment'], 'Environment')['Variables'], 'Variables');
     expect(Object.keys(environment).sort()).toEqual(expect.arrayContaining(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'REGISTRY_TABLE_NAME']));
     const tableStatements = statementsOfRole(template, id(runtime.actionRunner.role)).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     const actionsOn = (table: string) => tableStatements.filter((statement) => JSON.stringify(statement.Resource).includes(table)).flatMap((statement) => statement.Action).sort();
-    expect(actionsOn('Registry')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    expect(actionsOn('Registry')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(actionsOn('Executions')).toContain('dynamodb:UpdateItem');
     expect(tableStatements.flatMap((statement) => statement.Action)).not.toContain('dynamodb:Scan');
   });
@@ -280,11 +288,89 @@ describe('grantEngineAccess', () => {
   });
 });
 
+describe('the health sweep', () => {
+  const sweep = propertiesOf(template.Resources[id(runtime.healthSweep.lambda)]!);
+  const schedule = propertiesOf(template.Resources[id(runtime.healthSweepRule)]!);
+
+  it('runs the health sweep entry every minute by default, on the default bus schedule, stopping within the minute', () => {
+    expect(runtime.healthSweep.entry).toMatch(/functions\/workers\/health-sweep-entry\.ts$/);
+    expect(schedule['ScheduleExpression']).toBe('rate(1 minute)');
+    expect(schedule['State']).toBe('ENABLED');
+    expect(schedule['EventPattern']).toBeUndefined();
+    expect(sweep['Timeout']).toBe(60);
+  });
+
+  it('is the schedule\'s only target, with permission for this rule only; a missed sweep is not retried (the next comes a period later)', () => {
+    expect(schedule['Targets']).toEqual([{ Id: 'Target0', Arn: getAtt(runtime.healthSweep.lambda), RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }]);
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
+      .map(([, permission]) => propertiesOf(permission))
+      .filter((permission) => JSON.stringify(permission['FunctionName']) === JSON.stringify(getAtt(runtime.healthSweep.lambda)));
+    expect(permissions).toEqual([{ Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.healthSweep.lambda), Principal: 'events.amazonaws.com', SourceArn: getAtt(runtime.healthSweepRule) }]);
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')
+      .map(([, config]) => propertiesOf(config))
+      .filter((config) => JSON.stringify(config['FunctionName']) === JSON.stringify({ Ref: id(runtime.healthSweep.lambda) }));
+    expect(configs).toEqual([{ FunctionName: { Ref: id(runtime.healthSweep.lambda) }, Qualifier: '$LATEST', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 }]);
+  });
+
+  it('may read and write the registry table (and query its listing index), and nothing else but its logs and traces', () => {
+    const environment = asRecord(asRecord(sweep['Environment'], 'Environment')['Variables'], 'Variables');
+    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'REGISTRY_TABLE_NAME']);
+    const statements = statementsOfRole(template, id(runtime.healthSweep.role));
+    const services = new Set(statements.flatMap((statement) => statement.Action.map((action) => action.split(':')[0])));
+    expect(services).toEqual(new Set(['dynamodb', 'logs', 'xray']));
+    const tableStatements = statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    for (const statement of tableStatements) expect(JSON.stringify(statement.Resource)).toContain('Registry');
+    expect(JSON.stringify(tableStatements)).not.toContain('Executions');
+    const actions = tableStatements.flatMap((statement) => statement.Action);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']));
+    expect(actions).not.toContain('dynamodb:Scan');
+    const indexStatements = tableStatements.filter((statement) => JSON.stringify(statement.Resource).includes('/index/'));
+    expect(indexStatements.map((statement) => statement.Action)).toEqual([['dynamodb:Query']]);
+    expect(JSON.stringify(indexStatements[0]!.Resource)).toContain('/index/all-by-name');
+  });
+
+  it.each([
+    [30, 'rate(1 minute)', 60],
+    [60, 'rate(1 minute)', 60],
+    [90, 'rate(2 minutes)', 120],
+    [3600, 'rate(1 hour)', 900],
+  ])('an interval of %i s is scheduled as %s (at least a minute, whole minutes), the sweep stopping within %i s', (interval, expression, timeout) => {
+    const other = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+    const table = new Table(new Stack(other, 'D'), 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+    const stack = new RuntimeStack(other, 'R', { namePrefix: 'Orch', executionsTable: table, registryTable: table, healthCheckIntervalSeconds: interval });
+    const built = templateOf(stack);
+    expect(propertiesOf(built.Resources[logicalIdOf(stack, stack.healthSweepRule)]!)['ScheduleExpression']).toBe(expression);
+    expect(propertiesOf(built.Resources[logicalIdOf(stack, stack.healthSweep.lambda)]!)['Timeout']).toBe(timeout);
+  });
+
+  it('refuses an interval that is not a positive number of seconds', () => {
+    expect(() => healthSweepMinutes(0)).toThrow(/positive/);
+    expect(() => healthSweepMinutes(Number.NaN)).toThrow(/positive/);
+  });
+});
+
+describe('grantProbeAccess', () => {
+  const statements = rawStatementsOfRole(templateOf(consumer), logicalIdOf(consumer, probeRole));
+
+  it('lets GET /health/system ask the dead-letter queue for its attributes and describe the event bus, each on its own ARN, and nothing more', () => {
+    expect(statements.map((statement) => ({ Action: statement['Action'], Effect: statement['Effect'], Resource: JSON.stringify(statement['Resource']) }))).toEqual([
+      { Action: 'sqs:GetQueueAttributes', Effect: 'Allow', Resource: expect.stringContaining(id(runtime.deadLetterQueue)) },
+      { Action: 'events:DescribeEventBus', Effect: 'Allow', Resource: expect.stringContaining(id(runtime.eventBus)) },
+    ]);
+    for (const statement of statements) expect(JSON.stringify(statement['Resource'])).not.toContain('*');
+  });
+
+  it("names the queue and the bus with the engine's variables", () => {
+    expect(Object.keys(runtime.probeEnvironment).sort()).toEqual([ENGINE_ENVIRONMENT.deadLetterQueueUrl, ENGINE_ENVIRONMENT.eventBusName].sort());
+  });
+});
+
 describe('the worker entries', () => {
   const run = promisify(execFile);
   const workers = [
     ['status listener', runtime.statusListener],
     ['action runner', runtime.actionRunner],
+    ['health sweep', runtime.healthSweep],
   ] as const;
 
   /** The variables CDK sets on the function, with stand-in values for the tokens (table names...). */

@@ -10,6 +10,7 @@ import type { Execution } from '../../core/execution/model.ts';
 import { createActionRunner, type ActionRunner } from '../../functions/workers/action-runner.ts';
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import { ensureTable } from '../../local/tables.ts';
+import { fixedRegistry } from '../support/fixed-registry.ts';
 
 /**
  * In AWS nothing but the runner sees a service call while it happens: each attempt's start and end are
@@ -48,7 +49,7 @@ describe('action runner: attempts recorded as progress', () => {
     await ensureTable(client, EXECUTION_TABLE, tableName);
     store = new DynamoExecutionStore(client, tableName);
     const clock = { now: () => new Date(Date.UTC(2026, 10, 25, 10, 0, ++tick)).toISOString() };
-    run = createActionRunner({ registry: { instancesOf: async () => [] }, env: { SVC_URL: baseUrl }, allowPrivateNetworks: true, progress: { attempts: store, clock } });
+    run = createActionRunner({ registry: fixedRegistry(), env: { SVC_URL: baseUrl }, allowPrivateNetworks: true, progress: { attempts: store, clock } });
     await store.create(execution());
   });
 
@@ -113,7 +114,7 @@ describe('action runner: attempts recorded as progress', () => {
   it('answers the call even when progress cannot be written', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const broken = createActionRunner({
-      registry: { instancesOf: async () => [] },
+      registry: fixedRegistry(),
       env: { SVC_URL: baseUrl },
       allowPrivateNetworks: true,
       progress: { attempts: { startAttempt: () => Promise.reject(new Error('table gone')), finishAttempt: () => Promise.reject(new Error('table gone')) }, clock: { now: () => '2026-11-25T10:00:00.000Z' } },

@@ -2,12 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionErrorName, RETRYABLE_ACTION_ERRORS } from '../../core/errors.ts';
-import type { ServiceRegistry } from '../../core/ports.ts';
-import { CLOSED_CIRCUIT, INITIAL_HEALTH, type ServiceInstance } from '../../core/registry/model.ts';
 import { createActionRunner, serviceUrlFromEnvironment, serviceUrlVariable, type ActionRunnerDeps } from '../../functions/workers/action-runner.ts';
 import type { LookupAll } from '../../functions/workers/outbound-policy.ts';
 import { MAX_ERROR_MESSAGE_CHARS, ServiceCallError, type ServiceCallFailure } from '../../functions/workers/service-call-errors.ts';
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
+import type { ResolverRegistry } from '../../functions/workers/service-resolver.ts';
+import { fixedRegistry } from '../support/fixed-registry.ts';
 
 /** What the fake service saw of each request. */
 interface Seen {
@@ -136,26 +136,9 @@ afterAll(() => {
   return new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-/** A registry holding one instance of each given service. */
-function registryOf(services: Record<string, string> = {}): Pick<ServiceRegistry, 'instancesOf'> {
-  const instance = (name: string, url: string): ServiceInstance => ({
-    name,
-    instance_id: 'only',
-    url,
-    health_path: '/health',
-    tags: [],
-    metadata: {},
-    registered_at: '2026-11-01T00:00:00.000Z',
-    updated_at: '2026-11-01T00:00:00.000Z',
-    health: INITIAL_HEALTH,
-    circuit: CLOSED_CIRCUIT,
-  });
-  return { instancesOf: async (name) => (services[name] === undefined ? [] : [instance(name, services[name])]) };
-}
-
 /** A runner that finds `svc` at the fake service and may call loopback, as the local runtime does. */
 function runner(deps: Partial<ActionRunnerDeps> = {}) {
-  return createActionRunner({ registry: registryOf({ svc: baseUrl }), env: {}, allowPrivateNetworks: true, ...deps });
+  return createActionRunner({ registry: fixedRegistry({ svc: baseUrl }), env: {}, allowPrivateNetworks: true, ...deps });
 }
 
 function payload(overrides: Partial<ServiceCallPayload> = {}): ServiceCallPayload {
@@ -242,7 +225,7 @@ describe('successful calls', () => {
   });
 
   it('appends the endpoint to the base URL path, with or without slashes', async () => {
-    const run = createActionRunner({ registry: registryOf({ svc: `${baseUrl}/` }), env: {}, allowPrivateNetworks: true });
+    const run = createActionRunner({ registry: fixedRegistry({ svc: `${baseUrl}/` }), env: {}, allowPrivateNetworks: true });
     await run(payload({ endpoint: 'echo' }));
     expect(lastSeen().url).toBe('/base/echo');
   });
@@ -298,14 +281,14 @@ describe('successful calls', () => {
 
 describe('resolving services', () => {
   it('falls back to <NAME>_URL from the configuration when the service is not registered', async () => {
-    const run = createActionRunner({ registry: registryOf(), env: { ANALYSIS_SERVICE_URL: baseUrl }, allowPrivateNetworks: true });
+    const run = createActionRunner({ registry: fixedRegistry(), env: { ANALYSIS_SERVICE_URL: baseUrl }, allowPrivateNetworks: true });
     const result = await run(payload({ service: 'analysis_service' }));
     expect(result.status_code).toBe(200);
     expect(lastSeen().url).toBe('/base/echo');
   });
 
   it('prefers the registry to the configuration', async () => {
-    const run = createActionRunner({ registry: registryOf({ svc: baseUrl }), env: { SVC_URL: `http://127.0.0.1:${closedPort}` }, allowPrivateNetworks: true });
+    const run = createActionRunner({ registry: fixedRegistry({ svc: baseUrl }), env: { SVC_URL: `http://127.0.0.1:${closedPort}` }, allowPrivateNetworks: true });
     expect((await run(payload())).status_code).toBe(200);
   });
 
@@ -319,7 +302,7 @@ describe('resolving services', () => {
   });
 
   it('fails with ServiceNotFoundError naming the service and the variable when neither knows it', async () => {
-    const run = createActionRunner({ registry: registryOf(), env: {}, allowPrivateNetworks: true });
+    const run = createActionRunner({ registry: fixedRegistry(), env: {}, allowPrivateNetworks: true });
     const { error, details } = await failure(run(payload({ service: 'ghost_service', parameters: { a: 1 } })));
     expect(error.name).toBe(ActionErrorName.ServiceNotFound);
     expect(error.retryable).toBe(false);
@@ -329,7 +312,7 @@ describe('resolving services', () => {
   });
 
   it('reports an unreadable registry as a retryable connection error', async () => {
-    const broken: Pick<ServiceRegistry, 'instancesOf'> = { instancesOf: () => Promise.reject(new Error('DynamoDB is unavailable')) };
+    const broken: ResolverRegistry = { ...fixedRegistry(), instancesOf: () => Promise.reject(new Error('DynamoDB is unavailable')) };
     const { error } = await failure(createActionRunner({ registry: broken, env: { SVC_URL: baseUrl } })(payload()));
     expect(error.name).toBe(ActionErrorName.ServiceConnection);
     expect(error.retryable).toBe(true);
@@ -398,7 +381,7 @@ describe('failed calls', () => {
   });
 
   it('maps a refused connection to ServiceConnectionError', async () => {
-    const run = createActionRunner({ registry: registryOf({ svc: `http://127.0.0.1:${closedPort}` }), env: {}, allowPrivateNetworks: true });
+    const run = createActionRunner({ registry: fixedRegistry({ svc: `http://127.0.0.1:${closedPort}` }), env: {}, allowPrivateNetworks: true });
     const { error, details } = await failure(run(payload()));
     expect(error.name).toBe(ActionErrorName.ServiceConnection);
     expect(error.retryable).toBe(true);
@@ -412,7 +395,7 @@ describe('failed calls', () => {
 
   it('maps a DNS failure to ServiceConnectionError', async () => {
     const lookup: LookupAll = () => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.invalid'), { code: 'ENOTFOUND' }));
-    const run = createActionRunner({ registry: registryOf({ svc: 'http://nowhere.invalid' }), env: {}, lookup });
+    const run = createActionRunner({ registry: fixedRegistry({ svc: 'http://nowhere.invalid' }), env: {}, lookup });
     const { error, details } = await failure(run(payload()));
     expect(error.name).toBe(ActionErrorName.ServiceConnection);
     expect(details.message).toMatch(/could not resolve nowhere.invalid: ENOTFOUND/);
@@ -456,7 +439,7 @@ describe('outbound address policy (SSRF)', () => {
     if (!addresses) throw Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
-  const runAt = (url: string, deps: Partial<ActionRunnerDeps> = {}) => createActionRunner({ registry: registryOf({ svc: url }), env: {}, lookup, ...deps })(payload({ timeout_seconds: 1 }));
+  const runAt = (url: string, deps: Partial<ActionRunnerDeps> = {}) => createActionRunner({ registry: fixedRegistry({ svc: url }), env: {}, lookup, ...deps })(payload({ timeout_seconds: 1 }));
 
   it.each([
     ['http://169.254.169.254/latest', /cloud metadata/],
@@ -496,7 +479,7 @@ describe('outbound address policy (SSRF)', () => {
   });
 
   it('refuses a malformed allow-list at start-up', () => {
-    expect(() => createActionRunner({ registry: registryOf(), env: {}, allowedAddresses: ['10.0.0.0/33'] })).toThrow(/not an IP address or CIDR/);
+    expect(() => createActionRunner({ registry: fixedRegistry(), env: {}, allowedAddresses: ['10.0.0.0/33'] })).toThrow(/not an IP address or CIDR/);
   });
 
   it('refuses non-http schemes', async () => {

@@ -10,6 +10,7 @@ import { ServiceCallError, type ServiceCallFailure } from '../../functions/worke
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import { isPayloadRef } from '../../functions/workers/payload-refs.ts';
 import { ensureBucket } from '../../local/fauxqs.ts';
+import { fixedRegistry } from '../support/fixed-registry.ts';
 
 /** A 600 KB document: three times what one result may keep in state data. */
 const CONTENT = Array.from({ length: 600 }, (_, index) => `line ${index}: ${'é'.repeat(500)}`).join('\n');
@@ -53,7 +54,7 @@ afterAll(async () => {
 });
 
 function runner(deps: Partial<ActionRunnerDeps> = {}) {
-  return createActionRunner({ registry: { instancesOf: async () => [] }, env: { SOURCE_URL: servicesUrl }, allowPrivateNetworks: true, payloads: { store }, ...deps });
+  return createActionRunner({ registry: fixedRegistry(), env: { SOURCE_URL: servicesUrl }, allowPrivateNetworks: true, payloads: { store }, ...deps });
 }
 
 function payload(overrides: Partial<ServiceCallPayload> = {}): ServiceCallPayload {

@@ -1,6 +1,7 @@
-import { BatchWriteCommand, DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ServiceRegistry } from '../../../core/ports.ts';
 import { CLOSED_CIRCUIT, INITIAL_HEALTH, type CircuitState, type InstanceHealth, type ServiceInstance } from '../../../core/registry/model.ts';
+import type { ApiSnapshot } from '../../../core/registry/drift.ts';
 import { conditionalWrite, dynamoCall } from './operations.ts';
 import { INSTANCE_ATTRIBUTES, RegistryIndex } from './registry-table.ts';
 
@@ -11,6 +12,8 @@ const BATCH_SIZE = 25;
 
 const partitionKey = (name: string) => `SVC#${name}`;
 const key = (name: string, instanceId: string) => ({ pk: partitionKey(name), sk: `${INSTANCE_PREFIX}${instanceId}` });
+/** A service's last OpenAPI snapshot, in its collection; not `INST#`, so instancesOf never reads it. */
+const snapshotKey = (name: string) => ({ pk: partitionKey(name), sk: 'OPENAPI' });
 
 type Item = Record<string, unknown>;
 
@@ -160,6 +163,48 @@ export class DynamoServiceRegistry implements ServiceRegistry {
     );
   }
 
+  /**
+   * One UpdateItem conditional on the stored `updated_at` being older (or no item): the copy's registration
+   * and times replace the stored ones as they are; health and circuit are set only on a new item.
+   */
+  async replicate(instance: ServiceInstance): Promise<'applied' | 'stale'> {
+    const { expression, values } = replicaUpdate(instance);
+    const applied = await conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(instance.name, instance.instance_id),
+          UpdateExpression: expression,
+          ConditionExpression: 'attribute_not_exists(pk) OR updated_at < :updated_at',
+          ExpressionAttributeNames: { '#name': 'name', '#url': 'url' },
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+    return applied ? 'applied' : 'stale';
+  }
+
+  async getApiSnapshot(name: string): Promise<ApiSnapshot | undefined> {
+    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: snapshotKey(name), ConsistentRead: true })));
+    return Item === undefined ? undefined : (Item['snapshot'] as ApiSnapshot);
+  }
+
+  /** A PutItem conditional on the stored snapshot's capture time and digest (or on there being none). */
+  saveApiSnapshot(snapshot: ApiSnapshot, expected: ApiSnapshot | undefined): Promise<boolean> {
+    return conditionalWrite(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          // No gsi_all_* attributes: the snapshot stays out of the instance listing.
+          Item: { ...snapshotKey(snapshot.name), captured_at: snapshot.captured_at, digest: snapshot.digest, snapshot },
+          ...(expected === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: 'captured_at = :captured_at AND digest = :digest', ExpressionAttributeValues: { ':captured_at': expected.captured_at, ':digest': expected.digest } }),
+        }),
+      ),
+    );
+  }
+
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<ServiceInstance[]> {
     const instances: ServiceInstance[] = [];
     let startKey: Item | undefined;
@@ -186,4 +231,53 @@ function fromItem(item: Item): ServiceInstance {
     health: instance.health ?? INITIAL_HEALTH,
     circuit: instance.circuit ?? CLOSED_CIRCUIT,
   };
+}
+
+/** The UpdateItem of a replicated copy: every registration field and both times as given; health and circuit only when new. */
+function replicaUpdate(instance: ServiceInstance): { expression: string; values: Item } {
+  const values: Item = {
+    ':name': instance.name,
+    ':instance_id': instance.instance_id,
+    ':url': instance.url,
+    ':health_path': instance.health_path,
+    ':tags': instance.tags,
+    ':metadata': instance.metadata,
+    ':registered_at': instance.registered_at,
+    ':updated_at': instance.updated_at,
+    ':health': instance.health,
+    ':circuit': instance.circuit,
+    ':list_pk': LIST_PARTITION,
+    ':list_sk': `${instance.name}#${instance.instance_id}`,
+  };
+  const set = [
+    '#name = :name',
+    'instance_id = :instance_id',
+    '#url = :url',
+    'health_path = :health_path',
+    'tags = :tags',
+    'metadata = :metadata',
+    'registered_at = :registered_at',
+    'updated_at = :updated_at',
+    'health = if_not_exists(health, :health)',
+    'circuit = if_not_exists(circuit, :circuit)',
+    'gsi_all_pk = :list_pk',
+    'gsi_all_sk = :list_sk',
+  ];
+  const remove: string[] = [];
+  const optional: Record<string, unknown> = {
+    openapi_path: instance.openapi_path,
+    version: instance.version,
+    ttl_seconds: instance.ttl_seconds,
+    expires_at: instance.expires_at,
+    expires_at_epoch: instance.expires_at === undefined ? undefined : Math.ceil(Date.parse(instance.expires_at) / 1000),
+  };
+  for (const [field, value] of Object.entries(optional)) {
+    if (value === undefined) {
+      remove.push(field);
+    } else {
+      set.push(`${field} = :${field}`);
+      values[`:${field}`] = value;
+    }
+  }
+  return { expression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`, values };
 }

@@ -27,6 +27,10 @@ describe('Lambda entries', () => {
       };
       // As infra/stacks/context-routes-stack.ts sets them: `<TABLE>_TABLE_NAME` for each table the route declares.
       for (const table of Object.keys(route.tables)) env[`${table.toUpperCase()}_TABLE_NAME`] = table;
+      // ...and, for routes that probe the dead-letter queue and the event bus, their URL and name (RuntimeStack.probeEnvironment).
+      if ((route as { probes?: boolean }).probes) Object.assign(env, { WORKFLOW_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters', WORKFLOW_EVENT_BUS_NAME: 'bus' });
+      // ...and, for routes that publish on the event bus, its name (RuntimeStack.publishEnvironment).
+      if ((route as { bus?: string }).bus === 'publish') env['WORKFLOW_EVENT_BUS_NAME'] = 'bus';
       const script = `const m = await import(${JSON.stringify(file)}); if (typeof m.handler !== 'function') { console.error('no handler'); process.exit(2); }`;
       await expect(run(process.execPath, ['--input-type=module', '-e', script], { env, cwd: root })).resolves.toBeDefined();
     });

@@ -1,0 +1,33 @@
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DependencyUnavailableError } from '../../../core/errors.ts';
+import type { DomainEvent, EventPublisher } from '../../../core/ports.ts';
+
+/**
+ * EventPublisher on an EventBridge bus (the runtime stack's workflow event bus): one PutEvents entry per
+ * event. PutEvents answers 200 even when it rejects an entry, so a failed entry is an error here.
+ */
+export class EventBridgePublisher implements EventPublisher {
+  private readonly client: EventBridgeClient;
+  private readonly busName: string;
+
+  constructor(client: EventBridgeClient, busName: string) {
+    this.client = client;
+    this.busName = busName;
+  }
+
+  async publish(event: DomainEvent): Promise<string> {
+    let output;
+    try {
+      output = await this.client.send(
+        new PutEventsCommand({ Entries: [{ EventBusName: this.busName, Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(event.detail) }] }),
+      );
+    } catch (error) {
+      throw new DependencyUnavailableError(`the event bus ${this.busName} did not take the event: ${error instanceof Error ? error.message : String(error)}`, [], { cause: error });
+    }
+    const [entry] = output.Entries ?? [];
+    if ((output.FailedEntryCount ?? 0) > 0 || entry?.EventId === undefined) {
+      throw new DependencyUnavailableError(`the event bus ${this.busName} refused the event: ${entry?.ErrorCode ?? 'no event id'}${entry?.ErrorMessage ? ` (${entry.ErrorMessage})` : ''}`);
+    }
+    return entry.EventId;
+  }
+}

@@ -1,0 +1,50 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
+import type { EventPublisher } from '../core/ports.ts';
+import { createApiDriftService, type ApiDriftService } from '../core/registry/openapi-poll.ts';
+import { createPeerService, type PeerService } from '../core/registry/peers.ts';
+import { systemClock } from '../core/system.ts';
+import { readLambdaConfig, required } from './config.ts';
+import { createHttpApiDocumentSource } from './workers/api-document-source.ts';
+import { ALLOWED_ADDRESSES_VARIABLE, allowedAddressesFrom } from './workers/http-health-probe.ts';
+import { createHttpPeerClient } from './workers/peer-client.ts';
+
+/**
+ * Composition roots, in AWS, of the registry's peer sync and of OpenAPI polling. Each reads what its function
+ * was given: GET /peers needs no table (only ORCHESTRATOR_PEERS), replication and sync need the registry
+ * table, and polling also publishes on the workflow event bus (WORKFLOW_EVENT_BUS_NAME).
+ */
+
+/** Peers from ORCHESTRATOR_PEERS; the registry table is opened on first use (GET /peers never touches it). */
+export function awsPeerService(): PeerService {
+  const config = readLambdaConfig();
+  let registry: DynamoServiceRegistry | undefined;
+  const table = () => (registry ??= new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')));
+  return createPeerService({
+    registry: { list: () => table().list(), replicate: (instance) => table().replicate(instance) },
+    client: createHttpPeerClient(),
+    peerUrls: config.ORCHESTRATOR_PEERS,
+    clock: systemClock,
+  });
+}
+
+/**
+ * OpenAPI polling on the registry table, reading documents under the action runner's outbound policy (no
+ * private addresses but those in ACTION_RUNNER_ALLOWED_ADDRESSES), drift published on the workflow event bus.
+ */
+export function awsApiDriftService(): ApiDriftService {
+  const config = readLambdaConfig();
+  const registry = new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
+  // The bus is named at init (a function without it fails at once); its client is built on the first drift.
+  const busName = required(config.WORKFLOW_EVENT_BUS_NAME, 'WORKFLOW_EVENT_BUS_NAME');
+  let publisher: EventBridgePublisher | undefined;
+  const events: EventPublisher = { publish: (event) => (publisher ??= new EventBridgePublisher(new EventBridgeClient({}), busName)).publish(event) };
+  return createApiDriftService({
+    registry,
+    documents: createHttpApiDocumentSource({ allowPrivateNetworks: false, allowedAddresses: allowedAddressesFrom(process.env[ALLOWED_ADDRESSES_VARIABLE]) }),
+    events,
+    clock: systemClock,
+  });
+}

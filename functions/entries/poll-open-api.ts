@@ -1,0 +1,4 @@
+import { awsApiDriftService } from '../aws-registry-sync-services.ts';
+import { createApiDriftHandlers } from '../http/api-drift-handlers.ts';
+
+export const handler = createApiDriftHandlers({ apiDrift: awsApiDriftService() }).pollOpenApi;

@@ -1,0 +1,4 @@
+import { awsPeerService } from '../aws-registry-sync-services.ts';
+import { createPeerHandlers } from '../http/peer-handlers.ts';
+
+export const handler = createPeerHandlers({ peers: awsPeerService() }).syncPeers;

@@ -1,0 +1,94 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
+import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
+import { dynamoTableProbe } from '../adapters/aws/dynamo/table-probe.ts';
+import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
+import { sqsQueueProbe } from '../adapters/aws/sqs/queue-probe.ts';
+import { createSystemHealth, type SystemHealth } from '../core/platform/system-health.ts';
+import type { Clock, DependencyProbe, HealthProbe, ServiceRegistry } from '../core/ports.ts';
+import { createHealthSweep, type HealthSweep, type HealthSweepSettings } from '../core/registry/health-sweep.ts';
+import { createHttpHealthProbe } from '../functions/workers/http-health-probe.ts';
+
+/** Health checking on one machine: the settings `npm start` reads (local/config.ts) and tests pass. */
+export interface LocalHealthSettings extends HealthSweepSettings {
+  /** Seconds between sweeps; 0 or omitted: no timer (sweeps run on `POST /registry/health-check` only). */
+  readonly intervalSeconds?: number;
+}
+
+export interface LocalHealthDeps {
+  readonly registry: Pick<ServiceRegistry, 'list' | 'instancesOf' | 'recordHealth'>;
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly tableNames: { readonly workflows: string; readonly executions: string; readonly registry: string };
+  readonly sqsClient: SQSClient;
+  readonly deadLetterQueueUrl: string;
+  readonly clock: Clock;
+  readonly settings?: LocalHealthSettings;
+  /** Default: the HTTP probe under the local outbound policy (private networks allowed, as for the runner). */
+  readonly probe?: HealthProbe;
+}
+
+/** The same sweep and system health as in AWS; only the event bus differs (in process here). */
+export function createLocalHealth(deps: LocalHealthDeps): { healthSweep: HealthSweep; systemHealth: SystemHealth } {
+  const { settings = {} } = deps;
+  const probe = deps.probe ?? createHttpHealthProbe({ allowPrivateNetworks: true });
+  const inProcessBus: DependencyProbe = { name: 'event_bus', kind: 'event_bus', check: async () => ({ reachable: true, latency_ms: 0 }) };
+  return {
+    healthSweep: createHealthSweep({ registry: deps.registry, probe, clock: deps.clock }, settings),
+    systemHealth: createSystemHealth({
+      dependencies: [
+        dynamoTableProbe(deps.documentClient, deps.tableNames.workflows, WORKFLOW_TABLE, 'workflows_table'),
+        dynamoTableProbe(deps.documentClient, deps.tableNames.executions, EXECUTION_TABLE, 'executions_table'),
+        dynamoTableProbe(deps.documentClient, deps.tableNames.registry, REGISTRY_TABLE, 'registry_table'),
+        sqsQueueProbe(deps.sqsClient, deps.deadLetterQueueUrl, 'dead_letter_queue'),
+        // The local bus is an in-process log (local/integrations.ts): reachable while this process runs.
+        inProcessBus,
+      ],
+      registry: deps.registry,
+      clock: deps.clock,
+    }),
+  };
+}
+
+export interface HealthTimer {
+  /** Stops the timer and waits for a sweep in progress (its probes end within their timeout). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `sweep` every `intervalSeconds`, the next one an interval after the previous one ended (never two at
+ * once). A sweep is logged (one line) when a status changed or something went wrong, not every 30 s. The
+ * timer does not keep the process alive.
+ */
+export function startHealthTimer(sweep: HealthSweep, intervalSeconds: number, log: (line: Record<string, unknown>) => void): HealthTimer {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = runOnce().finally(() => {
+        running = undefined;
+        schedule();
+      });
+    }, intervalSeconds * 1000);
+    timer.unref();
+  };
+  const runOnce = async () => {
+    try {
+      const { instances, ...counts } = await sweep();
+      const changes = instances.filter((outcome) => outcome.status !== outcome.previous_status).map((outcome) => `${outcome.name}/${outcome.instance_id}: ${outcome.previous_status} -> ${outcome.status}`);
+      if (changes.length > 0 || counts.write_failures > 0 || counts.not_checked > 0) log({ kind: 'health_sweep', ...counts, changes });
+    } catch (error) {
+      log({ kind: 'health_sweep', level: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
