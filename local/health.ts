@@ -9,6 +9,7 @@ import { createSystemHealth, type SystemHealth } from '../core/platform/system-h
 import type { Clock, DependencyProbe, HealthProbe, ServiceRegistry } from '../core/ports.ts';
 import { createHealthSweep, type HealthSweep, type HealthSweepSettings } from '../core/registry/health-sweep.ts';
 import { createHttpHealthProbe } from '../functions/workers/http-health-probe.ts';
+import { startRepeatingJob, type RepeatingJob } from './repeating-job.ts';
 
 /** Health checking on one machine: the settings `npm start` reads (local/config.ts) and tests pass. */
 export interface LocalHealthSettings extends HealthSweepSettings {
@@ -50,45 +51,19 @@ export function createLocalHealth(deps: LocalHealthDeps): { healthSweep: HealthS
   };
 }
 
-export interface HealthTimer {
-  /** Stops the timer and waits for a sweep in progress (its probes end within their timeout). */
-  stop(): Promise<void>;
-}
-
 /**
- * Runs `sweep` every `intervalSeconds`, the next one an interval after the previous one ended (never two at
- * once). A sweep is logged (one line) when a status changed or something went wrong, not every 30 s. The
- * timer does not keep the process alive.
+ * Sweeps every `intervalSeconds` (the schedule's stand-in). A sweep is logged (one line) when a status
+ * changed or something went wrong, not every 30 s.
  */
-export function startHealthTimer(sweep: HealthSweep, intervalSeconds: number, log: (line: Record<string, unknown>) => void): HealthTimer {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce().finally(() => {
-        running = undefined;
-        schedule();
-      });
-    }, intervalSeconds * 1000);
-    timer.unref();
-  };
-  const runOnce = async () => {
-    try {
+export function startHealthTimer(sweep: HealthSweep, intervalSeconds: number, log: (line: Record<string, unknown>) => void): RepeatingJob {
+  return startRepeatingJob(
+    'health_sweep',
+    async () => {
       const { instances, ...counts } = await sweep();
       const changes = instances.filter((outcome) => outcome.status !== outcome.previous_status).map((outcome) => `${outcome.name}/${outcome.instance_id}: ${outcome.previous_status} -> ${outcome.status}`);
       if (changes.length > 0 || counts.write_failures > 0 || counts.not_checked > 0) log({ kind: 'health_sweep', ...counts, changes });
-    } catch (error) {
-      log({ kind: 'health_sweep', level: 'error', message: error instanceof Error ? error.message : String(error) });
-    }
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
     },
-  };
+    intervalSeconds,
+    log,
+  );
 }

@@ -5,6 +5,7 @@ import { createHttpApiDocumentSource } from '../functions/workers/api-document-s
 import { createOpenApiPollWorker } from '../functions/workers/openapi-poll.ts';
 import { createHttpPeerClient } from '../functions/workers/peer-client.ts';
 import type { LocalEventLog } from './integrations.ts';
+import { startRepeatingJob, type RepeatingJob } from './repeating-job.ts';
 
 /** Peer sync and OpenAPI polling on one machine: the settings `npm start` reads (local/config.ts) and tests pass. */
 export interface LocalRegistrySyncDeps {
@@ -39,40 +40,9 @@ export function eventLogPublisher(eventLog: LocalEventLog): EventPublisher {
   return { publish: (event) => putEvent({ EventBusName: 'local', Source: event.source, DetailType: event.detailType, Detail: event.detail }) };
 }
 
-export interface PollTimer {
-  /** Stops the timer and waits for a poll in progress (each fetch ends within its timeout). */
-  stop(): Promise<void>;
-}
-
-/**
- * Polls every `intervalSeconds` (the schedule's stand-in), the next poll an interval after the previous one
- * ended, never two at once; the worker logs one line per poll. The timer does not keep the process alive.
- */
-export function startOpenApiPollTimer(apiDrift: ApiDriftService, intervalSeconds: number, log: (line: Record<string, unknown>) => void): PollTimer {
+/** Polls every `intervalSeconds` (the schedule's stand-in); the worker logs one line per poll. */
+export function startOpenApiPollTimer(apiDrift: ApiDriftService, intervalSeconds: number, log: (line: Record<string, unknown>) => void): RepeatingJob {
   // A poll of an empty registry is not worth a line every interval.
   const poll = createOpenApiPollWorker({ apiDrift, log: (line) => (Object.values((line['counts'] ?? {}) as Record<string, number>).some((count) => count > 0) ? log(line) : undefined) });
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = poll()
-        .then(() => undefined)
-        .catch((error: unknown) => log({ kind: 'openapi_poll', level: 'error', message: error instanceof Error ? error.message : String(error) }))
-        .finally(() => {
-          running = undefined;
-          schedule();
-        });
-    }, intervalSeconds * 1000);
-    timer.unref();
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return startRepeatingJob('openapi_poll', poll, intervalSeconds, log);
 }

@@ -206,7 +206,7 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
         exchanging = true;
         for (let redirects = 0; ; redirects++) {
           const url = call.currentUrl;
-          const verdict = await abortable(checkDestination(url, policy, lookup), signal);
+          const verdict = await checkDestination(url, policy, lookup, signal);
           if (!verdict.allowed) throw call.fail(ActionErrorName.ForbiddenAddress, `refused to call ${url.host}: ${verdict.reason}`);
 
           const response = await fetchImpl(url, { method, headers, body, redirect: 'manual', signal });
@@ -487,23 +487,6 @@ function responseHeaders(headers: Headers): Record<string, string> {
   return result;
 }
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
 
 /** The system error code of a failure, looking through fetch's `TypeError: fetch failed` wrapper. */
 function errorCode(error: unknown): string | undefined {

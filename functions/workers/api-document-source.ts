@@ -38,7 +38,7 @@ export function createHttpApiDocumentSource(options: HttpApiDocumentSourceOption
       let text: string;
       try {
         for (let redirects = 0; ; redirects++) {
-          const verdict = await checkDestination(url, policy, lookup);
+          const verdict = await checkDestination(url, policy, lookup, signal);
           if (!verdict.allowed) throw new RefusedError(`refused to call ${url.host}: ${verdict.reason}`);
           const response = await fetchImpl(url, { redirect: 'manual', signal, headers: { accept: 'application/json, application/vnd.oai.openapi+json;q=0.9, */*;q=0.1' } });
           const location = response.headers.get('location');

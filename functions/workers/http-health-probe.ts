@@ -59,7 +59,7 @@ export function createHttpHealthProbe(options: HttpHealthProbeOptions = {}): Hea
       const signal = AbortSignal.timeout(timeoutMs);
       const started = performance.now();
       try {
-        const verdict = await abortable(checkDestination(target, policy, lookup), signal);
+        const verdict = await checkDestination(target, policy, lookup, signal);
         if (!verdict.allowed) return { error: `refused to call ${target.host}: ${verdict.reason}` };
         const response = await fetchImpl(target, { method: 'GET', headers: PROBE_HEADERS, redirect: 'manual', signal });
         if (response.status >= 300 && response.status < 400) {
@@ -101,21 +101,3 @@ function isTruncated(value: unknown): value is TruncatedBody {
   return typeof value === 'object' && value !== null && (value as { truncated?: unknown }).truncated === true;
 }
 
-/** Rejects with the signal's reason once it aborts (a DNS lookup takes no signal). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}

@@ -47,7 +47,11 @@ export function parseAllowedAddresses(entries: readonly string[]): Cidr[] {
  * address it resolves to (one forbidden address is enough to refuse: the connection could use any of them).
  * DNS failures propagate (the caller reports them as connection errors).
  */
-export async function checkDestination(url: URL, policy: OutboundPolicy, lookup: LookupAll): Promise<DestinationVerdict> {
+export async function checkDestination(url: URL, policy: OutboundPolicy, lookup: LookupAll, signal?: AbortSignal): Promise<DestinationVerdict> {
+  return signal ? abortable(verdictFor(url, policy, lookup), signal) : verdictFor(url, policy, lookup);
+}
+
+async function verdictFor(url: URL, policy: OutboundPolicy, lookup: LookupAll): Promise<DestinationVerdict> {
   const host = url.hostname;
   const literal = parseIp(host);
   const addresses = literal ? [formatIp(literal)] : (await lookup(host)).map((resolved) => resolved.address);
@@ -73,4 +77,23 @@ function refusalOf(address: string, policy: OutboundPolicy): string | undefined 
     return `${addressClass} (private networks are not allowed here)`;
   }
   return undefined;
+}
+
+/** Rejects with the signal's reason once it aborts: a DNS lookup takes no signal of its own. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }

@@ -11,6 +11,8 @@ const LIST_PARTITION = 'INSTANCE';
 const BATCH_SIZE = 25;
 
 const partitionKey = (name: string) => `SVC#${name}`;
+/** `name` and `url` are DynamoDB reserved words. */
+const RESERVED_NAMES = { '#name': 'name', '#url': 'url' };
 const key = (name: string, instanceId: string) => ({ pk: partitionKey(name), sk: `${INSTANCE_PREFIX}${instanceId}` });
 /** A service's last OpenAPI snapshot, in its collection; not `INST#`, so instancesOf never reads it. */
 const snapshotKey = (name: string) => ({ pk: partitionKey(name), sk: 'OPENAPI' });
@@ -32,59 +34,15 @@ export class DynamoServiceRegistry implements ServiceRegistry {
   }
 
   async register(instance: ServiceInstance): Promise<{ instance: ServiceInstance; created: boolean }> {
-    const values: Item = {
-      ':name': instance.name,
-      ':instance_id': instance.instance_id,
-      ':url': instance.url,
-      ':health_path': instance.health_path,
-      ':tags': instance.tags,
-      ':metadata': instance.metadata,
-      ':registered_at': instance.registered_at,
-      ':updated_at': instance.updated_at,
-      ':health': instance.health,
-      ':circuit': instance.circuit,
-      ':list_pk': LIST_PARTITION,
-      ':list_sk': `${instance.name}#${instance.instance_id}`,
-    };
-    const set = [
-      '#name = :name',
-      'instance_id = :instance_id',
-      '#url = :url',
-      'health_path = :health_path',
-      'tags = :tags',
-      'metadata = :metadata',
-      'registered_at = if_not_exists(registered_at, :registered_at)',
-      'updated_at = :updated_at',
-      'health = if_not_exists(health, :health)',
-      'circuit = if_not_exists(circuit, :circuit)',
-      'gsi_all_pk = :list_pk',
-      'gsi_all_sk = :list_sk',
-    ];
-    // Optional fields absent from the new registration must not survive from the old one.
-    const remove: string[] = [];
-    const optional: Record<string, unknown> = {
-      openapi_path: instance.openapi_path,
-      version: instance.version,
-      ttl_seconds: instance.ttl_seconds,
-      expires_at: instance.expires_at,
-      expires_at_epoch: instance.expires_at === undefined ? undefined : Math.ceil(Date.parse(instance.expires_at) / 1000),
-    };
-    for (const [field, value] of Object.entries(optional)) {
-      if (value === undefined) {
-        remove.push(field);
-      } else {
-        set.push(`${field} = :${field}`);
-        values[`:${field}`] = value;
-      }
-    }
+    // A registration keeps the first registered_at; a replica (replicate) carries its own.
+    const { expression, values } = instanceUpdate(instance, 'keep first registered_at');
     const { Attributes } = await this.call(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(instance.name, instance.instance_id),
-          // `name` and `url` are DynamoDB reserved words.
-          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ExpressionAttributeNames: { '#name': 'name', '#url': 'url' },
+          UpdateExpression: expression,
+          ExpressionAttributeNames: RESERVED_NAMES,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_OLD',
         }),
@@ -168,7 +126,7 @@ export class DynamoServiceRegistry implements ServiceRegistry {
    * and times replace the stored ones as they are; health and circuit are set only on a new item.
    */
   async replicate(instance: ServiceInstance): Promise<'applied' | 'stale'> {
-    const { expression, values } = replicaUpdate(instance);
+    const { expression, values } = instanceUpdate(instance, 'as given');
     const applied = await conditionalWrite(() =>
       this.client.send(
         new UpdateCommand({
@@ -176,7 +134,7 @@ export class DynamoServiceRegistry implements ServiceRegistry {
           Key: key(instance.name, instance.instance_id),
           UpdateExpression: expression,
           ConditionExpression: 'attribute_not_exists(pk) OR updated_at < :updated_at',
-          ExpressionAttributeNames: { '#name': 'name', '#url': 'url' },
+          ExpressionAttributeNames: RESERVED_NAMES,
           ExpressionAttributeValues: values,
         }),
       ),
@@ -233,8 +191,13 @@ function fromItem(item: Item): ServiceInstance {
   };
 }
 
-/** The UpdateItem of a replicated copy: every registration field and both times as given; health and circuit only when new. */
-function replicaUpdate(instance: ServiceInstance): { expression: string; values: Item } {
+/**
+ * The UpdateItem that stores an instance: every registration field, optional ones removed when absent (they
+ * must not survive from the replaced registration), health and circuit only when new (they are this
+ * orchestrator's own observations). `registered_at` is kept from the first registration, or taken as given
+ * for a replica from a peer.
+ */
+function instanceUpdate(instance: ServiceInstance, registeredAt: 'keep first registered_at' | 'as given'): { expression: string; values: Item } {
   const values: Item = {
     ':name': instance.name,
     ':instance_id': instance.instance_id,
@@ -256,7 +219,7 @@ function replicaUpdate(instance: ServiceInstance): { expression: string; values:
     'health_path = :health_path',
     'tags = :tags',
     'metadata = :metadata',
-    'registered_at = :registered_at',
+    registeredAt === 'as given' ? 'registered_at = :registered_at' : 'registered_at = if_not_exists(registered_at, :registered_at)',
     'updated_at = :updated_at',
     'health = if_not_exists(health, :health)',
     'circuit = if_not_exists(circuit, :circuit)',
