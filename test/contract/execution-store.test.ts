@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoExecutionStore, MAX_STORED_RESPONSE_BYTES } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { ActionProgress, Execution, ExecutionStatus } from '../../core/execution/model.ts';
 import type { ExecutionStore } from '../../core/ports.ts';
-import { ensureTable } from '../../local/tables.ts';
+import { freshTable } from '../support/dynamo.ts';
 
 function action(id: string, overrides: Partial<ActionProgress> = {}): ActionProgress {
   return { action_id: id, action_type: 'service_call', status: 'pending', attempts: 0, ...overrides };
@@ -35,19 +33,9 @@ describe('DynamoExecutionStore on the DynamoDB emulator', () => {
   let commands: string[];
 
   beforeEach(async () => {
-    const client = createDocumentClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    commands = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(context.commandName ?? 'unknown');
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCommands' },
-    );
-    const tableName = `executions-${randomUUID()}`;
-    await ensureTable(client, EXECUTION_TABLE, tableName);
-    commands.length = 0;
-    store = new DynamoExecutionStore(client, tableName);
+    const fresh = await freshTable(EXECUTION_TABLE, 'executions');
+    commands = fresh.commands;
+    store = new DynamoExecutionStore(fresh.client, fresh.tableName);
   });
 
   describe('create and get', () => {

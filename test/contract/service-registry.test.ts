@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
 import type { ServiceRegistry } from '../../core/ports.ts';
 import { CLOSED_CIRCUIT, INITIAL_HEALTH, type ServiceInstance } from '../../core/registry/model.ts';
-import { ensureTable } from '../../local/tables.ts';
+import { freshTable } from '../support/dynamo.ts';
 
 function instance(name: string, overrides: Partial<ServiceInstance> = {}): ServiceInstance {
   return {
@@ -32,19 +29,9 @@ describe('DynamoServiceRegistry on the DynamoDB emulator', () => {
   let commands: string[];
 
   beforeEach(async () => {
-    const client = createDocumentClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    commands = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(context.commandName ?? 'unknown');
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCommands' },
-    );
-    const tableName = `registry-${randomUUID()}`;
-    await ensureTable(client, REGISTRY_TABLE, tableName);
-    commands.length = 0;
-    registry = new DynamoServiceRegistry(client, tableName);
+    const fresh = await freshTable(REGISTRY_TABLE, 'registry');
+    commands = fresh.commands;
+    registry = new DynamoServiceRegistry(fresh.client, fresh.tableName);
   });
 
   it('round-trips an instance exactly, metadata, tags and TTL included', async () => {

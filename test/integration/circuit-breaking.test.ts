@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoServiceRegistry } from '../../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { ActionErrorName } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
@@ -11,6 +10,7 @@ import type { LocalRuntime } from '../../local/runtime.ts';
 import { createActionRunner, type ActionRunner, type ActionRunnerDeps } from '../../functions/workers/action-runner.ts';
 import { ServiceCallError, type ServiceCallFailure } from '../../functions/workers/service-call-errors.ts';
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
+import { countingDocumentClient } from '../support/dynamo.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
 
 /**
@@ -61,20 +61,14 @@ let runtime: LocalRuntime;
 let call: Call;
 let registry: DynamoServiceRegistry;
 /** DynamoDB commands the runners' registry sent. */
-const commands: string[] = [];
+let commands: string[] = [];
 
 beforeAll(async () => {
   const registryTableName = `circuits-${randomUUID()}`;
   ({ runtime, call } = await startTestApi({ clock, registryTableName }));
-  const client = createDocumentClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      commands.push(context.commandName ?? 'unknown');
-      return next(args);
-    },
-    { step: 'initialize', name: 'countCommands' },
-  );
-  registry = new DynamoServiceRegistry(client, registryTableName);
+  const counting = countingDocumentClient();
+  commands = counting.commands;
+  registry = new DynamoServiceRegistry(counting.client, registryTableName);
 });
 // Each test starts an hour later: no failure window, cool-down or cache carries over into the next.
 afterEach(() => advance(3600));
