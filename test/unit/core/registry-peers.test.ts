@@ -10,21 +10,10 @@ import {
   toCopy,
   toReplica,
 } from '../../../core/registry/peers.ts';
+import { instanceAt } from '../../support/fixed-registry.ts';
 
 function instance(name: string, overrides: Partial<ServiceInstance> = {}): ServiceInstance {
-  return {
-    name,
-    instance_id: 'i-1',
-    url: `http://${name}.internal:8080`,
-    health_path: '/health',
-    tags: [],
-    metadata: {},
-    registered_at: '2026-11-01T00:00:00.000Z',
-    updated_at: '2026-11-01T00:00:00.000Z',
-    health: INITIAL_HEALTH,
-    circuit: CLOSED_CIRCUIT,
-    ...overrides,
-  };
+  return instanceAt(name, `http://${name}.internal:8080`, { instance_id: 'i-1', ...overrides });
 }
 
 /** The store's side of the rule, in memory: what DynamoServiceRegistry.replicate does with one conditional write. */
