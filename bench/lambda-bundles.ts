@@ -296,9 +296,17 @@ function timeColdInit(runner: string, modulePath: string, cwd: string): Promise<
     const started = performance.now();
     const child = spawn(process.execPath, [runner, pathToFileURL(modulePath).href], {
       cwd,
-      // Table names: the entries read their configuration at init and would refuse to load without them.
-      // NODE_OPTIONS as in Lambda; the empty-module baseline gets the same, so the ratio compares modules only.
-      env: childEnvironment({ WORKFLOWS_TABLE_NAME: 'bench', EXECUTIONS_TABLE_NAME: 'bench', REGISTRY_TABLE_NAME: 'bench', NODE_OPTIONS: LAMBDA_NODE_OPTIONS }),
+      // Table names, the dead-letter queue and the bus: the entries read their configuration at init and would
+      // refuse to load without what their route declares. NODE_OPTIONS as in Lambda; the empty-module baseline
+      // gets the same, so the ratio compares modules only.
+      env: childEnvironment({
+        WORKFLOWS_TABLE_NAME: 'bench',
+        EXECUTIONS_TABLE_NAME: 'bench',
+        REGISTRY_TABLE_NAME: 'bench',
+        WORKFLOW_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
+        WORKFLOW_EVENT_BUS_NAME: 'bench',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

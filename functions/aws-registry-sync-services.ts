@@ -1,8 +1,6 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
-import { EventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
-import type { EventPublisher } from '../core/ports.ts';
+import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { createApiDriftService, type ApiDriftService } from '../core/registry/openapi-poll.ts';
 import { createPeerService, type PeerService } from '../core/registry/peers.ts';
 import { systemClock } from '../core/system.ts';
@@ -39,8 +37,7 @@ export function awsApiDriftService(): ApiDriftService {
   const registry = new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
   // The bus is named at init (a function without it fails at once); its client is built on the first drift.
   const busName = required(config.WORKFLOW_EVENT_BUS_NAME, 'WORKFLOW_EVENT_BUS_NAME');
-  let publisher: EventBridgePublisher | undefined;
-  const events: EventPublisher = { publish: (event) => (publisher ??= new EventBridgePublisher(new EventBridgeClient({}), busName)).publish(event) };
+  const events = lazyEventBridgePublisher(busName);
   return createApiDriftService({
     registry,
     documents: createHttpApiDocumentSource({ allowPrivateNetworks: false, allowedAddresses: allowedAddressesFrom(process.env[ALLOWED_ADDRESSES_VARIABLE]) }),

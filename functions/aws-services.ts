@@ -1,4 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { DynamoExecutionStore } from '../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
 import { parseStepFunctionsEngineConfig } from '../adapters/aws/stepfunctions/config.ts';
@@ -30,7 +31,15 @@ export function awsServices(): HttpServices {
   const workflowStore = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
   return {
     workflowStore,
-    workflows: createWorkflowService({ store: workflowStore, clock: systemClock, ids: randomIds, compiler: compilerCheck }),
+    workflows: createWorkflowService({
+      store: workflowStore,
+      clock: systemClock,
+      ids: randomIds,
+      compiler: compilerCheck,
+      // Only the routes that change workflows publish (bus: 'publish' gives them the bus and PutEvents on it).
+      ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
+      onPublishFailure: (event, error) => console.error(JSON.stringify({ level: 'error', message: 'workflow event not published', detail_type: event.detailType, detail: event.detail, error: String(error) })),
+    }),
     serviceVersion: config.SERVICE_VERSION,
     // Built on first use: only functions whose routes declare the registry table get REGISTRY_TABLE_NAME.
     get registry() {

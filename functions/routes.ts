@@ -102,6 +102,8 @@ export const routes = {
     body: api.CreateWorkflowBody,
     response: api.WorkflowResponse,
     tables: { workflows: 'write' },
+    // Lifecycle events: in AWS a new version is deployed as a state machine version when it is published.
+    bus: 'publish',
   },
   listWorkflows: {
     method: 'GET',
@@ -155,6 +157,8 @@ export const routes = {
     body: api.FromTemplateBody,
     response: api.WorkflowResponse,
     tables: { workflows: 'write' },
+    // Lifecycle events: in AWS a new version is deployed as a state machine version when it is published.
+    bus: 'publish',
   },
   getWorkflow: {
     method: 'GET',
@@ -179,6 +183,8 @@ export const routes = {
     body: api.UpdateWorkflowBody,
     response: api.WorkflowResponse,
     tables: { workflows: 'write' },
+    // Lifecycle events: in AWS a new version is deployed as a state machine version when it is published.
+    bus: 'publish',
   },
   deleteWorkflow: {
     method: 'DELETE',
@@ -190,6 +196,8 @@ export const routes = {
     params: api.WorkflowIdParams,
     response: api.DeleteResponse,
     tables: { workflows: 'write' },
+    // Lifecycle events: in AWS a new version is deployed as a state machine version when it is published.
+    bus: 'publish',
   },
   listWorkflowVersions: {
     method: 'GET',

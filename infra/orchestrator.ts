@@ -49,6 +49,7 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
   const runtime = new RuntimeStack(app, `${stackPrefix}Runtime`, {
     description: 'Serverless orchestrator: workflow runtime (state machine role, action runner, status listener, event bus, dead letters)',
     namePrefix: stackPrefix,
+    workflowsTable: data.workflowsTable,
     executionsTable: data.executionsTable,
     registryTable: data.registryTable,
     healthCheckIntervalSeconds: readPositiveNumberContext(app, 'healthCheckInterval', DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS),

@@ -30,7 +30,7 @@ import { startDynalite, type RunningDynalite } from './dynalite.ts';
 import { ensureBucket, ensureQueue, resourceNameFor, startFauxqsEmulator, type RunningFauxqs } from './fauxqs.ts';
 import { createLocalHealth, startHealthTimer, type LocalHealthSettings } from './health.ts';
 import { createLocalServer, listen } from './http-server.ts';
-import { createLocalRegistrySync, startOpenApiPollTimer } from './registry-sync.ts';
+import { createLocalRegistrySync, eventLogPublisher, startOpenApiPollTimer } from './registry-sync.ts';
 import { ensureTable } from './tables.ts';
 
 export interface LocalRuntimeOptions {
@@ -190,7 +190,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await engine.recover();
     const services: HttpServices = {
       workflowStore,
-      workflows: createWorkflowService({ store: workflowStore, clock, ids, compiler: compilerCheck }),
+      workflows: createWorkflowService({
+        store: workflowStore,
+        clock,
+        ids,
+        compiler: compilerCheck,
+        events: eventLogPublisher(eventLog),
+        onPublishFailure: (event, error) => log({ kind: 'event_not_published', detail_type: event.detailType, error: String(error) }),
+      }),
       executions: createExecutionService({ workflows: workflowStore, executions: executionStore, engine, clock, ids }),
       registry,
       registryService: createRegistryService({ registry, clock }),

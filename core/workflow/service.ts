@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { Clock, IdGenerator, WorkflowCompilerCheck, WorkflowStore } from '../ports.ts';
+import type { Clock, DomainEvent, EventPublisher, IdGenerator, WorkflowCompilerCheck, WorkflowStore } from '../ports.ts';
 import type { Action, ActionType, ExecutionMode, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
 import { atVersion, summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
 import { jsonEqual } from './parameters.ts';
@@ -11,7 +11,25 @@ export interface WorkflowServiceDeps {
   readonly ids: IdGenerator;
   /** Refuses definitions that cannot run within Step Functions' limits; omitted, nothing beyond validation. */
   readonly compiler?: WorkflowCompilerCheck;
+  /**
+   * Where lifecycle events go (WORKFLOW_EVENTS): the bus in AWS, where a new version is deployed as a state
+   * machine version when it is published; the event log locally. Omitted, none are published.
+   */
+  readonly events?: EventPublisher;
+  /**
+   * A failed publish never fails the change, which is stored by then: it is reported here. The version is
+   * still deployed on its first run (the engine deploys what it starts).
+   */
+  readonly onPublishFailure?: (event: DomainEvent, error: unknown) => void;
 }
+
+/** Lifecycle events of workflows, on the bus under source `orchestrator.workflows`. */
+export const WORKFLOW_EVENTS = {
+  source: 'orchestrator.workflows',
+  /** A new version exists (creation, or an update that changed parameters, actions or execution mode). */
+  versionPublished: 'Workflow Version Published',
+  deleted: 'Workflow Deleted',
+} as const;
 
 /** A partial update: any metadata field, and parameters/actions (which create a new version). */
 export interface WorkflowPatch {
@@ -58,7 +76,28 @@ export interface WorkflowStatistics {
 const UNCONDITIONAL_UPDATE_ATTEMPTS = 3;
 
 /** Workflow management use cases. Pure orchestration of validation and the store; no I/O of its own. */
-export function createWorkflowService({ store, clock, ids, compiler }: WorkflowServiceDeps) {
+export function createWorkflowService({ store, clock, ids, compiler, events, onPublishFailure }: WorkflowServiceDeps) {
+  /** Published after the change is stored; awaited (a Lambda freezes once it answers), never failing the change. */
+  async function publish(detailType: string, detail: Record<string, unknown>): Promise<void> {
+    if (!events) return;
+    const event: DomainEvent = { source: WORKFLOW_EVENTS.source, detailType, detail };
+    try {
+      await events.publish(event);
+    } catch (error) {
+      onPublishFailure?.(event, error);
+    }
+  }
+
+  const versionPublished = (workflow: Workflow) =>
+    publish(WORKFLOW_EVENTS.versionPublished, {
+      workflow_id: workflow.workflow_id,
+      version: workflow.version,
+      name: workflow.name,
+      execution_mode: workflow.execution_mode,
+      published_by: workflow.version_created_by,
+      published_at: workflow.version_created_at,
+    });
+
   function assertCompilable(workflow: Workflow): void {
     const { errors } = compiler?.check(workflow) ?? { errors: [] };
     if (errors.length > 0) throw new ValidationError(errors);
@@ -88,6 +127,7 @@ export function createWorkflowService({ store, clock, ids, compiler }: WorkflowS
       };
       assertCompilable(workflow);
       await store.create(workflow);
+      await versionPublished(workflow);
       return workflow;
     },
 
@@ -144,6 +184,7 @@ export function createWorkflowService({ store, clock, ids, compiler }: WorkflowS
         if (definitionChanged) assertCompilable(next);
         try {
           await store.update(next, current);
+          if (definitionChanged) await versionPublished(next);
           return { workflow: next, changed: true, new_version: definitionChanged };
         } catch (error) {
           if (!(error instanceof ConflictError) || conditional || attempt >= UNCONDITIONAL_UPDATE_ATTEMPTS) throw error;
@@ -154,6 +195,7 @@ export function createWorkflowService({ store, clock, ids, compiler }: WorkflowS
     async deleteWorkflow(workflowId: string, preconditions: Preconditions = {}): Promise<void> {
       try {
         if (!(await store.delete(workflowId, preconditions.revision))) throw notFound(workflowId);
+        await publish(WORKFLOW_EVENTS.deleted, { workflow_id: workflowId });
       } catch (error) {
         if (error instanceof ConflictError && preconditions.revision !== undefined) {
           throw new ConflictError(`workflow ${workflowId} changed since revision ${preconditions.revision}`, [

@@ -12,6 +12,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RegistryIndex } from '../../adapters/aws/dynamo/registry-table.ts';
 import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
+import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
 import { checkNamePrefix } from '../../adapters/aws/stepfunctions/names.ts';
 import { ApiFunction } from '../constructs/api-function.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
@@ -58,6 +59,8 @@ export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'
 export interface RuntimeStackProps extends StackProps {
   /** State machines are named `<namePrefix>-<workflow_id>`; every grant and the event rule are scoped to it. */
   readonly namePrefix: string;
+  /** The workflow deployer reads the version it deploys from it. */
+  readonly workflowsTable: ITable;
   /** The status listener moves executions along in it; the action runner records each attempt in it. */
   readonly executionsTable: ITable;
   /** The action runner resolves services in it. */
@@ -81,10 +84,9 @@ export function scheduleMinutes(intervalSeconds: number, what: string): number {
   return Math.max(1, Math.ceil(intervalSeconds / 60));
 }
 
-/** The schedule's period in minutes for an interval in seconds: at least one, whole minutes (EventBridge's rate unit). */
+/** The health sweep's period in minutes for an interval in seconds. */
 export function healthSweepMinutes(intervalSeconds: number): number {
-  if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) throw new Error(`the health check interval must be a positive number of seconds; got ${intervalSeconds}`);
-  return Math.max(1, Math.ceil(intervalSeconds / 60));
+  return scheduleMinutes(intervalSeconds, 'health check interval');
 }
 
 /**
@@ -132,6 +134,11 @@ export class RuntimeStack extends Stack {
   readonly healthSweep: ApiFunction;
   /** Invokes the health sweep every interval. */
   readonly healthSweepRule: Rule;
+  /** Deploys each published workflow version (deploy on create and update, not on first run). */
+  readonly workflowDeployer: ApiFunction;
+  readonly workflowVersionRule: Rule;
+  /** Workflow versions the deployer could not deploy (after retries). */
+  readonly deployDeadLetterQueue: Queue;
   /** The environment of a Lambda that probes the dead-letter queue and the bus (`GET /health/system`). */
   readonly probeEnvironment: Readonly<Record<string, string>>;
   /** Fetches every registered service's OpenAPI document, stores its summary and publishes drift on the bus. */
@@ -276,6 +283,26 @@ export class RuntimeStack extends Stack {
       [ENGINE_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
     };
     this.publishEnvironment = { [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName };
+
+    // Deploy on publish: a new workflow version becomes a published state machine version (and the workflow's
+    // `live` alias moves to it) when it is created, not on its first run. The deployer reads the workflows
+    // table and has the engine's rights; a deployment it fails is retried, then kept in its queue (the
+    // version is still deployed on its first run).
+    this.workflowDeployer = new ApiFunction(this, 'WorkflowDeployer', {
+      entry: path.join(WORKERS_DIR, 'workflow-deployer-entry.ts'),
+      description: 'Workflow deployer: publishes each new workflow version as a Step Functions state machine version',
+      environment: { WORKFLOWS_TABLE_NAME: props.workflowsTable.tableName, ...this.engineEnvironment },
+      timeout: Duration.minutes(1),
+    });
+    grantTableAccess(props.workflowsTable, this.workflowDeployer.lambda, 'read', []);
+    this.grantEngineAccess(this.workflowDeployer.lambda);
+    this.deployDeadLetterQueue = encryptedQueue(this, 'DeployDeadLetterQueue');
+    this.workflowVersionRule = new Rule(this, 'WorkflowVersionPublishedRule', {
+      description: 'New workflow versions, to the workflow deployer',
+      eventBus: this.eventBus,
+      eventPattern: { source: [WORKFLOW_EVENTS.source], detailType: [WORKFLOW_EVENTS.versionPublished] },
+      targets: [new LambdaFunction(this.workflowDeployer.lambda, { retryAttempts: 8, maxEventAge: Duration.hours(2), deadLetterQueue: this.deployDeadLetterQueue })],
+    });
     // The same variable names as the engine's: one name per fact (functions/config.ts reads them).
     this.probeEnvironment = {
       [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName,
@@ -297,6 +324,8 @@ export class RuntimeStack extends Stack {
       PayloadBucketName: [this.payloadBucket.bucketName, 'Service responses too large for state data, passed by reference'],
       HealthSweepFunctionArn: [this.healthSweep.lambda.functionArn, 'Health sweep Lambda (scheduled health checks of registered instances)'],
       OpenApiPollFunctionArn: [this.openApiPoll.lambda.functionArn, 'OpenAPI poll Lambda (scheduled API drift detection)'],
+      WorkflowDeployerFunctionArn: [this.workflowDeployer.lambda.functionArn, 'Workflow deployer Lambda (each new version becomes a state machine version)'],
+      DeployDeadLetterQueueArn: [this.deployDeadLetterQueue.queueArn, 'Workflow versions the deployer could not deploy'],
     };
     for (const [outputId, [value, description]] of Object.entries(outputs)) new CfnOutput(this, outputId, { value, description });
 
@@ -385,7 +414,7 @@ export class RuntimeStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`,
       reason: `The listener reads the history of any finished run of this deployment's workflows (GetExecutionHistory only): ${prefixPattern}.`,
     });
-    for (const queue of [this.deadLetterQueue, this.statusDeadLetterQueue]) {
+    for (const queue of [this.deadLetterQueue, this.statusDeadLetterQueue, this.deployDeadLetterQueue]) {
       Validations.of(queue).acknowledge({
         id: 'AwsSolutions-SQS3',
         reason: 'This queue is itself a dead-letter queue (failed service calls, or status changes the listener could not record): a message that cannot be processed stays here for inspection and replay.',

@@ -38,7 +38,9 @@ describe('cdk-nag AwsSolutions', () => {
   it('acknowledges only these rules, each as narrowly as it can be, each with a reason', () => {
     const { app, api, runtime } = buildOrchestratorApp();
     const acknowledged = acknowledgedRules(app);
-    const workerRoles = [runtime.actionRunner.role.node.path, runtime.statusListener.role.node.path, runtime.healthSweep.role.node.path, runtime.openApiPoll.role.node.path];
+    const workerRoles = [runtime.actionRunner.role.node.path, runtime.statusListener.role.node.path, runtime.healthSweep.role.node.path, runtime.openApiPoll.role.node.path, runtime.workflowDeployer.role.node.path];
+    // The workflow deployer has the engine's rights (grantEngineAccess), like the routes that start runs.
+    const deployerRole = runtime.workflowDeployer.role.node.path;
     const executionRole = runtime.executionRole.node.path;
     const functionRoles = [...api.contextStacks.values()].flatMap((contextStack) => [...contextStack.functions.values()].map((apiFunction) => apiFunction.role.node.path));
     expect(functionRoles).toHaveLength(Object.keys(routes).length);
@@ -60,11 +62,11 @@ describe('cdk-nag AwsSolutions', () => {
       // state machines' role, X-Ray and log delivery (runtime-stack.test.ts checks its exact statements).
       'AwsSolutions-IAM5[Resource::*]': [...functionRoles, ...workerRoles, executionRole].sort(),
       // Sub-workflows: the state machines under the prefix, created at run time (runtime-stack.test.ts).
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles].sort(),
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles, deployerRole].sort(),
       // ...and the status listener, which reads finished runs' histories (GetExecutionHistory only).
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles, runtime.statusListener.role.node.path].sort(),
-      // The runtime's two queues are themselves dead-letter queues.
-      'AwsSolutions-SQS3': [runtime.deadLetterQueue.node.path, runtime.statusDeadLetterQueue.node.path].sort(),
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles, deployerRole, runtime.statusListener.role.node.path].sort(),
+      // The runtime's three queues are themselves dead-letter queues.
+      'AwsSolutions-SQS3': [runtime.deadLetterQueue.node.path, runtime.statusDeadLetterQueue.node.path, runtime.deployDeadLetterQueue.node.path].sort(),
       // The action runner's payload objects, named at run time under payloads/ (runtime-stack.test.ts).
       [`AwsSolutions-IAM5[Resource::<${runtime.getLogicalId(runtime.payloadBucket.node.defaultChild as CfnElement)}.Arn>/payloads/*]`]: [runtime.actionRunner.role.node.path],
       // The payload bucket: short-lived copies only the action runner touches, no access log bucket.

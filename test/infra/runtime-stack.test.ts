@@ -38,9 +38,10 @@ import {
 function build() {
   const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
   const data = new Stack(app, 'TestData');
+  const workflowsTable = new Table(data, 'Workflows', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
   const executionsTable = new Table(data, 'Executions', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
   const registryTable = new Table(data, 'Registry', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-  const runtime = new RuntimeStack(app, 'TestRuntime', { namePrefix: 'Orch', executionsTable, registryTable });
+  const runtime = new RuntimeStack(app, 'TestRuntime', { namePrefix: 'Orch', workflowsTable, executionsTable, registryTable });
   const consumer = new Stack(app, 'TestConsumer');
   const engineRole = new Role(consumer, 'EngineRole', { assumedBy: new AccountRootPrincipal() });
   runtime.grantEngineAccess(engineRole);
@@ -111,8 +112,9 @@ describe('the status listener', () => {
   const rule = template.Resources[ruleId]!;
 
   it("is sent the status changes of the prefix's state machines from the default bus, and nothing else", () => {
-    // The other rules are schedules (the health sweep's, below): this is the one that matches events.
-    const matchingRules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, candidate]) => propertiesOf(candidate)['EventPattern'] !== undefined);
+    // The other rules are schedules (the health sweep's, below) or on the workflow bus (the deployer's): this
+    // is the one that matches events on the default bus.
+    const matchingRules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, candidate]) => propertiesOf(candidate)['EventPattern'] !== undefined && propertiesOf(candidate)['EventBusName'] === undefined);
     expect(matchingRules.map(([matchingId]) => matchingId)).toEqual([ruleId]);
     expect(propertiesOf(rule)['EventBusName']).toBeUndefined();
     expect(propertiesOf(rule)['EventPattern']).toEqual({
@@ -187,6 +189,31 @@ describe('the status listener', () => {
     const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(([, permission]) => propertiesOf(permission)).filter((permission) => String(permission['Principal']).startsWith('logs.'));
     expect(permissions).toHaveLength(1);
     expect(permissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.statusListener.lambda), SourceArn: getAtt(runtime.stateMachineLogs) });
+  });
+});
+
+describe('the workflow deployer', () => {
+  const ruleId = id(runtime.workflowVersionRule);
+  const rule = propertiesOf(template.Resources[ruleId]!);
+
+  it("is sent every 'Workflow Version Published' event of the workflow bus, retrying and then dead-lettering", () => {
+    expect(rule['EventBusName']).toEqual({ Ref: id(runtime.eventBus) });
+    expect(rule['EventPattern']).toEqual({ source: ['orchestrator.workflows'], 'detail-type': ['Workflow Version Published'] });
+    expect(rule['Targets']).toEqual([
+      { Id: 'Target0', Arn: getAtt(runtime.workflowDeployer.lambda), RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 2 * 3600 }, DeadLetterConfig: { Arn: getAtt(runtime.deployDeadLetterQueue) } },
+    ]);
+  });
+
+  it("runs the deployer entry with the workflows table (read only) and the engine's settings and rights", () => {
+    expect(runtime.workflowDeployer.entry).toMatch(/functions\/workers\/workflow-deployer-entry\.ts$/);
+    const environment = asRecord(asRecord(propertiesOf(template.Resources[id(runtime.workflowDeployer.lambda)]!)['Environment'], 'Environment')['Variables'], 'Variables');
+    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'WORKFLOWS_TABLE_NAME', ...Object.keys(runtime.engineEnvironment)].sort());
+    const statements = statementsOfRole(template, id(runtime.workflowDeployer.role));
+    const tableActions = statements.flatMap((statement) => statement.Action.filter((action) => action.startsWith('dynamodb:')));
+    expect(tableActions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    const actions = statements.flatMap((statement) => statement.Action);
+    expect(actions).toEqual(expect.arrayContaining(['states:CreateStateMachine', 'states:UpdateStateMachineAlias', 'iam:PassRole']));
+    expect(actions.filter((action) => action.startsWith('sqs:') || action.startsWith('s3:') || action.startsWith('events:'))).toEqual([]);
   });
 });
 
@@ -337,7 +364,7 @@ describe('the health sweep', () => {
   ])('an interval of %i s is scheduled as %s (at least a minute, whole minutes), the sweep stopping within %i s', (interval, expression, timeout) => {
     const other = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
     const table = new Table(new Stack(other, 'D'), 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-    const stack = new RuntimeStack(other, 'R', { namePrefix: 'Orch', executionsTable: table, registryTable: table, healthCheckIntervalSeconds: interval });
+    const stack = new RuntimeStack(other, 'R', { namePrefix: 'Orch', workflowsTable: table, executionsTable: table, registryTable: table, healthCheckIntervalSeconds: interval });
     const built = templateOf(stack);
     expect(propertiesOf(built.Resources[logicalIdOf(stack, stack.healthSweepRule)]!)['ScheduleExpression']).toBe(expression);
     expect(propertiesOf(built.Resources[logicalIdOf(stack, stack.healthSweep.lambda)]!)['Timeout']).toBe(timeout);
@@ -432,6 +459,6 @@ describe('the runtime stack', () => {
     const other = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
     const data = new Stack(other, 'D');
     const table = new Table(data, 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-    expect(() => new RuntimeStack(other, 'R', { namePrefix: 'x'.repeat(41), executionsTable: table, registryTable: table })).toThrow(/prefix/);
+    expect(() => new RuntimeStack(other, 'R', { namePrefix: 'x'.repeat(41), workflowsTable: table, executionsTable: table, registryTable: table })).toThrow(/prefix/);
   });
 });

@@ -251,6 +251,23 @@ describe('deleting', () => {
   });
 });
 
+describe('lifecycle events', () => {
+  it('puts a version-published event on the bus for each new version and a deleted event, as EventBridge would get them', async () => {
+    const eventsOf = (id: string) =>
+      runtime.eventLog.events.filter((event) => JSON.stringify(event['Detail']).includes(id)).map((event) => [event['Source'], event['DetailType'], (event['Detail'] as { version?: number }).version]);
+    const { body } = await create();
+    const id = body.data.workflow_id as string;
+    await call('PUT', `/workflows/${id}`, { body: { description: 'metadata only' } });
+    await call('PUT', `/workflows/${id}`, { body: { execution_mode: 'express' } });
+    await call('DELETE', `/workflows/${id}`);
+    expect(eventsOf(id)).toEqual([
+      ['orchestrator.workflows', 'Workflow Version Published', 1],
+      ['orchestrator.workflows', 'Workflow Version Published', 2],
+      ['orchestrator.workflows', 'Workflow Deleted', undefined],
+    ]);
+  });
+});
+
 describe('templates', () => {
   it('lists the built-in templates with their parameters', async () => {
     const reply = await call<{ templates: { name: string; parameters: { name: string }[] }[] }>('GET', '/workflows/templates');

@@ -1,4 +1,4 @@
-import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DependencyUnavailableError } from '../../../core/errors.ts';
 import type { DomainEvent, EventPublisher } from '../../../core/ports.ts';
 
@@ -30,4 +30,10 @@ export class EventBridgePublisher implements EventPublisher {
     }
     return entry.EventId;
   }
+}
+
+/** A publisher on `busName` whose client is built on the first event (functions that may publish none pay nothing at init). */
+export function lazyEventBridgePublisher(busName: string): EventPublisher {
+  let publisher: EventBridgePublisher | undefined;
+  return { publish: (event) => (publisher ??= new EventBridgePublisher(new EventBridgeClient({}), busName)).publish(event) };
 }

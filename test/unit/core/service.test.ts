@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../core/errors.ts';
-import type { WorkflowStore } from '../../../core/ports.ts';
+import type { DomainEvent, WorkflowStore } from '../../../core/ports.ts';
 import type { Action, WorkflowDefinition } from '../../../core/workflow/definition.ts';
 import { summarize, versionOf, type Workflow } from '../../../core/workflow/model.ts';
-import { createWorkflowService } from '../../../core/workflow/service.ts';
+import { createWorkflowService, WORKFLOW_EVENTS } from '../../../core/workflow/service.ts';
 import { MAX_DEFINITION_BYTES } from '../../../core/workflow/validate.ts';
 import { definitionInput, notification, parseDefinition, serviceCall } from './support/definitions.ts';
 import { rejectionOf } from './support/errors.ts';
@@ -459,5 +459,62 @@ describe('statistics', () => {
     const created = await service.createWorkflow(documentWorkflow(), 'alice');
     expect(service.summarize(created)).toMatchObject({ action_count: 3, action_types: { service_call: 2, notification: 1 } });
     expect(summarize(created)).toEqual(service.summarize(created));
+  });
+});
+
+describe('workflow lifecycle events', () => {
+  function withEvents(publish: (event: DomainEvent) => Promise<string> = async () => 'event-id') {
+    const published: DomainEvent[] = [];
+    const failures: { event: DomainEvent; error: unknown }[] = [];
+    const service = createWorkflowService({
+      store: new InMemoryWorkflowStore(),
+      clock: fixedClock(START),
+      ids: sequentialIds(),
+      events: {
+        publish: async (event) => {
+          published.push(event);
+          return publish(event);
+        },
+      },
+      onPublishFailure: (event, error) => failures.push({ event, error }),
+    });
+    return { service, published, failures };
+  }
+
+  it('publishes each new version (creation, a definition change) and the deletion, and nothing for a metadata change', async () => {
+    const { service, published } = withEvents();
+    const created = await service.createWorkflow(documentWorkflow(), 'alice');
+    await service.updateWorkflow(created.workflow_id, { description: 'only words' }, 'bob');
+    await service.updateWorkflow(created.workflow_id, { execution_mode: 'express' }, 'bob');
+    await service.deleteWorkflow(created.workflow_id);
+    expect(published).toEqual([
+      {
+        source: WORKFLOW_EVENTS.source,
+        detailType: WORKFLOW_EVENTS.versionPublished,
+        detail: { workflow_id: created.workflow_id, version: 1, name: 'Document analysis', execution_mode: 'standard', published_by: 'alice', published_at: START },
+      },
+      {
+        source: WORKFLOW_EVENTS.source,
+        detailType: WORKFLOW_EVENTS.versionPublished,
+        detail: { workflow_id: created.workflow_id, version: 2, name: 'Document analysis', execution_mode: 'express', published_by: 'bob', published_at: START },
+      },
+      { source: WORKFLOW_EVENTS.source, detailType: WORKFLOW_EVENTS.deleted, detail: { workflow_id: created.workflow_id } },
+    ]);
+  });
+
+  it('publishes nothing for a refused change', async () => {
+    const { service, published } = withEvents();
+    const created = await service.createWorkflow(documentWorkflow(), 'alice');
+    published.length = 0;
+    await expect(service.updateWorkflow(created.workflow_id, { execution_mode: 'express' }, 'bob', { revision: 7 })).rejects.toBeInstanceOf(ConflictError);
+    await expect(service.deleteWorkflow('missing')).rejects.toBeInstanceOf(NotFoundError);
+    expect(published).toEqual([]);
+  });
+
+  it('keeps the change when the bus refuses the event, and reports the failure', async () => {
+    const { service, failures } = withEvents(() => Promise.reject(new Error('bus unavailable')));
+    const created = await service.createWorkflow(documentWorkflow(), 'alice');
+    expect((await service.getWorkflow(created.workflow_id)).workflow.version).toBe(1);
+    expect(failures).toEqual([{ event: expect.objectContaining({ detailType: WORKFLOW_EVENTS.versionPublished }), error: new Error('bus unavailable') }]);
   });
 });

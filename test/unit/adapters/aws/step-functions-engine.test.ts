@@ -19,6 +19,8 @@ import type { Execution } from '../../../../core/execution/model.ts';
 import type { WorkflowDefinitionInput } from '../../../../core/workflow/definition.ts';
 import type { Workflow } from '../../../../core/workflow/model.ts';
 import { compileWorkflow, executionInput } from '../../../../statemachines/compile.ts';
+import { WORKFLOW_EVENTS } from '../../../../core/workflow/service.ts';
+import { createWorkflowDeployer } from '../../../../functions/workers/workflow-deployer.ts';
 import { storedWorkflow } from '../../../support/workflows.ts';
 import { notification, param, serviceCall, subWorkflow, workflow, type WorkflowInput } from '../../statemachines/support/workflows.ts';
 import { FakeStepFunctions } from './support/fake-step-functions.ts';
@@ -350,5 +352,43 @@ describe('state machine names and configuration', () => {
     expect(parseStepFunctionsEngineConfig(env)).toEqual(config);
     const broken = { ...env, [ENGINE_ENVIRONMENT.logGroupArn]: 'arn:aws:logs:us-east-1:123456789012:log-group:x', [ENGINE_ENVIRONMENT.executionRoleArn]: undefined };
     expect(() => parseStepFunctionsEngineConfig(broken)).toThrow(new RegExp(`${ENGINE_ENVIRONMENT.logGroupArn}.*${ENGINE_ENVIRONMENT.executionRoleArn}|${ENGINE_ENVIRONMENT.executionRoleArn}.*${ENGINE_ENVIRONMENT.logGroupArn}`));
+  });
+});
+
+describe('the workflow deployer: a published version becomes a state machine version before its first run', () => {
+  const event = (workflowId: string, version: number) => ({
+    source: WORKFLOW_EVENTS.source,
+    'detail-type': WORKFLOW_EVENTS.versionPublished,
+    detail: { workflow_id: workflowId, version },
+  });
+  const deployer = (workflows: Workflow[]) => {
+    const { sfn, engine } = setup(workflows);
+    const loadWorkflow = async (id: string, version: number) => workflows.find((candidate) => candidate.workflow_id === id && candidate.version === version);
+    return { sfn, deploy: createWorkflowDeployer({ loadWorkflow, deploy: (target) => engine.deploy(target), log: () => undefined }) };
+  };
+
+  it('creates the state machine and publishes the version named by the event, and a redelivery publishes nothing more', async () => {
+    const { sfn, deploy } = deployer([orders(1)]);
+    const outcome = await deploy(event('orders', 1));
+    expect(outcome).toMatchObject({ workflow_id: 'orders', version: 1, deployed: true, state_machine_version_arn: expect.stringMatching(/:stateMachine:Orch-orders:1$/) });
+    expect(createRequests(sfn)).toHaveLength(1);
+    await deploy(event('orders', 1));
+    expect(createRequests(sfn)).toHaveLength(1);
+    expect(sfn.mock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('moves the live alias to a newer version', async () => {
+    const { sfn, deploy } = deployer([orders(1), orders(2)]);
+    await deploy(event('orders', 1));
+    const second = await deploy(event('orders', 2));
+    expect(second).toMatchObject({ deployed: true, state_machine_version_arn: expect.stringMatching(/:2$/) });
+    expect(sfn.mock.commandCalls(UpdateStateMachineAliasCommand).at(-1)?.args[0].input.routingConfiguration).toEqual([{ stateMachineVersionArn: second.deployed ? second.state_machine_version_arn : '', weight: 100 }]);
+  });
+
+  it('deploys nothing for a workflow deleted since, and refuses an event that is not a published version', async () => {
+    const { sfn, deploy } = deployer([]);
+    expect(await deploy(event('gone', 3))).toEqual({ workflow_id: 'gone', version: 3, deployed: false, reason: expect.stringMatching(/no longer exists/) });
+    expect(createRequests(sfn)).toHaveLength(0);
+    await expect(deploy({ ...event('orders', 1), 'detail-type': 'Workflow Deleted' } as never)).rejects.toThrow(/Workflow Version Published/);
   });
 });
