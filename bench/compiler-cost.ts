@@ -2,7 +2,7 @@ import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { WorkflowDefinitionSchema, type Action } from '../core/workflow/definition.ts';
 import type { GraphNode } from '../core/workflow/graph.ts';
-import { compileWorkflow } from '../statemachines/compile.ts';
+import { compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import type { State, StateMachineDefinition } from '../statemachines/asl.ts';
 import type { Structure } from '../statemachines/structure.ts';
 import { BENCH_PARAMETERS, randomGraph, serviceCallActions, type Random } from './compiler-graphs.ts';
@@ -84,7 +84,8 @@ export async function measureTransitions(shape: string, nodes: readonly GraphNod
   const runnable = duplicates.length === 0 ? compiled.definition : withUniqueStateNames(compiled.definition);
   const machine = new StateMachine(runnable as unknown as LocalDefinition, { validationOptions: { checkPaths: false } });
   const execution = machine.run(
-    { params: { run_id: 'bench' } },
+    // The input every runtime gives a compiled machine (results, failures, the trace id its tasks send).
+    executionInput({ run_id: 'bench' }, 'b'.repeat(32)) as never,
     { overrides: { taskResourceLocalHandlers: handlers }, context: { Execution: { Name: 'x', Id: 'x' } } },
   );
   const succeeded = execution.result.then(
