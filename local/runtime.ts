@@ -68,6 +68,8 @@ export interface LocalRuntimeOptions {
   /** How long the action runner trusts what it read of a service, in ms (default 2000). */
   readonly registryCacheTtlMs?: number;
   readonly clock?: Clock;
+  /** Where the runtime's JSON log lines go (events, dead letters, schedules). Default: stderr. */
+  readonly log?: (line: Record<string, unknown>) => void;
   readonly ids?: IdGenerator;
   /**
    * Health checks of registered instances: timeout, concurrency, degraded threshold, and the sweep timer's
@@ -154,7 +156,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const ids = options.ids ?? randomIds;
     const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName);
     const executionStore = new DynamoExecutionStore(documentClient, executionsTableName);
-    const log = (line: Record<string, unknown>) => console.error(JSON.stringify({ time: clock.now(), ...line }));
+    const log = options.log ?? ((line: Record<string, unknown>) => console.error(JSON.stringify({ time: clock.now(), ...line })));
     const eventLog = new LocalEventLog({ log });
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
