@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionErrorName, RETRYABLE_ACTION_ERRORS } from '../../core/errors.ts';
 import { createActionRunner, serviceUrlFromEnvironment, serviceUrlVariable, type ActionRunnerDeps } from '../../functions/workers/action-runner.ts';
 import type { LookupAll } from '../../functions/workers/outbound-policy.ts';
-import { MAX_ERROR_MESSAGE_CHARS, ServiceCallError, type ServiceCallFailure } from '../../functions/workers/service-call-errors.ts';
+import { MAX_ERROR_MESSAGE_CHARS, ServiceCallError } from '../../functions/workers/service-call-errors.ts';
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import type { ResolverRegistry } from '../../functions/workers/service-resolver.ts';
 import { fixedRegistry } from '../support/fixed-registry.ts';
+import { failure } from '../support/service-call-failure.ts';
 
 /** What the fake service saw of each request. */
 interface Seen {
@@ -153,19 +154,6 @@ function payload(overrides: Partial<ServiceCallPayload> = {}): ServiceCallPayloa
     timeout_seconds: 5,
     ...overrides,
   };
-}
-
-/** The error a call fails with, its message parsed. */
-async function failure(promise: Promise<unknown>): Promise<{ error: ServiceCallError; details: ServiceCallFailure }> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (rejection: unknown) => rejection,
-  );
-  expect(error).toBeInstanceOf(ServiceCallError);
-  const serviceError = error as ServiceCallError;
-  return { error: serviceError, details: JSON.parse(serviceError.message) as ServiceCallFailure };
 }
 
 const lastSeen = (): Seen => {

@@ -8,10 +8,10 @@ import type { Clock } from '../../core/ports.ts';
 import type { CircuitState, HealthStatus, InstanceHealth } from '../../core/registry/model.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { createActionRunner, type ActionRunner, type ActionRunnerDeps } from '../../functions/workers/action-runner.ts';
-import { ServiceCallError, type ServiceCallFailure } from '../../functions/workers/service-call-errors.ts';
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import { countingDocumentClient } from '../support/dynamo.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
+import { failure } from '../support/service-call-failure.ts';
 
 /**
  * Circuit breaking and load balancing of service calls: the production action runner, the DynamoDB registry on
@@ -99,19 +99,6 @@ async function serviceView(name: string): Promise<ServiceReply> {
   const reply = await call<ServiceReply>('GET', `/registry/${name}`);
   expect(reply.status, JSON.stringify(reply.body)).toBe(200);
   return reply.body.data;
-}
-
-/** The error a call fails with, its message parsed. */
-async function failure(promise: Promise<unknown>): Promise<{ error: ServiceCallError; details: ServiceCallFailure }> {
-  const error: unknown = await promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (rejection: unknown) => rejection,
-  );
-  expect(error).toBeInstanceOf(ServiceCallError);
-  const serviceError = error as ServiceCallError;
-  return { error: serviceError, details: JSON.parse(serviceError.message) as ServiceCallFailure };
 }
 
 async function failTimes(run: ActionRunner, service: string, times: number): Promise<void> {
