@@ -11,7 +11,8 @@ import { createSystemHealth, type SystemHealth } from '../core/platform/system-h
 import { createHealthSweep, type HealthSweep } from '../core/registry/health-sweep.ts';
 import { systemClock } from '../core/system.ts';
 import { readLambdaConfig, required } from './config.ts';
-import { ALLOWED_ADDRESSES_VARIABLE, allowedAddressesFrom, createHttpHealthProbe } from './workers/http-health-probe.ts';
+import { createHttpHealthProbe } from './workers/http-health-probe.ts';
+import { ALLOWED_ADDRESSES_VARIABLE, allowedAddressesFrom } from './workers/outbound-policy.ts';
 
 /**
  * Composition roots of health checking in AWS. The sweep (the scheduled worker and `POST

@@ -6,7 +6,7 @@ import { createPeerService, type PeerService } from '../core/registry/peers.ts';
 import { systemClock } from '../core/system.ts';
 import { readLambdaConfig, required } from './config.ts';
 import { createHttpApiDocumentSource } from './workers/api-document-source.ts';
-import { ALLOWED_ADDRESSES_VARIABLE, allowedAddressesFrom } from './workers/http-health-probe.ts';
+import { ALLOWED_ADDRESSES_VARIABLE, allowedAddressesFrom } from './workers/outbound-policy.ts';
 import { createHttpPeerClient } from './workers/peer-client.ts';
 
 /**

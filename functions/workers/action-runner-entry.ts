@@ -5,6 +5,7 @@ import { createS3Client, S3PayloadStore } from '../../adapters/aws/s3/payload-st
 import { systemClock } from '../../core/system.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { createActionRunner } from './action-runner.ts';
+import { ALLOWED_ADDRESSES_VARIABLE, allowedAddressesFrom } from './outbound-policy.ts';
 import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
 
 /**
@@ -22,7 +23,7 @@ const run = createActionRunner({
   registry: new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')),
   env: process.env,
   // Comma-separated IPs or CIDRs the runner may call even though they are private (an internal load balancer).
-  allowedAddresses: (process.env.ACTION_RUNNER_ALLOWED_ADDRESSES ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
+  allowedAddresses: allowedAddressesFrom(process.env[ALLOWED_ADDRESSES_VARIABLE]),
   progress: { attempts: new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), clock: systemClock },
   // Each instance's circuit is kept in the registry table and shared by every instance of this function.
   circuitPolicy: {

@@ -10,16 +10,6 @@ export const DEFAULT_HEALTH_BODY_BYTES = 4 * 1024;
  * The variable the action runner's Lambda reads its extra allowed addresses from; the health sweep reads the
  * same one, so that what the runner may call is what the sweep may probe.
  */
-export const ALLOWED_ADDRESSES_VARIABLE = 'ACTION_RUNNER_ALLOWED_ADDRESSES';
-
-/** `10.0.0.0/16, 10.1.2.3` -> its entries (blank ones dropped). */
-export function allowedAddressesFrom(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-}
-
 export interface HttpHealthProbeOptions {
   /** As the action runner's: false in AWS, true locally (services on localhost). */
   readonly allowPrivateNetworks?: boolean;

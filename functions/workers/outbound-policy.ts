@@ -97,3 +97,14 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
+
+/** The variable that lists addresses every outbound caller (runner, health probe, OpenAPI poll) may call in AWS. */
+export const ALLOWED_ADDRESSES_VARIABLE = 'ACTION_RUNNER_ALLOWED_ADDRESSES';
+
+/** `10.0.0.0/16, 10.1.2.3` -> its entries (blank ones dropped). */
+export function allowedAddressesFrom(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
