@@ -1,6 +1,7 @@
 import { RETRYABLE_ACTION_ERRORS, WorkflowErrorName } from '../core/errors.ts';
 import type { Action, Condition, ExecutionMode, Parameter, ParameterType, RetryPolicy } from '../core/workflow/definition.ts';
 import { RetryPolicySchema } from '../core/workflow/definition.ts';
+import { WORKFLOW_EVENTS } from '../core/workflow/service.ts';
 import { parseTemplateString } from '../core/workflow/templates.ts';
 import { Placeholder, Resource, type Catcher, type ChoiceRule, type JsonObject, type Retrier, type State, type StateMachineDefinition } from './asl.ts';
 import { checkLimits, type LimitReport } from './limits.ts';
@@ -516,8 +517,8 @@ function serviceRequest(config: Extract<Action, { action_type: 'service_call' }>
 function notificationEntry(config: Extract<Action, { action_type: 'notification' }>['config'], base: JsonObject, scope: PathScope): JsonObject {
   return {
     EventBusName: Placeholder.eventBus,
-    Source: 'orchestrator.workflows',
-    DetailType: 'Workflow Notification',
+    Source: WORKFLOW_EVENTS.source,
+    DetailType: WORKFLOW_EVENTS.notification,
     Detail: {
       ...base,
       ...payloadTemplate({ message: config.message, title: config.title, severity: config.severity, channels: config.channels, recipients: config.recipients ?? [] }, scope),

@@ -29,6 +29,8 @@ export const WORKFLOW_EVENTS = {
   /** A new version exists (creation, or an update that changed parameters, actions or execution mode). */
   versionPublished: 'Workflow Version Published',
   deleted: 'Workflow Deleted',
+  /** What a notification action sends (statemachines/compile.ts), with its execution and action ids. */
+  notification: 'Workflow Notification',
 } as const;
 
 /** A partial update: any metadata field, and parameters/actions (which create a new version). */

@@ -4,6 +4,7 @@ import type { ActionProgress, Execution, ExecutionFailure, ExecutionStatus } fro
 import { isTerminal } from '../../core/execution/model.ts';
 import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
 import { progressFromHistory } from '../../statemachines/progress.ts';
+import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
 
 /**
  * The status listener: Step Functions reports every status change of a standard execution to EventBridge
@@ -62,10 +63,12 @@ export interface StatusChangeOutcome {
   readonly moved_to?: ExecutionStatus;
   /** Actions whose progress the run's history corrected when it ended. */
   readonly actions_settled?: number;
+  /** The notification action recorded (for NOTIFICATION_SENT). */
+  readonly action_id?: string;
 }
 
 export interface StatusListenerDeps {
-  readonly executions: Pick<ExecutionStore, 'get' | 'transition' | 'updateAction'>;
+  readonly executions: Pick<ExecutionStore, 'get' | 'transition' | 'updateAction' | 'startAttempt' | 'finishAttempt'>;
   /** For timestamps the event lacks. */
   readonly clock: Clock;
   /**
@@ -89,7 +92,29 @@ interface StatusChange {
   readonly cause?: string | null;
 }
 
-export type StatusListener = (event: StatusChangeEvent | LogSubscriptionDelivery) => Promise<StatusChangeOutcome[]>;
+/** What the listener reports for a notification it recorded. */
+export const NOTIFICATION_SENT = 'NOTIFICATION_SENT';
+
+/** A notification action's event, as the workflow bus delivers it (compile.ts writes its detail). */
+const NotificationSent = z.object({
+  id: z.string().min(1),
+  source: z.literal(WORKFLOW_EVENTS.source),
+  'detail-type': z.literal(WORKFLOW_EVENTS.notification),
+  time: z.string().optional(),
+  detail: z.object({
+    execution_id: z.string().min(1),
+    action_id: z.string().min(1),
+    item_index: z.number().int().optional(),
+    message: z.unknown().optional(),
+    title: z.unknown().optional(),
+    severity: z.unknown().optional(),
+    channels: z.unknown().optional(),
+    recipients: z.unknown().optional(),
+  }),
+});
+export type NotificationSentEvent = z.input<typeof NotificationSent>;
+
+export type StatusListener = (event: StatusChangeEvent | LogSubscriptionDelivery | NotificationSentEvent) => Promise<StatusChangeOutcome[]>;
 
 /** Log event types of an express execution's start and end, and the status each reports. */
 const EXPRESS_LOG_STATUSES: Readonly<Record<string, string>> = {
@@ -156,7 +181,26 @@ export function createStatusListener({ executions, clock, history }: StatusListe
     return log({ execution_id: executionId, reported, ...(moved ? { moved_to: target } : {}), ...(settled > 0 ? { actions_settled: settled } : {}) });
   };
 
+  /**
+   * A notification action put its event on the workflow bus: the bus sends it here too, so that the
+   * notification shows as completed, with its message and event id, as soon as it is sent rather than when the
+   * run ends. A foreach item's notification is part of the foreach action (settled from the history).
+   */
+  const recordNotification = async (event: z.output<typeof NotificationSent>): Promise<StatusChangeOutcome> => {
+    const { detail } = event;
+    const outcome = { execution_id: detail.execution_id, reported: NOTIFICATION_SENT, action_id: detail.action_id };
+    if (detail.item_index !== undefined) return log(outcome);
+    const at = event.time ?? clock.now();
+    const { message, title, severity, channels, recipients } = detail;
+    const sent = Object.fromEntries(Object.entries({ message, title, severity, channels, recipients }).filter(([, value]) => value !== undefined));
+    await executions.startAttempt(detail.execution_id, detail.action_id, at);
+    await executions.finishAttempt(detail.execution_id, detail.action_id, { status: 'completed', ended_at: at, output: { status_code: 200, response: { event_id: event.id, ...sent } } });
+    return log(outcome);
+  };
+
   return async (raw) => {
+    const notification = NotificationSent.safeParse(raw);
+    if (notification.success) return [await recordNotification(notification.data)];
     if (isLogSubscriptionDelivery(raw)) {
       const outcomes: StatusChangeOutcome[] = [];
       for (const change of expressStatusChanges(raw)) outcomes.push(await handle(change));

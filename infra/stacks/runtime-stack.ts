@@ -115,6 +115,8 @@ export class RuntimeStack extends Stack {
   readonly actionRunner: ApiFunction;
   readonly statusListener: ApiFunction;
   readonly statusRule: Rule;
+  /** Notification actions' events on the workflow bus, to the status listener. */
+  readonly notificationRule: Rule;
   readonly eventBus: EventBus;
   readonly deadLetterQueue: Queue;
   /** Status changes the listener could not record (after retries), kept for replay. */
@@ -223,6 +225,15 @@ export class RuntimeStack extends Stack {
         detail: { stateMachineArn: Match.prefix(statesArn(`${this.namePrefix}-`)) },
       },
       // One event an invocation: the listener handles one at a time.
+      targets: [new LambdaFunction(this.statusListener.lambda, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.statusDeadLetterQueue })],
+    });
+
+    // Notifications show as sent when they are, not when the run ends: the workflow bus gives them to the
+    // listener too (its other targets are whoever the platform team routes notifications to).
+    this.notificationRule = new Rule(this, 'WorkflowNotificationRule', {
+      description: 'Notifications sent by workflow runs, to the status listener (live progress of notification actions)',
+      eventBus: this.eventBus,
+      eventPattern: { source: [WORKFLOW_EVENTS.source], detailType: [WORKFLOW_EVENTS.notification] },
       targets: [new LambdaFunction(this.statusListener.lambda, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.statusDeadLetterQueue })],
     });
 

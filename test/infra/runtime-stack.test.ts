@@ -141,8 +141,10 @@ describe('the status listener', () => {
     const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
       .map(([, permission]) => propertiesOf(permission))
       .filter((permission) => permission['Principal'] === 'events.amazonaws.com' && JSON.stringify(permission['FunctionName']) === JSON.stringify(getAtt(runtime.statusListener.lambda)));
+    // One permission per rule that targets the listener: status changes, and notifications (below).
     expect(permissions).toEqual([
       { Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.statusListener.lambda), Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } },
+      { Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.statusListener.lambda), Principal: 'events.amazonaws.com', SourceArn: getAtt(runtime.notificationRule) },
     ]);
   });
 
@@ -189,6 +191,17 @@ describe('the status listener', () => {
     const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(([, permission]) => propertiesOf(permission)).filter((permission) => String(permission['Principal']).startsWith('logs.'));
     expect(permissions).toHaveLength(1);
     expect(permissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', FunctionName: getAtt(runtime.statusListener.lambda), SourceArn: getAtt(runtime.stateMachineLogs) });
+  });
+});
+
+describe('notifications on the workflow bus', () => {
+  it("reach the status listener too, so a notification action shows as sent at once", () => {
+    const rule = propertiesOf(template.Resources[id(runtime.notificationRule)]!);
+    expect(rule['EventBusName']).toEqual({ Ref: id(runtime.eventBus) });
+    expect(rule['EventPattern']).toEqual({ source: ['orchestrator.workflows'], 'detail-type': ['Workflow Notification'] });
+    expect(rule['Targets']).toEqual([
+      { Id: 'Target0', Arn: getAtt(runtime.statusListener.lambda), RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 6 * 3600 }, DeadLetterConfig: { Arn: getAtt(runtime.statusDeadLetterQueue) } },
+    ]);
   });
 });
 

@@ -10,7 +10,7 @@ import { EXECUTION_TABLE } from '../../../../adapters/aws/dynamo/execution-table
 import { ExpressExecutionLog } from '../../../../adapters/aws/logs/express-execution-log.ts';
 import { StepFunctionsExecutionHistory } from '../../../../adapters/aws/stepfunctions/execution-history.ts';
 import type { Execution } from '../../../../core/execution/model.ts';
-import { createStatusListener, type StatusChangeEvent } from '../../../../functions/workers/status-listener.ts';
+import { createStatusListener, NOTIFICATION_SENT, type NotificationSentEvent, type StatusChangeEvent } from '../../../../functions/workers/status-listener.ts';
 import { ensureTable } from '../../../../local/tables.ts';
 
 /**
@@ -192,5 +192,53 @@ describe('status listener: settling actions from the history', () => {
     const lines = logLines(STANDARD_ARN('exec-std-log'));
     expect(await listener()(subscriptionDelivery([lines[9]!, 'not json', '{"type":"ExecutionFailed"}']))).toEqual([]);
     expect((await store.get('exec-std-log'))?.status).toBe('running');
+  });
+});
+
+describe('status listener: notifications recorded as they are sent', () => {
+  let store: DynamoExecutionStore;
+
+  beforeEach(async () => {
+    vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    const client = createDocumentClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const tableName = `notifications-${randomUUID()}`;
+    await ensureTable(client, EXECUTION_TABLE, tableName);
+    store = new DynamoExecutionStore(client, tableName);
+  });
+
+  const sent = (detail: Record<string, unknown>): NotificationSentEvent => ({
+    id: 'evt-7f3a',
+    source: 'orchestrator.workflows',
+    'detail-type': 'Workflow Notification',
+    time: '2026-11-25T10:00:03Z',
+    detail: { execution_id: 'exec-n', action_id: 'notify', workflow_id: 'docs', workflow_version: 1, message: 'Document hello analysed', severity: 'info', channels: ['default'], recipients: [], ...detail } as NotificationSentEvent['detail'],
+  });
+
+  it("completes the notification action with its message and the bus's event id while the run goes on", async () => {
+    await store.create(pendingExecution('exec-n'));
+    const listen = createStatusListener({ executions: store, clock });
+    expect(await listen(sent({}))).toEqual([{ execution_id: 'exec-n', reported: NOTIFICATION_SENT, action_id: 'notify' }]);
+    const stored = await store.get('exec-n');
+    expect(stored?.status).toBe('running');
+    expect(stored?.actions[1]).toEqual({
+      action_id: 'notify',
+      action_type: 'notification',
+      status: 'completed',
+      attempts: 1,
+      started_at: '2026-11-25T10:00:03Z',
+      ended_at: '2026-11-25T10:00:03Z',
+      output: { status_code: 200, response: { event_id: 'evt-7f3a', message: 'Document hello analysed', severity: 'info', channels: ['default'], recipients: [] } },
+    });
+    expect(stored?.actions[0]).toMatchObject({ action_id: 'fetch_doc', status: 'running' });
+  });
+
+  it('leaves a foreach item and a finished run alone', async () => {
+    await store.create(pendingExecution('exec-n'));
+    const listen = createStatusListener({ executions: store, clock });
+    await listen(sent({ item_index: 2 }));
+    expect((await store.get('exec-n'))?.actions[1]).toMatchObject({ status: 'pending', attempts: 0 });
+    await store.transition('exec-n', ['running'], 'completed', { ended_at: '2026-11-25T10:00:05Z' });
+    await listen(sent({}));
+    expect((await store.get('exec-n'))?.actions[1]).toMatchObject({ status: 'pending', attempts: 0 });
   });
 });
