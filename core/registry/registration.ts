@@ -28,9 +28,17 @@ const pathField = (field: string) =>
     .max(512, `${field} must be at most 512 characters`)
     .regex(/^\/[^\s#]*$/, `${field} must be a path starting with / (no spaces or fragment)`);
 
+/**
+ * Names the registry API's own routes take under /registry/ (register, health-check...): a service so named
+ * could not be read or removed at /registry/{name}, where API Gateway gives the fixed path precedence.
+ * functions/routes.ts is checked against this list by a test.
+ */
+export const RESERVED_SERVICE_NAMES: readonly string[] = ['register', 'health-check', 'sync-peers', 'replicate', 'poll-openapi'];
+
 export const ServiceNameSchema = requiredString('name')
   .max(128, 'name must be at most 128 characters')
-  .regex(SERVICE_NAME_PATTERN, "name must start with a letter or digit and contain only letters, digits, '_', '-' or '.'");
+  .regex(SERVICE_NAME_PATTERN, "name must start with a letter or digit and contain only letters, digits, '_', '-' or '.'")
+  .refine((name) => !RESERVED_SERVICE_NAMES.includes(name), { message: `name must not be one of the registry's own paths (${RESERVED_SERVICE_NAMES.join(', ')})` });
 
 export const ServiceUrlSchema = requiredString('url')
   .max(2048, 'url must be at most 2048 characters')

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { createActionRunner } from '../../functions/workers/action-runner.ts';
+import { RESERVED_SERVICE_NAMES } from '../../core/registry/registration.ts';
+import { routes } from '../../functions/routes.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
 
 type Call = <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>>;
@@ -176,6 +178,15 @@ describe('refusing bad registrations', () => {
 
   it('refuses a name a workflow could not use', async () => {
     expectInvalid(await register({ name: 'has spaces/and#hash', url: 'http://x.internal' }), ['name']);
+  });
+
+  it("refuses the names of the registry's own paths, which /registry/{name} could never reach", async () => {
+    const fixedSegments = Object.values(routes)
+      .map((route) => /^\/registry\/([^/{]+)$/.exec(route.path)?.[1])
+      .filter((segment): segment is string => segment !== undefined);
+    expect(fixedSegments.length).toBeGreaterThan(0);
+    expect([...RESERVED_SERVICE_NAMES].sort()).toEqual([...new Set(fixedSegments)].sort());
+    for (const name of fixedSegments) expectInvalid(await register({ name, url: 'http://x.internal' }), ['name'], /registry's own paths/);
   });
 
   it.each([
