@@ -54,6 +54,11 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     registryTable: data.registryTable,
     healthCheckIntervalSeconds: readPositiveNumberContext(app, 'healthCheckInterval', DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS),
     openApiPollIntervalSeconds: readPositiveNumberContext(app, 'openApiPollInterval', DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS),
+    circuitPolicy: {
+      failureThreshold: readOptionalPositiveNumberContext(app, 'circuitFailureThreshold'),
+      windowSeconds: readOptionalPositiveNumberContext(app, 'circuitWindowSeconds'),
+      cooldownSeconds: readOptionalPositiveNumberContext(app, 'circuitCooldownSeconds'),
+    },
     tags,
   });
   const api = new ApiStack(app, `${stackPrefix}Api`, {
@@ -101,6 +106,11 @@ function readPositiveNumberContext(app: App, key: string, defaultValue: number):
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isFinite(number) || number <= 0) throw new Error(`context ${key} must be a positive number; got ${JSON.stringify(value)}`);
   return number;
+}
+
+/** A positive number when the context key is set, undefined otherwise (the runtime's default applies). */
+function readOptionalPositiveNumberContext(app: App, key: string): number | undefined {
+  return app.node.tryGetContext(key) === undefined ? undefined : readPositiveNumberContext(app, key, 1);
 }
 
 /** `-c key=false` arrives as the string 'false'; cdk.json and tests may pass a real boolean. */

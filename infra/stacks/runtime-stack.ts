@@ -72,6 +72,8 @@ export interface RuntimeStackProps extends StackProps {
   readonly healthCheckIntervalSeconds?: number;
   /** Seconds between OpenAPI polls of the registered services, in whole minutes, at least one. @default 300 */
   readonly openApiPollIntervalSeconds?: number;
+  /** The action runner's circuit breaking; each unset field keeps its default (5 failures within 60 s, 30 s cool-down). */
+  readonly circuitPolicy?: { readonly failureThreshold?: number; readonly windowSeconds?: number; readonly cooldownSeconds?: number };
 }
 
 export const DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS = 300;
@@ -187,6 +189,10 @@ export class RuntimeStack extends Stack {
         REGISTRY_TABLE_NAME: props.registryTable.tableName,
         EXECUTIONS_TABLE_NAME: props.executionsTable.tableName,
         PAYLOAD_BUCKET_NAME: this.payloadBucket.bucketName,
+        // Unset, functions/config.ts applies the defaults (5 failures within 60 s, 30 s cool-down).
+        ...(props.circuitPolicy?.failureThreshold === undefined ? {} : { ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD: String(props.circuitPolicy.failureThreshold) }),
+        ...(props.circuitPolicy?.windowSeconds === undefined ? {} : { ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS: String(props.circuitPolicy.windowSeconds) }),
+        ...(props.circuitPolicy?.cooldownSeconds === undefined ? {} : { ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS: String(props.circuitPolicy.cooldownSeconds) }),
       },
       // Lambda's maximum: the runner stops each call at the action's own timeout (the state allows 5 s more).
       timeout: Duration.minutes(15),

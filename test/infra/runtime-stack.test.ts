@@ -389,6 +389,22 @@ describe('the health sweep', () => {
   });
 });
 
+describe("the action runner's circuit policy", () => {
+  const runnerVariables = (circuitPolicy?: ConstructorParameters<typeof RuntimeStack>[2]['circuitPolicy']) => {
+    const other = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+    const table = new Table(new Stack(other, 'D'), 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+    const stack = new RuntimeStack(other, 'R', { namePrefix: 'Orch', workflowsTable: table, executionsTable: table, registryTable: table, ...(circuitPolicy ? { circuitPolicy } : {}) });
+    const runner = propertiesOf(templateOf(stack).Resources[logicalIdOf(stack, stack.actionRunner.lambda)]!);
+    return asRecord(asRecord(runner['Environment'], 'Environment')['Variables'], 'Variables');
+  };
+
+  it('reaches the runner as ORCHESTRATOR_CIRCUIT_* when set, and is left to the defaults otherwise', () => {
+    expect(Object.keys(runnerVariables()).filter((name) => name.startsWith('ORCHESTRATOR_CIRCUIT_'))).toEqual([]);
+    expect(runnerVariables({ failureThreshold: 3, cooldownSeconds: 90 })).toMatchObject({ ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD: '3', ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS: '90' });
+    expect(runnerVariables({ failureThreshold: 3 })['ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS']).toBeUndefined();
+  });
+});
+
 describe('grantProbeAccess', () => {
   const statements = rawStatementsOfRole(templateOf(consumer), logicalIdOf(consumer, probeRole));
 
