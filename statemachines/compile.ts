@@ -370,7 +370,7 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
       states[id] = {
         Type: 'Task',
         Resource: Resource.lambdaInvoke,
-        Parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...traced, ...payloadTemplate(serviceRequest(action.config, timeout), scope), inline_result_bytes: context.inlineResultBytes.action } },
+        Parameters: runnerParameters(traced, serviceRequest(action.config, timeout), scope, context.inlineResultBytes.action),
         ResultSelector: { outcome: COMPLETED, 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
         ResultPath: resultPath,
         // The runner gives up on the HTTP call at `timeout`; the state allows a little more for the Lambda itself.
@@ -432,15 +432,12 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
           ? {
               Type: 'Task',
               Resource: Resource.lambdaInvoke,
-              Parameters: {
-                FunctionName: Placeholder.actionRunner,
-                Payload: {
-                  ...traced,
-                  'item_index.$': '$.index',
-                  ...payloadTemplate(serviceRequest(inner.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), loopScope),
-                  inline_result_bytes: context.inlineResultBytes.foreachItem,
-                },
-              },
+              Parameters: runnerParameters(
+                { ...traced, 'item_index.$': '$.index' },
+                serviceRequest(inner.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS),
+                loopScope,
+                context.inlineResultBytes.foreachItem,
+              ),
               ResultSelector: { 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
               TimeoutSeconds: (action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS) + 5,
               Retry: retriers(action.retry, RETRYABLE_ACTION_ERRORS),
@@ -501,6 +498,14 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
       return id;
     }
   }
+}
+
+/**
+ * The `lambda:invoke` parameters of a call to the action runner (a ServiceCallPayload): the ids that say whose
+ * call it is, the rendered request, and how much of its result may stay in state data.
+ */
+function runnerParameters(ids: JsonObject, request: Record<string, unknown>, scope: PathScope, inlineResultBytes: number): JsonObject {
+  return { FunctionName: Placeholder.actionRunner, Payload: { ...ids, ...payloadTemplate(request, scope), inline_result_bytes: inlineResultBytes } };
 }
 
 function serviceRequest(config: Extract<Action, { action_type: 'service_call' }>['config'], timeout: number): Record<string, unknown> {
@@ -728,15 +733,12 @@ function compileCompensationStep(context: Context, action: Action): Fragment {
       ? {
           Type: 'Task',
           Resource: Resource.lambdaInvoke,
-          Parameters: {
-            FunctionName: Placeholder.actionRunner,
-            Payload: {
-              ...base,
-              'trace_id.$': TRACE_ID,
-              ...payloadTemplate(serviceRequest(compensation.config, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS), scope),
-              inline_result_bytes: context.inlineResultBytes.compensation,
-            },
-          },
+          Parameters: runnerParameters(
+            { ...base, 'trace_id.$': TRACE_ID },
+            serviceRequest(compensation.config, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS),
+            scope,
+            context.inlineResultBytes.compensation,
+          ),
           ResultSelector: { 'status_code.$': '$.Payload.status_code' },
           ResultPath: `$.results.${id}.compensation`,
           TimeoutSeconds: DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS + 5,
