@@ -56,31 +56,33 @@ function petstore(changes: { petFields?: Record<string, unknown>; withoutDelete?
   };
 }
 
-describe('OpenAPI polling and drift', () => {
-  let runtime: LocalRuntime;
-  let call: Call;
-  let service: Awaited<ReturnType<typeof documentServer>>;
-  const poll = (name?: string) => call<Report>('POST', `/registry/poll-openapi${name === undefined ? '' : `?name=${encodeURIComponent(name)}`}`);
-  const serve = (path: string, document: unknown) => service.answers.set(path, { body: JSON.stringify(document) });
-  const driftEvents = () => runtime.eventLog.events.filter((event) => event['DetailType'] === 'Service API Drift Detected');
-
+/** A local orchestrator and a document server for one describe block: started before its tests, stopped after. */
+function orchestratorWithDocuments(): { runtime: LocalRuntime; call: Call; service: Awaited<ReturnType<typeof documentServer>> } {
+  const env = {} as ReturnType<typeof orchestratorWithDocuments>;
   beforeAll(async () => {
-    ({ runtime, call } = await startTestApi());
-    service = await documentServer();
+    Object.assign(env, await startTestApi(), { service: await documentServer() });
   });
   afterAll(async () => {
-    await runtime.close();
-    await new Promise<void>((resolve) => service.server.close(() => resolve()));
+    await env.runtime.close();
+    await new Promise<void>((resolve) => env.service.server.close(() => resolve()));
   });
+  return env;
+}
+
+describe('OpenAPI polling and drift', () => {
+  const env = orchestratorWithDocuments();
+  const poll = (name?: string) => env.call<Report>('POST', `/registry/poll-openapi${name === undefined ? '' : `?name=${encodeURIComponent(name)}`}`);
+  const serve = (path: string, document: unknown) => env.service.answers.set(path, { body: JSON.stringify(document) });
+  const driftEvents = () => env.runtime.eventLog.events.filter((event) => event['DetailType'] === 'Service API Drift Detected');
 
   it('stores a first snapshot, finds nothing new next time, then reports operations added, removed and changed and publishes the drift', async () => {
     serve('/pets/openapi.json', petstore());
-    await call('POST', '/registry/register', { body: { name: 'pets', url: `${service.url}/pets`, openapi_path: '/openapi.json' } });
+    await env.call('POST', '/registry/register', { body: { name: 'pets', url: `${env.service.url}/pets`, openapi_path: '/openapi.json' } });
 
     const first = await poll('pets');
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.data.services).toEqual([
-      { name: 'pets', status: 'first_snapshot', instance_id: expect.any(String), source_url: `${service.url}/pets/openapi.json`, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), operations: 3 },
+      { name: 'pets', status: 'first_snapshot', instance_id: expect.any(String), source_url: `${env.service.url}/pets/openapi.json`, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), operations: 3 },
     ]);
     const digest = first.body.data.services[0]!.digest;
 
@@ -89,7 +91,7 @@ describe('OpenAPI polling and drift', () => {
     expect(driftEvents()).toEqual([]);
 
     // Same content, other key order and spacing: still unchanged.
-    service.answers.set('/pets/openapi.json', { body: JSON.stringify(petstore(), null, 2).replace('"openapi": "3.1.0",', '"openapi": "3.1.0" ,') });
+    env.service.answers.set('/pets/openapi.json', { body: JSON.stringify(petstore(), null, 2).replace('"openapi": "3.1.0",', '"openapi": "3.1.0" ,') });
     expect((await poll('pets')).body.data.services[0]?.status).toBe('unchanged');
 
     // The shared Pet schema changes (so both operations that use it change), DELETE goes, a search comes.
@@ -128,7 +130,7 @@ describe('OpenAPI polling and drift', () => {
 
   it('keeps a change outside the operations as the new snapshot without calling it drift', async () => {
     serve('/info/openapi.json', petstore());
-    await call('POST', '/registry/register', { body: { name: 'described', url: `${service.url}/info`, openapi_path: '/openapi.json' } });
+    await env.call('POST', '/registry/register', { body: { name: 'described', url: `${env.service.url}/info`, openapi_path: '/openapi.json' } });
     await poll('described');
     serve('/info/openapi.json', petstore({ description: 'Now with a description' }));
     const events = driftEvents().length;
@@ -138,16 +140,16 @@ describe('OpenAPI polling and drift', () => {
 
   it('reads Swagger 2.0 documents too', async () => {
     serve('/legacy/swagger.json', { swagger: '2.0', info: { title: 'Legacy', version: '0.9' }, paths: { '/items': { get: { operationId: 'items', responses: { '200': { description: 'ok', schema: { $ref: '#/definitions/Item' } } } } } }, definitions: { Item: { type: 'object' } } });
-    await call('POST', '/registry/register', { body: { name: 'legacy', url: `${service.url}/legacy`, openapi_path: '/swagger.json' } });
+    await env.call('POST', '/registry/register', { body: { name: 'legacy', url: `${env.service.url}/legacy`, openapi_path: '/swagger.json' } });
     expect((await poll('legacy')).body.data.services[0]).toMatchObject({ status: 'first_snapshot', operations: 1 });
   });
 
   it('keeps the snapshot out of the instance listing and of the service', async () => {
-    const listed = await call<{ services: { name: string; instances: unknown[] }[] }>('GET', '/registry?name=pets');
+    const listed = await env.call<{ services: { name: string; instances: unknown[] }[] }>('GET', '/registry?name=pets');
     expect(listed.body.data.services).toEqual([expect.objectContaining({ name: 'pets', instances: [expect.objectContaining({ name: 'pets' })] })]);
-    expect(await runtime.services.registry.instancesOf('pets')).toHaveLength(1);
-    expect((await runtime.services.registry.list()).every((instance) => typeof instance.instance_id === 'string' && instance.url !== undefined)).toBe(true);
-    expect((await runtime.services.registry.getApiSnapshot('pets'))?.operations.map((operation) => `${operation.method} ${operation.path}`)).toEqual(['GET /pets', 'POST /pets', 'GET /pets/search']);
+    expect(await env.runtime.services.registry.instancesOf('pets')).toHaveLength(1);
+    expect((await env.runtime.services.registry.list()).every((instance) => typeof instance.instance_id === 'string' && instance.url !== undefined)).toBe(true);
+    expect((await env.runtime.services.registry.getApiSnapshot('pets'))?.operations.map((operation) => `${operation.method} ${operation.path}`)).toEqual(['GET /pets', 'POST /pets', 'GET /pets/search']);
   });
 
   it('answers 404 for a service that is not registered and 400 for a name no service can have', async () => {
@@ -159,33 +161,22 @@ describe('OpenAPI polling and drift', () => {
 });
 
 describe('polling every service', () => {
-  let runtime: LocalRuntime;
-  let call: Call;
-  let service: Awaited<ReturnType<typeof documentServer>>;
-
-  beforeAll(async () => {
-    ({ runtime, call } = await startTestApi());
-    service = await documentServer();
-  });
-  afterAll(async () => {
-    await runtime.close();
-    await new Promise<void>((resolve) => service.server.close(() => resolve()));
-  });
+  const env = orchestratorWithDocuments();
 
   it('skips services without an openapi_path and reports a document that is not JSON, too big or missing as an error of that service only', async () => {
-    service.answers.set('/good/openapi.json', { body: JSON.stringify(petstore()) });
-    service.answers.set('/yaml/openapi.yaml', { body: 'openapi: 3.0.0\ninfo:\n  title: x\n', type: 'application/yaml' });
-    service.answers.set('/huge/openapi.json', { body: JSON.stringify({ openapi: '3.0.0', paths: {}, padding: 'x'.repeat(6 * 1024 * 1024) }) });
-    service.answers.set('/plain/openapi.json', { body: JSON.stringify({ hello: 'world' }) });
-    const register = (body: Record<string, unknown>) => call('POST', '/registry/register', { body });
-    await register({ name: 'good', url: `${service.url}/good`, openapi_path: '/openapi.json' });
-    await register({ name: 'no_document', url: `${service.url}/none` });
-    await register({ name: 'yaml', url: `${service.url}/yaml`, openapi_path: '/openapi.yaml' });
-    await register({ name: 'huge', url: `${service.url}/huge`, openapi_path: '/openapi.json' });
-    await register({ name: 'plain', url: `${service.url}/plain`, openapi_path: '/openapi.json' });
-    await register({ name: 'missing', url: `${service.url}/missing`, openapi_path: '/openapi.json' });
+    env.service.answers.set('/good/openapi.json', { body: JSON.stringify(petstore()) });
+    env.service.answers.set('/yaml/openapi.yaml', { body: 'openapi: 3.0.0\ninfo:\n  title: x\n', type: 'application/yaml' });
+    env.service.answers.set('/huge/openapi.json', { body: JSON.stringify({ openapi: '3.0.0', paths: {}, padding: 'x'.repeat(6 * 1024 * 1024) }) });
+    env.service.answers.set('/plain/openapi.json', { body: JSON.stringify({ hello: 'world' }) });
+    const register = (body: Record<string, unknown>) => env.call('POST', '/registry/register', { body });
+    await register({ name: 'good', url: `${env.service.url}/good`, openapi_path: '/openapi.json' });
+    await register({ name: 'no_document', url: `${env.service.url}/none` });
+    await register({ name: 'yaml', url: `${env.service.url}/yaml`, openapi_path: '/openapi.yaml' });
+    await register({ name: 'huge', url: `${env.service.url}/huge`, openapi_path: '/openapi.json' });
+    await register({ name: 'plain', url: `${env.service.url}/plain`, openapi_path: '/openapi.json' });
+    await register({ name: 'missing', url: `${env.service.url}/missing`, openapi_path: '/openapi.json' });
 
-    const reply = await call<Report>('POST', '/registry/poll-openapi');
+    const reply = await env.call<Report>('POST', '/registry/poll-openapi');
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     const byName = Object.fromEntries(reply.body.data.services.map((result) => [result.name, result]));
     expect(byName['good']).toMatchObject({ status: 'first_snapshot', operations: 3 });
@@ -195,27 +186,27 @@ describe('polling every service', () => {
     expect(byName['plain']).toMatchObject({ status: 'error', reason: expect.stringMatching(/not an OpenAPI 3\.x or Swagger 2\.0 document/) });
     expect(byName['missing']).toMatchObject({ status: 'error', reason: expect.stringMatching(/answered 404/) });
     expect(reply.body.data.counts).toEqual({ first_snapshot: 1, unchanged: 0, drift: 0, skipped: 1, error: 4 });
-    expect(await runtime.services.registry.getApiSnapshot('yaml')).toBeUndefined();
+    expect(await env.runtime.services.registry.getApiSnapshot('yaml')).toBeUndefined();
   });
 
   it('reads the document from a healthy instance rather than an unhealthy one', async () => {
-    service.answers.set('/sick/openapi.json', { status: 500, body: '{}' });
-    service.answers.set('/well/openapi.json', { body: JSON.stringify(petstore()) });
-    await call('POST', '/registry/register', { body: { name: 'twins', instance_id: 'a-sick', url: `${service.url}/sick`, openapi_path: '/openapi.json' } });
-    await call('POST', '/registry/register', { body: { name: 'twins', instance_id: 'b-well', url: `${service.url}/well`, openapi_path: '/openapi.json' } });
+    env.service.answers.set('/sick/openapi.json', { status: 500, body: '{}' });
+    env.service.answers.set('/well/openapi.json', { body: JSON.stringify(petstore()) });
+    await env.call('POST', '/registry/register', { body: { name: 'twins', instance_id: 'a-sick', url: `${env.service.url}/sick`, openapi_path: '/openapi.json' } });
+    await env.call('POST', '/registry/register', { body: { name: 'twins', instance_id: 'b-well', url: `${env.service.url}/well`, openapi_path: '/openapi.json' } });
     const checked = (status: 'healthy' | 'unhealthy') => ({ status, checked_at: new Date().toISOString(), latency_ms: 1, history: [], consecutive_failures: status === 'healthy' ? 0 : 3 });
-    await runtime.services.registry.recordHealth('twins', 'a-sick', checked('unhealthy'));
-    await runtime.services.registry.recordHealth('twins', 'b-well', checked('healthy'));
-    expect((await call<Report>('POST', '/registry/poll-openapi?name=twins')).body.data.services[0]).toMatchObject({ status: 'first_snapshot', instance_id: 'b-well' });
+    await env.runtime.services.registry.recordHealth('twins', 'a-sick', checked('unhealthy'));
+    await env.runtime.services.registry.recordHealth('twins', 'b-well', checked('healthy'));
+    expect((await env.call<Report>('POST', '/registry/poll-openapi?name=twins')).body.data.services[0]).toMatchObject({ status: 'first_snapshot', instance_id: 'b-well' });
   });
 
   it('puts the previous snapshot back when the drift event cannot be published, so the next poll reports the drift again', async () => {
-    service.answers.set('/flaky/openapi.json', { body: JSON.stringify(petstore()) });
-    await call('POST', '/registry/register', { body: { name: 'flaky_bus', url: `${service.url}/flaky`, openapi_path: '/openapi.json' } });
+    env.service.answers.set('/flaky/openapi.json', { body: JSON.stringify(petstore()) });
+    await env.call('POST', '/registry/register', { body: { name: 'flaky_bus', url: `${env.service.url}/flaky`, openapi_path: '/openapi.json' } });
     const published: unknown[] = [];
     let busDown = true;
     const drift = createApiDriftService({
-      registry: runtime.services.registry,
+      registry: env.runtime.services.registry,
       documents: createHttpApiDocumentSource({ allowPrivateNetworks: true }),
       events: {
         publish: async (event) => {
@@ -228,9 +219,9 @@ describe('polling every service', () => {
     });
     const first = (await drift.poll('flaky_bus')).services[0]!;
     expect(first.status).toBe('first_snapshot');
-    service.answers.set('/flaky/openapi.json', { body: JSON.stringify(petstore({ withSearch: true })) });
+    env.service.answers.set('/flaky/openapi.json', { body: JSON.stringify(petstore({ withSearch: true })) });
     expect((await drift.poll('flaky_bus')).services[0]).toMatchObject({ status: 'error', counts: { added: 1 }, reason: expect.stringMatching(/not published: the bus is unavailable/) });
-    expect((await runtime.services.registry.getApiSnapshot('flaky_bus'))?.digest).toBe(first.digest);
+    expect((await env.runtime.services.registry.getApiSnapshot('flaky_bus'))?.digest).toBe(first.digest);
     busDown = false;
     expect((await drift.poll('flaky_bus')).services[0]).toMatchObject({ status: 'drift', counts: { added: 1 }, event_id: 'event-1' });
     expect(published).toHaveLength(1);
@@ -238,7 +229,7 @@ describe('polling every service', () => {
 
   it('refuses to read a document from an address the outbound policy forbids', async () => {
     const strict = createApiDriftService({
-      registry: runtime.services.registry,
+      registry: env.runtime.services.registry,
       documents: createHttpApiDocumentSource({ allowPrivateNetworks: false }),
       events: { publish: async () => 'never' },
       clock: { now: () => new Date().toISOString() },
