@@ -1,4 +1,4 @@
-import type { ActionProgress } from '../core/execution/model.ts';
+import { sentNotification, type ActionProgress } from '../core/execution/model.ts';
 import type { ExecutionHistoryEvent as MachineEvent } from '../core/ports.ts';
 import type { Action } from '../core/workflow/definition.ts';
 
@@ -148,8 +148,7 @@ function notificationOf(parameters: string | undefined): Record<string, unknown>
   const entry = (parse(parameters) as { Entries?: { Detail?: unknown }[] } | undefined)?.Entries?.[0];
   const detail = typeof entry?.Detail === 'string' ? parse(entry.Detail) : entry?.Detail;
   if (!detail || typeof detail !== 'object') return undefined;
-  const { message, title, severity, channels, recipients } = detail as Record<string, unknown>;
-  return Object.fromEntries(Object.entries({ message, title, severity, channels, recipients }).filter(([, value]) => value !== undefined && value !== null));
+  return sentNotification(detail as Record<string, unknown>);
 }
 
 function parse(text: string | undefined): unknown {

@@ -1,5 +1,5 @@
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { ActionProgress, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
+import { sentNotification, type ActionProgress, type ExecutionFailure, type ExecutionStatus } from '../../core/execution/model.ts';
 import type { Action } from '../../core/workflow/definition.ts';
 
 /**
@@ -179,9 +179,7 @@ function extractOutput(result: unknown, input: Record<string, unknown>): ActionP
   const entries = (result as { Entries?: { EventId: string }[] }).Entries;
   if (entries) {
     const detail = ((input.Entries as { Detail?: Record<string, unknown> }[] | undefined)?.[0]?.Detail ?? {}) as Record<string, unknown>;
-    const { message, title, severity, channels, recipients } = detail;
-    const sent = Object.fromEntries(Object.entries({ message, title, severity, channels, recipients }).filter(([, value]) => value !== undefined && value !== null));
-    return { status_code: 200, response: { event_id: entries[0]?.EventId, ...sent } };
+    return { status_code: 200, response: { event_id: entries[0]?.EventId, ...sentNotification(detail) } };
   }
   const output = (result as { Output?: unknown }).Output;
   return { status_code: null, response: output };

@@ -66,3 +66,12 @@ export function progressOf(execution: Pick<Execution, 'actions'>): { completed: 
   const completed = execution.actions.filter((action) => action.status === 'completed' || action.status === 'skipped' || action.status === 'failed').length;
   return { completed, total, percent: total === 0 ? 100 : Math.round((completed / total) * 100) };
 }
+
+/**
+ * What a notification action's output shows of the event it sent (with the event's id beside it): the
+ * rendered message and its attributes, from the event's detail. Absent and null fields are left out.
+ */
+export function sentNotification(detail: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { message, title, severity, channels, recipients } = detail;
+  return Object.fromEntries(Object.entries({ message, title, severity, channels, recipients }).filter(([, value]) => value !== undefined && value !== null));
+}

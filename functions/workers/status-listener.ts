@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { eventsOfDelivery, isLogSubscriptionDelivery, type LogSubscriptionDelivery } from '../../adapters/aws/logs/express-execution-log.ts';
 import type { ActionProgress, Execution, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
-import { isTerminal } from '../../core/execution/model.ts';
+import { isTerminal, sentNotification } from '../../core/execution/model.ts';
 import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
 import { progressFromHistory } from '../../statemachines/progress.ts';
 import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
@@ -191,10 +191,8 @@ export function createStatusListener({ executions, clock, history }: StatusListe
     const outcome = { execution_id: detail.execution_id, reported: NOTIFICATION_SENT, action_id: detail.action_id };
     if (detail.item_index !== undefined) return log(outcome);
     const at = event.time ?? clock.now();
-    const { message, title, severity, channels, recipients } = detail;
-    const sent = Object.fromEntries(Object.entries({ message, title, severity, channels, recipients }).filter(([, value]) => value !== undefined));
     await executions.startAttempt(detail.execution_id, detail.action_id, at);
-    await executions.finishAttempt(detail.execution_id, detail.action_id, { status: 'completed', ended_at: at, output: { status_code: 200, response: { event_id: event.id, ...sent } } });
+    await executions.finishAttempt(detail.execution_id, detail.action_id, { status: 'completed', ended_at: at, output: { status_code: 200, response: { event_id: event.id, ...sentNotification(detail) } } });
     return log(outcome);
   };
 
