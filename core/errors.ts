@@ -118,3 +118,13 @@ export const WorkflowErrorName = {
   /** An action failed with on_failure `compensate`; completed actions were compensated. */
   Compensated: 'WorkflowCompensated',
 } as const;
+
+/** The cause of an ActionFailed: `action <id> failed: <error>: <cause>` (the compiled Fail states write it). */
+export function actionFailureCause(actionId: string): string {
+  return `action ${actionId} failed: {}: {}`;
+}
+
+/** The action an ActionFailed cause names, if the text is one. */
+export function failedActionOf(cause: string): string | undefined {
+  return /^action (\S+) failed: /.exec(cause)?.[1];
+}

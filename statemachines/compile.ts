@@ -1,4 +1,4 @@
-import { RETRYABLE_ACTION_ERRORS, WorkflowErrorName } from '../core/errors.ts';
+import { actionFailureCause, RETRYABLE_ACTION_ERRORS, WorkflowErrorName } from '../core/errors.ts';
 import type { Action, Condition, ExecutionMode, Parameter, ParameterType, RetryPolicy } from '../core/workflow/definition.ts';
 import { RetryPolicySchema } from '../core/workflow/definition.ts';
 import { WORKFLOW_EVENTS } from '../core/workflow/service.ts';
@@ -593,7 +593,7 @@ function attachFailureHandling(context: Context, action: Action, resultPath: str
     const describe = `${id}: describe failure`;
     states[describe] = {
       Type: 'Pass',
-      Parameters: { 'cause.$': `States.Format('action ${id} failed: {}: {}', ${failureAt}.Error, ${failureAt}.Cause)` },
+      Parameters: { 'cause.$': `States.Format('${actionFailureCause(id)}', ${failureAt}.Error, ${failureAt}.Cause)` },
       ResultPath: `$.failures.${id}`,
       Next: handle,
     };

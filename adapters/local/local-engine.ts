@@ -1,4 +1,5 @@
 import { StateMachine } from 'aws-local-stepfunctions';
+import { failedActionOf } from '../../core/errors.ts';
 import { sentNotification, type ActionProgress, type ExecutionFailure, type ExecutionStatus } from '../../core/execution/model.ts';
 import type { Action } from '../../core/workflow/definition.ts';
 
@@ -239,7 +240,7 @@ function describeFailure(error: unknown, progress: Map<string, ActionProgress>):
   const cause = (error as { cause?: { name?: string; message?: string } }).cause;
   const name = cause?.name ?? (error instanceof Error ? error.name : 'Error');
   const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
-  // The compiler's Fail states name the action in the cause: "action <id> failed: ...".
-  const actionId = /^action (\S+) failed/.exec(message)?.[1] ?? [...progress.values()].find((action) => action.status === 'running')?.action_id;
+  // The compiler's Fail states name the action in the cause (failedActionOf); other failures, the running one.
+  const actionId = failedActionOf(message) ?? [...progress.values()].find((action) => action.status === 'running')?.action_id;
   return { ...(actionId && progress.has(actionId) ? { action_id: actionId } : {}), error: name, cause: message };
 }

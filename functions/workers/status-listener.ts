@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { eventsOfDelivery, isLogSubscriptionDelivery, type LogSubscriptionDelivery } from '../../adapters/aws/logs/express-execution-log.ts';
 import type { ActionProgress, Execution, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
 import { isTerminal, sentNotification } from '../../core/execution/model.ts';
+import { failedActionOf } from '../../core/errors.ts';
 import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
 import { progressFromHistory } from '../../statemachines/progress.ts';
 import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
@@ -289,6 +290,6 @@ const DEFAULT_FAILURES: Readonly<Record<'failed' | 'timed_out' | 'cancelled', Ex
 function failureOf(status: 'failed' | 'timed_out' | 'cancelled', error: string | null | undefined, cause: string | null | undefined): ExecutionFailure {
   const fallback = DEFAULT_FAILURES[status];
   const text = cause ?? fallback.cause;
-  const actionId = /^action (\S+) failed: /.exec(text)?.[1];
+  const actionId = failedActionOf(text);
   return { ...(actionId ? { action_id: actionId } : {}), error: error ?? fallback.error, cause: text };
 }
