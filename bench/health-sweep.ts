@@ -3,7 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHealthSweep, DEFAULT_SWEEP_CONCURRENCY, type SweepSummary } from '../core/registry/health-sweep.ts';
 import { systemClock } from '../core/system.ts';
-import { createHttpHealthProbe } from '../functions/workers/http-health-probe.ts';
+import { createHttpHealthProbe } from '../adapters/http/http-health-probe.ts';
+import { createOutboundHttp } from '../adapters/http/outbound-http.ts';
+import { createOutboundPolicy, LOCAL_DEFAULT_OUTBOUND_ALLOW } from '../adapters/http/outbound-policy.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
 import type { ServersData } from './health-sweep-servers.ts';
 import { median, round, since, table } from './stats.ts';
@@ -127,7 +129,7 @@ export async function measureHealthSweep(): Promise<HealthSweepSection> {
       await runtime.services.registryService.register({ name: `bench-service-${index % SERVICES}`, url: `http://127.0.0.1:${port}` });
     }
     // The production probe and use case, at each concurrency; the local runtime's policy (loopback allowed).
-    const probe = createHttpHealthProbe({ allowPrivateNetworks: true });
+    const probe = createHttpHealthProbe({ http: createOutboundHttp({ policy: createOutboundPolicy({ allow: LOCAL_DEFAULT_OUTBOUND_ALLOW }) }) });
     const sweepAt = (concurrency: number) => createHealthSweep({ registry: runtime.services.registry, probe, clock: systemClock }, { concurrency });
     // Warm-up: connections, JIT, the emulator's first writes.
     requireAllHealthy(await sweepAt(DEFAULT_SWEEP_CONCURRENCY)(), 'warm-up');

@@ -5,6 +5,8 @@ import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-reg
 import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
 import { CLOSED_CIRCUIT, INITIAL_HEALTH, type ServiceInstance } from '../core/registry/model.ts';
 import { systemClock } from '../core/system.ts';
+import { createOutboundHttp } from '../adapters/http/outbound-http.ts';
+import { createOutboundPolicy, LOCAL_DEFAULT_OUTBOUND_ALLOW } from '../adapters/http/outbound-policy.ts';
 import { createActionRunner, type ActionRunner } from '../functions/workers/action-runner.ts';
 import type { ServiceCallPayload } from '../functions/workers/service-call.ts';
 import { createServiceResolver, DEFAULT_REGISTRY_CACHE_TTL_MS, type ResolverRegistry, type ServiceResolver } from '../functions/workers/service-resolver.ts';
@@ -95,11 +97,13 @@ export async function measureServiceResolution(): Promise<ServiceResolutionSecti
     await registry.updateCircuit(OPEN, 'a', { state: 'open', failures: [now], opened_at: now, revision: 1 }, 0);
 
     const noRegistry: ResolverRegistry = { instancesOf: async () => [], updateCircuit: async () => false };
+    // The local runtime's outbound policy: the bench service listens on loopback.
+    const http = createOutboundHttp({ policy: createOutboundPolicy({ allow: LOCAL_DEFAULT_OUTBOUND_ALLOW }) });
     const runners: Record<ResolutionVariant['key'], ActionRunner> = {
-      baseline: createActionRunner({ registry: noRegistry, env: { [`${CONFIGURED.toUpperCase()}_URL`]: service.url }, allowPrivateNetworks: true }),
-      warm: createActionRunner({ registry, env: {}, allowPrivateNetworks: true }),
-      cold: createActionRunner({ registry, env: {}, allowPrivateNetworks: true, registryCacheTtlMs: 0 }),
-      open: createActionRunner({ registry, env: {}, allowPrivateNetworks: true, circuitPolicy: { cooldownSeconds: 3600 } }),
+      baseline: createActionRunner({ registry: noRegistry, env: { [`${CONFIGURED.toUpperCase()}_URL`]: service.url }, http }),
+      warm: createActionRunner({ registry, env: {}, http }),
+      cold: createActionRunner({ registry, env: {}, http, registryCacheTtlMs: 0 }),
+      open: createActionRunner({ registry, env: {}, http, circuitPolicy: { cooldownSeconds: 3600 } }),
     };
     const targets: Record<ResolutionVariant['key'], string> = { baseline: CONFIGURED, warm: REGISTERED, cold: REGISTERED, open: OPEN };
     const callOnce = async (key: ResolutionVariant['key']): Promise<number> => {

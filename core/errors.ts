@@ -17,6 +17,9 @@ export const ErrorName = {
   UnsupportedMediaType: 'UnsupportedMediaTypeError',
   MalformedJson: 'MalformedJsonError',
   DependencyUnavailable: 'DependencyUnavailableError',
+  Unauthenticated: 'UnauthenticatedError',
+  Forbidden: 'ForbiddenError',
+  RateLimited: 'RateLimitedError',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -64,6 +67,27 @@ export class MalformedJsonError extends DomainError {
 export class DependencyUnavailableError extends DomainError {
   override readonly name = ErrorName.DependencyUnavailable;
   override readonly retryable = true;
+}
+
+/** No credential where one is needed, or one that does not verify (401). */
+export class UnauthenticatedError extends DomainError {
+  override readonly name = ErrorName.Unauthenticated;
+}
+
+/** A verified caller whose role does not reach the route (403). */
+export class ForbiddenError extends DomainError {
+  override readonly name = ErrorName.Forbidden;
+}
+
+/** The caller is over its request rate (429); `retryAfterSeconds` says when a request will be accepted. */
+export class RateLimitedError extends DomainError {
+  override readonly name = ErrorName.RateLimited;
+  override readonly retryable = true;
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 function summarize(details: readonly FieldIssue[]): string {

@@ -1,4 +1,6 @@
 import type { FieldIssue } from './errors.ts';
+import type { ApiKeyRecord } from './auth/api-keys.ts';
+import type { AuthMethod } from './auth/model.ts';
 import type { ActionProgress, Execution, ExecutionStatus } from './execution/model.ts';
 import type { CircuitState, InstanceHealth, ServiceInstance } from './registry/model.ts';
 import type { ApiSnapshot } from './registry/drift.ts';
@@ -18,6 +20,8 @@ export interface IdGenerator {
 }
 
 export interface WorkflowListQuery {
+  /** Only this tenant's workflows; undefined: every tenant's (admins). */
+  readonly tenant?: string;
   readonly status?: WorkflowStatus;
   readonly createdBy?: string;
   readonly limit: number;
@@ -156,6 +160,8 @@ export type AttemptOutcome =
 
 export interface ExecutionListQuery {
   readonly workflowId?: string;
+  /** Only this tenant's runs (ignored with workflowId: a workflow has one tenant); undefined: every tenant's. */
+  readonly tenant?: string;
   readonly status?: ExecutionStatus;
   /** ISO timestamp: only executions created at or after it. */
   readonly since?: string;
@@ -232,7 +238,95 @@ export interface WorkflowEngine {
 
 /** Calls an instance's health URL (an HTTP GET within the outbound policy); never throws: no answer is a result. */
 export interface HealthProbe {
-  probe(url: string, timeoutMs: number): Promise<ProbeResult>;
+  /**
+   * `instance`: whose health URL it is; with `auth`, the probe sends the instance's credential (to its own
+   * origin and base path only).
+   */
+  probe(url: string, timeoutMs: number, instance?: Pick<ServiceInstance, 'url' | 'auth'>): Promise<ProbeResult>;
+}
+
+/**
+ * Reads secrets by reference (core/registry/secret-ref.ts): `env:` and `file:` locally, `secretsmanager:` and
+ * `ssm:` in AWS. Rejects with SecretUnavailableError (its `retryable` says whether trying again may help) when
+ * the secret cannot be read or its form is not served here. Neither the value nor any part of it ever appears
+ * in an error.
+ */
+export interface SecretResolver {
+  resolve(ref: string): Promise<string>;
+}
+
+/** A credential the outbound adapter attaches to the requests within its scope, and to no other. */
+export interface OutboundCredential {
+  /** `authorization`, `x-api-key`... */
+  readonly header: string;
+  readonly value: string;
+  /**
+   * The service instance's base URL: the credential goes to URLs of its origin whose path is its path or
+   * under it, never on a redirect elsewhere (another origin, or the same origin outside the base path).
+   */
+  readonly scope: string;
+}
+
+export type OutboundMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface OutboundRequest {
+  readonly method: OutboundMethod;
+  /** http or https. */
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** The caller's deadline or cancellation; it covers resolution, connection, redirects and the body. */
+  readonly signal?: AbortSignal;
+  /** Redirects followed (each hop checked like the first URL). Default 0: a 3xx is the response. */
+  readonly maxRedirects?: number;
+  /** Request headers (lower case) kept when a redirect leaves the origin; the others were meant for it only. Default none. */
+  readonly crossOriginHeaders?: readonly string[];
+  readonly credential?: OutboundCredential;
+  /** The body is read up to this many bytes; a larger one is reported as `too_large`, with a preview. */
+  readonly maxBodyBytes: number;
+  /** How much of a body over the limit the preview keeps. Default 0. */
+  readonly previewBytes?: number;
+}
+
+/** A response body read within its limit. */
+export type OutboundBody =
+  | { readonly kind: 'complete'; readonly text: string }
+  | {
+      readonly kind: 'too_large';
+      /** Declared, or counted (a lower bound when `size_is_lower_bound`: counting stopped). */
+      readonly size_bytes: number;
+      readonly size_is_lower_bound: boolean;
+      /** The first `previewBytes` bytes as text (a character split at the end is dropped). */
+      readonly preview: string;
+    };
+
+export interface OutboundResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The URL that answered (after redirects), and the method it was asked with (a 303 turns a POST into a GET). */
+  readonly url: string;
+  readonly method: OutboundMethod;
+  readonly body: OutboundBody;
+}
+
+/**
+ * Why an outbound request failed: `refused` by the outbound policy (a forbidden address at connection time, a
+ * scheme, a port); `redirect` (too many, or an unusable Location); `dns`; `connection` (refused, reset...);
+ * `timeout` (the client's own header or body timeouts); `aborted` (the caller's signal).
+ */
+export type OutboundFailureKind = 'refused' | 'redirect' | 'dns' | 'connection' | 'timeout' | 'aborted';
+
+/**
+ * Outbound HTTP (adapters/http): every connection is to an address checked against the outbound policy when
+ * the socket connects (the orchestrator's own listeners and cloud metadata never), redirects are followed
+ * by hand and each hop is checked, bodies are read within a limit. Rejects with an error named
+ * `OutboundHttpError` carrying `kind: OutboundFailureKind`, the URL of the hop that failed and, for redirects,
+ * the status.
+ */
+export interface OutboundHttp {
+  send(request: OutboundRequest): Promise<OutboundResponse>;
 }
 
 /** What probing one of the orchestrator's own dependencies gave. */
@@ -251,4 +345,66 @@ export interface DependencyProbe {
   readonly name: string;
   readonly kind: 'table' | 'queue' | 'event_bus';
   check(timeoutMs: number): Promise<DependencyCheck>;
+}
+
+/** One audited request: who, how authenticated, what route and ids, and how it ended. Never a credential. */
+export interface AuditRecord {
+  readonly audit_id: string;
+  /** ISO-8601, when the request arrived. */
+  readonly time: string;
+  readonly actor: string;
+  readonly method: AuthMethod;
+  readonly roles: readonly string[];
+  readonly tenant: string;
+  /** The route's name (`createWorkflow`), or `authenticate` / `rateLimit` for refusals before routing. */
+  readonly action: string;
+  /** `POST /workflows/{workflow_id}/execute`. */
+  readonly route: string;
+  /** Ids the request named or created: workflow, execution, service, key. */
+  readonly targets: readonly string[];
+  /** The response status; null until a state-changing request has finished. */
+  readonly outcome: number | null;
+  readonly request_id: string;
+  readonly source_ip: string;
+  readonly user_agent?: string;
+  /** Why the request was refused (401, 403, 429). */
+  readonly reason?: string;
+}
+
+export interface AuditQuery {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly target?: string;
+  readonly tenant?: string;
+  /** ISO-8601 bounds, inclusive. */
+  readonly since?: string;
+  readonly until?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/**
+ * The append-only audit trail. A record is written once and may only be given its outcome afterwards: there
+ * is no delete and no other update (retention is the store's TTL).
+ */
+export interface AuditTrail {
+  /** Stores a new record; rejects (DependencyUnavailableError) when it could not be stored. */
+  append(record: AuditRecord): Promise<void>;
+  /** Sets the outcome of a record still without one, adding `targets` (ids the request created). */
+  settle(auditId: string, outcome: number, targets?: readonly string[]): Promise<void>;
+  /** Newest first, by the most selective filter given; the others filter the page. */
+  list(query: AuditQuery): Promise<{ items: AuditRecord[]; nextCursor?: string }>;
+}
+
+/** Managed API keys, by id. Only hashes of secrets are stored. */
+export interface ApiKeyStore {
+  /** ConflictError when the id is taken. */
+  create(record: ApiKeyRecord): Promise<void>;
+  get(keyId: string): Promise<ApiKeyRecord | undefined>;
+  /** Every key, newest first. */
+  list(): Promise<ApiKeyRecord[]>;
+  /** False when there was no such key. */
+  remove(keyId: string): Promise<boolean>;
+  /** Records a use (best effort; callers throttle it). */
+  touch(keyId: string, at: string): Promise<void>;
 }

@@ -5,9 +5,9 @@ import { createApiDriftService, type ApiDriftService } from '../core/registry/op
 import { createPeerService, type PeerService } from '../core/registry/peers.ts';
 import { systemClock } from '../core/system.ts';
 import { readLambdaConfig, required } from './config.ts';
-import { createHttpApiDocumentSource } from './workers/api-document-source.ts';
-import { ALLOWED_ADDRESSES_VARIABLE, allowedAddressesFrom } from './workers/outbound-policy.ts';
-import { createHttpPeerClient } from './workers/peer-client.ts';
+import { createHttpApiDocumentSource } from '../adapters/http/api-document-source.ts';
+import { createHttpPeerClient } from '../adapters/http/peer-client.ts';
+import { awsOutboundHttp, awsPeerOutboundHttp } from './aws-outbound.ts';
 
 /**
  * Composition roots, in AWS, of the registry's peer sync and of OpenAPI polling. Each reads what its function
@@ -22,7 +22,8 @@ export function awsPeerService(): PeerService {
   const table = () => (registry ??= new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')));
   return createPeerService({
     registry: { list: () => table().list(), replicate: (instance) => table().replicate(instance) },
-    client: createHttpPeerClient(),
+    // Configured peers are allowed wherever they are; ORCHESTRATOR_PEER_TOKEN, when set, goes to each as a bearer token.
+    client: createHttpPeerClient({ http: awsPeerOutboundHttp(config), ...(config.ORCHESTRATOR_PEER_TOKEN === undefined ? {} : { token: config.ORCHESTRATOR_PEER_TOKEN }) }),
     peerUrls: config.ORCHESTRATOR_PEERS,
     clock: systemClock,
   });
@@ -30,7 +31,7 @@ export function awsPeerService(): PeerService {
 
 /**
  * OpenAPI polling on the registry table, reading documents under the action runner's outbound policy (no
- * private addresses but those in ACTION_RUNNER_ALLOWED_ADDRESSES), drift published on the workflow event bus.
+ * private addresses but those ORCHESTRATOR_OUTBOUND_ALLOW lists), drift published on the workflow event bus.
  */
 export function awsApiDriftService(): ApiDriftService {
   const config = readLambdaConfig();
@@ -40,7 +41,7 @@ export function awsApiDriftService(): ApiDriftService {
   const events = lazyEventBridgePublisher(busName);
   return createApiDriftService({
     registry,
-    documents: createHttpApiDocumentSource({ allowPrivateNetworks: false, allowedAddresses: allowedAddressesFrom(process.env[ALLOWED_ADDRESSES_VARIABLE]) }),
+    documents: createHttpApiDocumentSource({ http: awsOutboundHttp(config) }),
     events,
     clock: systemClock,
   });

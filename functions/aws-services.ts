@@ -14,22 +14,28 @@ import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import { readLambdaConfig, required } from './config.ts';
-import { awsHealthSweep, awsSystemHealth } from './aws-health-services.ts';
-import { awsApiDriftService, awsPeerService } from './aws-registry-sync-services.ts';
+import { awsSystemHealth } from './aws-system-health.ts';
 import type { RegistryHttpServices } from './http/registry-handlers.ts';
 import type { HttpServices } from './http/services.ts';
+import { awsHandlerSecurity, awsSecurityServices } from './aws-security.ts';
 
 /** Composition root for Lambda: AWS adapters configured from the environment. */
 export function awsServices(): HttpServices {
   const config = readLambdaConfig();
   let registryServices: ReturnType<typeof awsRegistryServices> | undefined;
   let executionServices: ReturnType<typeof awsExecutionServices> | undefined;
-  let healthSweep: HttpServices['healthSweep'] | undefined;
   let systemHealth: HttpServices['systemHealth'] | undefined;
-  let peers: HttpServices['peers'] | undefined;
-  let apiDrift: HttpServices['apiDrift'] | undefined;
   const workflowStore = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
   return {
+    get security() {
+      return awsHandlerSecurity();
+    },
+    get apiKeys() {
+      return awsSecurityServices().apiKeys;
+    },
+    get auditTrail() {
+      return awsHandlerSecurity().audit;
+    },
     workflowStore,
     workflows: createWorkflowService({
       store: workflowStore,
@@ -52,17 +58,19 @@ export function awsServices(): HttpServices {
       return (executionServices ??= awsExecutionServices()).executions;
     },
     // Built on first use, like the registry: the health routes' own entries build theirs at init instead.
-    get healthSweep() {
-      return (healthSweep ??= awsHealthSweep());
-    },
     get systemHealth() {
       return (systemHealth ??= awsSystemHealth());
     },
-    get peers() {
-      return (peers ??= awsPeerService());
+    // These call services or peers over HTTP: only their routes' own entries (run-health-check, list-peers,
+    // sync-peers, poll-open-api) compose them, so that no other function's bundle carries the HTTP client.
+    get healthSweep(): HttpServices['healthSweep'] {
+      throw new Error('the health sweep is composed by its own entry (functions/entries/run-health-check.ts)');
     },
-    get apiDrift() {
-      return (apiDrift ??= awsApiDriftService());
+    get peers(): HttpServices['peers'] {
+      throw new Error('the peer service is composed by its routes\' own entries (functions/entries/list-peers.ts, sync-peers.ts, replicate-instances.ts)');
+    },
+    get apiDrift(): HttpServices['apiDrift'] {
+      throw new Error('OpenAPI polling is composed by its own entry (functions/entries/poll-open-api.ts)');
     },
   };
 }

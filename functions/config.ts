@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { DEFAULT_CIRCUIT_POLICY } from '../core/registry/circuit.ts';
 import { PeerUrlsSetting } from '../core/registry/peers.ts';
+import { outboundAllowSetting } from '../adapters/http/outbound-policy.ts';
+import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 
 /**
  * The only place that reads `process.env` for the Lambda side. Read once, validated, fails fast with every
@@ -21,6 +23,24 @@ const LambdaEnvironment = z.object({
   WORKFLOW_DEAD_LETTER_QUEUE_URL: z.url().optional(),
   WORKFLOW_EVENT_BUS_NAME: z.string().min(1).optional(),
   SERVICE_VERSION: z.string().min(1).default('0.1.0'),
+  /** Security (see functions/auth/settings.ts): set by CDK on the authorizer and on every route function. */
+  ORCHESTRATOR_AUTH_MODE: z.enum(AUTH_MODES).default('required'),
+  ORCHESTRATOR_ANONYMOUS_ROLE: z.enum(ROLES).default('admin'),
+  /** Set by CDK on every route function (each may append to the audit trail) and on the authorizer. */
+  AUDIT_TABLE_NAME: z.string().min(1).optional(),
+  ORCHESTRATOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  /** Set by CDK on the authorizer and the API-key routes. */
+  API_KEYS_TABLE_NAME: z.string().min(1).optional(),
+  /** The authorizer's verification settings. Secrets are never in the environment in AWS: only their ARNs. */
+  ORCHESTRATOR_JWT_SECRET_ARN: z.string().min(1).optional(),
+  ORCHESTRATOR_JWKS_URL: z.url().optional(),
+  ORCHESTRATOR_JWT_ALGORITHMS: z.string().min(1).optional(),
+  ORCHESTRATOR_JWT_ISSUER: z.string().min(1).optional(),
+  ORCHESTRATOR_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** A secret holding the reference's single admin key (ORCHESTRATOR_API_KEY locally). */
+  ORCHESTRATOR_API_KEY_SECRET_ARN: z.string().min(1).optional(),
+  /** A secret holding the token peers present to POST /registry/replicate (and this orchestrator sends to its peers). */
+  ORCHESTRATOR_PEER_TOKEN_SECRET_ARN: z.string().min(1).optional(),
   /** Comma-separated base URLs (http or https) of the peer orchestrators whose registries this one syncs with. */
   ORCHESTRATOR_PEERS: PeerUrlsSetting,
   /** The action runner's circuit breaking: failures in a row within the window open an instance's circuit for the cool-down. */
@@ -29,6 +49,15 @@ const LambdaEnvironment = z.object({
   ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_CIRCUIT_POLICY.cooldownSeconds),
   /** How long the action runner trusts what it read of a service (0: read the registry on every call; default 2000). */
   ORCHESTRATOR_REGISTRY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).optional(),
+  /**
+   * What outbound calls (action runner, health sweep, OpenAPI poll, peers) may reach besides public addresses:
+   * comma-separated CIDRs, addresses or host names. Set by CDK from `-c outboundAllow=...`; none by default.
+   */
+  ORCHESTRATOR_OUTBOUND_ALLOW: outboundAllowSetting([]),
+  /** Sent to peer orchestrators as `Authorization: Bearer <token>` (the peer routes). */
+  ORCHESTRATOR_PEER_TOKEN: z.string().min(1).optional(),
+  /** Set by Lambda: the runtime API's `host:port`, a listener of this function that outbound calls must never reach. */
+  AWS_LAMBDA_RUNTIME_API: z.string().optional(),
 });
 
 export type LambdaConfig = z.output<typeof LambdaEnvironment>;

@@ -5,6 +5,8 @@ import * as registry from './http/registry-schemas.ts';
 import * as peers from './http/peer-schemas.ts';
 import * as drift from './http/api-drift-schemas.ts';
 import * as health from './http/health-schemas.ts';
+import * as security from './http/auth-schemas.ts';
+import type { RouteAccess } from '../core/auth/model.ts';
 
 /**
  * THE route table. API Gateway (infra/), the local server (local/) and the OpenAPI document all read it.
@@ -18,7 +20,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Bounded contexts. Each one becomes its own nested stack in the API, so adding executions, registry and
  * infrastructure routes (43 endpoints in the reference) never pushes one stack past 500 resources.
  */
-export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry';
+export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry' | 'security';
 
 /** Least privilege: what a route's Lambda may do to each table. */
 export type TableAccess = 'read' | 'write';
@@ -27,6 +29,15 @@ export interface RouteSpec {
   readonly method: HttpMethod;
   /** API Gateway syntax: `/workflows/{workflow_id}`. */
   readonly path: string;
+  /**
+   * Who may call the route: `public` (no credential even when one is required), `authenticated` (any caller
+   * the auth mode lets in), the least role (`viewer` < `operator` < `admin`), or `peer` (another
+   * orchestrator, or an admin). API Gateway's authorizer, the local server, the OpenAPI document's
+   * `security` and the role-matrix test all read it.
+   */
+  readonly auth: RouteAccess;
+  /** Peer orchestrators (the `peer` grant) may call it too, whatever `auth` says: what a registry sync reads. */
+  readonly peerAccess?: true;
   readonly context: BoundedContext;
   readonly summary: string;
   readonly tag: string;
@@ -36,7 +47,17 @@ export interface RouteSpec {
   readonly body?: z.ZodType;
   /** The `data` of a successful envelope. */
   readonly response: z.ZodType;
-  readonly tables: { readonly workflows?: TableAccess; readonly executions?: TableAccess; readonly registry?: TableAccess };
+  /**
+   * Besides these, every route may append to the audit trail (its refusals, and for state-changing methods
+   * the request itself): infra grants that to all of them, so it is not declared per route.
+   */
+  readonly tables: {
+    readonly workflows?: TableAccess;
+    readonly executions?: TableAccess;
+    readonly registry?: TableAccess;
+    readonly apiKeys?: TableAccess;
+    readonly audit?: TableAccess;
+  };
   /** The route starts or stops workflow runs (Step Functions rights in AWS). */
   readonly engine?: boolean;
   /**
@@ -46,14 +67,21 @@ export interface RouteSpec {
   readonly probes?: boolean;
   /** `publish`: the route publishes events on the workflow event bus (its name, and events:PutEvents on it only). */
   readonly bus?: 'publish';
-  /** The route calls the peer orchestrators (it gets ORCHESTRATOR_PEERS). */
+  /** The route calls the peer orchestrators (it gets ORCHESTRATOR_PEERS, and ORCHESTRATOR_OUTBOUND_ALLOW when set). */
   readonly peers?: boolean;
+  /**
+   * The route calls registered services over HTTP (health probes, OpenAPI documents): it gets
+   * ORCHESTRATOR_OUTBOUND_ALLOW when set; `credentials` also lets it read services' credentials (secrets and
+   * SSM parameters under orchestrator/), which it sends to their own instances only.
+   */
+  readonly outbound?: 'calls' | 'credentials';
 }
 
 export const routes = {
   health: {
     method: 'GET',
     path: '/health',
+    auth: 'public',
     context: 'platform',
     summary: 'Liveness: the API answers',
     tag: 'platform',
@@ -64,6 +92,7 @@ export const routes = {
   systemHealth: {
     method: 'GET',
     path: '/health/system',
+    auth: 'viewer',
     context: 'platform',
     summary: "The orchestrator's own dependencies (tables, dead-letter queue, event bus: 503 when one is down) and every registered service's last recorded health, with an overall status",
     tag: 'platform',
@@ -75,6 +104,7 @@ export const routes = {
   openApi: {
     method: 'GET',
     path: '/openapi.json',
+    auth: 'public',
     context: 'platform',
     summary: 'This API as an OpenAPI 3.1 document, generated from the route table',
     tag: 'platform',
@@ -85,6 +115,7 @@ export const routes = {
   workflowsHealth: {
     method: 'GET',
     path: '/workflows/health',
+    auth: 'viewer',
     context: 'workflows',
     summary: 'Workflow management health: the workflow table answers',
     tag: 'workflows',
@@ -95,6 +126,7 @@ export const routes = {
   createWorkflow: {
     method: 'POST',
     path: '/workflows',
+    auth: 'operator',
     context: 'workflows',
     summary: 'Create a workflow (version 1)',
     tag: 'workflows',
@@ -108,6 +140,7 @@ export const routes = {
   listWorkflows: {
     method: 'GET',
     path: '/workflows',
+    auth: 'viewer',
     context: 'workflows',
     summary: 'List workflows, newest first, by page number or next_token',
     tag: 'workflows',
@@ -119,6 +152,7 @@ export const routes = {
   searchWorkflows: {
     method: 'GET',
     path: '/workflows/search',
+    auth: 'viewer',
     context: 'workflows',
     summary: 'Case-insensitive search over name, description and tags',
     tag: 'workflows',
@@ -130,16 +164,19 @@ export const routes = {
   workflowStatistics: {
     method: 'GET',
     path: '/workflows/statistics',
+    auth: 'viewer',
     context: 'workflows',
     summary: 'Counts by status, by action type and by creator',
     tag: 'workflows',
     successStatus: 200,
+    query: api.StatisticsQuery,
     response: api.StatisticsResponse,
     tables: { workflows: 'read' },
   },
   listTemplates: {
     method: 'GET',
     path: '/workflows/templates',
+    auth: 'viewer',
     context: 'workflows',
     summary: 'The built-in workflow templates',
     tag: 'templates',
@@ -150,6 +187,7 @@ export const routes = {
   createFromTemplate: {
     method: 'POST',
     path: '/workflows/from-template',
+    auth: 'operator',
     context: 'workflows',
     summary: 'Create a workflow from a template with customizations',
     tag: 'templates',
@@ -163,6 +201,7 @@ export const routes = {
   getWorkflow: {
     method: 'GET',
     path: '/workflows/{workflow_id}',
+    auth: 'viewer',
     context: 'workflows',
     summary: 'A workflow (its latest version, or ?version=N)',
     tag: 'workflows',
@@ -175,6 +214,7 @@ export const routes = {
   updateWorkflow: {
     method: 'PUT',
     path: '/workflows/{workflow_id}',
+    auth: 'operator',
     context: 'workflows',
     summary: 'Partial update; changing parameters or actions creates a new version. If-Match for optimistic concurrency',
     tag: 'workflows',
@@ -189,6 +229,7 @@ export const routes = {
   deleteWorkflow: {
     method: 'DELETE',
     path: '/workflows/{workflow_id}',
+    auth: 'operator',
     context: 'workflows',
     summary: 'Delete a workflow and its versions',
     tag: 'workflows',
@@ -202,6 +243,7 @@ export const routes = {
   listWorkflowVersions: {
     method: 'GET',
     path: '/workflows/{workflow_id}/versions',
+    auth: 'viewer',
     context: 'workflows',
     summary: 'Every immutable version of a workflow, oldest first',
     tag: 'workflows',
@@ -213,6 +255,7 @@ export const routes = {
   getStateMachine: {
     method: 'GET',
     path: '/workflows/{workflow_id}/state-machine',
+    auth: 'viewer',
     context: 'workflows',
     summary: 'The compiled Step Functions definition (ASL) of a version, with a graph a UI can draw',
     tag: 'workflows',
@@ -225,6 +268,7 @@ export const routes = {
   executeWorkflow: {
     method: 'POST',
     path: '/workflows/{workflow_id}/execute',
+    auth: 'operator',
     context: 'executions',
     summary: 'Start a run with typed parameters (Idempotency-Key: the same key never starts a second run)',
     tag: 'executions',
@@ -238,6 +282,7 @@ export const routes = {
   getExecution: {
     method: 'GET',
     path: '/workflows/executions/{execution_id}',
+    auth: 'viewer',
     context: 'executions',
     summary: 'A run: status, progress, each action (status, attempts, times, output or error), output and error',
     tag: 'executions',
@@ -249,6 +294,7 @@ export const routes = {
   listWorkflowExecutions: {
     method: 'GET',
     path: '/workflows/{workflow_id}/executions',
+    auth: 'viewer',
     context: 'executions',
     summary: "A workflow's runs, newest first",
     tag: 'executions',
@@ -261,6 +307,7 @@ export const routes = {
   executionHistory: {
     method: 'GET',
     path: '/workflows/history',
+    auth: 'viewer',
     context: 'executions',
     summary: 'Recent runs across workflows, newest first',
     tag: 'executions',
@@ -272,6 +319,7 @@ export const routes = {
   cancelExecution: {
     method: 'POST',
     path: '/workflows/executions/{execution_id}/cancel',
+    auth: 'operator',
     context: 'executions',
     summary: 'Stop a run; cancelling twice is harmless, cancelling a finished run is a 409',
     tag: 'executions',
@@ -284,6 +332,7 @@ export const routes = {
   registerService: {
     method: 'POST',
     path: '/registry/register',
+    auth: 'admin',
     context: 'registry',
     summary: 'Register an instance of a service, or replace (renew) its registration (201 when new, 200 when replaced)',
     tag: 'registry',
@@ -295,6 +344,7 @@ export const routes = {
   listServices: {
     method: 'GET',
     path: '/registry',
+    auth: 'viewer',
     context: 'registry',
     summary: 'Registered services with their instances, health and circuit state, by name (filters: name, status, tag)',
     tag: 'registry',
@@ -302,10 +352,13 @@ export const routes = {
     query: registry.ListServicesQuery,
     response: registry.ServiceListResponse,
     tables: { registry: 'read' },
+    // A peer's sync pulls this listing (POST /registry/sync-peers), presenting the peer token.
+    peerAccess: true,
   },
   getService: {
     method: 'GET',
     path: '/registry/{name}',
+    auth: 'viewer',
     context: 'registry',
     summary: 'One service: its instances, their health (with recent checks) and circuit state',
     tag: 'registry',
@@ -317,6 +370,7 @@ export const routes = {
   deregisterService: {
     method: 'DELETE',
     path: '/registry/{name}',
+    auth: 'admin',
     context: 'registry',
     summary: 'Remove a service (every instance), or one instance with ?instance_id=',
     tag: 'registry',
@@ -329,6 +383,7 @@ export const routes = {
   listPeers: {
     method: 'GET',
     path: '/peers',
+    auth: 'admin',
     context: 'registry',
     summary: 'The peer orchestrators (ORCHESTRATOR_PEERS) and whether each answers its /health: latency, status, version, error',
     tag: 'peers',
@@ -340,6 +395,7 @@ export const routes = {
   syncPeers: {
     method: 'POST',
     path: '/registry/sync-peers',
+    auth: 'admin',
     context: 'registry',
     summary: "Pull every peer's registry, then push the union to each (last writer wins on updated_at; peers never sync onward); the result per peer",
     tag: 'peers',
@@ -351,6 +407,7 @@ export const routes = {
   replicateInstances: {
     method: 'POST',
     path: '/registry/replicate',
+    auth: 'peer',
     context: 'registry',
     summary: 'Store instances a peer sends, each only if newer (updated_at) than the stored one; never syncs onward. Health and circuit stay local',
     tag: 'peers',
@@ -362,6 +419,7 @@ export const routes = {
   pollOpenApi: {
     method: 'POST',
     path: '/registry/poll-openapi',
+    auth: 'admin',
     context: 'registry',
     summary: "Fetch each service's OpenAPI document (or one service's with ?name=), store its digest and operations, report drift (operations added, removed, changed) and publish it as an event",
     tag: 'registry',
@@ -370,10 +428,12 @@ export const routes = {
     response: drift.PollOpenApiResponse,
     tables: { registry: 'write' },
     bus: 'publish',
+    outbound: 'calls',
   },
   runHealthCheck: {
     method: 'POST',
     path: '/registry/health-check',
+    auth: 'admin',
     context: 'registry',
     summary: "Check every registered instance's health now (or one service's with ?name=) and record it; answers what each check found",
     tag: 'registry',
@@ -381,6 +441,66 @@ export const routes = {
     query: health.HealthCheckQuery,
     response: health.HealthSweepResponse,
     tables: { registry: 'write' },
+    outbound: 'credentials',
+  },
+  whoAmI: {
+    method: 'GET',
+    path: '/auth/whoami',
+    auth: 'authenticated',
+    context: 'security',
+    summary: 'Who the caller is: subject, roles, tenant and how they authenticated',
+    tag: 'security',
+    successStatus: 200,
+    response: security.WhoAmIResponse,
+    tables: {},
+  },
+  createApiKey: {
+    method: 'POST',
+    path: '/auth/api-keys',
+    auth: 'admin',
+    context: 'security',
+    summary: 'Create a managed API key (name, role, tenant, expiry); the key is in this response only, its hash is stored',
+    tag: 'security',
+    successStatus: 201,
+    body: security.CreateApiKeyBody,
+    response: security.CreatedApiKeyResponse,
+    tables: { apiKeys: 'write' },
+  },
+  listApiKeys: {
+    method: 'GET',
+    path: '/auth/api-keys',
+    auth: 'admin',
+    context: 'security',
+    summary: 'The managed API keys, without secrets: role, tenant, expiry, last use',
+    tag: 'security',
+    successStatus: 200,
+    query: security.ApiKeyListQuery,
+    response: security.ApiKeyListResponse,
+    tables: { apiKeys: 'read' },
+  },
+  revokeApiKey: {
+    method: 'DELETE',
+    path: '/auth/api-keys/{key_id}',
+    auth: 'admin',
+    context: 'security',
+    summary: 'Revoke a managed API key',
+    tag: 'security',
+    successStatus: 200,
+    params: security.ApiKeyIdParams,
+    response: security.RevokeApiKeyResponse,
+    tables: { apiKeys: 'write' },
+  },
+  listAuditRecords: {
+    method: 'GET',
+    path: '/audit',
+    auth: 'admin',
+    context: 'security',
+    summary: 'The audit trail, newest first: every state-changing request and every refused one (filters: actor, action, target, tenant, since, until)',
+    tag: 'security',
+    successStatus: 200,
+    query: security.AuditQuery,
+    response: security.AuditListResponse,
+    tables: { audit: 'read' },
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -1,12 +1,11 @@
-import { Validations, type App } from 'aws-cdk-lib';
+import { Annotations, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
-import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
-import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
 import { parsePeerUrls } from '../core/registry/peers.ts';
 import packageJson from '../package.json' with { type: 'json' };
+import { outboundAllowEntries } from './constructs/outbound-access.ts';
+import { readApiEdgeContext, type AuthContext } from './api-context.ts';
 import { ApiStack } from './stacks/api-stack.ts';
-import { DataStack } from './stacks/data-stack.ts';
+import { apiTableProps, DataStack } from './stacks/data-stack.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS, DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS, RuntimeStack } from './stacks/runtime-stack.ts';
 
 export const PROJECT_TAG = { key: 'project', value: 'serverless-orchestrator' } as const;
@@ -31,18 +30,26 @@ export interface OrchestratorStacks {
  *   schedule runs every max(60, interval) seconds, in whole minutes.
  * - `openApiPollInterval` (seconds, default 300): how often services' OpenAPI documents are polled for drift.
  * - `peers` (comma-separated base URLs): the peer orchestrators whose registries `/registry/sync-peers` syncs.
+ * - `outboundAllow` (comma-separated CIDRs, addresses or host names): ORCHESTRATOR_OUTBOUND_ALLOW of the
+ *   functions that call services and peers, what they may reach besides public addresses (none by default).
+ * - The API's edge (infra/api-context.ts, README "Deploy to AWS"): `authMode`, `anonymousRole`, `jwksUrl`,
+ *   `jwtAlgorithms`, `jwtIssuer`, `jwtAudience`, `jwtSecret=generate` or `jwtSecretArn`, `adminApiKey=generate`
+ *   or `adminApiKeySecretArn`, `peerTokenSecretArn`, `auditRetentionDays`; `rateLimitRps`, `rateLimitBurst`,
+ *   `wafRateLimit`; `domainName`, `certificateArn`, `mtlsTruststoreUri`, `mtlsTruststoreVersion`.
  *
  * The stacks are environment-agnostic: the account and region come from the CLI's credentials at deploy time.
  */
 export function defineOrchestrator(app: App): OrchestratorStacks {
   const stackPrefix = readStackPrefix(app);
   const retainData = readBooleanContext(app, 'retainData', true);
+  const edge = readApiEdgeContext(app);
   // Stack tags: CloudFormation copies them onto every resource that supports tags, nested stacks included.
   const tags = { [PROJECT_TAG.key]: PROJECT_TAG.value };
 
   const data = new DataStack(app, `${stackPrefix}Data`, {
-    description: 'Serverless orchestrator: tables',
+    description: 'Serverless orchestrator: tables and generated secrets',
     retainData,
+    generateSecrets: { jwtSecret: edge.auth.jwtSecret?.generate === true, adminApiKey: edge.auth.adminApiKey?.generate === true },
     tags,
   });
   // Workflow state machines are named `<stackPrefix>-<workflow_id>`, so each copy of the app runs its own.
@@ -59,26 +66,60 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
       windowSeconds: readOptionalPositiveNumberContext(app, 'circuitWindowSeconds'),
       cooldownSeconds: readOptionalPositiveNumberContext(app, 'circuitCooldownSeconds'),
     },
+    outboundAllow: outboundAllowEntries(app.node.tryGetContext('outboundAllow')),
     tags,
   });
   const api = new ApiStack(app, `${stackPrefix}Api`, {
     description: 'Serverless orchestrator: REST API and its Lambdas',
-    workflowsTable: data.workflowsTable,
-    workflowsTableIndexNames: WORKFLOW_TABLE.indexes.map((index) => index.indexName),
-    registryTable: data.registryTable,
-    registryTableIndexNames: REGISTRY_TABLE.indexes.map((index) => index.indexName),
-    executionsTable: data.executionsTable,
-    executionsTableIndexNames: EXECUTION_TABLE.indexes.map((index) => index.indexName),
+    ...apiTableProps(data),
+    auth: {
+      mode: edge.auth.mode,
+      anonymousRole: edge.auth.anonymousRole,
+      auditRetentionDays: edge.auth.auditRetentionDays,
+      ...definedOnly({
+        jwksUrl: edge.auth.jwksUrl,
+        jwtAlgorithms: edge.auth.jwtAlgorithms,
+        jwtIssuer: edge.auth.jwtIssuer,
+        jwtAudience: edge.auth.jwtAudience,
+        jwtSecretArn: edge.auth.jwtSecret?.generate ? data.jwtSecret?.secretArn : edge.auth.jwtSecret?.arn,
+        adminApiKeySecretArn: edge.auth.adminApiKey?.generate ? data.adminApiKeySecret?.secretArn : edge.auth.adminApiKey?.arn,
+        peerTokenSecretArn: edge.auth.peerTokenSecretArn,
+      }),
+    },
+    throttling: { rateLimit: edge.rateLimit.rps, burstLimit: edge.rateLimit.burst },
+    ...(edge.wafRateLimit === undefined ? {} : { wafRateLimit: edge.wafRateLimit }),
+    ...(edge.customDomain === undefined ? {} : { customDomain: edge.customDomain }),
     engine: runtime,
     probes: runtime,
     eventPublishing: runtime,
     peerUrls: readPeersContext(app),
+    outbound: runtime,
     serviceVersion: packageJson.version,
     tags,
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  warnAboutAuth(api, edge.auth);
   return { data, api, runtime };
+}
+
+/** Settings that deploy fine but leave the API open to everyone, or to no one: said at synth time. */
+function warnAboutAuth(api: ApiStack, auth: AuthContext): void {
+  if (auth.mode === 'off') Annotations.of(api).addWarningV2('orchestrator:auth-off', 'authMode=off: every caller of the API is an admin, with no credential at all.');
+  if (auth.mode === 'optional') Annotations.of(api).addWarningV2('orchestrator:auth-optional', `authMode=optional: callers without a credential get the role ${auth.anonymousRole}.`);
+  const canVerifyAdmin = auth.jwtSecret !== undefined || auth.jwksUrl !== undefined || auth.adminApiKey !== undefined;
+  const anonymousAdmins = auth.mode === 'off' || (auth.mode === 'optional' && auth.anonymousRole === 'admin');
+  if (!anonymousAdmins && !canVerifyAdmin) {
+    Annotations.of(api).addWarningV2(
+      'orchestrator:no-admin-credential',
+      'No credential source is configured (jwtSecret, jwtSecretArn, jwksUrl, adminApiKey, adminApiKeySecretArn): only managed API keys verify, and only an admin can create one. See README "Deploy to AWS" for the first admin credential.',
+    );
+  }
+}
+
+/** The entries whose value is set, so optional properties stay absent rather than `undefined`. */
+function definedOnly<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 function readStackPrefix(app: App): string {

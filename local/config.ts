@@ -3,11 +3,25 @@ import * as z from 'zod';
 import type { LocalHealthSettings } from './health.ts';
 import { DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from '../core/registry/circuit.ts';
 import { PeerUrlsSetting } from '../core/registry/peers.ts';
+import { RESERVED_ENV_PREFIXES } from '../core/registry/secret-ref.ts';
+import { LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowSetting } from '../adapters/http/outbound-policy.ts';
+import { readTlsFiles, type TlsMaterial } from './tls.ts';
+import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
+import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
+import type { AuthSettings } from '../functions/auth/authenticator.ts';
 
 /** The local runtime's configuration: the only place `local/` reads `process.env`. */
 const LocalEnvironment = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(5099),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** HTTPS (TLS 1.2+) with the certificate and key files below; with a client CA file, mutual TLS (local/tls.ts). */
+  ORCHESTRATOR_ENABLE_TLS: z
+    .enum(['true', 'false', '1', '0', ''], { error: 'ORCHESTRATOR_ENABLE_TLS must be true or false' })
+    .optional()
+    .transform((value) => value === 'true' || value === '1'),
+  ORCHESTRATOR_TLS_CERT_PATH: z.string().min(1).optional(),
+  ORCHESTRATOR_TLS_KEY_PATH: z.string().min(1).optional(),
+  ORCHESTRATOR_TLS_CLIENT_CA_PATH: z.string().min(1).optional(),
   ORCHESTRATOR_DATA_DIR: z.string().min(1).default('./.data'),
   WORKFLOWS_TABLE_NAME: z.string().min(3).max(255).default('orchestrator-workflows'),
   REGISTRY_TABLE_NAME: z.string().min(3).max(255).default('orchestrator-registry'),
@@ -39,11 +53,38 @@ const LocalEnvironment = z.object({
   ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_CIRCUIT_POLICY.windowSeconds),
   ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_CIRCUIT_POLICY.cooldownSeconds),
   ORCHESTRATOR_REGISTRY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).optional(),
+  /**
+   * What service calls, health probes, OpenAPI polls and peer calls may reach besides public addresses:
+   * comma-separated CIDRs, addresses or host names. Default 127.0.0.1/8; empty: public addresses only.
+   */
+  ORCHESTRATOR_OUTBOUND_ALLOW: outboundAllowSetting(LOCAL_DEFAULT_OUTBOUND_ALLOW),
+  /** Authentication: `optional` (anonymous callers allowed, with the anonymous role), `required`, or `off`. */
+  ORCHESTRATOR_AUTH_MODE: z.enum(AUTH_MODES, { error: `ORCHESTRATOR_AUTH_MODE must be one of ${AUTH_MODES.join(', ')}` }).default('optional'),
+  ORCHESTRATOR_ANONYMOUS_ROLE: z.enum(ROLES, { error: `ORCHESTRATOR_ANONYMOUS_ROLE must be one of ${ROLES.join(', ')}` }).default('admin'),
+  /** HS256 secret; RFC 7518 wants a key at least as long as the hash (32 bytes). */
+  ORCHESTRATOR_JWT_SECRET: z.string().min(32, 'ORCHESTRATOR_JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit key)').optional(),
+  ORCHESTRATOR_JWKS_URL: z.url({ protocol: /^https?$/, error: 'ORCHESTRATOR_JWKS_URL must be an http(s) URL' }).optional(),
+  ORCHESTRATOR_JWT_ALGORITHMS: z.string().regex(/^(RS|ES|PS)(256|384|512)(,\s*(RS|ES|PS)(256|384|512))*$/, 'ORCHESTRATOR_JWT_ALGORITHMS lists asymmetric algorithms, e.g. RS256,ES256').optional(),
+  ORCHESTRATOR_JWT_ISSUER: z.string().min(1).optional(),
+  ORCHESTRATOR_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** The reference's single API key (role admin). */
+  ORCHESTRATOR_API_KEY: z.string().min(16, 'ORCHESTRATOR_API_KEY must be at least 16 characters').optional(),
+  /** What peer orchestrators present to POST /registry/replicate, and what this one sends to its peers. */
+  ORCHESTRATOR_PEER_TOKEN: z.string().min(32, 'ORCHESTRATOR_PEER_TOKEN must be at least 32 characters').optional(),
+  ORCHESTRATOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  ORCHESTRATOR_RATE_LIMIT_RPS: z.coerce.number().positive().max(100_000).default(50),
+  ORCHESTRATOR_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 
 export interface LocalConfig {
+  /** Authentication settings (ORCHESTRATOR_AUTH_MODE, JWT, API key, peer token). */
+  readonly auth: AuthSettings;
+  readonly rateLimit: RateLimitPolicy;
+  readonly auditRetentionDays: number;
   readonly port: number;
   readonly host: string;
+  /** PEM read from ORCHESTRATOR_TLS_*_PATH when ORCHESTRATOR_ENABLE_TLS is true; undefined: plain HTTP. */
+  readonly tls?: TlsMaterial;
   readonly dataDir: string;
   readonly workflowsTableName: string;
   readonly registryTableName: string;
@@ -66,6 +107,10 @@ export interface LocalConfig {
   readonly registryCacheTtlMs?: number;
   /** `<NAME>_URL` variables, where unregistered services are found (e.g. ANALYSIS_SERVICE_URL). */
   readonly serviceUrls: Readonly<Record<string, string>>;
+  /** ORCHESTRATOR_OUTBOUND_ALLOW's entries (validated). */
+  readonly outboundAllow: readonly string[];
+  /** What `env:` secret references of registered services may read: the environment but AWS_* and ORCHESTRATOR_*. */
+  readonly secretEnvironment: Readonly<Record<string, string>>;
 }
 
 export function readLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
@@ -74,9 +119,34 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   }
   const value = parsed.data;
+  let tls: TlsMaterial | undefined;
+  try {
+    tls = readTlsFiles({
+      enabled: value.ORCHESTRATOR_ENABLE_TLS,
+      certPath: value.ORCHESTRATOR_TLS_CERT_PATH,
+      keyPath: value.ORCHESTRATOR_TLS_KEY_PATH,
+      clientCaPath: value.ORCHESTRATOR_TLS_CLIENT_CA_PATH,
+    });
+  } catch (error) {
+    throw new Error(`invalid configuration: ${(error as Error).message}`, { cause: error });
+  }
   return {
+    auth: {
+      mode: value.ORCHESTRATOR_AUTH_MODE,
+      anonymousRole: value.ORCHESTRATOR_ANONYMOUS_ROLE,
+      jwtSecret: value.ORCHESTRATOR_JWT_SECRET,
+      jwksUrl: value.ORCHESTRATOR_JWKS_URL,
+      jwtAlgorithms: value.ORCHESTRATOR_JWT_ALGORITHMS?.split(',').map((algorithm) => algorithm.trim()),
+      jwtIssuer: value.ORCHESTRATOR_JWT_ISSUER,
+      jwtAudience: value.ORCHESTRATOR_JWT_AUDIENCE,
+      adminApiKey: value.ORCHESTRATOR_API_KEY,
+      peerToken: value.ORCHESTRATOR_PEER_TOKEN,
+    },
+    rateLimit: { rate: value.ORCHESTRATOR_RATE_LIMIT_RPS, burst: value.ORCHESTRATOR_RATE_LIMIT_BURST },
+    auditRetentionDays: value.ORCHESTRATOR_AUDIT_RETENTION_DAYS,
     port: value.PORT,
     host: value.HOST,
+    ...(tls === undefined ? {} : { tls }),
     dataDir: resolve(value.ORCHESTRATOR_DATA_DIR),
     workflowsTableName: value.WORKFLOWS_TABLE_NAME,
     registryTableName: value.REGISTRY_TABLE_NAME,
@@ -101,6 +171,10 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
       cooldownSeconds: value.ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS,
     },
     registryCacheTtlMs: value.ORCHESTRATOR_REGISTRY_CACHE_TTL_MS,
-    serviceUrls: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].endsWith('_URL') && entry[1] !== undefined)),
+    serviceUrls: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].endsWith('_URL') && !entry[0].startsWith('ORCHESTRATOR_') && entry[1] !== undefined)),
+    outboundAllow: value.ORCHESTRATOR_OUTBOUND_ALLOW.entries,
+    secretEnvironment: Object.fromEntries(
+      Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !RESERVED_ENV_PREFIXES.some((prefix) => entry[0].toUpperCase().startsWith(prefix))),
+    ),
   };
 }

@@ -6,9 +6,9 @@ import { dynamoTableProbe } from '../adapters/aws/dynamo/table-probe.ts';
 import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
 import { sqsQueueProbe } from '../adapters/aws/sqs/queue-probe.ts';
 import { createSystemHealth, type SystemHealth } from '../core/platform/system-health.ts';
-import type { Clock, DependencyProbe, HealthProbe, ServiceRegistry } from '../core/ports.ts';
+import type { Clock, DependencyProbe, HealthProbe, OutboundHttp, SecretResolver, ServiceRegistry } from '../core/ports.ts';
 import { createHealthSweep, type HealthSweep, type HealthSweepSettings } from '../core/registry/health-sweep.ts';
-import { createHttpHealthProbe } from '../functions/workers/http-health-probe.ts';
+import { createHttpHealthProbe } from '../adapters/http/http-health-probe.ts';
 import { startRepeatingJob, type RepeatingJob } from './repeating-job.ts';
 
 /** Health checking on one machine: the settings `npm start` reads (local/config.ts) and tests pass. */
@@ -25,14 +25,17 @@ export interface LocalHealthDeps {
   readonly deadLetterQueueUrl: string;
   readonly clock: Clock;
   readonly settings?: LocalHealthSettings;
-  /** Default: the HTTP probe under the local outbound policy (private networks allowed, as for the runner). */
+  /** The local outbound adapter (local/outbound.ts), as the action runner's, and the secrets of instances with `auth`. */
+  readonly http: OutboundHttp;
+  readonly secrets?: SecretResolver;
+  /** Default: the HTTP probe on `http`. */
   readonly probe?: HealthProbe;
 }
 
 /** The same sweep and system health as in AWS; only the event bus differs (in process here). */
 export function createLocalHealth(deps: LocalHealthDeps): { healthSweep: HealthSweep; systemHealth: SystemHealth } {
   const { settings = {} } = deps;
-  const probe = deps.probe ?? createHttpHealthProbe({ allowPrivateNetworks: true });
+  const probe = deps.probe ?? createHttpHealthProbe({ http: deps.http, ...(deps.secrets ? { secrets: deps.secrets } : {}) });
   const inProcessBus: DependencyProbe = { name: 'event_bus', kind: 'event_bus', check: async () => ({ reachable: true, latency_ms: 0 }) };
   return {
     healthSweep: createHealthSweep({ registry: deps.registry, probe, clock: deps.clock }, settings),

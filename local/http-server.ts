@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import FindMyWay from 'find-my-way';
@@ -7,6 +8,9 @@ import { errorResponse, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, ERROR_STATUS, type 
 import { MAX_BODY_BYTES, type ApiHandler } from '../functions/middleware/http-handler.ts';
 import type { RouteName, RouteSpec } from '../functions/routes.ts';
 import { ErrorName } from '../core/errors.ts';
+import { clientCertificateOf, tlsServerOptions, type TlsMaterial } from './tls.ts';
+import type { RequestGate } from './gate.ts';
+import type { AuthorizerContext } from '../functions/auth/principal-context.ts';
 
 /**
  * API Gateway's role on one machine: routes requests by the route table, turns them into REST API proxy
@@ -16,6 +20,10 @@ export interface LocalServerOptions {
   readonly routes: Readonly<Record<RouteName, RouteSpec>>;
   readonly handlers: Readonly<Record<RouteName, ApiHandler>>;
   readonly bodyLimitBytes?: number;
+  /** Authentication and throttling before a handler runs (API Gateway's authorizer and stage throttling). */
+  readonly gate: RequestGate;
+  /** Serve HTTPS with this material (and require client certificates when it has a client CA); omitted: HTTP. */
+  readonly tls?: TlsMaterial;
 }
 
 export interface RunningServer {
@@ -32,7 +40,14 @@ interface RouteTarget {
 
 const FUNCTION_TIMEOUT_MS = 30_000;
 
-export function createLocalServer({ routes, handlers, bodyLimitBytes = MAX_BODY_BYTES }: LocalServerOptions): Server {
+/** The server: HTTP, or HTTPS (mutual TLS with a client CA) when `tls` is given, with the one request listener. */
+export function createLocalServer(options: LocalServerOptions): Server {
+  const listener = createRequestListener(options);
+  return options.tls === undefined ? createServer(listener) : createHttpsServer(tlsServerOptions(options.tls), listener);
+}
+
+/** The request listener (routing, proxy events, handlers), for an HTTP or an HTTPS server alike. */
+export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES }: LocalServerOptions): RequestListener {
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
   const noop = () => undefined;
   for (const [name, route] of Object.entries(routes) as [RouteName, RouteSpec][]) {
@@ -41,7 +56,7 @@ export function createLocalServer({ routes, handlers, bodyLimitBytes = MAX_BODY_
   }
   const methods = [...new Set(Object.values(routes).map((route) => route.method))];
 
-  return createServer((request, response) => {
+  return (request, response) => {
     const requestId = randomUUID();
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
@@ -56,21 +71,27 @@ export function createLocalServer({ routes, handlers, bodyLimitBytes = MAX_BODY_
       return;
     }
     const target = found.store as RouteTarget;
-    readBody(request, bodyLimitBytes)
-      .then(async (body) => {
+    gate.admit(request, target.route, target.name, requestId)
+      .then(async (admission) => {
+        if ('refused' in admission) {
+          request.resume();
+          send(response, admission.refused);
+          return;
+        }
+        const body = await readBody(request, bodyLimitBytes);
         if (body === undefined) {
           const tooLarge = ERROR_STATUS[ErrorName.PayloadTooLarge]!;
           send(response, errorResponse(tooLarge.status, tooLarge.code, `request body exceeds ${bodyLimitBytes} bytes`, [{ field: '(body)', message: `at most ${bodyLimitBytes} bytes` }], requestId, { connection: 'close' }));
           return;
         }
-        const event = toProxyEvent(request, url, target, found.params, body, requestId);
+        const event = toProxyEvent(request, url, target, found.params, body, requestId, admission.context);
         send(response, await target.handler(event, lambdaContext(target.name, requestId)));
       })
       .catch((error: unknown) => {
         console.error(JSON.stringify({ level: 'error', request_id: requestId, message: error instanceof Error ? error.message : String(error) }));
         if (!response.headersSent) send(response, errorResponse(500, 'INTERNAL_ERROR', 'internal error', [], requestId));
       });
-  });
+  };
 }
 
 /** Listens on `port` (0 for any) and resolves once accepting connections. */
@@ -85,7 +106,7 @@ export async function listen(server: Server, port: number, host: string): Promis
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`,
+    url: `${server instanceof HttpsServer ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`,
     server,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -124,6 +145,7 @@ function toProxyEvent(
   params: Record<string, string | undefined>,
   body: string,
   requestId: string,
+  authorizer: AuthorizerContext,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -157,7 +179,7 @@ function toProxyEvent(
     requestContext: {
       accountId: 'local',
       apiId: 'local',
-      authorizer: null,
+      authorizer: { ...authorizer },
       protocol: `HTTP/${request.httpVersion}`,
       httpMethod: target.route.method,
       path: url.pathname,
@@ -172,7 +194,8 @@ function toProxyEvent(
         apiKey: null,
         apiKeyId: null,
         caller: null,
-        clientCert: null,
+        // Only a certificate verified against the client CA (mutual TLS), as API Gateway passes it.
+        clientCert: clientCertificateOf(request.socket),
         cognitoAuthenticationProvider: null,
         cognitoAuthenticationType: null,
         cognitoIdentityId: null,

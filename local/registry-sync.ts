@@ -1,9 +1,9 @@
-import type { Clock, EventPublisher, ServiceRegistry } from '../core/ports.ts';
+import type { Clock, EventPublisher, OutboundHttp, ServiceRegistry } from '../core/ports.ts';
 import { createApiDriftService, type ApiDriftService } from '../core/registry/openapi-poll.ts';
 import { createPeerService, type PeerService } from '../core/registry/peers.ts';
-import { createHttpApiDocumentSource } from '../functions/workers/api-document-source.ts';
+import { createHttpApiDocumentSource } from '../adapters/http/api-document-source.ts';
+import { createHttpPeerClient } from '../adapters/http/peer-client.ts';
 import { createOpenApiPollWorker } from '../functions/workers/openapi-poll.ts';
-import { createHttpPeerClient } from '../functions/workers/peer-client.ts';
 import type { LocalEventLog } from './integrations.ts';
 import { startRepeatingJob, type RepeatingJob } from './repeating-job.ts';
 
@@ -16,18 +16,28 @@ export interface LocalRegistrySyncDeps {
   readonly peers: readonly string[];
   /** Per call to a peer (default 3000 ms). */
   readonly peerTimeoutMs?: number;
+  /** Outbound HTTP for documents (the services' policy) and for peers (their hosts allowed too): local/outbound.ts. */
+  readonly http: OutboundHttp;
+  readonly peerHttp: OutboundHttp;
+  /** ORCHESTRATOR_PEER_TOKEN: sent to peers as a bearer token. */
+  readonly peerToken?: string;
 }
 
 /**
- * The same use cases as in AWS; documents are read under the local outbound policy (private networks
- * allowed, as for the action runner), and drift events go to the in-process event log.
+ * The same use cases as in AWS; documents are read under the local outbound policy (as for the action
+ * runner), and drift events go to the in-process event log.
  */
 export function createLocalRegistrySync(deps: LocalRegistrySyncDeps): { peers: PeerService; apiDrift: ApiDriftService } {
   return {
-    peers: createPeerService({ registry: deps.registry, client: createHttpPeerClient({ timeoutMs: deps.peerTimeoutMs }), peerUrls: deps.peers, clock: deps.clock }),
+    peers: createPeerService({
+      registry: deps.registry,
+      client: createHttpPeerClient({ http: deps.peerHttp, timeoutMs: deps.peerTimeoutMs, ...(deps.peerToken === undefined ? {} : { token: deps.peerToken }) }),
+      peerUrls: deps.peers,
+      clock: deps.clock,
+    }),
     apiDrift: createApiDriftService({
       registry: deps.registry,
-      documents: createHttpApiDocumentSource({ allowPrivateNetworks: true }),
+      documents: createHttpApiDocumentSource({ http: deps.http }),
       events: eventLogPublisher(deps.eventLog),
       clock: deps.clock,
     }),

@@ -32,10 +32,29 @@ import { createLocalHealth, startHealthTimer, type LocalHealthSettings } from '.
 import { createLocalServer, listen } from './http-server.ts';
 import { createLocalRegistrySync, eventLogPublisher, startOpenApiPollTimer } from './registry-sync.ts';
 import { ensureTable } from './tables.ts';
+import { createLocalOutbound } from './outbound.ts';
+import { LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowFrom } from '../adapters/http/outbound-policy.ts';
+import type { LookupAll } from '../adapters/http/guarded-agent.ts';
+import { createRequestGate } from './gate.ts';
+import { backfillTenants } from '../adapters/aws/dynamo/tenant-backfill.ts';
+import { API_KEY_TABLE, AUDIT_TABLE } from '../adapters/aws/dynamo/security-tables.ts';
+import { DynamoAuditTrail } from '../adapters/aws/dynamo/dynamo-audit-trail.ts';
+import { DynamoApiKeyStore } from '../adapters/aws/dynamo/dynamo-api-key-store.ts';
+import { createApiKeyService } from '../core/auth/api-key-service.ts';
+import { createRateLimiter, type RateLimitPolicy } from '../core/auth/rate-limit.ts';
+import { createAuthenticator, type AuthSettings } from '../functions/auth/authenticator.ts';
+import { hashApiKeySecret, mintApiKey } from '../functions/auth/mint.ts';
+import type { HandlerSecurity } from '../functions/middleware/security.ts';
+import { checkTlsMaterial, type TlsMaterial } from './tls.ts';
 
 export interface LocalRuntimeOptions {
   readonly port: number;
   readonly host: string;
+  /**
+   * Serve HTTPS (TLS 1.2+) with this PEM certificate and key; with `clientCa`, mutual TLS: every client must
+   * present a certificate signed by it, which handlers see in `requestContext.identity.clientCert`.
+   */
+  readonly tls?: TlsMaterial;
   /** Where the emulator keeps its data; omitted = in memory (tests). */
   readonly dataDir?: string;
   /** An existing DynamoDB endpoint (a shared emulator, LocalStack); omitted = start an embedded dynalite. */
@@ -82,6 +101,28 @@ export interface LocalRuntimeOptions {
   readonly peerTimeoutMs?: number;
   /** Seconds between OpenAPI polls (omitted or 0: no timer, as in tests; `npm start` passes ORCHESTRATOR_OPENAPI_POLL_INTERVAL). */
   readonly openApiPollIntervalSeconds?: number;
+  /**
+   * ORCHESTRATOR_OUTBOUND_ALLOW: what service calls, health probes, OpenAPI polls and peer calls may reach
+   * besides public addresses (CIDRs, addresses, host names). Default 127.0.0.1/8. The orchestrator's own
+   * listeners (this API, the emulators) and cloud metadata are never reachable (local/outbound.ts).
+   */
+  readonly outboundAllow?: readonly string[];
+  /** What `env:` secret references of registered services may read (local/config.ts leaves out AWS_* and ORCHESTRATOR_*). */
+  readonly secretEnvironment?: Readonly<Record<string, string | undefined>>;
+  /** Host name resolution of outbound calls, at connection time (tests). Default: the system resolver. */
+  readonly outboundLookup?: LookupAll;
+  /**
+   * Authentication (ORCHESTRATOR_AUTH_MODE and the credentials' settings). Default: `optional`, anonymous
+   * callers acting as `admin`, as the reference service did.
+   */
+  readonly auth?: AuthSettings;
+  /** Per-caller token bucket (ORCHESTRATOR_RATE_LIMIT_RPS / _BURST); omitted: no limit (tests). */
+  readonly rateLimit?: RateLimitPolicy;
+  /** Days an audit record is kept (ORCHESTRATOR_AUDIT_RETENTION_DAYS, default 365). */
+  readonly auditRetentionDays?: number;
+  /** Table names of the managed API keys and the audit trail. Default: `<workflowsTableName>-api-keys`, `-audit`. */
+  readonly apiKeysTableName?: string;
+  readonly auditTableName?: string;
 }
 
 export interface LocalRuntime {
@@ -96,6 +137,8 @@ export interface LocalRuntime {
   /** The payload bucket (S3) and where it is served. */
   readonly payloadBucketName: string;
   readonly s3Endpoint: string;
+  /** What outbound calls may reach (ORCHESTRATOR_OUTBOUND_ALLOW, own listeners, metadata), as `npm start` prints it. */
+  describeOutbound(): string[];
   close(): Promise<void>;
 }
 
@@ -104,6 +147,10 @@ export interface LocalRuntime {
  * emulators behind the adapters and a local HTTP server in front of the handlers.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  // A bad ORCHESTRATOR_OUTBOUND_ALLOW entry fails before any emulator starts, naming the entry.
+  const outboundAllow = outboundAllowFrom(options.outboundAllow ?? LOCAL_DEFAULT_OUTBOUND_ALLOW);
+  // Bad TLS material fails before any emulator starts, naming the option at fault.
+  if (options.tls) checkTlsMaterial(options.tls);
   const startDynamo = async (): Promise<RunningDynalite | undefined> => {
     if (options.dynamoEndpoint) return undefined;
     const path = options.dataDir ? join(options.dataDir, 'dynamodb') : undefined;
@@ -134,10 +181,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const s3Endpoint = options.s3Endpoint ?? fauxqs!.endpoint;
   const sqsClient = createSqsClient({ endpoint: sqsEndpoint, region: options.region, credentials: options.sqsEndpoint ? undefined : emulatorCredentials });
   const s3Client = createS3Client({ endpoint: s3Endpoint, region: options.region, credentials: options.s3Endpoint ? undefined : emulatorCredentials });
+  // Outbound calls never reach the orchestrator's own listeners: the emulators' ports now, the API's once it listens.
+  const outbound = createLocalOutbound({
+    allow: outboundAllow.entries,
+    ownEndpoints: [options.dynamoEndpoint ?? dynalite?.endpoint, sqsEndpoint, s3Endpoint],
+    peers: options.peers ?? [],
+    secretEnvironment: options.secretEnvironment ?? {},
+    ...(options.outboundLookup ? { lookup: options.outboundLookup } : {}),
+  });
   const destroyClients = () => {
     documentClient.destroy();
     sqsClient.destroy();
     s3Client.destroy();
+    void outbound.close();
   };
   try {
     const deadLetterQueueName = options.deadLetterQueueName ?? resourceNameFor(options.workflowsTableName, 'dead-letters');
@@ -152,11 +208,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const registryTableName = options.registryTableName ?? `${options.workflowsTableName}-registry`;
     await ensureTable(documentClient, REGISTRY_TABLE, registryTableName);
     const registry = new DynamoServiceRegistry(documentClient, registryTableName);
+    const apiKeysTableName = options.apiKeysTableName ?? `${options.workflowsTableName}-api-keys`;
+    const auditTableName = options.auditTableName ?? `${options.workflowsTableName}-audit`;
+    await Promise.all([ensureTable(documentClient, API_KEY_TABLE, apiKeysTableName), ensureTable(documentClient, AUDIT_TABLE, auditTableName)]);
+    // Data kept in ./.data by a version without tenants joins the `default` tenant (once; a marker says so).
+    const backfilled = (await backfillTenants(documentClient, options.workflowsTableName, 'workflows')) + (await backfillTenants(documentClient, executionsTableName, 'executions'));
     const clock = options.clock ?? systemClock;
     const ids = options.ids ?? randomIds;
     const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName);
     const executionStore = new DynamoExecutionStore(documentClient, executionsTableName);
     const log = options.log ?? ((line: Record<string, unknown>) => console.error(JSON.stringify({ time: clock.now(), ...line })));
+    if (backfilled > 0) log({ kind: 'tenant_backfill', message: `${backfilled} workflows and executions stored before tenants existed now belong to tenant 'default'` });
     const eventLog = new LocalEventLog({ log });
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
@@ -171,7 +233,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             createActionRunner({
               registry,
               env: options.serviceUrls ?? {},
-              allowPrivateNetworks: true,
+              http: outbound.http,
+              secrets: outbound.secrets,
               payloads: { store: payloadStore },
               clock,
               circuitPolicy: options.circuitPolicy,
@@ -190,7 +253,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     // Runs cut off by a previous stop of this process are marked failed, with the reason, before serving.
     await engine.recover();
+    const auditTrail = new DynamoAuditTrail(documentClient, auditTableName, options.auditRetentionDays ?? 365);
+    const apiKeyStore = new DynamoApiKeyStore(documentClient, apiKeysTableName);
+    const authSettings: AuthSettings = options.auth ?? { mode: 'optional', anonymousRole: 'admin' };
+    // Keys are read again at most every 10 s, and a revocation here drops the cached one at once.
+    const authenticator = createAuthenticator(authSettings, { apiKeys: apiKeyStore, clock });
+    const security: HandlerSecurity = { audit: auditTrail, authMode: authSettings.mode, clock, ids, log };
     const services: HttpServices = {
+      security,
+      auditTrail,
+      apiKeys: createApiKeyService({ store: apiKeyStore, clock, mint: mintApiKey, hash: hashApiKeySecret, onRevoke: (keyId) => authenticator.forget(keyId) }),
       workflowStore,
       workflows: createWorkflowService({
         store: workflowStore,
@@ -211,11 +283,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         deadLetterQueueUrl,
         clock,
         settings: options.healthChecks,
+        http: outbound.http,
+        secrets: outbound.secrets,
       }),
-      ...createLocalRegistrySync({ registry, eventLog, clock, peers: options.peers ?? [], peerTimeoutMs: options.peerTimeoutMs }),
+      ...createLocalRegistrySync({
+        registry,
+        eventLog,
+        clock,
+        peers: options.peers ?? [],
+        peerTimeoutMs: options.peerTimeoutMs,
+        http: outbound.http,
+        peerHttp: outbound.peerHttp,
+        // ORCHESTRATOR_PEER_TOKEN: what peers accept from this orchestrator, sent to them as a bearer token.
+        ...(options.auth?.peerToken === undefined ? {} : { peerToken: options.auth.peerToken }),
+      }),
       serviceVersion: options.serviceVersion,
     };
-    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services) }), options.port, options.host);
+    const gate = createRequestGate({ authenticator, audit: auditTrail, clock, ids, log, ...(options.rateLimit ? { rateLimiter: createRateLimiter(options.rateLimit) } : {}) });
+    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls }), options.port, options.host);
+    outbound.ownPorts.add(Number(new URL(server.url).port));
     const healthInterval = options.healthChecks?.intervalSeconds ?? 0;
     const healthTimer = healthInterval > 0 ? startHealthTimer(services.healthSweep, healthInterval, log) : undefined;
     const pollInterval = options.openApiPollIntervalSeconds ?? 0;
@@ -230,6 +316,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqsEndpoint,
       payloadBucketName,
       s3Endpoint,
+      describeOutbound: () => outbound.describe(),
       close: async () => {
         await healthTimer?.stop();
         await pollTimer?.stop();

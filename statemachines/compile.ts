@@ -5,7 +5,7 @@ import { WORKFLOW_EVENTS } from '../core/workflow/service.ts';
 import { parseTemplateString } from '../core/workflow/templates.ts';
 import { Placeholder, Resource, type Catcher, type ChoiceRule, type JsonObject, type Retrier, type State, type StateMachineDefinition } from './asl.ts';
 import { checkLimits, type LimitReport } from './limits.ts';
-import { compileValue, payloadTemplate, referencedActions, resolveReference, type PathScope } from './paths.ts';
+import { compileEndpoint, compileValue, payloadTemplate, referencedActions, resolveReference, type PathScope } from './paths.ts';
 import { actionsOf, seriesParallelStructure, type Structure } from './structure.ts';
 
 /**
@@ -505,7 +505,11 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
  * call it is, the rendered request, and how much of its result may stay in state data.
  */
 function runnerParameters(ids: JsonObject, request: Record<string, unknown>, scope: PathScope, inlineResultBytes: number): JsonObject {
-  return { FunctionName: Placeholder.actionRunner, Payload: { ...ids, ...payloadTemplate(request, scope), inline_result_bytes: inlineResultBytes } };
+  const { service, endpoint, ...rest } = request;
+  // A templated endpoint's values go beside it, for the runner to percent-encode (paths.ts compileEndpoint).
+  const compiled = compileEndpoint(String(endpoint), scope);
+  const path = { endpoint: compiled.endpoint, ...(compiled.values ? { endpoint_values: compiled.values } : {}) };
+  return { FunctionName: Placeholder.actionRunner, Payload: { ...ids, ...payloadTemplate({ service }, scope), ...path, ...payloadTemplate(rest, scope), inline_result_bytes: inlineResultBytes } };
 }
 
 function serviceRequest(config: Extract<Action, { action_type: 'service_call' }>['config'], timeout: number): Record<string, unknown> {

@@ -116,6 +116,36 @@ function formatCall(text: string, scope: PathScope): string {
 }
 
 /**
+ * A service_call endpoint as the action runner's `endpoint` and `endpoint_values`: ASL has no URL-encoding
+ * intrinsic, so a templated segment is not rendered here (`/items/{{p}}` with `../../admin` would climb out of
+ * the service's base path) but left as `{}` with its value beside it, by position, for the runner to
+ * percent-encode (functions/workers/service-url.ts). Literal text keeps its meaning: `{` and `}` in it become
+ * `%7B` and `%7D`, as the URL parser would write them. Compile-time constants are encoded here. An endpoint
+ * without references stays as it is.
+ */
+export function compileEndpoint(text: string, scope: PathScope): { readonly endpoint: string; readonly values?: Record<string, string> } {
+  if (parseTemplateString(text, '').refs.length === 0) return { endpoint: text };
+  const literal = (piece: string) => piece.replace(/[{}]/g, (brace) => (brace === '{' ? '%7B' : '%7D'));
+  let endpoint = '';
+  const values: Record<string, string> = {};
+  let last = 0;
+  for (const match of text.matchAll(/\{\{([^{}]*)\}\}/g)) {
+    endpoint += literal(text.slice(last, match.index));
+    last = match.index + match[0].length;
+    const ref = parseTemplateString(match[0], '').refs[0];
+    const resolved = ref ? resolveReference(ref, scope) : undefined;
+    if (!resolved) endpoint += literal(match[0]);
+    else if ('literal' in resolved) endpoint += encodeURIComponent(String(resolved.literal));
+    else {
+      values[`${Object.keys(values).length}.$`] = resolved.path;
+      endpoint += '{}';
+    }
+  }
+  endpoint += literal(text.slice(last));
+  return Object.keys(values).length === 0 ? { endpoint } : { endpoint, values };
+}
+
+/**
  * Payload templates cannot hold paths inside arrays, so an array with references is rebuilt from JSON text:
  * `States.StringToJson(States.Format('[{}, "b"]', States.JsonToString($.params.a)))` keeps every type.
  */

@@ -52,6 +52,8 @@ export interface Execution {
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly trace_id: string;
   readonly started_by: string;
+  /** The workflow's tenant: only its members (and admins) see the run. */
+  readonly tenant: string;
   readonly created_at: string;
   readonly started_at?: string;
   readonly ended_at?: string;

@@ -3,6 +3,21 @@ import type { Clock, ExecutionStore, IdGenerator, WorkflowEngine, WorkflowStore 
 import { atVersion, type Workflow } from '../workflow/model.ts';
 import { isTerminal, type Execution, type ExecutionStatus } from './model.ts';
 import { resolveParameters } from './parameters.ts';
+import { inScope, type TenantScope } from '../auth/model.ts';
+import type { Action } from '../workflow/definition.ts';
+import { loadWorkflowAt } from '../workflow/versions.ts';
+
+/** Every sub_workflow an action list starts (inner actions of foreach and compensations too), at its version. */
+function subWorkflowTargets(actions: readonly Action[]): Array<{ actionId: string; workflowId: string; version?: number }> {
+  const targets: Array<{ actionId: string; workflowId: string; version?: number }> = [];
+  const visit = (action: Action, actionId: string) => {
+    if (action.action_type === 'sub_workflow') targets.push({ actionId, workflowId: action.config.workflow_id, ...(action.config.version === undefined ? {} : { version: action.config.version }) });
+    if (action.action_type === 'foreach') visit(action.config.action as Action, actionId);
+    if (action.compensation) visit(action.compensation as Action, actionId);
+  };
+  for (const action of actions) visit(action, action.action_id);
+  return targets;
+}
 
 export interface ExecutionServiceDeps {
   /** Read to start a run and to check a workflow exists; nothing else. */
@@ -22,24 +37,50 @@ export interface StartRequest {
 
 /** Execution use cases: start (with idempotency), read, list, cancel. */
 export function createExecutionService({ workflows, executions, engine, clock, ids }: ExecutionServiceDeps) {
-  async function workflowAt(workflowId: string, version?: number): Promise<Workflow> {
+  async function workflowAt(workflowId: string, version: number | undefined, scope: TenantScope): Promise<Workflow> {
     const current = await workflows.get(workflowId);
-    if (!current) throw new NotFoundError(`workflow ${workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${workflowId}` }]);
+    if (!current || !inScope(scope, current.tenant)) throw new NotFoundError(`workflow ${workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${workflowId}` }]);
     if (version === undefined || version === current.version) return current;
     const snapshot = version < current.version ? await workflows.getVersion(workflowId, version) : undefined;
     if (!snapshot) throw new NotFoundError(`workflow ${workflowId} has no version ${version}`, [{ field: 'version', message: `versions run from 1 to ${current.version}` }]);
     return atVersion(current, snapshot);
   }
 
-  async function requireExecution(executionId: string): Promise<Execution> {
+  /** Another tenant's run is not found, exactly like one that does not exist. */
+  async function requireExecution(executionId: string, scope: TenantScope = {}): Promise<Execution> {
     const execution = await executions.get(executionId);
-    if (!execution) throw new NotFoundError(`execution ${executionId} not found`, [{ field: 'execution_id', message: `no execution with id ${executionId}` }]);
+    if (!execution || !inScope(scope, execution.tenant)) throw new NotFoundError(`execution ${executionId} not found`, [{ field: 'execution_id', message: `no execution with id ${executionId}` }]);
     return execution;
   }
 
+  /**
+   * A run may only start workflows of its own tenant: every sub_workflow it can reach (directly, in a
+   * foreach, in a compensation, or through another sub-workflow) must exist there, at the version that will
+   * run, whose own sub-workflows are checked in turn. One or two reads per distinct workflow version.
+   */
+  async function assertSubWorkflowsInTenant(root: Workflow): Promise<void> {
+    const seen = new Set<string>([`${root.workflow_id}@${root.version}`]);
+    const pending: Workflow[] = [root];
+    while (pending.length > 0) {
+      const workflow = pending.pop()!;
+      for (const target of subWorkflowTargets(workflow.actions)) {
+        const child = await loadWorkflowAt(workflows, target.workflowId, target.version);
+        if (!child || child.tenant !== root.tenant) {
+          const where = workflow === root ? `action ${target.actionId}` : `workflow ${workflow.workflow_id} version ${workflow.version}, action ${target.actionId}`;
+          throw new ValidationError([{ field: where, message: `sub_workflow ${target.workflowId}${target.version === undefined ? '' : ` version ${target.version}`} not found` }]);
+        }
+        const key = `${child.workflow_id}@${child.version}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        pending.push(child);
+      }
+    }
+  }
+
   return {
-    async startExecution(workflowId: string, request: StartRequest, actor: string): Promise<{ execution: Execution; created: boolean }> {
-      const workflow = await workflowAt(workflowId, request.version);
+    async startExecution(workflowId: string, request: StartRequest, actor: string, scope: TenantScope = {}): Promise<{ execution: Execution; created: boolean }> {
+      const workflow = await workflowAt(workflowId, request.version, scope);
+      await assertSubWorkflowsInTenant(workflow);
       if (workflow.status !== 'active') {
         throw new ConflictError(`workflow ${workflowId} is ${workflow.status}; only active workflows run`, [{ field: 'status', message: `is ${workflow.status}` }]);
       }
@@ -53,6 +94,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
         parameters: values,
         trace_id: traceId(ids.next()),
         started_by: actor,
+        tenant: workflow.tenant,
         created_at: clock.now(),
         actions: workflow.actions.map((action) => ({ action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0 })),
       };
@@ -71,18 +113,19 @@ export function createExecutionService({ workflows, executions, engine, clock, i
       return { execution: (await executions.get(execution.execution_id)) ?? stored.execution, created: stored.created };
     },
 
-    getExecution: requireExecution,
+    getExecution: (executionId: string, scope: TenantScope = {}) => requireExecution(executionId, scope),
 
-    async listExecutions(query: { workflowId?: string; status?: ExecutionStatus; since?: string; limit: number; cursor?: string }) {
-      if (query.workflowId && !(await workflows.get(query.workflowId))) {
+    async listExecutions(query: { workflowId?: string; status?: ExecutionStatus; since?: string; limit: number; cursor?: string }, scope: TenantScope = {}) {
+      const workflow = query.workflowId ? await workflows.get(query.workflowId) : undefined;
+      if (query.workflowId && (!workflow || !inScope(scope, workflow.tenant))) {
         throw new NotFoundError(`workflow ${query.workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${query.workflowId}` }]);
       }
-      return executions.list(query);
+      return executions.list({ ...query, tenant: scope.tenant });
     },
 
     /** Cancelling twice is harmless; cancelling a run that ended otherwise is a conflict. */
-    async cancelExecution(executionId: string, actor: string): Promise<Execution> {
-      const execution = await requireExecution(executionId);
+    async cancelExecution(executionId: string, actor: string, scope: TenantScope = {}): Promise<Execution> {
+      const execution = await requireExecution(executionId, scope);
       if (execution.status === 'cancelled') return execution;
       if (isTerminal(execution.status)) {
         throw new ConflictError(`execution ${executionId} already ${execution.status}`, [{ field: 'execution_id', message: `is ${execution.status}; only pending or running executions can be cancelled` }]);

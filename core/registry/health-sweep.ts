@@ -91,7 +91,8 @@ export function createHealthSweep(deps: HealthSweepDeps, settings: HealthSweepSe
 
   const checkOne = async (instance: ServiceInstance): Promise<InstanceCheckOutcome> => {
     const healthUrl = `${instance.url}${instance.health_path}`;
-    const result = await probe.probe(healthUrl, timeoutMs);
+    // With the instance, the probe can send its credential (to its own origin and base path only).
+    const result = await probe.probe(healthUrl, timeoutMs, instance.auth === undefined ? { url: instance.url } : { url: instance.url, auth: instance.auth });
     const check = classifyProbe(result, clock.now(), settings);
     const health = foldHealth(instance.health, check, settings);
     const outcome = { name: instance.name, instance_id: instance.instance_id, health_url: healthUrl, previous_status: instance.health.status, status: health.status, check };

@@ -48,6 +48,21 @@ export interface CircuitState {
   readonly revision: number;
 }
 
+export type ServiceAuthType = 'bearer' | 'api_key' | 'basic';
+
+/**
+ * How the orchestrator authenticates to an instance: a reference to a secret, never the secret itself
+ * (`env:NAME`, `file:/path` locally; `secretsmanager:orchestrator/...`, `ssm:/orchestrator/...` in AWS; see
+ * secret-ref.ts). The value is read when a call is made and sent only to the instance's own origin and base
+ * path. Each orchestrator's own: not replicated to peers.
+ */
+export interface ServiceAuth {
+  readonly type: ServiceAuthType;
+  readonly secret_ref: string;
+  /** The header an `api_key` goes in (default X-API-Key); bearer and basic use Authorization. */
+  readonly header?: string;
+}
+
 /** One instance of a service, as stored. */
 export interface ServiceInstance {
   readonly name: string;
@@ -60,6 +75,8 @@ export interface ServiceInstance {
   readonly version?: string;
   readonly tags: readonly string[];
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** Outbound credentials for calls to this instance (action runner, health probe). */
+  readonly auth?: ServiceAuth;
   readonly registered_at: string;
   readonly updated_at: string;
   /** Registrations with a TTL disappear at this time unless renewed (registered again). */

@@ -22,7 +22,21 @@ import { mapConcurrently } from './concurrency.ts';
  *
  * Timestamps are compared as text, which orders ISO-8601 instants only when they are written alike: copies
  * must carry `Date.toISOString()`'s form (milliseconds, `Z`), which every orchestrator writes.
+ *
+ * Because the latest `updated_at` wins, a copy must not be able to claim a version from the future: one stamped
+ * `9999-...` would win every merge forever, and its registration could never be replaced or renewed. A copy
+ * whose `updated_at` is later than the receiver's clock plus MAX_REPLICATION_CLOCK_SKEW_MS is rejected (counted
+ * as `rejected`, with the reason), whether it is pulled or pushed. With `registered_at <= updated_at` and
+ * `expires_at <= updated_at + ttl_seconds` (the schema's rules), neither of the other times can pin an entry
+ * either: a forged copy wins for at most the skew, and expires at most MAX_TTL_SECONDS after that.
  */
+
+/**
+ * How far a copy's `updated_at` may be ahead of the receiving orchestrator's clock: 5 minutes. Clocks of hosts
+ * synchronised by NTP differ by far less; a copy further ahead is refused, so a forged or badly clocked
+ * version wins merges for at most this long after it was written.
+ */
+export const MAX_REPLICATION_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 /** `2026-11-25T10:00:00.000Z`: the one spelling of an instant that compares correctly as text. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -61,9 +75,21 @@ export const ReplicatedInstanceSchema = z
     if (instance.updated_at < instance.registered_at) context.addIssue({ code: 'custom', path: ['updated_at'], message: 'updated_at must not be before registered_at' });
     if ((instance.ttl_seconds === undefined) !== (instance.expires_at === undefined)) {
       context.addIssue({ code: 'custom', path: ['expires_at'], message: 'ttl_seconds and expires_at go together' });
+    } else if (instance.ttl_seconds !== undefined && instance.expires_at !== undefined && Date.parse(instance.expires_at) > Date.parse(instance.updated_at) + instance.ttl_seconds * 1000) {
+      // Registration writes expires_at = updated_at + ttl_seconds: a later expiry would outlive the TTL policy.
+      context.addIssue({ code: 'custom', path: ['expires_at'], message: 'expires_at must not be later than updated_at plus ttl_seconds' });
     }
   });
 export type ReplicatedInstance = z.output<typeof ReplicatedInstanceSchema>;
+
+/**
+ * Why a copy that is well formed cannot be stored now: its `updated_at` is later than `now` plus
+ * MAX_REPLICATION_CLOCK_SKEW_MS (see the rules above). Undefined when it may be stored.
+ */
+export function futureVersionProblem(copy: Pick<ReplicatedInstance, 'updated_at'>, now: string): string | undefined {
+  if (Date.parse(copy.updated_at) <= Date.parse(now) + MAX_REPLICATION_CLOCK_SKEW_MS) return undefined;
+  return `updated_at: ${copy.updated_at} is more than ${MAX_REPLICATION_CLOCK_SKEW_MS / 60_000} minutes ahead of this orchestrator's clock (${now}); a copy from the future would win every merge`;
+}
 
 /** The largest batch one replicate request carries; a sync splits larger registries. */
 export const MAX_REPLICATED_INSTANCES = 200;
@@ -98,9 +124,13 @@ export function toReplica(copy: ReplicatedInstance): ServiceInstance {
   };
 }
 
-/** What peers send each other of an instance: everything but this orchestrator's health and circuit. */
-export function toCopy(instance: ServiceInstance): Omit<ServiceInstance, 'health' | 'circuit'> {
-  const { health: _health, circuit: _circuit, ...copy } = instance;
+/**
+ * What peers send each other of an instance: everything but this orchestrator's health and circuit, and its
+ * `auth` (a secret reference means something only where it was registered; a peer's copy never carries one, so
+ * a copy that replaces a registration also drops its credential).
+ */
+export function toCopy(instance: ServiceInstance): Omit<ServiceInstance, 'health' | 'circuit' | 'auth'> {
+  const { health: _health, circuit: _circuit, auth: _auth, ...copy } = instance;
   return copy;
 }
 
@@ -120,11 +150,21 @@ export interface ReplicationCounts {
   readonly stale: number;
 }
 
-export interface PullCounts extends ReplicationCounts {
-  /** Entries of the peer's listing that are not valid instances (each problem is in `problems`). */
+/** What an orchestrator did with copies it received, pulled from a peer or pushed to it by one. */
+export interface ReceivedCounts extends ReplicationCounts {
+  /**
+   * Copies not stored: entries of a peer's listing that are not valid instances, and copies whose `updated_at`
+   * is too far in the future (MAX_REPLICATION_CLOCK_SKEW_MS). The first problems are in `problems`.
+   */
   readonly rejected: number;
   readonly problems?: readonly string[];
 }
+
+/** What came from a peer's listing. */
+export type PullCounts = ReceivedCounts;
+
+/** At most this many problems are reported per pull or replicate request (the counts are exact). */
+const MAX_REPORTED_PROBLEMS = 10;
 
 export interface PeerStatus {
   readonly url: string;
@@ -155,10 +195,11 @@ export interface PeerService {
   /** Pulls every peer's instances, then pushes the union to each; a peer that fails is reported, not fatal. */
   sync(): Promise<PeerSyncResult[]>;
   /**
-   * Stores copies a peer sent (`{ instances: [...] }`), last writer wins, without syncing onward.
-   * ValidationError lists every problem.
+   * Stores copies a peer sent (`{ instances: [...] }`), last writer wins, without syncing onward. A malformed
+   * request is a ValidationError listing every problem; well-formed copies from the future are counted as
+   * `rejected` and not stored, the others are stored.
    */
-  replicate(request: unknown): Promise<ReplicationCounts>;
+  replicate(request: unknown): Promise<ReceivedCounts>;
 }
 
 export interface PeerServiceDeps {
@@ -173,24 +214,42 @@ export interface PeerServiceDeps {
 const WRITE_CONCURRENCY = 8;
 
 export function createPeerService({ registry, client, peerUrls, clock }: PeerServiceDeps): PeerService {
-  /** Stores copies; expired ones are stale whatever their version (they would vanish at once). */
-  const store = async (copies: readonly ReplicatedInstance[]): Promise<ReplicationCounts> => {
+  /**
+   * Stores copies (each with its position in what was received, for problems); copies from the future are
+   * rejected, expired ones are stale whatever their version (they would vanish at once). `problems` are those
+   * found before (invalid entries), reported with these in the order received.
+   */
+  const store = async (copies: readonly (readonly [number, ReplicatedInstance])[], problems: (readonly [number, string])[] = []): Promise<ReceivedCounts> => {
     const now = clock.now();
-    const outcomes = await mapConcurrently(copies, WRITE_CONCURRENCY, async (copy) => (isExpired(copy, now) ? 'stale' : registry.replicate(toReplica(copy))));
-    return { applied: outcomes.filter((outcome) => outcome === 'applied').length, stale: outcomes.filter((outcome) => outcome === 'stale').length };
+    const admitted: ReplicatedInstance[] = [];
+    for (const [index, copy] of copies) {
+      const problem = futureVersionProblem(copy, now);
+      if (problem === undefined) admitted.push(copy);
+      else problems.push([index, `${copy.name}/${copy.instance_id}: ${problem}`]);
+    }
+    const outcomes = await mapConcurrently(admitted, WRITE_CONCURRENCY, async (copy) => (isExpired(copy, now) ? 'stale' : registry.replicate(toReplica(copy))));
+    const reported = problems
+      .sort(([a], [b]) => a - b)
+      .slice(0, MAX_REPORTED_PROBLEMS)
+      .map(([index, problem]) => `instance ${index}: ${problem}`);
+    return {
+      applied: outcomes.filter((outcome) => outcome === 'applied').length,
+      stale: outcomes.filter((outcome) => outcome === 'stale').length,
+      rejected: problems.length,
+      ...(reported.length === 0 ? {} : { problems: reported }),
+    };
   };
 
   const pull = async (url: string): Promise<PullCounts> => {
     const listed = await client.instances(url);
-    const copies: ReplicatedInstance[] = [];
-    const problems: string[] = [];
+    const copies: (readonly [number, ReplicatedInstance])[] = [];
+    const problems: (readonly [number, string])[] = [];
     listed.forEach((entry, index) => {
       const parsed = ReplicatedInstanceSchema.safeParse(entry);
-      if (parsed.success) copies.push(parsed.data);
-      else problems.push(`instance ${index}: ${zodIssues(parsed.error).map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`);
+      if (parsed.success) copies.push([index, parsed.data]);
+      else problems.push([index, zodIssues(parsed.error).map((issue) => `${issue.field}: ${issue.message}`).join('; ')]);
     });
-    const counts = await store(copies);
-    return { ...counts, rejected: problems.length, ...(problems.length === 0 ? {} : { problems: problems.slice(0, 10) }) };
+    return store(copies, problems);
   };
 
   const push = async (url: string, copies: readonly unknown[]): Promise<ReplicationCounts> => {
@@ -256,7 +315,7 @@ export function createPeerService({ registry, client, peerUrls, clock }: PeerSer
       // The HTTP edge parses with the same schema; parsing again keeps the rules for every other caller.
       const parsed = ReplicateRequestSchema.safeParse(request);
       if (!parsed.success) throw new ValidationError(zodIssues(parsed.error));
-      return store(parsed.data.instances);
+      return store(parsed.data.instances.map((copy, index) => [index, copy] as const));
     },
   };
 }

@@ -1,7 +1,9 @@
 import * as z from 'zod';
 import type { FieldIssue } from '../errors.ts';
 import { JsonValue } from '../workflow/definition.ts';
-import { ALWAYS_FORBIDDEN_CLASSES, classifyAddress } from './addresses.ts';
+import { forbiddenHostClass } from './addresses.ts';
+import type { ServiceAuth } from './model.ts';
+import { parseSecretRef } from './secret-ref.ts';
 
 /**
  * What a caller sends to register a service, and the rules a registration must follow. The HTTP edge and the
@@ -57,6 +59,39 @@ export const MAX_TAGS = 20;
 export const MIN_TTL_SECONDS = 10;
 export const MAX_TTL_SECONDS = 30 * 24 * 3600;
 
+export const SERVICE_AUTH_TYPES = ['bearer', 'api_key', 'basic'] as const;
+export const DEFAULT_API_KEY_HEADER = 'X-API-Key';
+
+/** Headers an api_key may not go in: the HTTP client's own (framing, destination) and the runner's trace headers. */
+const RESERVED_AUTH_HEADERS = new Set(['host', 'content-length', 'content-type', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'cookie', 'traceparent', 'tracestate', 'x-trace-id', 'x-request-id', 'x-workflow-execution-id']);
+
+/**
+ * `auth`: how the orchestrator authenticates to the service. `bearer` sends `Authorization: Bearer <secret>`,
+ * `basic` sends `Authorization: Basic <base64 of the secret, user:password>`, `api_key` sends the secret in
+ * `header` (default X-API-Key). Only the reference is stored (secret-ref.ts for its forms and the prefix rule).
+ */
+export const ServiceAuthSchema = z
+  .strictObject({
+    type: z.enum(SERVICE_AUTH_TYPES, { error: `auth.type must be one of ${SERVICE_AUTH_TYPES.join(', ')}` }),
+    secret_ref: z
+      .string({ error: 'auth.secret_ref must be a string' })
+      .max(2048, 'auth.secret_ref must be at most 2048 characters')
+      .superRefine((ref, context) => {
+        const parsed = parseSecretRef(ref);
+        if ('problem' in parsed) context.addIssue({ code: 'custom', message: `auth.secret_ref: ${parsed.problem}` });
+      }),
+    header: z
+      .string({ error: 'auth.header must be a string' })
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'auth.header must be an HTTP header name (at most 128 characters)')
+      .refine((header) => !RESERVED_AUTH_HEADERS.has(header.toLowerCase()), { message: 'auth.header must not be a header the HTTP client or the trace context sets' })
+      .optional(),
+  })
+  .superRefine((auth, context) => {
+    if (auth.header !== undefined && auth.type !== 'api_key') context.addIssue({ code: 'custom', path: ['header'], message: 'auth.header is for api_key only: bearer and basic use Authorization' });
+  })
+  .transform((auth): ServiceAuth => (auth.type === 'api_key' ? { ...auth, header: auth.header ?? DEFAULT_API_KEY_HEADER } : auth))
+  .describe('How the orchestrator authenticates to the service: a reference to a secret, never the secret');
+
 export const ServiceRegistrationInputSchema = z.strictObject({
   name: ServiceNameSchema,
   url: ServiceUrlSchema,
@@ -82,6 +117,7 @@ export const ServiceRegistrationInputSchema = z.strictObject({
     .refine((metadata) => new TextEncoder().encode(JSON.stringify(metadata)).length <= MAX_METADATA_BYTES, {
       message: `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`,
     }),
+  auth: ServiceAuthSchema.optional(),
 });
 export type ServiceRegistrationInput = z.input<typeof ServiceRegistrationInputSchema>;
 export type ServiceRegistrationFields = z.output<typeof ServiceRegistrationInputSchema>;
@@ -113,8 +149,8 @@ export function serviceUrlIssues(url: string, field = 'url'): FieldIssue[] {
     issues.push({ field, message: 'must name a host' });
   } else {
     // The URL parser has already normalized 0xA9FEA9FE, 2852039166 and friends to dotted decimal.
-    const addressClass = classifyAddress(parsed.hostname);
-    if (addressClass !== undefined && ALWAYS_FORBIDDEN_CLASSES.includes(addressClass)) {
+    const addressClass = forbiddenHostClass(parsed.hostname);
+    if (addressClass !== undefined) {
       issues.push({ field, message: `must not point at a ${addressClass} address (${parsed.hostname}): the action runner refuses to call it` });
     }
   }

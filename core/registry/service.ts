@@ -52,7 +52,7 @@ export function createRegistryService({ registry, clock }: RegistryServiceDeps):
       const parsed = ServiceRegistrationInputSchema.safeParse(input);
       if (!parsed.success) throw new ValidationError(zodIssues(parsed.error));
       const now = clock.now();
-      const { name, url, instance_id, health_path, openapi_path, version, metadata, tags, ttl_seconds } = parsed.data;
+      const { name, url, instance_id, health_path, openapi_path, version, metadata, tags, ttl_seconds, auth } = parsed.data;
       // One spelling of each base URL (the URL parser's), without a trailing slash: endpoints are appended to it.
       const normalizedUrl = new URL(url).href.replace(/\/+$/, '');
       const instance: ServiceInstance = {
@@ -64,6 +64,8 @@ export function createRegistryService({ registry, clock }: RegistryServiceDeps):
         ...(version === undefined ? {} : { version }),
         tags,
         metadata,
+        // The secret's reference only: its value is read by the caller of the instance, never stored.
+        ...(auth === undefined ? {} : { auth }),
         registered_at: now,
         updated_at: now,
         ...(ttl_seconds === undefined ? {} : { ttl_seconds, expires_at: new Date(Date.parse(now) + ttl_seconds * 1000).toISOString() }),

@@ -14,6 +14,8 @@ export interface Workflow {
   readonly execution_mode: ExecutionMode;
   readonly parameters: readonly Parameter[];
   readonly actions: readonly Action[];
+  /** The tenant the workflow belongs to: only its members (and admins) see it, its versions and its runs. */
+  readonly tenant: string;
   readonly created_by: string;
   readonly created_at: string;
   readonly updated_by: string;
@@ -46,6 +48,7 @@ export interface WorkflowSummary {
   readonly revision: number;
   readonly action_count: number;
   readonly action_types: Readonly<Partial<Record<ActionType, number>>>;
+  readonly tenant: string;
   readonly created_by: string;
   readonly created_at: string;
   readonly updated_by: string;
@@ -65,6 +68,7 @@ export function summarize(workflow: Workflow): WorkflowSummary {
     revision: workflow.revision,
     action_count: workflow.actions.length,
     action_types,
+    tenant: workflow.tenant,
     created_by: workflow.created_by,
     created_at: workflow.created_at,
     updated_by: workflow.updated_by,

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { DEFAULT_TENANT, inScope, type TenantScope } from '../auth/model.ts';
 import type { Clock, DomainEvent, EventPublisher, IdGenerator, WorkflowCompilerCheck, WorkflowStore } from '../ports.ts';
 import type { Action, ActionType, ExecutionMode, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
 import { atVersion, summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
@@ -105,19 +106,21 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
     if (errors.length > 0) throw new ValidationError(errors);
   }
 
-  async function requireWorkflow(workflowId: string): Promise<Workflow> {
+  /** Another tenant's workflow is not found, exactly like one that does not exist (no trace of it leaks). */
+  async function requireWorkflow(workflowId: string, scope: TenantScope): Promise<Workflow> {
     const workflow = await store.get(workflowId);
-    if (!workflow) throw notFound(workflowId);
+    if (!workflow || !inScope(scope, workflow.tenant)) throw notFound(workflowId);
     return workflow;
   }
 
   return {
-    async createWorkflow(definition: WorkflowDefinition, actor: string): Promise<Workflow> {
+    async createWorkflow(definition: WorkflowDefinition, actor: string, tenant: string = DEFAULT_TENANT): Promise<Workflow> {
       assertValidDefinition(definition);
       const now = clock.now();
       const workflow: Workflow = {
         workflow_id: ids.next(),
         ...definition,
+        tenant,
         version: 1,
         revision: 1,
         created_by: actor,
@@ -137,8 +140,8 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
      * A workflow with the definition of `version` (default: the latest) and its current metadata, plus the
      * latest version number.
      */
-    async getWorkflow(workflowId: string, version?: number): Promise<{ workflow: Workflow; latest_version: number }> {
-      const current = await requireWorkflow(workflowId);
+    async getWorkflow(workflowId: string, version?: number, scope: TenantScope = {}): Promise<{ workflow: Workflow; latest_version: number }> {
+      const current = await requireWorkflow(workflowId, scope);
       if (version === undefined || version === current.version) return { workflow: current, latest_version: current.version };
       const snapshot = version >= 1 && version < current.version ? await store.getVersion(workflowId, version) : undefined;
       if (!snapshot) {
@@ -149,16 +152,17 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
       return { workflow: atVersion(current, snapshot), latest_version: current.version };
     },
 
-    async listVersions(workflowId: string): Promise<WorkflowVersion[]> {
+    async listVersions(workflowId: string, scope: TenantScope = {}): Promise<WorkflowVersion[]> {
+      if (scope.tenant !== undefined) await requireWorkflow(workflowId, scope);
       const versions = await store.listVersions(workflowId);
       if (!versions) throw notFound(workflowId);
       return versions;
     },
 
-    async updateWorkflow(workflowId: string, patch: WorkflowPatch, actor: string, preconditions: Preconditions = {}): Promise<{ workflow: Workflow; changed: boolean; new_version: boolean }> {
+    async updateWorkflow(workflowId: string, patch: WorkflowPatch, actor: string, preconditions: Preconditions = {}, scope: TenantScope = {}): Promise<{ workflow: Workflow; changed: boolean; new_version: boolean }> {
       const conditional = preconditions.revision !== undefined || preconditions.version !== undefined;
       for (let attempt = 1; ; attempt++) {
-        const current = await requireWorkflow(workflowId);
+        const current = await requireWorkflow(workflowId, scope);
         if (preconditions.revision !== undefined && preconditions.revision !== current.revision) {
           throw new ConflictError(`workflow ${workflowId} changed since revision ${preconditions.revision}; it is now at revision ${current.revision}`, [
             { field: 'If-Match', message: `expected revision ${preconditions.revision}, current is ${current.revision}` },
@@ -194,7 +198,9 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
       }
     },
 
-    async deleteWorkflow(workflowId: string, preconditions: Preconditions = {}): Promise<void> {
+    async deleteWorkflow(workflowId: string, preconditions: Preconditions = {}, scope: TenantScope = {}): Promise<void> {
+      // A workflow never changes tenant, so checking it before the (conditional) delete cannot race.
+      if (scope.tenant !== undefined) await requireWorkflow(workflowId, scope);
       try {
         if (!(await store.delete(workflowId, preconditions.revision))) throw notFound(workflowId);
         await publish(WORKFLOW_EVENTS.deleted, { workflow_id: workflowId });
@@ -208,8 +214,9 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
       }
     },
 
-    async listWorkflows(query: ListWorkflowsQuery) {
+    async listWorkflows(query: ListWorkflowsQuery, scope: TenantScope = {}) {
       const page = await store.list({
+        tenant: scope.tenant,
         status: query.status,
         createdBy: query.createdBy,
         limit: query.pageSize,
@@ -220,11 +227,12 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
     },
 
     /** Case-insensitive substring search over name, tags and description; name matches rank first, then tags. */
-    async searchWorkflows(text: string, limit: number): Promise<{ hits: SearchHit[]; total_matches: number }> {
+    async searchWorkflows(text: string, limit: number, scope: TenantScope = {}): Promise<{ hits: SearchHit[]; total_matches: number }> {
       const needle = text.trim().toLowerCase();
       if (!needle) throw new ValidationError([{ field: 'q', message: 'q must contain at least one non-space character' }]);
       const hits: SearchHit[] = [];
       for await (const workflow of store.summaries()) {
+        if (!inScope(scope, workflow.tenant)) continue;
         const matched: SearchHit['matched'][number][] = [];
         let score = 0;
         const name = workflow.name.toLowerCase();
@@ -248,13 +256,14 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
       return { hits: hits.slice(0, limit), total_matches: hits.length };
     },
 
-    async statistics(): Promise<WorkflowStatistics> {
+    async statistics(scope: TenantScope = {}): Promise<WorkflowStatistics> {
       const by_status: Record<string, number> = {};
       const by_creator: Record<string, number> = {};
       const by_action_type: Record<string, { actions: number; workflows: number }> = {};
       let total_workflows = 0;
       let total_actions = 0;
       for await (const workflow of store.summaries()) {
+        if (!inScope(scope, workflow.tenant)) continue;
         total_workflows++;
         total_actions += workflow.action_count;
         by_status[workflow.status] = (by_status[workflow.status] ?? 0) + 1;

@@ -1,4 +1,5 @@
+import { secured } from '../aws-security.ts';
 import { awsRegistryServices } from '../aws-services.ts';
 import { createRegistryHandlers } from '../http/registry-handlers.ts';
 
-export const handler = createRegistryHandlers(awsRegistryServices()).listServices;
+export const handler = createRegistryHandlers(secured(awsRegistryServices())).listServices;

@@ -1,3 +1,4 @@
+import { awsHandlerSecurity } from '../aws-security.ts';
 import { createTemplateListHandler } from '../http/workflow-handlers.ts';
 
-export const handler = createTemplateListHandler();
+export const handler = createTemplateListHandler(awsHandlerSecurity());

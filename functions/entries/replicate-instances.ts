@@ -1,4 +1,5 @@
-import { awsPeerService } from '../aws-registry-sync-services.ts';
+import { secured } from '../aws-security.ts';
+import { awsPeerReplication } from '../aws-peer-replication.ts';
 import { createPeerHandlers } from '../http/peer-handlers.ts';
 
-export const handler = createPeerHandlers({ peers: awsPeerService() }).replicateInstances;
+export const handler = createPeerHandlers(secured({ peers: awsPeerReplication() })).replicateInstances;

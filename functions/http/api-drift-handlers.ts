@@ -1,5 +1,6 @@
+import type { Secured } from './services.ts';
 import type { ApiDriftService } from '../../core/registry/openapi-poll.ts';
-import { createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
+import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 
 /** What the OpenAPI polling route needs. */
@@ -8,9 +9,10 @@ export interface ApiDriftHttpServices {
 }
 
 /** OpenAPI polling and drift, on demand (the schedule runs the same use case: functions/workers/openapi-poll.ts). */
-export function createApiDriftHandlers({ apiDrift }: ApiDriftHttpServices) {
+export function createApiDriftHandlers({ apiDrift, security }: ApiDriftHttpServices & Secured) {
+  const handle = handlerFactory(security);
   return {
-    pollOpenApi: createHttpHandler(routes.pollOpenApi, async ({ query }) => {
+    pollOpenApi: handle(routes.pollOpenApi, async ({ query }) => {
       const report = await apiDrift.poll(query.name);
       const { counts } = report;
       return {

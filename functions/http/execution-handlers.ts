@@ -1,15 +1,18 @@
+import { scopeOf } from '../../core/auth/model.ts';
+import type { Secured } from './services.ts';
 import { progressOf, type Execution } from '../../core/execution/model.ts';
-import { createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
+import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 import type { ExecutionService } from '../../core/execution/service.ts';
 import { ValidationError } from '../../core/errors.ts';
 
 /** The executions context's handlers. No side effects until called. */
-export function createExecutionHandlers({ executions }: { executions: ExecutionService }) {
+export function createExecutionHandlers({ executions, security }: { executions: ExecutionService } & Secured) {
+  const handle = handlerFactory(security);
   return {
-    executeWorkflow: createHttpHandler(routes.executeWorkflow, async ({ params, body, headers, actor }) => {
+    executeWorkflow: handle(routes.executeWorkflow, async ({ params, body, headers, actor, caller }) => {
       const key = idempotencyKey(headers['idempotency-key']);
-      const { execution, created } = await executions.startExecution(params.workflow_id, { parameters: body.parameters, version: body.version, idempotencyKey: key }, actor);
+      const { execution, created } = await executions.startExecution(params.workflow_id, { parameters: body.parameters, version: body.version, idempotencyKey: key }, actor, scopeOf(caller));
       return {
         message: created ? `execution ${execution.execution_id} started` : `execution ${execution.execution_id} already exists for this Idempotency-Key`,
         data: present(execution),
@@ -18,23 +21,23 @@ export function createExecutionHandlers({ executions }: { executions: ExecutionS
       };
     }),
 
-    getExecution: createHttpHandler(routes.getExecution, async ({ params }) => {
-      const execution = await executions.getExecution(params.execution_id);
+    getExecution: handle(routes.getExecution, async ({ params, caller }) => {
+      const execution = await executions.getExecution(params.execution_id, scopeOf(caller));
       return { message: `execution ${execution.status}`, data: present(execution) };
     }),
 
-    listWorkflowExecutions: createHttpHandler(routes.listWorkflowExecutions, async ({ params, query }) => {
-      const page = await executions.listExecutions({ workflowId: params.workflow_id, status: query.status, limit: query.limit, cursor: query.next_token });
+    listWorkflowExecutions: handle(routes.listWorkflowExecutions, async ({ params, query, caller }) => {
+      const page = await executions.listExecutions({ workflowId: params.workflow_id, status: query.status, limit: query.limit, cursor: query.next_token }, scopeOf(caller));
       return { message: `${page.items.length} execution${page.items.length === 1 ? '' : 's'}`, data: { executions: page.items.map(present), count: page.items.length, next_token: page.nextCursor ?? null } };
     }),
 
-    executionHistory: createHttpHandler(routes.executionHistory, async ({ query }) => {
-      const page = await executions.listExecutions({ status: query.status, since: query.since, limit: query.limit, cursor: query.next_token });
+    executionHistory: handle(routes.executionHistory, async ({ query, caller }) => {
+      const page = await executions.listExecutions({ status: query.status, since: query.since, limit: query.limit, cursor: query.next_token }, scopeOf(caller, query.tenant));
       return { message: `${page.items.length} execution${page.items.length === 1 ? '' : 's'}`, data: { executions: page.items.map(present), count: page.items.length, next_token: page.nextCursor ?? null } };
     }),
 
-    cancelExecution: createHttpHandler(routes.cancelExecution, async ({ params, actor }) => {
-      const execution = await executions.cancelExecution(params.execution_id, actor);
+    cancelExecution: handle(routes.cancelExecution, async ({ params, actor, caller }) => {
+      const execution = await executions.cancelExecution(params.execution_id, actor, scopeOf(caller));
       return { message: `execution ${execution.execution_id} cancelled`, data: present(execution) };
     }),
   } satisfies Partial<Record<keyof typeof routes, ApiHandler>>;

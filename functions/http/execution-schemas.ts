@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { JsonValue } from '../../core/workflow/definition.ts';
 import { ACTION_STATUSES, EXECUTION_STATUSES } from '../../core/execution/model.ts';
-import { positiveInt, WorkflowIdParams } from './workflow-schemas.ts';
+import { positiveInt, TenantFilter, WorkflowIdParams } from './workflow-schemas.ts';
 
 export { WorkflowIdParams };
 
@@ -21,6 +21,7 @@ export const ListExecutionsQuery = z.object({
 });
 
 export const HistoryQuery = ListExecutionsQuery.extend({
+  tenant: TenantFilter,
   since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 timestamp, e.g. 2026-11-24T00:00:00Z' }).optional(),
 });
 
@@ -44,6 +45,7 @@ export const ExecutionResponse = z.object({
   parameters: z.record(z.string(), JsonValue),
   trace_id: z.string(),
   started_by: z.string(),
+  tenant: z.string(),
   created_at: z.string(),
   started_at: z.string().optional(),
   ended_at: z.string().optional(),

@@ -1,6 +1,7 @@
+import type { Secured } from './services.ts';
 import type { SystemHealth } from '../../core/platform/system-health.ts';
 import type { HealthSweep } from '../../core/registry/health-sweep.ts';
-import { createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
+import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 
 /**
@@ -13,9 +14,10 @@ export const HTTP_SWEEP_BUDGET_MS = 8000;
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** `POST /registry/health-check`: the registry context (its Lambda gets the registry table only). */
-export function createHealthCheckHandlers({ healthSweep }: { healthSweep: HealthSweep }) {
+export function createHealthCheckHandlers({ healthSweep, security }: { healthSweep: HealthSweep } & Secured) {
+  const handle = handlerFactory(security);
   return {
-    runHealthCheck: createHttpHandler(routes.runHealthCheck, async ({ query }) => {
+    runHealthCheck: handle(routes.runHealthCheck, async ({ query }) => {
       const summary = await healthSweep({ ...(query.name === undefined ? {} : { name: query.name }), budgetMs: HTTP_SWEEP_BUDGET_MS });
       const { healthy, degraded, unhealthy } = summary.by_status;
       const left = summary.not_checked > 0 ? `; ${summary.not_checked} left for the next sweep` : '';
@@ -28,9 +30,10 @@ export function createHealthCheckHandlers({ healthSweep }: { healthSweep: Health
 }
 
 /** `GET /health/system`: the platform context (every table read, the dead-letter queue and the bus probed). */
-export function createSystemHealthHandlers({ systemHealth, serviceVersion }: { systemHealth: SystemHealth; serviceVersion: string }) {
+export function createSystemHealthHandlers({ systemHealth, serviceVersion, security }: { systemHealth: SystemHealth; serviceVersion: string } & Secured) {
+  const handle = handlerFactory(security);
   return {
-    systemHealth: createHttpHandler(routes.systemHealth, async () => {
+    systemHealth: handle(routes.systemHealth, async () => {
       const report = await systemHealth();
       const down = report.dependencies.filter((dependency) => dependency.status !== 'healthy').map((dependency) => dependency.name);
       const troubled = report.services.items.filter((service) => service.status === 'degraded' || service.status === 'unhealthy').map((service) => `${service.name} (${service.status})`);
@@ -47,7 +50,7 @@ export function createSystemHealthHandlers({ systemHealth, serviceVersion }: { s
 }
 
 /** What both need, for runtimes that serve every route from one process. */
-export interface HealthHttpServices {
+export interface HealthHttpServices extends Secured {
   readonly healthSweep: HealthSweep;
   readonly systemHealth: SystemHealth;
   readonly serviceVersion: string;

@@ -8,6 +8,7 @@ import { createPlatformHandlers } from './platform-handlers.ts';
 import { createRegistryHandlers } from './registry-handlers.ts';
 import type { HttpServices } from './services.ts';
 import { createWorkflowHandlers } from './workflow-handlers.ts';
+import { createSecurityHandlers } from './security-handlers.ts';
 
 /**
  * Every route's handler, for runtimes that serve the whole API from one process (the local server, tests).
@@ -22,5 +23,6 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
     ...createHealthHandlers(services),
     ...createPeerHandlers(services),
     ...createApiDriftHandlers(services),
+    ...createSecurityHandlers(services),
   };
 }

@@ -7,15 +7,34 @@ export interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string; description: string };
   paths: Record<string, Record<string, unknown>>;
-  components: { schemas: Record<string, JsonSchema> };
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, unknown> };
 }
+
+/** How callers authenticate; an operation's `security` lists the schemes that reach it. */
+const SECURITY_SCHEMES = {
+  bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT (HS256 with the shared secret, or RS256/ES256 from the configured JWKS); roles from `roles` or `cognito:groups`, tenant from `tenant`' },
+  apiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A managed API key (POST /auth/api-keys) or ORCHESTRATOR_API_KEY' },
+} as const;
+
+/** What each access level adds to an operation's description, so readers of the document see the role. */
+const ACCESS_NOTES: Readonly<Record<RouteSpec['auth'], string>> = {
+  public: 'Public: no credential needed.',
+  authenticated: 'Any authenticated caller (anonymous callers too when the auth mode is optional).',
+  viewer: 'Role: viewer or higher.',
+  operator: 'Role: operator or higher.',
+  admin: 'Role: admin.',
+  peer: 'Peer orchestrators (the peer token or a client certificate) and admins.',
+};
 
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'Invalid input: malformed JSON, or fields that fail validation (each listed in details)',
-  '404': 'Not found',
+  '401': 'Unauthenticated: a credential is required, or the one presented does not verify (WWW-Authenticate names the scheme)',
+  '403': "Forbidden: the caller's role does not reach this route",
+  '404': 'Not found (also for another tenant\'s objects)',
   '409': 'Conflict: a concurrent change won (If-Match / expected_version)',
   '413': 'Payload too large',
   '415': 'Content-Type is not application/json',
+  '429': 'Rate limited: too many requests from this caller (Retry-After says when to try again)',
   '500': 'Internal error',
   '503': 'A backing service is unavailable',
 };
@@ -48,7 +67,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       ...(route.method === 'PUT' || route.method === 'DELETE'
         ? [{ name: 'If-Match', in: 'header', required: false, description: 'ETag of the revision you read; 409 if it changed since', schema: { type: 'string' } }]
         : []),
-      { name: 'X-User-ID', in: 'header', required: false, description: 'Caller identity, recorded as created_by / updated_by', schema: { type: 'string' } },
+      { name: 'X-User-ID', in: 'header', required: false, description: 'Names an anonymous caller (recorded as created_by / updated_by); ignored when a credential is presented', schema: { type: 'string' } },
     ];
     const responses: Record<string, unknown> = {
       [String(route.successStatus)]: {
@@ -72,12 +91,18 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     };
     for (const [status, description] of Object.entries(ERROR_STATUSES)) {
       if (!route.body && (status === '413' || status === '415')) continue;
+      if (route.auth === 'public' && (status === '401' || status === '403')) continue;
       responses[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } } };
     }
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId,
       summary: route.summary,
+      description: route.peerAccess ? `${ACCESS_NOTES[route.auth]} Peer orchestrators (the peer credential) too.` : ACCESS_NOTES[route.auth],
       tags: [route.tag],
+      // Public routes need nothing; the others take either scheme (`{}` would mean "or none", which only the
+      // optional auth mode allows: that is a deployment setting, so the document states the strict contract).
+      security: route.auth === 'public' ? [] : [{ bearerAuth: [] }, { apiKeyAuth: [] }],
+      'x-required-role': route.auth,
       parameters,
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(route.body, 'input') } } } } : {}),
       responses,
@@ -91,7 +116,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       description: 'Workflows as JSON, compiled to Step Functions. Every response uses the envelope { success, message, data | error_code + details, request_id, timestamp }.',
     },
     paths,
-    components: { schemas: components },
+    components: { schemas: components, securitySchemes: { ...SECURITY_SCHEMES } },
   };
 }
 

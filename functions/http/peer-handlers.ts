@@ -1,5 +1,6 @@
+import type { Secured } from './services.ts';
 import type { PeerService } from '../../core/registry/peers.ts';
-import { createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
+import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 
 /** What the peer routes need: the peer use cases (peer client, configured peers, registry). */
@@ -10,9 +11,10 @@ export interface PeerHttpServices {
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** Peer orchestrators: their reachability, registry sync, and the replication endpoint peers push to. */
-export function createPeerHandlers({ peers }: PeerHttpServices) {
+export function createPeerHandlers({ peers, security }: PeerHttpServices & Secured) {
+  const handle = handlerFactory(security);
   return {
-    listPeers: createHttpHandler(routes.listPeers, async () => {
+    listPeers: handle(routes.listPeers, async () => {
       const listed = await peers.peers();
       const reachable = listed.filter((peer) => peer.reachable).length;
       return {
@@ -21,7 +23,7 @@ export function createPeerHandlers({ peers }: PeerHttpServices) {
       };
     }),
 
-    syncPeers: createHttpHandler(routes.syncPeers, async () => {
+    syncPeers: handle(routes.syncPeers, async () => {
       const results = await peers.sync();
       const synced = results.filter((result) => result.status === 'synced').length;
       const failed = results.length - synced;
@@ -31,9 +33,9 @@ export function createPeerHandlers({ peers }: PeerHttpServices) {
       };
     }),
 
-    replicateInstances: createHttpHandler(routes.replicateInstances, async ({ body }) => {
+    replicateInstances: handle(routes.replicateInstances, async ({ body }) => {
       const counts = await peers.replicate(body);
-      return { message: `${counts.applied} applied, ${counts.stale} stale`, data: counts };
+      return { message: `${counts.applied} applied, ${counts.stale} stale, ${counts.rejected} rejected`, data: counts };
     }),
   } satisfies Partial<Record<keyof typeof routes, ApiHandler>>;
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ReplicateRequestSchema } from '../../core/registry/peers.ts';
+import { MAX_REPLICATION_CLOCK_SKEW_MS, ReplicateRequestSchema } from '../../core/registry/peers.ts';
 
 /** Request and response shapes of the peer routes (GET /peers, POST /registry/sync-peers, POST /registry/replicate). */
 
@@ -24,15 +24,21 @@ const Counts = z.object({
   stale: z.number().int().describe('Copies no newer than what was stored (or expired)'),
 });
 
+/** What a receiver did with copies: also those it refused (invalid, or `updated_at` too far in the future), with the first reasons. */
+const ReceivedCounts = Counts.extend({
+  rejected: z.number().int().describe(`Copies not stored: invalid entries, or an updated_at more than ${MAX_REPLICATION_CLOCK_SKEW_MS / 60_000} minutes ahead of this orchestrator's clock`),
+  problems: z.array(z.string()).optional().describe('Why copies were rejected (the first 10)'),
+});
+
 export const ReplicateBody = ReplicateRequestSchema;
-export const ReplicateResponse = Counts;
+export const ReplicateResponse = ReceivedCounts;
 
 export const PeerSyncResponse = z.object({
   peers: z.array(
     z.object({
       url: z.string(),
       status: z.enum(['synced', 'failed']),
-      pulled: Counts.extend({ rejected: z.number().int(), problems: z.array(z.string()).optional() }).optional().describe("What came from the peer's registry"),
+      pulled: ReceivedCounts.optional().describe("What came from the peer's registry"),
       pushed: Counts.optional().describe('What the peer took of ours'),
       error: z.string().optional(),
     }),

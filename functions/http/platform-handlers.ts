@@ -1,16 +1,18 @@
-import { createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
+import type { Secured } from './services.ts';
+import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi.ts';
 
 /** Platform routes: liveness and the API description. They touch no table. */
-export function createPlatformHandlers({ serviceVersion }: { serviceVersion: string }) {
+export function createPlatformHandlers({ serviceVersion, security }: { serviceVersion: string } & Secured) {
+  const handle = handlerFactory(security);
   let document: OpenApiDocument | undefined;
   return {
-    health: createHttpHandler(routes.health, async () => ({
+    health: handle(routes.health, async () => ({
       message: 'orchestrator is running',
       data: { status: 'healthy' as const, service: 'orchestrator', version: serviceVersion },
     })),
-    openApi: createHttpHandler(routes.openApi, async () => {
+    openApi: handle(routes.openApi, async () => {
       // Built on first use, not at import: it walks every schema, and cold starts of other routes need not pay.
       document ??= buildOpenApiDocument(serviceVersion);
       return { message: 'OpenAPI 3.1 document', data: document, raw: true };

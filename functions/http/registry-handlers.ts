@@ -1,5 +1,6 @@
+import type { Secured } from './services.ts';
 import type { RegistryService } from '../../core/registry/service.ts';
-import { createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
+import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 
 /** What the registry context's handlers need; its Lambdas get the registry table and nothing else. */
@@ -10,9 +11,10 @@ export interface RegistryHttpServices {
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** The service registry context's handlers, keyed by route name. No side effects until called. */
-export function createRegistryHandlers({ registryService }: RegistryHttpServices) {
+export function createRegistryHandlers({ registryService, security }: RegistryHttpServices & Secured) {
+  const handle = handlerFactory(security);
   return {
-    registerService: createHttpHandler(routes.registerService, async ({ body }) => {
+    registerService: handle(routes.registerService, async ({ body }) => {
       const { instance, created } = await registryService.register(body);
       const what = `instance '${instance.instance_id}' of service '${instance.name}'`;
       return {
@@ -22,7 +24,7 @@ export function createRegistryHandlers({ registryService }: RegistryHttpServices
       };
     }),
 
-    listServices: createHttpHandler(routes.listServices, async ({ query }) => {
+    listServices: handle(routes.listServices, async ({ query }) => {
       const services = await registryService.list(query);
       const instances = services.reduce((sum, service) => sum + service.instances.length, 0);
       return {
@@ -31,12 +33,12 @@ export function createRegistryHandlers({ registryService }: RegistryHttpServices
       };
     }),
 
-    getService: createHttpHandler(routes.getService, async ({ params }) => {
+    getService: handle(routes.getService, async ({ params }) => {
       const service = await registryService.get(params.name);
       return { message: `service '${service.name}': ${service.status}, ${plural(service.instances.length, 'instance')}`, data: service };
     }),
 
-    deregisterService: createHttpHandler(routes.deregisterService, async ({ params, query }) => {
+    deregisterService: handle(routes.deregisterService, async ({ params, query }) => {
       const { removed } = await registryService.deregister(params.name, query.instance_id);
       return {
         message: query.instance_id === undefined ? `service '${params.name}' deregistered (${plural(removed, 'instance')})` : `instance '${query.instance_id}' of service '${params.name}' deregistered`,

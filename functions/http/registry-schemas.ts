@@ -1,12 +1,15 @@
 import * as z from 'zod';
 import { JsonValue } from '../../core/workflow/definition.ts';
-import { InstanceIdSchema, ServiceNameSchema, ServiceRegistrationInputSchema } from '../../core/registry/registration.ts';
+import { InstanceIdSchema, SERVICE_AUTH_TYPES, ServiceNameSchema, ServiceRegistrationInputSchema } from '../../core/registry/registration.ts';
 
 /** Request and response shapes of the registry API. The route table, the handlers and OpenAPI read these. */
 
 const HEALTH_STATUSES = ['healthy', 'degraded', 'unhealthy', 'unknown'] as const;
 
-/** `POST /registry/register`: the name, the base URL, an instance id, paths, version, tags, metadata and TTL. */
+/**
+ * `POST /registry/register`: the name, the base URL, an instance id, paths, version, tags, metadata, TTL, and
+ * `auth` (a secret reference: `auth.secret_ref` outside the orchestrator's prefix is refused with a 400).
+ */
 export const RegisterServiceBody = ServiceRegistrationInputSchema;
 
 export const ServiceNameParams = z.object({ name: ServiceNameSchema });
@@ -38,6 +41,14 @@ export const InstanceResponse = z.object({
   version: z.string().optional(),
   tags: z.array(z.string()),
   metadata: z.record(z.string(), JsonValue),
+  auth: z
+    .object({
+      type: z.enum(SERVICE_AUTH_TYPES),
+      secret_ref: z.string().describe('Where the secret is read from when a call is made; the secret itself is never stored or shown'),
+      header: z.string().optional().describe('api_key only: the header the secret goes in'),
+    })
+    .optional()
+    .describe('How the orchestrator authenticates to the instance (its own origin and base path only)'),
   registered_at: z.string().describe('When the instance was first registered'),
   updated_at: z.string().describe('When the registration was last replaced or renewed'),
   ttl_seconds: z.number().int().optional(),

@@ -1,14 +1,25 @@
+import type { HandlerSecurity } from '../middleware/security.ts';
 import type { ExecutionService } from '../../core/execution/service.ts';
 import type { SystemHealth } from '../../core/platform/system-health.ts';
-import type { ServiceRegistry, WorkflowStore } from '../../core/ports.ts';
+import type { AuditTrail, ServiceRegistry, WorkflowStore } from '../../core/ports.ts';
+import type { ApiKeyService } from '../../core/auth/api-key-service.ts';
 import type { HealthSweep } from '../../core/registry/health-sweep.ts';
 import type { ApiDriftService } from '../../core/registry/openapi-poll.ts';
 import type { PeerService } from '../../core/registry/peers.ts';
 import type { RegistryService } from '../../core/registry/service.ts';
 import type { WorkflowService } from '../../core/workflow/service.ts';
 
+/** What every handler factory needs: access control and the audit trail (functions/middleware/security.ts). */
+export interface Secured {
+  readonly security: HandlerSecurity;
+}
+
 /** What HTTP handlers need; each composition root (AWS Lambda, local server, tests) builds one. */
-export interface HttpServices {
+export interface HttpServices extends Secured {
+  /** Managed API keys (`/auth/api-keys`). */
+  readonly apiKeys: ApiKeyService;
+  /** The audit trail (`GET /audit`); `security.audit` appends to the same one. */
+  readonly auditTrail: AuditTrail;
   readonly workflows: WorkflowService;
   readonly workflowStore: WorkflowStore;
   readonly executions: ExecutionService;

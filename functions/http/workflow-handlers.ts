@@ -1,9 +1,11 @@
+import { scopeOf } from '../../core/auth/model.ts';
+import type { HandlerSecurity } from '../middleware/security.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { applyCustomizations, findTemplate, TEMPLATES } from '../../core/templates/catalog.ts';
 import { WorkflowDefinitionSchema } from '../../core/workflow/definition.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
 import { zodIssues } from '../../core/workflow/validate.ts';
-import { createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
+import { handlerFactory, createHttpHandler, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 import { compileWorkflow } from '../../statemachines/compile.ts';
 import { workflowGraph } from '../../statemachines/inspect.ts';
@@ -11,26 +13,30 @@ import { checkHealth } from './health.ts';
 import type { HttpServices } from './services.ts';
 
 /** The workflow-management context's handlers, keyed by route name. No side effects until called. */
-export function createWorkflowHandlers({ workflows, workflowStore, serviceVersion }: HttpServices) {
+export function createWorkflowHandlers({ workflows, workflowStore, serviceVersion, security }: HttpServices) {
+  const handle = handlerFactory(security);
   return {
-    workflowsHealth: createHttpHandler(routes.workflowsHealth, async () => {
+    workflowsHealth: handle(routes.workflowsHealth, async () => {
       const health = await checkHealth(serviceVersion, { workflow_table: () => workflowStore.ping() });
       return { message: `workflow management is ${health.status}`, data: health, status: health.status === 'healthy' ? 200 : 503 };
     }),
 
-    createWorkflow: createHttpHandler(routes.createWorkflow, async ({ body, actor }) => {
-      const workflow = await workflows.createWorkflow(body, actor);
+    createWorkflow: handle(routes.createWorkflow, async ({ body, actor, caller }) => {
+      const workflow = await workflows.createWorkflow(body, actor, caller.tenant);
       return { message: `workflow '${workflow.name}' created`, data: present(workflow, workflow.version), headers: created(workflow) };
     }),
 
-    listWorkflows: createHttpHandler(routes.listWorkflows, async ({ query }) => {
-      const page = await workflows.listWorkflows({
-        page: query.page,
-        pageSize: query.page_size,
-        status: query.status,
-        createdBy: query.created_by,
-        cursor: query.next_token,
-      });
+    listWorkflows: handle(routes.listWorkflows, async ({ query, caller }) => {
+      const page = await workflows.listWorkflows(
+        {
+          page: query.page,
+          pageSize: query.page_size,
+          status: query.status,
+          createdBy: query.created_by,
+          cursor: query.next_token,
+        },
+        scopeOf(caller, query.tenant),
+      );
       return {
         message: `${page.items.length} of ${page.total} workflows`,
         data: {
@@ -44,26 +50,26 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
       };
     }),
 
-    searchWorkflows: createHttpHandler(routes.searchWorkflows, async ({ query }) => {
-      const { hits, total_matches } = await workflows.searchWorkflows(query.q, query.limit);
+    searchWorkflows: handle(routes.searchWorkflows, async ({ query, caller }) => {
+      const { hits, total_matches } = await workflows.searchWorkflows(query.q, query.limit, scopeOf(caller, query.tenant));
       return {
         message: `${total_matches} workflow${total_matches === 1 ? '' : 's'} match '${query.q}'`,
         data: { query: query.q, total_matches, results: hits.map((hit) => ({ ...hit.workflow, score: hit.score, matched: hit.matched })) },
       };
     }),
 
-    workflowStatistics: createHttpHandler(routes.workflowStatistics, async () => ({
+    workflowStatistics: handle(routes.workflowStatistics, async ({ query, caller }) => ({
       message: 'workflow statistics',
-      data: await workflows.statistics(),
+      data: await workflows.statistics(scopeOf(caller, query.tenant)),
     })),
 
-    listTemplates: createTemplateListHandler(),
+    listTemplates: createTemplateListHandler(security),
 
-    createFromTemplate: createHttpHandler(routes.createFromTemplate, async ({ body, actor }) => {
+    createFromTemplate: handle(routes.createFromTemplate, async ({ body, actor, caller }) => {
       const template = findTemplate(body.template_name);
       const parsed = WorkflowDefinitionSchema.safeParse(applyCustomizations(template, body.customizations));
       if (!parsed.success) throw new ValidationError(zodIssues(parsed.error, 'customizations'));
-      const workflow = await workflows.createWorkflow(parsed.data, actor);
+      const workflow = await workflows.createWorkflow(parsed.data, actor, caller.tenant);
       return {
         message: `workflow '${workflow.name}' created from template '${template.name}'`,
         data: present(workflow, workflow.version),
@@ -71,17 +77,20 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
       };
     }),
 
-    getWorkflow: createHttpHandler(routes.getWorkflow, async ({ params, query }) => {
-      const { workflow, latest_version } = await workflows.getWorkflow(params.workflow_id, query.version);
+    getWorkflow: handle(routes.getWorkflow, async ({ params, query, caller }) => {
+      const { workflow, latest_version } = await workflows.getWorkflow(params.workflow_id, query.version, scopeOf(caller));
       return { message: `workflow '${workflow.name}' version ${workflow.version}`, data: present(workflow, latest_version), headers: etag(workflow) };
     }),
 
-    updateWorkflow: createHttpHandler(routes.updateWorkflow, async ({ params, body, headers, actor }) => {
+    updateWorkflow: handle(routes.updateWorkflow, async ({ params, body, headers, actor, caller }) => {
       const { expected_version, ...patch } = body;
-      const result = await workflows.updateWorkflow(params.workflow_id, patch, actor, {
-        revision: parseIfMatch(headers['if-match']),
-        version: expected_version,
-      });
+      const result = await workflows.updateWorkflow(
+        params.workflow_id,
+        patch,
+        actor,
+        { revision: parseIfMatch(headers['if-match']), version: expected_version },
+        scopeOf(caller),
+      );
       const message = !result.changed
         ? 'nothing changed'
         : result.new_version
@@ -90,13 +99,13 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
       return { message, data: present(result.workflow, result.workflow.version), headers: etag(result.workflow) };
     }),
 
-    deleteWorkflow: createHttpHandler(routes.deleteWorkflow, async ({ params, headers }) => {
-      await workflows.deleteWorkflow(params.workflow_id, { revision: parseIfMatch(headers['if-match']) });
+    deleteWorkflow: handle(routes.deleteWorkflow, async ({ params, headers, caller }) => {
+      await workflows.deleteWorkflow(params.workflow_id, { revision: parseIfMatch(headers['if-match']) }, scopeOf(caller));
       return { message: 'workflow deleted', data: { workflow_id: params.workflow_id, deleted: true as const } };
     }),
 
-    listWorkflowVersions: createHttpHandler(routes.listWorkflowVersions, async ({ params }) => {
-      const versions = await workflows.listVersions(params.workflow_id);
+    listWorkflowVersions: handle(routes.listWorkflowVersions, async ({ params, caller }) => {
+      const versions = await workflows.listVersions(params.workflow_id, scopeOf(caller));
       return {
         message: `${versions.length} version${versions.length === 1 ? '' : 's'}`,
         data: {
@@ -107,8 +116,8 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
       };
     }),
 
-    getStateMachine: createHttpHandler(routes.getStateMachine, async ({ params, query }) => {
-      const { workflow, latest_version } = await workflows.getWorkflow(params.workflow_id, query.version);
+    getStateMachine: handle(routes.getStateMachine, async ({ params, query, caller }) => {
+      const { workflow, latest_version } = await workflows.getWorkflow(params.workflow_id, query.version, scopeOf(caller));
       const compiled = compileWorkflow(workflow);
       return {
         message: `state machine of '${workflow.name}' version ${workflow.version}: ${compiled.limits.states} states`,
@@ -133,7 +142,7 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
 }
 
 /** The template catalog is code, not data: listing it needs no table, so its Lambda gets no table access. */
-export function createTemplateListHandler(): ApiHandler {
+export function createTemplateListHandler(security: HandlerSecurity): ApiHandler {
   return createHttpHandler(routes.listTemplates, async () => ({
     message: `${TEMPLATES.length} templates`,
     data: {
@@ -147,7 +156,7 @@ export function createTemplateListHandler(): ApiHandler {
         definition: template.definition,
       })),
     },
-  }));
+  }), security);
 }
 
 function present(workflow: Workflow, latestVersion: number) {

@@ -1,3 +1,4 @@
+import { TenantSchema } from '../../core/auth/api-keys.ts';
 import * as z from 'zod';
 import {
   ActionSchema,
@@ -38,12 +39,18 @@ export const UpdateWorkflowBody = z
     message: 'nothing to update: give at least one of name, description, tags, status, execution_mode, parameters, actions',
   });
 
+/** Admins see every tenant and may narrow to one; for anyone else their own tenant is the only one there is. */
+export const TenantFilter = TenantSchema.optional().describe("Admins only: this tenant's objects (default: every tenant's). Ignored for other callers, who see their own tenant");
+
+export const StatisticsQuery = z.object({ tenant: TenantFilter });
+
 export const ListWorkflowsQuery = z.object({
   page: positiveInt('page').default(1),
   page_size: positiveInt('page_size').max(100, 'page_size must be at most 100').default(50),
   status: WorkflowStatusSchema.optional(),
   created_by: z.string().min(1).max(256).optional(),
   next_token: z.string().min(1).max(2048).optional(),
+  tenant: TenantFilter,
 });
 
 export const GetWorkflowQuery = z.object({
@@ -53,6 +60,7 @@ export const GetWorkflowQuery = z.object({
 export const SearchWorkflowsQuery = z.object({
   q: z.string({ error: 'q is required' }).trim().min(1, 'q is required').max(200),
   limit: positiveInt('limit').max(100, 'limit must be at most 100').default(50),
+  tenant: TenantFilter,
 });
 
 export const FromTemplateBody = z.strictObject({
@@ -72,6 +80,7 @@ export const WorkflowSummaryResponse = z.object({
   revision: z.number().int(),
   action_count: z.number().int(),
   action_types: z.record(z.string(), z.number().int()),
+  tenant: z.string(),
   created_by: z.string(),
   created_at: Timestamp,
   updated_by: z.string(),

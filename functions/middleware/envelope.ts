@@ -28,7 +28,13 @@ export const ERROR_STATUS: Readonly<Record<string, { status: number; code: strin
   [ErrorName.PayloadTooLarge]: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
   [ErrorName.UnsupportedMediaType]: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
   [ErrorName.DependencyUnavailable]: { status: 503, code: 'SERVICE_UNAVAILABLE' },
+  [ErrorName.Unauthenticated]: { status: 401, code: 'UNAUTHENTICATED' },
+  [ErrorName.Forbidden]: { status: 403, code: 'FORBIDDEN' },
+  [ErrorName.RateLimited]: { status: 429, code: 'RATE_LIMITED' },
 };
+
+/** RFC 6750: a 401 names the scheme that would be accepted. */
+export const WWW_AUTHENTICATE = 'Bearer realm="orchestrator", charset="UTF-8"';
 
 export const INTERNAL_ERROR = { status: 500, code: 'INTERNAL_ERROR' } as const;
 export const ROUTE_NOT_FOUND = { status: 404, code: 'ROUTE_NOT_FOUND' } as const;

@@ -6,23 +6,27 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import {
   DomainError,
+  ErrorName,
   MalformedJsonError,
   PayloadTooLargeError,
+  RateLimitedError,
   UnsupportedMediaTypeError,
   ValidationError,
   type FieldIssue,
 } from '../../core/errors.ts';
 import { zodIssues } from '../../core/workflow/validate.ts';
 import type { RouteSpec } from '../routes.ts';
-import { ERROR_STATUS, errorResponse, INTERNAL_ERROR, successResponse, type HttpResponse } from './envelope.ts';
+import { ERROR_STATUS, errorResponse, INTERNAL_ERROR, successResponse, WWW_AUTHENTICATE, type HttpResponse } from './envelope.ts';
+import { securityMiddleware, type HandlerSecurity } from './security.ts';
+import { principalOf } from '../auth/principal-context.ts';
+import { MAX_USER_ID_LENGTH } from '../../core/auth/model.ts';
+import type { Principal } from '../../core/auth/model.ts';
 
 /**
  * Request bodies above this are refused with 413 before parsing. A workflow definition must fit one
  * DynamoDB item (400 KB); 1 MiB leaves room for JSON whitespace while bounding the work per request.
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
-const MAX_USER_ID_LENGTH = 256;
-export const ANONYMOUS = 'anonymous';
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -32,7 +36,9 @@ export interface HandlerInput<R extends RouteSpec> {
   readonly body: Infer<R['body']>;
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
-  /** From X-User-ID (or, once auth lands, the token's subject); `anonymous` when absent. */
+  /** The verified caller (from the authorizer context; never from raw identity headers). */
+  readonly caller: Principal;
+  /** The caller's subject: the token's `sub`, the key's name, or X-User-ID / `anonymous` for anonymous callers. */
   readonly actor: string;
   readonly requestId: string;
 }
@@ -63,9 +69,13 @@ export const jsonLogger: Logger = (entry) => {
 export function createHttpHandler<R extends RouteSpec, T>(
   route: R,
   run: (input: HandlerInput<R>) => Promise<HandlerResult<T>>,
-  log: Logger = jsonLogger,
+  security: HandlerSecurity,
+  log: Logger = security.log ?? jsonLogger,
 ): ApiHandler {
+  // The security middleware comes first: its `before` runs before the body is parsed (401/403 before 400),
+  // and its `onError` after the envelope's, so it sees the status the caller got.
   const handler = middy<APIGatewayProxyEvent, HttpResponse>()
+    .use(securityMiddleware(route, { log, ...security }))
     .use(envelopeErrors(route, log))
     .use(httpHeaderNormalizer())
     .use(httpEventNormalizer());
@@ -78,9 +88,11 @@ export function createHttpHandler<R extends RouteSpec, T>(
     const params = parsePart(route.params, event.pathParameters ?? {}, 'path', issues);
     const query = parsePart(route.query, singleValued(event.queryStringParameters), 'query', issues);
     const body = parsePart(route.body, event.body as unknown, '', issues);
-    const actor = identityOf(event.headers, issues);
+    const userId = event.headers['x-user-id']?.trim();
+    if (userId !== undefined && userId.length > MAX_USER_ID_LENGTH) issues.push({ field: 'X-User-ID', message: `must be at most ${MAX_USER_ID_LENGTH} characters` });
     if (issues.length > 0) throw new ValidationError(issues);
-    const result = await run({ params, query, body, headers: event.headers, actor, requestId } as HandlerInput<R>);
+    const caller = principalOf(event);
+    const result = await run({ params, query, body, headers: event.headers, caller, actor: caller.subject, requestId } as HandlerInput<R>);
     if (result.raw) {
       return { statusCode: result.status ?? route.successStatus, headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, ...result.headers }, body: JSON.stringify(result.data) };
     }
@@ -98,15 +110,6 @@ function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, p
 
 function singleValued(query: Record<string, string | undefined> | null): Record<string, string> {
   return Object.fromEntries(Object.entries(query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
-}
-
-function identityOf(headers: Record<string, string | undefined>, issues: FieldIssue[]): string {
-  const userId = headers['x-user-id']?.trim();
-  if (!userId) return ANONYMOUS;
-  if (userId.length > MAX_USER_ID_LENGTH) {
-    issues.push({ field: 'X-User-ID', message: `must be at most ${MAX_USER_ID_LENGTH} characters` });
-  }
-  return userId;
 }
 
 function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
@@ -146,6 +149,13 @@ function fromMiddyError(error: unknown): unknown {
   return error;
 }
 
+/** A 401 names the accepted scheme; a 429 says when to come back. */
+export function refusalHeaders(error: DomainError): Record<string, string> {
+  if (error.name === ErrorName.Unauthenticated) return { 'www-authenticate': WWW_AUTHENTICATE };
+  if (error instanceof RateLimitedError) return { 'retry-after': String(error.retryAfterSeconds) };
+  return {};
+}
+
 function envelopeErrors(route: RouteSpec, log: Logger): middy.MiddlewareObj<APIGatewayProxyEvent, HttpResponse> {
   return {
     onError: (request) => {
@@ -153,7 +163,7 @@ function envelopeErrors(route: RouteSpec, log: Logger): middy.MiddlewareObj<APIG
       const requestId = requestIdOf(request.event, request.context);
       const mapped = error instanceof DomainError ? ERROR_STATUS[error.name] : undefined;
       if (error instanceof DomainError && mapped) {
-        request.response = errorResponse(mapped.status, mapped.code, error.message, error.details, requestId);
+        request.response = errorResponse(mapped.status, mapped.code, error.message, error.details, requestId, refusalHeaders(error));
         if (mapped.status >= 500) log({ level: 'warn', request_id: requestId, route: `${route.method} ${route.path}`, error: error.name, message: error.message });
         return;
       }
@@ -168,4 +178,9 @@ function envelopeErrors(route: RouteSpec, log: Logger): middy.MiddlewareObj<APIG
       request.response = errorResponse(INTERNAL_ERROR.status, INTERNAL_ERROR.code, 'internal error; quote the request_id when reporting it', [], requestId);
     },
   };
+}
+
+/** `createHttpHandler` with the security every handler of one composition root shares. */
+export function handlerFactory(security: HandlerSecurity) {
+  return <R extends RouteSpec, T>(route: R, run: (input: HandlerInput<R>) => Promise<HandlerResult<T>>): ApiHandler => createHttpHandler(route, run, security);
 }

@@ -3,9 +3,9 @@ import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution
 import { DynamoServiceRegistry } from '../../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createS3Client, S3PayloadStore } from '../../adapters/aws/s3/payload-store.ts';
 import { systemClock } from '../../core/system.ts';
+import { awsOutboundHttp, awsSecretResolver } from '../aws-outbound.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { createActionRunner } from './action-runner.ts';
-import { ALLOWED_ADDRESSES_VARIABLE, allowedAddressesFrom } from './outbound-policy.ts';
 import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
 
 /**
@@ -15,15 +15,18 @@ import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
  * state machine's Retry and Catch match. CDK sets REGISTRY_TABLE_NAME and EXECUTIONS_TABLE_NAME (each
  * attempt is recorded as the action's progress) and PAYLOAD_BUCKET_NAME (responses too large for state data);
  * `<SERVICE>_URL` variables, when set, name services that are not registered; ORCHESTRATOR_CIRCUIT_* and
- * ORCHESTRATOR_REGISTRY_CACHE_TTL_MS, when set, tune circuit breaking.
+ * ORCHESTRATOR_REGISTRY_CACHE_TTL_MS, when set, tune circuit breaking; ORCHESTRATOR_OUTBOUND_ALLOW lists what
+ * it may call besides public addresses.
  */
 const config = readLambdaConfig();
 const client = createDocumentClient();
 const run = createActionRunner({
   registry: new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')),
   env: process.env,
-  // Comma-separated IPs or CIDRs the runner may call even though they are private (an internal load balancer).
-  allowedAddresses: allowedAddressesFrom(process.env[ALLOWED_ADDRESSES_VARIABLE]),
+  // Checked at each connection: public addresses, and what ORCHESTRATOR_OUTBOUND_ALLOW lists (an internal load balancer).
+  http: awsOutboundHttp(config),
+  // Credentials of services registered with `auth` (Secrets Manager and SSM, under orchestrator/ only).
+  secrets: awsSecretResolver(),
   progress: { attempts: new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), clock: systemClock },
   // Each instance's circuit is kept in the registry table and shared by every instance of this function.
   circuitPolicy: {

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { ActionErrorName } from '../../core/errors.ts';
-import { RETRYABLE_ACTION_ERRORS } from '../../core/errors.ts';
-import type { AttemptOutcome, Clock, ExecutionStore } from '../../core/ports.ts';
+import type { Clock, OutboundHttp, OutboundResponse, SecretResolver } from '../../core/ports.ts';
 import type { CircuitPolicy } from '../../core/registry/circuit.ts';
+import type { ServiceAuth } from '../../core/registry/model.ts';
+import { SecretUnavailableError } from '../../core/registry/secret-ref.ts';
 import { systemClock } from '../../core/system.ts';
-import { checkDestination, parseAllowedAddresses, systemLookup, type LookupAll, type OutboundPolicy } from './outbound-policy.ts';
+import { isOutboundHttpError } from '../../adapters/http/outbound-http.ts';
+import { bodyValue, type BodyLimits } from '../../adapters/http/response-body.ts';
+import { redactSecrets, serviceCredential, type ServiceCredential } from '../../adapters/http/service-credentials.ts';
 import { callPrefix, dereferenceParameters, externalizeResult, PayloadReferenceError, tracePrefix, type PayloadStore } from './payload-refs.ts';
-import { readBody, type BodyLimits } from './response-body.ts';
 import {
   redactHeaders,
   redactParameters,
@@ -18,6 +20,8 @@ import {
 } from './service-call-errors.ts';
 import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
 import { createServiceResolver, type CallOutcome, type ResolverRegistry, type ServiceResolver } from './service-resolver.ts';
+import { serviceUrl } from './service-url.ts';
+import { withAttemptProgress, type AttemptProgress } from './attempt-progress.ts';
 
 /** Results go into Step Functions state data (256 KiB per state): a body above this is not put in it. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 200 * 1024;
@@ -49,25 +53,24 @@ export interface ActionRunnerDeps {
    * composition root passes its environment; the runner never reads `process.env` itself.
    */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Allow loopback and private addresses. Default false (AWS); the local runtime sets it to call localhost. */
-  readonly allowPrivateNetworks?: boolean;
-  /** IP addresses or CIDR networks allowed whatever their class, e.g. an internal load balancer's subnet. */
-  readonly allowedAddresses?: readonly string[];
+  /**
+   * Outbound HTTP (adapters/http): the outbound policy (ORCHESTRATOR_OUTBOUND_ALLOW, the orchestrator's own
+   * listeners, metadata addresses) is applied there, to the address each connection uses.
+   */
+  readonly http: OutboundHttp;
+  /** Reads the credentials of instances registered with `auth`. Without it, a call to such an instance fails. */
+  readonly secrets?: SecretResolver;
   /** Default 200 KiB. */
   readonly maxResponseBytes?: number;
   /** Default 4 KiB. */
   readonly previewBytes?: number;
   /** Default 5; each hop is checked like the first URL. */
   readonly maxRedirects?: number;
-  /** Host name resolution (default: the system resolver, every address). */
-  readonly lookup?: LookupAll;
-  /** Default: the global fetch. */
-  readonly fetch?: typeof globalThis.fetch;
   /**
    * Where each attempt's start and end are recorded as the action's progress (the executions table in AWS,
    * where nothing else sees a service call as it happens). Omitted locally: the local engine records it.
    */
-  readonly progress?: { readonly attempts: Pick<ExecutionStore, 'startAttempt' | 'finishAttempt'>; readonly clock: Clock };
+  readonly progress?: AttemptProgress;
   /**
    * Where responses too large for state data go (S3): with it, bodies are read up to `maxBodyBytes` (default
    * 10 MiB), parts of a result over the payload's `inline_result_bytes` are stored and replaced by references,
@@ -98,13 +101,13 @@ export function serviceUrlFromEnvironment(env: Readonly<Record<string, string | 
   };
 }
 
+export { appendQuery } from './service-url.ts';
+
 /** Request headers the payload may not set: the HTTP client owns framing and the destination. */
 const CLIENT_OWNED_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'expect']);
 
 /** Kept when a redirect leaves the service's origin; the payload's other headers were meant for the service only. */
-const CROSS_ORIGIN_HEADERS = new Set(['accept', 'content-type', 'traceparent', 'x-trace-id', 'x-request-id', 'x-workflow-execution-id']);
-
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const CROSS_ORIGIN_HEADERS = ['accept', 'content-type', 'traceparent', 'x-trace-id', 'x-request-id', 'x-workflow-execution-id'];
 
 /** Failures of the exchange that count against an instance's circuit (see CallOutcome). */
 const CIRCUIT_FAILURES: ReadonlySet<string> = new Set([ActionErrorName.ServiceUnavailable, ActionErrorName.ServiceTimeout, ActionErrorName.ServiceConnection]);
@@ -112,19 +115,15 @@ const CIRCUIT_FAILURES: ReadonlySet<string> = new Set([ActionErrorName.ServiceUn
 /**
  * The action runner: performs one `service_call` (see service-call.ts for the contract with the compiled
  * state machines). Resolves the service (a registered instance, chosen among the healthy ones whose circuit
- * admits the call, or else `<NAME>_URL`; the call's outcome goes to that instance's circuit), refuses
- * destinations the outbound policy forbids (checked for every address a name resolves to, and again at every
- * redirect), sends the request with trace headers within the action's timeout, and returns the response or throws a
- * ServiceCallError whose name the state machine's Retry/Catch match and whose message (JSON) carries the
- * request for the dead letter.
+ * admits the call, or else `<NAME>_URL`; the call's outcome goes to that instance's circuit), builds the URL
+ * (templated segments percent-encoded, never outside the service's base path), adds the instance's credential
+ * when it was registered with one (sent to its own origin and base path only; the workflow's header of the
+ * same name is replaced), and sends the request through the outbound adapter, which checks the address of
+ * every connection and follows redirects. Returns the response, or throws a ServiceCallError whose name the
+ * state machine's Retry/Catch match and whose message (JSON) carries the request, without credentials, for
+ * the dead letter.
  */
 export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
-  const policy: OutboundPolicy = {
-    allowPrivateNetworks: deps.allowPrivateNetworks ?? false,
-    allowedAddresses: parseAllowedAddresses(deps.allowedAddresses ?? []),
-  };
-  const lookup = deps.lookup ?? systemLookup;
-  const fetchImpl = deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const payloads = deps.payloads && {
     store: deps.payloads.store,
     maxDereferencedBytes: positive(deps.payloads.maxDereferencedBytes, DEFAULT_MAX_DEREFERENCED_BYTES, 'payloads.maxDereferencedBytes'),
@@ -151,17 +150,17 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
     const networkFailure = (error: unknown): unknown => {
       if (error instanceof ServiceCallError) return error;
       if (options.signal?.aborted && !timeout.aborted) return options.signal.reason ?? error;
-      const code = errorCode(error);
-      if (timeout.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
+      if (isOutboundHttpError(error) && URL.canParse(error.url)) call.currentUrl = new URL(error.url);
+      if (timeout.aborted || (isOutboundHttpError(error) && (error.kind === 'timeout' || error.kind === 'aborted'))) {
         return call.fail(ActionErrorName.ServiceTimeout, `${payload.service} did not answer within ${timeoutSeconds} s`, {}, error);
       }
-      const host = call.currentUrl?.host ?? payload.service;
-      // fetch refuses some ports outright (the Fetch standard's "bad ports": 6000, 6667, 10080...): not transient.
-      if (error instanceof Error && error.cause instanceof Error && error.cause.message === 'bad port') {
-        return call.fail(ActionErrorName.ForbiddenAddress, `refused to call ${host}: fetch never connects to port ${call.currentUrl?.port ?? '?'}`, {}, error);
+      if (isOutboundHttpError(error)) {
+        const status = error.status === undefined ? {} : { status_code: error.status };
+        if (error.kind === 'refused') return call.fail(ActionErrorName.ForbiddenAddress, error.message, status, error);
+        if (error.kind === 'redirect') return call.fail(ActionErrorName.ServiceRejected, error.message, status, error);
+        return call.fail(ActionErrorName.ServiceConnection, error.message, {}, error);
       }
-      const what = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `could not resolve ${host}` : `could not connect to ${host}`;
-      return call.fail(ActionErrorName.ServiceConnection, `${what}: ${code ?? describe(error)}`, {}, error);
+      return call.fail(ActionErrorName.ServiceConnection, `could not connect to ${call.currentUrl?.host ?? payload.service}: ${describe(error)}`, {}, error);
     };
 
     const traceId = traceIdOf(payload.trace_id);
@@ -183,71 +182,58 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
     const inlineBytes = Math.min(positiveOr(payload.inline_result_bytes, DEFAULT_INLINE_RESULT_BYTES), DEFAULT_INLINE_RESULT_BYTES);
 
     const target = await resolveTarget(payload.service, resolver, configuredUrl, call);
-    const base = target.url;
     /** For the instance's circuit: stays `abandoned` unless the exchange with the instance ends one way or the other. */
     let outcome: CallOutcome = 'abandoned';
-    /** From the first hop's address check until the final response's body is read. */
+    /** While the request is in flight. */
     let exchanging = false;
     try {
-      call.url = buildUrl(base, payload, call);
+      call.url = urlOf(target.url, payload, call);
       call.currentUrl = call.url;
-
-      let method: string = payload.method;
-      let body: string | undefined;
-      let headers = call.headers;
+      const credential = target.auth ? await credentialOf(target.auth, target.url, deps.secrets, call) : undefined;
+      // The instance's own credential wins over a header of the same name the workflow set.
+      if (credential) call.headers.delete(credential.credential.header);
       try {
         const request = await dereferenced();
-        if (request !== payload) {
-          // A GET's query carries the values too (errors shorten a long URL).
-          call.url = buildUrl(base, request, call);
-          call.currentUrl = call.url;
-        }
-        body = request.method === 'GET' || request.method === 'DELETE' ? undefined : JSON.stringify(request.parameters ?? {});
+        // A GET's query carries the values too (errors shorten a long URL).
+        if (request !== payload) call.currentUrl = call.url = urlOf(target.url, request, call);
         exchanging = true;
-        for (let redirects = 0; ; redirects++) {
-          const url = call.currentUrl;
-          const verdict = await checkDestination(url, policy, lookup, signal);
-          if (!verdict.allowed) throw call.fail(ActionErrorName.ForbiddenAddress, `refused to call ${url.host}: ${verdict.reason}`);
-
-          const response = await fetchImpl(url, { method, headers, body, redirect: 'manual', signal });
-          const location = response.headers.get('location');
-          if (isRedirect(response.status) && location !== null) {
-            await response.body?.cancel().catch(() => undefined);
-            if (redirects >= maxRedirects) throw call.fail(ActionErrorName.ServiceRejected, `more than ${maxRedirects} redirects`, { status_code: response.status });
-            const next = redirectTarget(location, url, call, response.status);
-            if (next.origin !== url.origin) headers = crossOriginHeaders(headers);
-            if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
-              method = 'GET';
-              body = undefined;
-              headers = withoutHeader(headers, 'content-type');
-            }
-            call.currentUrl = next;
-            continue;
+        const sent = await deps.http.send({
+          method: request.method,
+          url: call.url.href,
+          headers: Object.fromEntries(call.headers),
+          ...(request.method === 'GET' || request.method === 'DELETE' ? {} : { body: JSON.stringify(request.parameters ?? {}) }),
+          signal,
+          maxRedirects,
+          crossOriginHeaders: CROSS_ORIGIN_HEADERS,
+          ...(credential ? { credential: credential.credential } : {}),
+          maxBodyBytes: limits.maxBytes,
+          previewBytes: limits.previewBytes,
+        });
+        exchanging = false;
+        call.currentUrl = new URL(sent.url);
+        // A service that echoes the credential back (a debugging endpoint) must not put it in the run's history.
+        const response = credential ? scrubbed(sent, credential) : sent;
+        const value = bodyValue(response, limits);
+        const status = response.status;
+        outcome = status >= 500 ? 'failed' : 'answered';
+        if (status >= 200 && status < 300) {
+          const result: ServiceCallResult = { status_code: status, headers: responseHeaders(response.headers), response: value };
+          if (!payloads) return result;
+          const keyPrefix = callPrefix(traceId, payload.execution_id, payload.action_id, payload.item_index);
+          try {
+            return await externalizeResult(result, { store: payloads.store, inlineBytes, keyPrefix, maxRefs: MAX_REFS_PER_RESPONSE, signal });
+          } catch (error) {
+            throw error instanceof PayloadReferenceError ? payloadFailure(error) : error;
           }
-
-          const read = await readBody(response, limits);
-          const status = response.status;
-          exchanging = false;
-          outcome = status >= 500 ? 'failed' : 'answered';
-          if (status >= 200 && status < 300) {
-            const result: ServiceCallResult = { status_code: status, headers: responseHeaders(response.headers), response: read.value };
-            if (!payloads) return result;
-            const keyPrefix = callPrefix(traceId, payload.execution_id, payload.action_id, payload.item_index);
-            try {
-              return await externalizeResult(result, { store: payloads.store, inlineBytes, keyPrefix, maxRefs: MAX_REFS_PER_RESPONSE, signal });
-            } catch (error) {
-              throw error instanceof PayloadReferenceError ? payloadFailure(error) : error;
-            }
-          }
-          const errorName: ActionErrorNameValue =
-            status === 429 ? ActionErrorName.ServiceThrottled : status >= 500 ? ActionErrorName.ServiceUnavailable : ActionErrorName.ServiceRejected;
-          const retryAfter = response.headers.get('retry-after');
-          throw call.fail(errorName, `${payload.service} answered ${status}${response.statusText ? ` ${response.statusText}` : ''} to ${method} ${url.pathname}`, {
-            status_code: status,
-            ...(retryAfter === null ? {} : { retry_after: retryAfter }),
-            response: truncatedValue(read.value, ERROR_RESPONSE_CHARS),
-          });
         }
+        const errorName: ActionErrorNameValue =
+          status === 429 ? ActionErrorName.ServiceThrottled : status >= 500 ? ActionErrorName.ServiceUnavailable : ActionErrorName.ServiceRejected;
+        const retryAfter = response.headers['retry-after'];
+        throw call.fail(errorName, `${payload.service} answered ${status}${response.statusText ? ` ${response.statusText}` : ''} to ${response.method} ${call.currentUrl.pathname}`, {
+          status_code: status,
+          ...(retryAfter === undefined ? {} : { retry_after: retryAfter }),
+          response: truncatedValue(value, ERROR_RESPONSE_CHARS),
+        });
       } catch (error) {
         const failure = networkFailure(error);
         if (exchanging && failure instanceof ServiceCallError && CIRCUIT_FAILURES.has(failure.name)) outcome = 'failed';
@@ -261,40 +247,30 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
   return deps.progress ? withAttemptProgress(perform, deps.progress) : perform;
 }
 
-/**
- * Records each attempt as the action's progress around the call. The start is written while the request is
- * in flight; the end before the runner answers (Lambda freezes once it has). A write that fails is logged and
- * never fails the call: progress is a view, the state machine's own record decides the outcome. Foreach
- * items and compensations are not actions of their own (the final reconciliation records them).
- */
-function withAttemptProgress(perform: ActionRunner, { attempts, clock }: NonNullable<ActionRunnerDeps['progress']>): ActionRunner {
-  const quietly = async (what: string, payload: ServiceCallPayload, write: () => Promise<void>) => {
-    try {
-      await write();
-    } catch (error) {
-      console.warn(JSON.stringify({ message: `could not record the ${what} of an attempt`, execution_id: payload.execution_id, action_id: payload.action_id, error: describe(error) }));
-    }
-  };
-  return async (payload, options) => {
-    if (payload.item_index !== undefined || payload.action_id.includes('.')) return perform(payload, options);
-    const started = quietly('start', payload, () => attempts.startAttempt(payload.execution_id, payload.action_id, clock.now()));
-    let outcome: AttemptOutcome | undefined;
-    try {
-      const result = await perform(payload, options);
-      outcome = { status: 'completed', ended_at: clock.now(), output: { status_code: result.status_code, response: result.response } };
-      return result;
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      // A retryable failure may be followed by another attempt: the action is still running until the run says otherwise.
-      const status = RETRYABLE_ACTION_ERRORS.includes(name) ? 'running' : 'failed';
-      outcome = { status, ended_at: clock.now(), error: { error: name, cause: error instanceof Error ? error.message : String(error) } };
-      throw error;
-    } finally {
-      await started;
-      const ended = outcome;
-      if (ended) await quietly('end', payload, () => attempts.finishAttempt(payload.execution_id, payload.action_id, ended));
-    }
-  };
+/** The call's URL, or the failure that says why it cannot be built. */
+function urlOf(base: string, payload: ServiceCallPayload, call: CallState): URL {
+  const url = serviceUrl(base, payload);
+  if (url instanceof URL) return url;
+  throw call.fail(url.error, url.message);
+}
+
+/** The instance's credential; a secret that cannot be read fails the call (retryable when the store may answer later). */
+async function credentialOf(auth: ServiceAuth, scope: string, secrets: SecretResolver | undefined, call: CallState): Promise<ServiceCredential> {
+  if (!secrets) throw call.fail(ActionErrorName.ServiceRejected, `service '${call.payload.service}' has a credential, and this runner reads no secrets`);
+  try {
+    return await serviceCredential(auth, scope, secrets);
+  } catch (error) {
+    const retryable = error instanceof SecretUnavailableError && error.retryable;
+    const message = error instanceof Error ? error.message : String(error);
+    throw call.fail(retryable ? ActionErrorName.ServiceConnection : ActionErrorName.ServiceRejected, `the credential of service '${call.payload.service}' could not be read: ${message}`);
+  }
+}
+
+/** The response with every sensitive text of the credential replaced, in its headers and body. */
+function scrubbed(response: OutboundResponse, { sensitive }: ServiceCredential): OutboundResponse {
+  const headers = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, redactSecrets(value, sensitive)]));
+  const body = response.body.kind === 'complete' ? { ...response.body, text: redactSecrets(response.body.text, sensitive) } : { ...response.body, preview: redactSecrets(response.body.preview, sensitive) };
+  return { ...response, headers, body };
 }
 
 /** What the runner knows about one call, for the errors it throws. */
@@ -331,9 +307,11 @@ class CallState {
   }
 }
 
-/** A service's base URL, and where the call's outcome goes (the circuit of the registered instance it came from). */
+/** A service's base URL, its credential, and where the call's outcome goes (the circuit of the registered instance it came from). */
 interface CallTarget {
   readonly url: string;
+  /** Registered instances only: a `<NAME>_URL` fallback never gets another service's credential. */
+  readonly auth?: ServiceAuth;
   report(outcome: CallOutcome): Promise<void>;
 }
 
@@ -354,7 +332,7 @@ async function resolveTarget(service: string, resolver: ServiceResolver, configu
   }
   if (resolution.kind === 'registered') {
     const chosen = resolution;
-    return { url: chosen.url, report: (outcome) => resolver.record(chosen, outcome) };
+    return { url: chosen.url, ...(chosen.auth ? { auth: chosen.auth } : {}), report: (outcome) => resolver.record(chosen, outcome) };
   }
   if (resolution.kind === 'unavailable') {
     const retryAfter = resolution.retry_after_seconds === undefined ? {} : { retry_after: String(resolution.retry_after_seconds) };
@@ -365,53 +343,6 @@ async function resolveTarget(service: string, resolver: ServiceResolver, configu
     throw call.fail(ActionErrorName.ServiceNotFound, `service '${service}' is not registered and ${serviceUrlVariable(service)} is not configured`);
   }
   return { url, report: UNREGISTERED_OUTCOME };
-}
-
-/** The service's base URL plus the endpoint; GET and DELETE carry the parameters as the query string. */
-function buildUrl(base: string, payload: ServiceCallPayload, call: CallState): URL {
-  let baseUrl: URL;
-  try {
-    baseUrl = new URL(base);
-  } catch {
-    throw call.fail(ActionErrorName.ServiceNotFound, `the URL configured for service '${payload.service}' is not a valid URL`);
-  }
-  if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:') {
-    throw call.fail(ActionErrorName.ForbiddenAddress, `service '${payload.service}' has a ${baseUrl.protocol.replace(/:$/, '')} URL; only http and https are called`);
-  }
-  if (baseUrl.username !== '' || baseUrl.password !== '') {
-    throw call.fail(ActionErrorName.ForbiddenAddress, `the URL of service '${payload.service}' contains credentials; send them as headers instead`);
-  }
-  const endpoint = payload.endpoint.startsWith('/') ? payload.endpoint : `/${payload.endpoint}`;
-  let target: URL;
-  try {
-    target = new URL(`${baseUrl.origin}${baseUrl.pathname.replace(/\/+$/, '')}${endpoint}`);
-  } catch {
-    throw call.fail(ActionErrorName.ServiceRejected, `endpoint ${JSON.stringify(payload.endpoint)} does not make a valid URL`);
-  }
-  // The endpoint may hold rendered template text; it must never choose another host.
-  if (target.origin !== baseUrl.origin || target.username !== '' || target.password !== '') {
-    throw call.fail(ActionErrorName.ForbiddenAddress, `endpoint ${JSON.stringify(payload.endpoint)} leaves the service's origin ${baseUrl.origin}`);
-  }
-  if ((payload.method === 'GET' || payload.method === 'DELETE') && payload.parameters) {
-    appendQuery(target, payload.parameters);
-  }
-  return target;
-}
-
-/**
- * Query encoding: scalars as text, arrays as repeated keys (`tag=a&tag=b`), objects as JSON; null and
- * undefined values are left out.
- */
-export function appendQuery(url: URL, parameters: Readonly<Record<string, unknown>>): void {
-  const text = (value: unknown): string => (typeof value === 'object' ? JSON.stringify(value) : String(value));
-  for (const [key, value] of Object.entries(parameters)) {
-    if (value === null || value === undefined) continue;
-    if (Array.isArray(value)) {
-      for (const item of value) if (item !== null && item !== undefined) url.searchParams.append(key, text(item));
-    } else {
-      url.searchParams.append(key, text(value));
-    }
-  }
 }
 
 function buildHeaders(payload: ServiceCallPayload, call: CallState, traceId: string): Headers {
@@ -448,61 +379,13 @@ function randomHex(bytes: number): string {
   }
 }
 
-function isRedirect(status: number): boolean {
-  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
-}
-
-function redirectTarget(location: string, from: URL, call: CallState, status: number): URL {
-  let next: URL;
-  try {
-    next = new URL(location, from);
-  } catch {
-    throw call.fail(ActionErrorName.ServiceRejected, `redirected to an invalid location ${JSON.stringify(location.slice(0, 256))}`, { status_code: status });
-  }
-  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-    throw call.fail(ActionErrorName.ForbiddenAddress, `redirected to a ${next.protocol.replace(/:$/, '')} URL; only http and https are followed`, { status_code: status });
-  }
-  if (next.username !== '' || next.password !== '') {
-    throw call.fail(ActionErrorName.ForbiddenAddress, 'redirected to a URL with credentials', { status_code: status });
-  }
-  return next;
-}
-
-function crossOriginHeaders(headers: Headers): Headers {
-  const kept = new Headers();
-  for (const [name, value] of headers) if (CROSS_ORIGIN_HEADERS.has(name)) kept.set(name, value);
-  return kept;
-}
-
-function withoutHeader(headers: Headers, name: string): Headers {
-  const copy = new Headers(headers);
-  copy.delete(name);
-  return copy;
-}
-
 /** Response headers for the result; cookies are credentials and stay out of the execution history. */
-function responseHeaders(headers: Headers): Record<string, string> {
+function responseHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of headers) if (name !== 'set-cookie') result[name] = value;
+  for (const [name, value] of Object.entries(headers)) if (name !== 'set-cookie') result[name] = value;
   return result;
 }
 
-
-/** The system error code of a failure, looking through fetch's `TypeError: fetch failed` wrapper. */
-function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    // AggregateError (happy eyeballs tried several addresses): the first attempt's reason.
-    const errors = (current as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) {
-      current = errors[0];
-      continue;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 function describe(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';

@@ -8,8 +8,14 @@ export interface ServiceCallPayload {
   readonly workflow_id: string;
   readonly workflow_version: number;
   readonly service: string;
-  /** Path appended to the service's base URL; may hold rendered template text. */
+  /**
+   * Path appended to the service's base URL. With `endpoint_values`, each `{}` in it is a templated segment
+   * the runner fills with the value of the same position, percent-encoded (service-url.ts); without, it is
+   * used as it is (literal endpoints; state machines compiled before templated segments were encoded).
+   */
   readonly endpoint: string;
+  /** The values of a templated endpoint's `{}`, by position ("0", "1"...), as the state machine rendered them. */
+  readonly endpoint_values?: Readonly<Record<string, unknown>>;
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Query string for GET and DELETE, JSON body otherwise. */
   readonly parameters?: Readonly<Record<string, unknown>>;

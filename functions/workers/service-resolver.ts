@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Clock, ServiceRegistry } from '../../core/ports.ts';
 import { planCall, unavailability, type Refusal } from '../../core/registry/balancing.ts';
 import { afterFailure, afterSuccess, circuitPolicyProblems, DEFAULT_CIRCUIT_POLICY, releaseTrial, type CircuitPolicy } from '../../core/registry/circuit.ts';
-import type { CircuitState, ServiceInstance } from '../../core/registry/model.ts';
+import type { CircuitState, ServiceAuth, ServiceInstance } from '../../core/registry/model.ts';
 
 /**
  * How long the resolver trusts what it read of a service. Two seconds: a runner serving a steady stream of
@@ -37,6 +37,8 @@ export interface ChosenInstance {
   readonly service: string;
   readonly instance_id: string;
   readonly url: string;
+  /** How to authenticate to it (a secret reference), when it was registered with one. */
+  readonly auth?: ServiceAuth;
   /** Set when this call is the circuit's half-open trial (the time this caller stored as trial_started_at). */
   readonly trial_started_at?: string;
 }
@@ -162,7 +164,7 @@ export function createServiceResolver(options: ServiceResolverOptions): ServiceR
 
         const lost: Refusal[] = [];
         for (const { instance, trial } of plan.candidates) {
-          const chosen: ChosenInstance = { kind: 'registered', service, instance_id: instance.instance_id, url: instance.url };
+          const chosen: ChosenInstance = { kind: 'registered', service, instance_id: instance.instance_id, url: instance.url, ...(instance.auth ? { auth: instance.auth } : {}) };
           if (!trial) return chosen;
           // The half-open trial: only the caller whose write wins may send it.
           if (await registry.updateCircuit(service, instance.instance_id, trial, instance.circuit.revision)) {

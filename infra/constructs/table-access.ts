@@ -32,3 +32,15 @@ export function grantTableAccess(table: ITable, grantee: IGrantable, access: Tab
     });
   }
 }
+
+/**
+ * Appending to the audit trail: a record is put before a state-changing request runs and its outcome is set
+ * after (functions/middleware/security.ts). No read, no delete: a function that can write the trail cannot
+ * read it back or erase it (records go only by TTL).
+ */
+export const AUDIT_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/** Lets a function append to the audit table (AUDIT_APPEND_ACTIONS on the table only, never its indexes). */
+export function grantAuditAppend(auditTable: ITable, grantee: IGrantable): void {
+  Grant.addToPrincipal({ grantee, actions: [...AUDIT_APPEND_ACTIONS], resourceArns: [auditTable.tableArn] });
+}

@@ -10,6 +10,7 @@ import {
   RequestValidator,
   RestApi,
   Stage,
+  UsagePlan,
   type GatewayResponse,
   type Method,
 } from 'aws-cdk-lib/aws-apigateway';
@@ -17,8 +18,13 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { routes, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
-import { addEnvelopeGatewayResponses, cfnGatewayResponseOf } from '../constructs/envelope-gateway-responses.ts';
+import type { CustomDomainContext } from '../api-context.ts';
+import { ApiAuthorizer, DEFAULT_API_AUTH, routeSecurityEnvironment, type ApiAuthSettings } from '../constructs/authorizer.ts';
+import { addEnvelopeGatewayResponses, cfnGatewayResponseOf, GATEWAY_ERRORS, WAF_RATE_LIMITED } from '../constructs/envelope-gateway-responses.ts';
+import { ApiDomain } from '../constructs/mtls-domain.ts';
+import { WafRateLimit } from '../constructs/waf-rate-limit.ts';
 import { ContextRoutesStack, pascalCase, type DependencyProbeAccess, type EventPublishingAccess, type NamedRoute, type WorkflowEngineAccess } from './context-routes-stack.ts';
+import type { OutboundAccess } from '../constructs/outbound-access.ts';
 
 export interface ApiThrottling {
   /** Steady-state requests per second, for the whole stage. */
@@ -35,6 +41,14 @@ export interface ApiStackProps extends StackProps {
   readonly registryTableIndexNames: readonly string[];
   readonly executionsTable: ITable;
   readonly executionsTableIndexNames: readonly string[];
+  /** Managed API keys: the authorizer looks keys up, the key routes manage them. */
+  readonly apiKeysTable: ITable;
+  readonly apiKeysTableIndexNames: readonly string[];
+  /** The audit trail: every function appends to it, GET /audit reads it. */
+  readonly auditTable: ITable;
+  readonly auditTableIndexNames: readonly string[];
+  /** @default DEFAULT_API_AUTH: mode `required`, no credential source configured (managed API keys only) */
+  readonly auth?: ApiAuthSettings;
   /** Rights and settings for the routes that start or stop runs (the runtime stack). */
   readonly engine?: WorkflowEngineAccess;
   /** Rights and settings for the routes that probe the dead-letter queue and event bus (the runtime stack). */
@@ -43,20 +57,27 @@ export interface ApiStackProps extends StackProps {
   readonly eventPublishing?: EventPublishingAccess;
   /** Peer orchestrators' base URLs (ORCHESTRATOR_PEERS of the peer routes); none by default. */
   readonly peerUrls?: readonly string[];
+  /** For the routes that call services or peers: ORCHESTRATOR_OUTBOUND_ALLOW and services' credentials (the runtime stack). */
+  readonly outbound?: OutboundAccess;
   /** Reported by the health endpoints. */
   readonly serviceVersion: string;
   /** @default 'api' */
   readonly stageName?: string;
-  /** @default 100 requests per second, bursts of 200 */
+  /** @default 50 requests per second, bursts of 100 (the local server's per-caller defaults, here for all callers) */
   readonly throttling?: ApiThrottling;
+  /** Requests per source IP per 5 minutes (a WAF rate-based rule on the stage); no web ACL when undefined. */
+  readonly wafRateLimit?: number;
+  /** A custom domain (optionally with mutual TLS) in front of the stage; the execute-api endpoint is then disabled. */
+  readonly customDomain?: CustomDomainContext;
   /** @default the route table of functions/routes.ts (tests pass variations of it) */
   readonly routeTable?: Readonly<Record<RouteName, RouteSpec>>;
 }
 
 /**
  * The REST API. This stack holds what is shared: the RestApi and its path resources, the request validator,
- * the gateway responses (API Gateway's own errors, in the error envelope),
- * the deployment and its stage, logging. Each bounded context's routes (Lambdas, permissions, methods) live in
+ * the gateway responses (API Gateway's own errors, in the error envelope), the REQUEST authorizer, the
+ * deployment and its stage (throttling, usage plan, optional WAF rate limit), the optional custom domain with
+ * mutual TLS, logging. Each bounded context's routes (Lambdas, permissions, methods) live in
  * a nested stack of their own, so the 500-resources-per-stack limit applies per context, not to the whole API
  * (see docs/adr/0002-api-stacks.md).
  */
@@ -66,6 +87,12 @@ export class ApiStack extends Stack {
   /** API Gateway's own errors (unknown route, throttling, validator, timeouts) in the Lambdas' error envelope. */
   readonly gatewayResponses: readonly GatewayResponse[];
   readonly contextStacks: ReadonlyMap<BoundedContext, ContextRoutesStack>;
+  /** The REQUEST authorizer of every non-public method (absent only for a route table of public routes). */
+  readonly authorizer?: ApiAuthorizer;
+  /** Bound to the stage; limits API Gateway API keys only, of which there are none (ADR 0010). */
+  readonly usagePlan: UsagePlan;
+  readonly waf?: WafRateLimit;
+  readonly domain?: ApiDomain;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -78,6 +105,9 @@ export class ApiStack extends Stack {
       deploy: false,
       // Execution and access logging need the account-level API Gateway role (AWS::ApiGateway::Account).
       cloudWatchRole: true,
+      // With a custom domain, it is the only way in: mutual TLS (and anything else the domain enforces)
+      // cannot be bypassed through the default https://<id>.execute-api.<region>.amazonaws.com URL.
+      disableExecuteApiEndpoint: props.customDomain !== undefined,
     });
 
     // Bodies and query strings are validated by zod in the handlers (one error envelope locally and on AWS);
@@ -88,11 +118,17 @@ export class ApiStack extends Stack {
       validateRequestParameters: true,
     });
 
-    this.gatewayResponses = addEnvelopeGatewayResponses(this, this.restApi);
+    this.gatewayResponses = addEnvelopeGatewayResponses(this, this.restApi, props.wafRateLimit === undefined ? GATEWAY_ERRORS : [...GATEWAY_ERRORS, WAF_RATE_LIMITED]);
 
-    const environment = { SERVICE_VERSION: props.serviceVersion };
+    const auth = props.auth ?? DEFAULT_API_AUTH;
+    const routeTable = props.routeTable ?? routes;
+    const versionEnvironment = { SERVICE_VERSION: props.serviceVersion };
+    if (Object.values(routeTable).some((spec) => spec.auth !== 'public')) {
+      this.authorizer = new ApiAuthorizer(this, 'Auth', { settings: auth, apiKeysTable: props.apiKeysTable, auditTable: props.auditTable, environment: versionEnvironment });
+    }
+    const environment = { ...versionEnvironment, ...routeSecurityEnvironment(auth) };
     const contextStacks = new Map<BoundedContext, ContextRoutesStack>();
-    for (const [context, contextRoutes] of routesByContext(props.routeTable ?? routes)) {
+    for (const [context, contextRoutes] of routesByContext(routeTable)) {
       contextStacks.set(
         context,
         new ContextRoutesStack(this, `${pascalCase(context)}Routes`, {
@@ -104,12 +140,17 @@ export class ApiStack extends Stack {
           tables: {
             registry: { table: props.registryTable, indexNames: props.registryTableIndexNames },
             executions: { table: props.executionsTable, indexNames: props.executionsTableIndexNames },
+            apiKeys: { table: props.apiKeysTable, indexNames: props.apiKeysTableIndexNames },
+            audit: { table: props.auditTable, indexNames: props.auditTableIndexNames },
           },
           environment,
+          auditTable: props.auditTable,
+          ...(this.authorizer ? { authorizer: this.authorizer.authorizer } : {}),
           engine: props.engine,
           probes: props.probes,
           eventPublishing: props.eventPublishing,
           peerUrls: props.peerUrls,
+          outbound: props.outbound,
         }),
       );
     }
@@ -127,8 +168,17 @@ export class ApiStack extends Stack {
     // `deploy: false` API does not have.
     for (const gatewayResponse of this.gatewayResponses) deployment.node.addDependency(gatewayResponse);
     deployment.addToLogicalId(Lazy.any({ produce: () => this.gatewayResponses.map(gatewayResponseDefinition) }));
+    // And the authorizer: its settings take effect with a deployment (what CDK's
+    // authorizerChangeDeploymentLogicalId flag does, for `latestDeployment` only).
+    if (this.authorizer) {
+      const { cfnAuthorizer } = this.authorizer;
+      deployment.node.addDependency(this.authorizer.authorizer);
+      deployment.addToLogicalId(
+        Lazy.any({ produce: () => ({ type: cfnAuthorizer.type, uri: cfnAuthorizer.authorizerUri, ttl: cfnAuthorizer.authorizerResultTtlInSeconds, identitySource: cfnAuthorizer.identitySource }) }),
+      );
+    }
 
-    const throttling = props.throttling ?? { rateLimit: 100, burstLimit: 200 };
+    const throttling = props.throttling ?? { rateLimit: 50, burstLimit: 100 };
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     this.stage = new Stage(this, 'Stage', {
       deployment,
@@ -148,22 +198,42 @@ export class ApiStack extends Stack {
     // permission (in a nested stack) depend on the stage, which depends on the deployment, which depends on
     // the nested stacks: a cycle. Permissions are scoped to the API, method and path, on any of its stages.
 
-    new CfnOutput(this, 'ApiUrl', { value: this.stage.urlForPath('/'), description: 'Base URL of the API' });
+    // A usage plan on the stage, with the stage's own limits. It limits nothing today: usage plans meter and
+    // throttle API Gateway API keys on methods that require one, and this API's keys are its own, checked by
+    // the authorizer (ADR 0010). It is where per-client API Gateway keys would go, should a client need one.
+    this.usagePlan = new UsagePlan(this, 'UsagePlan', {
+      description: 'Orchestrator API stage (limits API Gateway API keys only; the API uses none today)',
+      throttle: { rateLimit: throttling.rateLimit, burstLimit: throttling.burstLimit },
+      apiStages: [{ api: this.restApi, stage: this.stage }],
+    });
+    if (props.wafRateLimit !== undefined) {
+      this.waf = new WafRateLimit(this, 'RateLimit', { stage: this.stage, limitPer5Minutes: props.wafRateLimit, name: `${this.stackName}-rate-limit` });
+    }
+
+    if (props.customDomain !== undefined) {
+      this.domain = new ApiDomain(this, 'CustomDomain', { settings: props.customDomain, restApi: this.restApi, stage: this.stage });
+      new CfnOutput(this, 'ApiUrl', { value: `https://${props.customDomain.domainName}/`, description: 'Base URL of the API (its custom domain; the execute-api endpoint is disabled)' });
+      new CfnOutput(this, 'DomainTarget', {
+        value: this.domain.domain.domainNameAliasDomainName,
+        description: `DNS target of ${props.customDomain.domainName}: a CNAME to this name, or a Route 53 alias to it in hosted zone DomainHostedZoneId`,
+      });
+      new CfnOutput(this, 'DomainHostedZoneId', { value: this.domain.domain.domainNameAliasHostedZoneId, description: 'Hosted zone of DomainTarget, for Route 53 alias records' });
+    } else {
+      new CfnOutput(this, 'ApiUrl', { value: this.stage.urlForPath('/'), description: 'Base URL of the API' });
+    }
 
     this.acknowledgeNagFindings();
   }
 
   private acknowledgeNagFindings(): void {
-    const authLater = 'Authentication and authorization arrive in a later issue; every route is public until then.';
-    // On the stack, so they cover the methods in every nested stack.
-    Validations.of(this).acknowledge(
-      { id: 'AwsSolutions-APIG4', reason: authLater },
-      { id: 'AwsSolutions-COG4', reason: authLater },
-    );
-    Validations.of(this.stage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason: 'No WAF web ACL yet: it comes with authentication, when the API is exposed beyond its operators. Stage throttling bounds abuse meanwhile.',
-    });
+    // APIG4 and COG4 are acknowledged per method, in the context stacks (public methods only for APIG4).
+    if (!this.waf) {
+      Validations.of(this.stage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF web ACL unless -c wafRateLimit=N asks for its per-IP rate limit: every non-public method needs a verified credential, and stage throttling bounds the total rate. A web ACL costs a monthly fee per ACL and rule.',
+      });
+    }
     const cloudWatchRole = this.restApi.node.findChild('CloudWatchRole');
     Validations.of(cloudWatchRole).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
-import { NestedStack } from 'aws-cdk-lib';
-import { LambdaIntegration, Method, type IRequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { NestedStack, Validations } from 'aws-cdk-lib';
+import { AuthorizationType, LambdaIntegration, Method, type IAuthorizer, type IRequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { entryFileName, type BoundedContext, type RouteName, type RouteSpec, type TableAccess } from '../../functions/routes.ts';
 import { ApiFunction, FUNCTION_ENTRIES_DIR } from '../constructs/api-function.ts';
-import { grantTableAccess } from '../constructs/table-access.ts';
+import { grantAuditAppend, grantTableAccess } from '../constructs/table-access.ts';
+import type { OutboundAccess } from '../constructs/outbound-access.ts';
 
 export interface NamedRoute {
   readonly name: RouteName;
@@ -25,9 +26,12 @@ export interface TableRef {
 /** The workflows table and the index names that reads on it may target. */
 export type WorkflowsTableRef = TableRef;
 
-/** `workflows` -> `WORKFLOWS_TABLE_NAME`: how a function learns a table's name (functions/config.ts reads it). */
+/**
+ * `workflows` -> `WORKFLOWS_TABLE_NAME`, `apiKeys` -> `API_KEYS_TABLE_NAME`: how a function learns a table's
+ * name (functions/config.ts reads it).
+ */
 export function tableEnvironmentVariable(table: TableName): string {
-  return `${table.toUpperCase()}_TABLE_NAME`;
+  return `${table.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}_TABLE_NAME`;
 }
 
 export interface ContextRoutesStackProps {
@@ -39,8 +43,16 @@ export interface ContextRoutesStackProps {
   readonly workflowsTable: WorkflowsTableRef;
   /** Every other table routes may declare, by name; a route declaring a table not given here fails synthesis. */
   readonly tables?: Readonly<Partial<Record<Exclude<TableName, 'workflows'>, TableRef>>>;
-  /** Environment every function of the context gets (service version...). */
+  /** Environment every function of the context gets (service version, auth mode...). */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * The audit trail: every function gets its name (AUDIT_TABLE_NAME) and may append to it (PutItem,
+   * UpdateItem), since any route may refuse a caller and state-changing routes record themselves. Reading it
+   * is declared per route (`tables.audit`).
+   */
+  readonly auditTable: ITable;
+  /** The REQUEST authorizer of every method whose route is not `public`. */
+  readonly authorizer?: IAuthorizer;
   /** For routes that start or stop runs (`engine: true`): Step Functions rights and settings. */
   readonly engine?: WorkflowEngineAccess;
   /** For routes that probe the orchestrator's dependencies (`probes: true`): rights and settings. */
@@ -49,6 +61,8 @@ export interface ContextRoutesStackProps {
   readonly eventPublishing?: EventPublishingAccess;
   /** Peer orchestrators' base URLs, for routes that call them (`peers: true`, as ORCHESTRATOR_PEERS). */
   readonly peerUrls?: readonly string[];
+  /** For routes that call services or peers (`outbound`, `peers`): the outbound allow list, and services' credentials. */
+  readonly outbound?: OutboundAccess;
 }
 
 /** What the runtime stack offers functions that deploy, start and stop workflow state machines. */
@@ -100,13 +114,20 @@ export class ContextRoutesStack extends NestedStack {
         // A table's name is set only where the route may use the table (functions/config.ts relies on it).
         environment: {
           ...props.environment,
+          [tableEnvironmentVariable('audit')]: props.auditTable.tableName,
           ...Object.fromEntries(granted.map(({ tableName, ref }) => [tableEnvironmentVariable(tableName), ref.table.tableName])),
           ...(spec.engine ? requiredEngine(props.engine, name).engineEnvironment : {}),
           ...(spec.probes ? requiredProbes(props.probes, name).probeEnvironment : {}),
           ...(spec.bus === 'publish' ? requiredEventPublishing(props.eventPublishing, name).publishEnvironment : {}),
           ...(spec.peers && props.peerUrls !== undefined && props.peerUrls.length > 0 ? { ORCHESTRATOR_PEERS: props.peerUrls.join(',') } : {}),
+          ...((spec.outbound !== undefined || spec.peers) && props.outbound ? props.outbound.outboundEnvironment : {}),
         },
       });
+      if (spec.outbound === 'credentials') {
+        if (!props.outbound) throw new Error(`route ${name} sends services' credentials, but the API stack was given no outbound access`);
+        props.outbound.grantServiceSecrets(apiFunction.lambda);
+      }
+      grantAuditAppend(props.auditTable, apiFunction.lambda);
       for (const { access, ref } of granted) grantTableAccess(ref.table, apiFunction.lambda, access, ref.indexNames);
       if (spec.engine) requiredEngine(props.engine, name).grantEngineAccess(apiFunction.lambda);
       if (spec.probes) requiredProbes(props.probes, name).grantProbeAccess(apiFunction.lambda);
@@ -125,13 +146,41 @@ export class ContextRoutesStack extends NestedStack {
         // One permission per method, scoped to this API, method and path. The console's test-invoke would
         // need a second permission per method: not worth the resources.
         integration: new LambdaIntegration(apiFunction.lambda, { allowTestInvoke: false }),
-        options: { operationName: name, requestValidator: props.requestValidator, requestParameters },
+        options: { operationName: name, requestValidator: props.requestValidator, requestParameters, ...methodAuthorization(spec, props.authorizer, name) },
       });
+      acknowledgeMethodAuthorization(method, spec);
       methods.push(method);
     }
 
     this.methods = methods;
     this.functions = functions;
+  }
+}
+
+/** Public routes are open; every other route goes through the authorizer (its context is what handlers trust). */
+function methodAuthorization(spec: RouteSpec, authorizer: IAuthorizer | undefined, route: string): { authorizationType: AuthorizationType; authorizer?: IAuthorizer } {
+  if (spec.auth === 'public') return { authorizationType: AuthorizationType.NONE };
+  if (!authorizer) throw new Error(`route ${route} requires '${spec.auth}', but the API stack was given no authorizer`);
+  return { authorizationType: AuthorizationType.CUSTOM, authorizer };
+}
+
+/**
+ * cdk-nag on each method, never on the stack: COG4 wants a Cognito user pool authorizer, APIG4 any
+ * authorizer (so only public methods need it acknowledged).
+ */
+function acknowledgeMethodAuthorization(method: Method, spec: RouteSpec): void {
+  Validations.of(method).acknowledge({
+    id: 'AwsSolutions-COG4',
+    reason:
+      spec.auth === 'public'
+        ? `${spec.method} ${spec.path} is public in the route table (auth: 'public'): no authorizer of any kind, by design.`
+        : 'A Lambda REQUEST authorizer verifies bearer JWTs from any OIDC issuer (Cognito user pools included, via jwksUrl), HS256 tokens, and the API keys this API manages itself; a Cognito authorizer would accept Cognito tokens only.',
+  });
+  if (spec.auth === 'public') {
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: `${spec.method} ${spec.path} is public in the route table (auth: 'public'): callers reach it without a credential, as on the local server.`,
+    });
   }
 }
 

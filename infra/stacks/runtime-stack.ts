@@ -16,6 +16,7 @@ import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
 import { checkNamePrefix } from '../../adapters/aws/stepfunctions/names.ts';
 import { ApiFunction } from '../constructs/api-function.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
+import { grantServiceSecrets, outboundEnvironment, type OutboundAccess } from '../constructs/outbound-access.ts';
 
 /** The worker Lambdas' entry files (infra refers to Lambda code by path only). */
 const WORKERS_DIR = path.resolve(import.meta.dirname, '../../functions/workers');
@@ -74,6 +75,11 @@ export interface RuntimeStackProps extends StackProps {
   readonly openApiPollIntervalSeconds?: number;
   /** The action runner's circuit breaking; each unset field keeps its default (5 failures within 60 s, 30 s cool-down). */
   readonly circuitPolicy?: { readonly failureThreshold?: number; readonly windowSeconds?: number; readonly cooldownSeconds?: number };
+  /**
+   * ORCHESTRATOR_OUTBOUND_ALLOW of the functions that call services (CIDRs, addresses, host names, validated):
+   * what they may reach besides public addresses. None by default.
+   */
+  readonly outboundAllow?: readonly string[];
 }
 
 export const DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS = 300;
@@ -111,7 +117,7 @@ export function healthSweepMinutes(intervalSeconds: number): number {
  * resources by ARN from outside CloudFormation, so they belong with neither the API's lifecycle (rebuilt and
  * restructured freely) nor the data's.
  */
-export class RuntimeStack extends Stack {
+export class RuntimeStack extends Stack implements OutboundAccess {
   readonly namePrefix: string;
   readonly executionRole: Role;
   readonly actionRunner: ApiFunction;
@@ -151,6 +157,8 @@ export class RuntimeStack extends Stack {
   readonly openApiPollRule: Rule;
   /** The environment of a Lambda that publishes on the workflow event bus (`bus: 'publish'` routes). */
   readonly publishEnvironment: Readonly<Record<string, string>>;
+  /** ORCHESTRATOR_OUTBOUND_ALLOW of every function that calls services or peers (when the deployment sets it). */
+  readonly outboundEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
@@ -160,6 +168,7 @@ export class RuntimeStack extends Stack {
     this.stateMachinePattern = statesArn(`${this.namePrefix}-*`);
     this.executionPattern = statesArn(`${this.namePrefix}-*:*`, 'execution');
 
+    this.outboundEnvironment = outboundEnvironment(props.outboundAllow ?? []);
     this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue');
     this.statusDeadLetterQueue = encryptedQueue(this, 'StatusDeadLetterQueue');
     this.eventBus = new EventBus(this, 'WorkflowEventBus', {
@@ -193,6 +202,7 @@ export class RuntimeStack extends Stack {
         ...(props.circuitPolicy?.failureThreshold === undefined ? {} : { ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD: String(props.circuitPolicy.failureThreshold) }),
         ...(props.circuitPolicy?.windowSeconds === undefined ? {} : { ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS: String(props.circuitPolicy.windowSeconds) }),
         ...(props.circuitPolicy?.cooldownSeconds === undefined ? {} : { ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS: String(props.circuitPolicy.cooldownSeconds) }),
+        ...this.outboundEnvironment,
       },
       // Lambda's maximum: the runner stops each call at the action's own timeout (the state allows 5 s more).
       timeout: Duration.minutes(15),
@@ -204,6 +214,8 @@ export class RuntimeStack extends Stack {
     grantTableAccess(props.executionsTable, this.actionRunner.lambda, 'write', []);
     // It writes responses too large for state data and reads them back for later calls; nothing else of S3.
     this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [this.payloadBucket.arnForObjects('payloads/*')] }));
+    // Credentials of services registered with `auth`: secrets and parameters under orchestrator/ only.
+    this.grantServiceSecrets(this.actionRunner.lambda);
 
     this.executionRole = new Role(this, 'StateMachineExecutionRole', {
       assumedBy: new ServicePrincipal('states.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
@@ -258,10 +270,12 @@ export class RuntimeStack extends Stack {
     this.healthSweep = new ApiFunction(this, 'HealthSweep', {
       entry: path.join(WORKERS_DIR, 'health-sweep-entry.ts'),
       description: 'Health sweep: probes every registered service instance and records its health',
-      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName, ...this.outboundEnvironment },
       timeout: Duration.minutes(Math.min(sweepMinutes, 15)),
     });
     grantTableAccess(props.registryTable, this.healthSweep.lambda, 'write', [RegistryIndex.all.indexName]);
+    // A probe sends the instance's credential when it was registered with one.
+    this.grantServiceSecrets(this.healthSweep.lambda);
     this.healthSweep.lambda.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(Math.min(sweepMinutes, 360)) });
     this.healthSweepRule = new Rule(this, 'HealthSweepSchedule', {
       description: `Health sweep of the registered service instances, every ${sweepMinutes} minute${sweepMinutes === 1 ? '' : 's'}`,
@@ -276,7 +290,7 @@ export class RuntimeStack extends Stack {
     this.openApiPoll = new ApiFunction(this, 'OpenApiPoll', {
       entry: path.join(WORKERS_DIR, 'openapi-poll-entry.ts'),
       description: "OpenAPI poll: reads each registered service's API document and publishes drift",
-      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName, [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName },
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName, [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName, ...this.outboundEnvironment },
       timeout: Duration.minutes(1),
     });
     grantTableAccess(props.registryTable, this.openApiPoll.lambda, 'write', [RegistryIndex.all.indexName]);
@@ -347,6 +361,11 @@ export class RuntimeStack extends Stack {
     for (const [outputId, [value, description]] of Object.entries(outputs)) new CfnOutput(this, outputId, { value, description });
 
     this.acknowledgeNagFindings();
+  }
+
+  /** Lets `grantee` read services' credentials: secrets and SSM parameters under orchestrator/ (infra/constructs/outbound-access.ts). */
+  grantServiceSecrets(grantee: IGrantable): void {
+    grantServiceSecrets(this, grantee);
   }
 
   /** Lets `grantee` publish on the workflow event bus (events:PutEvents on that bus only). */

@@ -15,6 +15,7 @@ function execution(id: string, overrides: Partial<Execution> = {}): Execution {
     execution_id: id,
     workflow_id: 'orders',
     workflow_version: 1,
+    tenant: 'default',
     status: 'pending',
     parameters: { amount: 42, nested: { list: [1, null, 'x'] } },
     trace_id: '0'.repeat(32),

@@ -41,6 +41,19 @@ describe('DynamoServiceRegistry on the DynamoDB emulator', () => {
     expect(await registry.list()).toEqual([stored]);
   });
 
+  it("stores an instance's auth as the reference it is, and drops it when a registration or a peer's copy comes without", async () => {
+    const auth = { type: 'api_key' as const, secret_ref: 'ssm:/orchestrator/svc/key', header: 'X-Service-Key' };
+    const secured = instance('secured', { auth });
+    await registry.register(secured);
+    expect(await registry.instancesOf('secured')).toEqual([secured]);
+    expect(await registry.list()).toEqual([secured]);
+    await registry.register(instance('secured', { updated_at: '2026-11-01T00:00:10.000Z' }));
+    expect((await registry.instancesOf('secured'))[0]).not.toHaveProperty('auth');
+    await registry.register(secured);
+    expect(await registry.replicate(instance('secured', { updated_at: '2026-11-02T00:00:00.000Z' }))).toBe('applied');
+    expect((await registry.instancesOf('secured'))[0]).not.toHaveProperty('auth');
+  });
+
   it('finds nothing for an unknown name, and names are case-sensitive', async () => {
     await registry.register(instance('known'));
     expect(await registry.instancesOf('unknown')).toEqual([]);

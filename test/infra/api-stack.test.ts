@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
+import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-tables.ts';
 import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
+import { readLambdaConfig } from '../../functions/config.ts';
 import { entryFileName, routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { nestedStackParameters, readApiModel, type DeployedFunction, type DeployedMethod } from './api-model.ts';
@@ -33,11 +35,17 @@ const deployedTable = (name: TableName, table: Table, design: TableDesign): Depl
   const arn = `<${logicalId}.Arn>`;
   return { name, logicalId, arn, indexArns: design.indexes.map((index) => `${arn}/index/${index.indexName}`), variable: tableEnvironmentVariable(name) };
 };
+/** The tables routes declare access to, each granted only where declared. */
 const TABLES: readonly DeployedTable[] = [
   deployedTable('workflows', stacks.data.workflowsTable, WORKFLOW_TABLE),
   deployedTable('registry', stacks.data.registryTable, REGISTRY_TABLE),
   deployedTable('executions', stacks.data.executionsTable, EXECUTION_TABLE),
+  deployedTable('apiKeys', stacks.data.apiKeysTable, API_KEY_TABLE),
 ];
+/** The audit trail: every route may append to it; reading it is declared (GET /audit). */
+const AUDIT = deployedTable('audit', stacks.data.auditTable, AUDIT_TABLE);
+const EVERY_TABLE = [...TABLES, AUDIT];
+const AUDIT_APPEND = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 function methodOf(spec: RouteSpec): DeployedMethod {
   const matches = model.methods.filter((method) => method.httpMethod === spec.method && method.path === spec.path);
@@ -129,6 +137,9 @@ describe('every API function', () => {
     const environment = environmentOf(deployed);
     expect(environment['NODE_OPTIONS']).toBe('--enable-source-maps');
     expect(environment['SERVICE_VERSION']).toBe(packageJson.version);
+    // The security settings (functions/config.ts): how the route check treats anonymous callers, and the
+    // audit records' retention. Defaults: authentication required, anonymous callers (optional mode) viewers.
+    expect(environment).toMatchObject({ ORCHESTRATOR_AUTH_MODE: 'required', ORCHESTRATOR_ANONYMOUS_ROLE: 'viewer', ORCHESTRATOR_AUDIT_RETENTION_DAYS: '365' });
   });
 
   it('each has a log group of its own', () => {
@@ -167,10 +178,36 @@ describe('least privilege', () => {
     }
   });
 
-  it.each(noTableRoutes)('%s (no table access) gets no DynamoDB permission and no table name', (name) => {
+  it('names each table the way functions/config.ts reads it (camelCase becomes SNAKE_CASE)', () => {
+    expect(EVERY_TABLE.map((table) => table.variable)).toEqual(['WORKFLOWS_TABLE_NAME', 'REGISTRY_TABLE_NAME', 'EXECUTIONS_TABLE_NAME', 'API_KEYS_TABLE_NAME', 'AUDIT_TABLE_NAME']);
+    const config = readLambdaConfig(Object.fromEntries(EVERY_TABLE.map((table) => [table.variable, `${table.name}-table`])));
+    expect([config.WORKFLOWS_TABLE_NAME, config.REGISTRY_TABLE_NAME, config.EXECUTIONS_TABLE_NAME, config.API_KEYS_TABLE_NAME, config.AUDIT_TABLE_NAME]).toEqual(EVERY_TABLE.map((table) => `${table.name}-table`));
+  });
+
+  it.each(noTableRoutes)('%s (no table declared) may only append to the audit trail, and knows no other table', (name) => {
     const deployed = functionOf(name);
-    expect(dynamoActions(deployed)).toEqual([]);
-    expect(Object.keys(environmentOf(deployed)).filter((variable) => variable.endsWith('_TABLE_NAME'))).toEqual([]);
+    expect(dynamoActions(deployed).sort()).toEqual(AUDIT_APPEND);
+    expect(Object.keys(environmentOf(deployed)).filter((variable) => variable.endsWith('_TABLE_NAME'))).toEqual([AUDIT.variable]);
+  });
+
+  describe('the audit table', () => {
+    const auditReaders = routeEntries.filter(([, spec]) => spec.tables.audit !== undefined);
+    const actionsOn = (deployed: DeployedFunction, arns: readonly string[]): string[] =>
+      deployed.statements.filter((statement) => statement.Resource.map(model.render).some((resource) => arns.includes(resource))).flatMap((statement) => statement.Action);
+
+    it('is read by GET /audit only, which only reads it (the route table says so, or the tests below prove less)', () => {
+      expect(auditReaders.map(([, spec]) => `${spec.method} ${spec.path}:${spec.tables.audit}`)).toEqual(['GET /audit:read']);
+    });
+
+    it.each(routeEntries)('%s knows its name and may append to it (PutItem, UpdateItem), never delete', (name, spec) => {
+      const deployed = functionOf(name);
+      expect(model.render(environmentOf(deployed)[AUDIT.variable])).toBe(`<Ref ${AUDIT.logicalId}>`);
+      const onTable = actionsOn(deployed, [AUDIT.arn]);
+      const reads = spec.tables.audit === 'read' ? ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] : [];
+      expect([...new Set(onTable)].sort()).toEqual([...reads, ...AUDIT_APPEND].sort());
+      // Its indexes: queried by the reader (filters by actor, action, target, tenant, time), by nobody else.
+      expect(actionsOn(deployed, AUDIT.indexArns)).toEqual(spec.tables.audit === 'read' ? ['dynamodb:Query'] : []);
+    });
   });
 
   describe.each(TABLES)('the $name table', (table) => {
@@ -206,9 +243,10 @@ describe('least privilege', () => {
     const deployed = functionOf(name);
     const dynamoStatements = deployed.statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     const resources = dynamoStatements.flatMap((statement) => statement.Resource).map(model.render);
-    const declared = TABLES.filter((table) => spec.tables[table.name] !== undefined);
-    expect(new Set(resources)).toEqual(new Set(declared.flatMap((table) => [table.arn, ...table.indexArns])));
-    const indexArns = TABLES.flatMap((table) => table.indexArns);
+    const declared = EVERY_TABLE.filter((table) => spec.tables[table.name] !== undefined);
+    // ...and the audit table, which every route may append to.
+    expect(new Set(resources)).toEqual(new Set([...declared.flatMap((table) => [table.arn, ...table.indexArns]), AUDIT.arn]));
+    const indexArns = EVERY_TABLE.flatMap((table) => table.indexArns);
     for (const statement of dynamoStatements) {
       const rendered = statement.Resource.map(model.render);
       // Indexes are read-only: only queries are granted on them.
@@ -278,8 +316,9 @@ describe('the stage', () => {
         MetricsEnabled: true,
         LoggingLevel: 'ERROR',
         DataTraceEnabled: false,
-        ThrottlingRateLimit: 100,
-        ThrottlingBurstLimit: 200,
+        // -c rateLimitRps / rateLimitBurst, by default the local server's defaults (api-edge.test.ts).
+        ThrottlingRateLimit: 50,
+        ThrottlingBurstLimit: 100,
       }),
     ]);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
+import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-tables.ts';
 import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
 import type { DataStack } from '../../infra/stacks/data-stack.ts';
 import { buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, templateOf } from './fixture.ts';
@@ -10,6 +11,8 @@ const TABLES: ReadonlyArray<{ readonly name: string; readonly design: TableDesig
   { name: 'workflows', design: WORKFLOW_TABLE, of: (data) => data.workflowsTable },
   { name: 'registry', design: REGISTRY_TABLE, of: (data) => data.registryTable },
   { name: 'executions', design: EXECUTION_TABLE, of: (data) => data.executionsTable },
+  { name: 'API keys', design: API_KEY_TABLE, of: (data) => data.apiKeysTable },
+  { name: 'audit', design: AUDIT_TABLE, of: (data) => data.auditTable },
 ];
 
 function tableOf(of: (data: DataStack) => DataStack['workflowsTable'], context: Record<string, unknown> = {}) {
@@ -48,6 +51,10 @@ describe.each(TABLES)('the $name table', ({ design, of }) => {
     );
   });
 
+  it('expires items by the TTL attribute of its design, if it has one', () => {
+    expect(properties['TimeToLiveSpecification']).toEqual(design.timeToLiveAttribute ? { AttributeName: design.timeToLiveAttribute, Enabled: true } : undefined);
+  });
+
   it('bills on demand, with point-in-time recovery and server-side encryption under the AWS-managed KMS key', () => {
     expect(properties['BillingMode']).toBe('PAY_PER_REQUEST');
     expect(properties['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -65,5 +72,44 @@ describe.each(TABLES)('the $name table', ({ design, of }) => {
     const throwaway = tableOf(of, { retainData: 'false' });
     expect(propertiesOf(throwaway)['DeletionProtectionEnabled']).toBe(false);
     expect(throwaway.DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('the security tables', () => {
+  it('both expire items by TTL (keys past their expiry, audit records past the retention), so the test above checks it', () => {
+    expect([API_KEY_TABLE.timeToLiveAttribute, AUDIT_TABLE.timeToLiveAttribute]).toEqual(['expires_at_epoch', 'expires_at_epoch']);
+  });
+
+  it('the audit table can be queried by time, actor, action, target and tenant', () => {
+    expect(AUDIT_TABLE.indexes.map((index) => index.indexName).sort()).toEqual(['action-by-time', 'actor-by-time', 'all-by-time', 'target-by-time', 'tenant-by-time']);
+  });
+});
+
+describe('generated secrets', () => {
+  const secretsOf = (context: Record<string, unknown>) => {
+    const { data } = buildOrchestratorApp(context);
+    const template = templateOf(data);
+    return { data, template, secrets: resourcesOfType(template, 'AWS::SecretsManager::Secret') };
+  };
+
+  it('exist only when asked for', () => {
+    expect(secretsOf({}).secrets).toEqual([]);
+    expect(secretsOf({ jwtSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf' }).secrets).toEqual([]);
+  });
+
+  it('-c jwtSecret=generate -c adminApiKey=generate: 64 letters and digits each, kept with the data, their ARNs as outputs', () => {
+    const { data, template, secrets } = secretsOf({ jwtSecret: 'generate', adminApiKey: 'generate' });
+    expect(secrets).toHaveLength(2);
+    for (const [, secret] of secrets) {
+      expect(propertiesOf(secret)['GenerateSecretString']).toEqual({ PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false });
+      expect(secret.DeletionPolicy).toBe('Retain');
+    }
+    expect(template.Outputs?.['JwtSecretArn']?.Value).toEqual({ Ref: logicalIdOf(data, data.jwtSecret) });
+    expect(template.Outputs?.['AdminApiKeySecretArn']?.Value).toEqual({ Ref: logicalIdOf(data, data.adminApiKeySecret) });
+  });
+
+  it('go with a throwaway stack (retainData=false)', () => {
+    const [[, secret] = ['', { Type: '' }]] = secretsOf({ jwtSecret: 'generate', retainData: 'false' }).secrets;
+    expect(secret.DeletionPolicy).toBe('Delete');
   });
 });

@@ -2,12 +2,9 @@ import { App } from 'aws-cdk-lib';
 import { CfnGatewayResponse, CfnMethod } from 'aws-cdk-lib/aws-apigateway';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
-import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
-import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import { ApiStack } from '../../infra/stacks/api-stack.ts';
-import { DataStack } from '../../infra/stacks/data-stack.ts';
+import { apiTableProps, DataStack } from '../../infra/stacks/data-stack.ts';
 import { cdkJsonContext, resourcesOfType, SKIP_BUNDLING, templateOf } from './fixture.ts';
 
 /**
@@ -19,16 +16,12 @@ function deploymentIdOf(options: { routeTable?: Readonly<Record<RouteName, Route
   const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
   const data = new DataStack(app, 'Data', { retainData: true });
   const api = new ApiStack(app, 'Api', {
-    workflowsTable: data.workflowsTable,
-    workflowsTableIndexNames: WORKFLOW_TABLE.indexes.map((index) => index.indexName),
-    registryTable: data.registryTable,
-    registryTableIndexNames: REGISTRY_TABLE.indexes.map((index) => index.indexName),
-    executionsTable: data.executionsTable,
-    executionsTableIndexNames: EXECUTION_TABLE.indexes.map((index) => index.indexName),
+    ...apiTableProps(data),
     // The engine's rights do not touch the deployment: a stand-in is enough here.
     engine: { grantEngineAccess: () => undefined, engineEnvironment: {} },
     probes: { grantProbeAccess: () => undefined, probeEnvironment: {} },
     eventPublishing: { grantEventPublishing: () => undefined, publishEnvironment: {} },
+    outbound: { grantServiceSecrets: () => undefined, outboundEnvironment: {} },
     serviceVersion: '1.0.0',
     ...(options.routeTable ? { routeTable: options.routeTable } : {}),
   });
@@ -58,6 +51,14 @@ describe('the API deployment', () => {
 
   it('is replaced when a method changes in a way the route table does not show (authorization)', () => {
     expect(deploymentIdOf({ adjust: (api) => { firstWorkflowsMethod(api).authorizationType = 'AWS_IAM'; } })).not.toBe(baseline);
+  });
+
+  it('is replaced when the authorizer changes (its settings take effect with a deployment)', () => {
+    const adjust = (api: ApiStack): void => {
+      if (!api.authorizer) throw new Error('no authorizer');
+      api.authorizer.cfnAuthorizer.authorizerResultTtlInSeconds = 60;
+    };
+    expect(deploymentIdOf({ adjust })).not.toBe(baseline);
   });
 
   it('is replaced when a gateway response changes (they are part of the snapshot too)', () => {

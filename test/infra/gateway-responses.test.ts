@@ -1,7 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ErrorName } from '../../core/errors.ts';
-import { ERROR_STATUS, errorResponse, ROUTE_NOT_FOUND } from '../../functions/middleware/envelope.ts';
+import { ERROR_STATUS, errorResponse, ROUTE_NOT_FOUND, WWW_AUTHENTICATE } from '../../functions/middleware/envelope.ts';
+import { WWW_AUTHENTICATE as GATEWAY_WWW_AUTHENTICATE } from '../../infra/constructs/envelope-gateway-responses.ts';
 import { buildOrchestratorApp, logicalIdOf } from './fixture.ts';
 
 /**
@@ -25,6 +26,8 @@ interface Expected {
 
 const validation = ERROR_STATUS[ErrorName.Validation]!;
 const tooLarge = ERROR_STATUS[ErrorName.PayloadTooLarge]!;
+const unauthenticated = ERROR_STATUS[ErrorName.Unauthenticated]!;
+const forbidden = ERROR_STATUS[ErrorName.Forbidden]!;
 
 /**
  * Sample values for the only `$context` variables the templates may use, as API Gateway substitutes them:
@@ -47,6 +50,9 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   // Unknown path, or a known path without this method: the local server's 404.
   MISSING_AUTHENTICATION_TOKEN: { status: ROUTE_NOT_FOUND.status, errorCode: ROUTE_NOT_FOUND.code, message: 'No route for this method and path' },
   THROTTLED: { status: 429, errorCode: 'TOO_MANY_REQUESTS', message: GATEWAY_MESSAGE },
+  // The authorizer refused the credential (or there was none): the Lambdas' 401, with the same code.
+  UNAUTHORIZED: { status: unauthenticated.status, errorCode: unauthenticated.code, message: 'A valid credential is required: a bearer token (Authorization) or an API key (X-API-Key)' },
+  ACCESS_DENIED: { status: forbidden.status, errorCode: forbidden.code, message: GATEWAY_MESSAGE },
   BAD_REQUEST_PARAMETERS: { status: validation.status, errorCode: validation.code, message: GATEWAY_MESSAGE },
   BAD_REQUEST_BODY: { status: validation.status, errorCode: validation.code, message: GATEWAY_MESSAGE },
   REQUEST_TOO_LARGE: { status: tooLarge.status, errorCode: tooLarge.code, message: GATEWAY_MESSAGE },
@@ -104,9 +110,19 @@ describe('API Gateway errors', () => {
     expect(Object.keys(body as object).sort()).toEqual(LAMBDA_ERROR_KEYS);
   });
 
-  it.each(Object.keys(EXPECTED))('%s carries the request ID in x-request-id, as the Lambdas do', (responseType) => {
+  it.each(Object.keys(EXPECTED).filter((type) => type !== 'UNAUTHORIZED'))('%s carries the request ID in x-request-id, as the Lambdas do', (responseType) => {
     // `context.requestId` is a mapping expression (a literal would be in single quotes).
     expect(propertiesOfType(responseType)['ResponseParameters']).toEqual({ 'gatewayresponse.header.x-request-id': 'context.requestId' });
+  });
+
+  it('UNAUTHORIZED (401) also names the accepted scheme in WWW-Authenticate, as the Lambdas do (RFC 6750)', () => {
+    expect(GATEWAY_WWW_AUTHENTICATE).toBe(WWW_AUTHENTICATE);
+    expect(propertiesOfType('UNAUTHORIZED')['ResponseParameters']).toEqual({
+      'gatewayresponse.header.x-request-id': 'context.requestId',
+      // A literal: single-quoted, the value as it is.
+      'gatewayresponse.header.WWW-Authenticate': `'${WWW_AUTHENTICATE}'`,
+    });
+    expect(WWW_AUTHENTICATE).toMatch(/^Bearer realm="orchestrator"/);
   });
 
   it('take effect with the deployment: it depends on every gateway response', () => {

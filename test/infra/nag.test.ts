@@ -44,23 +44,38 @@ describe('cdk-nag AwsSolutions', () => {
     const executionRole = runtime.executionRole.node.path;
     const functionRoles = [...api.contextStacks.values()].flatMap((contextStack) => [...contextStack.functions.values()].map((apiFunction) => apiFunction.role.node.path));
     expect(functionRoles).toHaveLength(Object.keys(routes).length);
+    const authorizerRole = api.authorizer?.function.role.node.path ?? 'no authorizer';
+    // Every method, by its route's access: public ones have no authorizer at all.
+    const methodPaths = [...api.contextStacks.values()].flatMap((contextStack) =>
+      contextStack.methods.map((method) => ({ path: method.node.path, public: Object.values(routes).some((spec) => spec.auth === 'public' && spec.method === method.httpMethod && spec.path === method.resource.path) })),
+    );
+    expect(methodPaths).toHaveLength(Object.keys(routes).length);
+    expect(methodPaths.filter((method) => method.public).length).toBe(Object.values(routes).filter((spec) => spec.auth === 'public').length);
     // Routes that start or stop runs get the engine's two prefix patterns (runtime-stack.test.ts checks them).
     const engineRoles = [...api.contextStacks.values()].flatMap((contextStack) =>
       [...contextStack.functions.entries()].filter(([name]) => (routes[name] as { engine?: boolean }).engine).map(([, apiFunction]) => apiFunction.role.node.path),
     );
     expect(engineRoles).toHaveLength(Object.values(routes).filter((route) => (route as { engine?: boolean }).engine).length);
+    const credentialRoles = [
+      runtime.actionRunner.role.node.path,
+      runtime.healthSweep.role.node.path,
+      ...[...api.contextStacks.values()].flatMap((contextStack) =>
+        [...contextStack.functions.entries()].filter(([name]) => (routes[name] as { outbound?: string }).outbound === 'credentials').map(([, apiFunction]) => apiFunction.role.node.path),
+      ),
+    ].sort();
 
     expect(Object.fromEntries([...acknowledged].map(([ruleId, paths]) => [ruleId, [...paths].sort()]))).toEqual({
-      // Auth arrives in a later issue: the whole API stack (its methods live in the nested stacks).
-      'AwsSolutions-APIG4': [api.node.path],
-      'AwsSolutions-COG4': [api.node.path],
-      // No WAF yet: the stage only.
+      // Methods without an authorizer: the public routes' only.
+      'AwsSolutions-APIG4': methodPaths.filter((method) => method.public).map((method) => method.path).sort(),
+      // No Cognito authorizer: on each method (the Lambda authorizer verifies any OIDC issuer's tokens).
+      'AwsSolutions-COG4': methodPaths.map((method) => method.path).sort(),
+      // No WAF unless -c wafRateLimit: the stage only (api-edge.test.ts checks it goes away with the web ACL).
       'AwsSolutions-APIG3': [api.stage.node.path],
       // The account-wide API Gateway logging role and its AWS-managed policy, nothing else.
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]': [`${api.restApi.node.path}/CloudWatchRole`],
       // X-Ray on '*', on each function's role (api-stack.test.ts checks X-Ray is all that is on '*'); on the
       // state machines' role, X-Ray and log delivery (runtime-stack.test.ts checks its exact statements).
-      'AwsSolutions-IAM5[Resource::*]': [...functionRoles, ...workerRoles, executionRole].sort(),
+      'AwsSolutions-IAM5[Resource::*]': [...functionRoles, ...workerRoles, executionRole, authorizerRole].sort(),
       // Sub-workflows: the state machines under the prefix, created at run time (runtime-stack.test.ts).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles, deployerRole].sort(),
       // ...and the status listener, which reads finished runs' histories (GetExecutionHistory only).
@@ -71,6 +86,10 @@ describe('cdk-nag AwsSolutions', () => {
       [`AwsSolutions-IAM5[Resource::<${runtime.getLogicalId(runtime.payloadBucket.node.defaultChild as CfnElement)}.Arn>/payloads/*]`]: [runtime.actionRunner.role.node.path],
       // The payload bucket: short-lived copies only the action runner touches, no access log bucket.
       'AwsSolutions-S1': [runtime.payloadBucket.node.path],
+      // Services' credentials, named at registration under orchestrator/ (outbound-access.test.ts): read by the
+      // action runner, the health sweep and the health-check route.
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:orchestrator/*]': credentialRoles,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/orchestrator/*]': credentialRoles,
     });
   });
 });

@@ -16,10 +16,12 @@ const REFERENCE_PATH_RESOURCES = 54;
 /** platform, workflows, executions, registry, infrastructure, jobs. */
 const REFERENCE_CONTEXTS = 6;
 /**
- * RestApi, its logging role and account setting, request validator, deployment, stage, access log group, and
- * 8 gateway responses (API Gateway's own errors in the error envelope).
+ * RestApi, its logging role and account setting, request validator, deployment, stage, access log group,
+ * 10 gateway responses (API Gateway's own errors in the error envelope), the usage plan, and the REQUEST
+ * authorizer with its function, role, policy, log group and invoke permission (6). The optional WAF rate
+ * limit adds 3 (web ACL, association, gateway response), the optional custom domain 2 (domain, mapping).
  */
-const PARENT_FIXED_RESOURCES = 15;
+const PARENT_FIXED_RESOURCES = 24;
 
 /** What one route adds to its context's nested stack. */
 const RESOURCES_PER_ROUTE = {

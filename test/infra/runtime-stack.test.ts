@@ -352,12 +352,13 @@ describe('the health sweep', () => {
     expect(configs).toEqual([{ FunctionName: { Ref: id(runtime.healthSweep.lambda) }, Qualifier: '$LATEST', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 }]);
   });
 
-  it('may read and write the registry table (and query its listing index), and nothing else but its logs and traces', () => {
+  it("may read and write the registry table (and query its listing index), read services' credentials, and nothing else but its logs and traces", () => {
     const environment = asRecord(asRecord(sweep['Environment'], 'Environment')['Variables'], 'Variables');
     expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'REGISTRY_TABLE_NAME']);
     const statements = statementsOfRole(template, id(runtime.healthSweep.role));
     const services = new Set(statements.flatMap((statement) => statement.Action.map((action) => action.split(':')[0])));
-    expect(services).toEqual(new Set(['dynamodb', 'logs', 'xray']));
+    // Secrets Manager and SSM: GetSecretValue and GetParameter under orchestrator/ (test/infra/outbound-access.test.ts).
+    expect(services).toEqual(new Set(['dynamodb', 'logs', 'xray', 'secretsmanager', 'ssm']));
     const tableStatements = statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     for (const statement of tableStatements) expect(JSON.stringify(statement.Resource)).toContain('Registry');
     expect(JSON.stringify(tableStatements)).not.toContain('Executions');

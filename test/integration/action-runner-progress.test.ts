@@ -11,6 +11,7 @@ import { createActionRunner, type ActionRunner } from '../../functions/workers/a
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import { ensureTable } from '../../local/tables.ts';
 import { fixedRegistry } from '../support/fixed-registry.ts';
+import { testHttp } from '../support/outbound.ts';
 
 /**
  * In AWS nothing but the runner sees a service call while it happens: each attempt's start and end are
@@ -49,7 +50,7 @@ describe('action runner: attempts recorded as progress', () => {
     await ensureTable(client, EXECUTION_TABLE, tableName);
     store = new DynamoExecutionStore(client, tableName);
     const clock = { now: () => new Date(Date.UTC(2026, 10, 25, 10, 0, ++tick)).toISOString() };
-    run = createActionRunner({ registry: fixedRegistry(), env: { SVC_URL: baseUrl }, allowPrivateNetworks: true, progress: { attempts: store, clock } });
+    run = createActionRunner({ registry: fixedRegistry(), env: { SVC_URL: baseUrl }, http: testHttp(), progress: { attempts: store, clock } });
     await store.create(execution());
   });
 
@@ -62,7 +63,7 @@ describe('action runner: attempts recorded as progress', () => {
       parameters: {},
       trace_id: 'b'.repeat(32),
       started_by: 'alice',
-      created_at: '2026-11-25T09:00:00.000Z',
+      tenant: 'default', created_at: '2026-11-25T09:00:00.000Z',
       actions: ['fetch', 'other'].map((id) => ({ action_id: id, action_type: 'service_call', status: 'pending' as const, attempts: 0 })),
     };
   }
@@ -116,7 +117,7 @@ describe('action runner: attempts recorded as progress', () => {
     const broken = createActionRunner({
       registry: fixedRegistry(),
       env: { SVC_URL: baseUrl },
-      allowPrivateNetworks: true,
+      http: testHttp(),
       progress: { attempts: { startAttempt: () => Promise.reject(new Error('table gone')), finishAttempt: () => Promise.reject(new Error('table gone')) }, clock: { now: () => '2026-11-25T10:00:00.000Z' } },
     });
     await expect(broken(payload('/ok'))).resolves.toMatchObject({ status_code: 200 });

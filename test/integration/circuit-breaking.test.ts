@@ -10,6 +10,7 @@ import type { LocalRuntime } from '../../local/runtime.ts';
 import { createActionRunner, type ActionRunner, type ActionRunnerDeps } from '../../functions/workers/action-runner.ts';
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import { countingDocumentClient } from '../support/dynamo.ts';
+import { testHttp } from '../support/outbound.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
 import { failure } from '../support/service-call-failure.ts';
 
@@ -83,7 +84,7 @@ afterAll(async () => {
 
 /** A runner as one Lambda has it: its own registry cache, the shared table. */
 function runner(deps: Partial<ActionRunnerDeps> = {}): ActionRunner {
-  return createActionRunner({ registry, env: {}, allowPrivateNetworks: true, clock, ...deps });
+  return createActionRunner({ registry, env: {}, http: testHttp(), clock, ...deps });
 }
 
 function payload(service: string): ServiceCallPayload {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_HISTORY_LENGTH } from '../../core/registry/model.ts';
-import { createHttpHealthProbe } from '../../functions/workers/http-health-probe.ts';
+import { createHttpHealthProbe } from '../../adapters/http/http-health-probe.ts';
+import { testHttp } from '../support/outbound.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
 
@@ -251,6 +252,8 @@ describe('the sweep of every registered instance', () => {
     const name = 'countHealthSweepCommands';
     runtime.documentClient.middlewareStack.add(
       (next, context) => async (args) => {
+        // The request's own audit record (one PutItem, one UpdateItem) is not the sweep's cost.
+        if (String((args.input as { TableName?: unknown }).TableName).endsWith('-audit')) return next(args);
         commands.push(`${context.commandName ?? '?'}${typeof (args.input as { IndexName?: unknown }).IndexName === 'string' ? `[${(args.input as { IndexName: string }).IndexName}]` : ''}`);
         return next(args);
       },
@@ -361,17 +364,17 @@ describe('the local runtime', () => {
 });
 
 describe('the HTTP health probe', () => {
-  it("applies the action runner's outbound policy: without private networks allowed, loopback is refused before connecting", async () => {
+  it("applies the action runner's outbound policy: loopback not allowed is refused without connecting", async () => {
     const target = await service('up');
-    const result = await createHttpHealthProbe({ allowPrivateNetworks: false }).probe(`${target.url}/health`, TIMEOUT_MS);
-    expect(result).toEqual({ error: expect.stringMatching(/^refused to call 127\.0\.0\.1:\d+: 127\.0\.0\.1, a loopback \(private networks are not allowed here\)/) });
+    const result = await createHttpHealthProbe({ http: testHttp({ allow: [] }) }).probe(`${target.url}/health`, TIMEOUT_MS);
+    expect(result).toEqual({ error: expect.stringMatching(/^refused to call 127\.0\.0\.1:\d+: 127\.0\.0\.1, a loopback address not allowed by ORCHESTRATOR_OUTBOUND_ALLOW/) });
     expect(target.probes).toBe(0);
-    const allowed = await createHttpHealthProbe({ allowPrivateNetworks: false, allowedAddresses: ['127.0.0.1'] }).probe(`${target.url}/health`, TIMEOUT_MS);
+    const allowed = await createHttpHealthProbe({ http: testHttp({ allow: ['127.0.0.1'] }) }).probe(`${target.url}/health`, TIMEOUT_MS);
     expect(allowed).toMatchObject({ status_code: 200, body: { status: 'ok' } });
   });
 
   it('refuses the cloud metadata address whatever the configuration', async () => {
-    const result = await createHttpHealthProbe({ allowPrivateNetworks: true }).probe('http://169.254.169.254/latest/meta-data/', TIMEOUT_MS);
+    const result = await createHttpHealthProbe({ http: testHttp({ allow: ['0.0.0.0/0'] }) }).probe('http://169.254.169.254/latest/meta-data/', TIMEOUT_MS);
     expect(result).toEqual({ error: expect.stringMatching(/cloud metadata/) });
   });
 
@@ -380,7 +383,7 @@ describe('the HTTP health probe', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const result = await createHttpHealthProbe({ allowPrivateNetworks: true }).probe(`http://127.0.0.1:${port}/health`, TIMEOUT_MS);
+      const result = await createHttpHealthProbe({ http: testHttp() }).probe(`http://127.0.0.1:${port}/health`, TIMEOUT_MS);
       expect(result).toEqual({ status_code: 200, latency_ms: expect.any(Number) });
     } finally {
       server.closeAllConnections();

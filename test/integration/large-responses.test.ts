@@ -11,6 +11,7 @@ import type { ServiceCallPayload } from '../../functions/workers/service-call.ts
 import { isPayloadRef } from '../../functions/workers/payload-refs.ts';
 import { ensureBucket } from '../../local/fauxqs.ts';
 import { fixedRegistry } from '../support/fixed-registry.ts';
+import { testHttp } from '../support/outbound.ts';
 
 /** A 600 KB document: three times what one result may keep in state data. */
 const CONTENT = Array.from({ length: 600 }, (_, index) => `line ${index}: ${'é'.repeat(500)}`).join('\n');
@@ -54,7 +55,7 @@ afterAll(async () => {
 });
 
 function runner(deps: Partial<ActionRunnerDeps> = {}) {
-  return createActionRunner({ registry: fixedRegistry(), env: { SOURCE_URL: servicesUrl }, allowPrivateNetworks: true, payloads: { store }, ...deps });
+  return createActionRunner({ registry: fixedRegistry(), env: { SOURCE_URL: servicesUrl }, http: testHttp(), payloads: { store }, ...deps });
 }
 
 function payload(overrides: Partial<ServiceCallPayload> = {}): ServiceCallPayload {

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiDriftService } from '../../core/registry/openapi-poll.ts';
-import { createHttpApiDocumentSource } from '../../functions/workers/api-document-source.ts';
+import { createHttpApiDocumentSource } from '../../adapters/http/api-document-source.ts';
+import { testHttp } from '../support/outbound.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
 
@@ -207,7 +208,7 @@ describe('polling every service', () => {
     let busDown = true;
     const drift = createApiDriftService({
       registry: env.runtime.services.registry,
-      documents: createHttpApiDocumentSource({ allowPrivateNetworks: true }),
+      documents: createHttpApiDocumentSource({ http: testHttp() }),
       events: {
         publish: async (event) => {
           if (busDown) throw new Error('the bus is unavailable');
@@ -230,7 +231,7 @@ describe('polling every service', () => {
   it('refuses to read a document from an address the outbound policy forbids', async () => {
     const strict = createApiDriftService({
       registry: env.runtime.services.registry,
-      documents: createHttpApiDocumentSource({ allowPrivateNetworks: false }),
+      documents: createHttpApiDocumentSource({ http: testHttp({ allow: [] }) }),
       events: { publish: async () => 'never' },
       clock: { now: () => new Date().toISOString() },
     });

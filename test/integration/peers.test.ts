@@ -8,6 +8,7 @@ type Call = <T = Record<string, unknown>>(method: string, path: string, options?
 type Instance = { name: string; instance_id: string; url: string; version?: string; registered_at: string; updated_at: string; expires_at?: string; health: { status: string }; circuit: { state: string } };
 type Listing = { services: { name: string; instances: Instance[] }[] };
 type Counts = { applied: number; stale: number };
+type Received = Counts & { rejected: number; problems?: string[] };
 type SyncResult = { url: string; status: string; pulled?: Counts & { rejected: number; problems?: string[] }; pushed?: Counts; error?: string };
 type Sync = { peers: SyncResult[]; synced: number; failed: number };
 type PeerList = { peers: { url: string; reachable: boolean; latency_ms: number; status_code?: number; status?: string; version?: string; error?: string }[]; total: number; reachable: number };
@@ -161,27 +162,61 @@ describe('POST /registry/replicate', () => {
   afterAll(() => api.runtime.close());
 
   it('stores a new copy as it is, keeps it against an older or equal one, and replaces it with a newer one', async () => {
-    expect((await api.call<Counts>('POST', '/registry/replicate', { body: { instances: [copy()] } })).body.data).toEqual({ applied: 1, stale: 0 });
+    expect((await api.call<Received>('POST', '/registry/replicate', { body: { instances: [copy()] } })).body.data).toEqual({ applied: 1, stale: 0, rejected: 0 });
     const stored = await instanceOf(api.call, 'copied');
     expect(stored).toMatchObject({ registered_at: '2026-11-01T00:00:00.000Z', updated_at: '2026-11-02T00:00:00.000Z', health: { status: 'unknown' }, circuit: { state: 'closed' } });
 
     const older = copy({ url: 'http://10.0.9.2:9000', updated_at: '2026-11-01T12:00:00.000Z' });
     const equal = copy({ url: 'http://10.0.9.3:9000' });
-    expect((await api.call<Counts>('POST', '/registry/replicate', { body: { instances: [older, equal] } })).body.data).toEqual({ applied: 0, stale: 2 });
+    expect((await api.call<Received>('POST', '/registry/replicate', { body: { instances: [older, equal] } })).body.data).toEqual({ applied: 0, stale: 2, rejected: 0 });
     expect((await instanceOf(api.call, 'copied')).url).toBe('http://10.0.9.1:9000');
 
     const newer = copy({ url: 'http://10.0.9.4:9000', updated_at: '2026-11-03T00:00:00.000Z', health: { status: 'unhealthy' } });
-    expect((await api.call<Counts>('POST', '/registry/replicate', { body: { instances: [newer] } })).body.data).toEqual({ applied: 1, stale: 0 });
+    expect((await api.call<Received>('POST', '/registry/replicate', { body: { instances: [newer] } })).body.data).toEqual({ applied: 1, stale: 0, rejected: 0 });
     expect(await instanceOf(api.call, 'copied')).toMatchObject({ url: 'http://10.0.9.4:9000', health: { status: 'unknown' } });
   });
 
   it('counts a copy that has already expired as stale, and keeps the expiry of one that has not', async () => {
     const expired = copy({ name: 'short_lived', ttl_seconds: 30, expires_at: '2026-01-01T00:00:30.000Z' });
-    expect((await api.call<Counts>('POST', '/registry/replicate', { body: { instances: [expired] } })).body.data).toEqual({ applied: 0, stale: 1 });
+    expect((await api.call<Received>('POST', '/registry/replicate', { body: { instances: [expired] } })).body.data).toEqual({ applied: 0, stale: 1, rejected: 0 });
     const later = new Date(Date.now() + 60_000).toISOString();
     const live = copy({ name: 'short_lived', ttl_seconds: 60, expires_at: later, updated_at: new Date().toISOString() });
-    expect((await api.call<Counts>('POST', '/registry/replicate', { body: { instances: [live] } })).body.data).toEqual({ applied: 1, stale: 0 });
+    expect((await api.call<Received>('POST', '/registry/replicate', { body: { instances: [live] } })).body.data).toEqual({ applied: 1, stale: 0, rejected: 0 });
     expect((await instanceOf(api.call, 'short_lived')).expires_at).toBe(later);
+  });
+
+  it('rejects a copy whose updated_at is in the future, with the reason, and does not store it', async () => {
+    // The attack: a version from the year 9999 would win every merge, and the entry could never be replaced.
+    const forged = copy({ name: 'pinned', url: 'http://10.0.9.66:9000', updated_at: '9999-01-01T00:00:00.000Z' });
+    const honest = copy({ name: 'pinned_neighbour' });
+    const reply = await api.call<Received>('POST', '/registry/replicate', { body: { instances: [forged, honest] } });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body.data).toEqual({ applied: 1, stale: 0, rejected: 1, problems: [expect.stringMatching(/^instance 0: pinned\/c1: updated_at: 9999-01-01T00:00:00.000Z is more than 5 minutes ahead/)] });
+    expect(reply.body.message).toBe('1 applied, 0 stale, 1 rejected');
+    expect((await api.call('GET', '/registry/pinned')).status).toBe(404);
+    expect((await api.call('GET', '/registry/pinned_neighbour')).status).toBe(200);
+    // Without milliseconds it is not even a version a peer writes: the whole batch is refused.
+    const unspelled = await api.call('POST', '/registry/replicate', { body: { instances: [copy({ name: 'pinned', updated_at: '9999-01-01T00:00:00Z' })] } });
+    expect(unspelled.status).toBe(400);
+    expect(unspelled.body.details?.map((detail) => detail.field)).toEqual(['instances[0].updated_at']);
+    expect((await api.call('GET', '/registry/pinned')).status).toBe(404);
+  });
+
+  it('refuses copies whose other times would pin them: registered after updated, or expiring beyond the TTL', async () => {
+    const reply = await api.call('POST', '/registry/replicate', {
+      body: {
+        instances: [
+          copy({ name: 'pinned_by_time', registered_at: '9999-01-01T00:00:00.000Z' }),
+          copy({ name: 'pinned_by_time', ttl_seconds: 60, expires_at: '9999-01-01T00:00:00.000Z', updated_at: new Date().toISOString() }),
+        ],
+      },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.details).toEqual([
+      { field: 'instances[0].updated_at', message: 'updated_at must not be before registered_at' },
+      { field: 'instances[1].expires_at', message: 'expires_at must not be later than updated_at plus ttl_seconds' },
+    ]);
+    expect((await api.call('GET', '/registry/pinned_by_time')).status).toBe(404);
   });
 
   it('refuses a malformed batch with 400, naming each field, and stores none of it', async () => {

@@ -6,6 +6,7 @@ import { createActionRunner } from '../../functions/workers/action-runner.ts';
 import { RESERVED_SERVICE_NAMES } from '../../core/registry/registration.ts';
 import { routes } from '../../functions/routes.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
+import { testHttp } from '../support/outbound.ts';
 
 type Call = <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>>;
 
@@ -261,7 +262,7 @@ describe('the action runner and the registry', () => {
 
   it('calls a service at the URL registered through the API, before the configured one', async () => {
     expect((await register({ name: 'registered_svc', url: `${serviceUrl}/v1` })).status).toBe(201);
-    const run = createActionRunner({ registry: runtime.services.registry, env: { REGISTERED_SVC_URL: 'http://127.0.0.1:9/ignored' }, allowPrivateNetworks: true });
+    const run = createActionRunner({ registry: runtime.services.registry, env: { REGISTERED_SVC_URL: 'http://127.0.0.1:9/ignored' }, http: testHttp() });
     const result = await run({ action_id: 'a', execution_id: 'e', workflow_id: 'w', workflow_version: 1, service: 'registered_svc', endpoint: '/ping', method: 'GET', timeout_seconds: 5 });
     expect(result).toMatchObject({ status_code: 200, response: { path: '/v1/ping' } });
   });

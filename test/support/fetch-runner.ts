@@ -1,4 +1,6 @@
 import type { LocalIntegrations } from '../../adapters/local/local-engine.ts';
+import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
+import { renderEndpoint } from '../../functions/workers/service-url.ts';
 
 /**
  * A minimal stand-in for the action runner, calling the test's loopback services at `baseUrl()`: for tests
@@ -7,7 +9,11 @@ import type { LocalIntegrations } from '../../adapters/local/local-engine.ts';
  */
 export function fetchRunner(baseUrl: () => string): LocalIntegrations['invokeRunner'] {
   return async (payload, signal) => {
-    const { endpoint, method, parameters } = payload as { endpoint: string; method: string; parameters?: Record<string, unknown> };
+    const { method, parameters } = payload as { method: string; parameters?: Record<string, unknown> };
+    // Templated segments arrive beside the endpoint (`/items/{}` and its values): encoded as the runner does.
+    const rendered = renderEndpoint(payload as unknown as Pick<ServiceCallPayload, 'endpoint' | 'endpoint_values'>);
+    if ('error' in rendered) throw Object.assign(new Error(rendered.message), { name: rendered.error });
+    const endpoint = rendered.path;
     const query = method === 'GET' ? `?${new URLSearchParams(Object.entries(parameters ?? {}).map(([key, value]): [string, string] => [key, String(value)]))}` : '';
     const response = await fetch(`${baseUrl()}${endpoint}${query}`, {
       method,

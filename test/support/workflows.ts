@@ -34,6 +34,7 @@ export function storedWorkflow(id: string, overrides: Partial<Workflow> = {}, de
   return {
     workflow_id: id,
     ...parsed,
+    tenant: 'default',
     version: 1,
     revision: 1,
     created_by: 'alice',

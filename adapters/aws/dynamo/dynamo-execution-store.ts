@@ -5,6 +5,7 @@ import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../.
 import { translateDynamoError } from './errors.ts';
 import { conditionalWrite, decodeCursor, dynamoCall, encodeCursor, isConditionFailure, isRecord } from './operations.ts';
 import { ExecutionIndex } from './execution-table.ts';
+import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
 
 const SK = 'EXECUTION';
 const ALL = 'EXECUTION';
@@ -124,8 +125,10 @@ export class DynamoExecutionStore implements ExecutionStore {
   }
 
   async list(query: ExecutionListQuery): Promise<{ items: Execution[]; nextCursor?: string }> {
-    const index = query.workflowId ? ExecutionIndex.byWorkflow : ExecutionIndex.all;
-    const partition = query.workflowId ? `WF#${query.workflowId}` : ALL;
+    // A workflow belongs to one tenant, so its runs need no tenant key; history is per tenant unless an admin
+    // asks for every tenant's.
+    const index = query.workflowId ? ExecutionIndex.byWorkflow : query.tenant !== undefined ? ExecutionIndex.byTenant : ExecutionIndex.all;
+    const partition = query.workflowId ? `WF#${query.workflowId}` : query.tenant !== undefined ? `T#${query.tenant}` : ALL;
     const input: Omit<QueryCommandInput, 'TableName'> = {
       IndexName: index.indexName,
       KeyConditionExpression: query.since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
@@ -135,7 +138,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       ScanIndexForward: false,
     };
     const items: Item[] = [];
-    let startKey = query.cursor ? decodeCursor(query.cursor, isRecord) : undefined;
+    let startKey = query.cursor ? readCursor(query.cursor, partition) : undefined;
     // A filter applies after the page is read, so keep reading until the page is full or the index ends.
     do {
       const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
@@ -143,7 +146,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length < query.limit);
     const last = items[items.length - 1];
-    const nextCursor = startKey && last ? encodeCursor(Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((name) => [name, last[name]]))) : undefined;
+    const nextCursor = startKey && last ? encodeCursor({ p: partition, k: Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((name) => [name, last[name]])) }) : undefined;
     return { items: items.map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
   }
 
@@ -196,6 +199,12 @@ export class DynamoExecutionStore implements ExecutionStore {
   }
 }
 
+/** A cursor pages the listing it came from only: one of another workflow, tenant or filter is refused. */
+function readCursor(token: string, partition: string): Record<string, unknown> {
+  const cursor = decodeCursor(token, (value): value is { p: string; k: Record<string, unknown> } => isRecord(value) && value.p === partition && isRecord(value.k));
+  return cursor.k;
+}
+
 function toItem(execution: Execution): Item {
   const sortKey = `${execution.created_at}#${execution.execution_id}`;
   return {
@@ -208,6 +217,8 @@ function toItem(execution: Execution): Item {
     gsi_wf_sk: sortKey,
     gsi_all_pk: ALL,
     gsi_all_sk: sortKey,
+    gsi_tenant_pk: `T#${execution.tenant}`,
+    gsi_tenant_sk: sortKey,
     ...(isTerminal(execution.status) ? {} : { gsi_active_pk: ACTIVE, gsi_active_sk: sortKey }),
   };
 }
@@ -223,6 +234,7 @@ function fromItem(item: Item): Execution {
     parameters: (item.parameters ?? {}) as Record<string, unknown>,
     trace_id: item.trace_id as string,
     started_by: item.started_by as string,
+    tenant: typeof item.tenant === 'string' ? item.tenant : DEFAULT_TENANT,
     created_at: item.created_at as string,
     ...(item.started_at ? { started_at: item.started_at as string } : {}),
     ...(item.ended_at ? { ended_at: item.ended_at as string } : {}),

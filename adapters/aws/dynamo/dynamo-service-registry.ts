@@ -11,8 +11,8 @@ const LIST_PARTITION = 'INSTANCE';
 const BATCH_SIZE = 25;
 
 const partitionKey = (name: string) => `SVC#${name}`;
-/** `name` and `url` are DynamoDB reserved words. */
-const RESERVED_NAMES = { '#name': 'name', '#url': 'url' };
+/** `name`, `url` and `auth` are DynamoDB reserved words (every instance update sets or removes all three). */
+const RESERVED_NAMES = { '#name': 'name', '#url': 'url', '#auth': 'auth' };
 const key = (name: string, instanceId: string) => ({ pk: partitionKey(name), sk: `${INSTANCE_PREFIX}${instanceId}` });
 /** A service's last OpenAPI snapshot, in its collection; not `INST#`, so instancesOf never reads it. */
 const snapshotKey = (name: string) => ({ pk: partitionKey(name), sk: 'OPENAPI' });
@@ -229,16 +229,19 @@ function instanceUpdate(instance: ServiceInstance, registeredAt: 'keep first reg
   const remove: string[] = [];
   const optional: Record<string, unknown> = {
     openapi_path: instance.openapi_path,
+    // The secret's reference only; a replica never carries one, so a newer copy from a peer removes it.
+    auth: instance.auth,
     version: instance.version,
     ttl_seconds: instance.ttl_seconds,
     expires_at: instance.expires_at,
     expires_at_epoch: instance.expires_at === undefined ? undefined : Math.ceil(Date.parse(instance.expires_at) / 1000),
   };
   for (const [field, value] of Object.entries(optional)) {
+    const attribute = field === 'auth' ? '#auth' : field;
     if (value === undefined) {
-      remove.push(field);
+      remove.push(attribute);
     } else {
-      set.push(`${field} = :${field}`);
+      set.push(`${attribute} = :${field}`);
       values[`:${field}`] = value;
     }
   }

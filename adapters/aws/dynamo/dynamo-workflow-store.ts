@@ -12,6 +12,7 @@ import type { DefinitionBody } from '../../../core/workflow/definition.ts';
 import { summarize, versionOf, type Workflow, type WorkflowSummary, type WorkflowVersion } from '../../../core/workflow/model.ts';
 import { translateDynamoError } from './errors.ts';
 import { decodeCursor, dynamoCall, encodeCursor, invalidCursor, isConditionFailure, isRecord } from './operations.ts';
+import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
 import { SUMMARY_ATTRIBUTES, WorkflowIndex, type IndexDesign } from './workflow-table.ts';
 
 const HEAD = 'HEAD';
@@ -42,8 +43,9 @@ interface VersionItem {
 }
 
 interface Cursor {
-  /** Index the cursor belongs to: a cursor from one filter cannot page another. */
+  /** Index and partition the cursor belongs to: a cursor from one filter cannot page another. */
   i: string;
+  p: string;
   /** DynamoDB's LastEvaluatedKey. */
   k: Record<string, string>;
   /** Items before the next page. */
@@ -139,13 +141,16 @@ export class DynamoWorkflowStore implements WorkflowStore {
   }
 
   async list(query: WorkflowListQuery): Promise<WorkflowPage> {
-    const { index, partition } = listingIndex(query);
-    const cursor = query.cursor === undefined ? undefined : readCursor(query.cursor, index.indexName);
+    const { index, partition, filters } = listingIndex(query);
+    // The filters are part of what a cursor belongs to: the all-tenants index serves several of them.
+    const listing = filters.length === 0 ? partition : `${partition}?${filters.map(([attribute, value]) => `${attribute}=${value}`).join('&')}`;
+    const cursor = query.cursor === undefined ? undefined : readCursor(query.cursor, index.indexName, listing);
     const base: Omit<QueryCommandInput, 'TableName'> = {
       IndexName: index.indexName,
       KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': index.partitionKey },
-      ExpressionAttributeValues: { ':pk': partition },
+      ExpressionAttributeNames: { '#pk': index.partitionKey, ...Object.fromEntries(filters.map(([attribute], position) => [`#f${position}`, attribute])) },
+      ExpressionAttributeValues: { ':pk': partition, ...Object.fromEntries(filters.map(([, value], position) => [`:f${position}`, value])) },
+      ...(filters.length > 0 ? { FilterExpression: filters.map((_, position) => `#f${position} = :f${position}`).join(' AND ') } : {}),
     };
     let total = 0;
     for await (const page of this.queryPages({ ...base, Select: 'COUNT' })) total += page.Count ?? 0;
@@ -165,7 +170,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
     const last = items[items.length - 1];
     const nextCursor =
       last && position < total
-        ? encodeCursor({ i: index.indexName, o: position, k: pickKeys(last, index) })
+        ? encodeCursor({ i: index.indexName, p: listing, o: position, k: pickKeys(last, index) })
         : undefined;
     return { items: items.map((item) => toSummary(item)), total, nextCursor };
   }
@@ -215,13 +220,24 @@ export class DynamoWorkflowStore implements WorkflowStore {
   }
 }
 
-function listingIndex(query: WorkflowListQuery): { index: IndexDesign; partition: string } {
-  if (query.createdBy !== undefined && query.status !== undefined) {
-    return { index: WorkflowIndex.byCreatorStatus, partition: `CREATOR#${query.createdBy}#STATUS#${query.status}` };
+/**
+ * The index and partition of a listing, and what is left to filter. A tenant's listing is always a key
+ * condition; an admin's listing across tenants reads the `all` index and filters status and creator.
+ */
+function listingIndex(query: WorkflowListQuery): { index: IndexDesign; partition: string; filters: Array<[string, string]> } {
+  if (query.tenant === undefined) {
+    const filters: Array<[string, string]> = [];
+    if (query.status !== undefined) filters.push(['status', query.status]);
+    if (query.createdBy !== undefined) filters.push(['created_by', query.createdBy]);
+    return { index: WorkflowIndex.all, partition: LIST_PARTITION, filters };
   }
-  if (query.createdBy !== undefined) return { index: WorkflowIndex.byCreator, partition: `CREATOR#${query.createdBy}` };
-  if (query.status !== undefined) return { index: WorkflowIndex.byStatus, partition: `STATUS#${query.status}` };
-  return { index: WorkflowIndex.all, partition: LIST_PARTITION };
+  const tenant = `T#${query.tenant}`;
+  if (query.createdBy !== undefined && query.status !== undefined) {
+    return { index: WorkflowIndex.byCreatorStatus, partition: `${tenant}#CREATOR#${query.createdBy}#STATUS#${query.status}`, filters: [] };
+  }
+  if (query.createdBy !== undefined) return { index: WorkflowIndex.byCreator, partition: `${tenant}#CREATOR#${query.createdBy}`, filters: [] };
+  if (query.status !== undefined) return { index: WorkflowIndex.byStatus, partition: `${tenant}#STATUS#${query.status}`, filters: [] };
+  return { index: WorkflowIndex.byTenant, partition: tenant, filters: [] };
 }
 
 function toHeadItem(workflow: Workflow): HeadItem & Item {
@@ -235,11 +251,13 @@ function toHeadItem(workflow: Workflow): HeadItem & Item {
     version_created_at: workflow.version_created_at,
     gsi_all_pk: LIST_PARTITION,
     gsi_all_sk: sortKey,
-    gsi_status_pk: `STATUS#${workflow.status}`,
+    gsi_tenant_pk: `T#${workflow.tenant}`,
+    gsi_tenant_sk: sortKey,
+    gsi_status_pk: `T#${workflow.tenant}#STATUS#${workflow.status}`,
     gsi_status_sk: sortKey,
-    gsi_creator_pk: `CREATOR#${workflow.created_by}`,
+    gsi_creator_pk: `T#${workflow.tenant}#CREATOR#${workflow.created_by}`,
     gsi_creator_sk: sortKey,
-    gsi_creator_status_pk: `CREATOR#${workflow.created_by}#STATUS#${workflow.status}`,
+    gsi_creator_status_pk: `T#${workflow.tenant}#CREATOR#${workflow.created_by}#STATUS#${workflow.status}`,
     gsi_creator_status_sk: sortKey,
   };
 }
@@ -255,6 +273,7 @@ function fromHeadItem(item: HeadItem): Workflow {
     version: item.version,
     revision: item.revision,
     ...definition,
+    tenant: item.tenant ?? DEFAULT_TENANT,
     created_by: item.created_by,
     created_at: item.created_at,
     updated_by: item.updated_by,
@@ -266,7 +285,7 @@ function fromHeadItem(item: HeadItem): Workflow {
 
 function toSummary(item: Item): WorkflowSummary {
   const summary = Object.fromEntries(SUMMARY_ATTRIBUTES.map((key) => [key, item[key]])) as unknown as WorkflowSummary;
-  return { ...summary, tags: summary.tags ?? [], action_types: summary.action_types ?? {} };
+  return { ...summary, tags: summary.tags ?? [], action_types: summary.action_types ?? {}, tenant: summary.tenant ?? DEFAULT_TENANT };
 }
 
 function toVersionItem(version: WorkflowVersion): VersionItem {
@@ -301,13 +320,13 @@ function pickKeys(item: Item, index: IndexDesign): Record<string, string> {
 }
 
 function isCursor(value: unknown): value is Cursor {
-  return isRecord(value) && typeof value.i === 'string' && typeof value.o === 'number' && isRecord(value.k) && Object.values(value.k).every((key) => typeof key === 'string');
+  return isRecord(value) && typeof value.i === 'string' && typeof value.p === 'string' && typeof value.o === 'number' && isRecord(value.k) && Object.values(value.k).every((key) => typeof key === 'string');
 }
 
-/** A cursor from one filter cannot page another: its index is part of the token. */
-function readCursor(token: string, indexName: string): Cursor {
+/** A cursor from one filter cannot page another: its index and partition are part of the token. */
+function readCursor(token: string, indexName: string, partition: string): Cursor {
   const cursor = decodeCursor(token, isCursor);
-  if (cursor.i !== indexName) throw invalidCursor('next_token belongs to a different filter; repeat the status and created_by of the first request');
+  if (cursor.i !== indexName || cursor.p !== partition) throw invalidCursor('next_token belongs to a different filter; repeat the status and created_by of the first request');
   return cursor;
 }
 

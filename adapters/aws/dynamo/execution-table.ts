@@ -9,6 +9,8 @@ import type { IndexDesign, TableDesign } from './workflow-table.ts';
 export const ExecutionIndex = {
   byWorkflow: { indexName: 'workflow-by-created', partitionKey: 'gsi_wf_pk', sortKey: 'gsi_wf_sk' },
   all: { indexName: 'all-by-created', partitionKey: 'gsi_all_pk', sortKey: 'gsi_all_sk' },
+  /** One tenant's runs (`T#<tenant>`): the history a non-admin sees. */
+  byTenant: { indexName: 'tenant-by-created', partitionKey: 'gsi_tenant_pk', sortKey: 'gsi_tenant_sk' },
   active: { indexName: 'active', partitionKey: 'gsi_active_pk', sortKey: 'gsi_active_sk' },
 } as const satisfies Record<string, IndexDesign>;
 
@@ -25,6 +27,7 @@ export const EXECUTION_TABLE: TableDesign = {
     'parameters',
     'trace_id',
     'started_by',
+    'tenant',
     'created_at',
     'started_at',
     'ended_at',

@@ -5,7 +5,7 @@ import type { IndexDesign, TableDesign } from './workflow-table.ts';
  * runtime both create it from this.
  *
  * One item collection per service (pk = `SVC#<name>`):
- *   sk = `INST#<instance_id>`   one instance: URL, paths, version, tags, metadata, TTL, health, circuit
+ *   sk = `INST#<instance_id>`   one instance: URL, paths, version, tags, metadata, auth reference, TTL, health, circuit
  * so one Query reads everything the action runner needs about a service (its instances, their health and
  * circuits), and health and circuit updates touch one item each.
  *
@@ -30,6 +30,10 @@ export const INSTANCE_ATTRIBUTES = [
   'version',
   'tags',
   'metadata',
+  // How the orchestrator authenticates to the instance: a secret *reference* (never a value). Projected, as the
+  // health sweep reads instances through the listing index. Adding it changed the index's projection: an
+  // existing table's index is replaced on deploy (see docs/adr/0004).
+  'auth',
   'registered_at',
   'updated_at',
   'ttl_seconds',

@@ -30,8 +30,13 @@ export interface TableDesign {
   readonly timeToLiveAttribute?: string;
 }
 
+/**
+ * `all` holds every tenant's workflows (admins' listings); the other partitions are per tenant
+ * (`T#<tenant>#...`), so a tenant's listing reads its own items only.
+ */
 export const WorkflowIndex = {
   all: { indexName: 'all-by-created', partitionKey: 'gsi_all_pk', sortKey: 'gsi_all_sk' },
+  byTenant: { indexName: 'tenant-by-created', partitionKey: 'gsi_tenant_pk', sortKey: 'gsi_tenant_sk' },
   byStatus: { indexName: 'status-by-created', partitionKey: 'gsi_status_pk', sortKey: 'gsi_status_sk' },
   byCreator: { indexName: 'creator-by-created', partitionKey: 'gsi_creator_pk', sortKey: 'gsi_creator_sk' },
   byCreatorStatus: { indexName: 'creator-status-by-created', partitionKey: 'gsi_creator_status_pk', sortKey: 'gsi_creator_status_sk' },
@@ -47,6 +52,7 @@ export const SUMMARY_ATTRIBUTES = [
   'revision',
   'action_count',
   'action_types',
+  'tenant',
   'created_by',
   'created_at',
   'updated_by',

@@ -4,7 +4,9 @@ import { CLOSED_CIRCUIT, INITIAL_HEALTH, type ServiceInstance } from '../../../c
 import {
   copyWins,
   createPeerService,
+  futureVersionProblem,
   MAX_REPLICATED_INSTANCES,
+  MAX_REPLICATION_CLOCK_SKEW_MS,
   parsePeerUrls,
   ReplicatedInstanceSchema,
   toCopy,
@@ -61,6 +63,61 @@ describe('the merge rule', () => {
     expect(ReplicatedInstanceSchema.safeParse({ ...copy, ttl_seconds: 60 }).success).toBe(false);
     // Fields a newer peer may add are dropped, not refused.
     expect(ReplicatedInstanceSchema.parse({ ...copy, zone: 'b' })).not.toHaveProperty('zone');
+  });
+});
+
+describe('copies from the future', () => {
+  const now = clock.now();
+  const at = (offsetMs: number) => new Date(Date.parse(now) + offsetMs).toISOString();
+  const copyAt = (updated_at: string, overrides: Partial<ServiceInstance> = {}) => JSON.parse(JSON.stringify(toCopy(instance('svc', { updated_at, ...overrides })))) as unknown;
+
+  it('allows an updated_at up to the skew ahead of the clock, and no further', () => {
+    expect(MAX_REPLICATION_CLOCK_SKEW_MS).toBe(5 * 60 * 1000);
+    expect(futureVersionProblem({ updated_at: now }, now)).toBeUndefined();
+    expect(futureVersionProblem({ updated_at: at(MAX_REPLICATION_CLOCK_SKEW_MS) }, now)).toBeUndefined();
+    expect(futureVersionProblem({ updated_at: at(MAX_REPLICATION_CLOCK_SKEW_MS + 1) }, now)).toMatch(/^updated_at: .* is more than 5 minutes ahead of this orchestrator's clock \(2026-11-25T00:00:00.000Z\)/);
+    expect(futureVersionProblem({ updated_at: '9999-01-01T00:00:00.000Z' }, now)).toMatch(/9999-01-01T00:00:00.000Z is more than 5 minutes ahead/);
+  });
+
+  it('rejects a replicated copy from the future with the reason, stores nothing of it, and stores the others', async () => {
+    const registry = memoryRegistry([instance('svc')]);
+    const service = createPeerService({ registry, client: {} as PeerClient, peerUrls: [], clock });
+    const counts = await service.replicate({ instances: [copyAt('9999-01-01T00:00:00.000Z', { url: 'http://forged.internal' }), copyAt(at(1000), { name: 'fine' })] });
+    expect(counts).toEqual({ applied: 1, stale: 0, rejected: 1, problems: [expect.stringMatching(/^instance 0: svc\/i-1: updated_at: 9999-01-01T00:00:00.000Z is more than 5 minutes ahead/)] });
+    expect(registry.items.get('svc/i-1')?.url).toBe('http://svc.internal:8080');
+    expect(registry.items.has('fine/i-1')).toBe(true);
+  });
+
+  it('stores a copy within the skew, so peers whose clocks differ a little still converge', async () => {
+    const registry = memoryRegistry();
+    const service = createPeerService({ registry, client: {} as PeerClient, peerUrls: [], clock });
+    expect(await service.replicate({ instances: [copyAt(at(MAX_REPLICATION_CLOCK_SKEW_MS - 1000))] })).toEqual({ applied: 1, stale: 0, rejected: 0 });
+  });
+
+  it("rejects pulled copies from the future too, reported with the peer's invalid entries in listing order", async () => {
+    const local = memoryRegistry();
+    const client: PeerClient = {
+      health: async () => ({ status_code: 200, latency_ms: 1 }),
+      instances: async () => [copyAt(at(10 * 60 * 1000)), { name: 'broken' }, copyAt(now, { name: 'ok' })],
+      replicate: async () => ({ applied: 0, stale: 0 }),
+    };
+    const [result] = await createPeerService({ registry: local, client, peerUrls: ['http://b'], clock }).sync();
+    expect(result?.pulled).toEqual({
+      applied: 1,
+      stale: 0,
+      rejected: 2,
+      problems: [expect.stringMatching(/^instance 0: svc\/i-1: updated_at: .* ahead/), expect.stringMatching(/^instance 1: /)],
+    });
+    expect([...local.items.keys()]).toEqual(['ok/i-1']);
+  });
+
+  it('refuses a registered_at later than updated_at, and an expiry beyond updated_at plus the TTL', () => {
+    const copy = toCopy(instance('svc', { updated_at: now }));
+    expect(ReplicatedInstanceSchema.safeParse({ ...copy, registered_at: '9999-01-01T00:00:00.000Z' }).error?.issues[0]?.message).toBe('updated_at must not be before registered_at');
+    const pinned = ReplicatedInstanceSchema.safeParse({ ...copy, ttl_seconds: 60, expires_at: '9999-01-01T00:00:00.000Z' });
+    expect(pinned.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([['expires_at', 'expires_at must not be later than updated_at plus ttl_seconds']]);
+    expect(ReplicatedInstanceSchema.safeParse({ ...copy, ttl_seconds: 60, expires_at: at(60_000) }).success).toBe(true);
+    expect(ReplicatedInstanceSchema.safeParse({ ...copy, ttl_seconds: 60, expires_at: at(60_001) }).success).toBe(false);
   });
 });
 
@@ -147,8 +204,9 @@ describe('syncing with peers', () => {
   });
 
   it('does not push expired instances, and stores expired copies as stale', async () => {
-    const expired = instance('gone', { ttl_seconds: 10, expires_at: '2026-11-24T00:00:00.000Z' });
-    const b = peer([instance('gone_too', { ttl_seconds: 10, expires_at: '2026-11-24T00:00:00.000Z' })]);
+    const lapsed = { updated_at: '2026-11-23T23:59:50.000Z', ttl_seconds: 10, expires_at: '2026-11-24T00:00:00.000Z' };
+    const expired = instance('gone', lapsed);
+    const b = peer([instance('gone_too', lapsed)]);
     const local = memoryRegistry([expired]);
     const [result] = await createPeerService({ registry: local, client: clientFor({ 'http://b': b }), peerUrls: ['http://b'], clock }).sync();
     expect(result).toMatchObject({ pulled: { applied: 0, stale: 1 }, pushed: { applied: 0, stale: 0 } });

@@ -43,7 +43,7 @@ const actionsOf = (...actions: unknown[]): Action[] => parseDefinition(definitio
 describe('in-memory store (test helper) keeps the port contract', () => {
   const workflow = (): Workflow => {
     const definition = documentWorkflow();
-    return { workflow_id: 'w', ...definition, version: 1, revision: 1, created_by: 'a', created_at: START, updated_by: 'a', updated_at: START, version_created_by: 'a', version_created_at: START };
+    return { workflow_id: 'w', ...definition, tenant: 'default', version: 1, revision: 1, created_by: 'a', created_at: START, updated_by: 'a', updated_at: START, version_created_by: 'a', version_created_at: START };
   };
 
   it('refuses to create an id twice and an update from a stale revision', async () => {

@@ -26,7 +26,9 @@ describe('Lambda entries', () => {
         SERVICE_VERSION: 'test',
       };
       // As infra/stacks/context-routes-stack.ts sets them: `<TABLE>_TABLE_NAME` for each table the route declares.
-      for (const table of Object.keys(route.tables)) env[`${table.toUpperCase()}_TABLE_NAME`] = table;
+      for (const table of Object.keys(route.tables)) env[`${table.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}_TABLE_NAME`] = table;
+      // ...and, on every route function, the audit table (each may append its refusals and changes to it).
+      env['AUDIT_TABLE_NAME'] = 'audit';
       // ...and, for routes that probe the dead-letter queue and the event bus, their URL and name (RuntimeStack.probeEnvironment).
       if ((route as { probes?: boolean }).probes) Object.assign(env, { WORKFLOW_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters', WORKFLOW_EVENT_BUS_NAME: 'bus' });
       // ...and, for routes that publish on the event bus, its name (RuntimeStack.publishEnvironment).

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChoiceState, PassState, TaskState } from '../../../statemachines/asl.ts';
 import { executionInput } from '../../../statemachines/compile.ts';
+import { renderEndpoint } from '../../../functions/workers/service-url.ts';
 import { makespan, seriesParallelStructure } from '../../../statemachines/structure.ts';
 import { definitionIssues } from '../../../core/workflow/validate.ts';
 import { WorkflowDefinitionSchema } from '../../../core/workflow/definition.ts';
@@ -242,5 +243,32 @@ describe('compiler bugs (reproductions)', () => {
     const run = await execute(compiled.definition, { go: false });
     expect(run.status, `${run.error}: ${run.cause}`).toBe('succeeded');
     expect(payloadOf(run.recorder.only('b')).parameters).toEqual({ whole: null });
+  });
+});
+
+describe('templated endpoints', () => {
+  const templated = (endpoint: string) =>
+    compileChecked(workflow([{ action_id: 'get', action_type: 'service_call', config: { service: 'svc', endpoint, method: 'GET' } }], [param('p', 'string'), param('n', 'number')]));
+
+  it('pass each referenced value beside the endpoint, for the runner to percent-encode; constants are encoded here', () => {
+    const task = allStates(templated('/items/{{p}}/n/{{n}}/{{execution.workflow_id}}{x}').definition).get('get') as TaskState;
+    const payload = (task.Parameters as { Payload: JsonObject }).Payload;
+    expect(payload['endpoint']).toBe(`/items/{}/n/{}/${WORKFLOW_ID}%7Bx%7D`);
+    expect(payload['endpoint_values']).toEqual({ '0.$': '$.params.p', '1.$': '$.params.n' });
+    expect(payload).not.toHaveProperty('endpoint.$');
+  });
+
+  it('run: the state machine hands the raw values to the runner, which keeps them inside their segment', async () => {
+    const run = await execute(templated('/items/{{p}}/n/{{n}}').definition, { p: '../../admin/secret', n: 7 });
+    expect(run.status, `${run.error}: ${run.cause}`).toBe('succeeded');
+    const payload = payloadOf(run.recorder.only('get'));
+    expect(payload).toMatchObject({ endpoint: '/items/{}/n/{}', endpoint_values: { '0': '../../admin/secret', '1': 7 } });
+    expect(renderEndpoint(payload as never)).toEqual({ path: '/items/..%2F..%2Fadmin%2Fsecret/n/7' });
+  });
+
+  it('leave an endpoint without references as it is', () => {
+    const task = allStates(templated('/items/all').definition).get('get') as TaskState;
+    expect((task.Parameters as { Payload: JsonObject }).Payload).toMatchObject({ endpoint: '/items/all' });
+    expect((task.Parameters as { Payload: JsonObject }).Payload).not.toHaveProperty('endpoint_values');
   });
 });

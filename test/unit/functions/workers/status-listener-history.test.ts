@@ -34,7 +34,7 @@ function pendingExecution(id: string): Execution {
     parameters: {},
     trace_id: 'a'.repeat(32),
     started_by: 'alice',
-    created_at: '2026-11-25T09:59:59.000Z',
+    tenant: 'default', created_at: '2026-11-25T09:59:59.000Z',
     started_at: '2026-11-25T10:00:00.000Z',
     actions: [
       { action_id: 'fetch_doc', action_type: 'service_call', status: 'running', attempts: 1, started_at: '2026-11-25T10:00:01.000Z' },

@@ -74,7 +74,7 @@ function pending(id = 'exec-1'): Execution {
     parameters: { amount: 42 },
     trace_id: '0'.repeat(32),
     started_by: 'alice',
-    created_at: '2026-11-25T09:59:59.000Z',
+    tenant: 'default', created_at: '2026-11-25T09:59:59.000Z',
     actions: [{ action_id: 'charge', action_type: 'service_call', status: 'pending', attempts: 0 }],
   };
 }

@@ -1,0 +1,93 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { ROLES } from '../../../core/auth/model.ts';
+import type { ApiKeyRecord } from '../../../core/auth/api-keys.ts';
+import type { ApiKeyStore } from '../../../core/ports.ts';
+import { conditionalWrite, dynamoCall } from './operations.ts';
+import { ApiKeyIndex } from './security-tables.ts';
+
+const LIST_PARTITION = 'APIKEY';
+const key = (keyId: string) => ({ pk: `KEY#${keyId}`, sk: 'KEY' });
+
+/** Stored items are parsed, never cast: a hand-edited item must not become a credential with another role. */
+const StoredKey = z.object({
+  key_id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  tenant: z.string(),
+  secret_hash: z.string().regex(/^[a-f0-9]{64}$/),
+  created_by: z.string(),
+  created_at: z.string(),
+  expires_at: z.string().optional(),
+  last_used_at: z.string().optional(),
+});
+
+/** Managed API keys on their own table (security-tables.ts): one GetItem per lookup. */
+export class DynamoApiKeyStore implements ApiKeyStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.client = client;
+    this.tableName = tableName;
+  }
+
+  async create(record: ApiKeyRecord): Promise<void> {
+    const item = {
+      ...key(record.key_id),
+      ...record,
+      gsi_all_pk: LIST_PARTITION,
+      gsi_all_sk: `${record.created_at}#${record.key_id}`,
+      ...(record.expires_at === undefined ? {} : { expires_at_epoch: Math.floor(Date.parse(record.expires_at) / 1000) }),
+    };
+    await dynamoCall(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })), `API key ${record.key_id} exists`);
+  }
+
+  async get(keyId: string): Promise<ApiKeyRecord | undefined> {
+    const { Item } = await dynamoCall(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: key(keyId), ConsistentRead: true })), '');
+    if (!Item) return undefined;
+    const parsed = StoredKey.safeParse(Item);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    const records: ApiKeyRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamoCall(
+        () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: ApiKeyIndex.all.indexName,
+              KeyConditionExpression: '#pk = :pk',
+              ExpressionAttributeNames: { '#pk': ApiKeyIndex.all.partitionKey },
+              ExpressionAttributeValues: { ':pk': LIST_PARTITION },
+              ScanIndexForward: false,
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        '',
+      );
+      for (const item of page.Items ?? []) {
+        // The index projects no hash; listings never need it.
+        const parsed = StoredKey.omit({ secret_hash: true }).safeParse(item);
+        if (parsed.success) records.push({ ...parsed.data, secret_hash: '' });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
+  async remove(keyId: string): Promise<boolean> {
+    return conditionalWrite(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(keyId), ConditionExpression: 'attribute_exists(pk)' })));
+  }
+
+  async touch(keyId: string, at: string): Promise<void> {
+    await conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({ TableName: this.tableName, Key: key(keyId), UpdateExpression: 'SET last_used_at = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': at } }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,4 @@
+import { awsSecurityServices } from '../aws-security.ts';
+import { createSecurityHandlers } from '../http/security-handlers.ts';
+
+export const handler = createSecurityHandlers(awsSecurityServices()).revokeApiKey;
