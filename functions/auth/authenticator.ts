@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { isExpired, parseApiKey, TenantSchema, type ApiKeyRecord } from '../../core/auth/api-keys.ts';
 import { DEFAULT_TENANT, MAX_USER_ID_LENGTH, ROLES, type AuthMode, type Grant, type Principal, type Role } from '../../core/auth/model.ts';
@@ -60,11 +60,15 @@ export interface AuthenticatorDeps {
 export const JWT_CLOCK_TOLERANCE_SECONDS = 60;
 const MAX_CREDENTIAL_LENGTH = 8192;
 const DEFAULT_ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'] as const;
+/** Entries in each cache (API keys looked up, tokens verified): random ids or tokens cannot grow them further. */
+const MAX_CACHED = 10_000;
+const TOKEN_CACHE_MS = 5 * 60_000;
 /** A use of a key is written at most this often (last_used_at), not on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
 export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorDeps): Authenticator {
-  const secretKey = settings.jwtSecret ? new TextEncoder().encode(settings.jwtSecret) : undefined;
+  // A KeyObject made once: given raw bytes, jose would import the key again on every verification.
+  const secretKey = settings.jwtSecret ? createSecretKey(Buffer.from(settings.jwtSecret, 'utf8')) : undefined;
   const keySet = deps.jwks ?? (settings.jwksUrl ? createRemoteJWKSet(new URL(settings.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 }) : undefined);
   const asymmetric = settings.jwtAlgorithms?.length ? [...settings.jwtAlgorithms] : [...DEFAULT_ASYMMETRIC_ALGORITHMS];
   const adminKeyDigest = settings.adminApiKey ? digest(settings.adminApiKey) : undefined;
@@ -72,13 +76,32 @@ export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorD
   const cacheTtl = deps.apiKeyCacheTtlMs ?? 10_000;
   const keyCache = new Map<string, { record: ApiKeyRecord | undefined; at: number }>();
   const lastTouched = new Map<string, number>();
+  const verifiedTokens = new Map<string, { principal: Principal; until: number }>();
 
-  async function verifyJwt(token: string): Promise<AuthOutcome> {
+  /**
+   * A token that verified is trusted again, byte for byte, until it expires or for 5 minutes at most: a
+   * client sends the same token on every request, and a signature check costs far more than the request.
+   * Nothing a later check could refuse changes meanwhile (the keys are configuration; a JWT cannot be revoked).
+   */
+  async function verifyJwtCached(token: string): Promise<AuthOutcome> {
+    const now = Date.parse(deps.clock.now());
+    const cached = verifiedTokens.get(token);
+    if (cached && now < cached.until) return { ok: true, principal: cached.principal };
+    if (cached) verifiedTokens.delete(token);
+    const outcome = await verifyJwt(token);
+    if (outcome.ok) {
+      if (verifiedTokens.size >= MAX_CACHED) verifiedTokens.delete(verifiedTokens.keys().next().value!);
+      verifiedTokens.set(token, { principal: outcome.principal, until: Math.min(outcome.expiresAt, now + TOKEN_CACHE_MS) });
+    }
+    return outcome;
+  }
+
+  async function verifyJwt(token: string): Promise<AuthOutcome & { expiresAt: number }> {
     let header: { alg?: unknown };
     try {
       header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { alg?: unknown };
     } catch {
-      return { ok: false, reason: 'the bearer token is not a JWT' };
+      return { ok: false, reason: 'the bearer token is not a JWT', expiresAt: 0 };
     }
     // The header only chooses which configured key to try; each key accepts only its own pinned algorithms,
     // so a token cannot pick HS256 against a public key (algorithm confusion) or `none`.
@@ -94,11 +117,12 @@ export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorD
     try {
       if (symmetric && secretKey) payload = (await jwtVerify(token, secretKey, { ...options, algorithms: ['HS256'] })).payload;
       else if (!symmetric && keySet) payload = (await jwtVerify(token, keySet, { ...options, algorithms: asymmetric })).payload;
-      else return { ok: false, reason: `bearer tokens signed with ${typeof header.alg === 'string' ? header.alg : 'that algorithm'} are not accepted here` };
+      else return { ok: false, reason: `bearer tokens signed with ${typeof header.alg === 'string' ? header.alg : 'that algorithm'} are not accepted here`, expiresAt: 0 };
     } catch (error) {
-      return { ok: false, reason: `invalid bearer token: ${describeJoseError(error)}` };
+      return { ok: false, reason: `invalid bearer token: ${describeJoseError(error)}`, expiresAt: 0 };
     }
-    return principalFromClaims(payload);
+    // `exp` is required, so it is a number here; no leeway in the cache: a token is re-verified once expired.
+    return { ...principalFromClaims(payload), expiresAt: (payload.exp ?? 0) * 1000 };
   }
 
   async function verifyApiKey(presented: string): Promise<AuthOutcome> {
@@ -121,7 +145,7 @@ export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorD
     if (cached && now - cached.at < cacheTtl) return cached.record;
     const record = await deps.apiKeys!.get(keyId);
     // Unknown ids are cached too, so ever new ids must not grow the cache without bound: the oldest entry goes first.
-    if (keyCache.size >= 10_000 && !keyCache.has(keyId)) keyCache.delete(keyCache.keys().next().value!);
+    if (keyCache.size >= MAX_CACHED && !keyCache.has(keyId)) keyCache.delete(keyCache.keys().next().value!);
     keyCache.set(keyId, { record, at: now });
     return record;
   }
@@ -161,7 +185,7 @@ export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorD
         if (peerTokenDigest && sameDigest(digest(token), peerTokenDigest)) {
           return withCertificate({ ok: true, principal: { subject: 'peer', roles: ['peer'], tenant: DEFAULT_TENANT, method: 'peer_token' } }, input);
         }
-        return withCertificate(await verifyJwt(token), input);
+        return withCertificate(await verifyJwtCached(token), input);
       }
       if (apiKey) return withCertificate(await verifyApiKey(apiKey), input);
       if (input.clientCertificateSubject !== undefined) {

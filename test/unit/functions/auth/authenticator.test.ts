@@ -326,3 +326,31 @@ describe('peers, client certificates and auth modes', () => {
     expect(principalOf(await authenticator({ peerToken }).authenticate(withToken(peerToken, { userId: 'mallory' }))).subject).toBe('peer');
   });
 });
+
+describe('the verified-token cache', () => {
+  it('reuses a verified token without checking its signature again, until the token expires', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const keySet = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' }] });
+    const lookups = vi.fn(keySet);
+    const local = new ManualClock();
+    const rs = authenticator({ jwtSecret: undefined, jwksUrl: 'https://issuer.example.test/jwks.json' }, { jwks: lookups, clock: local });
+    const exp = Math.floor(local.nowMs() / 1000) + 120;
+    const token = await new SignJWT({ roles: ['viewer'] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('cached').setExpirationTime(exp).sign(privateKey);
+    expect(principalOf(await rs.authenticate(withToken(token))).subject).toBe('cached');
+    expect(principalOf(await rs.authenticate(withToken(token))).subject).toBe('cached');
+    expect(lookups).toHaveBeenCalledTimes(1);
+    // Past exp (and the 60 s leeway) the cache does not answer: the token is checked again, and refused.
+    local.advance(200_000);
+    expectRefused(await rs.authenticate(withToken(token)), /expired/);
+    expect(lookups).toHaveBeenCalledTimes(2);
+  });
+
+  it('never serves a token that differs from a cached one, even in its signature alone', async () => {
+    const good = await signHs256(claims(), SECRET);
+    const cached = authenticator();
+    principalOf(await cached.authenticate(withToken(good)));
+    const [header, payload, signature] = good.split('.');
+    const tampered = `${header}.${payload}.${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BB' : 'AA'}`;
+    expectRefused(await cached.authenticate(withToken(tampered)));
+  });
+});
