@@ -8,6 +8,7 @@ import { readLambdaConfig, required } from './config.ts';
 import { createHttpApiDocumentSource } from '../adapters/http/api-document-source.ts';
 import { createHttpPeerClient } from '../adapters/http/peer-client.ts';
 import { awsOutboundHttp, awsPeerOutboundHttp } from './aws-outbound.ts';
+import { secretOnFirstUse } from '../adapters/aws/secrets/secret-value.ts';
 
 /**
  * Composition roots, in AWS, of the registry's peer sync and of OpenAPI polling. Each reads what its function
@@ -22,11 +23,17 @@ export function awsPeerService(): PeerService {
   const table = () => (registry ??= new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')));
   return createPeerService({
     registry: { list: () => table().list(), replicate: (instance) => table().replicate(instance) },
-    // Configured peers are allowed wherever they are; ORCHESTRATOR_PEER_TOKEN, when set, goes to each as a bearer token.
-    client: createHttpPeerClient({ http: awsPeerOutboundHttp(config), ...(config.ORCHESTRATOR_PEER_TOKEN === undefined ? {} : { token: config.ORCHESTRATOR_PEER_TOKEN }) }),
+    // Configured peers are allowed wherever they are. The peer token goes to each as a bearer token: from its
+    // secret (ORCHESTRATOR_PEER_TOKEN_SECRET_ARN, what CDK sets), or ORCHESTRATOR_PEER_TOKEN.
+    client: createHttpPeerClient({ http: awsPeerOutboundHttp(config), ...peerToken(config) }),
     peerUrls: config.ORCHESTRATOR_PEERS,
     clock: systemClock,
   });
+}
+
+function peerToken(config: ReturnType<typeof readLambdaConfig>): { token?: string | (() => Promise<string | undefined>) } {
+  if (config.ORCHESTRATOR_PEER_TOKEN_SECRET_ARN !== undefined) return { token: secretOnFirstUse(config.ORCHESTRATOR_PEER_TOKEN_SECRET_ARN) };
+  return config.ORCHESTRATOR_PEER_TOKEN === undefined ? {} : { token: config.ORCHESTRATOR_PEER_TOKEN };
 }
 
 /**

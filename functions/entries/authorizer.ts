@@ -1,5 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { readSecretString } from '../../adapters/aws/secrets/secret-value.ts';
 import { DynamoApiKeyStore } from '../../adapters/aws/dynamo/dynamo-api-key-store.ts';
 import { DynamoAuditTrail } from '../../adapters/aws/dynamo/dynamo-audit-trail.ts';
 import { randomIds, systemClock } from '../../core/system.ts';
@@ -10,9 +10,7 @@ import { jsonLogger } from '../middleware/http-handler.ts';
 
 /** The API's REQUEST authorizer. Secrets are read once, at init, from Secrets Manager (their ARNs only are in the environment). */
 const config = readLambdaConfig();
-const secrets = new SecretsManagerClient({});
-const secret = async (arn: string | undefined): Promise<string | undefined> =>
-  arn === undefined ? undefined : ((await secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? undefined);
+const secret = async (arn: string | undefined): Promise<string | undefined> => (arn === undefined ? undefined : readSecretString(arn));
 const [jwtSecret, adminApiKey, peerToken] = await Promise.all([
   secret(config.ORCHESTRATOR_JWT_SECRET_ARN),
   secret(config.ORCHESTRATOR_API_KEY_SECRET_ARN),

@@ -150,6 +150,7 @@ export class ApiStack extends Stack {
           probes: props.probes,
           eventPublishing: props.eventPublishing,
           peerUrls: props.peerUrls,
+          ...(props.auth?.peerTokenSecretArn === undefined ? {} : { peerTokenSecretArn: props.auth.peerTokenSecretArn }),
           outbound: props.outbound,
         }),
       );

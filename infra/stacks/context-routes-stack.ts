@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { NestedStack, Validations } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, Method, type IAuthorizer, type IRequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -61,6 +61,8 @@ export interface ContextRoutesStackProps {
   readonly eventPublishing?: EventPublishingAccess;
   /** Peer orchestrators' base URLs, for routes that call them (`peers: true`, as ORCHESTRATOR_PEERS). */
   readonly peerUrls?: readonly string[];
+  /** The peer token's secret: routes that call peers (`peers: true`) send it, so they may read it (and nothing else of auth). */
+  readonly peerTokenSecretArn?: string;
   /** For routes that call services or peers (`outbound`, `peers`): the outbound allow list, and services' credentials. */
   readonly outbound?: OutboundAccess;
 }
@@ -120,12 +122,16 @@ export class ContextRoutesStack extends NestedStack {
           ...(spec.probes ? requiredProbes(props.probes, name).probeEnvironment : {}),
           ...(spec.bus === 'publish' ? requiredEventPublishing(props.eventPublishing, name).publishEnvironment : {}),
           ...(spec.peers && props.peerUrls !== undefined && props.peerUrls.length > 0 ? { ORCHESTRATOR_PEERS: props.peerUrls.join(',') } : {}),
+          ...(spec.peers && props.peerTokenSecretArn !== undefined ? { ORCHESTRATOR_PEER_TOKEN_SECRET_ARN: props.peerTokenSecretArn } : {}),
           ...((spec.outbound !== undefined || spec.peers) && props.outbound ? props.outbound.outboundEnvironment : {}),
         },
       });
       if (spec.outbound === 'credentials') {
         if (!props.outbound) throw new Error(`route ${name} sends services' credentials, but the API stack was given no outbound access`);
         props.outbound.grantServiceSecrets(apiFunction.lambda);
+      }
+      if (spec.peers && props.peerTokenSecretArn !== undefined) {
+        apiFunction.lambda.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.peerTokenSecretArn] }));
       }
       grantAuditAppend(props.auditTable, apiFunction.lambda);
       for (const { access, ref } of granted) grantTableAccess(ref.table, apiFunction.lambda, access, ref.indexNames);

@@ -139,21 +139,29 @@ describe('the authorizer', () => {
     expect(bare.environment).toMatchObject({ ORCHESTRATOR_AUTH_MODE: 'required', ORCHESTRATOR_ANONYMOUS_ROLE: 'viewer' });
   });
 
-  it('is the only function that may read the auth secrets, and route functions get none of its settings', () => {
-    const secretArns = [`<Ref ${dataId(configured.data.jwtSecret)}>`, ADMIN_KEY_ARN, PEER_TOKEN_ARN];
+  it('is the only function that may read the JWT key and the admin key; the peer token is also read by the routes that call peers', () => {
     const templates = [configuredModel.parent, ...configuredModel.contexts.map((context) => context.template), templateOf(configured.runtime)];
-    const authorizerRoleId = logicalIdOf(configured.api, authorizer.function.role);
-    const readers = templates.flatMap((template) =>
-      resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
-        statementsOf(policy).some((statement) => statement.Action.some((action) => action.startsWith('secretsmanager:')) && statement.Resource.map(render).some((resource) => secretArns.includes(resource)))
-          ? [JSON.stringify(propertiesOf(policy)['Roles'])]
-          : [],
-      ),
-    );
-    expect(readers).toEqual([JSON.stringify([{ Ref: authorizerRoleId }])]);
+    const readersOf = (secretArns: readonly string[]) =>
+      templates.flatMap((template) =>
+        resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
+          statementsOf(policy).some((statement) => statement.Action.some((action) => action.startsWith('secretsmanager:')) && statement.Resource.map(render).some((resource) => secretArns.includes(resource)))
+            ? [JSON.stringify(propertiesOf(policy)['Roles'])]
+            : [],
+        ),
+      );
+    const authorizerRole = JSON.stringify([{ Ref: logicalIdOf(configured.api, authorizer.function.role) }]);
+    expect(readersOf([`<Ref ${dataId(configured.data.jwtSecret)}>`, ADMIN_KEY_ARN])).toEqual([authorizerRole]);
+    const peerReaders = readersOf([PEER_TOKEN_ARN]);
+    expect(peerReaders).toContain(authorizerRole);
+    const peerRoutes = configuredModel.functions.filter((deployed) => Object.keys(asRecord(asRecord(deployed.properties['Environment'], 'Environment')['Variables'], 'Variables')).includes('ORCHESTRATOR_PEER_TOKEN_SECRET_ARN'));
+    const callingPeers = Object.entries(routes).filter(([, spec]) => (spec as { peers?: boolean }).peers).map(([name]) => name[0]!.toUpperCase() + name.slice(1));
+    expect(peerRoutes.map((deployed) => callingPeers.find((name) => deployed.logicalId.startsWith(name)))).toEqual(expect.arrayContaining(callingPeers));
+    expect(peerRoutes).toHaveLength(callingPeers.length);
+    expect(peerReaders).toHaveLength(1 + peerRoutes.length);
     for (const deployed of configuredModel.functions) {
       const variables = Object.keys(asRecord(asRecord(deployed.properties['Environment'], 'Environment')['Variables'], 'Variables'));
-      expect(variables.filter((name) => name.endsWith('_SECRET_ARN') || name.startsWith('ORCHESTRATOR_JWT') || name === 'ORCHESTRATOR_JWKS_URL'), deployed.logicalId).toEqual([]);
+      const allowed = peerRoutes.includes(deployed) ? ['ORCHESTRATOR_PEER_TOKEN_SECRET_ARN'] : [];
+      expect(variables.filter((name) => (name.endsWith('_SECRET_ARN') || name.startsWith('ORCHESTRATOR_JWT') || name === 'ORCHESTRATOR_JWKS_URL') && !allowed.includes(name)), deployed.logicalId).toEqual([]);
     }
   });
 });
