@@ -8,8 +8,8 @@ import type { AuthMode, Role } from '../../core/auth/model.ts';
 import { DEFAULT_ANONYMOUS_ROLE, DEFAULT_AUDIT_RETENTION_DAYS } from '../api-context.ts';
 import { ApiFunction, FUNCTION_ENTRIES_DIR } from './api-function.ts';
 
-/** How the API authenticates callers: the authorizer's settings, from context (infra/api-context.ts). */
-export interface ApiAuthSettings {
+/** The verification settings that are plain values (the context gives them, the authorizer's environment carries them). */
+export interface AuthVerificationSettings {
   readonly mode: AuthMode;
   /** The role of callers without a credential in `optional` mode. */
   readonly anonymousRole: Role;
@@ -18,6 +18,10 @@ export interface ApiAuthSettings {
   readonly jwtAlgorithms?: readonly string[];
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
+}
+
+/** How the API authenticates callers: the authorizer's settings, from context (infra/api-context.ts). */
+export interface ApiAuthSettings extends AuthVerificationSettings {
   /** Secrets Manager ARNs; the authorizer reads them at init and is the only function allowed to. */
   readonly jwtSecretArn?: string;
   readonly adminApiKeySecretArn?: string;

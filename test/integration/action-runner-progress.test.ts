@@ -11,7 +11,7 @@ import { createActionRunner, type ActionRunner } from '../../functions/workers/a
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import { ensureTable } from '../../local/tables.ts';
 import { fixedRegistry } from '../support/fixed-registry.ts';
-import { testHttp } from '../support/outbound.ts';
+import { serviceCallPayload, testHttp } from '../support/outbound.ts';
 
 /**
  * In AWS nothing but the runner sees a service call while it happens: each attempt's start and end are
@@ -68,17 +68,7 @@ describe('action runner: attempts recorded as progress', () => {
     };
   }
 
-  const payload = (endpoint: string, extra: Partial<ServiceCallPayload> = {}): ServiceCallPayload => ({
-    action_id: 'fetch',
-    execution_id: 'exec-1',
-    workflow_id: 'docs',
-    workflow_version: 1,
-    service: 'svc',
-    endpoint,
-    method: 'GET',
-    timeout_seconds: 5,
-    ...extra,
-  });
+  const payload = (endpoint: string, extra: Partial<ServiceCallPayload> = {}): ServiceCallPayload => serviceCallPayload(endpoint, { action_id: 'fetch', workflow_id: 'docs' }, extra);
   const fetchProgress = async () => (await store.get('exec-1'))?.actions.find((action) => action.action_id === 'fetch');
 
   it('shows the action running during the call, and completed with its output after it', async () => {

@@ -12,7 +12,7 @@ import { createActionRunner } from '../../functions/workers/action-runner.ts';
 import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import type { ResolverRegistry } from '../../functions/workers/service-resolver.ts';
 import { instanceAt } from '../support/fixed-registry.ts';
-import { testHttp } from '../support/outbound.ts';
+import { serviceCallPayload, testHttp } from '../support/outbound.ts';
 import { failure } from '../support/service-call-failure.ts';
 
 /** Outbound credentials (a registration's `auth`), through the real runner and adapter to loopback servers. */
@@ -68,17 +68,7 @@ function runner(auth: ServiceAuth, resolver: SecretResolver | null = secrets) {
   const registry: ResolverRegistry = { instancesOf: async (name) => (name === 'svc' ? [instances.svc] : []), updateCircuit: async () => true };
   return createActionRunner({ registry, env: { OTHER_URL: `${serviceOrigin}/api/v1` }, http: testHttp(), ...(resolver === null ? {} : { secrets: resolver }) });
 }
-const call = (endpoint: string, extra: Partial<ServiceCallPayload> = {}): ServiceCallPayload => ({
-  action_id: 'call',
-  execution_id: 'exec-1',
-  workflow_id: 'wf',
-  workflow_version: 1,
-  service: 'svc',
-  endpoint,
-  method: 'GET',
-  timeout_seconds: 5,
-  ...extra,
-});
+const call = (endpoint: string, extra: Partial<ServiceCallPayload> = {}): ServiceCallPayload => serviceCallPayload(endpoint, { action_id: 'call', workflow_id: 'wf' }, extra);
 const bearer: ServiceAuth = { type: 'bearer', secret_ref: 'env:SVC_TOKEN' };
 
 describe('the credential a service is registered with', () => {

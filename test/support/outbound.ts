@@ -1,3 +1,4 @@
+import type { ServiceCallPayload } from '../../functions/workers/service-call.ts';
 import type { LookupAll } from '../../adapters/http/guarded-agent.ts';
 import { createOutboundHttp, type ClosableOutboundHttp } from '../../adapters/http/outbound-http.ts';
 import { createOutboundPolicy } from '../../adapters/http/outbound-policy.ts';
@@ -24,4 +25,9 @@ export function testHttp(options?: TestOutboundOptions): ClosableOutboundHttp {
     ...(options.lookup ? { lookup: options.lookup } : {}),
     ...(options.ca ? { ca: options.ca } : {}),
   });
+}
+
+/** A service call to `endpoint` of service `svc`, as a compiled state machine would hand it to the runner. */
+export function serviceCallPayload(endpoint: string, ids: { action_id: string; workflow_id: string }, extra: Partial<ServiceCallPayload> = {}): ServiceCallPayload {
+  return { ...ids, execution_id: 'exec-1', workflow_version: 1, service: 'svc', endpoint, method: 'GET', timeout_seconds: 5, ...extra };
 }
