@@ -303,6 +303,8 @@ function timeColdInit(runner: string, modulePath: string, cwd: string): Promise<
         WORKFLOWS_TABLE_NAME: 'bench',
         EXECUTIONS_TABLE_NAME: 'bench',
         REGISTRY_TABLE_NAME: 'bench',
+        API_KEYS_TABLE_NAME: 'bench',
+        AUDIT_TABLE_NAME: 'bench',
         WORKFLOW_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
         WORKFLOW_EVENT_BUS_NAME: 'bench',
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,

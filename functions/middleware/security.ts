@@ -100,7 +100,8 @@ export function securityMiddleware(route: RouteSpec, security: HandlerSecurity):
     if (auditId === undefined) return;
     pendingAudit.delete(request);
     try {
-      await security.audit.settle(auditId, status, createdIds(request.response?.body));
+      const named = new Set(Object.values(request.event.pathParameters ?? {}));
+      await security.audit.settle(auditId, status, createdIds(request.response?.body).filter((id) => !named.has(id)));
     } catch (error) {
       security.log?.({ level: 'error', message: 'audit record outcome not written', audit_id: auditId, route: routeLabel, status, error: String(error) });
     }
