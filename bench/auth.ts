@@ -2,20 +2,15 @@
  * Authentication overhead: `GET /workflows/{id}` through the local server with each credential (HS256 JWT,
  * RS256 JWT from a JWKS with a warm cache, managed API key with its cache, the reference admin key) against
  * the same request made anonymously, interleaved in rounds on one runtime so that load drifts hit every mode
- * alike. Also the verification alone, in process, and the authorizer Lambda's bundle size.
+ * alike. Also the verification alone, in process (a token's first use, and its reuse from the cache).
  */
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { build } from 'esbuild';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { systemClock } from '../core/system.ts';
 import { createAuthenticator } from '../functions/auth/authenticator.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
-import { makeScratchDirectory, PROJECT_ROOT, removeScratchDirectory } from './environment.ts';
-import { ESBUILD_OPTIONS } from './lambda-bundles.ts';
-import { kilobytes, median, round, table, verdict } from './stats.ts';
+import { median, round, table, verdict } from './stats.ts';
 
 const ROUNDS = 15;
 const REQUESTS_PER_ROUND = 20;
@@ -29,7 +24,6 @@ export interface AuthSection {
   readonly requests: number;
   readonly modes: ReadonlyArray<{ mode: string; medianMs: number; ratio: number; withinTarget: boolean }>;
   readonly verifyMicroseconds: ReadonlyArray<{ mode: string; micros: number }>;
-  readonly authorizerBundleKb: number;
 }
 
 export async function measureAuth(): Promise<AuthSection> {
@@ -104,7 +98,7 @@ export async function measureAuth(): Promise<AuthSection> {
       for (const token of tokens) await authenticator.authenticate({ authorization: `Bearer ${token}` });
       verifyMicroseconds.push({ mode: `${mode} (new token)`, micros: round(((performance.now() - started) * 1000) / tokens.length, 1) });
     }
-    return { requests: ROUNDS * REQUESTS_PER_ROUND, modes: rows, verifyMicroseconds, authorizerBundleKb: await authorizerBundleKb() };
+    return { requests: ROUNDS * REQUESTS_PER_ROUND, modes: rows, verifyMicroseconds };
   } finally {
     agent.destroy();
     await runtime.close();
@@ -120,19 +114,8 @@ export function renderAuthSection(section: AuthSection): string {
       section.modes.map((row) => [row.mode, row.medianMs, row.ratio, verdict(row.withinTarget)]),
     ),
     `   verification alone, in process: ${section.verifyMicroseconds.map((row) => `${row.mode} ${row.micros} µs`).join(', ')}`,
-    `   authorizer Lambda bundle: ${section.authorizerBundleKb} KB (its cold init reads secrets from Secrets Manager, so it is not timed here)`,
+    '   The REQUEST authorizer\'s bundle size and cold init are in section 1.',
   ].join('\n');
-}
-
-async function authorizerBundleKb(): Promise<number> {
-  const directory = await makeScratchDirectory('auth-bundle');
-  try {
-    const outfile = join(directory, 'index.mjs');
-    await build({ ...ESBUILD_OPTIONS, absWorkingDir: PROJECT_ROOT, entryPoints: ['functions/entries/authorizer.ts'], outfile });
-    return kilobytes((await readFile(outfile)).byteLength);
-  } finally {
-    await removeScratchDirectory(directory);
-  }
 }
 
 async function expectOk(response: Promise<{ status: number }>): Promise<void> {

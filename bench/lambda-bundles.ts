@@ -119,10 +119,12 @@ export interface BundleSection {
   readonly bundles: readonly BundleResult[];
   /** The same cold-init measurement for a module that only imports the DynamoDB SDK: the floor for any route that talks to the table. */
   readonly sdkOnlyFloor: ColdInitSummary;
+  /** The API's Lambda REQUEST authorizer (functions/entries/authorizer.ts). */
+  readonly authorizer: { readonly kb: number; readonly gzipKb: number; readonly topContributors: readonly Contributor[]; readonly coldInit: ColdInitSummary };
 }
 
-interface BuiltBundle {
-  readonly route: RouteName;
+interface BuiltBundle<Name extends string = RouteName> {
+  readonly route: Name;
   readonly entry: string;
   readonly outputFile: string;
   readonly bytes: number;
@@ -180,8 +182,11 @@ export async function measureLambdaBundles(options: { runs: number }): Promise<B
     await writeFile(sdkOnlyModule, SDK_ONLY_SOURCE);
 
     const whatIfKey = (route: RouteName) => `what-if:${route}`;
+    // The API's REQUEST authorizer: with no secret ARNs configured its init reads nothing remote, so it can be timed.
+    const authorizer = await bundleEntry('authorizer', 'functions/entries/authorizer.ts', directory);
     const subjects = [
       { key: 'sdk-only', file: sdkOnlyModule },
+      { key: 'authorizer', file: authorizer.outputFile },
       ...bundles.map((bundle) => ({ key: bundle.route, file: bundle.outputFile })),
       ...whatIfBundles.filter((bundle) => WHAT_IF_TIMED_ROUTES.includes(bundle.route)).map((bundle) => ({ key: whatIfKey(bundle.route), file: bundle.outputFile })),
     ];
@@ -207,6 +212,7 @@ export async function measureLambdaBundles(options: { runs: number }): Promise<B
       nodeVersion: process.version,
       runsPerSubject: options.runs,
       sdkOnlyFloor: summaryOf('sdk-only'),
+      authorizer: { kb: kilobytes(authorizer.bytes), gzipKb: kilobytes(authorizer.gzipBytes), topContributors: authorizer.topContributors, coldInit: summaryOf('authorizer') },
       bundles: bundles.map((bundle, position) => {
         const coldInit = summaryOf(bundle.route);
         const kb = kilobytes(bundle.bytes);
@@ -234,7 +240,10 @@ export async function measureLambdaBundles(options: { runs: number }): Promise<B
 }
 
 async function bundleRoute(route: RouteName, directory: string, plugins: Plugin[] = []): Promise<BuiltBundle> {
-  const entry = `functions/entries/${entryFileName(route)}`;
+  return bundleEntry(route, `functions/entries/${entryFileName(route)}`, directory, plugins);
+}
+
+async function bundleEntry<Name extends string>(route: Name, entry: string, directory: string, plugins: Plugin[] = []): Promise<BuiltBundle<Name>> {
   // CDK writes each function's bundle as index.mjs in its own asset folder.
   const outputFile = join(directory, route, 'index.mjs');
   const result = await build({ ...ESBUILD_OPTIONS, absWorkingDir: PROJECT_ROOT, entryPoints: [entry], outfile: outputFile, metafile: true, plugins });
@@ -396,6 +405,7 @@ export function renderBundleSection(section: BundleSection): string {
   const initRows = [
     ...section.bundles.map((bundle) => coldInitRow(bundle.route, bundle.coldInit)),
     coldInitRow('(floor) SDK imports only', floor),
+    coldInitRow('(authorizer) REQUEST authorizer', section.authorizer.coldInit),
     ...section.bundles.flatMap((bundle) => {
       const whatIf = bundle.namespaceZodImportColdInit;
       return whatIf ? [coldInitRow(`(what-if) ${bundle.route}, import * as z`, whatIf)] : [];
@@ -423,6 +433,7 @@ export function renderBundleSection(section: BundleSection): string {
     '',
     `Size of index.mjs (target < ${BUNDLE_SIZE_TARGET_KB} KB minified; gzip approximates its share of the deployment zip; the .map is deployed beside it)`,
     table(['route', 'KB', 'gzip KB', 'map KB', 'size', 'KB what-if', 'top 3 contributors'], rows),
+    `  The REQUEST authorizer (functions/entries/authorizer.ts): ${section.authorizer.kb} KB, gzip ${section.authorizer.gzipKb} KB; ${section.authorizer.topContributors.map((contributor) => `${contributor.name} ${contributor.kb} KB`).join(', ')}.`,
     "  KB what-if = the same build with `import { z } from 'zod'` rewritten to `import * as z from 'zod'` (not shipped; see cold init below).",
     '',
     `Cold init: wall time of fresh node processes, spawn to exit, medians of ${section.runsPerSubject} interleaved runs of each (target ratio < ${INIT_RATIO_TARGET})`,
