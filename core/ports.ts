@@ -150,7 +150,8 @@ export interface PeerClient {
   /** GET <peer>/registry: every instance it lists, as received (the caller validates them). */
   instances(peerUrl: string): Promise<unknown[]>;
   /** POST <peer>/registry/replicate: what the peer applied and found stale. */
-  replicate(peerUrl: string, instances: readonly unknown[]): Promise<{ applied: number; stale: number }>;
+  /** POST <peer>/registry/replicate: what the peer applied, found stale, and rejected (copies dated too far ahead of its clock). */
+  replicate(peerUrl: string, instances: readonly unknown[]): Promise<{ applied: number; stale: number; rejected: number }>;
 }
 
 /** How an attempt at an action ended. A failed attempt may be retried: its status stays `running` until the run settles it. */

@@ -103,9 +103,10 @@ export function createHttpPeerClient(options: HttpPeerClientOptions): PeerClient
     async replicate(peerUrl, instances) {
       const url = `${peerUrl}/registry/replicate`;
       const data = expectSuccess('POST', url, await call('POST', peerUrl, '/registry/replicate', { instances }));
-      const { applied, stale } = data;
+      const { applied, stale, rejected } = data;
       if (typeof applied !== 'number' || typeof stale !== 'number') throw new Error(`POST ${url}: the answer does not say what was applied`);
-      return { applied, stale };
+      // A peer of an older version answers without `rejected`: it rejected nothing it would tell of.
+      return { applied, stale, rejected: typeof rejected === 'number' ? rejected : 0 };
     },
   };
 }

@@ -184,8 +184,8 @@ export interface PeerSyncResult {
   readonly status: 'synced' | 'failed';
   /** What came from the peer (absent when its listing could not be read). */
   readonly pulled?: PullCounts;
-  /** What the peer took of ours (absent when it could not be sent). */
-  readonly pushed?: ReplicationCounts;
+  /** What the peer did with ours (absent when it could not be sent): `rejected` copies it refused to store. */
+  readonly pushed?: ReplicationCounts & { readonly rejected: number };
   readonly error?: string;
 }
 
@@ -252,15 +252,17 @@ export function createPeerService({ registry, client, peerUrls, clock }: PeerSer
     return store(copies, problems);
   };
 
-  const push = async (url: string, copies: readonly unknown[]): Promise<ReplicationCounts> => {
+  const push = async (url: string, copies: readonly unknown[]): Promise<ReplicationCounts & { rejected: number }> => {
     let applied = 0;
     let stale = 0;
+    let rejected = 0;
     for (const batch of batches(copies)) {
       const counts = await client.replicate(url, batch);
       applied += counts.applied;
       stale += counts.stale;
+      rejected += counts.rejected;
     }
-    return { applied, stale };
+    return { applied, stale, rejected };
   };
 
   return {

@@ -39,7 +39,7 @@ export const PeerSyncResponse = z.object({
       url: z.string(),
       status: z.enum(['synced', 'failed']),
       pulled: ReceivedCounts.optional().describe("What came from the peer's registry"),
-      pushed: Counts.optional().describe('What the peer took of ours'),
+      pushed: Counts.extend({ rejected: z.number().int() }).optional().describe('What the peer did with ours: applied, stale, and rejected (dated too far ahead of its clock)'),
       error: z.string().optional(),
     }),
   ),

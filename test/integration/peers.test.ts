@@ -9,7 +9,7 @@ type Instance = { name: string; instance_id: string; url: string; version?: stri
 type Listing = { services: { name: string; instances: Instance[] }[] };
 type Counts = { applied: number; stale: number };
 type Received = Counts & { rejected: number; problems?: string[] };
-type SyncResult = { url: string; status: string; pulled?: Counts & { rejected: number; problems?: string[] }; pushed?: Counts; error?: string };
+type SyncResult = { url: string; status: string; pulled?: Counts & { rejected: number; problems?: string[] }; pushed?: Counts & { rejected: number }; error?: string };
 type Sync = { peers: SyncResult[]; synced: number; failed: number };
 type PeerList = { peers: { url: string; reachable: boolean; latency_ms: number; status_code?: number; status?: string; version?: string; error?: string }[]; total: number; reachable: number };
 
@@ -89,7 +89,7 @@ describe('two orchestrators syncing their registries as peers', () => {
     expect(reply.body.data).toMatchObject({ synced: 1, failed: 1 });
     const [withB, withDead] = reply.body.data.peers;
     // A pulled beta; it pushed alpha and beta, and B already had beta.
-    expect(withB).toEqual({ url: bUrl, status: 'synced', pulled: { applied: 1, stale: 0, rejected: 0 }, pushed: { applied: 1, stale: 1 } });
+    expect(withB).toEqual({ url: bUrl, status: 'synced', pulled: { applied: 1, stale: 0, rejected: 0 }, pushed: { applied: 1, stale: 1, rejected: 0 } });
     expect(withDead).toMatchObject({ url: deadUrl, status: 'failed', error: expect.stringMatching(/^pull: .*; push: /) });
     expect(withDead?.pulled).toBeUndefined();
 
@@ -104,11 +104,11 @@ describe('two orchestrators syncing their registries as peers', () => {
   it('changes nothing when syncing again: every copy is stale on both sides', async () => {
     const before = await b.call<Listing>('GET', '/registry');
     const again = await a.call<Sync>('POST', '/registry/sync-peers');
-    expect(again.body.data.peers[0]).toEqual({ url: bUrl, status: 'synced', pulled: { applied: 0, stale: 2, rejected: 0 }, pushed: { applied: 0, stale: 2 } });
+    expect(again.body.data.peers[0]).toEqual({ url: bUrl, status: 'synced', pulled: { applied: 0, stale: 2, rejected: 0 }, pushed: { applied: 0, stale: 2, rejected: 0 } });
     expect((await b.call<Listing>('GET', '/registry')).body.data).toEqual(before.body.data);
     // And from the other side, through the proxy: A's copies are no newer than B's.
     const fromB = await b.call<Sync>('POST', '/registry/sync-peers');
-    expect(fromB.body.data.peers).toEqual([{ url: proxy.url, status: 'synced', pulled: { applied: 0, stale: 2, rejected: 0 }, pushed: { applied: 0, stale: 2 } }]);
+    expect(fromB.body.data.peers).toEqual([{ url: proxy.url, status: 'synced', pulled: { applied: 0, stale: 2, rejected: 0 }, pushed: { applied: 0, stale: 2, rejected: 0 } }]);
     expect(proxy.requests).toEqual(['GET /registry', 'POST /registry/replicate']);
   });
 

@@ -94,12 +94,24 @@ describe('copies from the future', () => {
     expect(await service.replicate({ instances: [copyAt(at(MAX_REPLICATION_CLOCK_SKEW_MS - 1000))] })).toEqual({ applied: 1, stale: 0, rejected: 0 });
   });
 
+  it('reports what a peer rejected of the copies pushed to it, summed over batches', async () => {
+    const local = memoryRegistry();
+    for (let index = 0; index < 250; index++) await local.replicate(toReplica(ReplicatedInstanceSchema.parse(copyAt(now, { instance_id: `i-${index}` }))));
+    const client: PeerClient = {
+      health: async () => ({ status_code: 200, latency_ms: 1 }),
+      instances: async () => [],
+      replicate: async (_url, copies) => ({ applied: copies.length - 1, stale: 0, rejected: 1 }),
+    };
+    const [result] = await createPeerService({ registry: local, client, peerUrls: ['http://b'], clock }).sync();
+    expect(result?.pushed).toEqual({ applied: 248, stale: 0, rejected: 2 });
+  });
+
   it("rejects pulled copies from the future too, reported with the peer's invalid entries in listing order", async () => {
     const local = memoryRegistry();
     const client: PeerClient = {
       health: async () => ({ status_code: 200, latency_ms: 1 }),
       instances: async () => [copyAt(at(10 * 60 * 1000)), { name: 'broken' }, copyAt(now, { name: 'ok' })],
-      replicate: async () => ({ applied: 0, stale: 0 }),
+      replicate: async () => ({ applied: 0, stale: 0, rejected: 0 }),
     };
     const [result] = await createPeerService({ registry: local, client, peerUrls: ['http://b'], clock }).sync();
     expect(result?.pulled).toEqual({
@@ -152,7 +164,7 @@ describe('syncing with peers', () => {
         found.batches.push(copies.length);
         let applied = 0;
         for (const copy of copies) if ((await found.registry.replicate(toReplica(ReplicatedInstanceSchema.parse(copy)))) === 'applied') applied++;
-        return { applied, stale: copies.length - applied };
+        return { applied, stale: copies.length - applied, rejected: 0 };
       },
     };
   }
@@ -164,8 +176,8 @@ describe('syncing with peers', () => {
     const service = createPeerService({ registry: local, client: clientFor({ 'http://b': b, 'http://c': c }), peerUrls: ['http://b', 'http://c'], clock });
     const results = await service.sync();
     expect(results).toEqual([
-      { url: 'http://b', status: 'synced', pulled: { applied: 1, stale: 0, rejected: 0 }, pushed: { applied: 2, stale: 1 } },
-      { url: 'http://c', status: 'synced', pulled: { applied: 1, stale: 0, rejected: 0 }, pushed: { applied: 2, stale: 1 } },
+      { url: 'http://b', status: 'synced', pulled: { applied: 1, stale: 0, rejected: 0 }, pushed: { applied: 2, stale: 1, rejected: 0 } },
+      { url: 'http://c', status: 'synced', pulled: { applied: 1, stale: 0, rejected: 0 }, pushed: { applied: 2, stale: 1, rejected: 0 } },
     ]);
     for (const registry of [local, b.registry, c.registry]) expect([...registry.items.keys()].sort()).toEqual(['from_b/i-1', 'from_c/i-1', 'mine/i-1']);
     expect(b.calls).toEqual(['instances', 'replicate']);
@@ -196,7 +208,7 @@ describe('syncing with peers', () => {
     const b = peer();
     const service = createPeerService({ registry: memoryRegistry(many), client: clientFor({ 'http://b': b }), peerUrls: ['http://b'], clock });
     const [result] = await service.sync();
-    expect(result?.pushed).toEqual({ applied: 450, stale: 0 });
+    expect(result?.pushed).toEqual({ applied: 450, stale: 0, rejected: 0 });
     expect(b.batches.every((size) => size <= MAX_REPLICATED_INSTANCES)).toBe(true);
     // The first hundred carry 8 KiB each: they cannot all go in one 512 KiB request.
     expect(b.batches[0]).toBeLessThan(100);
