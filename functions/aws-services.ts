@@ -9,7 +9,7 @@ import type { WorkflowEngine, WorkflowStore } from '../core/ports.ts';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createRegistryService } from '../core/registry/service.ts';
-import { randomIds, systemClock } from '../core/system.ts';
+import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts';
 import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
@@ -38,6 +38,7 @@ export function awsServices(): HttpServices {
     },
     workflowStore,
     workflows: createWorkflowService({
+      updateRetry: contendedUpdateRetry,
       store: workflowStore,
       clock: systemClock,
       ids: randomIds,

@@ -18,7 +18,7 @@ import { createExecutionService } from '../core/execution/service.ts';
 import { LocalEventLog } from './integrations.ts';
 import { createActionRunner, type ActionRunner } from '../functions/workers/action-runner.ts';
 import type { ServiceCallPayload } from '../functions/workers/service-call.ts';
-import { randomIds, systemClock } from '../core/system.ts';
+import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts';
 import type { Clock, IdGenerator } from '../core/ports.ts';
 import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
@@ -265,6 +265,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       apiKeys: createApiKeyService({ store: apiKeyStore, clock, mint: mintApiKey, hash: hashApiKeySecret, onRevoke: (keyId) => authenticator.forget(keyId) }),
       workflowStore,
       workflows: createWorkflowService({
+        updateRetry: contendedUpdateRetry,
         store: workflowStore,
         clock,
         ids,

@@ -22,6 +22,12 @@ export interface WorkflowServiceDeps {
    * still deployed on its first run (the engine deploys what it starts).
    */
   readonly onPublishFailure?: (event: DomainEvent, error: unknown) => void;
+  /**
+   * How an update without a precondition retries its conditional write after losing a race: re-read,
+   * re-apply, write again, at most `attempts` times, pausing `pause(attempt)` before each retry (jittered in
+   * the runtimes, so that many concurrent writers spread out). Default: 3 attempts, no pause.
+   */
+  readonly updateRetry?: { readonly attempts: number; readonly pause: (attempt: number) => Promise<void> };
 }
 
 /** Lifecycle events of workflows, on the bus under source `orchestrator.workflows`. */
@@ -75,11 +81,11 @@ export interface WorkflowStatistics {
   readonly by_creator: Record<string, number>;
 }
 
-/** Without a precondition, an update that loses a race re-reads and re-applies the patch this many times. */
-const UNCONDITIONAL_UPDATE_ATTEMPTS = 3;
+/** Without a precondition, an update that loses a race re-reads and re-applies the patch (see updateRetry). */
+const DEFAULT_UPDATE_RETRY = { attempts: 3, pause: async () => undefined };
 
 /** Workflow management use cases. Pure orchestration of validation and the store; no I/O of its own. */
-export function createWorkflowService({ store, clock, ids, compiler, events, onPublishFailure }: WorkflowServiceDeps) {
+export function createWorkflowService({ store, clock, ids, compiler, events, onPublishFailure, updateRetry = DEFAULT_UPDATE_RETRY }: WorkflowServiceDeps) {
   /** Published after the change is stored; awaited (a Lambda freezes once it answers), never failing the change. */
   async function publish(detailType: string, detail: Record<string, unknown>): Promise<void> {
     if (!events) return;
@@ -193,7 +199,8 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
           if (definitionChanged) await versionPublished(next);
           return { workflow: next, changed: true, new_version: definitionChanged };
         } catch (error) {
-          if (!(error instanceof ConflictError) || conditional || attempt >= UNCONDITIONAL_UPDATE_ATTEMPTS) throw error;
+          if (!(error instanceof ConflictError) || conditional || attempt >= updateRetry.attempts) throw error;
+          await updateRetry.pause(attempt);
         }
       }
     },

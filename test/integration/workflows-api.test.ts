@@ -219,6 +219,22 @@ describe('updating: versions and optimistic concurrency', () => {
     expect((await call('GET', `/workflows/${id}`)).body.data).toMatchObject({ description: 'described', tags: ['tagged'], status: 'paused', revision: 4 });
   });
 
+  it('lands every one of 100 concurrent unconditional updates of different fields (each retries its own write)', async () => {
+    const { body } = await create();
+    const id = body.data.workflow_id as string;
+    const writers = Array.from({ length: 100 }, (_, index) => `tag-${String(index).padStart(3, '0')}`);
+    // Each writer sets its own tag list and description: the last writer's values win, and every write lands.
+    const replies = await Promise.all(writers.map((tag) => call('PUT', `/workflows/${id}`, { body: { description: `by ${tag}`, tags: [tag] } })));
+    expect(replies.filter((reply) => reply.status !== 200).map((reply) => reply.status)).toEqual([]);
+    const revisions = replies.map((reply) => reply.body.data.revision as number).sort((a, b) => a - b);
+    // One revision per write, none lost and none shared: 2..101.
+    expect(revisions).toEqual(Array.from({ length: 100 }, (_, index) => index + 2));
+    const final = (await call('GET', `/workflows/${id}`)).body.data;
+    expect(final.revision).toBe(101);
+    const last = replies.find((reply) => reply.body.data.revision === 101)!;
+    expect(final).toMatchObject({ description: last.body.data.description, tags: last.body.data.tags });
+  }, 60_000);
+
   it('refuses an update that breaks the definition and writes nothing', async () => {
     const { body } = await create();
     const id = body.data.workflow_id as string;

@@ -252,6 +252,21 @@ describe('updateWorkflow', () => {
     expect(await memory.get('wf-0001')).toMatchObject({ name: 'Document analysis', description: 'change 3', revision: 4 });
   });
 
+  it('pauses before each retry (the runtimes jitter it) and stops after the configured attempts', async () => {
+    let n = 0;
+    const memory = new InMemoryWorkflowStore();
+    const other = otherWriter(memory);
+    const interfering = new InterferingStore(memory, async () => void (await other.updateWorkflow('wf-0001', { description: `change ${++n}` }, 'bob')), 4);
+    const pauses: number[] = [];
+    const service = createWorkflowService({ store: interfering, clock: fixedClock(START), ids: sequentialIds(), updateRetry: { attempts: 6, pause: async (attempt) => void pauses.push(attempt) } });
+    await service.createWorkflow(documentWorkflow(), 'alice');
+    const result = await service.updateWorkflow('wf-0001', { name: 'Renamed at last' }, 'alice');
+    // Four lost races, a pause after each, then the fifth write lands.
+    expect(pauses).toEqual([1, 2, 3, 4]);
+    expect(interfering.updates).toBe(5);
+    expect(result.workflow).toMatchObject({ name: 'Renamed at last', description: 'change 4', revision: 6 });
+  });
+
   it('reports NotFoundError when the workflow is deleted while an update retries', async () => {
     const memory = new InMemoryWorkflowStore();
     const { service } = setup((inner) => new InterferingStore(inner, async () => void (await memory.delete('wf-0001')), 1), memory);
