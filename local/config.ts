@@ -12,7 +12,7 @@ import type { AuthSettings } from '../functions/auth/authenticator.ts';
 
 /** The local runtime's configuration: the only place `local/` reads `process.env`. */
 const LocalEnvironment = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(5099),
+  PORT: z.coerce.number({ error: 'PORT must be a port number, 0 to 65535' }).int('PORT must be a whole number').min(0, 'PORT must be 0 to 65535').max(65535, 'PORT must be 0 to 65535').default(5099),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** HTTPS (TLS 1.2+) with the certificate and key files below; with a client CA file, mutual TLS (local/tls.ts). */
   ORCHESTRATOR_ENABLE_TLS: z

@@ -3,8 +3,8 @@ import { startLocalRuntime } from './runtime.ts';
 import { describeAuth } from './auth-banner.ts';
 
 /** `npm start`: the orchestrator on this machine, data kept under ORCHESTRATOR_DATA_DIR. */
-const config = readLocalConfig();
-const runtime = await startLocalRuntime({ ...config, dataDir: config.dataDir });
+const config = orExit(() => readLocalConfig());
+const runtime = await startLocalRuntime({ ...config, dataDir: config.dataDir }).catch((error: unknown) => exitWith(startFailure(error, config.port, config.host)));
 console.log(`Orchestrator listening on ${runtime.url} (data in ${config.dynamoEndpoint ? config.dynamoEndpoint : config.dataDir})`);
 console.log(`  try: curl ${runtime.url}/health   API description: ${runtime.url}/openapi.json`);
 for (const line of describeAuth(config.auth, config.rateLimit)) console.log(line);
@@ -27,3 +27,28 @@ const stop = async (signal: string) => {
 };
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+
+/**
+ * A start that cannot succeed (bad configuration, a port in use) ends with one line saying why and exit
+ * code 2, not a stack trace: the operator's mistake, not the program's.
+ */
+function orExit<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    return exitWith(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function exitWith(message: string): never {
+  console.error(`orchestrator: ${message}`);
+  process.exit(2);
+}
+
+function startFailure(error: unknown, port: number, host: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE') return `cannot listen on ${host}:${port}: the port is in use (set PORT to another, or 0 for any free one)`;
+  if (code === 'EACCES') return `cannot listen on ${host}:${port}: permission denied (ports below 1024 need privileges; set PORT)`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${host}:${port}: ${host} is not an address of this machine (set HOST)`;
+  return `could not start: ${error instanceof Error ? error.message : String(error)}`;
+}

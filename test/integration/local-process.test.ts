@@ -73,3 +73,33 @@ describe('the local orchestrator process', () => {
     expect((await second.stop('SIGINT')).code).toBe(0);
   });
 });
+
+/** `npm start` expected to refuse to start: its exit code and what it printed on stderr. */
+function startRefused(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['local/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
+
+describe('a start that cannot succeed', () => {
+  it('says in one line that PORT is not a port, and exits with code 2', async () => {
+    const { code, stderr } = await startRefused({ PORT: 'eighty' });
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^orchestrator: invalid configuration: PORT: PORT must be a port number/)]);
+  });
+
+  it('says in one line that the port is in use, and exits with code 2', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'orchestrator-port-'));
+    const first = await startOrchestrator(dataDir);
+    try {
+      const port = new URL(first.url).port;
+      const { code, stderr } = await startRefused({ PORT: port, ORCHESTRATOR_DATA_DIR: join(dataDir, 'second') });
+      expect(code).toBe(2);
+      expect(stderr.trim().split('\n')).toEqual([`orchestrator: cannot listen on 127.0.0.1:${port}: the port is in use (set PORT to another, or 0 for any free one)`]);
+    } finally {
+      await first.stop('SIGTERM');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
