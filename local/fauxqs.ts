@@ -25,10 +25,20 @@ export async function startFauxqsEmulator(options: { dataDir?: string } = {}): P
 }
 
 /** Creates the queue unless it exists (CreateQueue with the same attributes is idempotent) and returns its URL. */
-export async function ensureQueue(client: SQSClient, name: string): Promise<string> {
+export async function ensureQueue(client: SQSClient, name: string, servedAt?: string): Promise<string> {
   const created = await client.send(new CreateQueueCommand({ QueueName: name }));
   if (!created.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
-  return created.QueueUrl;
+  return servedAt === undefined ? created.QueueUrl : onCurrentPort(created.QueueUrl, servedAt);
+}
+
+/**
+ * The embedded emulator keeps the URL a queue was created with, port included, across restarts, and its port
+ * changes with every start: the URL shown (and sent to) names the port it listens on now.
+ */
+export function onCurrentPort(queueUrl: string, endpoint: string): string {
+  const url = new URL(queueUrl);
+  url.port = new URL(endpoint).port;
+  return url.toString();
 }
 
 /** Creates the bucket unless this account already has it. */

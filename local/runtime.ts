@@ -198,7 +198,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   try {
     const deadLetterQueueName = options.deadLetterQueueName ?? resourceNameFor(options.workflowsTableName, 'dead-letters');
     const payloadBucketName = options.payloadBucketName ?? resourceNameFor(options.workflowsTableName, 'payloads');
-    const [deadLetterQueueUrl] = await Promise.all([ensureQueue(sqsClient, deadLetterQueueName), ensureBucket(s3Client, payloadBucketName)]);
+    const [deadLetterQueueUrl] = await Promise.all([
+      ensureQueue(sqsClient, deadLetterQueueName, options.sqsEndpoint === undefined ? sqsEndpoint : undefined),
+      ensureBucket(s3Client, payloadBucketName),
+    ]);
     const deadLetterQueue = new SqsDeadLetterQueue(sqsClient, deadLetterQueueUrl);
     const payloadStore = new S3PayloadStore(s3Client, payloadBucketName);
 

@@ -9,6 +9,8 @@ const root = join(import.meta.dirname, '..', '..');
 
 interface RunningProcess {
   url: string;
+  /** What it printed so far. */
+  output(): string;
   stop(signal: NodeJS.Signals): Promise<{ code: number | null; output: string }>;
 }
 
@@ -37,6 +39,7 @@ async function startOrchestrator(dataDir: string): Promise<RunningProcess> {
   });
   return {
     url,
+    output: () => output,
     stop: async (signal) => {
       child.kill(signal);
       return { code: await exited, output };
@@ -67,6 +70,10 @@ describe('the local orchestrator process', () => {
     expect(stoppedFirst.output).toContain('SIGTERM received');
 
     const second = await startOrchestrator(dataDir);
+    await expect.poll(() => second.output(), { timeout: 5000 }).toMatch(/dead letters: \S+ \(SQS at \S+\)/);
+    // The queue was created by the first process; its URL names the port the emulator listens on now.
+    const [, queueUrl, sqsAt] = /dead letters: (\S+) \(SQS at (\S+)\)/.exec(second.output())!;
+    expect(new URL(queueUrl!).port).toBe(new URL(sqsAt!).port);
     const read = await fetch(`${second.url}/workflows/${data.workflow_id}`);
     expect(read.status).toBe(200);
     expect(((await read.json()) as { data: { created_by: string } }).data.created_by).toBe('restart-test');
