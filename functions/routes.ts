@@ -36,6 +36,8 @@ export interface RouteSpec {
    * `security` and the role-matrix test all read it.
    */
   readonly auth: RouteAccess;
+  /** The success body is `response` itself, not wrapped in the envelope (documents tools read as they are). */
+  readonly rawResponse?: true;
   /** Peer orchestrators (the `peer` grant) may call it too, whatever `auth` says: what a registry sync reads. */
   readonly peerAccess?: true;
   readonly context: BoundedContext;
@@ -109,6 +111,7 @@ export const routes = {
     summary: 'This API as an OpenAPI 3.1 document, generated from the route table',
     tag: 'platform',
     successStatus: 200,
+    rawResponse: true,
     response: api.OpenApiDocumentSchema,
     tables: {},
   },

@@ -55,19 +55,48 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
     router.on(route.method, route.path.replace(/\{(\w+)\}/g, ':$1'), noop, target);
   }
   const methods = [...new Set(Object.values(routes).map((route) => route.method))];
+  const parameterCount = (template: string) => template.split('{').length - 1;
+
+  /**
+   * The route-table resource a path belongs to, as API Gateway decides it: of the templates that match, the
+   * one with the fewest parameters (fixed words win: `/workflows/health` is never the workflow `health`), and
+   * the methods that resource has.
+   */
+  const resourceOf = (path: string): { template: string; allowed: string[] } | undefined => {
+    const matches = methods.flatMap((candidate) => {
+      const match = router.find(candidate, path);
+      return match ? [{ method: candidate, template: (match.store as RouteTarget).route.path }] : [];
+    });
+    if (matches.length === 0) return undefined;
+    const fewest = Math.min(...matches.map((match) => parameterCount(match.template)));
+    const template = matches.find((match) => parameterCount(match.template) === fewest)!.template;
+    const own = matches.filter((match) => match.template === template).map((match) => match.method);
+    return { template, allowed: [...own, ...(own.includes('GET') ? ['HEAD'] : []), 'OPTIONS'] };
+  };
 
   return (request, response) => {
     const requestId = randomUUID();
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
-    const found = router.find(method as 'GET', url.pathname);
-    if (!found) {
-      const allowed = methods.filter((other) => router.find(other, url.pathname) !== null);
-      const reply = allowed.length > 0
-        ? errorResponse(METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.code, `${method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}`, [], requestId, { allow: allowed.join(', ') })
-        : errorResponse(ROUTE_NOT_FOUND.status, ROUTE_NOT_FOUND.code, `no route for ${method} ${url.pathname}`, [], requestId);
+    const resource = resourceOf(url.pathname);
+    if (!resource) {
       request.resume();
-      send(response, reply);
+      send(response, errorResponse(ROUTE_NOT_FOUND.status, ROUTE_NOT_FOUND.code, `no route for ${method} ${url.pathname}`, [], requestId));
+      return;
+    }
+    const allow = resource.allowed.join(', ');
+    if (method === 'OPTIONS') {
+      request.resume();
+      response.writeHead(204, { allow, 'x-request-id': requestId });
+      response.end();
+      return;
+    }
+    // HEAD is GET without the body (RFC 9110 9.3.2): same status and headers.
+    const head = method === 'HEAD';
+    const found = router.find((head ? 'GET' : method) as 'GET', url.pathname);
+    if (!found || (found.store as RouteTarget).route.path !== resource.template) {
+      request.resume();
+      send(response, errorResponse(METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.code, `${method} is not allowed on ${url.pathname}; use ${allow}`, [], requestId, { allow }));
       return;
     }
     const target = found.store as RouteTarget;
@@ -85,7 +114,7 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
           return;
         }
         const event = toProxyEvent(request, url, target, found.params, body, requestId, admission.context);
-        send(response, await target.handler(event, lambdaContext(target.name, requestId)));
+        send(response, await target.handler(event, lambdaContext(target.name, requestId)), head);
       })
       .catch((error: unknown) => {
         console.error(JSON.stringify({ level: 'error', request_id: requestId, message: error instanceof Error ? error.message : String(error) }));
@@ -228,7 +257,12 @@ function lambdaContext(functionName: string, requestId: string): Context {
   };
 }
 
-function send(response: ServerResponse, reply: HttpResponse): void {
+function send(response: ServerResponse, reply: HttpResponse, headOnly = false): void {
+  if (headOnly) {
+    response.writeHead(reply.statusCode, { ...reply.headers, 'content-length': String(Buffer.byteLength(reply.body)) });
+    response.end();
+    return;
+  }
   response.writeHead(reply.statusCode, reply.headers);
   response.end(reply.body);
 }

@@ -34,6 +34,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '409': 'Conflict: a concurrent change won (If-Match / expected_version)',
   '413': 'Payload too large',
   '415': 'Content-Type is not application/json',
+  '431': 'Request header fields too large: the URL and headers together exceed the server\'s limit (16 KiB locally)',
   '429': 'Rate limited: too many requests from this caller (Retry-After says when to try again)',
   '500': 'Internal error',
   '503': 'A backing service is unavailable',
@@ -69,24 +70,21 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         : []),
       { name: 'X-User-ID', in: 'header', required: false, description: 'Names an anonymous caller (recorded as created_by / updated_by); ignored when a credential is presented', schema: { type: 'string' } },
     ];
+    const envelope = {
+      type: 'object',
+      required: ['success', 'message', 'data', 'request_id', 'timestamp'],
+      properties: {
+        success: { const: true },
+        message: { type: 'string' },
+        data: schema(route.response, 'output'),
+        request_id: { type: 'string' },
+        timestamp: { type: 'string', format: 'date-time' },
+      },
+    };
     const responses: Record<string, unknown> = {
       [String(route.successStatus)]: {
         description: route.summary,
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['success', 'message', 'data', 'request_id', 'timestamp'],
-              properties: {
-                success: { const: true },
-                message: { type: 'string' },
-                data: schema(route.response, 'output'),
-                request_id: { type: 'string' },
-                timestamp: { type: 'string', format: 'date-time' },
-              },
-            },
-          },
-        },
+        content: { 'application/json': { schema: route.rawResponse ? schema(route.response, 'output') : envelope } },
       },
     };
     for (const [status, description] of Object.entries(ERROR_STATUSES)) {

@@ -75,7 +75,7 @@ describe('creating and reading workflows', () => {
     expectError(await call('GET', '/nothing/here'), 404, 'ROUTE_NOT_FOUND');
     const reply = await call('PATCH', '/workflows');
     expectError(reply, 405, 'METHOD_NOT_ALLOWED');
-    expect(reply.headers.get('allow')).toBe('GET, POST');
+    expect(reply.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS');
   });
 });
 
