@@ -20,6 +20,7 @@ export const ErrorName = {
   Unauthenticated: 'UnauthenticatedError',
   Forbidden: 'ForbiddenError',
   RateLimited: 'RateLimitedError',
+  InvalidCursor: 'InvalidCursorError',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -67,6 +68,14 @@ export class MalformedJsonError extends DomainError {
 export class DependencyUnavailableError extends DomainError {
   override readonly name = ErrorName.DependencyUnavailable;
   override readonly retryable = true;
+}
+
+/** A `next_token` this API did not issue for this query: forged, truncated, or from another listing (400). */
+export class InvalidCursorError extends DomainError {
+  override readonly name = ErrorName.InvalidCursor;
+  constructor(message: string) {
+    super(message, [{ field: 'next_token', message }]);
+  }
 }
 
 /** No credential where one is needed, or one that does not verify (401). */

@@ -31,6 +31,7 @@ export const ERROR_STATUS: Readonly<Record<string, { status: number; code: strin
   [ErrorName.Unauthenticated]: { status: 401, code: 'UNAUTHENTICATED' },
   [ErrorName.Forbidden]: { status: 403, code: 'FORBIDDEN' },
   [ErrorName.RateLimited]: { status: 429, code: 'RATE_LIMITED' },
+  [ErrorName.InvalidCursor]: { status: 400, code: 'INVALID_CURSOR' },
 };
 
 /** RFC 6750: a 401 names the scheme that would be accepted. */

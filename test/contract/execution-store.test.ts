@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoExecutionStore, MAX_STORED_RESPONSE_BYTES } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
-import { ValidationError } from '../../core/errors.ts';
+import { InvalidCursorError } from '../../core/errors.ts';
 import type { ActionProgress, Execution, ExecutionStatus } from '../../core/execution/model.ts';
 import type { ExecutionStore } from '../../core/ports.ts';
 import { freshTable } from '../support/dynamo.ts';
@@ -165,8 +165,8 @@ describe('DynamoExecutionStore on the DynamoDB emulator', () => {
     });
 
     it('refuses a cursor it did not issue', async () => {
-      await expect(store.list({ limit: 5, cursor: 'not-a-token' })).rejects.toBeInstanceOf(ValidationError);
-      await expect(store.list({ limit: 5, cursor: Buffer.from('[1,2]').toString('base64url') })).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.list({ limit: 5, cursor: 'not-a-token' })).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(store.list({ limit: 5, cursor: Buffer.from('[1,2]').toString('base64url') })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
     it('streams exactly the pending and running executions from unfinished()', async () => {

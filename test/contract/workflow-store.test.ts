@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoWorkflowStore } from '../../adapters/aws/dynamo/dynamo-workflow-store.ts';
-import { ConflictError, ValidationError } from '../../core/errors.ts';
+import { ConflictError, InvalidCursorError } from '../../core/errors.ts';
 import type { WorkflowStore } from '../../core/ports.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
 import { freshWorkflowTable } from '../support/dynamo.ts';
@@ -168,8 +168,8 @@ describe('DynamoWorkflowStore on the DynamoDB emulator', () => {
 
     it('refuses a cursor from another filter, and a forged one', async () => {
       const { nextCursor } = await store.list({ limit: 5 });
-      await expect(store.list({ limit: 5, status: 'active', cursor: nextCursor })).rejects.toBeInstanceOf(ValidationError);
-      await expect(store.list({ limit: 5, cursor: 'not-a-token' })).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.list({ limit: 5, status: 'active', cursor: nextCursor })).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(store.list({ limit: 5, cursor: 'not-a-token' })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
     it('streams every summary for search and statistics', async () => {

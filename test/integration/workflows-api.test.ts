@@ -363,7 +363,7 @@ describe('listing, search and statistics', () => {
     expectError(await listing.call('GET', '/workflows?page_size=500'), 400, 'VALIDATION_ERROR', 'page_size');
     expectError(await listing.call('GET', '/workflows?page=0'), 400, 'VALIDATION_ERROR', 'page');
     expectError(await listing.call('GET', '/workflows?status=sleeping'), 400, 'VALIDATION_ERROR', 'status');
-    expectError(await listing.call('GET', '/workflows?next_token=garbage'), 400, 'VALIDATION_ERROR', 'next_token');
+    expectError(await listing.call('GET', '/workflows?next_token=garbage'), 400, 'INVALID_CURSOR', 'next_token');
   });
 
   it('searches name, description and tags case-insensitively, name matches first', async () => {

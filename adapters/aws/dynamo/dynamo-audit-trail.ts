@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditQuery, AuditRecord, AuditTrail } from '../../../core/ports.ts';
-import { conditionalWrite, decodeCursor, dynamoCall, encodeCursor, isRecord } from './operations.ts';
+import { conditionalWrite, decodeCursor, dynamoCall, encodeCursor, invalidCursor, isRecord, startKeyOf } from './operations.ts';
 import { AUDIT_ATTRIBUTES, AuditIndex } from './security-tables.ts';
 import type { IndexDesign } from './workflow-table.ts';
 
@@ -71,10 +71,7 @@ export class DynamoAuditTrail implements AuditTrail {
   async list(query: AuditQuery): Promise<{ items: AuditRecord[]; nextCursor?: string }> {
     const { index, partition, filters } = chooseIndex(query);
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isCursor);
-    if (cursor && (cursor.i !== index.indexName || cursor.p !== partition)) {
-      // The same error a malformed token gets: the client changed its filters between pages.
-      decodeCursor('', isCursor);
-    }
+    if (cursor && (cursor.i !== index.indexName || cursor.p !== partition)) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
     const names: Record<string, string> = { '#pk': index.partitionKey };
     const values: Record<string, unknown> = { ':pk': partition };
     let keyCondition = '#pk = :pk';
@@ -100,7 +97,7 @@ export class DynamoAuditTrail implements AuditTrail {
     });
 
     const items: AuditRecord[] = [];
-    let startKey: Record<string, unknown> | undefined = cursor?.k;
+    let startKey: Record<string, unknown> | undefined = cursor ? startKeyOf(cursor.k, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: partition }) : undefined;
     let lastKey: Record<string, unknown> | undefined;
     for (let queries = 0; queries < MAX_QUERIES_PER_PAGE && items.length < query.limit; queries++) {
       const page = await dynamoCall(

@@ -3,8 +3,9 @@ import type { ActionProgress, Execution, ExecutionStatus } from '../../../core/e
 import { isTerminal } from '../../../core/execution/model.ts';
 import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../../core/ports.ts';
 import { translateDynamoError } from './errors.ts';
-import { conditionalWrite, decodeCursor, dynamoCall, encodeCursor, isConditionFailure, isRecord } from './operations.ts';
+import { conditionalWrite, decodeCursor, dynamoCall, encodeCursor, isConditionFailure, isRecord, startKeyOf } from './operations.ts';
 import { ExecutionIndex } from './execution-table.ts';
+import type { IndexDesign } from './workflow-table.ts';
 import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
 
 const SK = 'EXECUTION';
@@ -138,7 +139,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       ScanIndexForward: false,
     };
     const items: Item[] = [];
-    let startKey = query.cursor ? readCursor(query.cursor, partition) : undefined;
+    let startKey = query.cursor ? readCursor(query.cursor, partition, index) : undefined;
     // A filter applies after the page is read, so keep reading until the page is full or the index ends.
     do {
       const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
@@ -200,9 +201,9 @@ export class DynamoExecutionStore implements ExecutionStore {
 }
 
 /** A cursor pages the listing it came from only: one of another workflow, tenant or filter is refused. */
-function readCursor(token: string, partition: string): Record<string, unknown> {
-  const cursor = decodeCursor(token, (value): value is { p: string; k: Record<string, unknown> } => isRecord(value) && value.p === partition && isRecord(value.k));
-  return cursor.k;
+function readCursor(token: string, partition: string, index: IndexDesign): Record<string, unknown> {
+  const cursor = decodeCursor(token, (value): value is { p: string; k: unknown } => isRecord(value) && value.p === partition);
+  return startKeyOf(cursor.k, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: partition });
 }
 
 function toItem(execution: Execution): Item {

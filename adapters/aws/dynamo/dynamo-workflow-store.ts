@@ -11,7 +11,7 @@ import type { WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../co
 import type { DefinitionBody } from '../../../core/workflow/definition.ts';
 import { summarize, versionOf, type Workflow, type WorkflowSummary, type WorkflowVersion } from '../../../core/workflow/model.ts';
 import { translateDynamoError } from './errors.ts';
-import { decodeCursor, dynamoCall, encodeCursor, invalidCursor, isConditionFailure, isRecord } from './operations.ts';
+import { decodeCursor, dynamoCall, encodeCursor, invalidCursor, isConditionFailure, isRecord, startKeyOf } from './operations.ts';
 import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
 import { SUMMARY_ATTRIBUTES, WorkflowIndex, type IndexDesign } from './workflow-table.ts';
 
@@ -158,7 +158,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
     const skip = cursor ? 0 : (query.offset ?? 0);
     const wanted = skip + query.limit;
     const collected: Item[] = [];
-    let startKey: Record<string, unknown> | undefined = cursor?.k;
+    let startKey: Record<string, unknown> | undefined = cursor ? startKeyOf(cursor.k, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: partition }) : undefined;
     do {
       const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...base, ScanIndexForward: false, Limit: wanted - collected.length, ExclusiveStartKey: startKey })));
       collected.push(...(page.Items ?? []));

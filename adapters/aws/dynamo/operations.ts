@@ -1,4 +1,4 @@
-import { ValidationError } from '../../../core/errors.ts';
+import { InvalidCursorError } from '../../../core/errors.ts';
 import { translateDynamoError } from './errors.ts';
 
 /** What every store says about a cursor it cannot read: the caller sent something it was never given. */
@@ -41,7 +41,7 @@ export function encodeCursor(value: unknown): string {
 }
 
 /**
- * Reads a cursor made by encodeCursor. ValidationError (field `next_token`) when the token is not
+ * Reads a cursor made by encodeCursor. InvalidCursorError (field `next_token`) when the token is not
  * base64url JSON or its content fails `isValid`.
  */
 export function decodeCursor<Cursor>(token: string, isValid: (value: unknown) => value is Cursor): Cursor {
@@ -55,9 +55,23 @@ export function decodeCursor<Cursor>(token: string, isValid: (value: unknown) =>
   return value;
 }
 
-/** The ValidationError for a cursor the store cannot use, with the reason a client can act on. */
-export function invalidCursor(message = INVALID_CURSOR_MESSAGE): ValidationError {
-  return new ValidationError([{ field: 'next_token', message }]);
+/** The InvalidCursorError for a cursor the store cannot use, with the reason a client can act on. */
+export function invalidCursor(message = INVALID_CURSOR_MESSAGE): InvalidCursorError {
+  return new InvalidCursorError(message);
+}
+
+/**
+ * A cursor's DynamoDB start key, checked before DynamoDB sees it: exactly the table's and the index's key
+ * attributes, all strings, in the partition the query reads. Anything else would reach DynamoDB as a
+ * ValidationException (a 500) or page another partition.
+ */
+export function startKeyOf(value: unknown, keyAttributes: readonly string[], partition: { attribute: string; value: string }): Record<string, string> {
+  if (!isRecord(value)) throw invalidCursor();
+  const names = Object.keys(value);
+  const expected = [...new Set(keyAttributes)];
+  if (names.length !== expected.length || !expected.every((name) => typeof value[name] === 'string')) throw invalidCursor();
+  if (value[partition.attribute] !== partition.value) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
+  return value as Record<string, string>;
 }
 
 /** A plain JSON object (not null, not an array). */
