@@ -82,11 +82,20 @@ export function createHttpHandler<R extends RouteSpec, T>(
   if (route.body) {
     handler.use(bodyGuard()).use(httpJsonBodyParser());
   }
+  // A query parameter the route does not declare is refused, naming it, as unknown body keys are: a typo
+  // (`?stauts=active`) would otherwise silently list everything.
+  const declaredQuery = Object.keys(route.query?.shape ?? {});
+  const undeclared = (name: string): FieldIssue => ({
+    field: name,
+    message: `unknown query parameter; ${declaredQuery.length === 0 ? 'this route takes none' : `this route takes ${declaredQuery.join(', ')}`}`,
+  });
   return handler.handler(async (event, context) => {
     const requestId = requestIdOf(event, context);
     const issues: FieldIssue[] = [];
     const params = parsePart(route.params, event.pathParameters ?? {}, 'path', issues);
-    const query = parsePart(route.query, singleValued(event.queryStringParameters), 'query', issues);
+    const rawQuery = singleValued(event.queryStringParameters);
+    issues.push(...Object.keys(rawQuery).filter((name) => !declaredQuery.includes(name)).map(undeclared));
+    const query = parsePart(route.query, rawQuery, 'query', issues);
     const body = parsePart(route.body, event.body as unknown, '', issues);
     const userId = event.headers['x-user-id']?.trim();
     if (userId !== undefined && userId.length > MAX_USER_ID_LENGTH) issues.push({ field: 'X-User-ID', message: `must be at most ${MAX_USER_ID_LENGTH} characters` });

@@ -75,3 +75,14 @@ describe('the OpenAPI document describes what the server does', () => {
     expect((await send('GET', `/workflows?q=${'x'.repeat(20_000)}`)).status).toBe(431);
   });
 });
+
+describe('query parameters', () => {
+  it('refuses one the route does not declare, naming it and what the route takes', async () => {
+    const typo = (await (await send('GET', '/workflows?stauts=active')).json()) as { error_code: string; details: { field: string; message: string }[] };
+    expect(typo.error_code).toBe('VALIDATION_ERROR');
+    expect(typo.details).toEqual([{ field: 'stauts', message: expect.stringMatching(/^unknown query parameter; this route takes page, page_size, status/) }]);
+    const none = (await (await send('GET', '/health?verbose=1')).json()) as { details: { field: string; message: string }[] };
+    expect(none.details).toEqual([{ field: 'verbose', message: 'unknown query parameter; this route takes none' }]);
+    expect((await send('GET', '/workflows?status=active&page_size=5')).status).toBe(200);
+  });
+});
