@@ -17,7 +17,7 @@ import { readLambdaConfig, required } from './config.ts';
 import { awsSystemHealth } from './aws-system-health.ts';
 import type { RegistryHttpServices } from './http/registry-handlers.ts';
 import type { HttpServices } from './http/services.ts';
-import { awsHandlerSecurity, awsSecurityServices } from './aws-security.ts';
+import { awsSecurityServices } from './aws-security.ts';
 
 /** Composition root for Lambda: AWS adapters configured from the environment. */
 export function awsServices(): HttpServices {
@@ -25,16 +25,17 @@ export function awsServices(): HttpServices {
   let registryServices: ReturnType<typeof awsRegistryServices> | undefined;
   let executionServices: ReturnType<typeof awsExecutionServices> | undefined;
   let systemHealth: HttpServices['systemHealth'] | undefined;
+  let securityServices: ReturnType<typeof awsSecurityServices> | undefined;
   const workflowStore = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
   return {
     get security() {
-      return awsHandlerSecurity();
+      return (securityServices ??= awsSecurityServices()).security;
     },
     get apiKeys() {
-      return awsSecurityServices().apiKeys;
+      return (securityServices ??= awsSecurityServices()).apiKeys;
     },
     get auditTrail() {
-      return awsHandlerSecurity().audit;
+      return (securityServices ??= awsSecurityServices()).auditTrail;
     },
     workflowStore,
     workflows: createWorkflowService({

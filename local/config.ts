@@ -8,7 +8,7 @@ import { LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowSetting } from '../adapters/
 import { readTlsFiles, type TlsMaterial } from './tls.ts';
 import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
-import type { AuthSettings } from '../functions/auth/authenticator.ts';
+import { algorithmsSetting, type AuthSettings } from '../functions/auth/authenticator.ts';
 
 /** The local runtime's configuration: the only place `local/` reads `process.env`. */
 const LocalEnvironment = z.object({
@@ -136,7 +136,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
       anonymousRole: value.ORCHESTRATOR_ANONYMOUS_ROLE,
       jwtSecret: value.ORCHESTRATOR_JWT_SECRET,
       jwksUrl: value.ORCHESTRATOR_JWKS_URL,
-      jwtAlgorithms: value.ORCHESTRATOR_JWT_ALGORITHMS?.split(',').map((algorithm) => algorithm.trim()),
+      jwtAlgorithms: algorithmsSetting(value.ORCHESTRATOR_JWT_ALGORITHMS),
       jwtIssuer: value.ORCHESTRATOR_JWT_ISSUER,
       jwtAudience: value.ORCHESTRATOR_JWT_AUDIENCE,
       adminApiKey: value.ORCHESTRATOR_API_KEY,

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { DEFAULT_TENANT, type Principal } from '../core/auth/model.ts';
+import type { Principal } from '../core/auth/model.ts';
 import type { RateLimiter } from '../core/auth/rate-limit.ts';
 import { ErrorName } from '../core/errors.ts';
 import type { AuditTrail, Clock, IdGenerator } from '../core/ports.ts';
 import type { Authenticator } from '../functions/auth/authenticator.ts';
 import { toAuthorizerContext, type AuthorizerContext } from '../functions/auth/principal-context.ts';
+import { auditRecord, recordRefusal } from '../functions/auth/audit-record.ts';
 import { ERROR_STATUS, errorResponse, WWW_AUTHENTICATE, type HttpResponse } from '../functions/middleware/envelope.ts';
 import type { RouteSpec } from '../functions/routes.ts';
 import { clientCertificateOf } from './tls.ts';
@@ -29,25 +30,8 @@ export interface RequestGateDeps {
 
 export function createRequestGate(deps: RequestGateDeps): RequestGate {
   const refuse = async (request: IncomingMessage, route: RouteSpec, action: string, requestId: string, principal: Principal | undefined, status: 401 | 429, reason: string, headers: Record<string, string>): Promise<{ refused: HttpResponse }> => {
-    const sourceIp = request.socket.remoteAddress ?? 'unknown';
-    await deps.audit
-      .append({
-        audit_id: deps.ids.next(),
-        time: deps.clock.now(),
-        actor: principal?.subject ?? sourceIp,
-        method: principal?.method ?? 'anonymous',
-        roles: [...(principal?.roles ?? [])],
-        tenant: principal?.tenant ?? DEFAULT_TENANT,
-        action,
-        route: `${route.method} ${route.path}`,
-        targets: [],
-        outcome: status,
-        request_id: requestId,
-        source_ip: sourceIp,
-        ...(request.headers['user-agent'] ? { user_agent: request.headers['user-agent'].slice(0, 512) } : {}),
-        reason,
-      })
-      .catch((error: unknown) => deps.log({ level: 'error', message: 'audit record of a refused request not written', error: String(error) }));
+    const audited = { action, route: `${route.method} ${route.path}`, targets: [], requestId, sourceIp: request.socket.remoteAddress ?? 'unknown', userAgent: request.headers['user-agent'] };
+    await recordRefusal(deps.audit, auditRecord(deps, audited, principal, status, reason), deps.log);
     const mapped = ERROR_STATUS[status === 401 ? ErrorName.Unauthenticated : ErrorName.RateLimited]!;
     return { refused: errorResponse(mapped.status, mapped.code, reason, [], requestId, headers) };
   };

@@ -215,7 +215,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const auditTableName = options.auditTableName ?? `${options.workflowsTableName}-audit`;
     await Promise.all([ensureTable(documentClient, API_KEY_TABLE, apiKeysTableName), ensureTable(documentClient, AUDIT_TABLE, auditTableName)]);
     // Data kept in ./.data by a version without tenants joins the `default` tenant (once; a marker says so).
-    const backfilled = (await backfillTenants(documentClient, options.workflowsTableName, 'workflows')) + (await backfillTenants(documentClient, executionsTableName, 'executions'));
+    const backfills = await Promise.all([backfillTenants(documentClient, options.workflowsTableName, 'workflows'), backfillTenants(documentClient, executionsTableName, 'executions')]);
+    const backfilled = backfills[0] + backfills[1];
     const clock = options.clock ?? systemClock;
     const ids = options.ids ?? randomIds;
     const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName);

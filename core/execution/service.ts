@@ -116,10 +116,8 @@ export function createExecutionService({ workflows, executions, engine, clock, i
     getExecution: (executionId: string, scope: TenantScope = {}) => requireExecution(executionId, scope),
 
     async listExecutions(query: { workflowId?: string; status?: ExecutionStatus; since?: string; limit: number; cursor?: string }, scope: TenantScope = {}) {
-      const workflow = query.workflowId ? await workflows.get(query.workflowId) : undefined;
-      if (query.workflowId && (!workflow || !inScope(scope, workflow.tenant))) {
-        throw new NotFoundError(`workflow ${query.workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${query.workflowId}` }]);
-      }
+      // Another tenant's workflow has no runs to show: it is not found, like one that does not exist.
+      if (query.workflowId) await workflowAt(query.workflowId, undefined, scope);
       return executions.list({ ...query, tenant: scope.tenant });
     },
 

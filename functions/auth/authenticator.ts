@@ -56,6 +56,11 @@ export interface AuthenticatorDeps {
   readonly jwks?: JWTVerifyGetKey;
 }
 
+/** `RS256, ES256` (ORCHESTRATOR_JWT_ALGORITHMS, locally and on the authorizer) -> the algorithms' names. */
+export function algorithmsSetting(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((algorithm) => algorithm.trim());
+}
+
 /** RFC 8725: clock skew tolerated on exp/nbf, at most 60 s. */
 export const JWT_CLOCK_TOLERANCE_SECONDS = 60;
 const MAX_CREDENTIAL_LENGTH = 8192;
@@ -89,10 +94,7 @@ export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorD
     if (cached && now < cached.until) return { ok: true, principal: cached.principal };
     if (cached) verifiedTokens.delete(token);
     const outcome = await verifyJwt(token);
-    if (outcome.ok) {
-      if (verifiedTokens.size >= MAX_CACHED) verifiedTokens.delete(verifiedTokens.keys().next().value!);
-      verifiedTokens.set(token, { principal: outcome.principal, until: Math.min(outcome.expiresAt, now + TOKEN_CACHE_MS) });
-    }
+    if (outcome.ok) remember(verifiedTokens, token, { principal: outcome.principal, until: Math.min(outcome.expiresAt, now + TOKEN_CACHE_MS) });
     return outcome;
   }
 
@@ -132,7 +134,7 @@ export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorD
     const parsed = parseApiKey(presented);
     if (!parsed || !deps.apiKeys) return { ok: false, reason: 'invalid API key' };
     const record = await lookup(parsed.keyId);
-    if (!record || !sameDigest(Buffer.from(digestHex(parsed.secret), 'hex'), Buffer.from(record.secret_hash, 'hex'))) return { ok: false, reason: 'invalid API key' };
+    if (!record || !sameDigest(digest(parsed.secret), Buffer.from(record.secret_hash, 'hex'))) return { ok: false, reason: 'invalid API key' };
     const now = deps.clock.now();
     if (isExpired(record, now)) return { ok: false, reason: 'the API key has expired' };
     touch(record.key_id, now);
@@ -144,9 +146,8 @@ export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorD
     const now = Date.parse(deps.clock.now());
     if (cached && now - cached.at < cacheTtl) return cached.record;
     const record = await deps.apiKeys!.get(keyId);
-    // Unknown ids are cached too, so ever new ids must not grow the cache without bound: the oldest entry goes first.
-    if (keyCache.size >= MAX_CACHED && !keyCache.has(keyId)) keyCache.delete(keyCache.keys().next().value!);
-    keyCache.set(keyId, { record, at: now });
+    // Unknown ids are cached too: remember() keeps ever new ids from growing the cache without bound.
+    remember(keyCache, keyId, { record, at: now });
     return record;
   }
 
@@ -201,6 +202,12 @@ export function createAuthenticator(settings: AuthSettings, deps: AuthenticatorD
   };
 }
 
+/** Sets `key` in a cache of at most MAX_CACHED entries: a new key past that bound pushes out the oldest. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (!cache.has(key) && cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+}
+
 function principalFromClaims(payload: JWTPayload): AuthOutcome {
   if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > MAX_USER_ID_LENGTH) return { ok: false, reason: 'invalid bearer token: the sub claim is missing or too long' };
   const claimed = Array.isArray(payload.roles) ? payload.roles : Array.isArray(payload['cognito:groups']) ? payload['cognito:groups'] : [];
@@ -227,11 +234,6 @@ function describeJoseError(error: unknown): string {
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
-}
-
-/** Hex SHA-256, the form API key hashes are stored in. */
-export function digestHex(value: string): string {
-  return digest(value).toString('hex');
 }
 
 /** Constant-time comparison of two digests (equal lengths by construction). */

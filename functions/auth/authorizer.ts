@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { AuditTrail, Clock, IdGenerator } from '../../core/ports.ts';
-import { DEFAULT_TENANT } from '../../core/auth/model.ts';
+import { checkAccess, type AccessVerdict } from '../../core/auth/model.ts';
+import { auditRecord, pathIds, recordRefusal } from './audit-record.ts';
 import type { Authenticator } from './authenticator.ts';
 import { toAuthorizerContext } from './principal-context.ts';
 
@@ -28,35 +29,24 @@ export function createAuthorizer(deps: AuthorizerDeps) {
       userId: headers['x-user-id'],
       clientCertificateSubject: event.requestContext.identity?.clientCert?.subjectDN ?? undefined,
     });
-    const refusal = !outcome.ok ? outcome.reason : outcome.principal.method === 'anonymous' && outcome.principal.roles.length === 0 ? 'this route needs a credential: a bearer token or an API key' : undefined;
-    if (refusal !== undefined) {
-      await deps.audit
-        .append({
-          audit_id: deps.ids.next(),
-          time: deps.clock.now(),
-          actor: event.requestContext.identity?.sourceIp ?? 'unknown',
-          method: 'anonymous',
-          roles: [],
-          tenant: DEFAULT_TENANT,
-          action: 'authenticate',
-          route: `${event.httpMethod} ${event.resource}`,
-          targets: Object.values(event.pathParameters ?? {}).filter((value): value is string => typeof value === 'string'),
-          outcome: 401,
-          request_id: event.requestContext.requestId,
-          source_ip: event.requestContext.identity?.sourceIp ?? 'unknown',
-          ...(event.requestContext.identity?.userAgent ? { user_agent: event.requestContext.identity.userAgent.slice(0, 512) } : {}),
-          reason: refusal,
-        })
-        .catch((error: unknown) => deps.log({ level: 'error', message: 'audit record of a refused credential not written', error: String(error) }));
+    // The authorizer guards non-public routes only: each needs a caller the auth mode lets in.
+    const refusal = outcome.ok ? refusalOf(checkAccess(outcome.principal, 'authenticated')) : outcome.reason;
+    if (!outcome.ok || refusal !== undefined) {
+      const sourceIp = event.requestContext.identity?.sourceIp ?? 'unknown';
+      const audited = { action: 'authenticate', route: `${event.httpMethod} ${event.resource}`, targets: pathIds(event.pathParameters), requestId: event.requestContext.requestId, sourceIp, userAgent: event.requestContext.identity?.userAgent };
+      await recordRefusal(deps.audit, auditRecord(deps, audited, undefined, 401, refusal), deps.log);
       throw new Error('Unauthorized');
     }
-    if (!outcome.ok) throw new Error('Unauthorized');
     return {
       principalId: outcome.principal.subject,
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: apiWildcard(event.methodArn) }] },
       context: { ...toAuthorizerContext(outcome.principal) },
     };
   };
+}
+
+function refusalOf(verdict: AccessVerdict): string | undefined {
+  return verdict.allowed ? undefined : verdict.reason;
 }
 
 /** `arn:aws:execute-api:region:account:api/stage/GET/workflows` -> `arn:aws:execute-api:region:account:api/stage/*`. */

@@ -3,7 +3,7 @@ import { readSecretString } from '../../adapters/aws/secrets/secret-value.ts';
 import { DynamoApiKeyStore } from '../../adapters/aws/dynamo/dynamo-api-key-store.ts';
 import { DynamoAuditTrail } from '../../adapters/aws/dynamo/dynamo-audit-trail.ts';
 import { randomIds, systemClock } from '../../core/system.ts';
-import { createAuthenticator } from '../auth/authenticator.ts';
+import { algorithmsSetting, createAuthenticator } from '../auth/authenticator.ts';
 import { createAuthorizer } from '../auth/authorizer.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { jsonLogger } from '../middleware/http-handler.ts';
@@ -25,7 +25,7 @@ export const handler = createAuthorizer({
       anonymousRole: config.ORCHESTRATOR_ANONYMOUS_ROLE,
       jwtSecret,
       jwksUrl: config.ORCHESTRATOR_JWKS_URL,
-      jwtAlgorithms: config.ORCHESTRATOR_JWT_ALGORITHMS?.split(',').map((algorithm) => algorithm.trim()),
+      jwtAlgorithms: algorithmsSetting(config.ORCHESTRATOR_JWT_ALGORITHMS),
       jwtIssuer: config.ORCHESTRATOR_JWT_ISSUER,
       jwtAudience: config.ORCHESTRATOR_JWT_AUDIENCE,
       adminApiKey,

@@ -4,6 +4,7 @@ import { checkAccess, type AuthMode, type Principal } from '../../core/auth/mode
 import { DependencyUnavailableError, DomainError, ErrorName, ForbiddenError, UnauthenticatedError } from '../../core/errors.ts';
 import type { AuditRecord, AuditTrail, Clock, IdGenerator } from '../../core/ports.ts';
 import { principalOf } from '../auth/principal-context.ts';
+import { auditRecord, pathIds, recordRefusal } from '../auth/audit-record.ts';
 import { routes, type RouteSpec } from '../routes.ts';
 import type { HttpResponse } from './envelope.ts';
 
@@ -45,22 +46,21 @@ export function securityMiddleware(route: RouteSpec, security: HandlerSecurity):
   // The record a request in flight has written, until its outcome is added.
   const pendingAudit = new WeakMap<object, string>();
   const routeLabel = `${route.method} ${route.path}`;
-  const recordOf = (event: APIGatewayProxyEvent, principal: Principal, outcome: number | null, reason?: string): AuditRecord => ({
-    audit_id: security.ids.next(),
-    time: security.clock.now(),
-    actor: principal.subject,
-    method: principal.method,
-    roles: [...principal.roles],
-    tenant: principal.tenant,
-    action,
-    route: routeLabel,
-    targets: Object.values(event.pathParameters ?? {}).filter((value): value is string => typeof value === 'string'),
-    outcome,
-    request_id: event.requestContext?.requestId ?? 'unknown',
-    source_ip: event.requestContext?.identity?.sourceIp ?? 'unknown',
-    ...(event.requestContext?.identity?.userAgent ? { user_agent: event.requestContext.identity.userAgent.slice(0, 512) } : {}),
-    ...(reason === undefined ? {} : { reason }),
-  });
+  const recordOf = (event: APIGatewayProxyEvent, principal: Principal, outcome: number | null, reason?: string): AuditRecord =>
+    auditRecord(
+      security,
+      {
+        action,
+        route: routeLabel,
+        targets: pathIds(event.pathParameters),
+        requestId: event.requestContext?.requestId ?? 'unknown',
+        sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
+        userAgent: event.requestContext?.identity?.userAgent,
+      },
+      principal,
+      outcome,
+      reason,
+    );
 
   return {
     before: async (request) => {
@@ -86,12 +86,8 @@ export function securityMiddleware(route: RouteSpec, security: HandlerSecurity):
         return;
       }
       const error = request.error;
-      if (error instanceof DomainError && REFUSALS.has(error.name)) {
-        // A refusal is recorded best effort: failing to record it must not turn a 403 into a 503.
-        await security.audit.append(recordOf(request.event, principalOf(request.event), status, error.message)).catch((cause: unknown) => {
-          security.log?.({ level: 'error', message: 'audit record of a refused request not written', route: routeLabel, error: String(cause) });
-        });
-      }
+      // Best effort: failing to record a refusal must not turn a 403 into a 503.
+      if (error instanceof DomainError && REFUSALS.has(error.name)) await recordRefusal(security.audit, recordOf(request.event, principalOf(request.event), status, error.message), security.log);
     },
   };
 
@@ -100,7 +96,7 @@ export function securityMiddleware(route: RouteSpec, security: HandlerSecurity):
     if (auditId === undefined) return;
     pendingAudit.delete(request);
     try {
-      const named = new Set(Object.values(request.event.pathParameters ?? {}));
+      const named = new Set(pathIds(request.event.pathParameters));
       await security.audit.settle(auditId, status, createdIds(request.response?.body).filter((id) => !named.has(id)));
     } catch (error) {
       security.log?.({ level: 'error', message: 'audit record outcome not written', audit_id: auditId, route: routeLabel, status, error: String(error) });
