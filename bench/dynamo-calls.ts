@@ -94,7 +94,7 @@ interface CommandOutputShape {
   readonly ConsumedCapacity?: ConsumedCapacityShape | readonly ConsumedCapacityShape[];
 }
 
-interface CallRecorder {
+export interface CallRecorder {
   /** Runs `work` and returns what it returned together with every DynamoDB command it sent. */
   record<T>(work: () => Promise<T>): Promise<{ result: T; calls: DynamoCall[] }>;
 }
@@ -103,7 +103,7 @@ interface CallRecorder {
  * Counts commands with a middleware on the store's own client. It sits at the initialize step, so it sees
  * each logical command once (retries happen further down the stack and are not double counted).
  */
-function instrument(client: DynamoDBDocumentClient): CallRecorder {
+export function instrument(client: DynamoDBDocumentClient): CallRecorder {
   let active: DynamoCall[] | undefined;
   client.middlewareStack.add(
     (next, context) => async (args) => {

@@ -21,6 +21,7 @@ export const ErrorName = {
   Forbidden: 'ForbiddenError',
   RateLimited: 'RateLimitedError',
   InvalidCursor: 'InvalidCursorError',
+  CorruptItem: 'CorruptItemError',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -78,6 +79,15 @@ export class InvalidCursorError extends DomainError {
   }
 }
 
+/**
+ * A stored item that does not have the shape its table design says (a hand edit, a partial write, a bug):
+ * our fault, so a 500, but one that names the item (its key), each attribute path and the rule it breaks,
+ * instead of a TypeError somewhere later. `details` lists every problem, attribute by attribute.
+ */
+export class CorruptItemError extends DomainError {
+  override readonly name = ErrorName.CorruptItem;
+}
+
 /** No credential where one is needed, or one that does not verify (401). */
 export class UnauthenticatedError extends DomainError {
   override readonly name = ErrorName.Unauthenticated;
@@ -127,6 +137,11 @@ export const ActionErrorName = {
   ServiceNotFound: 'ServiceNotFoundError',
   /** The URL resolves to an address the runner may not call (SSRF protection). */
   ForbiddenAddress: 'ForbiddenAddressError',
+  /**
+   * The runner's payload is not a service call payload (a state machine compiled by another version, or a
+   * hand-made invoke): no request was sent, and retrying the same payload cannot help.
+   */
+  InvalidPayload: 'InvalidPayloadError',
 } as const;
 
 /** Worth retrying with back-off: the service or the platform may recover. */

@@ -24,7 +24,8 @@ export interface WorkflowListQuery {
   readonly tenant?: string;
   readonly status?: WorkflowStatus;
   readonly createdBy?: string;
-  readonly limit: number;
+  /** Workflows per page; absent, the page size of the cursor's listing, or DEFAULT_PAGE_SIZE. */
+  readonly limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   readonly cursor?: string;
   /** Items to skip before the page starts, for page-number paging (cursor paging is cheaper). */
@@ -33,9 +34,25 @@ export interface WorkflowListQuery {
 
 export interface WorkflowPage {
   readonly items: readonly WorkflowSummary[];
-  /** Every workflow matching the filter, across all pages. */
+  /** Every workflow matching the filter, across all pages: from maintained counts, never by reading them all. */
   readonly total: number;
+  /** Workflows listed before this page (the cursor's position, or the offset asked for). */
+  readonly offset: number;
+  /** The page size the listing used. */
+  readonly limit: number;
   readonly nextCursor?: string;
+}
+
+/**
+ * Counts a store maintains as workflows are created, changed and deleted, so statistics and listing totals
+ * cost a few reads whatever the number of workflows.
+ */
+export interface WorkflowCounts {
+  readonly workflows: number;
+  readonly actions: number;
+  readonly byStatus: Readonly<Record<string, number>>;
+  readonly byCreator: Readonly<Record<string, number>>;
+  readonly byActionType: Readonly<Record<string, { readonly actions: number; readonly workflows: number }>>;
 }
 
 /**
@@ -60,8 +77,13 @@ export interface WorkflowStore {
   listVersions(workflowId: string): Promise<WorkflowVersion[] | undefined>;
   /** Newest first (by creation time). */
   list(query: WorkflowListQuery): Promise<WorkflowPage>;
-  /** Every workflow's summary, newest first, streamed in pages: search and statistics read this. */
-  summaries(): AsyncIterable<WorkflowSummary>;
+  /**
+   * The workflows (of one tenant, or of every tenant) having an indexed word (core/workflow/search.ts) that
+   * starts with `word`, each once: what search reads instead of every workflow.
+   */
+  searchCandidates(word: string, tenant?: string): AsyncIterable<WorkflowSummary>;
+  /** The maintained counts of one tenant's workflows, or of every tenant's. */
+  counts(tenant?: string): Promise<WorkflowCounts>;
   /** Cheap reachability probe for health checks; throws when the store cannot be reached. */
   ping(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { DynamoAuditTrail } from '../adapters/aws/dynamo/dynamo-audit-trail.ts';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { randomIds, systemClock } from '../core/system.ts';
-import { readLambdaConfig, required } from './config.ts';
+import { cursorCodecOf, readLambdaConfig, required } from './config.ts';
 import type { HandlerSecurity } from './middleware/security.ts';
 import type { Secured } from './http/services.ts';
 import type { SecurityHttpServices } from './http/security-handlers.ts';
@@ -16,8 +16,10 @@ let security: HandlerSecurity | undefined;
 export function awsHandlerSecurity(): HandlerSecurity {
   if (security) return security;
   const config = readLambdaConfig();
-  const audit = new DynamoAuditTrail(createDocumentClient(), required(config.AUDIT_TABLE_NAME, 'AUDIT_TABLE_NAME'), config.ORCHESTRATOR_AUDIT_RETENTION_DAYS);
-  security = { audit, authMode: config.ORCHESTRATOR_AUTH_MODE, clock: systemClock, ids: randomIds, log: jsonLogger };
+  const audit = new DynamoAuditTrail(createDocumentClient(), required(config.AUDIT_TABLE_NAME, 'AUDIT_TABLE_NAME'), config.ORCHESTRATOR_AUDIT_RETENTION_DAYS, { cursors: cursorCodecOf(config) });
+  // ORCHESTRATOR_CORS_ORIGINS: API Gateway's proxy integration adds no CORS headers, so the function does.
+  const cors = config.ORCHESTRATOR_CORS_ORIGINS;
+  security = { audit, authMode: config.ORCHESTRATOR_AUTH_MODE, clock: systemClock, ids: randomIds, log: jsonLogger, ...(cors === undefined ? {} : { cors }) };
   return security;
 }
 

@@ -13,11 +13,12 @@ import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts'
 import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
-import { readLambdaConfig, required } from './config.ts';
+import { cursorCodecOf, readLambdaConfig, required } from './config.ts';
 import { awsSystemHealth } from './aws-system-health.ts';
 import type { RegistryHttpServices } from './http/registry-handlers.ts';
 import type { HttpServices } from './http/services.ts';
 import { awsSecurityServices } from './aws-security.ts';
+import { RESERVED_WORKFLOW_IDS } from './fixed-path-words.ts';
 
 /** Composition root for Lambda: AWS adapters configured from the environment. */
 export function awsServices(): HttpServices {
@@ -26,7 +27,7 @@ export function awsServices(): HttpServices {
   let executionServices: ReturnType<typeof awsExecutionServices> | undefined;
   let systemHealth: HttpServices['systemHealth'] | undefined;
   let securityServices: ReturnType<typeof awsSecurityServices> | undefined;
-  const workflowStore = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
+  const workflowStore = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'), { cursors: cursorCodecOf(config) });
   return {
     get security() {
       return (securityServices ??= awsSecurityServices()).security;
@@ -43,6 +44,7 @@ export function awsServices(): HttpServices {
       store: workflowStore,
       clock: systemClock,
       ids: randomIds,
+      reservedIds: RESERVED_WORKFLOW_IDS,
       compiler: compilerCheck,
       // Only the routes that change workflows publish (bus: 'publish' gives them the bus and PutEvents on it).
       ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
@@ -92,7 +94,8 @@ export function awsExecutionServices(): { executions: ExecutionService } {
     get: (workflowId) => workflowsTable().get(workflowId),
     getVersion: (workflowId, version) => workflowsTable().getVersion(workflowId, version),
   };
-  const executionStore = new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'));
+  // Only the run listings need the cursor codec; the workflows table is read by id here, so its store gets none.
+  const executionStore = new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'), { cursors: cursorCodecOf(config) });
   const loadWorkflow = (workflowId: string, version?: number) => loadWorkflowAt(workflowStore, workflowId, version);
   let engine: StepFunctionsWorkflowEngine | undefined;
   const stepFunctions = (): StepFunctionsWorkflowEngine =>

@@ -3,6 +3,8 @@ import { DEFAULT_CIRCUIT_POLICY } from '../core/registry/circuit.ts';
 import { PeerUrlsSetting } from '../core/registry/peers.ts';
 import { outboundAllowSetting } from '../adapters/http/outbound-policy.ts';
 import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
+import { CorsOriginsSetting } from './cors.ts';
+import { CursorCodec } from '../adapters/aws/dynamo/cursor-codec.ts';
 
 /**
  * The only place that reads `process.env` for the Lambda side. Read once, validated, fails fast with every
@@ -37,6 +39,12 @@ const LambdaEnvironment = z.object({
   ORCHESTRATOR_JWT_ALGORITHMS: z.string().min(1).optional(),
   ORCHESTRATOR_JWT_ISSUER: z.string().min(1).optional(),
   ORCHESTRATOR_JWT_AUDIENCE: z.string().min(1).optional(),
+  /**
+   * The key listing cursors (next_token) are signed with (adapters/aws/dynamo/cursor-codec.ts). Set by CDK on
+   * every route function, as a value CloudFormation resolves from Secrets Manager at deploy time
+   * (infra/constructs/cursor-secret.ts); the composition roots that list require it.
+   */
+  ORCHESTRATOR_CURSOR_SECRET: z.string().min(32, 'ORCHESTRATOR_CURSOR_SECRET must be at least 32 characters (HMAC-SHA256 wants a 256-bit key)').optional(),
   /** A secret holding the reference's single admin key (ORCHESTRATOR_API_KEY locally). */
   ORCHESTRATOR_API_KEY_SECRET_ARN: z.string().min(1).optional(),
   /** A secret holding the token peers present to POST /registry/replicate (and this orchestrator sends to its peers). */
@@ -56,6 +64,11 @@ const LambdaEnvironment = z.object({
   ORCHESTRATOR_OUTBOUND_ALLOW: outboundAllowSetting([]),
   /** Sent to peer orchestrators as `Authorization: Bearer <token>` (the peer routes). */
   ORCHESTRATOR_PEER_TOKEN: z.string().min(1).optional(),
+  /**
+   * Browser origins that may call the API: comma-separated, or `*`; unset, none (no CORS headers). Set by CDK
+   * on every route function from `-c corsOrigins=...`, the setting that also drives API Gateway's preflight.
+   */
+  ORCHESTRATOR_CORS_ORIGINS: CorsOriginsSetting,
   /** Set by Lambda: the runtime API's `host:port`, a listener of this function that outbound calls must never reach. */
   AWS_LAMBDA_RUNTIME_API: z.string().optional(),
 });
@@ -73,4 +86,12 @@ export function readLambdaConfig(env: Record<string, string | undefined> = proce
 export function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new Error(`invalid configuration: ${name} is required for this function`);
   return value;
+}
+
+/**
+ * The codec of listing cursors (ORCHESTRATOR_CURSOR_SECRET), for the composition roots whose stores list: they
+ * build it at init, so a route function deployed without the key fails there, not on its first listing.
+ */
+export function cursorCodecOf(config: LambdaConfig): CursorCodec {
+  return new CursorCodec(required(config.ORCHESTRATOR_CURSOR_SECRET, 'ORCHESTRATOR_CURSOR_SECRET'));
 }

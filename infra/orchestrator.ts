@@ -35,7 +35,8 @@ export interface OrchestratorStacks {
  * - The API's edge (infra/api-context.ts, README "Deploy to AWS"): `authMode`, `anonymousRole`, `jwksUrl`,
  *   `jwtAlgorithms`, `jwtIssuer`, `jwtAudience`, `jwtSecret=generate` or `jwtSecretArn`, `adminApiKey=generate`
  *   or `adminApiKeySecretArn`, `peerTokenSecretArn`, `auditRetentionDays`; `rateLimitRps`, `rateLimitBurst`,
- *   `wafRateLimit`; `domainName`, `certificateArn`, `mtlsTruststoreUri`, `mtlsTruststoreVersion`.
+ *   `wafRateLimit`; `domainName`, `certificateArn`, `mtlsTruststoreUri`, `mtlsTruststoreVersion`; `corsOrigins`
+ *   (comma-separated browser origins, or `*`: the preflight and ORCHESTRATOR_CORS_ORIGINS; none by default).
  *
  * The stacks are environment-agnostic: the account and region come from the CLI's credentials at deploy time.
  */
@@ -89,6 +90,7 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     throttling: { rateLimit: edge.rateLimit.rps, burstLimit: edge.rateLimit.burst },
     ...(edge.wafRateLimit === undefined ? {} : { wafRateLimit: edge.wafRateLimit }),
     ...(edge.customDomain === undefined ? {} : { customDomain: edge.customDomain }),
+    ...(edge.cors === undefined ? {} : { cors: edge.cors }),
     engine: runtime,
     probes: runtime,
     eventPublishing: runtime,

@@ -9,6 +9,7 @@ import { readTlsFiles, type TlsMaterial } from './tls.ts';
 import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
 import { algorithmsSetting, type AuthSettings } from '../functions/auth/authenticator.ts';
+import { CorsOriginsSetting, type CorsPolicy } from '../functions/cors.ts';
 
 /** The local runtime's configuration: the only place `local/` reads `process.env`. */
 const LocalEnvironment = z.object({
@@ -72,8 +73,12 @@ const LocalEnvironment = z.object({
   /** What peer orchestrators present to POST /registry/replicate, and what this one sends to its peers. */
   ORCHESTRATOR_PEER_TOKEN: z.string().min(32, 'ORCHESTRATOR_PEER_TOKEN must be at least 32 characters').optional(),
   ORCHESTRATOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  /** Signs listing cursors (next_token); unset: a key generated once and kept in `<data dir>/cursor-secret`. */
+  ORCHESTRATOR_CURSOR_SECRET: z.string().min(32, 'ORCHESTRATOR_CURSOR_SECRET must be at least 32 characters (HMAC-SHA256 wants a 256-bit key)').optional(),
   ORCHESTRATOR_RATE_LIMIT_RPS: z.coerce.number().positive().max(100_000).default(50),
   ORCHESTRATOR_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Browser origins that may call the API (comma-separated, or `*`); unset: none, no CORS headers. */
+  ORCHESTRATOR_CORS_ORIGINS: CorsOriginsSetting,
 });
 
 export interface LocalConfig {
@@ -81,6 +86,8 @@ export interface LocalConfig {
   readonly auth: AuthSettings;
   readonly rateLimit: RateLimitPolicy;
   readonly auditRetentionDays: number;
+  /** ORCHESTRATOR_CURSOR_SECRET; undefined: the runtime keeps a generated key in the data directory. */
+  readonly cursorSecret?: string;
   readonly port: number;
   readonly host: string;
   /** PEM read from ORCHESTRATOR_TLS_*_PATH when ORCHESTRATOR_ENABLE_TLS is true; undefined: plain HTTP. */
@@ -109,6 +116,8 @@ export interface LocalConfig {
   readonly serviceUrls: Readonly<Record<string, string>>;
   /** ORCHESTRATOR_OUTBOUND_ALLOW's entries (validated). */
   readonly outboundAllow: readonly string[];
+  /** ORCHESTRATOR_CORS_ORIGINS: which browser origins may call the API; undefined: none. */
+  readonly cors?: CorsPolicy;
   /** What `env:` secret references of registered services may read: the environment but AWS_* and ORCHESTRATOR_*. */
   readonly secretEnvironment: Readonly<Record<string, string>>;
 }
@@ -144,6 +153,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     },
     rateLimit: { rate: value.ORCHESTRATOR_RATE_LIMIT_RPS, burst: value.ORCHESTRATOR_RATE_LIMIT_BURST },
     auditRetentionDays: value.ORCHESTRATOR_AUDIT_RETENTION_DAYS,
+    ...(value.ORCHESTRATOR_CURSOR_SECRET === undefined ? {} : { cursorSecret: value.ORCHESTRATOR_CURSOR_SECRET }),
     port: value.PORT,
     host: value.HOST,
     ...(tls === undefined ? {} : { tls }),
@@ -173,6 +183,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     registryCacheTtlMs: value.ORCHESTRATOR_REGISTRY_CACHE_TTL_MS,
     serviceUrls: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].endsWith('_URL') && !entry[0].startsWith('ORCHESTRATOR_') && entry[1] !== undefined)),
     outboundAllow: value.ORCHESTRATOR_OUTBOUND_ALLOW.entries,
+    ...(value.ORCHESTRATOR_CORS_ORIGINS === undefined ? {} : { cors: value.ORCHESTRATOR_CORS_ORIGINS }),
     secretEnvironment: Object.fromEntries(
       Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !RESERVED_ENV_PREFIXES.some((prefix) => entry[0].toUpperCase().startsWith(prefix))),
     ),

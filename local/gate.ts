@@ -16,7 +16,7 @@ import { clientCertificateOf } from './tls.ts';
  * reaches a handler, and leaves an audit record.
  */
 export interface RequestGate {
-  admit(request: IncomingMessage, route: RouteSpec, routeName: string, requestId: string): Promise<{ context: AuthorizerContext } | { refused: HttpResponse }>;
+  admit(request: IncomingMessage, route: RouteSpec, routeName: string, requestId: string): Promise<{ context: AuthorizerContext | undefined } | { refused: HttpResponse }>;
 }
 
 export interface RequestGateDeps {
@@ -59,6 +59,9 @@ export function createRequestGate(deps: RequestGateDeps): RequestGate {
           return refuse(request, route, 'rateLimit', requestId, principal, 429, `too many requests; retry in ${verdict.retryAfterSeconds} s`, { 'retry-after': String(verdict.retryAfterSeconds) });
         }
       }
+      // Public routes have no authorizer in AWS, so a credential that does not verify is not looked at there:
+      // the caller is anonymous, as it is here (a health probe with a stale token still gets its answer).
+      if (!outcome.ok && route.auth === 'public') return { context: undefined };
       if (!outcome.ok) return refuse(request, route, routeName, requestId, undefined, 401, outcome.reason, { 'www-authenticate': WWW_AUTHENTICATE });
       return { context: toAuthorizerContext(outcome.principal) };
     },

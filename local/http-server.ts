@@ -11,6 +11,7 @@ import { ErrorName } from '../core/errors.ts';
 import { clientCertificateOf, tlsServerOptions, type TlsMaterial } from './tls.ts';
 import type { RequestGate } from './gate.ts';
 import type { AuthorizerContext } from '../functions/auth/principal-context.ts';
+import { corsPreflightHeaders, corsResponseHeaders, type CorsPolicy } from '../functions/cors.ts';
 
 /**
  * API Gateway's role on one machine: routes requests by the route table, turns them into REST API proxy
@@ -24,6 +25,8 @@ export interface LocalServerOptions {
   readonly gate: RequestGate;
   /** Serve HTTPS with this material (and require client certificates when it has a client CA); omitted: HTTP. */
   readonly tls?: TlsMaterial;
+  /** Browser origins that may call the API (ORCHESTRATOR_CORS_ORIGINS); omitted: no CORS headers. */
+  readonly cors?: CorsPolicy;
 }
 
 export interface RunningServer {
@@ -39,16 +42,32 @@ interface RouteTarget {
 }
 
 const FUNCTION_TIMEOUT_MS = 30_000;
+/** Longer than any URL the server reads (431 beyond Node's 16 KB of headers, the request line included). */
+const MAX_PATH_PARAMETER_LENGTH = 16 * 1024;
+
+/**
+ * How much of an oversized body is read and thrown away before the 413 is sent. Closing the connection while
+ * the client is still sending makes its kernel see a reset, often before it reads the answer; reading the rest
+ * first means it always gets the 413. A client that declares more than this gets the 413 at once (then the
+ * connection is closed, and it may see a reset instead: it was warned by its own Content-Length).
+ */
+export const MAX_DISCARDED_BODY_BYTES = 32 * 1024 * 1024;
 
 /** The server: HTTP, or HTTPS (mutual TLS with a client CA) when `tls` is given, with the one request listener. */
 export function createLocalServer(options: LocalServerOptions): Server {
   const listener = createRequestListener(options);
-  return options.tls === undefined ? createServer(listener) : createHttpsServer(tlsServerOptions(options.tls), listener);
+  const server = options.tls === undefined ? createServer(listener) : createHttpsServer(tlsServerOptions(options.tls), listener);
+  // `Expect: 100-continue`: the listener sends 100 Continue only when it is about to read the body, so a
+  // request refused before that (401, 404, 413 on its Content-Length...) never has its body sent at all.
+  server.on('checkContinue', listener);
+  return server;
 }
 
 /** The request listener (routing, proxy events, handlers), for an HTTP or an HTTPS server alike. */
-export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES }: LocalServerOptions): RequestListener {
-  const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
+export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES, cors }: LocalServerOptions): RequestListener {
+  // A path parameter of any length reaches its handler, as in API Gateway, whose schema then names the limit
+  // (find-my-way's default, 100 characters, would answer a longer id with 404 ROUTE_NOT_FOUND).
+  const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH });
   const noop = () => undefined;
   for (const [name, route] of Object.entries(routes) as [RouteName, RouteSpec][]) {
     const target: RouteTarget = { name, route, handler: handlers[name] };
@@ -78,16 +97,32 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
     const requestId = randomUUID();
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
+    const origin = request.headers.origin;
+    // `Expect: 100-continue` with a body not asked for yet: the client sends it only after a 100, so an answer
+    // given before must close the connection (the server would otherwise wait for a body that never comes).
+    const awaitingContinue = /^\s*100-continue\s*$/i.test(request.headers.expect ?? '');
+    let bodyAsked = false;
+    /** Every answer, the router's and the gate's too, carries the CORS headers an allowed origin needs. */
+    const reply = (answer: HttpResponse, headOnly = false): void => {
+      const close: Record<string, string> = awaitingContinue && !bodyAsked ? { connection: 'close' } : {};
+      send(response, { ...answer, headers: { ...answer.headers, ...corsResponseHeaders(cors, origin), ...close } }, headOnly);
+    };
+    const discard = (): void => {
+      if (!awaitingContinue) request.resume();
+    };
     const resource = resourceOf(url.pathname);
     if (!resource) {
-      request.resume();
-      send(response, errorResponse(ROUTE_NOT_FOUND.status, ROUTE_NOT_FOUND.code, `no route for ${method} ${url.pathname}`, [], requestId));
+      discard();
+      reply(errorResponse(ROUTE_NOT_FOUND.status, ROUTE_NOT_FOUND.code, `no route for ${method} ${url.pathname}`, [], requestId));
       return;
     }
     const allow = resource.allowed.join(', ');
     if (method === 'OPTIONS') {
-      request.resume();
-      response.writeHead(204, { allow, 'x-request-id': requestId });
+      discard();
+      // A CORS preflight (Origin and Access-Control-Request-Method) from an allowed origin gets the CORS
+      // answer; anyone else gets the methods in Allow only.
+      const preflight = request.headers['access-control-request-method'] === undefined ? corsResponseHeaders(cors, origin) : corsPreflightHeaders(cors, origin, resource.allowed);
+      response.writeHead(204, { allow, 'x-request-id': requestId, ...preflight, ...(awaitingContinue ? { connection: 'close' } : {}) });
       response.end();
       return;
     }
@@ -95,30 +130,41 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
     const head = method === 'HEAD';
     const found = router.find((head ? 'GET' : method) as 'GET', url.pathname);
     if (!found || (found.store as RouteTarget).route.path !== resource.template) {
-      request.resume();
-      send(response, errorResponse(METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.code, `${method} is not allowed on ${url.pathname}; use ${allow}`, [], requestId, { allow }));
+      discard();
+      reply(errorResponse(METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.code, `${method} is not allowed on ${url.pathname}; use ${allow}`, [], requestId, { allow }));
       return;
     }
     const target = found.store as RouteTarget;
+    const tooLarge = (): HttpResponse => {
+      const mapped = ERROR_STATUS[ErrorName.PayloadTooLarge]!;
+      return errorResponse(mapped.status, mapped.code, `request body exceeds ${bodyLimitBytes} bytes`, [{ field: '(body)', message: `at most ${bodyLimitBytes} bytes` }], requestId, { connection: 'close' });
+    };
     gate.admit(request, target.route, target.name, requestId)
       .then(async (admission) => {
         if ('refused' in admission) {
-          request.resume();
-          send(response, admission.refused);
+          discard();
+          reply(admission.refused);
           return;
         }
+        const declared = Number(request.headers['content-length'] ?? 0);
+        if (awaitingContinue && declared > bodyLimitBytes) {
+          // Refused on its Content-Length: the body is never sent.
+          reply(tooLarge());
+          return;
+        }
+        if (awaitingContinue) response.writeContinue();
+        bodyAsked = true;
         const body = await readBody(request, bodyLimitBytes);
         if (body === undefined) {
-          const tooLarge = ERROR_STATUS[ErrorName.PayloadTooLarge]!;
-          send(response, errorResponse(tooLarge.status, tooLarge.code, `request body exceeds ${bodyLimitBytes} bytes`, [{ field: '(body)', message: `at most ${bodyLimitBytes} bytes` }], requestId, { connection: 'close' }));
+          reply(tooLarge());
           return;
         }
         const event = toProxyEvent(request, url, target, found.params, body, requestId, admission.context);
-        send(response, await target.handler(event, lambdaContext(target.name, requestId)), head);
+        reply(await target.handler(event, lambdaContext(target.name, requestId)), head);
       })
       .catch((error: unknown) => {
         console.error(JSON.stringify({ level: 'error', request_id: requestId, message: error instanceof Error ? error.message : String(error) }));
-        if (!response.headersSent) send(response, errorResponse(500, 'INTERNAL_ERROR', 'internal error', [], requestId));
+        if (!response.headersSent) reply(errorResponse(500, 'INTERNAL_ERROR', 'internal error', [], requestId));
       });
   };
 }
@@ -145,24 +191,26 @@ export async function listen(server: Server, port: number, host: string): Promis
   };
 }
 
-/** The body as text, or undefined once it passes the limit (the rest is drained, not buffered). */
+/**
+ * The body as text, or undefined when it passes the limit. An oversized body is read to its end and thrown
+ * away (not buffered) before the caller answers 413, up to MAX_DISCARDED_BODY_BYTES: see there.
+ */
 function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
   const declared = Number(request.headers['content-length'] ?? 0);
   return new Promise((resolve, reject) => {
-    if (declared > limit) {
+    if (declared > limit + MAX_DISCARDED_BODY_BYTES) {
       request.resume();
       resolve(undefined);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let overflow = false;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) overflow = true;
-      else chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else if (size > limit + MAX_DISCARDED_BODY_BYTES) resolve(undefined);
     });
-    request.on('end', () => resolve(overflow ? undefined : Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });
 }
@@ -174,23 +222,22 @@ function toProxyEvent(
   params: Record<string, string | undefined>,
   body: string,
   requestId: string,
-  authorizer: AuthorizerContext,
+  authorizer: AuthorizerContext | undefined,
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Maps, then Object.fromEntries: a name such as `__proto__` or `constructor` becomes an own property, as
+  // it does in the JSON event API Gateway sends, never the prototype (an assignment would set or read that).
+  const headerValues = new Map<string, string[]>();
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue;
-    const values = Array.isArray(value) ? value : [value];
-    headers[name] = values.join(',');
-    multiValueHeaders[name] = values;
+    if (value !== undefined) headerValues.set(name, Array.isArray(value) ? value : [value]);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [key, value] of url.searchParams) {
-    query[key] = value;
-    (multiQuery[key] ??= []).push(value);
-  }
-  const hasQuery = Object.keys(query).length > 0;
+  const queryValues = new Map<string, string[]>();
+  for (const [key, value] of url.searchParams) queryValues.set(key, [...(queryValues.get(key) ?? []), value]);
+  const headers = Object.fromEntries([...headerValues].map(([name, values]) => [name, values.join(',')]));
+  const multiValueHeaders = Object.fromEntries(headerValues);
+  // API Gateway's queryStringParameters holds a repeated parameter's last value.
+  const query = Object.fromEntries([...queryValues].map(([key, values]) => [key, values[values.length - 1]!]));
+  const multiQuery = Object.fromEntries(queryValues);
+  const hasQuery = queryValues.size > 0;
   const pathParameters = Object.fromEntries(Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const now = Date.now();
   return {
@@ -208,7 +255,8 @@ function toProxyEvent(
     requestContext: {
       accountId: 'local',
       apiId: 'local',
-      authorizer: { ...authorizer },
+      // A public route's anonymous caller has no context, as with no authorizer in AWS.
+      authorizer: authorizer === undefined ? null : { ...authorizer },
       protocol: `HTTP/${request.httpVersion}`,
       httpMethod: target.route.method,
       path: url.pathname,

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
@@ -39,6 +40,7 @@ import { createRequestGate } from './gate.ts';
 import { backfillTenants } from '../adapters/aws/dynamo/tenant-backfill.ts';
 import { API_KEY_TABLE, AUDIT_TABLE } from '../adapters/aws/dynamo/security-tables.ts';
 import { DynamoAuditTrail } from '../adapters/aws/dynamo/dynamo-audit-trail.ts';
+import { CursorCodec, MIN_CURSOR_KEY_BYTES } from '../adapters/aws/dynamo/cursor-codec.ts';
 import { DynamoApiKeyStore } from '../adapters/aws/dynamo/dynamo-api-key-store.ts';
 import { createApiKeyService } from '../core/auth/api-key-service.ts';
 import { createRateLimiter, type RateLimitPolicy } from '../core/auth/rate-limit.ts';
@@ -46,6 +48,8 @@ import { createAuthenticator, type AuthSettings } from '../functions/auth/authen
 import { hashApiKeySecret, mintApiKey } from '../functions/auth/mint.ts';
 import type { HandlerSecurity } from '../functions/middleware/security.ts';
 import { checkTlsMaterial, type TlsMaterial } from './tls.ts';
+import type { CorsPolicy } from '../functions/cors.ts';
+import { RESERVED_WORKFLOW_IDS } from '../functions/fixed-path-words.ts';
 
 export interface LocalRuntimeOptions {
   readonly port: number;
@@ -120,9 +124,16 @@ export interface LocalRuntimeOptions {
   readonly rateLimit?: RateLimitPolicy;
   /** Days an audit record is kept (ORCHESTRATOR_AUDIT_RETENTION_DAYS, default 365). */
   readonly auditRetentionDays?: number;
+  /**
+   * The key listing cursors are signed with (ORCHESTRATOR_CURSOR_SECRET, at least 32 bytes). Omitted: the one
+   * kept in `<dataDir>/cursor-secret` (made on first start), or without `dataDir` a random key of this process.
+   */
+  readonly cursorSecret?: string;
   /** Table names of the managed API keys and the audit trail. Default: `<workflowsTableName>-api-keys`, `-audit`. */
   readonly apiKeysTableName?: string;
   readonly auditTableName?: string;
+  /** Browser origins that may call the API (ORCHESTRATOR_CORS_ORIGINS); omitted: no CORS headers. */
+  readonly cors?: CorsPolicy;
 }
 
 export interface LocalRuntime {
@@ -151,6 +162,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const outboundAllow = outboundAllowFrom(options.outboundAllow ?? LOCAL_DEFAULT_OUTBOUND_ALLOW);
   // Bad TLS material fails before any emulator starts, naming the option at fault.
   if (options.tls) checkTlsMaterial(options.tls);
+  // So does a bad cursor key, given or kept in the data directory.
+  const cursors = await loadCursorCodec(options);
   const startDynamo = async (): Promise<RunningDynalite | undefined> => {
     if (options.dynamoEndpoint) return undefined;
     const path = options.dataDir ? join(options.dataDir, 'dynamodb') : undefined;
@@ -219,10 +232,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const backfilled = backfills[0] + backfills[1];
     const clock = options.clock ?? systemClock;
     const ids = options.ids ?? randomIds;
-    const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName);
-    const executionStore = new DynamoExecutionStore(documentClient, executionsTableName);
+    const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName, { cursors });
+    const executionStore = new DynamoExecutionStore(documentClient, executionsTableName, { cursors });
     const log = options.log ?? ((line: Record<string, unknown>) => console.error(JSON.stringify({ time: clock.now(), ...line })));
     if (backfilled > 0) log({ kind: 'tenant_backfill', message: `${backfilled} workflows and executions stored before tenants existed now belong to tenant 'default'` });
+    // Search words and counts of data kept by a version without them are built now, before the first request
+    // waits for them (ADR 0011); on a table that has them this is one GetItem.
+    await workflowStore.ready();
     const eventLog = new LocalEventLog({ log });
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
@@ -257,7 +273,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     // Runs cut off by a previous stop of this process are marked failed, with the reason, before serving.
     await engine.recover();
-    const auditTrail = new DynamoAuditTrail(documentClient, auditTableName, options.auditRetentionDays ?? 365);
+    const auditTrail = new DynamoAuditTrail(documentClient, auditTableName, options.auditRetentionDays ?? 365, { cursors });
     const apiKeyStore = new DynamoApiKeyStore(documentClient, apiKeysTableName);
     const authSettings: AuthSettings = options.auth ?? { mode: 'optional', anonymousRole: 'admin' };
     // Keys are read again at most every 10 s, and a revocation here drops the cached one at once.
@@ -273,6 +289,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         store: workflowStore,
         clock,
         ids,
+        reservedIds: RESERVED_WORKFLOW_IDS,
         compiler: compilerCheck,
         events: eventLogPublisher(eventLog),
         onPublishFailure: (event, error) => log({ kind: 'event_not_published', detail_type: event.detailType, error: String(error) }),
@@ -305,7 +322,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       serviceVersion: options.serviceVersion,
     };
     const gate = createRequestGate({ authenticator, audit: auditTrail, clock, ids, log, ...(options.rateLimit ? { rateLimiter: createRateLimiter(options.rateLimit) } : {}) });
-    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls }), options.port, options.host);
+    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls, cors: options.cors }), options.port, options.host);
     outbound.ownPorts.add(Number(new URL(server.url).port));
     const healthInterval = options.healthChecks?.intervalSeconds ?? 0;
     const healthTimer = healthInterval > 0 ? startHealthTimer(services.healthSweep, healthInterval, log) : undefined;
@@ -341,4 +358,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 /** The action runner behind the engine's `lambda:invoke` stand-in. */
 function localRunner(runner: ActionRunner): LocalIntegrations['invokeRunner'] {
   return (payload, signal) => runner(payload as unknown as ServiceCallPayload, { signal });
+}
+
+/** The file in the data directory that keeps the cursor key when ORCHESTRATOR_CURSOR_SECRET is not set. */
+export const CURSOR_SECRET_FILE = 'cursor-secret';
+
+/**
+ * The codec of listing cursors: `cursorSecret` when given; otherwise a random key made on first start and kept
+ * in `<dataDir>/cursor-secret` (mode 0600, like a private key: whoever reads it can forge cursors), so that a
+ * client's next_token still works after a restart; without a data directory, a key of this process only.
+ */
+async function loadCursorCodec(options: Pick<LocalRuntimeOptions, 'cursorSecret' | 'dataDir'>): Promise<CursorCodec> {
+  if (options.cursorSecret !== undefined) return new CursorCodec(options.cursorSecret);
+  if (options.dataDir === undefined) return new CursorCodec(randomBytes(MIN_CURSOR_KEY_BYTES));
+  const path = join(options.dataDir, CURSOR_SECRET_FILE);
+  await mkdir(options.dataDir, { recursive: true });
+  try {
+    // `wx`: never replaces a key that exists (which would invalidate every cursor handed out with it).
+    await writeFile(path, `${randomBytes(MIN_CURSOR_KEY_BYTES).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  try {
+    return new CursorCodec((await readFile(path, 'utf8')).trim());
+  } catch (error) {
+    throw new Error(`invalid cursor key in ${path}: ${(error as Error).message}; delete the file to have a new one made (next_tokens handed out before become invalid)`, { cause: error });
+  }
 }

@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { TableDesign } from '../adapters/aws/dynamo/workflow-table.ts';
+import { projectionOf, type TableDesign } from '../adapters/aws/dynamo/workflow-table.ts';
 
 /** Creates `design` as `tableName` unless it exists: the local twin of the CDK data stack. */
 export async function ensureTable(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<void> {
@@ -23,7 +23,7 @@ export async function ensureTable(client: DynamoDBClient, design: TableDesign, t
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...design.projectedAttributes] },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projectionOf(design, index)] },
       })),
     }),
   );

@@ -21,8 +21,11 @@ export const MAX_METADATA_BYTES = 16 * 1024;
 
 export const DEFAULT_HEALTH_PATH = '/health';
 
-const requiredString = (field: string) =>
-  z.string({ error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`) }).min(1, `${field} is required`);
+/** The schema-level message covers the type only: zod would give it to every check without a message of its own. */
+const typeMessage = (field: string) => (issue: { code: string; input?: unknown }) =>
+  issue.code === 'invalid_type' ? (issue.input === undefined ? `${field} is required` : `${field} must be a string`) : undefined;
+
+const requiredString = (field: string) => z.string({ error: typeMessage(field) }).min(1, `${field} is required`);
 
 const pathField = (field: string) =>
   z
@@ -42,11 +45,21 @@ export const ServiceNameSchema = requiredString('name')
   .regex(SERVICE_NAME_PATTERN, "name must start with a letter or digit and contain only letters, digits, '_', '-' or '.'")
   .refine((name) => !RESERVED_SERVICE_NAMES.includes(name), { message: `name must not be one of the registry's own paths (${RESERVED_SERVICE_NAMES.join(', ')})` });
 
+/**
+ * What the OpenAPI document says of a base URL (`format: uri`, this pattern), so that it admits no URL the server
+ * refuses for its form; serviceUrlIssues has the rest (credentials, query, forbidden addresses).
+ */
+export const SERVICE_URL_PATTERN = new RegExp('^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+(?:/[^\\s?#]*)?$');
+
 export const ServiceUrlSchema = requiredString('url')
   .max(2048, 'url must be at most 2048 characters')
   .superRefine((url, context) => {
-    for (const issue of serviceUrlIssues(url)) context.addIssue({ code: 'custom', message: issue.message });
-  });
+    const issues = serviceUrlIssues(url);
+    // What the URL parser forgives (`http:/host`, spaces it would escape) is refused too, as the document says.
+    if (issues.length === 0 && !SERVICE_URL_PATTERN.test(url)) issues.push({ field: 'url', message: 'must be written http(s)://host[:port][/path], like https://analysis.internal:8443' });
+    for (const issue of issues) context.addIssue({ code: 'custom', message: `url ${issue.message}` });
+  })
+  .meta({ format: 'uri', pattern: SERVICE_URL_PATTERN.source, description: 'Base URL: http or https, no credentials, query or fragment' });
 
 /** Instance ids: letters, digits, `.`, `_`, `-` (they become part of a DynamoDB sort key and of URLs). */
 export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

@@ -55,6 +55,9 @@ export interface WorkflowSummary {
   readonly updated_at: string;
 }
 
+/** Workflows per listing page when the request names no size. */
+export const DEFAULT_PAGE_SIZE = 50;
+
 export function summarize(workflow: Workflow): WorkflowSummary {
   const action_types: Partial<Record<ActionType, number>> = {};
   for (const action of workflow.actions) action_types[action.action_type] = (action_types[action.action_type] ?? 0) + 1;

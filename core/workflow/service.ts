@@ -1,10 +1,11 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { DEFAULT_TENANT, inScope, type TenantScope } from '../auth/model.ts';
-import type { Clock, DomainEvent, EventPublisher, IdGenerator, WorkflowCompilerCheck, WorkflowStore } from '../ports.ts';
-import type { Action, ActionType, ExecutionMode, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
-import { atVersion, summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
+import type { Clock, DomainEvent, EventPublisher, IdGenerator, WorkflowCompilerCheck, WorkflowPage, WorkflowStore } from '../ports.ts';
+import type { Action, ExecutionMode, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
+import { atVersion, DEFAULT_PAGE_SIZE, summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
 import { jsonEqual } from './parameters.ts';
 import { assertValidDefinition } from './validate.ts';
+import { lookupWord, scoreMatch } from './search.ts';
 
 export interface WorkflowServiceDeps {
   readonly store: WorkflowStore;
@@ -28,7 +29,16 @@ export interface WorkflowServiceDeps {
    * the runtimes, so that many concurrent writers spread out). Default: 3 attempts, no pause.
    */
   readonly updateRetry?: { readonly attempts: number; readonly pause: (attempt: number) => Promise<void> };
+  /**
+   * Ids a new workflow must not get: the fixed path words beside `/workflows/{workflow_id}` (`history`,
+   * `templates`...), which the route table's fixed paths would shadow (functions/fixed-path-words.ts). The
+   * id generator is asked again when it returns one.
+   */
+  readonly reservedIds?: readonly string[];
 }
+
+/** Draws from the id generator at most this many times for one new workflow before giving up. */
+const MAX_ID_DRAWS = 10;
 
 /** Lifecycle events of workflows, on the bus under source `orchestrator.workflows`. */
 export const WORKFLOW_EVENTS = {
@@ -60,7 +70,8 @@ export interface Preconditions {
 
 export interface ListWorkflowsQuery {
   readonly page: number;
-  readonly pageSize: number;
+  /** Absent: the size of the cursor's listing, or DEFAULT_PAGE_SIZE. */
+  readonly pageSize?: number;
   readonly status?: WorkflowStatus;
   readonly createdBy?: string;
   readonly cursor?: string;
@@ -85,7 +96,16 @@ export interface WorkflowStatistics {
 const DEFAULT_UPDATE_RETRY = { attempts: 3, pause: async () => undefined };
 
 /** Workflow management use cases. Pure orchestration of validation and the store; no I/O of its own. */
-export function createWorkflowService({ store, clock, ids, compiler, events, onPublishFailure, updateRetry = DEFAULT_UPDATE_RETRY }: WorkflowServiceDeps) {
+export function createWorkflowService({ store, clock, ids, compiler, events, onPublishFailure, updateRetry = DEFAULT_UPDATE_RETRY, reservedIds = [] }: WorkflowServiceDeps) {
+  /** A new workflow's id: never a fixed path word, so that GET /workflows/<id> always reaches it. */
+  function newWorkflowId(): string {
+    for (let draw = 0; draw < MAX_ID_DRAWS; draw += 1) {
+      const id = ids.next();
+      if (!reservedIds.includes(id)) return id;
+    }
+    throw new Error(`the id generator returned only reserved path words (${reservedIds.join(', ')}) in ${MAX_ID_DRAWS} draws`);
+  }
+
   /** Published after the change is stored; awaited (a Lambda freezes once it answers), never failing the change. */
   async function publish(detailType: string, detail: Record<string, unknown>): Promise<void> {
     if (!events) return;
@@ -124,7 +144,7 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
       assertValidDefinition(definition);
       const now = clock.now();
       const workflow: Workflow = {
-        workflow_id: ids.next(),
+        workflow_id: newWorkflowId(),
         ...definition,
         tenant,
         version: 1,
@@ -221,73 +241,47 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
       }
     },
 
-    async listWorkflows(query: ListWorkflowsQuery, scope: TenantScope = {}) {
-      const page = await store.list({
+    async listWorkflows(query: ListWorkflowsQuery, scope: TenantScope = {}): Promise<WorkflowPage> {
+      return store.list({
         tenant: scope.tenant,
         status: query.status,
         createdBy: query.createdBy,
         limit: query.pageSize,
         cursor: query.cursor,
-        offset: query.cursor ? undefined : (query.page - 1) * query.pageSize,
+        offset: query.cursor ? undefined : (query.page - 1) * (query.pageSize ?? DEFAULT_PAGE_SIZE),
       });
-      return page;
     },
 
-    /** Case-insensitive substring search over name, tags and description; name matches rank first, then tags. */
+    /**
+     * Workflows whose name, tags or description contain `text` (case-insensitive), best first: name matches
+     * rank first, then tags. Reads only the workflows having a word that starts with the query's longest word
+     * (core/workflow/search.ts), so its cost follows the matches, not the number of workflows.
+     */
     async searchWorkflows(text: string, limit: number, scope: TenantScope = {}): Promise<{ hits: SearchHit[]; total_matches: number }> {
-      const needle = text.trim().toLowerCase();
-      if (!needle) throw new ValidationError([{ field: 'q', message: 'q must contain at least one non-space character' }]);
+      const query = text.trim();
+      const word = lookupWord(query);
+      if (word === undefined) throw new ValidationError([{ field: 'q', message: 'q must contain at least one letter or digit (search finds words)' }]);
       const hits: SearchHit[] = [];
-      for await (const workflow of store.summaries()) {
+      for await (const workflow of store.searchCandidates(word, scope.tenant)) {
         if (!inScope(scope, workflow.tenant)) continue;
-        const matched: SearchHit['matched'][number][] = [];
-        let score = 0;
-        const name = workflow.name.toLowerCase();
-        // Any name match outranks any combination of tag and description matches.
-        if (name.includes(needle)) {
-          matched.push('name');
-          score += name === needle ? 1000 : name.startsWith(needle) ? 600 : 400;
-        }
-        if (workflow.tags.some((tag) => tag.toLowerCase().includes(needle))) {
-          matched.push('tags');
-          score += workflow.tags.some((tag) => tag.toLowerCase() === needle) ? 30 : 20;
-        }
-        if (workflow.description.toLowerCase().includes(needle)) {
-          matched.push('description');
-          score += 10;
-        }
-        if (matched.length > 0) hits.push({ workflow, score, matched });
+        const match = scoreMatch(workflow, query);
+        if (match) hits.push({ workflow, ...match });
       }
-      // Stable: equal scores keep the store's newest-first order.
-      hits.sort((a, b) => b.score - a.score);
+      // Newest first among equal scores, whatever order the index returned them in.
+      hits.sort((a, b) => b.score - a.score || compareNewestFirst(a.workflow, b.workflow));
       return { hits: hits.slice(0, limit), total_matches: hits.length };
     },
 
+    /** From the store's maintained counts: a few reads, whatever the number of workflows. */
     async statistics(scope: TenantScope = {}): Promise<WorkflowStatistics> {
-      const by_status: Record<string, number> = {};
-      const by_creator: Record<string, number> = {};
-      const by_action_type: Record<string, { actions: number; workflows: number }> = {};
-      let total_workflows = 0;
-      let total_actions = 0;
-      for await (const workflow of store.summaries()) {
-        if (!inScope(scope, workflow.tenant)) continue;
-        total_workflows++;
-        total_actions += workflow.action_count;
-        by_status[workflow.status] = (by_status[workflow.status] ?? 0) + 1;
-        by_creator[workflow.created_by] = (by_creator[workflow.created_by] ?? 0) + 1;
-        for (const [type, count] of Object.entries(workflow.action_types) as [ActionType, number][]) {
-          const entry = (by_action_type[type] ??= { actions: 0, workflows: 0 });
-          entry.actions += count;
-          entry.workflows += 1;
-        }
-      }
+      const counts = await store.counts(scope.tenant);
       return {
-        total_workflows,
-        total_actions,
-        average_actions_per_workflow: total_workflows === 0 ? 0 : Math.round((total_actions / total_workflows) * 100) / 100,
-        by_status,
-        by_action_type,
-        by_creator,
+        total_workflows: counts.workflows,
+        total_actions: counts.actions,
+        average_actions_per_workflow: counts.workflows === 0 ? 0 : Math.round((counts.actions / counts.workflows) * 100) / 100,
+        by_status: { ...counts.byStatus },
+        by_action_type: Object.fromEntries(Object.entries(counts.byActionType).map(([type, entry]) => [type, { ...entry }])),
+        by_creator: { ...counts.byCreator },
       };
     },
 
@@ -296,6 +290,12 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
 }
 
 export type WorkflowService = ReturnType<typeof createWorkflowService>;
+
+function compareNewestFirst(a: WorkflowSummary, b: WorkflowSummary): number {
+  const keyA = `${a.created_at}#${a.workflow_id}`;
+  const keyB = `${b.created_at}#${b.workflow_id}`;
+  return keyA < keyB ? 1 : keyA > keyB ? -1 : 0;
+}
 
 function notFound(workflowId: string): NotFoundError {
   return new NotFoundError(`workflow ${workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${workflowId}` }]);

@@ -19,6 +19,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
+/**
+ * Every problem of a failed parse, with its field and a message that names the rule it broke ("q must be at
+ * most 200 characters", "status must be one of draft, active"). A message a schema gave for the check itself
+ * is kept; zod's own English messages, and messages a check inherited from its schema's type message (zod
+ * applies `z.string({ error })` to every check of that string: "q is required" for a 5000-character q), are
+ * replaced by one built from the issue's limit, options or format.
+ */
 export function zodIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
   return error.issues.map((issue) => {
     const path = formatPath(issue.path);
@@ -26,8 +33,95 @@ export function zodIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
     if (issue.code === 'unrecognized_keys') {
       return { field, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `'${key}'`).join(', ')}` };
     }
-    return { field, message: issue.message };
+    return { field, message: statesTheRule(issue) ? issue.message : ruleMessage(issue, field === '(body)' ? 'the body' : field) };
   });
+}
+
+type ZodIssue = z.core.$ZodIssue;
+
+/** How zod's English messages begin ("Too big: expected string to have <=200 characters", "Invalid option: ..."). */
+const ZOD_DEFAULT_MESSAGE = /^(?:Invalid |Too big: |Too small: )/;
+/** A type or presence message ("q is required", "url must be a string"): the schema's, not a limit's. */
+const TYPE_MESSAGE = /(?:is required|must be an? (?:string|number|integer|whole number|boolean|array|object)(?: of \w+)?)$/;
+/** What a size limit counts, by the kind of value (zod's `origin`). */
+const SIZE_UNITS: Readonly<Record<string, string>> = { string: 'characters', array: 'items', set: 'items', map: 'entries', file: 'bytes' };
+
+function mentions(message: string, value: unknown): boolean {
+  const text = String(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?:^|[^\\d.])${text}(?:\\D|$)`).test(message);
+}
+
+/** Whether a message says what was wrong in terms of the rule broken (its limit, its options, its format). */
+function statesTheRule(issue: ZodIssue): boolean {
+  const { message } = issue;
+  if (ZOD_DEFAULT_MESSAGE.test(message)) return false;
+  switch (issue.code) {
+    case 'too_big':
+      return mentions(message, issue.maximum);
+    case 'too_small':
+      // "name is required" / "must not be empty" state a minimum of one.
+      return mentions(message, issue.minimum) || (Number(issue.minimum) <= 1 && /required|empty|at least one/.test(message));
+    case 'invalid_value':
+      // zod reports a missing enum value as invalid_value too: "method is required" is the rule then.
+      return issue.values.every((value) => message.includes(String(value))) || /is required$/.test(message);
+    case 'not_multiple_of':
+      return mentions(message, issue.divisor);
+    case 'invalid_format':
+      return !TYPE_MESSAGE.test(message);
+    default:
+      return true;
+  }
+}
+
+/** A message built from the issue itself, naming the field and the rule. */
+function ruleMessage(issue: ZodIssue, name: string): string {
+  switch (issue.code) {
+    case 'too_big': {
+      const bound = issue.exact ? `exactly ${issue.maximum}` : issue.inclusive ? `at most ${issue.maximum}` : `less than ${issue.maximum}`;
+      const unit = SIZE_UNITS[issue.origin];
+      if (unit === undefined) return `${name} must be ${bound}`;
+      return issue.origin === 'string' ? `${name} must be ${bound} ${unit}` : `${name} must have ${bound} ${unit}`;
+    }
+    case 'too_small': {
+      const unit = SIZE_UNITS[issue.origin];
+      if (unit !== undefined && issue.inclusive && !issue.exact && Number(issue.minimum) === 1) return `${name} must not be empty`;
+      const bound = issue.exact ? `exactly ${issue.minimum}` : issue.inclusive ? `at least ${issue.minimum}` : `more than ${issue.minimum}`;
+      if (unit === undefined) return `${name} must be ${bound}`;
+      return issue.origin === 'string' ? `${name} must be ${bound} ${unit}` : `${name} must have ${bound} ${unit}`;
+    }
+    case 'invalid_value':
+      return issue.values.length === 1 ? `${name} must be ${JSON.stringify(issue.values[0])}` : `${name} must be one of ${issue.values.map(String).join(', ')}`;
+    case 'not_multiple_of':
+      return `${name} must be a multiple of ${issue.divisor}`;
+    case 'invalid_format':
+      return formatMessage(issue, name);
+    case 'invalid_type':
+      return /received undefined$/.test(issue.message) ? `${name} is required` : `${name} must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
+    default:
+      return issue.message;
+  }
+}
+
+function formatMessage(issue: Extract<ZodIssue, { code: 'invalid_format' }>, name: string): string {
+  const detail = issue as { format: string; pattern?: string; prefix?: string; suffix?: string; includes?: string };
+  switch (detail.format) {
+    case 'regex':
+      return `${name} must match the pattern ${detail.pattern ?? ''}`.trimEnd();
+    case 'starts_with':
+      return `${name} must start with "${detail.prefix ?? ''}"`;
+    case 'ends_with':
+      return `${name} must end with "${detail.suffix ?? ''}"`;
+    case 'includes':
+      return `${name} must include "${detail.includes ?? ''}"`;
+    case 'datetime':
+      return `${name} must be an ISO 8601 date-time, like 2026-11-24T00:00:00Z`;
+    case 'date':
+      return `${name} must be an ISO 8601 date, like 2026-11-24`;
+    case 'url':
+      return `${name} must be an absolute URL`;
+    default:
+      return `${name} must be a valid ${detail.format}`;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { AUTH_METHODS, GRANTS, ROLES } from '../../core/auth/model.ts';
 import { TenantSchema } from '../../core/auth/api-keys.ts';
+import { NextTokenSchema } from './workflow-schemas.ts';
 
 /** Request and response shapes of the security API: who am I, managed API keys, the audit trail. */
 
@@ -49,14 +50,17 @@ export const ApiKeyIdParams = z.object({
 export const RevokeApiKeyResponse = z.object({ key_id: z.string(), revoked: z.literal(true) });
 
 export const AuditQuery = z.object({
-  actor: z.string().min(1).max(256).optional(),
-  action: z.string().min(1).max(128).optional().describe('A route name (createWorkflow) or `METHOD /path`'),
-  target: z.string().min(1).max(256).optional().describe('An id the request named: a workflow, an execution, a service, a key'),
+  actor: z.string().min(1, 'actor must not be empty').max(256, 'actor must be at most 256 characters').optional(),
+  action: z.string().min(1, 'action must not be empty').max(128, 'action must be at most 128 characters').optional().describe('A route name (createWorkflow) or `METHOD /path`'),
+  target: z.string().min(1, 'target must not be empty').max(256, 'target must be at most 256 characters').optional().describe('An id the request named: a workflow, an execution, a service, a key'),
   tenant: TenantSchema.optional(),
   since: z.iso.datetime({ offset: true, error: 'since must be an ISO-8601 date-time' }).optional(),
   until: z.iso.datetime({ offset: true, error: 'until must be an ISO-8601 date-time' }).optional(),
-  limit: z.coerce.number({ error: 'limit must be a number' }).int('limit must be an integer').min(1, 'limit must be at least 1').max(200, 'limit must be at most 200').default(50),
-  next_token: z.string().min(1).max(2048).optional(),
+  limit: z.coerce.number({ error: (issue) => (issue.code === 'invalid_type' ? 'limit must be a number' : undefined) }).int('limit must be an integer').min(1, 'limit must be at least 1').max(200, 'limit must be at most 200').default(50),
+  next_token: NextTokenSchema.optional(),
+}).refine((query) => query.since === undefined || query.until === undefined || Date.parse(query.since) <= Date.parse(query.until), {
+  path: ['until'],
+  message: 'until must not be before since',
 });
 
 export const AuditRecordResponse = z.object({

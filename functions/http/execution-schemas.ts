@@ -1,12 +1,16 @@
 import * as z from 'zod';
 import { JsonValue } from '../../core/workflow/definition.ts';
 import { ACTION_STATUSES, EXECUTION_STATUSES } from '../../core/execution/model.ts';
-import { positiveInt, TenantFilter, WorkflowIdParams } from './workflow-schemas.ts';
+import { NextTokenSchema, positiveInt, TenantFilter, WorkflowIdParams } from './workflow-schemas.ts';
 
 export { WorkflowIdParams };
 
 export const ExecutionIdParams = z.object({
-  execution_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'execution_id contains characters an id never has'),
+  execution_id: z
+    .string()
+    .min(1, 'execution_id must not be empty')
+    .max(128, 'execution_id must be at most 128 characters')
+    .regex(/^[A-Za-z0-9_-]+$/, 'execution_id contains characters an id never has (letters, digits, - and _ only)'),
 });
 
 export const ExecuteBody = z.strictObject({
@@ -16,8 +20,8 @@ export const ExecuteBody = z.strictObject({
 
 export const ListExecutionsQuery = z.object({
   limit: positiveInt('limit').max(100, 'limit must be at most 100').default(50),
-  status: z.enum(EXECUTION_STATUSES).optional(),
-  next_token: z.string().min(1).max(2048).optional(),
+  status: z.enum(EXECUTION_STATUSES, { error: `status must be one of ${EXECUTION_STATUSES.join(', ')}` }).optional(),
+  next_token: NextTokenSchema.optional(),
 });
 
 export const HistoryQuery = ListExecutionsQuery.extend({

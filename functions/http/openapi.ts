@@ -1,5 +1,7 @@
 import * as z from 'zod';
-import { routes, type RouteSpec } from '../routes.ts';
+import { routes, type RouteName, type RouteSpec } from '../routes.ts';
+import { ErrorEnvelopeSchema, errorEnvelopeSchema, operationErrors } from './error-schemas.ts';
+import { METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND } from '../middleware/envelope.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -7,7 +9,7 @@ export interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string; description: string };
   paths: Record<string, Record<string, unknown>>;
-  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, unknown> };
+  components: { schemas: Record<string, JsonSchema>; responses: Record<string, unknown>; securitySchemes: Record<string, unknown> };
 }
 
 /** How callers authenticate; an operation's `security` lists the schemes that reach it. */
@@ -26,71 +28,105 @@ const ACCESS_NOTES: Readonly<Record<RouteSpec['auth'], string>> = {
   peer: 'Peer orchestrators (the peer token or a client certificate) and admins.',
 };
 
-const ERROR_STATUSES: Record<string, string> = {
-  '400': 'Invalid input: malformed JSON, or fields that fail validation (each listed in details)',
-  '401': 'Unauthenticated: a credential is required, or the one presented does not verify (WWW-Authenticate names the scheme)',
-  '403': "Forbidden: the caller's role does not reach this route",
-  '404': 'Not found (also for another tenant\'s objects)',
-  '409': 'Conflict: a concurrent change won (If-Match / expected_version)',
-  '413': 'Payload too large',
-  '415': 'Content-Type is not application/json',
-  '431': 'Request header fields too large: the URL and headers together exceed the server\'s limit (16 KiB locally)',
-  '429': 'Rate limited: too many requests from this caller (Retry-After says when to try again)',
-  '500': 'Internal error',
-  '503': 'A backing service is unavailable',
+interface HeaderParameter {
+  readonly name: string;
+  readonly description: string;
+}
+
+/**
+ * What the handlers do beyond the route table's data (read from functions/http/*-handlers.ts): request
+ * headers they read, response headers they set, and statuses they answer besides `successStatus`.
+ */
+interface OperationFacts {
+  readonly requestHeaders?: readonly HeaderParameter[];
+  /** Lower-case header name -> description, on the success response(s). */
+  readonly successHeaders?: Readonly<Record<string, string>>;
+  /** Other success statuses with the same body. */
+  readonly alsoSucceeds?: Readonly<Record<number, string>>;
+  /** The handler itself answers 503 with its report in the success envelope (a dependency is down). */
+  readonly reportsUnhealthy?: true;
+}
+
+const IF_MATCH: HeaderParameter = { name: 'If-Match', description: 'ETag of the revision you read ("3", W/"3" or *); 409 if it changed since' };
+const ETAG = { etag: 'The revision of the workflow ("<revision>"): send it back in If-Match' } as const;
+const LOCATION = { location: 'Where the created object is read' } as const;
+
+const FACTS: Partial<Record<RouteName, OperationFacts>> = {
+  systemHealth: { reportsUnhealthy: true },
+  workflowsHealth: { reportsUnhealthy: true },
+  createWorkflow: { successHeaders: { ...ETAG, ...LOCATION } },
+  createFromTemplate: { successHeaders: { ...ETAG, ...LOCATION } },
+  getWorkflow: { successHeaders: ETAG },
+  updateWorkflow: { requestHeaders: [IF_MATCH], successHeaders: ETAG },
+  deleteWorkflow: { requestHeaders: [IF_MATCH] },
+  executeWorkflow: {
+    requestHeaders: [{ name: 'Idempotency-Key', description: '1 to 255 characters: the same key for the same workflow never starts a second run (the first run is answered again)' }],
+    successHeaders: LOCATION,
+  },
+  registerService: { alsoSucceeds: { 200: 'An existing registration of the same instance was replaced (renewed)' } },
+  createApiKey: { successHeaders: { ...LOCATION, 'cache-control': 'no-store: the key is in this response only' } },
 };
+
+const REQUEST_ID_HEADER = { 'x-request-id': { description: 'The request id (also request_id in the body): quote it when reporting a problem', schema: { type: 'string' } } };
 
 /**
  * The OpenAPI 3.1 document, generated from the route table and its zod schemas (3.1 uses JSON Schema
- * 2020-12, which is what zod emits). Nested `$defs` are hoisted into `components.schemas`.
+ * 2020-12, which is what zod emits). Nested `$defs` are hoisted into `components.schemas`. Each operation
+ * lists the errors it can answer (error-schemas.ts), each with an envelope whose `error_code` is one of the
+ * codes that status carries for it.
  */
 export function buildOpenApiDocument(version: string): OpenApiDocument {
-  const components: Record<string, JsonSchema> = {
-    ErrorEnvelope: {
-      type: 'object',
-      required: ['success', 'message', 'error_code', 'details', 'request_id'],
-      properties: {
-        success: { const: false },
-        message: { type: 'string' },
-        error_code: { type: 'string' },
-        details: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
-        request_id: { type: 'string' },
-        timestamp: { type: 'string', format: 'date-time' },
-      },
-    },
+  const components: Record<string, JsonSchema> = {};
+  components['ErrorEnvelope'] = toSchema(ErrorEnvelopeSchema, 'output', 'ErrorEnvelope', components);
+  /** One component per set of codes, named after them: `Error_VALIDATION_ERROR_or_MALFORMED_JSON`. */
+  const errorEnvelope = (codes: readonly string[]): JsonSchema => {
+    const name = `Error_${codes.join('_or_')}`;
+    components[name] ??= toSchema(errorEnvelopeSchema(codes), 'output', name, components);
+    return { $ref: `#/components/schemas/${name}` };
   };
+  const headersOf = (described: Readonly<Record<string, string>>) => ({
+    ...REQUEST_ID_HEADER,
+    ...Object.fromEntries(Object.entries(described).map(([name, description]) => [name, { description, schema: { type: 'string' } }])),
+  });
   const paths: OpenApiDocument['paths'] = {};
-  for (const [operationId, route] of Object.entries(routes) as [string, RouteSpec][]) {
+  for (const [operationId, route] of Object.entries(routes) as [RouteName, RouteSpec][]) {
+    const facts = FACTS[operationId] ?? {};
     const schema = (zodSchema: z.ZodType, io: 'input' | 'output') => toSchema(zodSchema, io, operationId, components);
     const parameters = [
       ...parametersOf(route.params, 'path', schema),
       ...parametersOf(route.query, 'query', schema),
-      ...(route.method === 'PUT' || route.method === 'DELETE'
-        ? [{ name: 'If-Match', in: 'header', required: false, description: 'ETag of the revision you read; 409 if it changed since', schema: { type: 'string' } }]
-        : []),
-      { name: 'X-User-ID', in: 'header', required: false, description: 'Names an anonymous caller (recorded as created_by / updated_by); ignored when a credential is presented', schema: { type: 'string' } },
+      ...(facts.requestHeaders ?? []).map(({ name, description }) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } })),
+      { name: 'X-User-ID', in: 'header', required: false, description: 'Names an anonymous caller (recorded as created_by / updated_by; at most 256 characters); ignored when a credential is presented', schema: { type: 'string' } },
     ];
-    const envelope = {
-      type: 'object',
-      required: ['success', 'message', 'data', 'request_id', 'timestamp'],
-      properties: {
-        success: { const: true },
-        message: { type: 'string' },
-        data: schema(route.response, 'output'),
-        request_id: { type: 'string' },
-        timestamp: { type: 'string', format: 'date-time' },
-      },
-    };
-    const responses: Record<string, unknown> = {
-      [String(route.successStatus)]: {
-        description: route.summary,
-        content: { 'application/json': { schema: route.rawResponse ? schema(route.response, 'output') : envelope } },
-      },
-    };
-    for (const [status, description] of Object.entries(ERROR_STATUSES)) {
-      if (!route.body && (status === '413' || status === '415')) continue;
-      if (route.auth === 'public' && (status === '401' || status === '403')) continue;
-      responses[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } } };
+    const success: JsonSchema = route.rawResponse
+      ? schema(route.response, 'output')
+      : {
+          type: 'object',
+          required: ['success', 'message', 'data', 'request_id', 'timestamp'],
+          properties: {
+            success: { const: true },
+            message: { type: 'string' },
+            data: schema(route.response, 'output'),
+            request_id: { type: 'string' },
+            timestamp: { type: 'string', format: 'date-time' },
+          },
+          additionalProperties: false,
+        };
+    const successResponse = (description: string) => ({ description, headers: headersOf(facts.successHeaders ?? {}), content: { 'application/json': { schema: success } } });
+    const responses: Record<string, unknown> = { [String(route.successStatus)]: successResponse(route.summary) };
+    for (const [status, description] of Object.entries(facts.alsoSucceeds ?? {})) responses[status] = successResponse(description);
+    for (const error of operationErrors(operationId, route)) {
+      if (error.codes.length === 0) {
+        responses[String(error.status)] = { description: error.description };
+        continue;
+      }
+      const envelope = errorEnvelope(error.codes);
+      const report = error.status === 503 && facts.reportsUnhealthy === true;
+      responses[String(error.status)] = {
+        description: report ? `${error.description}; or the report itself, when a dependency it checks is down` : error.description,
+        headers: headersOf(error.headers),
+        content: { 'application/json': { schema: report ? { oneOf: [success, envelope] } : envelope } },
+      };
     }
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId,
@@ -106,15 +142,26 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       responses,
     };
   }
+  // What the router answers for any path: not per operation, so documented once, for readers and clients.
+  const routerResponses = {
+    RouteNotFound: { description: 'No route has this path (error_code ROUTE_NOT_FOUND)', headers: headersOf({}), content: { 'application/json': { schema: errorEnvelope([ROUTE_NOT_FOUND.code]) } } },
+    MethodNotAllowed: {
+      description: 'The path exists but not with this method (error_code METHOD_NOT_ALLOWED); Allow lists the methods it has',
+      headers: headersOf({ allow: 'The methods the path has, HEAD and OPTIONS included' }),
+      content: { 'application/json': { schema: errorEnvelope([METHOD_NOT_ALLOWED.code]) } },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {
       title: 'Serverless Workflow Orchestrator',
       version,
-      description: 'Workflows as JSON, compiled to Step Functions. Every response uses the envelope { success, message, data | error_code + details, request_id, timestamp }.',
+      description:
+        'Workflows as JSON, compiled to Step Functions. Every response uses the envelope { success, message, data | error_code + details, request_id, timestamp }. ' +
+        'Any path answers 404 ROUTE_NOT_FOUND when no route has it, and 405 METHOD_NOT_ALLOWED (with Allow) when it has not that method (components.responses).',
     },
     paths,
-    components: { schemas: components, securitySchemes: { ...SECURITY_SCHEMES } },
+    components: { schemas: components, responses: routerResponses, securitySchemes: { ...SECURITY_SCHEMES } },
   };
 }
 

@@ -1,12 +1,12 @@
 import type { Secured } from './services.ts';
-import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
+import { handlerFactory, type ApiHandler, type ResponseData } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
-import { buildOpenApiDocument, type OpenApiDocument } from './openapi.ts';
+import { buildOpenApiDocument } from './openapi.ts';
 
 /** Platform routes: liveness and the API description. They touch no table. */
 export function createPlatformHandlers({ serviceVersion, security }: { serviceVersion: string } & Secured) {
   const handle = handlerFactory(security);
-  let document: OpenApiDocument | undefined;
+  let document: ResponseData<typeof routes.openApi> | undefined;
   return {
     health: handle(routes.health, async () => ({
       message: 'orchestrator is running',
@@ -14,7 +14,8 @@ export function createPlatformHandlers({ serviceVersion, security }: { serviceVe
     })),
     openApi: handle(routes.openApi, async () => {
       // Built on first use, not at import: it walks every schema, and cold starts of other routes need not pay.
-      document ??= buildOpenApiDocument(serviceVersion);
+      // A copy as a plain object: the response schema is an open object (any further top-level key).
+      document ??= { ...buildOpenApiDocument(serviceVersion) };
       return { message: 'OpenAPI 3.1 document', data: document, raw: true };
     }),
   } satisfies Partial<Record<keyof typeof routes, ApiHandler>>;

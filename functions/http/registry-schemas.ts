@@ -17,7 +17,7 @@ export const ServiceNameParams = z.object({ name: ServiceNameSchema });
 export const ListServicesQuery = z.object({
   name: ServiceNameSchema.optional(),
   status: z.enum(HEALTH_STATUSES, { error: `status must be one of ${HEALTH_STATUSES.join(', ')}` }).optional(),
-  tag: z.string().min(1).max(64).optional(),
+  tag: z.string().min(1, 'tag must not be empty').max(64, 'tag must be at most 64 characters').optional(),
 });
 
 export const DeregisterQuery = z.object({

@@ -11,6 +11,7 @@ import { compileWorkflow } from '../../statemachines/compile.ts';
 import { workflowGraph } from '../../statemachines/inspect.ts';
 import { checkHealth } from './health.ts';
 import type { HttpServices } from './services.ts';
+import { IF_MATCH_PATTERN } from './workflow-schemas.ts';
 
 /** The workflow-management context's handlers, keyed by route name. No side effects until called. */
 export function createWorkflowHandlers({ workflows, workflowStore, serviceVersion, security }: HttpServices) {
@@ -42,8 +43,9 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
         data: {
           workflows: page.items,
           total: page.total,
-          page: query.next_token ? undefined : query.page,
-          page_size: query.page_size,
+          // Cursor pages keep counting pages: the cursor knows its position and its page size.
+          page: Math.floor(page.offset / page.limit) + 1,
+          page_size: page.limit,
           has_more: page.nextCursor !== undefined,
           next_token: page.nextCursor ?? null,
         },
@@ -173,8 +175,8 @@ function created(workflow: Workflow): Record<string, string> {
 
 /** `If-Match: "3"` (also W/"3" or 3) -> 3. `*` means any revision, so no precondition. */
 export function parseIfMatch(header: string | undefined): number | undefined {
-  if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(header);
-  if (!match) throw new ValidationError([{ field: 'If-Match', message: `expected the ETag of a previous response, like "3"; got ${JSON.stringify(header)}` }]);
-  return Number(match[1]);
+  if (header === undefined) return undefined;
+  if (!IF_MATCH_PATTERN.test(header)) throw new ValidationError([{ field: 'If-Match', message: `expected the ETag of a previous response, like "3" (also W/"3"), or *; got ${JSON.stringify(header.slice(0, 64))}` }]);
+  const revision = /\d+/.exec(header);
+  return revision ? Number(revision[0]) : undefined;
 }

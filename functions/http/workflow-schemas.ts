@@ -14,12 +14,52 @@ import { TemplateCustomizationsSchema } from '../../core/templates/catalog.ts';
 
 /** Request and response shapes of the workflow API. The route table, the handlers and OpenAPI read these. */
 
+/**
+ * A schema-level message for the type problem only: zod applies `z.string({ error: '...' })` to every check of
+ * the schema that has no message of its own, which would answer "q is required" for a q that is too long.
+ */
+export const typeError =
+  (field: string, expected: string) =>
+  (issue: { code: string; input?: unknown }): string | undefined =>
+    issue.code === 'invalid_type' ? (issue.input === undefined ? `${field} is required` : `${field} must be ${expected}`) : undefined;
+
 /** A whole number of at least 1 from a query string or JSON, with messages naming the field. */
 export const positiveInt = (field: string) =>
-  z.coerce.number({ error: `${field} must be a number` }).int(`${field} must be a whole number`).min(1, `${field} must be at least 1`);
+  z.coerce
+    .number({ error: typeError(field, 'a number') })
+    .int(`${field} must be a whole number`)
+    .min(1, `${field} must be at least 1`);
+
+/**
+ * A listing's `next_token`: what a previous page answered, as it was (base64url of a JSON object, so at least 3
+ * characters: adapters/aws/dynamo/operations.ts encodeCursor). Anything else is refused before any read; a
+ * token of this form that the API did not issue for this listing is 400 INVALID_CURSOR.
+ */
+export const NextTokenSchema = z
+  .string({ error: typeError('next_token', 'a string') })
+  .min(3, 'next_token must be at least 3 characters (the next_token of a previous page, as it was)')
+  .max(2048, 'next_token must be at most 2048 characters')
+  .regex(/^[A-Za-z0-9_-]+$/, 'next_token must be base64url (letters, digits, - and _): the next_token of a previous page, as it was')
+  .describe('The next_token of the previous page, as it was (base64url)');
+
+/**
+ * `If-Match` of the workflow writes: an ETag this API issued (`"3"`, also `W/"3"` or a bare `3`), or `*` (any
+ * revision). An empty value is refused (400), like any other. The OpenAPI document's If-Match parameter and
+ * the handlers' parsing (functions/http/workflow-handlers.ts parseIfMatch) follow this one pattern.
+ */
+// At most 15 digits: every revision this API issues is a safe integer, and a longer number would not be one.
+export const IF_MATCH_PATTERN = /^\s*(?:\*|(?:W\/)?"?\d{1,15}"?)\s*$/;
+export const IfMatchHeader = z
+  .string()
+  .regex(IF_MATCH_PATTERN, 'If-Match must be the ETag of a previous response, like "3" (also W/"3"), or *')
+  .describe('ETag of the revision you read ("3", W/"3" or *); 409 if it changed since');
 
 export const WorkflowIdParams = z.object({
-  workflow_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'workflow_id contains characters an id never has'),
+  workflow_id: z
+    .string()
+    .min(1, 'workflow_id must not be empty')
+    .max(128, 'workflow_id must be at most 128 characters')
+    .regex(/^[A-Za-z0-9_-]+$/, 'workflow_id contains characters an id never has (letters, digits, - and _ only)'),
 });
 
 export const CreateWorkflowBody = WorkflowDefinitionSchema;
@@ -46,10 +86,10 @@ export const StatisticsQuery = z.object({ tenant: TenantFilter });
 
 export const ListWorkflowsQuery = z.object({
   page: positiveInt('page').default(1),
-  page_size: positiveInt('page_size').max(100, 'page_size must be at most 100').default(50),
+  page_size: positiveInt('page_size').max(100, 'page_size must be at most 100').optional().describe('Workflows per page (default 50; with next_token, the size of the page that gave it)'),
   status: WorkflowStatusSchema.optional(),
-  created_by: z.string().min(1).max(256).optional(),
-  next_token: z.string().min(1).max(2048).optional(),
+  created_by: z.string().min(1, 'created_by must not be empty').max(256, 'created_by must be at most 256 characters').optional(),
+  next_token: NextTokenSchema.optional(),
   tenant: TenantFilter,
 });
 
@@ -58,13 +98,13 @@ export const GetWorkflowQuery = z.object({
 });
 
 export const SearchWorkflowsQuery = z.object({
-  q: z.string({ error: 'q is required' }).trim().min(1, 'q is required').max(200),
+  q: z.string({ error: typeError('q', 'a string') }).trim().min(1, 'q is required').max(200, 'q must be at most 200 characters'),
   limit: positiveInt('limit').max(100, 'limit must be at most 100').default(50),
   tenant: TenantFilter,
 });
 
 export const FromTemplateBody = z.strictObject({
-  template_name: z.string({ error: 'template_name is required' }).min(1, 'template_name is required'),
+  template_name: z.string({ error: typeError('template_name', 'a string') }).min(1, 'template_name is required').max(128, 'template_name must be at most 128 characters'),
   customizations: TemplateCustomizationsSchema.default({}),
 });
 

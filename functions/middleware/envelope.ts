@@ -32,6 +32,8 @@ export const ERROR_STATUS: Readonly<Record<string, { status: number; code: strin
   [ErrorName.Forbidden]: { status: 403, code: 'FORBIDDEN' },
   [ErrorName.RateLimited]: { status: 429, code: 'RATE_LIMITED' },
   [ErrorName.InvalidCursor]: { status: 400, code: 'INVALID_CURSOR' },
+  // A stored item that fails its schema is our fault: a 5xx, but one that names the item.
+  [ErrorName.CorruptItem]: { status: 500, code: 'CORRUPT_ITEM' },
 };
 
 /** RFC 6750: a 401 names the scheme that would be accepted. */

@@ -18,6 +18,7 @@ import { zodIssues } from '../../core/workflow/validate.ts';
 import type { RouteSpec } from '../routes.ts';
 import { ERROR_STATUS, errorResponse, INTERNAL_ERROR, successResponse, WWW_AUTHENTICATE, type HttpResponse } from './envelope.ts';
 import { securityMiddleware, type HandlerSecurity } from './security.ts';
+import { corsMiddleware } from './cors.ts';
 import { principalOf } from '../auth/principal-context.ts';
 import { MAX_USER_ID_LENGTH } from '../../core/auth/model.ts';
 import type { Principal } from '../../core/auth/model.ts';
@@ -62,19 +63,31 @@ export const jsonLogger: Logger = (entry) => {
 };
 
 /**
+ * What a route's handler returns as `data`: what its response schema describes (the schema's output, which the
+ * OpenAPI document shows), read-only so that domain objects fit as they are. A field the schema lacks (in an
+ * object literal) or misses is a type error in the handler.
+ */
+export type ResponseData<R extends RouteSpec> = Immutable<z.output<R['response']>>;
+
+/** `T` with every array and object read-only, all the way down. */
+type Immutable<T> = T extends readonly (infer E)[] ? readonly Immutable<E>[] : T extends object ? { readonly [K in keyof T]: Immutable<T[K]> } : T;
+
+/**
  * Builds the Lambda handler for one route: normalizes the event, enforces the body limit and content type,
  * parses JSON, validates path, query and body with the route's zod schemas (every problem, with its field),
  * resolves the caller's identity, runs `run`, and wraps the result or error in the response envelope.
  */
-export function createHttpHandler<R extends RouteSpec, T>(
+export function createHttpHandler<R extends RouteSpec>(
   route: R,
-  run: (input: HandlerInput<R>) => Promise<HandlerResult<T>>,
+  run: (input: HandlerInput<R>) => Promise<HandlerResult<ResponseData<R>>>,
   security: HandlerSecurity,
   log: Logger = security.log ?? jsonLogger,
 ): ApiHandler {
   // The security middleware comes first: its `before` runs before the body is parsed (401/403 before 400),
   // and its `onError` after the envelope's, so it sees the status the caller got.
+  // CORS first, so that its `after` and `onError` run last and every response (errors too) carries its headers.
   const handler = middy<APIGatewayProxyEvent, HttpResponse>()
+    .use(corsMiddleware(security.cors))
     .use(securityMiddleware(route, { log, ...security }))
     .use(envelopeErrors(route, log))
     .use(httpHeaderNormalizer())
@@ -144,8 +157,11 @@ function bodyGuard(): middy.MiddlewareObj<APIGatewayProxyEvent, HttpResponse> {
 }
 
 /** Middy's body parser throws HttpErrors (415, 422); they become domain errors so one table maps them. */
-function fromMiddyError(error: unknown): unknown {
+function fromMiddyError(error: unknown, event: APIGatewayProxyEvent): unknown {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  // Valid JSON with a key the parser refuses (prototype pollution): a field problem, not malformed JSON.
+  const forbidden = status === 422 ? forbiddenKeyIssues(error, event) : [];
+  if (forbidden.length > 0) return new ValidationError(forbidden);
   if (status === 415) {
     const got = ((error as { cause?: { data?: unknown } }).cause?.data as string | undefined) ?? 'none';
     return new UnsupportedMediaTypeError(`Content-Type must be application/json (got ${got})`, [{ field: 'Content-Type', message: `expected application/json, got ${got}` }]);
@@ -158,6 +174,40 @@ function fromMiddyError(error: unknown): unknown {
   return error;
 }
 
+export const FORBIDDEN_KEY_RULE = 'keys __proto__ and constructor.prototype are not allowed';
+
+/**
+ * Where a body has the keys middy's parser refuses (`__proto__` anywhere, `constructor` holding a `prototype`),
+ * each with its path. JSON.parse itself makes `__proto__` an own data property, never the prototype, so
+ * parsing again to find them pollutes nothing; the parsed value is only walked, then dropped.
+ */
+function forbiddenKeyIssues(error: unknown, event: APIGatewayProxyEvent): FieldIssue[] {
+  if ((error as { message?: unknown }).message !== 'Forbidden key in JSON body' || typeof event.body !== 'string') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
+  } catch {
+    return [];
+  }
+  const issues: FieldIssue[] = [];
+  const walk = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => walk(item, `${path}[${index}]`));
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    for (const key of Object.keys(value)) {
+      const child: unknown = (value as Record<string, unknown>)[key];
+      const at = path ? `${path}.${key}` : key;
+      if (key === '__proto__') issues.push({ field: at, message: FORBIDDEN_KEY_RULE });
+      else if (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')) issues.push({ field: `${at}.prototype`, message: FORBIDDEN_KEY_RULE });
+      walk(child, at);
+    }
+  };
+  walk(parsed, '');
+  return issues;
+}
+
 /** A 401 names the accepted scheme; a 429 says when to come back. */
 export function refusalHeaders(error: DomainError): Record<string, string> {
   if (error.name === ErrorName.Unauthenticated) return { 'www-authenticate': WWW_AUTHENTICATE };
@@ -168,7 +218,7 @@ export function refusalHeaders(error: DomainError): Record<string, string> {
 function envelopeErrors(route: RouteSpec, log: Logger): middy.MiddlewareObj<APIGatewayProxyEvent, HttpResponse> {
   return {
     onError: (request) => {
-      const error = fromMiddyError(request.error);
+      const error = fromMiddyError(request.error, request.event);
       const requestId = requestIdOf(request.event, request.context);
       const mapped = error instanceof DomainError ? ERROR_STATUS[error.name] : undefined;
       if (error instanceof DomainError && mapped) {
@@ -191,5 +241,5 @@ function envelopeErrors(route: RouteSpec, log: Logger): middy.MiddlewareObj<APIG
 
 /** `createHttpHandler` with the security every handler of one composition root shares. */
 export function handlerFactory(security: HandlerSecurity) {
-  return <R extends RouteSpec, T>(route: R, run: (input: HandlerInput<R>) => Promise<HandlerResult<T>>): ApiHandler => createHttpHandler(route, run, security);
+  return <R extends RouteSpec>(route: R, run: (input: HandlerInput<R>) => Promise<HandlerResult<ResponseData<R>>>): ApiHandler => createHttpHandler(route, run, security);
 }

@@ -7,6 +7,7 @@ import { principalOf } from '../auth/principal-context.ts';
 import { auditRecord, pathIds, recordRefusal } from '../auth/audit-record.ts';
 import { routes, type RouteSpec } from '../routes.ts';
 import type { HttpResponse } from './envelope.ts';
+import type { CorsPolicy } from '../cors.ts';
 
 /** What every route handler needs to enforce access and keep the audit trail. */
 export interface HandlerSecurity {
@@ -16,6 +17,11 @@ export interface HandlerSecurity {
   readonly ids: IdGenerator;
   /** Where a failure to settle an audit record is reported (the request itself has already happened). */
   readonly log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Cross-origin access (ORCHESTRATOR_CORS_ORIGINS): the Lambdas add its headers to their responses. Unset
+   * locally, where the HTTP server adds them to every response, its own included.
+   */
+  readonly cors?: CorsPolicy;
 }
 
 const REFUSALS: ReadonlySet<string> = new Set([ErrorName.Unauthenticated, ErrorName.Forbidden, ErrorName.RateLimited]);

@@ -6,7 +6,7 @@ import { systemClock } from '../../core/system.ts';
 import { awsOutboundHttp, awsSecretResolver } from '../aws-outbound.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { createActionRunner } from './action-runner.ts';
-import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
+import type { ServiceCallResult } from './service-call.ts';
 
 /**
  * Lambda entry of the action runner (infra/stacks/runtime-stack.ts): compiled state machines invoke it with
@@ -39,4 +39,5 @@ const run = createActionRunner({
   payloads: { store: new S3PayloadStore(createS3Client(), required(config.PAYLOAD_BUCKET_NAME, 'PAYLOAD_BUCKET_NAME')) },
 });
 
-export const handler = (payload: ServiceCallPayload): Promise<ServiceCallResult> => run(payload);
+/** The event is read as a ServiceCallPayload by the runner (InvalidPayloadError when it is not one). */
+export const handler = (event: unknown): Promise<ServiceCallResult> => run(event);

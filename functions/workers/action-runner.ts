@@ -18,7 +18,7 @@ import {
   type ActionErrorNameValue,
   type ServiceCallFailure,
 } from './service-call-errors.ts';
-import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
+import { parseServiceCallPayload, type ServiceCallPayload, type ServiceCallResult } from './service-call.ts';
 import { createServiceResolver, type CallOutcome, type ResolverRegistry, type ServiceResolver } from './service-resolver.ts';
 import { serviceUrl } from './service-url.ts';
 import { withAttemptProgress, type AttemptProgress } from './attempt-progress.ts';
@@ -86,7 +86,12 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
-export type ActionRunner = (payload: ServiceCallPayload, options?: RunOptions) => Promise<ServiceCallResult>;
+/**
+ * Runs one service call. `payload` comes from outside (the Lambda event, the local engine's invoke): it is
+ * read with ServiceCallPayloadSchema first, and one that is not a ServiceCallPayload fails as
+ * InvalidPayloadError naming every problem, before anything is recorded or sent.
+ */
+export type ActionRunner = (payload: unknown, options?: RunOptions) => Promise<ServiceCallResult>;
 
 /** `analysis_service` -> `ANALYSIS_SERVICE_URL`: upper case, every character but letters and digits becomes `_`. */
 export function serviceUrlVariable(service: string): string {
@@ -140,7 +145,7 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
   // Instances are chosen and circuits moved here (see service-resolver.ts and ADR 0007).
   const resolver = createServiceResolver({ registry: deps.registry, clock: deps.clock ?? systemClock, policy: deps.circuitPolicy, cacheTtlMs: deps.registryCacheTtlMs });
 
-  const perform: ActionRunner = async (payload, options = {}) => {
+  const perform = async (payload: ServiceCallPayload, options: RunOptions = {}): Promise<ServiceCallResult> => {
     const call = new CallState(payload);
     const timeoutSeconds = payload.timeout_seconds > 0 ? payload.timeout_seconds : 1;
     const timeout = AbortSignal.timeout(Math.ceil(timeoutSeconds * 1000));
@@ -244,7 +249,8 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
       await target.report(outcome);
     }
   };
-  return deps.progress ? withAttemptProgress(perform, deps.progress) : perform;
+  const run = deps.progress ? withAttemptProgress(perform, deps.progress) : perform;
+  return async (payload, options) => run(parseServiceCallPayload(payload), options);
 }
 
 /** The call's URL, or the failure that says why it cannot be built. */

@@ -1,6 +1,13 @@
+import * as z from 'zod';
+import { ActionErrorName } from '../../core/errors.ts';
+import { HTTP_METHODS } from '../../core/workflow/definition.ts';
+import { zodIssues } from '../../core/workflow/validate.ts';
+import { ServiceCallError } from './service-call-errors.ts';
+
 /**
  * The contract between compiled state machines and the action runner (see statemachines/compile.ts: the
- * Lambda invoke Payload of a service_call Task). Plain types, shared by the runner, the local engine and tests.
+ * Lambda invoke Payload of a service_call Task): the types, shared by the runner, the local engine and tests,
+ * and the schema the runner reads every payload with (ServiceCallPayloadSchema).
  */
 export interface ServiceCallPayload {
   readonly action_id: string;
@@ -37,4 +44,62 @@ export interface ServiceCallResult {
   readonly headers: Readonly<Record<string, string>>;
   /** JSON-parsed when the response says JSON, text otherwise. */
   readonly response: unknown;
+}
+
+/**
+ * A header value as the state machine rendered it: a `{{reference}}` may give a number or a boolean, sent as
+ * its text (as before payloads were parsed); null, an object or an array has no header text.
+ */
+const HeaderValue = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean (a header value)' })
+  .transform((value) => String(value));
+
+/**
+ * ServiceCallPayload as the runner reads it from the Lambda event (or the local engine's invoke): what the
+ * compiler writes, including payloads of state machines compiled by earlier versions (no `endpoint_values`,
+ * `trace_id` or `inline_result_bytes`). Anything else is refused with every problem named, before a request
+ * is sent.
+ */
+export const ServiceCallPayloadSchema = z.object({
+  action_id: z.string().min(1),
+  execution_id: z.string().min(1),
+  workflow_id: z.string().min(1),
+  workflow_version: z.number().int(),
+  service: z.string().min(1),
+  endpoint: z.string(),
+  endpoint_values: z.record(z.string(), z.unknown()).optional(),
+  method: z.enum(HTTP_METHODS),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  headers: z.record(z.string(), HeaderValue).optional(),
+  timeout_seconds: z.number(),
+  item_index: z.number().int().min(0).optional(),
+  trace_id: z.string().optional(),
+  inline_result_bytes: z.number().optional(),
+}) satisfies z.ZodType<ServiceCallPayload>;
+
+/**
+ * The payload, read with its schema. One that is not a ServiceCallPayload fails as InvalidPayloadError (not
+ * retryable: the same payload fails again), naming each field and rule; the request it carries is what could
+ * be read of the payload, for the dead letter.
+ */
+export function parseServiceCallPayload(payload: unknown): ServiceCallPayload {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw invalidPayload(`the payload must be a JSON object, not ${payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload}`, {});
+  }
+  const parsed = ServiceCallPayloadSchema.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  throw invalidPayload(
+    zodIssues(parsed.error)
+      .map((issue) => `${issue.field}: ${issue.message}`)
+      .join('; '),
+    { ...payload },
+  );
+}
+
+function invalidPayload(problems: string, fields: Record<string, unknown>): ServiceCallError {
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return new ServiceCallError(ActionErrorName.InvalidPayload, {
+    message: `the action runner's payload is not a service call payload (a state machine compiled by another version?): ${problems}`,
+    request: { service: text(fields.service), method: text(fields.method), url: null, headers: {} },
+  });
 }

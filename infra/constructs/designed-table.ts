@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import type { TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
+import { projectionOf, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
 
 export interface DesignedTableOptions {
   /**
@@ -43,7 +43,7 @@ export function createDesignedTable(scope: Construct, design: TableDesign, optio
       sortKey: { name: index.sortKey, type: AttributeType.STRING },
       // INCLUDE, not ALL: listings need a summary, never the (possibly 300 KB) definition.
       projectionType: ProjectionType.INCLUDE,
-      nonKeyAttributes: [...design.projectedAttributes],
+      nonKeyAttributes: [...projectionOf(design, index)],
     });
   }
   return table;

@@ -1,8 +1,9 @@
-import { CfnOutput, Lazy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Lazy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
   CfnMethod,
+  Cors,
   Deployment,
   EndpointType,
   LogGroupLogDestination,
@@ -20,11 +21,13 @@ import type { Construct } from 'constructs';
 import { routes, type BoundedContext, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import type { CustomDomainContext } from '../api-context.ts';
 import { ApiAuthorizer, DEFAULT_API_AUTH, routeSecurityEnvironment, type ApiAuthSettings } from '../constructs/authorizer.ts';
-import { addEnvelopeGatewayResponses, cfnGatewayResponseOf, GATEWAY_ERRORS, WAF_RATE_LIMITED } from '../constructs/envelope-gateway-responses.ts';
+import { addEnvelopeGatewayResponses, cfnGatewayResponseOf, GATEWAY_ERRORS, WAF_RATE_LIMITED, type GatewayErrorSpec } from '../constructs/envelope-gateway-responses.ts';
 import { ApiDomain } from '../constructs/mtls-domain.ts';
+import { CursorSecret } from '../constructs/cursor-secret.ts';
 import { WafRateLimit } from '../constructs/waf-rate-limit.ts';
 import { ContextRoutesStack, pascalCase, type DependencyProbeAccess, type EventPublishingAccess, type NamedRoute, type WorkflowEngineAccess } from './context-routes-stack.ts';
 import type { OutboundAccess } from '../constructs/outbound-access.ts';
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS, type CorsPolicy } from '../../functions/cors.ts';
 
 export interface ApiThrottling {
   /** Steady-state requests per second, for the whole stage. */
@@ -71,6 +74,12 @@ export interface ApiStackProps extends StackProps {
   readonly customDomain?: CustomDomainContext;
   /** @default the route table of functions/routes.ts (tests pass variations of it) */
   readonly routeTable?: Readonly<Record<RouteName, RouteSpec>>;
+  /**
+   * Browser origins that may call the API (functions/cors.ts): an OPTIONS preflight on every path, the CORS
+   * headers on API Gateway's own errors, and ORCHESTRATOR_CORS_ORIGINS on every route function (which adds
+   * them to its responses). None by default: no OPTIONS methods, no CORS headers.
+   */
+  readonly cors?: CorsPolicy;
 }
 
 /**
@@ -93,6 +102,8 @@ export class ApiStack extends Stack {
   readonly usagePlan: UsagePlan;
   readonly waf?: WafRateLimit;
   readonly domain?: ApiDomain;
+  /** Signs the listings' next_token; every route function gets it (ORCHESTRATOR_CURSOR_SECRET). */
+  readonly cursorSecret: CursorSecret;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -118,7 +129,14 @@ export class ApiStack extends Stack {
       validateRequestParameters: true,
     });
 
-    this.gatewayResponses = addEnvelopeGatewayResponses(this, this.restApi, props.wafRateLimit === undefined ? GATEWAY_ERRORS : [...GATEWAY_ERRORS, WAF_RATE_LIMITED]);
+    const gatewayErrors = props.wafRateLimit === undefined ? GATEWAY_ERRORS : [...GATEWAY_ERRORS, WAF_RATE_LIMITED];
+    this.gatewayResponses = addEnvelopeGatewayResponses(this, this.restApi, withCorsHeaders(gatewayErrors, props.cors));
+    if (props.cors && !props.cors.anyOrigin && props.cors.origins.length > 1) {
+      Annotations.of(this).addWarningV2(
+        'orchestrator:cors-gateway-errors',
+        "corsOrigins lists several origins: API Gateway's own errors (the authorizer's 401, throttling's 429, unknown paths) cannot pick the caller's origin, so they carry no CORS headers and browsers report them as CORS failures. The functions' answers carry them.",
+      );
+    }
 
     const auth = props.auth ?? DEFAULT_API_AUTH;
     const routeTable = props.routeTable ?? routes;
@@ -126,7 +144,10 @@ export class ApiStack extends Stack {
     if (Object.values(routeTable).some((spec) => spec.auth !== 'public')) {
       this.authorizer = new ApiAuthorizer(this, 'Auth', { settings: auth, apiKeysTable: props.apiKeysTable, auditTable: props.auditTable, environment: versionEnvironment });
     }
-    const environment = { ...versionEnvironment, ...routeSecurityEnvironment(auth) };
+    // On every route function, not only those that list: each builds the audit trail (a store that lists) at
+    // init (functions/aws-security.ts), so one variable for all is simpler than one per route kind.
+    this.cursorSecret = new CursorSecret(this, 'CursorSecret');
+    const environment = { ...versionEnvironment, ...routeSecurityEnvironment(auth), ...this.cursorSecret.environment, ...(props.cors ? { ORCHESTRATOR_CORS_ORIGINS: corsSetting(props.cors) } : {}) };
     const contextStacks = new Map<BoundedContext, ContextRoutesStack>();
     for (const [context, contextRoutes] of routesByContext(routeTable)) {
       contextStacks.set(
@@ -156,6 +177,7 @@ export class ApiStack extends Stack {
       );
     }
     this.contextStacks = contextStacks;
+    const preflights = props.cors ? this.addCorsPreflights(routeTable, props.cors) : [];
 
     // A deployment is a snapshot of the API's methods: it must come after every nested stack that creates
     // them, and be replaced (new logical ID) whenever one of them changes. CDK does the latter only for
@@ -165,6 +187,9 @@ export class ApiStack extends Stack {
       deployment.node.addDependency(contextStack);
       deployment.addToLogicalId(Lazy.any({ produce: () => contextStack.methods.map(methodDefinition) }));
     }
+    // So are the preflight methods, which live in this stack but are not on `latestDeployment` either.
+    for (const preflight of preflights) deployment.node.addDependency(preflight);
+    if (preflights.length > 0) deployment.addToLogicalId(Lazy.any({ produce: () => preflights.map(methodDefinition) }));
     // Gateway responses are snapshotted too. CDK wires them to `restApi.latestDeployment` only, which a
     // `deploy: false` API does not have.
     for (const gatewayResponse of this.gatewayResponses) deployment.node.addDependency(gatewayResponse);
@@ -224,6 +249,28 @@ export class ApiStack extends Stack {
     }
 
     this.acknowledgeNagFindings();
+  }
+
+  /**
+   * An OPTIONS method on each path of the route table, answered by API Gateway itself (a mock integration,
+   * no authorizer: browsers send preflights without credentials), allowing that path's methods, as the local
+   * server answers. With several origins API Gateway echoes the caller's origin when it is one of them.
+   */
+  private addCorsPreflights(routeTable: Readonly<Record<RouteName, RouteSpec>>, cors: CorsPolicy): Method[] {
+    const methodsByPath = new Map<string, string[]>();
+    for (const spec of Object.values(routeTable)) methodsByPath.set(spec.path, [...(methodsByPath.get(spec.path) ?? []), spec.method]);
+    return [...methodsByPath].map(([apiPath, methods]) => {
+      const preflight = this.restApi.root.resourceForPath(apiPath).addCorsPreflight({
+        allowOrigins: cors.anyOrigin ? Cors.ALL_ORIGINS : [...cors.origins],
+        allowMethods: [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'],
+        allowHeaders: [...CORS_ALLOWED_HEADERS],
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+      });
+      for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+        Validations.of(preflight).acknowledge({ id, reason: `OPTIONS ${apiPath} is the CORS preflight (-c corsOrigins): browsers send it without credentials, and API Gateway answers it itself, calling nothing.` });
+      }
+      return preflight;
+    });
   }
 
   private acknowledgeNagFindings(): void {
@@ -304,6 +351,25 @@ function gatewayResponseDefinition(gatewayResponse: GatewayResponse): Record<str
     responseParameters: cfnResponse.responseParameters,
     responseTemplates: cfnResponse.responseTemplates,
   };
+}
+
+/** ORCHESTRATOR_CORS_ORIGINS for a policy: `*` or the origins, comma-separated. */
+export function corsSetting(cors: CorsPolicy): string {
+  return cors.anyOrigin ? '*' : cors.origins.join(',');
+}
+
+/**
+ * API Gateway's own errors with the CORS headers, so that a browser can read them (a 401 from the authorizer,
+ * a 429): possible for any origin (`*`) or a single one, since gateway responses have static headers only.
+ */
+function withCorsHeaders(specs: readonly GatewayErrorSpec[], cors: CorsPolicy | undefined): readonly GatewayErrorSpec[] {
+  if (cors === undefined || (!cors.anyOrigin && cors.origins.length !== 1)) return specs;
+  const headers = {
+    'Access-Control-Allow-Origin': cors.anyOrigin ? '*' : cors.origins[0]!,
+    ...(cors.anyOrigin ? {} : { Vary: 'Origin' }),
+    'Access-Control-Expose-Headers': CORS_EXPOSED_HEADERS.join(', '),
+  };
+  return specs.map((spec) => ({ ...spec, headers: { ...spec.headers, ...headers } }));
 }
 
 /** Groups the route table by bounded context, keeping the table's order within each context. */

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CursorCodec } from '../../adapters/aws/dynamo/cursor-codec.ts';
 import { DynamoExecutionStore, MAX_STORED_RESPONSE_BYTES } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { InvalidCursorError } from '../../core/errors.ts';
@@ -30,13 +32,16 @@ const actionOf = (stored: Execution | undefined, id: string) => stored?.actions.
 
 /** The ExecutionStore contract, run against the DynamoDB adapter on the dynalite emulator. */
 describe('DynamoExecutionStore on the DynamoDB emulator', () => {
+  const cursors = new CursorCodec(randomBytes(32));
   let store: ExecutionStore;
   let commands: string[];
+  let table: Awaited<ReturnType<typeof freshTable>>;
 
   beforeEach(async () => {
     const fresh = await freshTable(EXECUTION_TABLE, 'executions');
+    table = fresh;
     commands = fresh.commands;
-    store = new DynamoExecutionStore(fresh.client, fresh.tableName);
+    store = new DynamoExecutionStore(fresh.client, fresh.tableName, { cursors });
   });
 
   describe('create and get', () => {
@@ -44,6 +49,17 @@ describe('DynamoExecutionStore on the DynamoDB emulator', () => {
       const stored = execution('exec-1', { actions: [action('z_last'), action('a_first'), action('m_middle')] });
       expect(await store.create(stored)).toEqual({ execution: stored, created: true });
       expect(await store.get('exec-1')).toEqual(stored);
+    });
+
+    it('stores any JSON a caller or a service sends: numbers DynamoDB cannot hold, nesting deeper than its 32 levels', async () => {
+      let deep: unknown = 'bottom';
+      for (let level = 0; level < 40; level++) deep = { level: deep };
+      const odd = { tiny: -1.0088714151858335e-150, huge: 1.7e308, digits: 1.2345678901234567e49, deep };
+      const stored = execution('exec-odd', { parameters: odd });
+      await store.create(stored);
+      expect(await store.get('exec-odd')).toEqual(stored);
+      await store.finishAttempt('exec-odd', 'charge', { status: 'completed', ended_at: '2026-11-25T10:00:01.000Z', output: { status_code: 200, response: odd } });
+      expect(actionOf(await store.get('exec-odd'), 'charge')?.output).toEqual({ status_code: 200, response: odd });
     });
 
     it('returns the existing execution instead of overwriting it when the id is taken', async () => {
@@ -164,9 +180,28 @@ describe('DynamoExecutionStore on the DynamoDB emulator', () => {
       expect(seen.pages.flat()).toEqual(newestFirst(seeded.filter((_, index) => index % 3 !== 0)));
     });
 
-    it('refuses a cursor it did not issue', async () => {
+    it('refuses a cursor it did not issue: not a token, unsigned, signed with another key, or altered', async () => {
       await expect(store.list({ limit: 5, cursor: 'not-a-token' })).rejects.toBeInstanceOf(InvalidCursorError);
       await expect(store.list({ limit: 5, cursor: Buffer.from('[1,2]').toString('base64url') })).rejects.toBeInstanceOf(InvalidCursorError);
+      const { nextCursor } = await store.list({ limit: 5 });
+      const cursor = cursors.decode(nextCursor!, (value): value is Record<string, unknown> => typeof value === 'object' && value !== null);
+      const unsigned = Buffer.from(JSON.stringify(cursor)).toString('base64url');
+      const altered = `${Buffer.from(JSON.stringify({ ...cursor, f: JSON.stringify(['completed', null]) })).toString('base64url')}${nextCursor!.slice(-22)}`;
+      for (const token of [unsigned, altered, new CursorCodec(randomBytes(32)).encode(cursor)]) await expect(store.list({ limit: 5, cursor: token })).rejects.toBeInstanceOf(InvalidCursorError);
+      expect((await store.list({ limit: 5, cursor: nextCursor })).items).toHaveLength(5);
+    });
+
+    it('refuses a cursor of another listing: another workflow, or the same one with other filters (signed, so what remains to check)', async () => {
+      const { nextCursor } = await store.list({ limit: 5, workflowId: 'orders' });
+      await expect(store.list({ limit: 5, workflowId: 'orders', status: 'pending', cursor: nextCursor })).rejects.toThrow(/belongs to another listing/);
+      await expect(store.list({ limit: 5, cursor: nextCursor })).rejects.toBeInstanceOf(InvalidCursorError);
+      const cursor = cursors.decode(nextCursor!, (value): value is { p: string; k: Record<string, string> } => typeof value === 'object' && value !== null);
+      // Signed with the store's own key: only the structural checks stand between it and another partition.
+      const otherPartition = cursors.encode({ ...cursor, p: 'WF#someone-else' });
+      await expect(store.list({ limit: 5, workflowId: 'someone-else', cursor: otherPartition })).rejects.toThrow(/another listing/);
+      const wrongKey = cursors.encode({ ...cursor, k: { pk: 'x', sk: 'y' } });
+      await expect(store.list({ limit: 5, workflowId: 'orders', cursor: wrongKey })).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(new DynamoExecutionStore(table.client, table.tableName).list({ limit: 5 })).rejects.toThrow(/without a CursorCodec/);
     });
 
     it('streams exactly the pending and running executions from unfinished()', async () => {

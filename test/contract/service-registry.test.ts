@@ -41,6 +41,14 @@ describe('DynamoServiceRegistry on the DynamoDB emulator', () => {
     expect(await registry.list()).toEqual([stored]);
   });
 
+  it('stores any JSON metadata: numbers DynamoDB cannot hold, nesting deeper than its 32 levels', async () => {
+    let deep: unknown = 'bottom';
+    for (let level = 0; level < 40; level++) deep = { level: deep };
+    const stored = instance('odd_metadata', { metadata: { tiny: -1.0088714151858335e-150, digits: 1.2345678901234567e49, deep } });
+    await registry.register(stored);
+    expect(await registry.instancesOf('odd_metadata')).toEqual([stored]);
+  });
+
   it("stores an instance's auth as the reference it is, and drops it when a registration or a peer's copy comes without", async () => {
     const auth = { type: 'api_key' as const, secret_ref: 'ssm:/orchestrator/svc/key', header: 'X-Service-Key' };
     const secured = instance('secured', { auth });

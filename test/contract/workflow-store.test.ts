@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoWordIndex } from '../../adapters/aws/dynamo/dynamo-word-index.ts';
 import { DynamoWorkflowStore } from '../../adapters/aws/dynamo/dynamo-workflow-store.ts';
+import { CursorCodec } from '../../adapters/aws/dynamo/cursor-codec.ts';
+import { summarize } from '../../core/workflow/model.ts';
 import { ConflictError, InvalidCursorError } from '../../core/errors.ts';
 import type { WorkflowStore } from '../../core/ports.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
@@ -8,12 +13,14 @@ import { documentAnalysis, storedWorkflow } from '../support/workflows.ts';
 
 /** The WorkflowStore contract, run against the DynamoDB adapter on the dynalite emulator. */
 describe('DynamoWorkflowStore on the DynamoDB emulator', () => {
+  const cursors = new CursorCodec(randomBytes(32));
   let store: WorkflowStore;
   let commands: string[];
+  let table: Awaited<ReturnType<typeof freshWorkflowTable>>;
 
   beforeEach(async () => {
-    const table = await freshWorkflowTable();
-    store = new DynamoWorkflowStore(table.client, table.tableName);
+    table = await freshWorkflowTable();
+    store = new DynamoWorkflowStore(table.client, table.tableName, { cursors });
     commands = table.commands;
   });
 
@@ -172,11 +179,134 @@ describe('DynamoWorkflowStore on the DynamoDB emulator', () => {
       await expect(store.list({ limit: 5, cursor: 'not-a-token' })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
-    it('streams every summary for search and statistics', async () => {
-      const all: string[] = [];
-      for await (const summary of store.summaries()) all.push(summary.workflow_id);
-      expect(all).toHaveLength(23);
-      expect(commands.every((command) => command === 'QueryCommand')).toBe(true);
+    it('refuses its own cursor altered, one signed with another key, or one made without a codec; a store without a codec does not list', async () => {
+      const { nextCursor } = await store.list({ limit: 5 });
+      const cursor = cursors.decode(nextCursor!, (value): value is Record<string, unknown> => typeof value === 'object' && value !== null);
+      // The same cursor with another offset, keeping the MAC it had: the MAC is the token's last 22 characters.
+      const altered = `${Buffer.from(JSON.stringify({ ...cursor, o: 0 })).toString('base64url')}${nextCursor!.slice(-22)}`;
+      const otherKey = new CursorCodec(randomBytes(32)).encode(cursor);
+      const unsigned = Buffer.from(JSON.stringify(cursor)).toString('base64url');
+      for (const token of [altered, otherKey, unsigned]) await expect(store.list({ limit: 5, cursor: token })).rejects.toBeInstanceOf(InvalidCursorError);
+      expect((await store.list({ limit: 5, cursor: nextCursor })).offset).toBe(5);
+      await expect(new DynamoWorkflowStore(table.client, table.tableName).list({ limit: 5 })).rejects.toThrow(/without a CursorCodec/);
+    });
+
+    it("refuses a signed cursor whose content is not this listing's (what the signature cannot check: its index, partition, filters and key)", async () => {
+      const { nextCursor } = await store.list({ limit: 5 });
+      const cursor = cursors.decode(nextCursor!, (value): value is { i: string; p: string; k: Record<string, string> } => typeof value === 'object' && value !== null);
+      const forged = [{ ...cursor, p: `${cursor.p}?status=active` }, { ...cursor, i: 'other-index' }, { ...cursor, k: { pk: 'x' } }, { ...cursor, l: 1000 }];
+      for (const value of forged) await expect(store.list({ limit: 5, cursor: cursors.encode(value) })).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it('pages by cursor with the same totals, and says where each page starts', async () => {
+      const first = await store.list({ limit: 10 });
+      const second = await store.list({ limit: 10, cursor: first.nextCursor });
+      const last = await store.list({ limit: 10, cursor: second.nextCursor });
+      expect([first.offset, second.offset, last.offset]).toEqual([0, 10, 20]);
+      expect([first.total, second.total, last.total]).toEqual([23, 23, 23]);
+      expect(last.items).toHaveLength(3);
+      expect(last.nextCursor).toBeUndefined();
+    });
+
+    it('costs the same reads for a page whatever the number of workflows: a total is a maintained count, not a count of the partition', async () => {
+      await store.list({ limit: 5 });
+      commands.length = 0;
+      await store.list({ limit: 5 });
+      // One Query for the page, one GetItem for the total.
+      expect(commands.sort()).toEqual(['GetItemCommand', 'QueryCommand']);
+    });
+  });
+
+  describe('counts', () => {
+    it('counts workflows and actions by status, creator and action type, across creations, updates and deletions', async () => {
+      const first = storedWorkflow('wf-1', { created_by: 'alice', status: 'active' });
+      const second = storedWorkflow('wf-2', { created_by: 'bob', status: 'draft', tenant: 'acme' });
+      await store.create(first);
+      await store.create(second);
+      await store.update({ ...nextVersion(second), status: 'active' }, second);
+      await store.create(storedWorkflow('wf-3', { created_by: 'bob' }));
+      await store.delete('wf-3');
+
+      const all = await store.counts();
+      expect(all).toEqual({
+        workflows: 2,
+        actions: 5,
+        byStatus: { active: 2 },
+        byCreator: { alice: 1, bob: 1 },
+        byActionType: { service_call: { actions: 4, workflows: 2 }, notification: { actions: 1, workflows: 1 } },
+      });
+      expect((await store.counts('acme')).byCreator).toEqual({ bob: 1 });
+      expect((await store.list({ limit: 10, status: 'draft' })).total).toBe(0);
+      expect((await store.list({ limit: 10, tenant: 'acme', createdBy: 'bob', status: 'active' })).total).toBe(1);
+    });
+
+    it('counts a table written before counts existed, once, on its first read', async () => {
+      await store.create(storedWorkflow('wf-1'));
+      await store.create(storedWorkflow('wf-2', { status: 'paused' }));
+      // What a table from before counts existed looks like: workflows, and no counts or search words.
+      const legacyTable = await freshWorkflowTable();
+      const legacy = new DynamoWorkflowStore(legacyTable.client, legacyTable.tableName, { cursors });
+      for (const id of ['wf-1', 'wf-2']) {
+        const { Item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk: `WF#${id}`, sk: 'HEAD' } }));
+        await legacyTable.client.send(new PutCommand({ TableName: legacyTable.tableName, Item }));
+      }
+      expect((await legacy.counts()).byStatus).toEqual({ active: 1, paused: 1 });
+      expect((await legacy.list({ limit: 1 })).total).toBe(2);
+      const found: string[] = [];
+      for await (const summary of legacy.searchCandidates('document')) found.push(summary.workflow_id);
+      expect(found.sort()).toEqual(['wf-1', 'wf-2']);
+    });
+  });
+
+  describe('search candidates', () => {
+    it('finds the workflows having a word that starts with the word asked, in one tenant or all', async () => {
+      await store.create(storedWorkflow('wf-1', { name: 'Invoice Approval', tags: ['finance'] }));
+      await store.create(storedWorkflow('wf-2', { name: 'Document Intake', description: 'Reads invoices', tenant: 'acme' }));
+      await store.create(storedWorkflow('wf-3', { name: 'Nightly report', description: '' }));
+      const candidates = async (word: string, tenant?: string) => {
+        const ids: string[] = [];
+        for await (const summary of store.searchCandidates(word, tenant)) ids.push(summary.workflow_id);
+        return ids.sort();
+      };
+      expect(await candidates('invoic')).toEqual(['wf-1', 'wf-2']);
+      expect(await candidates('invoic', 'acme')).toEqual(['wf-2']);
+      expect(await candidates('fin')).toEqual(['wf-1']);
+      expect(await candidates('voice')).toEqual([]);
+      expect(commands).not.toContain('ScanCommand');
+    });
+
+    it('follows renames and deletions: a removed word no longer finds the workflow', async () => {
+      const workflow = storedWorkflow('wf-1', { name: 'Invoice Approval' });
+      await store.create(workflow);
+      await store.update({ ...workflow, name: 'Payment Approval', revision: 2 }, workflow);
+      const ids = async (word: string) => {
+        const found: string[] = [];
+        for await (const summary of store.searchCandidates(word)) found.push(summary.workflow_id);
+        return found;
+      };
+      expect(await ids('invoice')).toEqual([]);
+      expect(await ids('payment')).toEqual(['wf-1']);
+      expect(await ids('approval')).toEqual(['wf-1']);
+      await store.delete('wf-1');
+      expect(await ids('payment')).toEqual([]);
+      // The deleted workflow's words are gone too, not only filtered out.
+      const { Items } = await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'WF#wf-1' } }));
+      expect(Items).toEqual([]);
+    });
+
+    it('keeps a word that a later change wrote again when an earlier change removes it late', async () => {
+      const first = storedWorkflow('wf-1', { name: 'Invoice Approval' });
+      await store.create(first);
+      const renamed = { ...first, name: 'Payment Approval', revision: 2 };
+      const back = { ...renamed, name: 'Invoice Payment', revision: 3 };
+      await store.update(renamed, first);
+      await store.update(back, renamed);
+      // The first change's removal of "invoice" arrives after the third change wrote it again.
+      const index = new DynamoWordIndex(table.client, table.tableName);
+      await index.removeWords(summarize(renamed), summarize(first));
+      const found: string[] = [];
+      for await (const summary of store.searchCandidates('invoice')) found.push(summary.workflow_id);
+      expect(found).toEqual(['wf-1']);
     });
   });
 

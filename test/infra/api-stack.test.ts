@@ -12,7 +12,7 @@ import { entryFileName, routes, type RouteName, type RouteSpec } from '../../fun
 import packageJson from '../../package.json' with { type: 'json' };
 import { nestedStackParameters, readApiModel, type DeployedFunction, type DeployedMethod } from './api-model.ts';
 import { tableEnvironmentVariable, type TableName } from '../../infra/stacks/context-routes-stack.ts';
-import { asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, refTarget, resourcesOfType } from './fixture.ts';
+import { asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, refTarget, resourcesOfType, templateOf } from './fixture.ts';
 
 const stacks = buildOrchestratorApp();
 const model = readApiModel(stacks);
@@ -333,5 +333,38 @@ describe('the stage', () => {
   it('is what the ApiUrl output points at', () => {
     const url = model.render(model.parent.Outputs?.['ApiUrl']?.Value);
     expect(url).toMatch(new RegExp(`^https://<Ref \\w+>\\.execute-api\\.<Ref AWS::Region>\\.<Ref AWS::URLSuffix>/<Ref ${stageId}>/$`));
+  });
+});
+
+describe('the cursor secret (ORCHESTRATOR_CURSOR_SECRET)', () => {
+  const secretId = logicalIdOf(stacks.api, stacks.api.cursorSecret.secret);
+  const cursorSecretOf = (environment: Record<string, unknown>) => environment['ORCHESTRATOR_CURSOR_SECRET'];
+
+  it('is one secret of the API stack: 48 letters and digits that Secrets Manager generates, deleted with the stack', () => {
+    const secrets = resourcesOfType(model.parent, 'AWS::SecretsManager::Secret');
+    expect(secrets.map(([logicalId]) => logicalId)).toEqual([secretId]);
+    const [[, secret] = ['', { Type: '' }]] = secrets;
+    expect(propertiesOf(secret)['GenerateSecretString']).toEqual({ PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false });
+    expect(secret.DeletionPolicy).toBe('Delete');
+  });
+
+  it.each(routeEntries)('%s gets it as a dynamic reference CloudFormation resolves at deploy time, never the value', (name, spec) => {
+    const deployed = functionOf(name);
+    const rendered = model.render(cursorSecretOf(environmentOf(deployed)));
+    const match = /^\{\{resolve:secretsmanager:<Ref ([A-Za-z0-9]+)>:SecretString:::\}\}$/.exec(rendered);
+    expect(match, rendered).not.toBeNull();
+    const parameters = nestedStackParameters(model.parent, logicalIdOf(stacks.api, stacks.api.contextStacks.get(spec.context)?.nestedStackResource));
+    expect(parameters[match?.[1] ?? '']).toEqual({ Ref: secretId });
+    // Resolved by CloudFormation, so the functions need no right on the secret.
+    expect(deployed.statements.filter((statement) => statement.Resource.map(model.render).some((resource) => resource.includes(`<Ref ${match?.[1] ?? ''}>`)))).toEqual([]);
+  });
+
+  it('reaches no function that never lists: the authorizer and the runtime workers', () => {
+    const others = [...resourcesOfType(model.parent, 'AWS::Lambda::Function'), ...resourcesOfType(templateOf(stacks.runtime), 'AWS::Lambda::Function')];
+    expect(others.length).toBeGreaterThan(1);
+    for (const [logicalId, resource] of others) {
+      const variables = asRecord(asRecord(propertiesOf(resource)['Environment'] ?? { Variables: {} }, logicalId)['Variables'] ?? {}, logicalId);
+      expect(cursorSecretOf(variables), logicalId).toBeUndefined();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
 import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-tables.ts';
-import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
+import { projectionOf, WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
 import type { DataStack } from '../../infra/stacks/data-stack.ts';
 import { buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, templateOf } from './fixture.ts';
 
@@ -46,7 +46,7 @@ describe.each(TABLES)('the $name table', ({ design, of }) => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...design.projectedAttributes] },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projectionOf(design, index)] },
       })),
     );
   });

@@ -18,10 +18,11 @@ const REFERENCE_CONTEXTS = 6;
 /**
  * RestApi, its logging role and account setting, request validator, deployment, stage, access log group,
  * 10 gateway responses (API Gateway's own errors in the error envelope), the usage plan, and the REQUEST
- * authorizer with its function, role, policy, log group and invoke permission (6). The optional WAF rate
- * limit adds 3 (web ACL, association, gateway response), the optional custom domain 2 (domain, mapping).
+ * authorizer with its function, role, policy, log group and invoke permission (6), and the secret listing
+ * cursors are signed with. The optional WAF rate limit adds 3 (web ACL, association, gateway response), the
+ * optional custom domain 2 (domain, mapping).
  */
-const PARENT_FIXED_RESOURCES = 24;
+const PARENT_FIXED_RESOURCES = 25;
 
 /** What one route adds to its context's nested stack. */
 const RESOURCES_PER_ROUTE = {

@@ -1,26 +1,13 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
-import { ROLES } from '../../../core/auth/model.ts';
 import type { ApiKeyRecord } from '../../../core/auth/api-keys.ts';
 import type { ApiKeyStore } from '../../../core/ports.ts';
 import { conditionalWrite, dynamoCall } from './operations.ts';
+import { parseItem } from './items.ts';
+import { ApiKeyItemSchema, ListedApiKeyItemSchema } from './security-items.ts';
 import { ApiKeyIndex } from './security-tables.ts';
 
 const LIST_PARTITION = 'APIKEY';
 const key = (keyId: string) => ({ pk: `KEY#${keyId}`, sk: 'KEY' });
-
-/** Stored items are parsed, never cast: a hand-edited item must not become a credential with another role. */
-const StoredKey = z.object({
-  key_id: z.string(),
-  name: z.string(),
-  role: z.enum(ROLES),
-  tenant: z.string(),
-  secret_hash: z.string().regex(/^[a-f0-9]{64}$/),
-  created_by: z.string(),
-  created_at: z.string(),
-  expires_at: z.string().optional(),
-  last_used_at: z.string().optional(),
-});
 
 /** Managed API keys on their own table (security-tables.ts): one GetItem per lookup. */
 export class DynamoApiKeyStore implements ApiKeyStore {
@@ -45,9 +32,8 @@ export class DynamoApiKeyStore implements ApiKeyStore {
 
   async get(keyId: string): Promise<ApiKeyRecord | undefined> {
     const { Item } = await dynamoCall(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: key(keyId), ConsistentRead: true })), '');
-    if (!Item) return undefined;
-    const parsed = StoredKey.safeParse(Item);
-    return parsed.success ? parsed.data : undefined;
+    // Parsed, never cast: a hand-edited item must not become a credential with another role.
+    return Item ? parseItem(ApiKeyItemSchema, Item, 'API key') : undefined;
   }
 
   async list(): Promise<ApiKeyRecord[]> {
@@ -69,11 +55,8 @@ export class DynamoApiKeyStore implements ApiKeyStore {
           ),
         '',
       );
-      for (const item of page.Items ?? []) {
-        // The index projects no hash; listings never need it.
-        const parsed = StoredKey.omit({ secret_hash: true }).safeParse(item);
-        if (parsed.success) records.push({ ...parsed.data, secret_hash: '' });
-      }
+      // The index projects no hash; listings never need it.
+      for (const item of page.Items ?? []) records.push({ ...parseItem(ListedApiKeyItemSchema, item, 'API key'), secret_hash: '' });
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return records;

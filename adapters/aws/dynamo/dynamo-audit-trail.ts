@@ -1,7 +1,10 @@
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditQuery, AuditRecord, AuditTrail } from '../../../core/ports.ts';
-import { conditionalWrite, decodeCursor, dynamoCall, encodeCursor, invalidCursor, isRecord, startKeyOf } from './operations.ts';
-import { AUDIT_ATTRIBUTES, AuditIndex } from './security-tables.ts';
+import { conditionalWrite, dynamoCall, invalidCursor, isRecord, startKeyOf } from './operations.ts';
+import { requiredCursors, type CursorCodec, type CursorOptions } from './cursor-codec.ts';
+import { parseItem } from './items.ts';
+import { AuditItemSchema } from './security-items.ts';
+import { AuditIndex } from './security-tables.ts';
 import type { IndexDesign } from './workflow-table.ts';
 
 const ALL_PARTITION = 'AUDIT';
@@ -11,14 +14,15 @@ const MAX_QUERIES_PER_PAGE = 10;
 type Item = Record<string, unknown>;
 
 interface Cursor {
-  /** The index and partition it belongs to: a cursor from one filter cannot page another. */
+  /** The index and partition it belongs to, and the other filters (JSON): a cursor from one filter cannot page another. */
   i: string;
   p: string;
+  f: string;
   k: Record<string, string>;
 }
 
 const isCursor = (value: unknown): value is Cursor =>
-  isRecord(value) && typeof value.i === 'string' && typeof value.p === 'string' && isRecord(value.k) && Object.values(value.k).every((part) => typeof part === 'string');
+  isRecord(value) && typeof value.i === 'string' && typeof value.p === 'string' && typeof value.f === 'string' && isRecord(value.k) && Object.values(value.k).every((part) => typeof part === 'string');
 
 /**
  * The audit trail on its own table (security-tables.ts). Records are only ever created (conditional on a new
@@ -29,11 +33,14 @@ export class DynamoAuditTrail implements AuditTrail {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly retentionDays: number;
+  private readonly cursors?: CursorCodec;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, retentionDays: number) {
+  /** `options.cursors` signs and checks next_token; without it (the authorizer, which only appends), list() throws. */
+  constructor(client: DynamoDBDocumentClient, tableName: string, retentionDays: number, options: CursorOptions = {}) {
     this.client = client;
     this.tableName = tableName;
     this.retentionDays = retentionDays;
+    this.cursors = options.cursors;
   }
 
   async append(record: AuditRecord): Promise<void> {
@@ -69,9 +76,8 @@ export class DynamoAuditTrail implements AuditTrail {
   }
 
   async list(query: AuditQuery): Promise<{ items: AuditRecord[]; nextCursor?: string }> {
+    const cursors = requiredCursors(this.cursors, 'DynamoAuditTrail');
     const { index, partition, filters } = chooseIndex(query);
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isCursor);
-    if (cursor && (cursor.i !== index.indexName || cursor.p !== partition)) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
     const names: Record<string, string> = { '#pk': index.partitionKey };
     const values: Record<string, unknown> = { ':pk': partition };
     let keyCondition = '#pk = :pk';
@@ -89,6 +95,10 @@ export class DynamoAuditTrail implements AuditTrail {
       keyCondition += ' AND #sk <= :upper';
       values[':upper'] = upper;
     }
+    // The filters the index does not key, and the time bounds, are part of what a cursor belongs to.
+    const bound = JSON.stringify([filters, lower ?? null, upper ?? null]);
+    const cursor = query.cursor === undefined ? undefined : cursors.decode(query.cursor, isCursor);
+    if (cursor && (cursor.i !== index.indexName || cursor.p !== partition || cursor.f !== bound)) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
     const filterParts: string[] = [];
     filters.forEach(([attribute, value], position) => {
       names[`#f${position}`] = attribute;
@@ -126,7 +136,7 @@ export class DynamoAuditTrail implements AuditTrail {
       lastKey = startKey;
     }
     const more = startKey !== undefined;
-    return { items, ...(more && lastKey ? { nextCursor: encodeCursor({ i: index.indexName, p: partition, k: lastKey }) } : {}) };
+    return { items, ...(more && lastKey ? { nextCursor: cursors.encode({ i: index.indexName, p: partition, f: bound, k: lastKey }) } : {}) };
   }
 }
 
@@ -151,7 +161,7 @@ function keysOf(item: Item, index: IndexDesign): Record<string, string> {
   return { pk: String(item.pk), sk: String(item.sk), [index.partitionKey]: String(item[index.partitionKey]), [index.sortKey]: String(item[index.sortKey]) };
 }
 
+/** The record an item holds; CorruptItemError, naming the item and attribute, when it is not one. */
 function toRecord(item: Item): AuditRecord {
-  const record = Object.fromEntries(AUDIT_ATTRIBUTES.filter((key) => item[key] !== undefined).map((key) => [key, item[key]]));
-  return { ...record, outcome: typeof item.outcome === 'number' ? item.outcome : null } as unknown as AuditRecord;
+  return parseItem(AuditItemSchema, item, 'audit record');
 }

@@ -3,10 +3,12 @@ import type { ActionProgress, Execution, ExecutionStatus } from '../../../core/e
 import { isTerminal } from '../../../core/execution/model.ts';
 import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../../core/ports.ts';
 import { translateDynamoError } from './errors.ts';
-import { conditionalWrite, decodeCursor, dynamoCall, encodeCursor, isConditionFailure, isRecord, startKeyOf } from './operations.ts';
+import { conditionalWrite, dynamoCall, invalidCursor, isConditionFailure, isRecord, startKeyOf } from './operations.ts';
+import { requiredCursors, type CursorCodec, type CursorOptions } from './cursor-codec.ts';
 import { ExecutionIndex } from './execution-table.ts';
 import type { IndexDesign } from './workflow-table.ts';
-import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
+import { ExecutionItemSchema } from './execution-items.ts';
+import { parseItem } from './items.ts';
 
 const SK = 'EXECUTION';
 const ALL = 'EXECUTION';
@@ -32,10 +34,13 @@ const key = (executionId: string) => ({ pk: `EX#${executionId}`, sk: SK });
 export class DynamoExecutionStore implements ExecutionStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly cursors?: CursorCodec;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  /** `options.cursors` signs and checks next_token; without it, list() throws (the workers never list). */
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: CursorOptions = {}) {
     this.client = client;
     this.tableName = tableName;
+    this.cursors = options.cursors;
   }
 
   async create(execution: Execution): Promise<{ execution: Execution; created: boolean }> {
@@ -126,6 +131,7 @@ export class DynamoExecutionStore implements ExecutionStore {
   }
 
   async list(query: ExecutionListQuery): Promise<{ items: Execution[]; nextCursor?: string }> {
+    const cursors = requiredCursors(this.cursors, 'DynamoExecutionStore');
     // A workflow belongs to one tenant, so its runs need no tenant key; history is per tenant unless an admin
     // asks for every tenant's.
     const index = query.workflowId ? ExecutionIndex.byWorkflow : query.tenant !== undefined ? ExecutionIndex.byTenant : ExecutionIndex.all;
@@ -138,8 +144,11 @@ export class DynamoExecutionStore implements ExecutionStore {
       ...(query.status ? { FilterExpression: '#status = :status' } : {}),
       ScanIndexForward: false,
     };
+    // A cursor belongs to its partition and to the filters the index does not key: another status or since
+    // with it would page a listing it was not made for.
+    const listing: Listing = { partition, filters: JSON.stringify([query.status ?? null, query.since ?? null]) };
     const items: Item[] = [];
-    let startKey = query.cursor ? readCursor(query.cursor, partition, index) : undefined;
+    let startKey = query.cursor ? readCursor(cursors, query.cursor, listing, index) : undefined;
     // A filter applies after the page is read, so keep reading until the page is full or the index ends.
     do {
       const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
@@ -147,7 +156,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length < query.limit);
     const last = items[items.length - 1];
-    const nextCursor = startKey && last ? encodeCursor({ p: partition, k: Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((name) => [name, last[name]])) }) : undefined;
+    const nextCursor = startKey && last ? cursors.encode({ p: listing.partition, f: listing.filters, k: Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((name) => [name, last[name]])) }) : undefined;
     return { items: items.map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
   }
 
@@ -200,10 +209,18 @@ export class DynamoExecutionStore implements ExecutionStore {
   }
 }
 
+/** What a cursor belongs to: the index partition it pages, and the filters applied to it. */
+interface Listing {
+  readonly partition: string;
+  /** JSON of [status, since], each null when absent. */
+  readonly filters: string;
+}
+
 /** A cursor pages the listing it came from only: one of another workflow, tenant or filter is refused. */
-function readCursor(token: string, partition: string, index: IndexDesign): Record<string, unknown> {
-  const cursor = decodeCursor(token, (value): value is { p: string; k: unknown } => isRecord(value) && value.p === partition);
-  return startKeyOf(cursor.k, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: partition });
+function readCursor(cursors: CursorCodec, token: string, listing: Listing, index: IndexDesign): Record<string, unknown> {
+  const cursor = cursors.decode(token, (value): value is { p: string; f: string; k: unknown } => isRecord(value) && typeof value.p === 'string' && typeof value.f === 'string');
+  if (cursor.p !== listing.partition || cursor.f !== listing.filters) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
+  return startKeyOf(cursor.k, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: listing.partition });
 }
 
 function toItem(execution: Execution): Item {
@@ -211,6 +228,9 @@ function toItem(execution: Execution): Item {
   return {
     ...key(execution.execution_id),
     ...execution,
+    // Parameters and outputs are JSON text: DynamoDB refuses numbers past 38 digits or below 1e-130 and maps
+    // nested deeper than 32 levels, all of which are valid JSON a caller or a service may send.
+    parameters: JSON.stringify(execution.parameters),
     output: execution.output === undefined ? undefined : JSON.stringify(execution.output),
     actions: Object.fromEntries(execution.actions.map((action) => [action.action_id, storable(action)])),
     action_order: execution.actions.map((action) => action.action_id),
@@ -224,38 +244,27 @@ function toItem(execution: Execution): Item {
   };
 }
 
+/** The execution an item holds; CorruptItemError, naming the item and attribute, when it is not one. */
 function fromItem(item: Item): Execution {
-  const actions = (item.actions ?? {}) as Record<string, ActionProgress>;
-  const order = (item.action_order ?? Object.keys(actions)) as string[];
-  return {
-    execution_id: item.execution_id as string,
-    workflow_id: item.workflow_id as string,
-    workflow_version: item.workflow_version as number,
-    status: item.status as ExecutionStatus,
-    parameters: (item.parameters ?? {}) as Record<string, unknown>,
-    trace_id: item.trace_id as string,
-    started_by: item.started_by as string,
-    tenant: typeof item.tenant === 'string' ? item.tenant : DEFAULT_TENANT,
-    created_at: item.created_at as string,
-    ...(item.started_at ? { started_at: item.started_at as string } : {}),
-    ...(item.ended_at ? { ended_at: item.ended_at as string } : {}),
-    actions: order.map((id) => actions[id]).filter((action): action is ActionProgress => action !== undefined),
-    ...(typeof item.output === 'string' ? { output: JSON.parse(item.output) as unknown } : {}),
-    ...(item.error ? { error: item.error as Execution['error'] } : {}),
-  } as Execution;
+  return parseItem(ExecutionItemSchema, item, 'execution');
 }
 
-/** Keeps an action's stored response within MAX_STORED_RESPONSE_BYTES. */
-function storable(progress: ActionProgress): ActionProgress {
-  if (!progress.output) return progress;
-  const output = storableOutput(progress.output);
-  return output === progress.output ? progress : { ...progress, output };
+/** An action as stored: its response as JSON text, within MAX_STORED_RESPONSE_BYTES. */
+function storable(progress: ActionProgress): Omit<ActionProgress, 'output'> & { output?: StoredOutput } {
+  const { output, ...rest } = progress;
+  return output ? { ...rest, output: storableOutput(output) } : rest;
+}
+
+/** An action's output as stored (execution-items.ts): the response as JSON text, in `response_json`. */
+interface StoredOutput {
+  readonly status_code: number | null;
+  readonly response_json: string;
 }
 
 /** A response larger than MAX_STORED_RESPONSE_BYTES becomes a preview with its size. */
-function storableOutput(output: NonNullable<ActionProgress['output']>): NonNullable<ActionProgress['output']> {
+function storableOutput(output: NonNullable<ActionProgress['output']>): StoredOutput {
   const text = JSON.stringify(output.response ?? null);
   const size = new TextEncoder().encode(text).length;
-  if (size <= MAX_STORED_RESPONSE_BYTES) return output;
-  return { status_code: output.status_code, response: { truncated: true, size_bytes: size, preview: text.slice(0, 1024) } };
+  if (size <= MAX_STORED_RESPONSE_BYTES) return { status_code: output.status_code, response_json: text };
+  return { status_code: output.status_code, response_json: JSON.stringify({ truncated: true, size_bytes: size, preview: text.slice(0, 1024) }) };
 }

@@ -1,9 +1,21 @@
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type BatchWriteCommandInput,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { ServiceRegistry } from '../../../core/ports.ts';
-import { CLOSED_CIRCUIT, INITIAL_HEALTH, type CircuitState, type InstanceHealth, type ServiceInstance } from '../../../core/registry/model.ts';
+import type { CircuitState, InstanceHealth, ServiceInstance } from '../../../core/registry/model.ts';
 import type { ApiSnapshot } from '../../../core/registry/drift.ts';
 import { conditionalWrite, dynamoCall } from './operations.ts';
-import { INSTANCE_ATTRIBUTES, RegistryIndex } from './registry-table.ts';
+import { ItemKey, parseItem } from './items.ts';
+import { ApiSnapshotItemSchema, InstanceItemSchema } from './registry-items.ts';
+import { RegistryIndex } from './registry-table.ts';
 
 const INSTANCE_PREFIX = 'INST#';
 const LIST_PARTITION = 'INSTANCE';
@@ -48,9 +60,8 @@ export class DynamoServiceRegistry implements ServiceRegistry {
         }),
       ),
     );
-    const previous = Attributes as Item | undefined;
-    if (previous === undefined) return { instance, created: true };
-    const kept = fromItem(previous);
+    if (Attributes === undefined) return { instance, created: true };
+    const kept = fromItem(Attributes);
     return { instance: { ...instance, registered_at: kept.registered_at, health: kept.health, circuit: kept.circuit }, created: false };
   }
 
@@ -78,19 +89,20 @@ export class DynamoServiceRegistry implements ServiceRegistry {
       const { Attributes } = await this.call(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(name, instanceId), ReturnValues: 'ALL_OLD' })));
       return Attributes ? 1 : 0;
     }
-    const instances = await this.instancesOf(name);
-    for (let start = 0; start < instances.length; start += BATCH_SIZE) {
-      let requests: Item = {
-        [this.tableName]: instances.slice(start, start + BATCH_SIZE).map((instance) => ({ DeleteRequest: { Key: key(name, instance.instance_id) } })),
+    // Keys only: an instance whose item is corrupt can still be removed.
+    const keys = await this.instanceKeys(name);
+    for (let start = 0; start < keys.length; start += BATCH_SIZE) {
+      let requests: BatchWriteCommandInput['RequestItems'] = {
+        [this.tableName]: keys.slice(start, start + BATCH_SIZE).map((Key) => ({ DeleteRequest: { Key } })),
       };
       // BatchWriteItem may leave some requests unprocessed (throttling); send those again.
-      for (let attempt = 0; Object.keys(requests).length > 0; attempt++) {
+      for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        const { UnprocessedItems } = await this.call(() => this.client.send(new BatchWriteCommand({ RequestItems: requests as never })));
-        requests = (UnprocessedItems ?? {}) as Item;
+        const { UnprocessedItems } = await this.call(() => this.client.send(new BatchWriteCommand({ RequestItems: requests })));
+        requests = UnprocessedItems;
       }
     }
-    return instances.length;
+    return keys.length;
   }
 
   recordHealth(name: string, instanceId: string, health: InstanceHealth): Promise<boolean> {
@@ -144,7 +156,7 @@ export class DynamoServiceRegistry implements ServiceRegistry {
 
   async getApiSnapshot(name: string): Promise<ApiSnapshot | undefined> {
     const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: snapshotKey(name), ConsistentRead: true })));
-    return Item === undefined ? undefined : (Item['snapshot'] as ApiSnapshot);
+    return Item === undefined ? undefined : parseItem(ApiSnapshotItemSchema, Item, 'OpenAPI snapshot');
   }
 
   /** A PutItem conditional on the stored snapshot's capture time and digest (or on there being none). */
@@ -163,6 +175,29 @@ export class DynamoServiceRegistry implements ServiceRegistry {
     );
   }
 
+  /** The keys of a service's instance items, strongly consistent. */
+  private async instanceKeys(name: string): Promise<Array<{ pk: string; sk: string }>> {
+    const keys: Array<{ pk: string; sk: string }> = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': partitionKey(name), ':prefix': INSTANCE_PREFIX },
+            ProjectionExpression: 'pk, sk',
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) keys.push(parseItem(ItemKey, item, 'service instance'));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return keys;
+  }
+
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<ServiceInstance[]> {
     const instances: ServiceInstance[] = [];
     let startKey: Item | undefined;
@@ -179,16 +214,9 @@ export class DynamoServiceRegistry implements ServiceRegistry {
   }
 }
 
+/** The instance an item holds; CorruptItemError, naming the item and attribute, when it is not one. */
 function fromItem(item: Item): ServiceInstance {
-  const picked = Object.fromEntries(INSTANCE_ATTRIBUTES.filter((attribute) => item[attribute] !== undefined).map((attribute) => [attribute, item[attribute]]));
-  const instance = picked as unknown as ServiceInstance;
-  return {
-    ...instance,
-    tags: instance.tags ?? [],
-    metadata: instance.metadata ?? {},
-    health: instance.health ?? INITIAL_HEALTH,
-    circuit: instance.circuit ?? CLOSED_CIRCUIT,
-  };
+  return parseItem(InstanceItemSchema, item, 'service instance');
 }
 
 /**
@@ -204,7 +232,8 @@ function instanceUpdate(instance: ServiceInstance, registeredAt: 'keep first reg
     ':url': instance.url,
     ':health_path': instance.health_path,
     ':tags': instance.tags,
-    ':metadata': instance.metadata,
+    // As text: any JSON the API accepts is storable (registry-items.ts).
+    ':metadata': JSON.stringify(instance.metadata),
     ':registered_at': instance.registered_at,
     ':updated_at': instance.updated_at,
     ':health': instance.health,

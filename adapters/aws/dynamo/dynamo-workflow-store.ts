@@ -7,15 +7,21 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../core/ports.ts';
+import type { WorkflowCounts, WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../core/ports.ts';
 import type { DefinitionBody } from '../../../core/workflow/definition.ts';
-import { summarize, versionOf, type Workflow, type WorkflowSummary, type WorkflowVersion } from '../../../core/workflow/model.ts';
+import { DEFAULT_PAGE_SIZE, summarize, versionOf, type Workflow, type WorkflowSummary, type WorkflowVersion } from '../../../core/workflow/model.ts';
 import { translateDynamoError } from './errors.ts';
-import { decodeCursor, dynamoCall, encodeCursor, invalidCursor, isConditionFailure, isRecord, startKeyOf } from './operations.ts';
-import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
+import { dynamoCall, invalidCursor, isConditionFailure, isRecord, startKeyOf } from './operations.ts';
+import { requiredCursors, type CursorCodec, type CursorOptions } from './cursor-codec.ts';
 import { SUMMARY_ATTRIBUTES, WorkflowIndex, type IndexDesign } from './workflow-table.ts';
+import { DynamoWordIndex } from './dynamo-word-index.ts';
+import { DynamoWorkflowCounts } from './dynamo-workflow-counts.ts';
+import { counterDelta, listingCounter, type Counted } from './workflow-counters.ts';
+import { HeadItemSchema, parseItem, SummaryItemSchema, VersionItemSchema } from './workflow-items.ts';
 
 const HEAD = 'HEAD';
+/** Present once a table's search words and counts are established (see `ready`). */
+const INDEXED_MARKER = { pk: 'MIGRATION', sk: 'SEARCH_AND_COUNTS' };
 const VERSION_PREFIX = 'V#';
 const LIST_PARTITION = 'WORKFLOW';
 /** DynamoDB's BatchWriteItem limit. */
@@ -50,6 +56,8 @@ interface Cursor {
   k: Record<string, string>;
   /** Items before the next page. */
   o: number;
+  /** The listing's page size. */
+  l: number;
 }
 
 const partitionKey = (workflowId: string) => `WF#${workflowId}`;
@@ -64,21 +72,34 @@ export class DynamoWorkflowStore implements WorkflowStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  private readonly words: DynamoWordIndex;
+  private readonly counters: DynamoWorkflowCounts;
+  private established?: Promise<void>;
+  private readonly cursors?: CursorCodec;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: CursorOptions = {}) {
     this.client = client;
     this.tableName = tableName;
+    this.cursors = options.cursors;
+    this.words = new DynamoWordIndex(client, tableName);
+    this.counters = new DynamoWorkflowCounts(client, tableName);
   }
 
   async create(workflow: Workflow): Promise<void> {
+    const summary = summarize(workflow);
+    await this.words.addWords(summary);
     await this.call(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: toHeadItem(workflow), ConditionExpression: 'attribute_not_exists(pk)' })), `workflow ${workflow.workflow_id} already exists`);
+    await this.counters.apply(workflow.tenant, counterDelta(undefined, summary), `${workflow.workflow_id}#${workflow.revision}`);
   }
 
   async get(workflowId: string): Promise<Workflow | undefined> {
     const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(workflowId), sk: HEAD }, ConsistentRead: true })));
-    return Item ? fromHeadItem(Item as unknown as HeadItem) : undefined;
+    return Item ? parseItem(HeadItemSchema, Item, 'workflow') : undefined;
   }
 
   async update(next: Workflow, previous: Workflow): Promise<void> {
+    const [nextSummary, previousSummary] = [summarize(next), summarize(previous)];
+    await this.words.addWords(nextSummary, previousSummary);
     if (next.version > previous.version) {
       // Snapshot the version being superseded before HEAD moves past it. Rewriting it is harmless: every
       // writer that read HEAD at this version writes the same definition.
@@ -90,11 +111,16 @@ export class DynamoWorkflowStore implements WorkflowStore {
         ConditionExpression: 'attribute_exists(pk) AND revision = :expected',
         ExpressionAttributeValues: { ':expected': previous.revision },
       })), conflictMessage(next.workflow_id, previous.revision));
+    await Promise.all([
+      this.words.removeWords(nextSummary, previousSummary),
+      this.counters.apply(next.tenant, counterDelta(previousSummary, nextSummary), `${next.workflow_id}#${next.revision}`),
+    ]);
   }
 
   async delete(workflowId: string, expectedRevision?: number): Promise<boolean> {
     const pk = partitionKey(workflowId);
     let deletedVersion: number;
+    let deleted: Counted;
     try {
       const { Attributes } = await this.client.send(
         new DeleteCommand({
@@ -106,7 +132,9 @@ export class DynamoWorkflowStore implements WorkflowStore {
         }),
       );
       if (!Attributes) return false;
-      deletedVersion = Number(Attributes.version);
+      const summary = toSummary(Attributes);
+      deleted = summary;
+      deletedVersion = summary.version;
     } catch (error) {
       if (!isConditionFailure(error)) throw translateDynamoError(error, '');
       // Only the failure path pays a read, to tell "gone" from "changed".
@@ -119,24 +147,24 @@ export class DynamoWorkflowStore implements WorkflowStore {
     for (let start = 0; start < keys.length; start += BATCH_SIZE) {
       await this.batchDelete(keys.slice(start, start + BATCH_SIZE));
     }
+    await Promise.all([this.words.removeAll(workflowId), this.counters.apply(deleted.tenant, counterDelta(deleted, undefined), `${workflowId}#deleted`)]);
     return true;
   }
 
   async getVersion(workflowId: string, version: number): Promise<WorkflowVersion | undefined> {
     const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: partitionKey(workflowId), sk: versionKey(version) } })));
-    return Item ? fromVersionItem(Item as unknown as VersionItem) : undefined;
+    return Item ? parseItem(VersionItemSchema, Item, 'workflow version') : undefined;
   }
 
   async listVersions(workflowId: string): Promise<WorkflowVersion[] | undefined> {
-    let head: HeadItem | undefined;
+    let workflow: Workflow | undefined;
     const versions: WorkflowVersion[] = [];
-    // HEAD sorts before V#..., so one Query reads the whole item collection in order.
-    for await (const item of this.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partitionKey(workflowId) }, ConsistentRead: true })) {
-      if (item.sk === HEAD) head = item as unknown as HeadItem;
-      else versions.push(fromVersionItem(item as unknown as VersionItem));
+    // HEAD sorts before V#... and the search words (W#...) after them, so one Query reads HEAD and the versions in order.
+    for await (const item of this.queryAll({ KeyConditionExpression: 'pk = :pk AND sk < :words', ExpressionAttributeValues: { ':pk': partitionKey(workflowId), ':words': 'W#' }, ConsistentRead: true })) {
+      if (item.sk === HEAD) workflow = parseItem(HeadItemSchema, item, 'workflow');
+      else versions.push(parseItem(VersionItemSchema, item, 'workflow version'));
     }
-    if (!head) return undefined;
-    const workflow = fromHeadItem(head);
+    if (!workflow) return undefined;
     return [...versions.filter((version) => version.version < workflow.version), versionOf(workflow)];
   }
 
@@ -144,7 +172,8 @@ export class DynamoWorkflowStore implements WorkflowStore {
     const { index, partition, filters } = listingIndex(query);
     // The filters are part of what a cursor belongs to: the all-tenants index serves several of them.
     const listing = filters.length === 0 ? partition : `${partition}?${filters.map(([attribute, value]) => `${attribute}=${value}`).join('&')}`;
-    const cursor = query.cursor === undefined ? undefined : readCursor(query.cursor, index.indexName, listing);
+    const cursors = requiredCursors(this.cursors, 'DynamoWorkflowStore');
+    const cursor = query.cursor === undefined ? undefined : readCursor(cursors, query.cursor, index.indexName, listing);
     const base: Omit<QueryCommandInput, 'TableName'> = {
       IndexName: index.indexName,
       KeyConditionExpression: '#pk = :pk',
@@ -152,37 +181,82 @@ export class DynamoWorkflowStore implements WorkflowStore {
       ExpressionAttributeValues: { ':pk': partition, ...Object.fromEntries(filters.map(([, value], position) => [`:f${position}`, value])) },
       ...(filters.length > 0 ? { FilterExpression: filters.map((_, position) => `#f${position} = :f${position}`).join(' AND ') } : {}),
     };
-    let total = 0;
-    for await (const page of this.queryPages({ ...base, Select: 'COUNT' })) total += page.Count ?? 0;
+    // The total is a maintained count (one GetItem), read while the page is: never a count of the partition.
+    const counted = this.ready().then(() => this.counters.count(query.tenant, listingCounter(query)));
 
+    const limit = query.limit ?? cursor?.l ?? DEFAULT_PAGE_SIZE;
     const skip = cursor ? 0 : (query.offset ?? 0);
-    const wanted = skip + query.limit;
+    // One item more than the page tells whether another page follows, without counting.
+    const wanted = skip + limit + 1;
     const collected: Item[] = [];
     let startKey: Record<string, unknown> | undefined = cursor ? startKeyOf(cursor.k, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: partition }) : undefined;
+    // A filtered listing (an admin's across tenants) reads past what the filter drops, and DynamoDB applies
+    // Limit before the filter: each further call reads twice as many items (up to 1,000), so a sparse filter
+    // costs a few calls, not one per page-sized slice of the index.
+    // With nothing to find, a filtered listing would read the whole index to learn it: the count says so first.
+    if (filters.length > 0 && (await counted) === 0) return { items: [], total: 0, offset: cursor?.o ?? skip, limit, nextCursor: undefined };
+    let reads = 0;
     do {
-      const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...base, ScanIndexForward: false, Limit: wanted - collected.length, ExclusiveStartKey: startKey })));
+      const slice = filters.length === 0 ? wanted - collected.length : Math.min(1000, Math.max(wanted - collected.length, (wanted - collected.length) * 2 ** reads));
+      reads += 1;
+      const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...base, ScanIndexForward: false, Limit: slice, ExclusiveStartKey: startKey })));
       collected.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey && collected.length < wanted);
 
-    const items = collected.slice(skip, wanted);
-    const position = (cursor?.o ?? skip) + items.length;
+    const items = collected.slice(skip, skip + limit);
+    const offset = cursor?.o ?? skip;
+    const position = offset + items.length;
+    const more = collected.length > skip + limit;
     const last = items[items.length - 1];
-    const nextCursor =
-      last && position < total
-        ? encodeCursor({ i: index.indexName, p: listing, o: position, k: pickKeys(last, index) })
-        : undefined;
-    return { items: items.map((item) => toSummary(item)), total, nextCursor };
+    const nextCursor = last && more ? cursors.encode({ i: index.indexName, p: listing, o: position, l: limit, k: pickKeys(last, index) }) : undefined;
+    // A count that lags a concurrent write never contradicts the page: a listing read to its end knows its exact total.
+    const count = await counted;
+    const total = more ? Math.max(count, position + 1) : (cursor?.o ?? 0) + collected.length;
+    return { items: items.map((item) => toSummary(item)), total, offset, limit, nextCursor };
   }
 
-  async *summaries(): AsyncIterable<WorkflowSummary> {
+  async *searchCandidates(word: string, tenant?: string): AsyncIterable<WorkflowSummary> {
+    await this.ready();
+    const ids = await this.words.candidates(word, tenant);
+    for await (const item of this.words.heads(ids, SUMMARY_ATTRIBUTES, HEAD)) yield toSummary(item);
+  }
+
+  async counts(tenant?: string): Promise<WorkflowCounts> {
+    await this.ready();
+    return this.counters.read(tenant);
+  }
+
+  /**
+   * The search words and counts of a table are established once, on the first read that needs them: a new
+   * table has nothing to index; a table from before they existed has every workflow indexed and counted
+   * once (ADR 0011). A marker records it, so later processes pay one GetItem.
+   */
+  ready(): Promise<void> {
+    this.established ??= this.establish().catch((error: unknown) => {
+      this.established = undefined;
+      throw error;
+    });
+    return this.established;
+  }
+
+  private async establish(): Promise<void> {
+    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: INDEXED_MARKER, ConsistentRead: true })));
+    if (Item) return;
+    const workflows: WorkflowSummary[] = [];
+    for await (const summary of this.allSummaries()) workflows.push(summary);
+    for (const workflow of workflows) await this.words.addWords(workflow);
+    await this.counters.recount(workflows);
+    await this.call(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...INDEXED_MARKER, workflows: workflows.length } })));
+  }
+
+  private async *allSummaries(): AsyncIterable<WorkflowSummary> {
     const index = WorkflowIndex.all;
     for await (const item of this.queryAll({
       IndexName: index.indexName,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': index.partitionKey },
       ExpressionAttributeValues: { ':pk': LIST_PARTITION },
-      ScanIndexForward: false,
     })) {
       yield toSummary(item);
     }
@@ -262,30 +336,8 @@ function toHeadItem(workflow: Workflow): HeadItem & Item {
   };
 }
 
-function fromHeadItem(item: HeadItem): Workflow {
-  const definition = parseDefinition(item.definition);
-  return {
-    workflow_id: item.workflow_id,
-    name: item.name,
-    description: item.description,
-    tags: item.tags ?? [],
-    status: item.status,
-    version: item.version,
-    revision: item.revision,
-    ...definition,
-    tenant: item.tenant ?? DEFAULT_TENANT,
-    created_by: item.created_by,
-    created_at: item.created_at,
-    updated_by: item.updated_by,
-    updated_at: item.updated_at,
-    version_created_by: item.version_created_by,
-    version_created_at: item.version_created_at,
-  };
-}
-
 function toSummary(item: Item): WorkflowSummary {
-  const summary = Object.fromEntries(SUMMARY_ATTRIBUTES.map((key) => [key, item[key]])) as unknown as WorkflowSummary;
-  return { ...summary, tags: summary.tags ?? [], action_types: summary.action_types ?? {}, tenant: summary.tenant ?? DEFAULT_TENANT };
+  return parseItem(SummaryItemSchema, item, 'workflow summary');
 }
 
 function toVersionItem(version: WorkflowVersion): VersionItem {
@@ -301,18 +353,8 @@ function toVersionItem(version: WorkflowVersion): VersionItem {
   };
 }
 
-function fromVersionItem(item: VersionItem): WorkflowVersion {
-  return { workflow_id: item.workflow_id, version: item.version, name: item.name, ...parseDefinition(item.definition), created_by: item.created_by, created_at: item.created_at };
-}
-
 function serializeDefinition(definition: DefinitionBody): string {
   return JSON.stringify({ execution_mode: definition.execution_mode, parameters: definition.parameters, actions: definition.actions } satisfies DefinitionBody);
-}
-
-/** Definitions stored before execution modes existed are standard ones. */
-function parseDefinition(text: string): Required<DefinitionBody> {
-  const definition = JSON.parse(text) as DefinitionBody;
-  return { execution_mode: definition.execution_mode ?? 'standard', parameters: definition.parameters, actions: definition.actions };
 }
 
 function pickKeys(item: Item, index: IndexDesign): Record<string, string> {
@@ -320,12 +362,12 @@ function pickKeys(item: Item, index: IndexDesign): Record<string, string> {
 }
 
 function isCursor(value: unknown): value is Cursor {
-  return isRecord(value) && typeof value.i === 'string' && typeof value.p === 'string' && typeof value.o === 'number' && isRecord(value.k) && Object.values(value.k).every((key) => typeof key === 'string');
+  return isRecord(value) && typeof value.i === 'string' && typeof value.p === 'string' && Number.isSafeInteger(value.o) && Number.isSafeInteger(value.l) && (value.l as number) >= 1 && (value.l as number) <= 100 && isRecord(value.k) && Object.values(value.k).every((key) => typeof key === 'string');
 }
 
 /** A cursor from one filter cannot page another: its index and partition are part of the token. */
-function readCursor(token: string, indexName: string, partition: string): Cursor {
-  const cursor = decodeCursor(token, isCursor);
+function readCursor(cursors: CursorCodec, token: string, indexName: string, partition: string): Cursor {
+  const cursor = cursors.decode(token, isCursor);
   if (cursor.i !== indexName || cursor.p !== partition) throw invalidCursor('next_token belongs to a different filter; repeat the status and created_by of the first request');
   return cursor;
 }

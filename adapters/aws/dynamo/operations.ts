@@ -35,26 +35,6 @@ export async function conditionalWrite(operation: () => Promise<unknown>): Promi
   }
 }
 
-/** A cursor the API hands out: the JSON of `value`, base64url-encoded (opaque to clients, safe in a URL). */
-export function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-
-/**
- * Reads a cursor made by encodeCursor. InvalidCursorError (field `next_token`) when the token is not
- * base64url JSON or its content fails `isValid`.
- */
-export function decodeCursor<Cursor>(token: string, isValid: (value: unknown) => value is Cursor): Cursor {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (!isValid(value)) throw invalidCursor();
-  return value;
-}
-
 /** The InvalidCursorError for a cursor the store cannot use, with the reason a client can act on. */
 export function invalidCursor(message = INVALID_CURSOR_MESSAGE): InvalidCursorError {
   return new InvalidCursorError(message);
@@ -67,11 +47,16 @@ export function invalidCursor(message = INVALID_CURSOR_MESSAGE): InvalidCursorEr
  */
 export function startKeyOf(value: unknown, keyAttributes: readonly string[], partition: { attribute: string; value: string }): Record<string, string> {
   if (!isRecord(value)) throw invalidCursor();
-  const names = Object.keys(value);
   const expected = [...new Set(keyAttributes)];
-  if (names.length !== expected.length || !expected.every((name) => typeof value[name] === 'string')) throw invalidCursor();
-  if (value[partition.attribute] !== partition.value) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
-  return value as Record<string, string>;
+  if (Object.keys(value).length !== expected.length) throw invalidCursor();
+  const key: Record<string, string> = {};
+  for (const name of expected) {
+    const part = value[name];
+    if (typeof part !== 'string') throw invalidCursor();
+    key[name] = part;
+  }
+  if (key[partition.attribute] !== partition.value) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
+  return key;
 }
 
 /** A plain JSON object (not null, not an array). */

@@ -5,14 +5,19 @@
  * Item collection per workflow (pk = `WF#<id>`):
  *   sk = `HEAD`          the current workflow: metadata, definition (JSON), revision; the only item indexed
  *   sk = `V#0000000001`  one immutable definition snapshot per version
- * Listing indexes hold only HEAD items (sparse: version items carry no index keys) and project a summary,
- * never the definition, so a 300 KB definition is not copied into four indexes.
+ *   sk = `W#<word>`      one per indexed word, for search (the word-prefix index)
+ * Counts (statistics, listing totals) live in their own partitions, `COUNT#ALL` and `COUNT#T#<tenant>`, one
+ * item per counted dimension (workflow-counters.ts).
+ * Listing indexes hold only HEAD items (sparse: version and word items carry no listing keys) and project a
+ * summary, never the definition, so a 300 KB definition is not copied into every index.
  */
 
 export interface IndexDesign {
   readonly indexName: string;
   readonly partitionKey: string;
   readonly sortKey: string;
+  /** Non-key attributes copied into this index, when not the table's `projectedAttributes`. */
+  readonly projectedAttributes?: readonly string[];
 }
 
 export interface TableDesign {
@@ -30,6 +35,11 @@ export interface TableDesign {
   readonly timeToLiveAttribute?: string;
 }
 
+/** What an index copies besides its keys: its own list, or the table's. */
+export function projectionOf(design: TableDesign, index: IndexDesign): readonly string[] {
+  return index.projectedAttributes ?? design.projectedAttributes;
+}
+
 /**
  * `all` holds every tenant's workflows (admins' listings); the other partitions are per tenant
  * (`T#<tenant>#...`), so a tenant's listing reads its own items only.
@@ -40,6 +50,12 @@ export const WorkflowIndex = {
   byStatus: { indexName: 'status-by-created', partitionKey: 'gsi_status_pk', sortKey: 'gsi_status_sk' },
   byCreator: { indexName: 'creator-by-created', partitionKey: 'gsi_creator_pk', sortKey: 'gsi_creator_sk' },
   byCreatorStatus: { indexName: 'creator-status-by-created', partitionKey: 'gsi_creator_status_pk', sortKey: 'gsi_creator_status_sk' },
+  /**
+   * Search: one item per indexed word of a workflow (core/workflow/search.ts), partitioned by the word's first
+   * character and sorted by `<word>#<workflow_id>`, so a prefix is one `begins_with` Query. It copies only
+   * which workflow and tenant the word belongs to; the summaries are read by key afterwards.
+   */
+  byWord: { indexName: 'word-prefix', partitionKey: 'gsi_word_pk', sortKey: 'gsi_word_sk', projectedAttributes: ['workflow_id', 'tenant'] },
 } as const satisfies Record<string, IndexDesign>;
 
 export const SUMMARY_ATTRIBUTES = [

@@ -29,6 +29,8 @@ describe('Lambda entries', () => {
       for (const table of Object.keys(route.tables)) env[`${table.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}_TABLE_NAME`] = table;
       // ...and, on every route function, the audit table (each may append its refusals and changes to it).
       env['AUDIT_TABLE_NAME'] = 'audit';
+      // ...and, on every route function, the key listing cursors are signed with (infra/constructs/cursor-secret.ts).
+      env['ORCHESTRATOR_CURSOR_SECRET'] = 'c'.repeat(48);
       // ...and, for routes that probe the dead-letter queue and the event bus, their URL and name (RuntimeStack.probeEnvironment).
       if ((route as { probes?: boolean }).probes) Object.assign(env, { WORKFLOW_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dead-letters', WORKFLOW_EVENT_BUS_NAME: 'bus' });
       // ...and, for routes that publish on the event bus, its name (RuntimeStack.publishEnvironment).
@@ -37,4 +39,10 @@ describe('Lambda entries', () => {
       await expect(run(process.execPath, ['--input-type=module', '-e', script], { env, cwd: root })).resolves.toBeDefined();
     });
   }
+
+  it('fail at init, naming the variable, without the cursor key (rather than on their first listing)', async () => {
+    const file = join(root, 'functions', 'entries', entryFileName('listWorkflows'));
+    const env = { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', WORKFLOWS_TABLE_NAME: 'workflows', AUDIT_TABLE_NAME: 'audit' };
+    await expect(run(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(file)});`], { env, cwd: root })).rejects.toThrow(/ORCHESTRATOR_CURSOR_SECRET is required/);
+  });
 });

@@ -1,6 +1,7 @@
 import { ConflictError } from '../../../../core/errors.ts';
-import type { Clock, IdGenerator, WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../../core/ports.ts';
-import { summarize, versionOf, type Workflow, type WorkflowSummary, type WorkflowVersion } from '../../../../core/workflow/model.ts';
+import type { Clock, IdGenerator, WorkflowCounts, WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../../core/ports.ts';
+import { indexedWords } from '../../../../core/workflow/search.ts';
+import { DEFAULT_PAGE_SIZE, summarize, versionOf, type Workflow, type WorkflowSummary, type WorkflowVersion } from '../../../../core/workflow/model.ts';
 
 /**
  * A WorkflowStore held in memory, for unit tests of the use cases. It keeps the port's contract the way the
@@ -62,16 +63,48 @@ export class InMemoryWorkflowStore implements WorkflowStore {
 
   async list(query: WorkflowListQuery): Promise<WorkflowPage> {
     const matching = this.newestFirst().filter(
-      (workflow) => (query.status === undefined || workflow.status === query.status) && (query.createdBy === undefined || workflow.created_by === query.createdBy),
+      (workflow) =>
+        (query.tenant === undefined || workflow.tenant === query.tenant) &&
+        (query.status === undefined || workflow.status === query.status) &&
+        (query.createdBy === undefined || workflow.created_by === query.createdBy),
     );
-    const start = query.cursor !== undefined ? Number(query.cursor) : (query.offset ?? 0);
-    const items = matching.slice(start, start + query.limit).map((workflow) => structuredClone(summarize(workflow)));
+    // The cursor is `<position>:<page size>`.
+    const [position, size] = query.cursor !== undefined ? query.cursor.split(':').map(Number) : [];
+    const start = position ?? query.offset ?? 0;
+    const limit = query.limit ?? size ?? DEFAULT_PAGE_SIZE;
+    const items = matching.slice(start, start + limit).map((workflow) => structuredClone(summarize(workflow)));
     const end = start + items.length;
-    return { items, total: matching.length, ...(end < matching.length && items.length > 0 ? { nextCursor: String(end) } : {}) };
+    return { items, total: matching.length, offset: start, limit, ...(end < matching.length && items.length > 0 ? { nextCursor: `${end}:${limit}` } : {}) };
   }
 
-  async *summaries(): AsyncIterable<WorkflowSummary> {
-    for (const workflow of this.newestFirst()) yield structuredClone(summarize(workflow));
+  async *searchCandidates(word: string, tenant?: string): AsyncIterable<WorkflowSummary> {
+    for (const workflow of this.newestFirst()) {
+      if (tenant !== undefined && workflow.tenant !== tenant) continue;
+      if (indexedWords(workflow).some((indexed) => indexed.startsWith(word))) yield structuredClone(summarize(workflow));
+    }
+  }
+
+  /** Counted on each call: fine for tests, whose stores hold a few workflows. */
+  async counts(tenant?: string): Promise<WorkflowCounts> {
+    const byStatus: Record<string, number> = {};
+    const byCreator: Record<string, number> = {};
+    const byActionType: Record<string, { actions: number; workflows: number }> = {};
+    let workflows = 0;
+    let actions = 0;
+    for (const workflow of this.heads.values()) {
+      if (tenant !== undefined && workflow.tenant !== tenant) continue;
+      const summary = summarize(workflow);
+      workflows++;
+      actions += summary.action_count;
+      byStatus[summary.status] = (byStatus[summary.status] ?? 0) + 1;
+      byCreator[summary.created_by] = (byCreator[summary.created_by] ?? 0) + 1;
+      for (const [type, count] of Object.entries(summary.action_types)) {
+        const entry = (byActionType[type] ??= { actions: 0, workflows: 0 });
+        entry.actions += count ?? 0;
+        entry.workflows += 1;
+      }
+    }
+    return { workflows, actions, byStatus, byCreator, byActionType };
   }
 
   async ping(): Promise<void> {}

@@ -1,4 +1,4 @@
-import type { WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../../core/ports.ts';
+import type { WorkflowCounts, WorkflowListQuery, WorkflowPage, WorkflowStore } from '../../../../core/ports.ts';
 import type { Workflow, WorkflowSummary, WorkflowVersion } from '../../../../core/workflow/model.ts';
 
 /**
@@ -44,8 +44,11 @@ export class InterferingStore implements WorkflowStore {
   list(query: WorkflowListQuery): Promise<WorkflowPage> {
     return this.inner.list(query);
   }
-  summaries(): AsyncIterable<WorkflowSummary> {
-    return this.inner.summaries();
+  searchCandidates(word: string, tenant?: string): AsyncIterable<WorkflowSummary> {
+    return this.inner.searchCandidates(word, tenant);
+  }
+  counts(tenant?: string): Promise<WorkflowCounts> {
+    return this.inner.counts(tenant);
   }
   ping(): Promise<void> {
     return this.inner.ping();

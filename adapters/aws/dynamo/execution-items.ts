@@ -1,0 +1,58 @@
+import * as z from 'zod';
+import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
+import { ACTION_STATUSES, EXECUTION_STATUSES, type ActionProgress, type Execution } from '../../../core/execution/model.ts';
+import { jsonText } from './items.ts';
+
+/**
+ * The execution item (execution-table.ts) as zod schemas: what DynamoExecutionStore reads through parseItem.
+ * Listings read an index, which projects everything but `output`.
+ */
+
+const ActionProgressItem = z.object({
+  action_id: z.string(),
+  action_type: z.string(),
+  status: z.enum(ACTION_STATUSES),
+  attempts: z.number().int().min(0),
+  started_at: z.string().optional(),
+  ended_at: z.string().optional(),
+  // The response is JSON text in `response_json`; items written before hold it as a value in `response`
+  // (absent when it was undefined: the document client drops it).
+  output: z
+    .object({ status_code: z.number().int().nullable(), response: z.unknown().optional(), response_json: jsonText(z.unknown()).optional() })
+    .transform(({ status_code, response, response_json }) => ({ status_code, response: response_json === undefined ? response : response_json }))
+    .optional(),
+  error: z.object({ error: z.string(), cause: z.string() }).optional(),
+}) satisfies z.ZodType<ActionProgress>;
+
+/**
+ * One execution (pk `EX#<execution_id>`, sk `EXECUTION`). Items written before tenants existed have no
+ * `tenant` (the default tenant's); `actions` is a map by action id, in the order `action_order` gives (items
+ * without it keep the map's order); `output` is JSON text.
+ */
+export const ExecutionItemSchema = z
+  .object({
+    execution_id: z.string(),
+    workflow_id: z.string(),
+    workflow_version: z.number().int(),
+    status: z.enum(EXECUTION_STATUSES),
+    // JSON text; items written before hold a map.
+    parameters: z.union([jsonText(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]).default({}),
+    trace_id: z.string(),
+    started_by: z.string(),
+    tenant: z.string().default(DEFAULT_TENANT),
+    created_at: z.string(),
+    started_at: z.string().optional(),
+    ended_at: z.string().optional(),
+    actions: z.record(z.string(), ActionProgressItem).default({}),
+    action_order: z.array(z.string()).optional(),
+    output: jsonText(z.unknown()).optional(),
+    error: z.object({ action_id: z.string().optional(), error: z.string(), cause: z.string() }).optional(),
+  })
+  .transform(({ actions, action_order, output, started_at, ended_at, error, ...execution }): Execution => ({
+    ...execution,
+    ...(started_at ? { started_at } : {}),
+    ...(ended_at ? { ended_at } : {}),
+    actions: (action_order ?? Object.keys(actions)).map((id) => actions[id]).filter((action): action is ActionProgress => action !== undefined),
+    ...(output === undefined ? {} : { output }),
+    ...(error ? { error } : {}),
+  }));
