@@ -180,6 +180,19 @@ describe('DynamoExecutionStore on the DynamoDB emulator', () => {
       expect(seen.pages.flat()).toEqual(newestFirst(seeded.filter((_, index) => index % 3 !== 0)));
     });
 
+    it('finds a rare status in a few reads, not one per page-sized slice of the index, and pages on from the last one returned', async () => {
+      const many = Array.from({ length: 300 }, (_, index) => execution(`rare-${String(index).padStart(3, '0')}`, { workflow_id: 'rare', status: index % 100 === 0 ? 'failed' : 'completed', created_at: `2026-11-26T10:00:${String(index % 60).padStart(2, '0')}.${String(index).padStart(3, '0')}Z` }));
+      for (const each of many) await store.create(each);
+      commands.length = 0;
+      const first = await store.list({ limit: 2, workflowId: 'rare', status: 'failed' });
+      expect(first.items.map((item) => item.execution_id)).toHaveLength(2);
+      // Doubling reads: 2, 4, 8, ..., so some 8 Queries for 300 items; one per 2 items would be 100 or more.
+      expect(commands.filter((command) => command === 'QueryCommand').length).toBeLessThanOrEqual(10);
+      const second = await store.list({ limit: 2, workflowId: 'rare', status: 'failed', cursor: first.nextCursor });
+      expect([...first.items, ...second.items].map((item) => item.execution_id).sort()).toEqual(['rare-000', 'rare-100', 'rare-200']);
+      expect(second.nextCursor).toBeUndefined();
+    });
+
     it('refuses a cursor it did not issue: not a token, unsigned, signed with another key, or altered', async () => {
       await expect(store.list({ limit: 5, cursor: 'not-a-token' })).rejects.toBeInstanceOf(InvalidCursorError);
       await expect(store.list({ limit: 5, cursor: Buffer.from('[1,2]').toString('base64url') })).rejects.toBeInstanceOf(InvalidCursorError);

@@ -217,6 +217,23 @@ describe('DynamoWorkflowStore on the DynamoDB emulator', () => {
     });
   });
 
+  describe("an admin's listing across tenants, filtered", () => {
+    it('answers a filter nothing matches from its count, and finds a rare creator in a few reads', async () => {
+      // Established on the empty table, as at start-up, so that the first listing below does not index the 200.
+      await (store as DynamoWorkflowStore).ready();
+      for (let index = 0; index < 200; index++) await store.create(storedWorkflow(`wf-many-${index}`, { created_by: index % 100 === 0 ? 'rare' : 'common', tenant: index % 2 === 0 ? 'default' : 'acme' }));
+      commands.length = 0;
+      const none = await store.list({ limit: 5, createdBy: 'nobody' });
+      expect(none).toMatchObject({ items: [], total: 0 });
+      expect(commands).toEqual(['GetItemCommand']);
+      commands.length = 0;
+      const rare = await store.list({ limit: 5, createdBy: 'rare' });
+      expect(rare.items.map((item) => item.workflow_id).sort()).toEqual(['wf-many-0', 'wf-many-100']);
+      // Reads double (6, 12, 24, ...): some 6 Queries for 200 items, where one per 6 items would be 30 or more.
+      expect(commands.filter((command) => command === 'QueryCommand').length).toBeLessThanOrEqual(8);
+    });
+  });
+
   describe('counts', () => {
     it('counts workflows and actions by status, creator and action type, across creations, updates and deletions', async () => {
       const first = storedWorkflow('wf-1', { created_by: 'alice', status: 'active' });

@@ -149,14 +149,23 @@ export class DynamoExecutionStore implements ExecutionStore {
     const listing: Listing = { partition, filters: JSON.stringify([query.status ?? null, query.since ?? null]) };
     const items: Item[] = [];
     let startKey = query.cursor ? readCursor(cursors, query.cursor, listing, index) : undefined;
-    // A filter applies after the page is read, so keep reading until the page is full or the index ends.
+    // A filter applies after DynamoDB's Limit, so keep reading until the page is full or the index ends; with a
+    // status filter each further call reads twice as many items (up to 1,000), so a rare status costs a few
+    // calls, not one per page-sized slice of the index.
+    let reads = 0;
     do {
-      const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, Limit: query.limit - items.length, ExclusiveStartKey: startKey })));
+      const remaining = query.limit - items.length;
+      const slice = query.status === undefined ? remaining : Math.min(1000, Math.max(remaining, remaining * 2 ** reads));
+      reads += 1;
+      const page = await this.call(() => this.client.send(new QueryCommand({ TableName: this.tableName, ...input, Limit: slice, ExclusiveStartKey: startKey })));
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length < query.limit);
+    // Read past the page: the next one starts after its last item, not where the read stopped.
+    const more = startKey !== undefined || items.length > query.limit;
+    items.splice(query.limit);
     const last = items[items.length - 1];
-    const nextCursor = startKey && last ? cursors.encode({ p: listing.partition, f: listing.filters, k: Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((name) => [name, last[name]])) }) : undefined;
+    const nextCursor = more && last ? cursors.encode({ p: listing.partition, f: listing.filters, k: Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((name) => [name, last[name]])) }) : undefined;
     return { items: items.map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
   }
 
