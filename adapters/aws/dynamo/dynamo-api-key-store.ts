@@ -1,7 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../../../core/auth/api-keys.ts';
 import type { ApiKeyStore } from '../../../core/ports.ts';
-import { conditionalWrite, dynamoCall } from './operations.ts';
+import { conditionalWrite, dynamoCall, queryItems } from './operations.ts';
 import { parseItem } from './items.ts';
 import { ApiKeyItemSchema, ListedApiKeyItemSchema } from './security-items.ts';
 import { ApiKeyIndex } from './security-tables.ts';
@@ -38,27 +38,18 @@ export class DynamoApiKeyStore implements ApiKeyStore {
 
   async list(): Promise<ApiKeyRecord[]> {
     const records: ApiKeyRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamoCall(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: ApiKeyIndex.all.indexName,
-              KeyConditionExpression: '#pk = :pk',
-              ExpressionAttributeNames: { '#pk': ApiKeyIndex.all.partitionKey },
-              ExpressionAttributeValues: { ':pk': LIST_PARTITION },
-              ScanIndexForward: false,
-              ExclusiveStartKey: startKey,
-            }),
-          ),
-        '',
-      );
+    const index = ApiKeyIndex.all;
+    for await (const item of queryItems(this.client, {
+      TableName: this.tableName,
+      IndexName: index.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': LIST_PARTITION },
+      ScanIndexForward: false,
+    })) {
       // The index projects no hash; listings never need it.
-      for (const item of page.Items ?? []) records.push({ ...parseItem(ListedApiKeyItemSchema, item, 'API key'), secret_hash: '' });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+      records.push({ ...parseItem(ListedApiKeyItemSchema, item, 'API key'), secret_hash: '' });
+    }
     return records;
   }
 

@@ -1,7 +1,7 @@
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { indexedWords } from '../../../core/workflow/search.ts';
 import type { WorkflowSummary } from '../../../core/workflow/model.ts';
-import { conditionalWrite, dynamoCall } from './operations.ts';
+import { conditionalWrite, dynamoCall, queryItems } from './operations.ts';
 import { WorkflowIndex } from './workflow-table.ts';
 import { parseItem } from './items.ts';
 import { WordItemSchema } from './workflow-items.ts';
@@ -62,24 +62,14 @@ export class DynamoWordIndex {
   /** Every word item of a deleted workflow (after its HEAD is gone, so search no longer finds it anyway). */
   async removeAll(workflowId: string): Promise<void> {
     const keys: Item[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamoCall(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :words)',
-              ExpressionAttributeValues: { ':pk': collectionKey(workflowId), ':words': WORD_PREFIX },
-              ProjectionExpression: 'pk, sk',
-              ExclusiveStartKey: startKey,
-            }),
-          ),
-        '',
-      );
-      keys.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const key of queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :words)',
+      ExpressionAttributeValues: { ':pk': collectionKey(workflowId), ':words': WORD_PREFIX },
+      ProjectionExpression: 'pk, sk',
+    })) {
+      keys.push(key);
+    }
     await this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
   }
 
@@ -90,26 +80,16 @@ export class DynamoWordIndex {
   async candidates(word: string, tenant: string | undefined): Promise<string[]> {
     const index = WorkflowIndex.byWord;
     const ids = new Set<string>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamoCall(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: index.indexName,
-              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :word)',
-              ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey, ...(tenant === undefined ? {} : { '#tenant': 'tenant' }) },
-              ExpressionAttributeValues: { ':pk': wordPartition(word), ':word': word, ...(tenant === undefined ? {} : { ':tenant': tenant }) },
-              ...(tenant === undefined ? {} : { FilterExpression: '#tenant = :tenant' }),
-              ExclusiveStartKey: startKey,
-            }),
-          ),
-        '',
-      );
-      for (const item of page.Items ?? []) ids.add(parseItem(WordItemSchema, item, 'search word').workflow_id);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryItems(this.client, {
+      TableName: this.tableName,
+      IndexName: index.indexName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :word)',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey, ...(tenant === undefined ? {} : { '#tenant': 'tenant' }) },
+      ExpressionAttributeValues: { ':pk': wordPartition(word), ':word': word, ...(tenant === undefined ? {} : { ':tenant': tenant }) },
+      ...(tenant === undefined ? {} : { FilterExpression: '#tenant = :tenant' }),
+    })) {
+      ids.add(parseItem(WordItemSchema, item, 'search word').workflow_id);
+    }
     return [...ids];
   }
 

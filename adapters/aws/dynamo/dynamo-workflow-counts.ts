@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkflowCounts } from '../../../core/ports.ts';
-import { conditionalWrite, dynamoCall } from './operations.ts';
+import { conditionalWrite, dynamoCall, queryItems } from './operations.ts';
 import * as z from 'zod';
 import { ItemKey, parseItem } from './items.ts';
 import { ACTIONS_SUFFIX, ALL_TENANTS_COUNTS, byCounterItem, counterItemOf, countersOfItem, countsFrom, countsPartition, sumContributions, WORKFLOWS_SUFFIX, type Counted, type Counter } from './workflow-counters.ts';
@@ -105,15 +105,8 @@ export class DynamoWorkflowCounts {
     }
   }
 
-  private async *items(pk: string): AsyncIterable<Record<string, unknown>> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamoCall(
-        () => this.client.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey: startKey })),
-        '',
-      );
-      yield* page.Items ?? [];
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  private items(pk: string): AsyncIterable<Record<string, unknown>> {
+    return queryItems(this.client, { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true });
   }
+
 }

@@ -1,3 +1,4 @@
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursorError } from '../../../core/errors.ts';
 import { translateDynamoError } from './errors.ts';
 
@@ -14,6 +15,16 @@ export async function dynamoCall<Output>(operation: () => Promise<Output>, confl
   } catch (error) {
     throw translateDynamoError(error, conflictMessage);
   }
+}
+
+/** Every item a Query matches, page after page (for reads that need all of them: never a listing's page). */
+export async function* queryItems(client: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): AsyncIterable<Record<string, unknown>> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoCall(() => client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })), '');
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }
 
 /** True for the error DynamoDB returns when a write's ConditionExpression does not hold. */
