@@ -6,8 +6,15 @@
 export const EXECUTION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-export const ACTION_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped'] as const;
+/**
+ * `cancelled`: stopped while running, when its run was cancelled or failed elsewhere; `not_run`: never started
+ * because its run ended first (its `reason` says how). A finished run has no action left pending or running.
+ */
+export const ACTION_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled', 'not_run'] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
+
+/** Statuses a run can be retried from (redriven): it keeps its id, completed actions are reused. */
+export const RETRYABLE_STATUSES = ['failed', 'timed_out', 'cancelled'] as const satisfies readonly ExecutionStatus[];
 
 const NEXT: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
   pending: ['running', 'failed', 'cancelled'],
@@ -18,8 +25,13 @@ const NEXT: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
   timed_out: [],
 };
 
+/** A run in a terminal status does not move on by itself (a retry is a new attempt of it, not a transition). */
 export function isTerminal(status: ExecutionStatus): boolean {
   return NEXT[status].length === 0;
+}
+
+export function isRetryable(status: ExecutionStatus): status is (typeof RETRYABLE_STATUSES)[number] {
+  return (RETRYABLE_STATUSES as readonly ExecutionStatus[]).includes(status);
 }
 
 export function canMove(from: ExecutionStatus, to: ExecutionStatus): boolean {
@@ -35,6 +47,8 @@ export interface ActionProgress {
   readonly ended_at?: string;
   readonly output?: { readonly status_code: number | null; readonly response: unknown };
   readonly error?: { readonly error: string; readonly cause: string };
+  /** Why a `not_run` or `cancelled` action did not complete. */
+  readonly reason?: string;
 }
 
 export interface ExecutionFailure {
@@ -60,12 +74,26 @@ export interface Execution {
   readonly actions: readonly ActionProgress[];
   readonly output?: unknown;
   readonly error?: ExecutionFailure;
+  /** Given parameters the workflow does not declare (kept in `parameters`), and similar notices. */
+  readonly warnings?: readonly string[];
+  /** How many times the run was retried from where it stopped, and when and by whom. */
+  readonly redrive_count?: number;
+  readonly redrives?: readonly Redrive[];
+  /** A rerun: the run whose outputs it reused, and the action it ran again from. */
+  readonly rerun_of?: { readonly execution_id: string; readonly from_action: string };
+}
+
+export interface Redrive {
+  readonly at: string;
+  readonly by: string;
+  /** The status the run had when it was retried. */
+  readonly from_status: ExecutionStatus;
 }
 
 /** Actions that are done one way or another, out of all of them. */
 export function progressOf(execution: Pick<Execution, 'actions'>): { completed: number; total: number; percent: number } {
   const total = execution.actions.length;
-  const completed = execution.actions.filter((action) => action.status === 'completed' || action.status === 'skipped' || action.status === 'failed').length;
+  const completed = execution.actions.filter((action) => action.status !== 'pending' && action.status !== 'running').length;
   return { completed, total, percent: total === 0 ? 100 : Math.round((completed / total) * 100) };
 }
 
@@ -76,4 +104,19 @@ export function progressOf(execution: Pick<Execution, 'actions'>): { completed: 
 export function sentNotification(detail: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const { message, title, severity, channels, recipients } = detail;
   return Object.fromEntries(Object.entries({ message, title, severity, channels, recipients }).filter(([, value]) => value !== undefined && value !== null));
+}
+
+/**
+ * The progress a run leaves when it ends as `status`: every action still `pending` becomes `not_run` and every
+ * one still `running` becomes `cancelled` (a completed run's leftovers are settled from its output by the
+ * runtime before this). `failedAction` names the action whose failure ended the run, for the reasons.
+ */
+export function settleProgress(actions: readonly ActionProgress[], status: ExecutionStatus, at: string, failedAction?: string): ActionProgress[] {
+  if (!isTerminal(status)) return [...actions];
+  const why = status === 'failed' ? (failedAction ? `the run failed at ${failedAction}` : 'the run failed') : status === 'timed_out' ? 'the run timed out' : status === 'cancelled' ? 'the run was cancelled' : 'the run ended';
+  return actions.map((action) => {
+    if (action.status === 'pending') return { ...action, status: 'not_run', reason: `${why} before it started` };
+    if (action.status === 'running') return { ...action, status: 'cancelled', ended_at: action.ended_at ?? at, reason: `stopped while running: ${why}` };
+    return action;
+  });
 }

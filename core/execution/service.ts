@@ -84,7 +84,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
       if (workflow.status !== 'active') {
         throw new ConflictError(`workflow ${workflowId} is ${workflow.status}; only active workflows run`, [{ field: 'status', message: `is ${workflow.status}` }]);
       }
-      const { values, issues } = resolveParameters(workflow.parameters, request.parameters);
+      const { values, issues, warnings } = resolveParameters(workflow.parameters, request.parameters, workflow.strict_parameters);
       if (issues.length > 0) throw new ValidationError(issues);
       const execution: Execution = {
         execution_id: request.idempotencyKey ? idempotentId(workflowId, request.idempotencyKey) : ids.next(),
@@ -92,6 +92,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
         workflow_version: workflow.version,
         status: 'pending',
         parameters: values,
+        ...(warnings.length > 0 ? { warnings } : {}),
         trace_id: traceId(ids.next()),
         started_by: actor,
         tenant: workflow.tenant,

@@ -225,6 +225,8 @@ export const MAX_ACTIONS = 100;
 export const DefinitionFields = {
   execution_mode: z.enum(EXECUTION_MODES, { error: `execution_mode must be one of ${EXECUTION_MODES.join(', ')}` }),
   parameters: z.array(ParameterSchema).max(200, 'at most 200 parameters'),
+  /** Refuse run parameters the workflow does not declare (400) instead of keeping them with a warning. */
+  strict_parameters: z.boolean({ error: 'strict_parameters must be true or false' }),
   actions: z.array(ActionSchema).min(1, 'a workflow needs at least one action').max(MAX_ACTIONS, `at most ${MAX_ACTIONS} actions; use a foreach for larger fan-outs`),
 };
 
@@ -243,6 +245,7 @@ export const WorkflowDefinitionSchema = z.strictObject({
   status: MetadataFields.status.default('active'),
   execution_mode: DefinitionFields.execution_mode.default('standard'),
   parameters: DefinitionFields.parameters.default([]),
+  strict_parameters: DefinitionFields.strict_parameters.default(false),
   actions: DefinitionFields.actions,
 });
 export type WorkflowDefinitionInput = z.input<typeof WorkflowDefinitionSchema>;
@@ -252,5 +255,6 @@ export type WorkflowDefinition = z.output<typeof WorkflowDefinitionSchema>;
 export interface DefinitionBody {
   readonly execution_mode?: ExecutionMode;
   readonly parameters: readonly Parameter[];
+  readonly strict_parameters?: boolean;
   readonly actions: readonly Action[];
 }

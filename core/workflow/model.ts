@@ -13,6 +13,8 @@ export interface Workflow {
   readonly revision: number;
   readonly execution_mode: ExecutionMode;
   readonly parameters: readonly Parameter[];
+  /** Undeclared run parameters are refused (400) rather than kept with a warning. */
+  readonly strict_parameters: boolean;
   readonly actions: readonly Action[];
   /** The tenant the workflow belongs to: only its members (and admins) see it, its versions and its runs. */
   readonly tenant: string;
@@ -32,6 +34,8 @@ export interface WorkflowVersion {
   readonly name: string;
   readonly execution_mode: ExecutionMode;
   readonly parameters: readonly Parameter[];
+  /** Undeclared run parameters are refused (400) rather than kept with a warning. */
+  readonly strict_parameters: boolean;
   readonly actions: readonly Action[];
   readonly created_by: string;
   readonly created_at: string;
@@ -86,6 +90,7 @@ export function versionOf(workflow: Workflow): WorkflowVersion {
     name: workflow.name,
     execution_mode: workflow.execution_mode,
     parameters: workflow.parameters,
+    strict_parameters: workflow.strict_parameters,
     actions: workflow.actions,
     created_by: workflow.version_created_by,
     created_at: workflow.version_created_at,
@@ -99,6 +104,7 @@ export function atVersion(current: Workflow, snapshot: WorkflowVersion): Workflo
     version: snapshot.version,
     execution_mode: snapshot.execution_mode,
     parameters: snapshot.parameters,
+    strict_parameters: snapshot.strict_parameters,
     actions: snapshot.actions,
     version_created_by: snapshot.created_by,
     version_created_at: snapshot.created_at,

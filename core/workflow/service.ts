@@ -58,6 +58,7 @@ export interface WorkflowPatch {
   readonly status?: WorkflowStatus;
   readonly execution_mode?: ExecutionMode;
   readonly parameters?: readonly Parameter[];
+  readonly strict_parameters?: boolean;
   readonly actions?: readonly Action[];
 }
 
@@ -201,7 +202,9 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
         }
         const merged: Workflow = { ...current, ...definedFields(patch) };
         const definitionChanged =
-          merged.execution_mode !== current.execution_mode || !jsonEqual(merged.parameters, current.parameters) || !jsonEqual(merged.actions, current.actions);
+          merged.execution_mode !== current.execution_mode ||
+          merged.strict_parameters !== current.strict_parameters ||
+          !jsonEqual(merged.parameters, current.parameters) || !jsonEqual(merged.actions, current.actions);
         const metadataChanged = (['name', 'description', 'tags', 'status'] as const).some((key) => !jsonEqual(merged[key], current[key]));
         if (!definitionChanged && !metadataChanged) return { workflow: current, changed: false, new_version: false };
         if (definitionChanged) assertValidDefinition(merged);

@@ -38,6 +38,7 @@ const ActionProgressResponse = z.object({
   ended_at: z.string().optional(),
   output: z.object({ status_code: z.number().int().nullable(), response: JsonValue }).optional(),
   error: z.object({ error: z.string(), cause: z.string() }).optional(),
+  reason: z.string().optional().describe('why a not_run or cancelled action did not complete'),
 });
 
 export const ExecutionResponse = z.object({
@@ -56,6 +57,10 @@ export const ExecutionResponse = z.object({
   actions: z.array(ActionProgressResponse),
   output: JsonValue.optional(),
   error: z.object({ action_id: z.string().optional(), error: z.string(), cause: z.string() }).optional(),
+  warnings: z.array(z.string()).optional().describe('e.g. given parameters the workflow does not declare (kept in parameters); shown when the run is read by id'),
+  redrive_count: z.number().int().optional().describe('how many times the run was retried from where it stopped'),
+  redrives: z.array(z.object({ at: z.string(), by: z.string(), from_status: z.enum(EXECUTION_STATUSES) })).optional(),
+  rerun_of: z.object({ execution_id: z.string(), from_action: z.string() }).optional().describe('the run whose outputs this rerun reused'),
 });
 
 export const ExecutionListResponse = z.object({

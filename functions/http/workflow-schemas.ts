@@ -72,11 +72,12 @@ export const UpdateWorkflowBody = z
     status: MetadataFields.status.optional(),
     execution_mode: DefinitionFields.execution_mode.optional(),
     parameters: DefinitionFields.parameters.optional(),
+    strict_parameters: DefinitionFields.strict_parameters.optional(),
     actions: DefinitionFields.actions.optional(),
     expected_version: positiveInt('expected_version').optional(),
   })
   .refine((body) => Object.keys(body).some((key) => key !== 'expected_version'), {
-    message: 'nothing to update: give at least one of name, description, tags, status, execution_mode, parameters, actions',
+    message: 'nothing to update: give at least one of name, description, tags, status, execution_mode, parameters, strict_parameters, actions',
   });
 
 /** Admins see every tenant and may narrow to one; for anyone else their own tenant is the only one there is. */
@@ -130,6 +131,7 @@ export const WorkflowSummaryResponse = z.object({
 export const WorkflowResponse = WorkflowSummaryResponse.omit({ action_count: true, action_types: true }).extend({
   execution_mode: z.enum(EXECUTION_MODES),
   parameters: z.array(ParameterSchema),
+  strict_parameters: z.boolean(),
   actions: z.array(ActionSchema),
   latest_version: z.number().int(),
   version_created_by: z.string(),
@@ -154,6 +156,7 @@ export const WorkflowVersionsResponse = z.object({
       name: z.string(),
       execution_mode: z.enum(EXECUTION_MODES),
       parameters: z.array(ParameterSchema),
+      strict_parameters: z.boolean(),
       actions: z.array(ActionSchema),
       created_by: z.string(),
       created_at: Timestamp,

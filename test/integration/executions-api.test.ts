@@ -108,7 +108,32 @@ describe('executing workflows over HTTP', () => {
     const id = await createWorkflow(findTemplate('pr_confidence').definition);
     const reply = await call('POST', `/workflows/${id}/execute`, { body: { parameters: { pr_number: 'seven', extra: 1 } } });
     expect(reply.status).toBe(400);
-    expect(reply.body.details?.map((detail) => detail.field).sort()).toEqual(['parameters.extra', 'parameters.pr_number', 'parameters.repository']);
+    expect(reply.body.details?.map((detail) => detail.field).sort()).toEqual(['parameters.pr_number', 'parameters.repository']);
+  });
+
+  it("accepts the reference's own example, keeping an undeclared parameter on the run with a warning", async () => {
+    const id = await createWorkflow(findTemplate('hello_world').definition);
+    const started = await call<ExecutionData & { warnings?: string[] }>('POST', `/workflows/${id}/execute`, { body: { parameters: { message: 'hi', analysis_type: 'comprehensive' } } });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect(started.body.data.parameters).toMatchObject({ message: 'hi', analysis_type: 'comprehensive' });
+    expect(started.body.data.warnings?.[0]).toContain('analysis_type');
+    const done = await waitForEnd(started.body.data.execution_id);
+    expect(done.status).toBe('completed');
+    expect(done.parameters.analysis_type).toBe('comprehensive');
+  });
+
+  it('refuses undeclared parameters with 400 when the workflow sets strict_parameters, and says so', async () => {
+    const id = await createWorkflow({ ...findTemplate('hello_world').definition, strict_parameters: true });
+    const workflow = await call('GET', `/workflows/${id}`);
+    expect(workflow.body.data.strict_parameters).toBe(true);
+    const reply = await call('POST', `/workflows/${id}/execute`, { body: { parameters: { message: 'hi', extra: 1 } } });
+    expect(reply.status).toBe(400);
+    expect(reply.body.details?.map((detail) => detail.field)).toEqual(['parameters.extra']);
+    expect(reply.body.details?.[0]?.message).toContain('strict_parameters');
+    // Turning it off is a new version; runs of it accept the parameter again.
+    const updated = await call('PUT', `/workflows/${id}`, { body: { strict_parameters: false } });
+    expect(updated.body.data.version).toBe(2);
+    expect((await call('POST', `/workflows/${id}/execute`, { body: { parameters: { message: 'hi', extra: 1 } } })).status).toBe(202);
   });
 
   it('never starts a second run for the same Idempotency-Key', async () => {

@@ -354,7 +354,7 @@ function toVersionItem(version: WorkflowVersion): VersionItem {
 }
 
 function serializeDefinition(definition: DefinitionBody): string {
-  return JSON.stringify({ execution_mode: definition.execution_mode, parameters: definition.parameters, actions: definition.actions } satisfies DefinitionBody);
+  return JSON.stringify({ execution_mode: definition.execution_mode, parameters: definition.parameters, strict_parameters: definition.strict_parameters ?? false, actions: definition.actions } satisfies DefinitionBody);
 }
 
 function pickKeys(item: Item, index: IndexDesign): Record<string, string> {

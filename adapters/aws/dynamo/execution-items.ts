@@ -22,6 +22,7 @@ const ActionProgressItem = z.object({
     .transform(({ status_code, response, response_json }) => ({ status_code, response: response_json === undefined ? response : response_json }))
     .optional(),
   error: z.object({ error: z.string(), cause: z.string() }).optional(),
+  reason: z.string().optional(),
 }) satisfies z.ZodType<ActionProgress>;
 
 /**
@@ -47,6 +48,10 @@ export const ExecutionItemSchema = z
     action_order: z.array(z.string()).optional(),
     output: jsonText(z.unknown()).optional(),
     error: z.object({ action_id: z.string().optional(), error: z.string(), cause: z.string() }).optional(),
+    warnings: z.array(z.string()).optional(),
+    redrive_count: z.number().int().min(0).optional(),
+    redrives: z.array(z.object({ at: z.string(), by: z.string(), from_status: z.enum(EXECUTION_STATUSES) })).optional(),
+    rerun_of: z.object({ execution_id: z.string(), from_action: z.string() }).optional(),
   })
   .transform(({ actions, action_order, output, started_at, ended_at, error, ...execution }): Execution => ({
     ...execution,

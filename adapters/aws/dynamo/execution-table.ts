@@ -36,3 +36,10 @@ export const EXECUTION_TABLE: TableDesign = {
     'error',
   ],
 };
+
+/**
+ * Attributes an execution item has that the indexes do not project, so listings leave them out and a read by
+ * id shows them: the output (it can be large), and what came after the indexes were deployed (a deployed
+ * GSI's projection cannot change in place; it would need a new index).
+ */
+export const UNPROJECTED_EXECUTION_ATTRIBUTES = ['output', 'warnings', 'redrive_count', 'redrives', 'rerun_of'] as const;

@@ -31,6 +31,7 @@ export const StoredDefinitionSchema = jsonText(
   z.object({
     execution_mode: DefinitionFields.execution_mode.default('standard'),
     parameters: z.array(ParameterSchema),
+    strict_parameters: z.boolean().default(false),
     actions: z.array(ActionSchema),
   }),
 ) satisfies z.ZodType<Required<DefinitionBody>>;

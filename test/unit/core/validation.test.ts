@@ -20,6 +20,7 @@ describe('structure (zod schema)', () => {
       status: 'active',
       execution_mode: 'standard',
       parameters: [],
+      strict_parameters: false,
       actions: [{ action_id: 'a', action_type: 'notification', depends_on: [], config: { message: 'hi', severity: 'info', channels: ['log'] } }],
     });
     expect(definitionIssues(parsed)).toEqual([]);

@@ -16,11 +16,22 @@ describe('resolving the parameters a run starts with', () => {
     expect(resolveParameters(declared, { pr_number: 42, repository: 'org/repo' })).toEqual({
       values: { pr_number: 42, repository: 'org/repo', depth: 'comprehensive', options: null },
       issues: [],
+      warnings: [],
     });
   });
 
-  it('names every missing, mistyped, out-of-enum and undeclared parameter', () => {
-    const { issues } = resolveParameters(declared, { pr_number: '42', depth: 'deep', colour: 'red' });
+  it('keeps an undeclared parameter as given, as the reference service did, with a warning naming it', () => {
+    const { values, issues, warnings } = resolveParameters(declared, { pr_number: 42, repository: 'org/repo', analysis_type: 'comprehensive' });
+    expect(issues).toEqual([]);
+    expect(values.analysis_type).toBe('comprehensive');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('analysis_type');
+    expect(warnings[0]).toContain('strict_parameters');
+  });
+
+  it('with strict_parameters names every missing, mistyped, out-of-enum and undeclared parameter', () => {
+    const { issues, warnings } = resolveParameters(declared, { pr_number: '42', depth: 'deep', colour: 'red' }, true);
+    expect(warnings).toEqual([]);
     expect(issues.map((issue) => issue.field)).toEqual(['parameters.colour', 'parameters.pr_number', 'parameters.repository', 'parameters.depth']);
     expect(issues[1]?.message).toContain('integer');
     expect(issues[3]?.message).toContain('"basic", "comprehensive"');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExecutionItemSchema } from '../../../../../adapters/aws/dynamo/execution-items.ts';
-import { EXECUTION_TABLE } from '../../../../../adapters/aws/dynamo/execution-table.ts';
+import { EXECUTION_TABLE, UNPROJECTED_EXECUTION_ATTRIBUTES } from '../../../../../adapters/aws/dynamo/execution-table.ts';
 import { InstanceItemSchema } from '../../../../../adapters/aws/dynamo/registry-items.ts';
 import { INSTANCE_ATTRIBUTES } from '../../../../../adapters/aws/dynamo/registry-table.ts';
 import { AuditItemSchema, ListedApiKeyItemSchema } from '../../../../../adapters/aws/dynamo/security-items.ts';
@@ -20,8 +20,9 @@ describe('what a listing reads of an item is what its index projects', () => {
     expect(sorted(Object.keys(SummaryItemSchema.shape))).toEqual(sorted(SUMMARY_ATTRIBUTES));
   });
 
-  it('for executions (their output, read by id only, excepted)', () => {
-    expect(sorted(Object.keys(ExecutionItemSchema.in.shape).filter((name) => name !== 'output'))).toEqual(sorted(EXECUTION_TABLE.projectedAttributes));
+  it('for executions (their output and the attributes read by id only excepted)', () => {
+    const byIdOnly: readonly string[] = UNPROJECTED_EXECUTION_ATTRIBUTES;
+    expect(sorted(Object.keys(ExecutionItemSchema.in.shape).filter((name) => !byIdOnly.includes(name)))).toEqual(sorted(EXECUTION_TABLE.projectedAttributes));
   });
 
   it('for service instances', () => {
