@@ -1,7 +1,7 @@
 import type { FieldIssue } from './errors.ts';
 import type { ApiKeyRecord } from './auth/api-keys.ts';
 import type { AuthMethod } from './auth/model.ts';
-import type { ActionProgress, Execution, ExecutionStatus } from './execution/model.ts';
+import type { ActionProgress, Execution, ExecutionStatus, Redrive } from './execution/model.ts';
 import type { CircuitState, InstanceHealth, ServiceInstance } from './registry/model.ts';
 import type { ApiSnapshot } from './registry/drift.ts';
 import type { ProbeResult } from './registry/health.ts';
@@ -223,6 +223,19 @@ export interface ExecutionStore {
   list(query: ExecutionListQuery): Promise<{ items: Execution[]; nextCursor?: string }>;
   /** Executions in `running` or `pending`, for recovery after a restart. */
   unfinished(): AsyncIterable<Execution>;
+  /**
+   * Reopens a finished run for a retry, if it is still in the status `execution` shows: status `running`,
+   * `redrive_count` + 1 and `redrive` appended, `actions` as given, its end (ended_at, error, output) cleared,
+   * listed as unfinished again. Returns false, changing nothing, when its status moved meanwhile.
+   */
+  reopen(execution: Execution, redrive: Redrive, actions: readonly ActionProgress[]): Promise<boolean>;
+  /**
+   * The local runtime's replay log: what one task of a run returned (key: its state name, plus `#<index>`
+   * inside a foreach), kept so that a resumed, retried or rerun run reuses it instead of calling again.
+   */
+  saveCheckpoint(executionId: string, key: string, result: unknown): Promise<void>;
+  /** Every checkpoint of a run, by key. */
+  checkpoints(executionId: string): Promise<Map<string, unknown>>;
 }
 
 /** One history event, normalised from the API's or the log's shape. JSON texts stay text until read. */
@@ -257,6 +270,25 @@ export interface WorkflowEngine {
   start(execution: Execution, workflow: Workflow): Promise<void>;
   /** Stops a run; harmless when it already ended. */
   stop(executionId: string, reason: string): Promise<void>;
+  /**
+   * Runs `execution` again, reusing what completed: a retry (`reuse.from` is the run itself, reopened by the
+   * store) resumes it where it stopped; a rerun (a new run, `reuse.from` the original) reuses the original's
+   * results for `reuse.actions` and runs everything else. Throws ConflictError when the runtime cannot (a
+   * Step Functions execution past its redrive window, for example), naming why.
+   */
+  resume(execution: Execution, workflow: Workflow, reuse: ReuseRequest): Promise<void>;
+  /** Throws ConflictError, naming the limit, when a retry of this finished run cannot run here; checked before the run is reopened. */
+  assertRetryable(execution: Execution): Promise<void>;
+}
+
+/** What a retried or rerun run reuses (WorkflowEngine.resume). */
+export interface ReuseRequest {
+  /** The run whose recorded results are reused: the run itself for a retry, the original for a rerun. */
+  readonly from: string;
+  /** Actions whose results are reused (completed there, and not downstream of a rerun's from_action). */
+  readonly actions: ReadonlySet<string>;
+  /** Reuse the completed items of a foreach that did not complete (a retry), as Step Functions' redrive does. */
+  readonly partialForeach: boolean;
 }
 
 /** Calls an instance's health URL (an HTTP GET within the outbound policy); never throws: no answer is a result. */

@@ -109,6 +109,8 @@ export function awsExecutionServices(): { executions: ExecutionService } {
   const lazyEngine: WorkflowEngine = {
     start: (execution, workflow) => stepFunctions().start(execution, workflow),
     stop: (executionId, reason) => stepFunctions().stop(executionId, reason),
+    resume: (execution, workflow, reuse) => stepFunctions().resume(execution, workflow, reuse),
+    assertRetryable: (execution) => stepFunctions().assertRetryable(execution),
   };
   return { executions: createExecutionService({ workflows: workflowStore, executions: executionStore, engine: lazyEngine, clock: systemClock, ids: randomIds }) };
 }

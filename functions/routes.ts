@@ -332,6 +332,21 @@ export const routes = {
     tables: { executions: 'write' },
     engine: true,
   },
+  retryExecution: {
+    method: 'POST',
+    path: '/workflows/executions/{execution_id}/retry',
+    auth: 'operator',
+    context: 'executions',
+    summary:
+      'Retry a failed, timed-out or cancelled run where it stopped (same id; completed actions are reused, not called again), or with from_action rerun it as a new run that reuses the outputs of every action not downstream of from_action',
+    tag: 'executions',
+    successStatus: 202,
+    params: runs.ExecutionIdParams,
+    body: runs.RetryBody,
+    response: runs.ExecutionResponse,
+    tables: { workflows: 'read', executions: 'write' },
+    engine: true,
+  },
   registerService: {
     method: 'POST',
     path: '/registry/register',

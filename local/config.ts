@@ -75,6 +75,8 @@ const LocalEnvironment = z.object({
   ORCHESTRATOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   /** Signs listing cursors (next_token); unset: a key generated once and kept in `<data dir>/cursor-secret`. */
   ORCHESTRATOR_CURSOR_SECRET: z.string().min(32, 'ORCHESTRATOR_CURSOR_SECRET must be at least 32 characters (HMAC-SHA256 wants a 256-bit key)').optional(),
+  /** Seconds a stop (Ctrl-C, SIGTERM) lets calls in flight finish before runs are stopped where they are. */
+  ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ error: 'ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS must be a number of seconds' }).min(0).max(3600).default(10),
   ORCHESTRATOR_RATE_LIMIT_RPS: z.coerce.number().positive().max(100_000).default(50),
   ORCHESTRATOR_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Browser origins that may call the API (comma-separated, or `*`); unset: none, no CORS headers. */
@@ -118,6 +120,8 @@ export interface LocalConfig {
   readonly outboundAllow: readonly string[];
   /** ORCHESTRATOR_CORS_ORIGINS: which browser origins may call the API; undefined: none. */
   readonly cors?: CorsPolicy;
+  /** ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS. */
+  readonly shutdownGraceSeconds: number;
   /** What `env:` secret references of registered services may read: the environment but AWS_* and ORCHESTRATOR_*. */
   readonly secretEnvironment: Readonly<Record<string, string>>;
 }
@@ -184,6 +188,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     serviceUrls: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].endsWith('_URL') && !entry[0].startsWith('ORCHESTRATOR_') && entry[1] !== undefined)),
     outboundAllow: value.ORCHESTRATOR_OUTBOUND_ALLOW.entries,
     ...(value.ORCHESTRATOR_CORS_ORIGINS === undefined ? {} : { cors: value.ORCHESTRATOR_CORS_ORIGINS }),
+    shutdownGraceSeconds: value.ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS,
     secretEnvironment: Object.fromEntries(
       Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !RESERVED_ENV_PREFIXES.some((prefix) => entry[0].toUpperCase().startsWith(prefix))),
     ),

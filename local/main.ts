@@ -13,16 +13,26 @@ for (const line of runtime.describeOutbound()) console.log(`  ${line}`);
 console.log(`  dead letters: ${runtime.deadLetterQueueUrl} (SQS at ${runtime.sqsEndpoint})   large responses: s3://${runtime.payloadBucketName} (S3 at ${runtime.s3Endpoint})`);
 
 let stopping = false;
+/**
+ * A stop (Ctrl-C reaches npm, its shell and node at once; SIGTERM from a supervisor) stops accepting requests,
+ * lets calls in flight finish for ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS, leaves every unfinished run where it is
+ * (the next start continues it) and exits 0. A second signal does not cut that short.
+ */
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal} received, shutting down`);
+  console.log(`${signal} received: finishing calls in flight (up to ${config.shutdownGraceSeconds} s), then stopping; unfinished runs continue at the next start`);
+  const limit = (config.shutdownGraceSeconds + 10) * 1000;
   const forced = setTimeout(() => {
-    console.error('shutdown took more than 5 s; exiting anyway');
+    console.error(`shutdown took more than ${limit / 1000} s; exiting anyway (unfinished runs continue at the next start)`);
     process.exit(1);
-  }, 5000);
+  }, limit);
   forced.unref();
-  await runtime.close();
+  try {
+    await runtime.close();
+  } catch (error) {
+    console.error(`orchestrator: shutdown: ${error instanceof Error ? error.message : String(error)}`);
+  }
   process.exit(0);
 };
 process.on('SIGINT', () => void stop('SIGINT'));

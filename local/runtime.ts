@@ -134,6 +134,11 @@ export interface LocalRuntimeOptions {
   readonly auditTableName?: string;
   /** Browser origins that may call the API (ORCHESTRATOR_CORS_ORIGINS); omitted: no CORS headers. */
   readonly cors?: CorsPolicy;
+  /**
+   * How long close() lets calls in flight finish before it stops the runs where they are (they continue at
+   * the next start); ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS, 10 for `npm start`. Default 0.
+   */
+  readonly shutdownGraceSeconds?: number;
 }
 
 export interface LocalRuntime {
@@ -271,8 +276,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       waitMilliseconds: options.waitMilliseconds,
       retryMilliseconds: options.retryMilliseconds,
     });
-    // Runs cut off by a previous stop of this process are marked failed, with the reason, before serving.
-    await engine.recover();
+    // Runs cut off by a previous stop or a crash continue from their checkpoints, before the API serves.
+    const resumed = await engine.recover();
+    if (resumed > 0) log({ kind: 'runs_resumed', count: resumed, message: `${resumed} run${resumed === 1 ? '' : 's'} cut off by the last stop continue where they were` });
     const auditTrail = new DynamoAuditTrail(documentClient, auditTableName, options.auditRetentionDays ?? 365, { cursors });
     const apiKeyStore = new DynamoApiKeyStore(documentClient, apiKeysTableName);
     const authSettings: AuthSettings = options.auth ?? { mode: 'optional', anonymousRole: 'admin' };
@@ -343,7 +349,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await healthTimer?.stop();
         await pollTimer?.stop();
         await server.close();
-        await engine.shutdown();
+        await engine.shutdown((options.shutdownGraceSeconds ?? 0) * 1000);
         destroyClients();
         await Promise.all([dynalite?.close(), fauxqs?.close()]);
       },

@@ -39,6 +39,38 @@ export interface LocalRunInput {
   /** Test speed-ups: milliseconds instead of the definition's waits and retry intervals. */
   readonly waitMilliseconds?: number;
   readonly retryMilliseconds?: number;
+  /**
+   * Where a resumed, retried or rerun run starts from: the progress it had (actions already settled keep
+   * theirs and are not reported again, and their waits take no time) and the task results to reuse, by
+   * checkpoint key (checkpointKey): a task found there returns its recorded result without being called.
+   */
+  readonly initialProgress?: readonly ActionProgress[];
+  readonly replay?: ReadonlyMap<string, unknown>;
+  /** Called with each task's result before the run goes on: what makes it reusable after a crash. */
+  readonly onCheckpoint?: (key: string, result: unknown) => Promise<void>;
+  /**
+   * Awaited before a task starts: how a paused or draining runtime starts no new call while the ones in
+   * flight finish. Rejects (or never resolves until the run is cancelled) to hold the task back.
+   */
+  readonly beforeTask?: (signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * The key a task's result is kept under: its state name, plus `#<index>` for an item of a foreach (the
+ * same index its Idempotency-Key carries).
+ */
+export function checkpointKey(stateName: string, input: Record<string, unknown>): string {
+  const payload = input.Payload as { item_index?: unknown } | undefined;
+  const detail = (input.Entries as { Detail?: { item_index?: unknown } }[] | undefined)?.[0]?.Detail;
+  const index = payload?.item_index ?? detail?.item_index;
+  return typeof index === 'number' ? `${stateName}#${index}` : stateName;
+}
+
+/** The action a checkpoint key belongs to, and whether it is one item of that action's foreach. */
+export function checkpointOwner(key: string): { actionId: string; item: boolean; role?: string } {
+  const [state = key] = key.split('#');
+  const [actionId = state, role] = state.split(': ');
+  return { actionId, item: role === 'each item', ...(role === undefined ? {} : { role }) };
 }
 
 export interface LocalRunOutcome {
@@ -70,10 +102,17 @@ export class CompiledMachineCache {
 
 export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalRun {
   const controller = new AbortController();
-  const progress = new Map<string, ActionProgress>(run.actions.map((action) => [action.action_id, { action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0 }]));
+  const initial = new Map((run.initialProgress ?? []).map((action) => [action.action_id, action]));
+  const progress = new Map<string, ActionProgress>(
+    run.actions.map((action) => [action.action_id, initial.get(action.action_id) ?? { action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0 }]),
+  );
+  // Actions that were done before this start keep their record: replaying them reports nothing.
+  const settledBefore = new Set([...progress.values()].filter((action) => action.status !== 'pending' && action.status !== 'running').map((action) => action.action_id));
+  // Once the outcome is known, late reports (a call aborted by the cancellation) must not reopen an action.
+  let closed = false;
   const update = (actionId: string, change: Partial<ActionProgress>) => {
     const current = progress.get(actionId);
-    if (!current) return;
+    if (!current || closed) return;
     const next = { ...current, ...change };
     progress.set(actionId, next);
     run.onProgress?.(next);
@@ -83,10 +122,19 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
   const definition = run.definition as { States: Record<string, unknown> };
   for (const [stateName, actionId] of taskStates(definition)) {
     handlers[stateName] = (async (input: Record<string, unknown>) => {
-      const own = actionId !== undefined && stateName === actionId;
+      const key = checkpointKey(stateName, input);
+      const own = actionId !== undefined && stateName === actionId && !settledBefore.has(actionId);
+      if (run.replay?.has(key)) {
+        const recorded = structuredClone(run.replay.get(key));
+        // Its result was kept but the run stopped before its progress said so.
+        if (own) update(actionId, { status: 'completed', ended_at: progress.get(actionId)?.ended_at ?? run.now(), output: extractOutput(recorded, input), error: undefined });
+        return recorded;
+      }
+      await run.beforeTask?.(controller.signal);
       if (own) update(actionId, { status: 'running', attempts: (progress.get(actionId)?.attempts ?? 0) + 1, started_at: progress.get(actionId)?.started_at ?? run.now() });
       try {
         const result = await dispatch(stateName, input, run.integrations, controller.signal);
+        await run.onCheckpoint?.(key, result);
         if (own) {
           const payload = extractOutput(result, input);
           update(actionId, { status: 'completed', ended_at: run.now(), output: payload, error: undefined });
@@ -99,26 +147,37 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
     }) as TaskHandler;
   }
 
+  // A wait that had ended before this start does not wait again.
+  const waits = statesOfType(definition, 'Wait')
+    .map((name): [string, number | undefined] => [name, settledBefore.has(name) ? 0 : run.waitMilliseconds])
+    .filter((entry): entry is [string, number] => entry[1] !== undefined);
   const options: RunOptions = {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
-      ...(run.waitMilliseconds !== undefined ? { waitTimeOverrides: Object.fromEntries(statesOfType(definition, 'Wait').map((name) => [name, run.waitMilliseconds!])) } : {}),
+      ...(waits.length > 0 ? { waitTimeOverrides: Object.fromEntries(waits) } : {}),
       ...(run.retryMilliseconds !== undefined ? { retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, run.retryMilliseconds!])) } : {}),
     },
     context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now() } },
   } as RunOptions;
   const execution = machine.run(structuredClone(run.input) as never, options);
-  void followEvents(execution.eventLogs as AsyncIterable<StateEvent> | undefined, progress, update, run.now);
+  void followEvents(execution.eventLogs as AsyncIterable<StateEvent> | undefined, progress, (actionId, change) => {
+    if (!settledBefore.has(actionId)) update(actionId, change);
+  }, run.now);
 
   const done = (async (): Promise<LocalRunOutcome> => {
     try {
       const output = await execution.result;
       settleUnfinished(progress, update, run.now, output);
+      closed = true;
       return { status: 'completed', output, actions: [...progress.values()] };
     } catch (error) {
       const failure = describeFailure(error, progress);
-      if (controller.signal.aborted) return { status: 'cancelled', error: { error: 'Cancelled', cause: 'the execution was cancelled' }, actions: [...progress.values()] };
+      if (controller.signal.aborted) {
+        closed = true;
+        return { status: 'cancelled', error: { error: 'Cancelled', cause: 'the execution was cancelled' }, actions: [...progress.values()] };
+      }
       if (failure.action_id) update(failure.action_id, { status: 'failed', ended_at: run.now() });
+      closed = true;
       return { status: failure.error === 'States.Timeout' ? 'timed_out' : 'failed', error: failure, actions: [...progress.values()] };
     }
   })();

@@ -1,7 +1,7 @@
-import type { ActionProgress } from '../../core/execution/model.ts';
-import type { Clock, ExecutionStore, WorkflowEngine } from '../../core/ports.ts';
+import { settleProgress, type ActionProgress, type Execution } from '../../core/execution/model.ts';
+import type { Clock, ExecutionStore, ReuseRequest, WorkflowEngine } from '../../core/ports.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
-import { CompiledMachineCache, startLocalRun, type LocalIntegrations, type LocalRun } from './local-engine.ts';
+import { checkpointOwner, CompiledMachineCache, startLocalRun, type LocalIntegrations, type LocalRun } from './local-engine.ts';
 
 /** What the local engine needs from the compiler (injected: adapters do not import it). */
 export interface LocalCompiler {
@@ -28,16 +28,21 @@ interface RunningEntry {
   settled: Promise<void>;
 }
 
-const RESTART_CAUSE = 'the local orchestrator stopped while this execution was running; start it again';
-
 /**
  * The local runtime's WorkflowEngine: compiled ASL run in-process, progress written to the same execution
- * store as in AWS. Runs are independent, so many run at once.
+ * store as in AWS. Runs are independent, so many run at once. Every task's result is checkpointed before the
+ * run goes on, so a run cut off by a stop or a crash continues where it was at the next start (recover), and a
+ * retry or rerun reuses what completed instead of calling it again.
  */
 export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly deps: LocalWorkflowEngineDeps;
   private readonly machines = new CompiledMachineCache();
   private readonly running = new Map<string, RunningEntry>();
+  /** Calls to services, the bus, the queue or a sub-workflow now in flight, for a graceful stop. */
+  private inFlight = 0;
+  private readonly drained = new Set<() => void>();
+  /** Set by shutdown: no new task starts, and runs that stop are left to be resumed. */
+  private stopping = false;
 
   constructor(deps: LocalWorkflowEngineDeps) {
     this.deps = deps;
@@ -45,13 +50,135 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   async start(execution: Parameters<WorkflowEngine['start']>[0], workflow: Workflow): Promise<void> {
     if (this.running.has(execution.execution_id)) return;
-    const { executions, clock } = this.deps;
+    this.machineFor(workflow);
+    if (!(await this.deps.executions.transition(execution.execution_id, ['pending'], 'running', { started_at: this.deps.clock.now() }))) return;
+    this.launch(execution, workflow, new Map());
+  }
+
+  /**
+   * Runs a run reopened for a retry, or a new rerun, reusing recorded results: those of `reuse.actions` in
+   * run `reuse.from` (copied into this run's own checkpoints first, so that a crash during a rerun keeps them).
+   */
+  async resume(execution: Execution, workflow: Workflow, reuse: ReuseRequest): Promise<void> {
+    if (this.running.has(execution.execution_id)) return;
+    this.machineFor(workflow);
+    const recorded = await this.deps.executions.checkpoints(reuse.from);
+    // An action whose compensation ran was undone: its result is not reused.
+    const compensated = new Set([...recorded.keys()].map(checkpointOwner).filter((owner) => owner.role === 'compensate').map((owner) => owner.actionId));
+    const replay = new Map(
+      [...recorded].filter(([key]) => {
+        const owner = checkpointOwner(key);
+        if (compensated.has(owner.actionId)) return false;
+        return (reuse.actions.has(owner.actionId) && (owner.role === undefined || owner.item)) || (reuse.partialForeach && owner.item);
+      }),
+    );
+    if (reuse.from !== execution.execution_id) {
+      await Promise.all([...replay].map(([key, result]) => this.deps.executions.saveCheckpoint(execution.execution_id, key, result)));
+    }
+    this.launch(execution, workflow, replay);
+  }
+
+  /** Locally every finished run can be retried: its checkpoints are kept with it. */
+  async assertRetryable(): Promise<void> {}
+
+  async stop(executionId: string): Promise<void> {
+    this.running.get(executionId)?.run.cancel();
+  }
+
+  /**
+   * Runs left unfinished by a stop or a crash continue from their recorded progress: tasks whose results were
+   * checkpointed are not called again; one that was in flight is called again, with the same Idempotency-Key.
+   * A run never started is started. Returns how many runs were taken up.
+   */
+  async recover(): Promise<number> {
+    let recovered = 0;
+    for await (const execution of this.deps.executions.unfinished()) {
+      if (this.running.has(execution.execution_id)) continue;
+      const workflow = await this.deps.loadWorkflow(execution.workflow_id, execution.workflow_version);
+      if (!workflow) {
+        await this.deps.executions.transition(execution.execution_id, ['pending', 'running'], 'failed', {
+          ended_at: this.deps.clock.now(),
+          error: { error: 'WorkflowNotFound', cause: `workflow ${execution.workflow_id} version ${execution.workflow_version} no longer exists; the run cannot continue` },
+        });
+        continue;
+      }
+      if (execution.status === 'pending') await this.start(execution, workflow);
+      else {
+        this.machineFor(workflow);
+        this.launch(execution, workflow, await this.deps.executions.checkpoints(execution.execution_id));
+      }
+      recovered++;
+    }
+    return recovered;
+  }
+
+  /** Resolves once every run in flight has ended and been recorded (tests). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((entry) => entry.settled));
+  }
+
+  /**
+   * A graceful stop: no new task starts; calls in flight get up to `graceMs` to finish (their results are
+   * checkpointed); then every run is stopped where it is, left `running`, and continues at the next start.
+   */
+  async shutdown(graceMs = 0): Promise<void> {
+    this.stopping = true;
+    if (this.inFlight > 0 && graceMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.drained.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, graceMs);
+        this.drained.add(done);
+      });
+    }
+    for (const entry of this.running.values()) entry.run.cancel();
+    await this.idle();
+  }
+
+  private machineFor(workflow: Workflow) {
     const compiled = this.deps.compiler.compile(workflow);
-    const machine = this.machines.get(`${workflow.workflow_id}:${workflow.version}`, compiled.definition);
-    if (!(await executions.transition(execution.execution_id, ['pending'], 'running', { started_at: clock.now() }))) return;
+    return { compiled, machine: this.machines.get(`${workflow.workflow_id}:${workflow.version}`, compiled.definition) };
+  }
+
+  /** Holds a task back while the runtime is stopping; the run's cancellation releases it. */
+  private beforeTask = async (signal: AbortSignal): Promise<void> => {
+    if (!this.stopping) return;
+    await new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(new Error('stopping'));
+      signal.addEventListener('abort', () => reject(new Error('stopping')), { once: true });
+    });
+  };
+
+  /** The integrations with every call counted while in flight. */
+  private tracked(integrations: LocalIntegrations): LocalIntegrations {
+    const count = <Args extends unknown[], Result>(call: (...args: Args) => Promise<Result>) =>
+      async (...args: Args): Promise<Result> => {
+        this.inFlight++;
+        try {
+          return await call(...args);
+        } finally {
+          this.inFlight--;
+          if (this.inFlight === 0) for (const done of [...this.drained]) done();
+        }
+      };
+    return {
+      invokeRunner: count(integrations.invokeRunner),
+      putEvent: count(integrations.putEvent),
+      sendDeadLetter: count(integrations.sendDeadLetter),
+      startSubWorkflow: integrations.startSubWorkflow,
+    };
+  }
+
+  /** Runs `execution` (already `running` in the store) from its stored progress, reusing `replay`. */
+  private launch(execution: Execution, workflow: Workflow, replay: ReadonlyMap<string, unknown>): void {
+    const { executions, clock } = this.deps;
+    const { compiled, machine } = this.machineFor(workflow);
     const entry: RunningEntry = { run: undefined as unknown as LocalRun, writes: Promise.resolve(), settled: Promise.resolve() };
     // Progress writes for one run go in order, so a late "running" never overwrites "completed".
-    const written = new Map<string, string>();
+    const written = new Map<string, string>(execution.actions.map((action) => [action.action_id, JSON.stringify(action)]));
     const record = (progress: ActionProgress) => {
       entry.writes = entry.writes
         .then(async () => {
@@ -65,9 +192,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       actions: workflow.actions,
       executionId: execution.execution_id,
       input: compiled.input({ ...execution.parameters }, execution.trace_id),
-      integrations: { ...this.deps.integrations, startSubWorkflow: (target, input, signal) => this.runSubWorkflow(target, input, signal, execution.execution_id) },
+      integrations: this.tracked({ ...this.deps.integrations, startSubWorkflow: (target, input, signal) => this.runSubWorkflow(target, input, signal, execution.execution_id) }),
       now: () => clock.now(),
       onProgress: record,
+      initialProgress: execution.actions,
+      replay,
+      onCheckpoint: (key, result) => executions.saveCheckpoint(execution.execution_id, key, result),
+      beforeTask: this.beforeTask,
       waitMilliseconds: this.deps.waitMilliseconds,
       retryMilliseconds: this.deps.retryMilliseconds,
     });
@@ -75,11 +206,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     entry.settled = entry.run.done
       .then(async (outcome) => {
         await entry.writes;
+        // A run stopped by shutdown stays `running`, its progress as it was: the next start continues it.
+        const ended = !(outcome.status === 'cancelled' && this.stopping);
+        const actions = ended ? settleProgress(outcome.actions, outcome.status, clock.now(), outcome.error?.action_id) : outcome.actions;
         // Only what the run's end changed (settled leftovers) or a write that failed: the rest is stored already.
-        const stale = outcome.actions.filter((action) => written.get(action.action_id) !== JSON.stringify(action));
+        const stale = actions.filter((action) => written.get(action.action_id) !== JSON.stringify(action));
         await Promise.all(stale.map((action) => executions.updateAction(execution.execution_id, action).catch(() => undefined)));
-        // A cancelled run was moved to `cancelled` by whoever cancelled it; a run stopped by shutdown stays
-        // `running` and is recovered (failed, with the reason) when the runtime starts again.
+        // A cancelled run was moved to `cancelled` by whoever cancelled it.
         if (outcome.status !== 'cancelled') {
           await executions.transition(execution.execution_id, ['running'], outcome.status, {
             ended_at: clock.now(),
@@ -90,35 +223,6 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       })
       .catch((error: unknown) => console.error(JSON.stringify({ level: 'error', execution_id: execution.execution_id, message: `could not record the end of the run: ${String(error)}` })))
       .finally(() => this.running.delete(execution.execution_id));
-  }
-
-  async stop(executionId: string): Promise<void> {
-    this.running.get(executionId)?.run.cancel();
-  }
-
-  /** Runs still marked running when the process starts were cut off by a restart: they fail, with the reason. */
-  async recover(): Promise<number> {
-    let recovered = 0;
-    for await (const execution of this.deps.executions.unfinished()) {
-      if (this.running.has(execution.execution_id)) continue;
-      const moved = await this.deps.executions.transition(execution.execution_id, ['pending', 'running'], 'failed', {
-        ended_at: this.deps.clock.now(),
-        error: { error: 'LocalRuntimeRestarted', cause: RESTART_CAUSE },
-      });
-      if (moved) recovered++;
-    }
-    return recovered;
-  }
-
-  /** Resolves once every run in flight has ended and been recorded (tests). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running.values()].map((entry) => entry.settled));
-  }
-
-  /** Stops every run in flight, as a crash would, but cleanly: they are recovered at the next start. */
-  async shutdown(): Promise<void> {
-    for (const entry of this.running.values()) entry.run.cancel();
-    await this.idle();
   }
 
   /** `${Workflow:<id>[:<version>]}` left unsubstituted locally: run that workflow in-process and return its output. */
@@ -135,8 +239,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       actions: workflow.actions,
       executionId: childId,
       input: compiled.input({ ...((input as { params?: Record<string, unknown> }).params ?? {}) }, String((input as { trace_id?: unknown }).trace_id ?? '')),
-      integrations: { ...this.deps.integrations, startSubWorkflow: (next, nextInput, nextSignal) => this.runSubWorkflow(next, nextInput, nextSignal, childId) },
+      integrations: this.tracked({ ...this.deps.integrations, startSubWorkflow: (next, nextInput, nextSignal) => this.runSubWorkflow(next, nextInput, nextSignal, childId) }),
       now: () => this.deps.clock.now(),
+      beforeTask: this.beforeTask,
       waitMilliseconds: this.deps.waitMilliseconds,
       retryMilliseconds: this.deps.retryMilliseconds,
     });

@@ -1,7 +1,8 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock, ExecutionStore, IdGenerator, WorkflowEngine, WorkflowStore } from '../ports.ts';
 import { atVersion, type Workflow } from '../workflow/model.ts';
-import { isTerminal, type Execution, type ExecutionStatus } from './model.ts';
+import { isRetryable, isTerminal, RETRYABLE_STATUSES, type Execution, type ExecutionStatus } from './model.ts';
+import { rerunPlan, retryProgress } from './rerun.ts';
 import { resolveParameters } from './parameters.ts';
 import { inScope, type TenantScope } from '../auth/model.ts';
 import type { Action } from '../workflow/definition.ts';
@@ -26,6 +27,13 @@ export interface ExecutionServiceDeps {
   readonly engine: WorkflowEngine;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+}
+
+export interface RetryRequest {
+  /** Rerun from this action: a new run reusing the outputs of every action not downstream of it. */
+  readonly fromAction?: string;
+  /** A rerun's parameters (default: the original run's); a retry keeps its own. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
 }
 
 export interface StartRequest {
@@ -115,6 +123,81 @@ export function createExecutionService({ workflows, executions, engine, clock, i
     },
 
     getExecution: (executionId: string, scope: TenantScope = {}) => requireExecution(executionId, scope),
+
+    /**
+     * Without `fromAction`, a retry: the failed, timed-out or cancelled run resumes where it stopped, keeping
+     * its id; completed actions are reused, the rest run. With it, a rerun: a new run of the same version
+     * (linked by `rerun_of`) that reuses the outputs of every action not downstream of `fromAction`.
+     */
+    async retryExecution(executionId: string, request: RetryRequest, actor: string, scope: TenantScope = {}): Promise<{ execution: Execution; rerun: boolean }> {
+      const source = await requireExecution(executionId, scope);
+      const workflow = await workflowAt(source.workflow_id, source.workflow_version, scope);
+      if (request.fromAction === undefined) {
+        if (request.parameters !== undefined) {
+          throw new ValidationError([{ field: 'parameters', message: 'a retry resumes the run with its own parameters; give from_action to rerun with new ones' }]);
+        }
+        if (!isRetryable(source.status)) {
+          throw new ConflictError(`execution ${executionId} is ${source.status}; only ${RETRYABLE_STATUSES.join(', ')} runs can be retried`, [
+            { field: 'execution_id', message: `is ${source.status}${source.status === 'completed' ? '; give from_action to rerun part of it' : ''}` },
+          ]);
+        }
+        await engine.assertRetryable(source);
+        const { progress, reused } = retryProgress(source.actions);
+        if (!(await executions.reopen(source, { at: clock.now(), by: actor, from_status: source.status }, progress))) {
+          const now = await requireExecution(executionId);
+          throw new ConflictError(`execution ${executionId} changed (${now.status}) while it was being retried`, [{ field: 'execution_id', message: `is ${now.status}` }]);
+        }
+        const reopened = await requireExecution(executionId);
+        try {
+          await engine.resume(reopened, workflow, { from: executionId, actions: reused, partialForeach: true });
+        } catch (error) {
+          await executions.transition(executionId, ['running'], source.status, {
+            ended_at: clock.now(),
+            error: { error: error instanceof Error ? error.name : 'Error', cause: `the retry could not start: ${error instanceof Error ? error.message : String(error)}` },
+          });
+          throw error;
+        }
+        return { execution: (await executions.get(executionId)) ?? reopened, rerun: false };
+      }
+
+      if (!isTerminal(source.status)) {
+        throw new ConflictError(`execution ${executionId} is ${source.status}; a rerun starts from a finished run`, [{ field: 'execution_id', message: `is ${source.status}` }]);
+      }
+      if (workflow.status !== 'active') {
+        throw new ConflictError(`workflow ${workflow.workflow_id} is ${workflow.status}; only active workflows run`, [{ field: 'status', message: `is ${workflow.status}` }]);
+      }
+      const plan = rerunPlan(workflow.actions, source.actions, request.fromAction);
+      if ('issue' in plan) throw new ValidationError([plan.issue]);
+      const given = request.parameters ?? source.parameters;
+      const { values, issues, warnings } = resolveParameters(workflow.parameters, given, workflow.strict_parameters);
+      if (issues.length > 0) throw new ValidationError(issues);
+      const execution: Execution = {
+        execution_id: ids.next(),
+        workflow_id: source.workflow_id,
+        workflow_version: source.workflow_version,
+        status: 'running',
+        parameters: values,
+        ...(warnings.length > 0 ? { warnings } : {}),
+        trace_id: traceId(ids.next()),
+        started_by: actor,
+        tenant: source.tenant,
+        created_at: clock.now(),
+        started_at: clock.now(),
+        actions: plan.progress,
+        rerun_of: { execution_id: executionId, from_action: request.fromAction },
+      };
+      await executions.create(execution);
+      try {
+        await engine.resume(execution, workflow, { from: executionId, actions: plan.reused, partialForeach: false });
+      } catch (error) {
+        await executions.transition(execution.execution_id, ['running'], 'failed', {
+          ended_at: clock.now(),
+          error: { error: error instanceof Error ? error.name : 'Error', cause: `the rerun could not start: ${error instanceof Error ? error.message : String(error)}` },
+        });
+        throw error;
+      }
+      return { execution: (await executions.get(execution.execution_id)) ?? execution, rerun: true };
+    },
 
     async listExecutions(query: { workflowId?: string; status?: ExecutionStatus; since?: string; limit: number; cursor?: string }, scope: TenantScope = {}) {
       // Another tenant's workflow has no runs to show: it is not found, like one that does not exist.

@@ -36,6 +36,18 @@ export function createExecutionHandlers({ executions, security }: { executions: 
       return { message: `${page.items.length} execution${page.items.length === 1 ? '' : 's'}`, data: { executions: page.items.map(present), count: page.items.length, next_token: page.nextCursor ?? null } };
     }),
 
+    retryExecution: handle(routes.retryExecution, async ({ params, body, actor, caller }) => {
+      const { execution, rerun } = await executions.retryExecution(params.execution_id, { fromAction: body.from_action, parameters: body.parameters }, actor, scopeOf(caller));
+      return {
+        message: rerun
+          ? `execution ${execution.execution_id} reruns ${params.execution_id} from ${body.from_action ?? ''}`
+          : `execution ${execution.execution_id} retried (redrive ${execution.redrive_count ?? 1})`,
+        data: present(execution),
+        status: 202,
+        headers: { location: `/workflows/executions/${execution.execution_id}` },
+      };
+    }),
+
     cancelExecution: handle(routes.cancelExecution, async ({ params, actor, caller }) => {
       const execution = await executions.cancelExecution(params.execution_id, actor, scopeOf(caller));
       return { message: `execution ${execution.execution_id} cancelled`, data: present(execution) };

@@ -18,6 +18,16 @@ export const ExecuteBody = z.strictObject({
   version: positiveInt('version').optional(),
 });
 
+export const RetryBody = z.strictObject({
+  from_action: z
+    .string({ error: 'from_action must be an action id' })
+    .min(1, 'from_action must not be empty')
+    .max(128, 'from_action must be at most 128 characters')
+    .optional()
+    .describe('rerun from this action: a new run reusing the outputs of every action not downstream of it'),
+  parameters: z.record(z.string(), JsonValue).optional().describe("a rerun's parameters (default: the original run's); only with from_action"),
+});
+
 export const ListExecutionsQuery = z.object({
   limit: positiveInt('limit').max(100, 'limit must be at most 100').default(50),
   status: z.enum(EXECUTION_STATUSES, { error: `status must be one of ${EXECUTION_STATUSES.join(', ')}` }).optional(),

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { routes, type RouteName, type RouteSpec } from '../routes.ts';
 import { ErrorEnvelopeSchema, errorEnvelopeSchema, operationErrors } from './error-schemas.ts';
 import { METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND } from '../middleware/envelope.ts';
+import { bodyMayBeOmitted } from '../middleware/http-handler.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -138,7 +139,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       security: route.auth === 'public' ? [] : [{ bearerAuth: [] }, { apiKeyAuth: [] }],
       'x-required-role': route.auth,
       parameters,
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(route.body, 'input') } } } } : {}),
+      ...(route.body ? { requestBody: { required: !bodyMayBeOmitted(route.body), content: { 'application/json': { schema: schema(route.body, 'input') } } } } : {}),
       responses,
     };
   }

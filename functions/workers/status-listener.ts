@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { eventsOfDelivery, isLogSubscriptionDelivery, type LogSubscriptionDelivery } from '../../adapters/aws/logs/express-execution-log.ts';
 import type { ActionProgress, Execution, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
-import { isTerminal, sentNotification } from '../../core/execution/model.ts';
+import { isTerminal, sentNotification, settleProgress } from '../../core/execution/model.ts';
 import { failedActionOf } from '../../core/errors.ts';
 import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
 import { progressFromHistory } from '../../statemachines/progress.ts';
@@ -133,18 +133,18 @@ const EXPRESS_LOG_STATUSES: Readonly<Record<string, string>> = {
  * dead-letter queue.
  */
 export function createStatusListener({ executions, clock, history }: StatusListenerDeps): StatusListener {
-  const settleActions = async (execution: Execution, change: StatusChange, failed: boolean): Promise<number> => {
+  const settleActions = async (execution: Execution, change: StatusChange, target: ExecutionStatus, endedAt: string): Promise<number> => {
     const express = isExpressExecutionArn(change.executionArn);
     const source = express ? history?.express : history?.standard;
-    if (!source) return 0;
-    let settled: readonly ActionProgress[];
+    let fromHistory: readonly ActionProgress[] = execution.actions;
     try {
-      settled = progressFromHistory(execution.actions, await source.events(change.executionArn), failed);
+      if (source) fromHistory = progressFromHistory(execution.actions, await source.events(change.executionArn), target !== 'completed');
     } catch (error) {
       // The status matters more than the detail: record it even when the history cannot be read.
-      console.warn(JSON.stringify({ message: 'execution history unreadable; actions keep their live progress', execution_id: execution.execution_id, error: String(error) }));
-      return 0;
+      console.warn(JSON.stringify({ message: 'execution history unreadable; actions are settled from their live progress', execution_id: execution.execution_id, error: String(error) }));
     }
+    // A finished run leaves nothing pending or running (not_run, cancelled), whatever the history held.
+    const settled = target === 'completed' && !source ? fromHistory : settleProgress(fromHistory, target, endedAt, failedActionOf(change.cause ?? ''));
     const before = new Map(execution.actions.map((action) => [action.action_id, JSON.stringify(action)]));
     const changed = settled.filter((action) => before.get(action.action_id) !== JSON.stringify(action) && !(action.status === 'pending' && action.attempts === 0 && before.has(action.action_id)));
     for (let index = 0; index < changed.length; index += SETTLE_CONCURRENCY) {
@@ -168,9 +168,10 @@ export function createStatusListener({ executions, clock, history }: StatusListe
     // Not ours (a sub-workflow's child run), or already settled by an earlier delivery of this event.
     if (!execution || isTerminal(execution.status)) return log({ execution_id: executionId, reported });
     // Actions first: a client that sees the run finished sees its actions settled too.
-    const settled = await settleActions(execution, change, target !== 'completed');
+    const endedAt = isoFromEpoch(change.stopDate) ?? change.time ?? clock.now();
+    const settled = await settleActions(execution, change, target, endedAt);
     const fields = {
-      ended_at: isoFromEpoch(change.stopDate) ?? change.time ?? clock.now(),
+      ended_at: endedAt,
       ...(target === 'completed' ? outputOf(change.output, change.outputIncluded) : { error: failureOf(target, change.error, change.cause) }),
     };
     let moved = await executions.transition(executionId, ['running'], target, fields);

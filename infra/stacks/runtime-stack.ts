@@ -36,7 +36,7 @@ export const ENGINE_STATE_MACHINE_ACTIONS = [
   'states:DescribeStateMachineAlias',
   'states:StartExecution',
 ] as const;
-export const ENGINE_EXECUTION_ACTIONS = ['states:StopExecution'] as const;
+export const ENGINE_EXECUTION_ACTIONS = ['states:DescribeExecution', 'states:RedriveExecution', 'states:StopExecution'] as const;
 
 /** The log lines of an express execution's start and end (the listener's subscription filter). */
 export const EXPRESS_STATUS_LOG_TYPES = ['ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'] as const;

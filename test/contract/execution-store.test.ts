@@ -44,6 +44,45 @@ describe('DynamoExecutionStore on the DynamoDB emulator', () => {
     store = new DynamoExecutionStore(fresh.client, fresh.tableName, { cursors });
   });
 
+  describe('retries and checkpoints', () => {
+    it('reopens a failed run once: running again, counted and recorded, its end cleared, listed as unfinished', async () => {
+      const failed = execution('exec-r', { status: 'failed', ended_at: '2026-11-25T10:05:00.000Z', error: { action_id: 'charge', error: 'ActionFailed', cause: 'down' }, actions: [action('charge', { status: 'failed', attempts: 2 }), action('notify', { status: 'not_run', reason: 'the run failed' })] });
+      await store.create(failed);
+      const reset = [action('charge', { attempts: 2 }), action('notify', { action_type: 'notification' })];
+      const redrive = { at: '2026-11-25T11:00:00.000Z', by: 'alice', from_status: 'failed' as const };
+      expect(await store.reopen(failed, redrive, reset)).toBe(true);
+      const reopened = await store.get('exec-r');
+      expect(reopened).toMatchObject({ status: 'running', redrive_count: 1, redrives: [redrive], actions: reset });
+      expect(reopened?.ended_at).toBeUndefined();
+      expect(reopened?.error).toBeUndefined();
+      const unfinished: string[] = [];
+      for await (const item of store.unfinished()) unfinished.push(item.execution_id);
+      expect(unfinished).toContain('exec-r');
+      // A second retry from the same read finds the run moved on: refused, nothing changed.
+      expect(await store.reopen(failed, { ...redrive, by: 'bob' }, reset)).toBe(false);
+      expect((await store.get('exec-r'))?.redrives).toEqual([redrive]);
+      // After it fails again, a second retry counts 2.
+      expect(await store.transition('exec-r', ['running'], 'failed', { ended_at: '2026-11-25T11:05:00.000Z' })).toBe(true);
+      const again = (await store.get('exec-r'))!;
+      expect(await store.reopen(again, { ...redrive, by: 'bob' }, reset)).toBe(true);
+      expect((await store.get('exec-r'))?.redrive_count).toBe(2);
+    });
+
+    it("keeps each task's result as a checkpoint beside its run, any JSON, and reads them all back by key", async () => {
+      await store.create(execution('exec-c'));
+      let deep: unknown = 'bottom';
+      for (let level = 0; level < 40; level++) deep = { level: deep };
+      await store.saveCheckpoint('exec-c', 'charge', { Payload: { status_code: 200, response: { deep, huge: 1.7e308 } } });
+      await store.saveCheckpoint('exec-c', 'each: each item#3', { status_code: 200 });
+      await store.saveCheckpoint('exec-other', 'charge', { other: true });
+      const found = await store.checkpoints('exec-c');
+      expect(found).toEqual(new Map<string, unknown>([['charge', { Payload: { status_code: 200, response: { deep, huge: 1.7e308 } } }], ['each: each item#3', { status_code: 200 }]]));
+      // Checkpoints are not executions: reads and listings of runs do not see them.
+      expect((await store.get('exec-c'))?.execution_id).toBe('exec-c');
+      expect((await store.list({ limit: 10 })).items.map((item) => item.execution_id)).toEqual(['exec-c']);
+    });
+  });
+
   describe('create and get', () => {
     it('round-trips an execution exactly, parameters and action order included', async () => {
       const stored = execution('exec-1', { actions: [action('z_last'), action('a_first'), action('m_middle')] });

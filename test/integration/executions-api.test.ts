@@ -208,21 +208,6 @@ describe('executing workflows over HTTP', () => {
   });
 });
 
-describe('a restart of the local runtime', () => {
-  it('marks runs that were in flight as failed with the reason', async () => {
-    const tableName = `restart-${randomUUID()}`;
-    const first = await startTestApi({ invokeRunner, workflowsTableName: tableName });
-    const created = await first.call('POST', '/workflows', { body: slowWorkflow });
-    const started = await first.call<ExecutionData>('POST', `/workflows/${created.body.data.workflow_id as string}/execute`, { body: {} });
-    await first.runtime.close();
-    const second = await startTestApi({ invokeRunner, workflowsTableName: tableName });
-    const after = await second.call<ExecutionData>('GET', `/workflows/executions/${started.body.data.execution_id}`);
-    expect(after.body.data.status).toBe('failed');
-    expect(after.body.data.error).toMatchObject({ error: 'LocalRuntimeRestarted' });
-    await second.runtime.close();
-  });
-});
-
 describe('the default action runner', () => {
   it('finds a registered service and calls it over HTTP with the trace headers', async () => {
     const api = await startTestApi();

@@ -1,14 +1,15 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { ActionProgress, Execution, ExecutionStatus } from '../../../core/execution/model.ts';
+import type { ActionProgress, Execution, ExecutionStatus, Redrive } from '../../../core/execution/model.ts';
 import { isTerminal } from '../../../core/execution/model.ts';
 import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../../core/ports.ts';
 import { translateDynamoError } from './errors.ts';
-import { conditionalWrite, dynamoCall, invalidCursor, isConditionFailure, isRecord, startKeyOf } from './operations.ts';
+import { conditionalWrite, dynamoCall, invalidCursor, isConditionFailure, isRecord, queryItems, startKeyOf } from './operations.ts';
 import { requiredCursors, type CursorCodec, type CursorOptions } from './cursor-codec.ts';
 import { ExecutionIndex } from './execution-table.ts';
 import type { IndexDesign } from './workflow-table.ts';
 import { ExecutionItemSchema } from './execution-items.ts';
-import { parseItem } from './items.ts';
+import { jsonText, parseItem } from './items.ts';
+import * as z from 'zod';
 
 const SK = 'EXECUTION';
 const ALL = 'EXECUTION';
@@ -29,6 +30,9 @@ interface ActionUpdate {
 }
 
 const key = (executionId: string) => ({ pk: `EX#${executionId}`, sk: SK });
+/** Checkpoints live beside their execution item, in its item collection: `CP#<state name>[#<index>]`. */
+const CHECKPOINT_PREFIX = 'CP#';
+const CheckpointItemSchema = z.object({ sk: z.string().startsWith(CHECKPOINT_PREFIX), result_json: jsonText(z.unknown()) });
 
 /** ExecutionStore on one DynamoDB table (see execution-table.ts). */
 export class DynamoExecutionStore implements ExecutionStore {
@@ -186,6 +190,54 @@ export class DynamoExecutionStore implements ExecutionStore {
       for (const item of page.Items ?? []) yield fromItem(item);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+  }
+
+  async reopen(execution: Execution, redrive: Redrive, actions: readonly ActionProgress[]): Promise<boolean> {
+    const sortKey = `${execution.created_at}#${execution.execution_id}`;
+    return conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(execution.execution_id),
+          UpdateExpression:
+            'SET #status = :running, redrive_count = if_not_exists(redrive_count, :zero) + :one, redrives = list_append(if_not_exists(redrives, :none), :redrive), actions = :actions, action_order = :order, gsi_active_pk = :active, gsi_active_sk = :activeSk REMOVE ended_at, #error, #output',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :was',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#output': 'output' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':was': execution.status,
+            ':zero': 0,
+            ':one': 1,
+            ':none': [],
+            ':redrive': [redrive],
+            ':actions': Object.fromEntries(actions.map((action) => [action.action_id, storable(action)])),
+            ':order': actions.map((action) => action.action_id),
+            ':active': ACTIVE,
+            ':activeSk': sortKey,
+          },
+        }),
+      ),
+    );
+  }
+
+  async saveCheckpoint(executionId: string, checkpointKey: string, result: unknown): Promise<void> {
+    const item = { pk: key(executionId).pk, sk: `${CHECKPOINT_PREFIX}${checkpointKey}`, result_json: JSON.stringify(result ?? null) };
+    await this.call(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
+  }
+
+  async checkpoints(executionId: string): Promise<Map<string, unknown>> {
+    const found = new Map<string, unknown>();
+    const items = queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': key(executionId).pk, ':prefix': CHECKPOINT_PREFIX },
+      ConsistentRead: true,
+    });
+    for await (const item of items) {
+      const checkpoint = parseItem(CheckpointItemSchema, item, 'checkpoint');
+      found.set(checkpoint.sk.slice(CHECKPOINT_PREFIX.length), checkpoint.result_json);
+    }
+    return found;
   }
 
   private call<Output>(operation: () => Promise<Output>): Promise<Output> {

@@ -3,8 +3,10 @@ import {
   CreateStateMachineAliasCommand,
   CreateStateMachineCommand,
   DescribeStateMachineAliasCommand,
+  DescribeExecutionCommand,
   DescribeStateMachineCommand,
   ListStateMachineVersionsCommand,
+  RedriveExecutionCommand,
   StartExecutionCommand,
   StopExecutionCommand,
   UpdateStateMachineAliasCommand,
@@ -13,9 +15,9 @@ import {
   type SFNClient,
   type StateMachineType,
 } from '@aws-sdk/client-sfn';
-import { ConflictError, DomainError, NotFoundError } from '../../../core/errors.ts';
+import { ConflictError, DomainError, NotFoundError, WorkflowErrorName } from '../../../core/errors.ts';
 import type { Execution } from '../../../core/execution/model.ts';
-import type { ExecutionStore, WorkflowEngine } from '../../../core/ports.ts';
+import type { ExecutionStore, ReuseRequest, WorkflowEngine } from '../../../core/ports.ts';
 import type { ExecutionMode } from '../../../core/workflow/definition.ts';
 import type { Workflow } from '../../../core/workflow/model.ts';
 import type { StepFunctionsEngineConfig } from './config.ts';
@@ -120,6 +122,49 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
       // Never started (the start failed, or has not reached Step Functions): nothing to stop.
       if (sdkErrorName(error) === 'ExecutionDoesNotExist') return;
       throw translateStepFunctionsError(error, `stopping execution ${executionId}`);
+    }
+  }
+
+  /**
+   * A retry is Step Functions' RedriveExecution: same execution ARN, successful states not run again. It is
+   * possible while Step Functions says the execution is REDRIVABLE (a standard workflow, within 14 days of its
+   * end). A run that failed at an action ended in the compiler's Fail state, which a redrive would only run
+   * again, so that one is refused too, naming the reason, until the compiler gives such runs a redrivable end.
+   */
+  async assertRetryable(execution: Execution): Promise<void> {
+    if (execution.error?.error === WorkflowErrorName.ActionFailed) {
+      throw new ConflictError(`execution ${execution.execution_id} failed at action ${execution.error.action_id ?? '?'}: on Step Functions a redrive would restart at the workflow's Fail state, so it cannot be retried here yet`, [
+        { field: 'execution_id', message: 'failed at an action; retry is available for cancelled and timed-out runs on Step Functions (locally for every run)' },
+      ]);
+    }
+    const arn = executionArn(this.deps.config, this.nameOf(execution.workflow_id), execution.execution_id);
+    let described;
+    try {
+      described = await this.deps.client.send(new DescribeExecutionCommand({ executionArn: arn }));
+    } catch (error) {
+      throw translateStepFunctionsError(error, `reading execution ${execution.execution_id}`);
+    }
+    if (described.redriveStatus !== 'REDRIVABLE') {
+      const reason = described.redriveStatusReason ?? `redrive status ${described.redriveStatus ?? 'unknown'}`;
+      const window = /redrivable period/i.test(reason) ? ' (Step Functions redrives a run for 14 days after it ends; rerun it with from_action instead)' : '';
+      throw new ConflictError(`execution ${execution.execution_id} cannot be retried: ${reason}${window}`, [{ field: 'execution_id', message: `not redrivable: ${reason}` }]);
+    }
+  }
+
+  async resume(execution: Execution, workflow: Workflow, reuse: ReuseRequest): Promise<void> {
+    if (reuse.from !== execution.execution_id) {
+      throw new ConflictError(`a rerun from an action is not available on Step Functions yet (the compiled state machine cannot skip the actions it would reuse); retry the run, or start it again`, [
+        { field: 'from_action', message: 'not available on Step Functions yet' },
+      ]);
+    }
+    const arn = executionArn(this.deps.config, this.nameOf(workflow.workflow_id), execution.execution_id);
+    try {
+      await this.deps.client.send(new RedriveExecutionCommand({ executionArn: arn, clientToken: `${execution.execution_id}-${execution.redrive_count ?? 0}` }));
+    } catch (error) {
+      if (sdkErrorName(error) === 'ExecutionNotRedrivable') {
+        throw new ConflictError(`execution ${execution.execution_id} cannot be retried: ${error instanceof Error ? error.message : String(error)}`, [{ field: 'execution_id', message: 'not redrivable' }]);
+      }
+      throw translateStepFunctionsError(error, `redriving execution ${execution.execution_id}`);
     }
   }
 

@@ -155,13 +155,16 @@ describe('status listener: settling actions from the history', () => {
     expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(1);
   });
 
-  it('still records the status when the history cannot be read, keeping the live progress', async () => {
+  it('still records the status when the history cannot be read, settling the live progress so nothing is left running or pending', async () => {
     await store.create(pendingExecution('exec-nohistory'));
     sfn.on(GetExecutionHistoryCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
-    expect(await listener()(statusEvent('exec-nohistory', 'FAILED'))).toEqual([{ execution_id: 'exec-nohistory', reported: 'FAILED', moved_to: 'failed' }]);
+    const [outcome] = await listener()(statusEvent('exec-nohistory', 'FAILED'));
+    expect(outcome).toMatchObject({ execution_id: 'exec-nohistory', reported: 'FAILED', moved_to: 'failed' });
     const stored = await store.get('exec-nohistory');
     expect(stored?.status).toBe('failed');
-    expect(stored?.actions[0]).toMatchObject({ status: 'running', attempts: 1 });
+    expect(stored?.actions[0]).toMatchObject({ status: 'cancelled', attempts: 1 });
+    expect(stored?.actions[0]?.reason).toContain('the run failed');
+    expect(stored?.actions.filter((action) => action.status === 'pending' || action.status === 'running')).toEqual([]);
   });
 
   it("moves an express run along from its log subscription, and settles its actions from the log group", async () => {

@@ -56,6 +56,18 @@ class InMemoryExecutionStore implements ExecutionStore {
     return { items: [...this.items.values()] };
   }
 
+  async reopen(): Promise<boolean> {
+    throw new Error('the status listener never reopens a run');
+  }
+
+  async saveCheckpoint(): Promise<void> {
+    throw new Error('the status listener keeps no checkpoints');
+  }
+
+  async checkpoints(): Promise<Map<string, unknown>> {
+    throw new Error('the status listener keeps no checkpoints');
+  }
+
   async *unfinished() {
     for (const execution of this.items.values()) if (execution.status === 'pending' || execution.status === 'running') yield execution;
   }
