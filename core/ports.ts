@@ -279,6 +279,9 @@ export interface WorkflowEngine {
   resume(execution: Execution, workflow: Workflow, reuse: ReuseRequest): Promise<void>;
   /** Throws ConflictError, naming the limit, when a retry of this finished run cannot run here; checked before the run is reopened. */
   assertRetryable(execution: Execution): Promise<void>;
+  /** Pausing: actions in flight finish, no new one starts until release. Both idempotent. */
+  hold(execution: Execution): Promise<void>;
+  release(execution: Execution): Promise<void>;
 }
 
 /** What a retried or rerun run reuses (WorkflowEngine.resume). */

@@ -111,6 +111,8 @@ export function awsExecutionServices(): { executions: ExecutionService } {
     stop: (executionId, reason) => stepFunctions().stop(executionId, reason),
     resume: (execution, workflow, reuse) => stepFunctions().resume(execution, workflow, reuse),
     assertRetryable: (execution) => stepFunctions().assertRetryable(execution),
+    hold: (execution) => stepFunctions().hold(execution),
+    release: () => stepFunctions().release(),
   };
   return { executions: createExecutionService({ workflows: workflowStore, executions: executionStore, engine: lazyEngine, clock: systemClock, ids: randomIds }) };
 }

@@ -1,4 +1,4 @@
-import { settleProgress, type ActionProgress, type Execution } from '../../core/execution/model.ts';
+import { ACTIVE_STATUSES, settleProgress, type ActionProgress, type Execution } from '../../core/execution/model.ts';
 import type { Clock, ExecutionStore, ReuseRequest, WorkflowEngine } from '../../core/ports.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
 import { checkpointOwner, CompiledMachineCache, startLocalRun, type LocalIntegrations, type LocalRun } from './local-engine.ts';
@@ -43,6 +43,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly drained = new Set<() => void>();
   /** Set by shutdown: no new task starts, and runs that stop are left to be resumed. */
   private stopping = false;
+  /** Paused runs: their next task waits for the release. */
+  private readonly held = new Map<string, { released: Promise<void>; release: () => void }>();
 
   constructor(deps: LocalWorkflowEngineDeps) {
     this.deps = deps;
@@ -78,6 +80,18 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     this.launch(execution, workflow, replay);
   }
 
+  async hold(execution: Execution): Promise<void> {
+    if (this.held.has(execution.execution_id)) return;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.held.set(execution.execution_id, { released, release });
+  }
+
+  async release(execution: Execution): Promise<void> {
+    this.held.get(execution.execution_id)?.release();
+    this.held.delete(execution.execution_id);
+  }
+
   /** Locally every finished run can be retried: its checkpoints are kept with it. */
   async assertRetryable(): Promise<void> {}
 
@@ -96,7 +110,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       if (this.running.has(execution.execution_id)) continue;
       const workflow = await this.deps.loadWorkflow(execution.workflow_id, execution.workflow_version);
       if (!workflow) {
-        await this.deps.executions.transition(execution.execution_id, ['pending', 'running'], 'failed', {
+        await this.deps.executions.transition(execution.execution_id, ['pending', ...ACTIVE_STATUSES], 'failed', {
           ended_at: this.deps.clock.now(),
           error: { error: 'WorkflowNotFound', cause: `workflow ${execution.workflow_id} version ${execution.workflow_version} no longer exists; the run cannot continue` },
         });
@@ -104,6 +118,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       }
       if (execution.status === 'pending') await this.start(execution, workflow);
       else {
+        // A run paused before the stop stays paused: it starts no new action until it is resumed.
+        if (execution.status === 'paused') await this.hold(execution);
         this.machineFor(workflow);
         this.launch(execution, workflow, await this.deps.executions.checkpoints(execution.execution_id));
       }
@@ -152,6 +168,15 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     });
   };
 
+  /** A task of a paused run waits for the release (or the run's end); then the runtime's own gate. */
+  private async beforeTaskOf(executionId: string, signal: AbortSignal): Promise<void> {
+    for (let held = this.held.get(executionId); held; held = this.held.get(executionId)) {
+      await Promise.race([held.released, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+      if (signal.aborted) throw new Error('the run stopped while paused');
+    }
+    await this.beforeTask(signal);
+  }
+
   /** The integrations with every call counted while in flight. */
   private tracked(integrations: LocalIntegrations): LocalIntegrations {
     const count = <Args extends unknown[], Result>(call: (...args: Args) => Promise<Result>) =>
@@ -198,7 +223,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       initialProgress: execution.actions,
       replay,
       onCheckpoint: (key, result) => executions.saveCheckpoint(execution.execution_id, key, result),
-      beforeTask: this.beforeTask,
+      beforeTask: (signal) => this.beforeTaskOf(execution.execution_id, signal),
       waitMilliseconds: this.deps.waitMilliseconds,
       retryMilliseconds: this.deps.retryMilliseconds,
     });
@@ -214,7 +239,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         await Promise.all(stale.map((action) => executions.updateAction(execution.execution_id, action).catch(() => undefined)));
         // A cancelled run was moved to `cancelled` by whoever cancelled it.
         if (outcome.status !== 'cancelled') {
-          await executions.transition(execution.execution_id, ['running'], outcome.status, {
+          await executions.transition(execution.execution_id, ACTIVE_STATUSES, outcome.status, {
             ended_at: clock.now(),
             ...(outcome.output === undefined ? {} : { output: outcome.output }),
             ...(outcome.error ? { error: outcome.error } : {}),
@@ -222,7 +247,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         }
       })
       .catch((error: unknown) => console.error(JSON.stringify({ level: 'error', execution_id: execution.execution_id, message: `could not record the end of the run: ${String(error)}` })))
-      .finally(() => this.running.delete(execution.execution_id));
+      .finally(() => {
+        this.running.delete(execution.execution_id);
+        this.held.delete(execution.execution_id);
+      });
   }
 
   /** `${Workflow:<id>[:<version>]}` left unsubstituted locally: run that workflow in-process and return its output. */

@@ -3,7 +3,8 @@
  * runtime (the local engine, the AWS status listener) applies the same rules.
  */
 
-export const EXECUTION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+/** `paused`: actions in flight finish, no new one starts, until the run is resumed. */
+export const EXECUTION_STATUSES = ['pending', 'running', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 /**
@@ -18,7 +19,9 @@ export const RETRYABLE_STATUSES = ['failed', 'timed_out', 'cancelled'] as const 
 
 const NEXT: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
   pending: ['running', 'failed', 'cancelled'],
-  running: ['completed', 'failed', 'cancelled', 'timed_out'],
+  running: ['paused', 'completed', 'failed', 'cancelled', 'timed_out'],
+  // A paused run can still end: the actions in flight when it was paused may finish it, fail it or time out.
+  paused: ['running', 'completed', 'failed', 'cancelled', 'timed_out'],
   completed: [],
   failed: [],
   cancelled: [],
@@ -29,6 +32,9 @@ const NEXT: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
 export function isTerminal(status: ExecutionStatus): boolean {
   return NEXT[status].length === 0;
 }
+
+/** Statuses a run is in while it may still end by itself: it has started and not finished. */
+export const ACTIVE_STATUSES = ['running', 'paused'] as const satisfies readonly ExecutionStatus[];
 
 export function isRetryable(status: ExecutionStatus): status is (typeof RETRYABLE_STATUSES)[number] {
   return (RETRYABLE_STATUSES as readonly ExecutionStatus[]).includes(status);

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock, ExecutionStore, IdGenerator, WorkflowEngine, WorkflowStore } from '../ports.ts';
 import { atVersion, type Workflow } from '../workflow/model.ts';
-import { isRetryable, isTerminal, RETRYABLE_STATUSES, type Execution, type ExecutionStatus } from './model.ts';
+import { ACTIVE_STATUSES, isRetryable, isTerminal, RETRYABLE_STATUSES, type Execution, type ExecutionStatus } from './model.ts';
 import { rerunPlan, retryProgress } from './rerun.ts';
 import { resolveParameters } from './parameters.ts';
 import { inScope, type TenantScope } from '../auth/model.ts';
@@ -205,6 +205,35 @@ export function createExecutionService({ workflows, executions, engine, clock, i
       return executions.list({ ...query, tenant: scope.tenant });
     },
 
+    /** Actions in flight finish; no new one starts until resume. Pausing twice is harmless; a finished run is a 409. */
+    async pauseExecution(executionId: string, scope: TenantScope = {}): Promise<Execution> {
+      const execution = await requireExecution(executionId, scope);
+      if (execution.status === 'paused') return execution;
+      if (execution.status !== 'running') {
+        throw new ConflictError(`execution ${executionId} is ${execution.status}; only a running execution can be paused`, [{ field: 'execution_id', message: `is ${execution.status}` }]);
+      }
+      await engine.hold(execution);
+      if (!(await executions.transition(executionId, ['running'], 'paused'))) {
+        await engine.release(execution);
+        const now = await requireExecution(executionId);
+        if (now.status !== 'paused') throw new ConflictError(`execution ${executionId} ended (${now.status}) before it could be paused`, [{ field: 'execution_id', message: `is ${now.status}` }]);
+      }
+      return requireExecution(executionId);
+    },
+
+    /** A paused run goes on; resuming a running one is harmless; a finished run is a 409. */
+    async resumeExecution(executionId: string, scope: TenantScope = {}): Promise<Execution> {
+      const execution = await requireExecution(executionId, scope);
+      if (execution.status === 'running') return execution;
+      if (execution.status !== 'paused') {
+        throw new ConflictError(`execution ${executionId} is ${execution.status}; only a paused execution can be resumed`, [{ field: 'execution_id', message: `is ${execution.status}` }]);
+      }
+      // The status first: an action released before it would report progress on a run still marked paused.
+      await executions.transition(executionId, ['paused'], 'running');
+      await engine.release(execution);
+      return requireExecution(executionId);
+    },
+
     /** Cancelling twice is harmless; cancelling a run that ended otherwise is a conflict. */
     async cancelExecution(executionId: string, actor: string, scope: TenantScope = {}): Promise<Execution> {
       const execution = await requireExecution(executionId, scope);
@@ -213,7 +242,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
         throw new ConflictError(`execution ${executionId} already ${execution.status}`, [{ field: 'execution_id', message: `is ${execution.status}; only pending or running executions can be cancelled` }]);
       }
       await engine.stop(executionId, `cancelled by ${actor}`);
-      const moved = await executions.transition(executionId, ['pending', 'running'], 'cancelled', {
+      const moved = await executions.transition(executionId, ['pending', ...ACTIVE_STATUSES], 'cancelled', {
         ended_at: clock.now(),
         error: { error: 'Cancelled', cause: `cancelled by ${actor}` },
       });

@@ -48,6 +48,16 @@ export function createExecutionHandlers({ executions, security }: { executions: 
       };
     }),
 
+    pauseExecution: handle(routes.pauseExecution, async ({ params, caller }) => {
+      const execution = await executions.pauseExecution(params.execution_id, scopeOf(caller));
+      return { message: `execution ${execution.execution_id} ${execution.status}`, data: present(execution) };
+    }),
+
+    resumeExecution: handle(routes.resumeExecution, async ({ params, caller }) => {
+      const execution = await executions.resumeExecution(params.execution_id, scopeOf(caller));
+      return { message: `execution ${execution.execution_id} ${execution.status}`, data: present(execution) };
+    }),
+
     cancelExecution: handle(routes.cancelExecution, async ({ params, actor, caller }) => {
       const execution = await executions.cancelExecution(params.execution_id, actor, scopeOf(caller));
       return { message: `execution ${execution.execution_id} cancelled`, data: present(execution) };

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { eventsOfDelivery, isLogSubscriptionDelivery, type LogSubscriptionDelivery } from '../../adapters/aws/logs/express-execution-log.ts';
 import type { ActionProgress, Execution, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
-import { isTerminal, sentNotification, settleProgress } from '../../core/execution/model.ts';
+import { ACTIVE_STATUSES, isTerminal, sentNotification, settleProgress } from '../../core/execution/model.ts';
 import { failedActionOf } from '../../core/errors.ts';
 import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
 import { progressFromHistory } from '../../statemachines/progress.ts';
@@ -174,11 +174,11 @@ export function createStatusListener({ executions, clock, history }: StatusListe
       ended_at: endedAt,
       ...(target === 'completed' ? outputOf(change.output, change.outputIncluded) : { error: failureOf(target, change.error, change.cause) }),
     };
-    let moved = await executions.transition(executionId, ['running'], target, fields);
+    let moved = await executions.transition(executionId, ACTIVE_STATUSES, target, fields);
     // The RUNNING event has not arrived yet (EventBridge does not keep order): the run did start, so record
     // that first and then its end, keeping to the legal transitions.
     if (!moved && (await executions.transition(executionId, ['pending'], 'running', { started_at: startedAt }))) {
-      moved = await executions.transition(executionId, ['running'], target, fields);
+      moved = await executions.transition(executionId, ACTIVE_STATUSES, target, fields);
     }
     return log({ execution_id: executionId, reported, ...(moved ? { moved_to: target } : {}), ...(settled > 0 ? { actions_settled: settled } : {}) });
   };

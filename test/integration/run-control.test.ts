@@ -247,6 +247,61 @@ describe('rerunning from an action', () => {
   });
 });
 
+describe('pausing and resuming a run', () => {
+  it('lets the action in flight finish, starts nothing while paused, and goes on when resumed', async () => {
+    const prefix = `/p-${randomUUID().slice(0, 8)}`;
+    slowMs = 400;
+    const id = await createWorkflow(call, {
+      name: 'pause me',
+      actions: [serviceCall('one', '/slow'), serviceCall('two', `${prefix}/two`, { depends_on: ['one'] }), serviceCall('three', `${prefix}/three`, { depends_on: ['two'] })],
+    });
+    const executionId = await execute(call, id);
+    await waitFor(call, executionId, (execution) => execution.actions[0]?.status === 'running');
+    const paused = await call<ExecutionData>('POST', `/workflows/executions/${executionId}/pause`);
+    expect(paused.status, JSON.stringify(paused.body)).toBe(200);
+    expect(paused.body.data.status).toBe('paused');
+    expect((await call<ExecutionData>('POST', `/workflows/executions/${executionId}/pause`)).body.data.status).toBe('paused');
+
+    // The call in flight finishes; the next action does not start, however long the pause.
+    const held = await waitFor(call, executionId, (execution) => execution.actions[0]?.status === 'completed');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(held.status).toBe('paused');
+    expect(callsTo(`${prefix}/two`)).toBe(0);
+    expect(statuses((await call<ExecutionData>('GET', `/workflows/executions/${executionId}`)).body.data)).toEqual([
+      ['one', 'completed'],
+      ['two', 'pending'],
+      ['three', 'pending'],
+    ]);
+
+    const resumed = await call<ExecutionData>('POST', `/workflows/executions/${executionId}/resume`);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.data.status).toBe('running');
+    const done = await waitFor(call, executionId, ended);
+    expect(done.status).toBe('completed');
+    expect([callsTo(`${prefix}/two`), callsTo(`${prefix}/three`)]).toEqual([1, 1]);
+
+    expect((await call('POST', `/workflows/executions/${executionId}/pause`)).status).toBe(409);
+    expect((await call('POST', `/workflows/executions/${executionId}/resume`)).status).toBe(409);
+  });
+
+  it('cancels a paused run, settling its actions', async () => {
+    slowMs = 200;
+    const id = await createWorkflow(call, { name: 'pause then cancel', actions: [serviceCall('one', '/slow'), serviceCall('two', `/pc-${randomUUID().slice(0, 8)}`, { depends_on: ['one'] })] });
+    const executionId = await execute(call, id);
+    await waitFor(call, executionId, (execution) => execution.actions[0]?.status === 'running');
+    await call('POST', `/workflows/executions/${executionId}/pause`);
+    await waitFor(call, executionId, (execution) => execution.actions[0]?.status === 'completed');
+    expect((await call('POST', `/workflows/executions/${executionId}/cancel`)).status).toBe(200);
+    await runtime.engine.idle();
+    const cancelled = await waitFor(call, executionId, ended);
+    expect(cancelled.status).toBe('cancelled');
+    expect(statuses(cancelled)).toEqual([
+      ['one', 'completed'],
+      ['two', 'not_run'],
+    ]);
+  });
+});
+
 describe('a run cut off by a stop of the local runtime', () => {
   it('continues at the next start: completed actions are not called again, the one in flight is called again with the same key', async () => {
     const tableName = `durable-${randomUUID()}`;

@@ -260,10 +260,10 @@ export class DynamoExecutionStore implements ExecutionStore {
           TableName: this.tableName,
           Key: key(executionId),
           UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_exists(actions.#action) AND #status IN (:pending, :running)',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_exists(actions.#action) AND #status IN (:pending, :running, :paused)',
           // Every field name goes through a placeholder: `status` is a reserved word, others may become one.
           ExpressionAttributeNames: { '#action': actionId, '#status': 'status', ...Object.fromEntries(fields.map((field) => [`#${field}`, field])) },
-          ExpressionAttributeValues: { ':pending': 'pending', ':running': 'running', ...update.values },
+          ExpressionAttributeValues: { ':pending': 'pending', ':running': 'running', ':paused': 'paused', ...update.values },
         }),
       ),
     );

@@ -151,6 +151,15 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
     }
   }
 
+  /** Step Functions has no pause; ADR 0012 describes the mechanism this needs, which is not built yet. */
+  async hold(execution: Execution): Promise<void> {
+    throw new ConflictError(`pausing a run is not available on Step Functions yet (execution ${execution.execution_id}); cancel it and retry it later instead`, [
+      { field: 'execution_id', message: 'pause is not available on Step Functions yet' },
+    ]);
+  }
+
+  async release(): Promise<void> {}
+
   async resume(execution: Execution, workflow: Workflow, reuse: ReuseRequest): Promise<void> {
     if (reuse.from !== execution.execution_id) {
       throw new ConflictError(`a rerun from an action is not available on Step Functions yet (the compiled state machine cannot skip the actions it would reuse); retry the run, or start it again`, [
