@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import * as api from './http/workflow-schemas.ts';
 import * as runs from './http/execution-schemas.ts';
+import * as sagas from './http/saga-schemas.ts';
 import * as registry from './http/registry-schemas.ts';
 import * as peers from './http/peer-schemas.ts';
 import * as drift from './http/api-drift-schemas.ts';
@@ -372,6 +373,30 @@ export const routes = {
     response: runs.ExecutionResponse,
     tables: { executions: 'write' },
     engine: true,
+  },
+  sagaStatistics: {
+    method: 'GET',
+    path: '/infrastructure/saga/stats',
+    auth: 'viewer',
+    context: 'executions',
+    summary: 'Sagas among the runs started since `since` (default 7 days; at most 1,000 runs read): by state and workflow, compensation success rate, mean time to compensate',
+    tag: 'executions',
+    successStatus: 200,
+    query: sagas.SagaStatsQuery,
+    response: sagas.SagaStatsResponse,
+    tables: { workflows: 'read', executions: 'read' },
+  },
+  getSaga: {
+    method: 'GET',
+    path: '/infrastructure/saga/{saga_id}',
+    auth: 'viewer',
+    context: 'executions',
+    summary: "A saga (a run whose workflow declares compensations; saga_id = its execution id): completed steps, the failed step, each compensation planned, run, skipped or failed, and the saga's state",
+    tag: 'executions',
+    successStatus: 200,
+    params: sagas.SagaIdParams,
+    response: sagas.SagaResponse,
+    tables: { executions: 'read' },
   },
   registerService: {
     method: 'POST',

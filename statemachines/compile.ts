@@ -747,7 +747,7 @@ function compileCompensationStep(context: Context, action: Action): Fragment {
           ResultPath: `$.results.${id}.compensation`,
           TimeoutSeconds: DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS + 5,
           Retry: retriers(undefined, RETRYABLE_ACTION_ERRORS),
-          // A compensation that fails is recorded, and the others still run.
+          // A compensation that fails is recorded and dead-lettered, and the others still run.
           Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.results.${id}.compensation`, Next: '' }],
         }
       : {
@@ -758,6 +758,30 @@ function compileCompensationStep(context: Context, action: Action): Fragment {
           ResultPath: `$.results.${id}.compensation`,
           Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.results.${id}.compensation`, Next: '' }],
         };
+  // A compensation that still fails after its retries is dead-lettered (what it was, why it failed), then the
+  // saga goes on with the others; the run's record says compensation_failed (core/execution/saga.ts).
+  const deadLetter = `${id}: compensation dead letter`;
+  context.states[deadLetter] = {
+    Type: 'Task',
+    Resource: Resource.sqsSendMessage,
+    Parameters: {
+      QueueUrl: Placeholder.deadLetterQueue,
+      MessageBody: {
+        kind: 'compensation_failed',
+        action_id: id,
+        'execution_id.$': '$$.Execution.Name',
+        workflow_id: context.input.workflow_id,
+        workflow_version: context.input.version,
+        compensation: compensation.action_type === 'service_call' ? { service: compensation.config.service, endpoint: compensation.config.endpoint, method: compensation.config.method } : { action_type: compensation.action_type },
+        'error.$': `$.results.${id}.compensation.Error`,
+        'cause.$': `$.results.${id}.compensation.Cause`,
+      },
+    },
+    ResultPath: null,
+    Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2 }],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: '' }],
+  };
+  (context.states[run] as { Catch: Catcher[] }).Catch[0]!.Next = deadLetter;
   context.states[check] = {
     Type: 'Choice',
     Choices: [{ Variable: `$.results.${id}.outcome`, StringEquals: COMPLETED, Next: run }],
@@ -771,7 +795,8 @@ function compileCompensationStep(context: Context, action: Action): Fragment {
       target = `${id}: compensation done`;
       context.states[target] = { Type: 'Pass', End: true };
     }
-    (context.states[run] as { Catch: Catcher[] }).Catch[0]!.Next = target;
+    (context.states[deadLetter] as { Catch: Catcher[] }).Catch[0]!.Next = target;
+    setNext(context.states[deadLetter]!, target);
     setNext(context.states[run]!, target);
     (context.states[check] as { Default?: string }).Default = target;
   };

@@ -27,10 +27,17 @@ interface Tracker {
  * Actions the run never reached stay `pending`. `executionFailed` settles an action still running when the
  * run ended (the failure cut it off) as failed.
  */
-export function progressFromHistory(actions: readonly { readonly action_id: string; readonly action_type: Action['action_type'] | string }[], events: readonly MachineEvent[], executionFailed = false): ActionProgress[] {
+export function progressFromHistory(
+  actions: readonly { readonly action_id: string; readonly action_type: Action['action_type'] | string; readonly compensation?: ActionProgress['compensation'] }[],
+  events: readonly MachineEvent[],
+  executionFailed = false,
+): ActionProgress[] {
   const sorted = [...events].sort((a, b) => a.id - b.id);
   const trackers = new Map<string, Tracker>(
-    actions.map((action) => [action.action_id, { progress: { action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0 } }]),
+    actions.map((action) => [
+      action.action_id,
+      { progress: { action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0, ...(action.compensation ? { compensation: { status: 'planned', attempts: 0 } } : {}) } },
+    ]),
   );
   const stateOf = stateNamesByEvent(sorted);
   const set = (tracker: Tracker, change: Partial<ActionProgress>) => {
@@ -45,6 +52,10 @@ export function progressFromHistory(actions: readonly { readonly action_id: stri
     if (!tracker) continue;
     const { progress } = tracker;
 
+    if (role === 'compensate') {
+      trackCompensation(tracker, event);
+      continue;
+    }
     if (role === 'skipped') {
       if (event.type.endsWith('StateEntered')) set(tracker, { status: 'skipped', ended_at: event.timestamp });
       continue;
@@ -84,6 +95,18 @@ export function progressFromHistory(actions: readonly { readonly action_id: stri
     if (progress.status === 'running' && tracker.lastError) return { ...progress, error: tracker.lastError };
     return progress;
   });
+}
+
+/** A compensation's task: scheduled attempts, then its success or its last failure (its Catch dead-letters it). */
+function trackCompensation(tracker: Tracker, event: MachineEvent): void {
+  const current = tracker.progress.compensation ?? { status: 'planned', attempts: 0 };
+  let next: NonNullable<ActionProgress['compensation']> | undefined;
+  if (event.type === 'TaskScheduled') next = { ...current, status: 'running', attempts: current.attempts + 1, started_at: current.started_at ?? event.timestamp };
+  else if (event.type === 'TaskSucceeded') next = { status: 'completed', attempts: current.attempts, ...(current.started_at ? { started_at: current.started_at } : {}), ended_at: event.timestamp };
+  else if (event.type === 'TaskFailed' || event.type === 'TaskTimedOut' || event.type === 'TaskSubmitFailed' || event.type === 'TaskStartFailed') {
+    next = { ...current, status: 'failed', ended_at: event.timestamp, error: { error: event.error ?? (event.type === 'TaskTimedOut' ? 'States.Timeout' : 'States.TaskFailed'), cause: event.cause ?? '' } };
+  }
+  if (next) tracker.progress = { ...tracker.progress, compensation: next };
 }
 
 /** Task states count their attempts by what they schedule; other states by entering. */

@@ -1,6 +1,6 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { failedActionOf } from '../../core/errors.ts';
-import { sentNotification, type ActionProgress, type ExecutionFailure, type ExecutionStatus } from '../../core/execution/model.ts';
+import { sentNotification, type ActionProgress, type CompensationProgress, type ExecutionFailure, type ExecutionStatus } from '../../core/execution/model.ts';
 import type { Action } from '../../core/workflow/definition.ts';
 
 /**
@@ -64,6 +64,12 @@ export function checkpointKey(stateName: string, input: Record<string, unknown>)
   const detail = (input.Entries as { Detail?: { item_index?: unknown } }[] | undefined)?.[0]?.Detail;
   const index = payload?.item_index ?? detail?.item_index;
   return typeof index === 'number' ? `${stateName}#${index}` : stateName;
+}
+
+/** The action whose compensation a task state runs (`<id>: compensate`), if it is one. */
+function compensationOf(stateName: string): string | undefined {
+  const owner = checkpointOwner(stateName);
+  return owner.role === 'compensate' ? owner.actionId : undefined;
 }
 
 /** The action a checkpoint key belongs to, and whether it is one item of that action's foreach. */
@@ -132,16 +138,26 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       }
       await run.beforeTask?.(controller.signal);
       if (own) update(actionId, { status: 'running', attempts: (progress.get(actionId)?.attempts ?? 0) + 1, started_at: progress.get(actionId)?.started_at ?? run.now() });
+      const compensated = compensationOf(stateName);
+      const compensate = (change: Partial<CompensationProgress>) => {
+        const current = compensated === undefined ? undefined : progress.get(compensated);
+        if (current && compensated) update(compensated, { compensation: { status: 'planned', attempts: 0, ...current.compensation, ...change } });
+      };
+      compensate({ status: 'running', attempts: (progress.get(compensated ?? '')?.compensation?.attempts ?? 0) + 1, started_at: progress.get(compensated ?? '')?.compensation?.started_at ?? run.now() });
       try {
         const result = await dispatch(stateName, input, run.integrations, controller.signal);
         await run.onCheckpoint?.(key, result);
+        compensate({ status: 'completed', ended_at: run.now(), error: undefined });
         if (own) {
           const payload = extractOutput(result, input);
           update(actionId, { status: 'completed', ended_at: run.now(), output: payload, error: undefined });
         }
         return result;
       } catch (error) {
-        if (own) update(actionId, { error: { error: error instanceof Error ? error.name : 'Error', cause: error instanceof Error ? error.message : String(error) } });
+        const failure = { error: error instanceof Error ? error.name : 'Error', cause: error instanceof Error ? error.message : String(error) };
+        if (own) update(actionId, { error: failure });
+        // Failed until a retry of it starts: its Catch dead-letters it and the saga goes on.
+        compensate({ status: 'failed', ended_at: run.now(), error: failure });
         throw error;
       }
     }) as TaskHandler;

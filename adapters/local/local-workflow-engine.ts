@@ -1,6 +1,7 @@
 import { ACTIVE_STATUSES, settleProgress, type ActionProgress, type Execution } from '../../core/execution/model.ts';
 import type { Clock, ExecutionStore, ReuseRequest, WorkflowEngine } from '../../core/ports.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
+import { sagaFailure } from '../../core/execution/saga.ts';
 import { checkpointOwner, CompiledMachineCache, startLocalRun, type LocalIntegrations, type LocalRun } from './local-engine.ts';
 
 /** What the local engine needs from the compiler (injected: adapters do not import it). */
@@ -239,10 +240,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         await Promise.all(stale.map((action) => executions.updateAction(execution.execution_id, action).catch(() => undefined)));
         // A cancelled run was moved to `cancelled` by whoever cancelled it.
         if (outcome.status !== 'cancelled') {
+          const error = sagaFailure(actions, outcome.error);
           await executions.transition(execution.execution_id, ACTIVE_STATUSES, outcome.status, {
             ended_at: clock.now(),
             ...(outcome.output === undefined ? {} : { output: outcome.output }),
-            ...(outcome.error ? { error: outcome.error } : {}),
+            ...(error ? { error } : {}),
           });
         }
       })

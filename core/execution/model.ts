@@ -44,6 +44,18 @@ export function canMove(from: ExecutionStatus, to: ExecutionStatus): boolean {
   return NEXT[from].includes(to);
 }
 
+/** A compensation: `planned` until its saga needs it, `skipped` when the run ended without needing it. */
+export const COMPENSATION_STATUSES = ['planned', 'running', 'completed', 'failed', 'skipped'] as const;
+export type CompensationStatus = (typeof COMPENSATION_STATUSES)[number];
+
+export interface CompensationProgress {
+  readonly status: CompensationStatus;
+  readonly attempts: number;
+  readonly started_at?: string;
+  readonly ended_at?: string;
+  readonly error?: { readonly error: string; readonly cause: string };
+}
+
 export interface ActionProgress {
   readonly action_id: string;
   readonly action_type: string;
@@ -55,6 +67,8 @@ export interface ActionProgress {
   readonly error?: { readonly error: string; readonly cause: string };
   /** Why a `not_run` or `cancelled` action did not complete. */
   readonly reason?: string;
+  /** The action's compensation, when it declares one (the run is then a saga). */
+  readonly compensation?: CompensationProgress;
 }
 
 export interface ExecutionFailure {
@@ -120,9 +134,17 @@ export function sentNotification(detail: Readonly<Record<string, unknown>>): Rec
 export function settleProgress(actions: readonly ActionProgress[], status: ExecutionStatus, at: string, failedAction?: string): ActionProgress[] {
   if (!isTerminal(status)) return [...actions];
   const why = status === 'failed' ? (failedAction ? `the run failed at ${failedAction}` : 'the run failed') : status === 'timed_out' ? 'the run timed out' : status === 'cancelled' ? 'the run was cancelled' : 'the run ended';
-  return actions.map((action) => {
+  return actions.map((before) => {
+    const action = before.compensation ? { ...before, compensation: settledCompensation(before.compensation, at) } : before;
     if (action.status === 'pending') return { ...action, status: 'not_run', reason: `${why} before it started` };
     if (action.status === 'running') return { ...action, status: 'cancelled', ended_at: action.ended_at ?? at, reason: `stopped while running: ${why}` };
     return action;
   });
+}
+
+/** A compensation never needed is skipped; one cut off while running failed. */
+function settledCompensation(compensation: CompensationProgress, at: string): CompensationProgress {
+  if (compensation.status === 'planned') return { ...compensation, status: 'skipped' };
+  if (compensation.status === 'running') return { ...compensation, status: 'failed', ended_at: at, error: compensation.error ?? { error: 'Interrupted', cause: 'the run ended while the compensation was running' } };
+  return compensation;
 }

@@ -3,6 +3,7 @@ import type { Clock, ExecutionStore, IdGenerator, WorkflowEngine, WorkflowStore 
 import { atVersion, type Workflow } from '../workflow/model.ts';
 import { ACTIVE_STATUSES, isRetryable, isTerminal, RETRYABLE_STATUSES, type Execution, type ExecutionStatus } from './model.ts';
 import { rerunPlan, retryProgress } from './rerun.ts';
+import { isSaga, sagaOf, sagaStats, type SagaView } from './saga.ts';
 import { resolveParameters } from './parameters.ts';
 import { inScope, type TenantScope } from '../auth/model.ts';
 import type { Action } from '../workflow/definition.ts';
@@ -43,7 +44,10 @@ export interface StartRequest {
   readonly idempotencyKey?: string;
 }
 
-/** Execution use cases: start (with idempotency), read, list, cancel. */
+/** How many runs one saga statistics request reads at most. */
+export const SAGA_STATS_MAX_RUNS = 1000;
+
+/** Execution use cases: start (with idempotency), read, list, cancel, retry and rerun, pause and resume, sagas. */
 export function createExecutionService({ workflows, executions, engine, clock, ids }: ExecutionServiceDeps) {
   async function workflowAt(workflowId: string, version: number | undefined, scope: TenantScope): Promise<Workflow> {
     const current = await workflows.get(workflowId);
@@ -85,6 +89,12 @@ export function createExecutionService({ workflows, executions, engine, clock, i
     }
   }
 
+  async function listExecutions(query: { workflowId?: string; status?: ExecutionStatus; since?: string; limit: number; cursor?: string }, scope: TenantScope = {}) {
+    // Another tenant's workflow has no runs to show: it is not found, like one that does not exist.
+    if (query.workflowId) await workflowAt(query.workflowId, undefined, scope);
+    return executions.list({ ...query, tenant: scope.tenant });
+  }
+
   return {
     async startExecution(workflowId: string, request: StartRequest, actor: string, scope: TenantScope = {}): Promise<{ execution: Execution; created: boolean }> {
       const workflow = await workflowAt(workflowId, request.version, scope);
@@ -105,7 +115,13 @@ export function createExecutionService({ workflows, executions, engine, clock, i
         started_by: actor,
         tenant: workflow.tenant,
         created_at: clock.now(),
-        actions: workflow.actions.map((action) => ({ action_id: action.action_id, action_type: action.action_type, status: 'pending', attempts: 0 })),
+        actions: workflow.actions.map((action) => ({
+          action_id: action.action_id,
+          action_type: action.action_type,
+          status: 'pending',
+          attempts: 0,
+          ...(action.compensation ? { compensation: { status: 'planned', attempts: 0 } } : {}),
+        })),
       };
       const stored = await executions.create(execution);
       if (stored.created) {
@@ -199,10 +215,30 @@ export function createExecutionService({ workflows, executions, engine, clock, i
       return { execution: (await executions.get(execution.execution_id)) ?? execution, rerun: true };
     },
 
-    async listExecutions(query: { workflowId?: string; status?: ExecutionStatus; since?: string; limit: number; cursor?: string }, scope: TenantScope = {}) {
-      // Another tenant's workflow has no runs to show: it is not found, like one that does not exist.
-      if (query.workflowId) await workflowAt(query.workflowId, undefined, scope);
-      return executions.list({ ...query, tenant: scope.tenant });
+    listExecutions,
+
+    /** A run whose workflow declares compensations, seen as a saga; any other run is not found as one. */
+    async getSaga(sagaId: string, scope: TenantScope = {}): Promise<SagaView> {
+      const execution = await requireExecution(sagaId, scope);
+      if (!isSaga(execution)) {
+        throw new NotFoundError(`execution ${sagaId} is not a saga: its workflow declares no compensations`, [{ field: 'saga_id', message: 'not a saga (no action declares a compensation)' }]);
+      }
+      return sagaOf(execution);
+    },
+
+    /**
+     * Sagas among the runs started since `since` (newest first, at most SAGA_STATS_MAX_RUNS of them read, in
+     * pages of 100), counted by state and workflow, with the compensation success rate and mean time.
+     */
+    async sagaStatistics(query: { since: string; workflowId?: string }, scope: TenantScope = {}) {
+      const runs: Execution[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listExecutions({ workflowId: query.workflowId, since: query.since, limit: 100, cursor }, scope);
+        runs.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor && runs.length < SAGA_STATS_MAX_RUNS);
+      return { since: query.since, runs_examined: runs.length, truncated: cursor !== undefined, ...sagaStats(runs) };
     },
 
     /** Actions in flight finish; no new one starts until resume. Pausing twice is harmless; a finished run is a 409. */

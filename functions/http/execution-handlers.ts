@@ -58,12 +58,26 @@ export function createExecutionHandlers({ executions, security }: { executions: 
       return { message: `execution ${execution.execution_id} ${execution.status}`, data: present(execution) };
     }),
 
+    getSaga: handle(routes.getSaga, async ({ params, caller }) => {
+      const saga = await executions.getSaga(params.saga_id, scopeOf(caller));
+      return { message: `saga ${saga.saga_id} ${saga.state}`, data: saga };
+    }),
+
+    sagaStatistics: handle(routes.sagaStatistics, async ({ query, caller }) => {
+      const since = query.since ?? new Date(Date.now() - SAGA_STATS_DEFAULT_WINDOW_MS).toISOString();
+      const stats = await executions.sagaStatistics({ since, workflowId: query.workflow_id }, scopeOf(caller, query.tenant));
+      return { message: `${stats.sagas} saga${stats.sagas === 1 ? '' : 's'} among ${stats.runs_examined} runs since ${since}`, data: stats };
+    }),
+
     cancelExecution: handle(routes.cancelExecution, async ({ params, actor, caller }) => {
       const execution = await executions.cancelExecution(params.execution_id, actor, scopeOf(caller));
       return { message: `execution ${execution.execution_id} cancelled`, data: present(execution) };
     }),
   } satisfies Partial<Record<keyof typeof routes, ApiHandler>>;
 }
+
+/** Saga statistics look back this far unless the request says `since`. */
+const SAGA_STATS_DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
 function present(execution: Execution) {
   return { ...execution, progress: progressOf(execution) };

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { JsonValue } from '../../core/workflow/definition.ts';
-import { ACTION_STATUSES, EXECUTION_STATUSES } from '../../core/execution/model.ts';
+import { ACTION_STATUSES, COMPENSATION_STATUSES, EXECUTION_STATUSES } from '../../core/execution/model.ts';
 import { NextTokenSchema, positiveInt, TenantFilter, WorkflowIdParams } from './workflow-schemas.ts';
 
 export { WorkflowIdParams };
@@ -49,6 +49,16 @@ const ActionProgressResponse = z.object({
   output: z.object({ status_code: z.number().int().nullable(), response: JsonValue }).optional(),
   error: z.object({ error: z.string(), cause: z.string() }).optional(),
   reason: z.string().optional().describe('why a not_run or cancelled action did not complete'),
+  compensation: z
+    .object({
+      status: z.enum(COMPENSATION_STATUSES),
+      attempts: z.number().int(),
+      started_at: z.string().optional(),
+      ended_at: z.string().optional(),
+      error: z.object({ error: z.string(), cause: z.string() }).optional(),
+    })
+    .optional()
+    .describe("the action's compensation, when it declares one: planned until the saga needs it"),
 });
 
 export const ExecutionResponse = z.object({

@@ -3,6 +3,7 @@ import { eventsOfDelivery, isLogSubscriptionDelivery, type LogSubscriptionDelive
 import type { ActionProgress, Execution, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
 import { ACTIVE_STATUSES, isTerminal, sentNotification, settleProgress } from '../../core/execution/model.ts';
 import { failedActionOf } from '../../core/errors.ts';
+import { sagaFailure } from '../../core/execution/saga.ts';
 import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
 import { progressFromHistory } from '../../statemachines/progress.ts';
 import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
@@ -133,7 +134,7 @@ const EXPRESS_LOG_STATUSES: Readonly<Record<string, string>> = {
  * dead-letter queue.
  */
 export function createStatusListener({ executions, clock, history }: StatusListenerDeps): StatusListener {
-  const settleActions = async (execution: Execution, change: StatusChange, target: ExecutionStatus, endedAt: string): Promise<number> => {
+  const settleActions = async (execution: Execution, change: StatusChange, target: ExecutionStatus, endedAt: string): Promise<{ changed: number; actions: readonly ActionProgress[] }> => {
     const express = isExpressExecutionArn(change.executionArn);
     const source = express ? history?.express : history?.standard;
     let fromHistory: readonly ActionProgress[] = execution.actions;
@@ -150,7 +151,7 @@ export function createStatusListener({ executions, clock, history }: StatusListe
     for (let index = 0; index < changed.length; index += SETTLE_CONCURRENCY) {
       await Promise.all(changed.slice(index, index + SETTLE_CONCURRENCY).map((action) => executions.updateAction(execution.execution_id, action)));
     }
-    return changed.length;
+    return { changed: changed.length, actions: settled };
   };
 
   const handle = async (change: StatusChange): Promise<StatusChangeOutcome> => {
@@ -169,10 +170,10 @@ export function createStatusListener({ executions, clock, history }: StatusListe
     if (!execution || isTerminal(execution.status)) return log({ execution_id: executionId, reported });
     // Actions first: a client that sees the run finished sees its actions settled too.
     const endedAt = isoFromEpoch(change.stopDate) ?? change.time ?? clock.now();
-    const settled = await settleActions(execution, change, target, endedAt);
+    const { changed: settled, actions } = await settleActions(execution, change, target, endedAt);
     const fields = {
       ended_at: endedAt,
-      ...(target === 'completed' ? outputOf(change.output, change.outputIncluded) : { error: failureOf(target, change.error, change.cause) }),
+      ...(target === 'completed' ? outputOf(change.output, change.outputIncluded) : { error: sagaFailure(actions, failureOf(target, change.error, change.cause)) }),
     };
     let moved = await executions.transition(executionId, ACTIVE_STATUSES, target, fields);
     // The RUNNING event has not arrived yet (EventBridge does not keep order): the run did start, so record

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
-import { ACTION_STATUSES, EXECUTION_STATUSES, type ActionProgress, type Execution } from '../../../core/execution/model.ts';
+import { ACTION_STATUSES, COMPENSATION_STATUSES, EXECUTION_STATUSES, type ActionProgress, type Execution } from '../../../core/execution/model.ts';
 import { jsonText } from './items.ts';
 
 /**
@@ -23,6 +23,15 @@ const ActionProgressItem = z.object({
     .optional(),
   error: z.object({ error: z.string(), cause: z.string() }).optional(),
   reason: z.string().optional(),
+  compensation: z
+    .object({
+      status: z.enum(COMPENSATION_STATUSES),
+      attempts: z.number().int().min(0),
+      started_at: z.string().optional(),
+      ended_at: z.string().optional(),
+      error: z.object({ error: z.string(), cause: z.string() }).optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<ActionProgress>;
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExecutionHistoryEvent } from '../../../core/ports.ts';
 import { progressFromHistory } from '../../../statemachines/progress.ts';
 import { allStates, compileChecked } from './support/harness.ts';
-import { notification, serviceCall, transform, wait, workflow } from './support/workflows.ts';
+import { compensationCall, notification, serviceCall, transform, wait, workflow } from './support/workflows.ts';
 
 /**
  * Histories as Step Functions writes them (GetExecutionHistory, or an express workflow's log): ids in order,
@@ -126,6 +126,31 @@ describe('progressFromHistory', () => {
     expect(progressFromHistory(actions, history.events)[0]).toMatchObject({ status: 'running', attempts: 1 });
     history.add('ExecutionTimedOut', undefined, {});
     expect(progressFromHistory(actions, history.events, true)[0]).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it("records each compensation of a saga: its attempts, and its success or its last failure (then dead-lettered)", () => {
+    const saga = workflow([
+      serviceCall('reserve', {}, [], { compensation: compensationCall() }),
+      serviceCall('charge', {}, ['reserve'], { compensation: compensationCall() }),
+      serviceCall('ship', {}, ['charge'], { on_failure: 'compensate' }),
+    ]);
+    const { names } = compiled(saga);
+    const actions = saga.actions.map(({ action_id, action_type }) => ({ action_id, action_type, ...(action_id === 'ship' ? {} : { compensation: { status: 'planned' as const, attempts: 0 } }) }));
+    const history = new History(names);
+    let last = history.exited('Task', 'reserve', undefined, history.attempt(history.entered('Task', 'reserve'), {}, { output: { Payload: { status_code: 200, response: 'r' } } }));
+    last = history.exited('Task', 'charge', undefined, history.attempt(history.entered('Task', 'charge', last), {}, { output: { Payload: { status_code: 200, response: 'c' } } }));
+    last = history.attempt(history.entered('Task', 'ship', last), {}, { error: 'ServiceUnavailable', cause: '503' });
+    last = history.entered('Task', 'charge: compensate', last);
+    for (let attempt = 0; attempt < 3; attempt++) last = history.attempt(last, {}, { error: 'ServiceUnavailable', cause: `refund ${attempt + 1}` });
+    last = history.exited('Task', 'charge: compensation dead letter', undefined, history.attempt(history.entered('Task', 'charge: compensation dead letter', last), {}, { output: { MessageId: 'm' } }));
+    history.exited('Task', 'reserve: compensate', undefined, history.attempt(history.entered('Task', 'reserve: compensate', last), {}, { output: { Payload: { status_code: 200 } } }));
+    history.add('ExecutionFailed', undefined, { error: 'WorkflowCompensated', cause: '' });
+
+    const progress = Object.fromEntries(progressFromHistory(actions, history.events, true).map((action) => [action.action_id, action]));
+    expect(progress['charge']?.compensation).toMatchObject({ status: 'failed', attempts: 3, error: { error: 'ServiceUnavailable', cause: 'refund 3' } });
+    expect(progress['reserve']?.compensation).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(progress['reserve']!.compensation!.started_at! > progress['charge']!.compensation!.started_at!).toBe(true);
+    expect(progress['ship']?.compensation).toBeUndefined();
   });
 
   it('reads events in any order, and ignores states that belong to no action', () => {
