@@ -53,6 +53,8 @@ export interface LocalRunInput {
    * flight finish. Rejects (or never resolves until the run is cancelled) to hold the task back.
    */
   readonly beforeTask?: (signal: AbortSignal) => Promise<void>;
+  /** Wraps each task from its call to its checkpoint: how a graceful stop knows what is still in flight. */
+  readonly trackTask?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -145,8 +147,12 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       };
       compensate({ status: 'running', attempts: (progress.get(compensated ?? '')?.compensation?.attempts ?? 0) + 1, started_at: progress.get(compensated ?? '')?.compensation?.started_at ?? run.now() });
       try {
-        const result = await dispatch(stateName, input, run.integrations, controller.signal);
-        await run.onCheckpoint?.(key, result);
+        const work = async () => {
+          const called = await dispatch(stateName, input, run.integrations, controller.signal);
+          await run.onCheckpoint?.(key, called);
+          return called;
+        };
+        const result = run.trackTask ? await run.trackTask(work) : await work();
         compensate({ status: 'completed', ended_at: run.now(), error: undefined });
         if (own) {
           const payload = extractOutput(result, input);

@@ -29,6 +29,9 @@ interface RunningEntry {
   settled: Promise<void>;
 }
 
+/** How long a stop waits, after cancelling, for aborted tasks to finish writing. */
+const SHUTDOWN_SETTLE_MS = 2000;
+
 /**
  * The local runtime's WorkflowEngine: compiled ASL run in-process, progress written to the same execution
  * store as in AWS. Runs are independent, so many run at once. Every task's result is checkpointed before the
@@ -140,19 +143,25 @@ export class LocalWorkflowEngine implements WorkflowEngine {
    */
   async shutdown(graceMs = 0): Promise<void> {
     this.stopping = true;
-    if (this.inFlight > 0 && graceMs > 0) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.drained.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, graceMs);
-        this.drained.add(done);
-      });
-    }
+    await this.drain(graceMs);
     for (const entry of this.running.values()) entry.run.cancel();
     await this.idle();
+    // Aborted calls end at once, but a checkpoint write may still be on its way: the store must outlive it.
+    await this.drain(SHUTDOWN_SETTLE_MS);
+  }
+
+  /** Resolves when no task is in flight, or after `limitMs`. */
+  private async drain(limitMs: number): Promise<void> {
+    if (this.inFlight === 0 || limitMs <= 0) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.drained.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, limitMs);
+      this.drained.add(done);
+    });
   }
 
   private machineFor(workflow: Workflow) {
@@ -178,25 +187,16 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     await this.beforeTask(signal);
   }
 
-  /** The integrations with every call counted while in flight. */
-  private tracked(integrations: LocalIntegrations): LocalIntegrations {
-    const count = <Args extends unknown[], Result>(call: (...args: Args) => Promise<Result>) =>
-      async (...args: Args): Promise<Result> => {
-        this.inFlight++;
-        try {
-          return await call(...args);
-        } finally {
-          this.inFlight--;
-          if (this.inFlight === 0) for (const done of [...this.drained]) done();
-        }
-      };
-    return {
-      invokeRunner: count(integrations.invokeRunner),
-      putEvent: count(integrations.putEvent),
-      sendDeadLetter: count(integrations.sendDeadLetter),
-      startSubWorkflow: integrations.startSubWorkflow,
-    };
-  }
+  /** Counts a task from its call to its checkpoint, so that a graceful stop waits for both. */
+  private trackTask = async <T,>(work: () => Promise<T>): Promise<T> => {
+    this.inFlight++;
+    try {
+      return await work();
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const done of [...this.drained]) done();
+    }
+  };
 
   /** Runs `execution` (already `running` in the store) from its stored progress, reusing `replay`. */
   private launch(execution: Execution, workflow: Workflow, replay: ReadonlyMap<string, unknown>): void {
@@ -218,7 +218,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       actions: workflow.actions,
       executionId: execution.execution_id,
       input: compiled.input({ ...execution.parameters }, execution.trace_id),
-      integrations: this.tracked({ ...this.deps.integrations, startSubWorkflow: (target, input, signal) => this.runSubWorkflow(target, input, signal, execution.execution_id) }),
+      integrations: { ...this.deps.integrations, startSubWorkflow: (target, input, signal) => this.runSubWorkflow(target, input, signal, execution.execution_id) },
+      trackTask: this.trackTask,
       now: () => clock.now(),
       onProgress: record,
       initialProgress: execution.actions,
@@ -269,7 +270,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       actions: workflow.actions,
       executionId: childId,
       input: compiled.input({ ...((input as { params?: Record<string, unknown> }).params ?? {}) }, String((input as { trace_id?: unknown }).trace_id ?? '')),
-      integrations: this.tracked({ ...this.deps.integrations, startSubWorkflow: (next, nextInput, nextSignal) => this.runSubWorkflow(next, nextInput, nextSignal, childId) }),
+      integrations: { ...this.deps.integrations, startSubWorkflow: (next, nextInput, nextSignal) => this.runSubWorkflow(next, nextInput, nextSignal, childId) },
+      trackTask: this.trackTask,
       now: () => this.deps.clock.now(),
       beforeTask: this.beforeTask,
       waitMilliseconds: this.deps.waitMilliseconds,

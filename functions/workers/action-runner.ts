@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { ActionErrorName } from '../../core/errors.ts';
 import type { Clock, OutboundHttp, OutboundResponse, SecretResolver } from '../../core/ports.ts';
 import type { CircuitPolicy } from '../../core/registry/circuit.ts';
@@ -20,6 +19,7 @@ import {
 } from './service-call-errors.ts';
 import { parseServiceCallPayload, type ServiceCallPayload, type ServiceCallResult } from './service-call.ts';
 import { createServiceResolver, type CallOutcome, type ResolverRegistry, type ServiceResolver } from './service-resolver.ts';
+import { CROSS_ORIGIN_HEADERS, requestHeaders, traceIdOf } from './service-headers.ts';
 import { serviceUrl } from './service-url.ts';
 import { withAttemptProgress, type AttemptProgress } from './attempt-progress.ts';
 
@@ -108,12 +108,6 @@ export function serviceUrlFromEnvironment(env: Readonly<Record<string, string | 
 
 export { appendQuery } from './service-url.ts';
 
-/** Request headers the payload may not set: the HTTP client owns framing and the destination. */
-const CLIENT_OWNED_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'expect']);
-
-/** Kept when a redirect leaves the service's origin; the payload's other headers were meant for the service only. */
-const CROSS_ORIGIN_HEADERS = ['accept', 'content-type', 'traceparent', 'x-trace-id', 'x-request-id', 'x-workflow-execution-id'];
-
 /** Failures of the exchange that count against an instance's circuit (see CallOutcome). */
 const CIRCUIT_FAILURES: ReadonlySet<string> = new Set([ActionErrorName.ServiceUnavailable, ActionErrorName.ServiceTimeout, ActionErrorName.ServiceConnection]);
 
@@ -124,7 +118,9 @@ const CIRCUIT_FAILURES: ReadonlySet<string> = new Set([ActionErrorName.ServiceUn
  * (templated segments percent-encoded, never outside the service's base path), adds the instance's credential
  * when it was registered with one (sent to its own origin and base path only; the workflow's header of the
  * same name is replaced), and sends the request through the outbound adapter, which checks the address of
- * every connection and follows redirects. Returns the response, or throws a ServiceCallError whose name the
+ * every connection and follows redirects. Every request carries an `Idempotency-Key` (service-headers.ts:
+ * `<execution_id>:<action_id>[:<item_index>]`, or the action's own) so that services can deduplicate: the key
+ * is the same on every attempt, retry, redrive and resumption after a crash of this action in this run. Returns the response, or throws a ServiceCallError whose name the
  * state machine's Retry/Catch match and whose message (JSON) carries the request, without credentials, for
  * the dead letter.
  */
@@ -169,7 +165,10 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
     };
 
     const traceId = traceIdOf(payload.trace_id);
-    call.headers = buildHeaders(payload, call, traceId);
+    // Carries the call's Idempotency-Key (service-headers.ts): the same on every attempt of this action in this run.
+    const built = requestHeaders(payload, traceId);
+    call.headers = built.headers;
+    if (built.invalid !== undefined) throw call.fail(ActionErrorName.ServiceRejected, `header ${JSON.stringify(built.invalid)} is not a valid HTTP header name or value`);
     const payloadFailure = (error: PayloadReferenceError): ServiceCallError =>
       call.fail(error.retryable ? ActionErrorName.ServiceConnection : ActionErrorName.ServiceRejected, error.message, {}, error);
     /** Payload references become their values; CallState keeps the references, so errors stay small. */
@@ -349,40 +348,6 @@ async function resolveTarget(service: string, resolver: ServiceResolver, configu
     throw call.fail(ActionErrorName.ServiceNotFound, `service '${service}' is not registered and ${serviceUrlVariable(service)} is not configured`);
   }
   return { url, report: UNREGISTERED_OUTCOME };
-}
-
-function buildHeaders(payload: ServiceCallPayload, call: CallState, traceId: string): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(payload.headers ?? {})) {
-    if (CLIENT_OWNED_HEADERS.has(name.toLowerCase())) continue;
-    try {
-      headers.set(name, value);
-    } catch {
-      call.headers = headers;
-      throw call.fail(ActionErrorName.ServiceRejected, `header ${JSON.stringify(name)} is not a valid HTTP header name or value`);
-    }
-  }
-  if (payload.method !== 'GET' && payload.method !== 'DELETE' && !headers.has('content-type')) headers.set('content-type', 'application/json');
-  if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain;q=0.9, */*;q=0.8');
-  headers.set('traceparent', `00-${traceId}-${randomHex(8)}-01`);
-  headers.set('x-trace-id', traceId);
-  headers.set('x-request-id', `${payload.execution_id}:${payload.action_id}${payload.item_index === undefined ? '' : `:${payload.item_index}`}`);
-  headers.set('x-workflow-execution-id', payload.execution_id);
-  return headers;
-}
-
-/** The execution's W3C trace id when it is a valid one, otherwise a new one (this call is then its own trace). */
-function traceIdOf(candidate: string | undefined): string {
-  const id = candidate?.toLowerCase();
-  return id !== undefined && /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id) ? id : randomHex(16);
-}
-
-/** Random lowercase hex of `bytes` bytes, never all zeros (W3C trace context forbids all-zero ids). */
-function randomHex(bytes: number): string {
-  for (;;) {
-    const hex = randomBytes(bytes).toString('hex');
-    if (!/^0+$/.test(hex)) return hex;
-  }
 }
 
 /** Response headers for the result; cookies are credentials and stay out of the execution history. */
