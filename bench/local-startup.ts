@@ -10,7 +10,7 @@ import { median, round, table, verdict } from './stats.ts';
 export const STARTUP_TARGET_MS = 3000;
 /** Give up on a run that has not answered by then: the report says so instead of hanging. */
 const READY_DEADLINE_MS = 30_000;
-/** local/main.ts forces an exit after 5 s; waiting a little longer shows whether that safety net fired. */
+/** With no run in flight a stop takes well under a second; local/main.ts forces an exit after the grace period + 10 s. */
 const SHUTDOWN_DEADLINE_MS = 8000;
 const POLL_INTERVAL_MS = 5;
 

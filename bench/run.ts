@@ -4,7 +4,8 @@
  * service resolution (registry lookup and circuit check per service call, with and without the cache), and
  * the health sweep (200 instances: bounded concurrency against sequential, DynamoDB calls per instance), and
  * authentication's overhead per request (each credential against an anonymous request), and listings, search and
- * statistics at 100 / 10,000 / 100,000 workflows (BENCH_LISTING_MAX caps the largest).
+ * statistics at 100 / 10,000 / 100,000 workflows (BENCH_LISTING_MAX caps the largest), and recovery after a
+ * stop (100 runs cut off in a service call: restart to the first resumed call, and to all completed).
  * Prints a report and writes it as JSON to bench/results/latest.json. It reports figures against targets
  * and never fails on timings: this machine is shared and noisy, so only medians and same-run ratios count.
  */
@@ -22,6 +23,7 @@ import { measureLocalStartup, renderStartupSection } from './local-startup.ts';
 import { round, since } from './stats.ts';
 import { measureAuth, renderAuthSection } from './auth.ts';
 import { listingOptionsFromEnvironment, measureListings, renderListingsSection } from './listings.ts';
+import { measureRecovery, renderRecoverySection } from './recovery.ts';
 
 const COLD_INIT_RUNS = 9;
 const STARTUP_RUNS = 5;
@@ -51,6 +53,7 @@ const serviceResolution = await timed('service resolution', () => measureService
 const healthSweep = await timed('health sweep', () => measureHealthSweep());
 const auth = await timed('authentication', () => measureAuth());
 const listings = await timed('listings at scale', () => measureListings(listingOptionsFromEnvironment()));
+const recovery = await timed('recovery after a stop', () => measureRecovery());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -75,6 +78,8 @@ const report = [
   '',
   renderListingsSection(listings),
   '',
+  renderRecoverySection(recovery),
+  '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
 console.log(report);
@@ -82,5 +87,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings, recovery }, null, 2)}\n`,
 );

@@ -29,6 +29,9 @@ interface RunningEntry {
   settled: Promise<void>;
 }
 
+/** Unfinished runs taken up at once when the runtime starts. */
+const RECOVERY_CONCURRENCY = 16;
+
 /** How long a stop waits, after cancelling, for aborted tasks to finish writing. */
 const SHUTDOWN_SETTLE_MS = 2000;
 
@@ -41,6 +44,7 @@ const SHUTDOWN_SETTLE_MS = 2000;
 export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly deps: LocalWorkflowEngineDeps;
   private readonly machines = new CompiledMachineCache();
+  private readonly compiled = new Map<string, ReturnType<LocalCompiler['compile']>>();
   private readonly running = new Map<string, RunningEntry>();
   /** Calls to services, the bus, the queue or a sub-workflow now in flight, for a graceful stop. */
   private inFlight = 0;
@@ -109,28 +113,46 @@ export class LocalWorkflowEngine implements WorkflowEngine {
    * A run never started is started. Returns how many runs were taken up.
    */
   async recover(): Promise<number> {
+    const unfinished: Execution[] = [];
+    for await (const execution of this.deps.executions.unfinished()) if (!this.running.has(execution.execution_id)) unfinished.push(execution);
+    // Each version is read once; runs are taken up a few at a time (their checkpoints are one Query each).
+    const versions = new Map<string, Promise<Workflow | undefined>>();
+    const workflowOf = (execution: Execution) => {
+      const key = `${execution.workflow_id}:${execution.workflow_version}`;
+      if (!versions.has(key)) versions.set(key, this.deps.loadWorkflow(execution.workflow_id, execution.workflow_version));
+      return versions.get(key)!;
+    };
     let recovered = 0;
-    for await (const execution of this.deps.executions.unfinished()) {
-      if (this.running.has(execution.execution_id)) continue;
-      const workflow = await this.deps.loadWorkflow(execution.workflow_id, execution.workflow_version);
-      if (!workflow) {
-        await this.deps.executions.transition(execution.execution_id, ['pending', ...ACTIVE_STATUSES], 'failed', {
-          ended_at: this.deps.clock.now(),
-          error: { error: 'WorkflowNotFound', cause: `workflow ${execution.workflow_id} version ${execution.workflow_version} no longer exists; the run cannot continue` },
-        });
-        continue;
+    let next = 0;
+    const worker = async () => {
+      while (next < unfinished.length) {
+        const execution = unfinished[next++]!;
+        if (await this.recoverOne(execution, await workflowOf(execution))) recovered++;
       }
-      if (execution.status === 'pending') await this.start(execution, workflow);
-      else {
-        // A run paused before the stop stays paused: it starts no new action until it is resumed.
-        if (execution.status === 'paused') await this.hold(execution);
-        this.machineFor(workflow);
-        this.launch(execution, workflow, await this.deps.executions.checkpoints(execution.execution_id));
-      }
-      recovered++;
-    }
+    };
+    await Promise.all(Array.from({ length: RECOVERY_CONCURRENCY }, worker));
     return recovered;
   }
+
+  private async recoverOne(execution: Execution, workflow: Workflow | undefined): Promise<boolean> {
+    if (!workflow) {
+      await this.deps.executions.transition(execution.execution_id, ['pending', ...ACTIVE_STATUSES], 'failed', {
+        ended_at: this.deps.clock.now(),
+        error: { error: 'WorkflowNotFound', cause: `workflow ${execution.workflow_id} version ${execution.workflow_version} no longer exists; the run cannot continue` },
+      });
+      return false;
+    }
+    if (execution.status === 'pending') {
+      await this.start(execution, workflow);
+      return true;
+    }
+    // A run paused before the stop stays paused: it starts no new action until it is resumed.
+    if (execution.status === 'paused') await this.hold(execution);
+    this.machineFor(workflow);
+    this.launch(execution, workflow, await this.deps.executions.checkpoints(execution.execution_id));
+    return true;
+  }
+
 
   /** Resolves once every run in flight has ended and been recorded (tests). */
   async idle(): Promise<void> {
@@ -164,10 +186,17 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     });
   }
 
-  private machineFor(workflow: Workflow) {
-    const compiled = this.deps.compiler.compile(workflow);
-    return { compiled, machine: this.machines.get(`${workflow.workflow_id}:${workflow.version}`, compiled.definition) };
+  /** A version's compiled definition and interpreter, made once (versions are immutable). */
+  private machineFor(workflow: Workflow): { compiled: ReturnType<LocalCompiler['compile']>; machine: ReturnType<CompiledMachineCache['get']> } {
+    const key = `${workflow.workflow_id}:${workflow.version}`;
+    let compiled = this.compiled.get(key);
+    if (!compiled) {
+      compiled = this.deps.compiler.compile(workflow);
+      this.compiled.set(key, compiled);
+    }
+    return { compiled, machine: this.machines.get(key, compiled.definition) };
   }
+
 
   /** Holds a task back while the runtime is stopping; the run's cancellation releases it. */
   private beforeTask = async (signal: AbortSignal): Promise<void> => {

@@ -10,7 +10,9 @@ import { ServiceCallError } from './service-call-errors.ts';
  * and the schema the runner reads every payload with (ServiceCallPayloadSchema).
  */
 export interface ServiceCallPayload {
+  /** With `execution_id` (and `item_index`), the call's Idempotency-Key: see service-headers.ts idempotencyKey. */
   readonly action_id: string;
+  /** Required: every call has an Idempotency-Key, and the key starts with it. */
   readonly execution_id: string;
   readonly workflow_id: string;
   readonly workflow_version: number;
@@ -28,7 +30,7 @@ export interface ServiceCallPayload {
   readonly parameters?: Readonly<Record<string, unknown>>;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeout_seconds: number;
-  /** Set inside a foreach. */
+  /** Set inside a foreach: the item's index (`$$.Map.Item.Index`), the last part of its Idempotency-Key. */
   readonly item_index?: number;
   /** W3C trace id of the execution (32 hex); the runner sends it as `traceparent` and `X-Trace-Id`. */
   readonly trace_id?: string;
