@@ -49,11 +49,11 @@ export function errorCodesOf(status: number): string[] {
 
 /**
  * Operations that answer 404 without a path parameter: they look up what a body or query names
- * (a template by name; a service by ?name=). Read from the use cases (core/templates/catalog.ts findTemplate,
+ * (a template by name; a service by ?name=; the workflow saga statistics are narrowed to). Read from the use cases (core/templates/catalog.ts findTemplate,
  * core/registry/openapi-poll.ts, core/registry/health-sweep.ts); every operation with a path parameter is
  * a lookup too.
  */
-const LOOKS_UP: ReadonlySet<RouteName> = new Set<RouteName>(['createFromTemplate', 'pollOpenApi', 'runHealthCheck']);
+const LOOKS_UP: ReadonlySet<RouteName> = new Set<RouteName>(['createFromTemplate', 'pollOpenApi', 'runHealthCheck', 'sagaStatistics']);
 
 /**
  * Operations whose use cases throw ConflictError: a revision or version precondition (If-Match,
@@ -61,7 +61,7 @@ const LOOKS_UP: ReadonlySet<RouteName> = new Set<RouteName>(['createFromTemplate
  * API key id that already exists. DELETE /registry/{name} and DELETE /auth/api-keys/{key_id} are not among
  * them: removing what is not there is a 404, never a conflict.
  */
-const CONFLICTS: ReadonlySet<RouteName> = new Set<RouteName>(['updateWorkflow', 'deleteWorkflow', 'executeWorkflow', 'cancelExecution', 'createApiKey']);
+const CONFLICTS: ReadonlySet<RouteName> = new Set<RouteName>(['updateWorkflow', 'deleteWorkflow', 'executeWorkflow', 'cancelExecution', 'retryExecution', 'pauseExecution', 'resumeExecution', 'createApiKey']);
 
 /** Error codes a route cannot produce, by the parts it has: which of each status's codes apply to it. */
 function applies(code: string, route: RouteSpec): boolean {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument, type OpenApiDocument } from '../../functions/http/openapi.ts';
 import { startTestApi } from '../support/api.ts';
-import type { JsonSchema, SchemaScope } from '../support/fuzz-arbitraries.ts';
+import { validValue, type JsonSchema, type SchemaScope } from '../support/fuzz-arbitraries.ts';
 import { createOracle, describeFailure, truncate, type FuzzRequest, type FuzzResponse, type Oracle } from '../support/fuzz-oracle.ts';
 import { limitRequests, literalSegments, operationsOf, requestArbitrary, type Operation, type RequestContext } from '../support/fuzz-requests.ts';
 import { startFuzzStub, type FuzzStub } from '../support/fuzz-stub.ts';
@@ -95,6 +95,20 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
     const started = await ok('POST', `/workflows/${String(waiting['workflow_id'])}/execute`, {});
     executions.push(String(started['execution_id']));
   }
+  // Runs of a workflow with a compensation: sagas, for the saga routes.
+  const saga = await ok('POST', '/workflows', {
+    name: 'fuzz saga',
+    actions: [
+      {
+        action_id: 'book',
+        action_type: 'service_call',
+        config: { service: 'alpha', endpoint: '/book', method: 'POST' },
+        compensation: { action_type: 'service_call', config: { service: 'alpha', endpoint: '/unbook', method: 'POST' } },
+      },
+    ],
+  });
+  const sagas: string[] = [];
+  for (let run = 0; run < 2; run++) sagas.push(String((await ok('POST', `/workflows/${String(saga['workflow_id'])}/execute`, {}))['execution_id']));
   const keys: string[] = [];
   for (const role of ['viewer', 'operator', 'admin']) {
     const created = await ok('POST', '/auth/api-keys', { name: `fuzz ${role}`, role });
@@ -104,6 +118,13 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
   const templateNames = templates.templates.map((template) => template.name);
   const stubUrls = [stubUrl, `${stubUrl}/v1`, `${stubUrl}/alpha`, 'http://127.0.0.1:1'];
 
+  const STORABLE_ACTION_LISTS = [
+    [{ action_id: 'note', action_type: 'notification', config: { message: 'fuzz' } }],
+    [
+      { action_id: 'call', action_type: 'service_call', config: { service: 'alpha', endpoint: '/work', method: 'POST' } },
+      { action_id: 'after', action_type: 'transform', depends_on: ['call'], config: { output: { got: '{{call.response}}' } } },
+    ],
+  ];
   const scope: SchemaScope = {
     maxDepth: 3,
     resolve: (ref) => {
@@ -112,7 +133,7 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
       return schema as JsonSchema;
     },
     // Values that reach something real: URLs of the stub (never the network), ids and names that exist.
-    override: (property) => {
+    override: (property, schema) => {
       switch (property) {
         case 'url':
           return fc.constantFrom(...stubUrls);
@@ -122,6 +143,10 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
           return fc.oneof(fc.constantFrom(...workflowIds), fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/));
         case 'service':
           return fc.oneof(fc.constantFrom(...services), fc.stringMatching(/^[a-z_]{1,20}$/));
+        case 'actions':
+          // Action lists generated from the schema almost never pass the cross-field rules (ids, references,
+          // dependencies), so definitions that can be stored are mixed in: the success paths get exercised too.
+          return schema['type'] === 'array' ? fc.oneof(fc.constantFrom(...STORABLE_ACTION_LISTS), validValue(schema, scope)) : undefined;
         case 'secret_ref':
           return fc.constantFrom('env:FUZZ_SERVICE_TOKEN', 'env:AWS_SECRET_ACCESS_KEY', 'file:/nonexistent/fuzz-secret', 'secretsmanager:orchestrator/fuzz', 'ssm:/orchestrator/fuzz', 'vault:x');
         default:
@@ -131,7 +156,7 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
   };
   return {
     scope,
-    existing: { workflow_id: workflowIds, execution_id: executions, name: [...services, 'refused'], key_id: keys },
+    existing: { workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys },
     literals: literalSegments(doc),
   };
 }
