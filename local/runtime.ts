@@ -278,7 +278,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     // Runs cut off by a previous stop or a crash continue from their checkpoints, before the API serves.
     const resumed = await engine.recover();
-    if (resumed > 0) log({ kind: 'runs_resumed', count: resumed, message: `${resumed} run${resumed === 1 ? '' : 's'} cut off by the last stop continue where they were` });
+    if (resumed > 0) log({ kind: 'runs_resumed', count: resumed, message: resumed === 1 ? '1 run cut off by the last stop continues where it was' : `${resumed} runs cut off by the last stop continue where they were` });
     const auditTrail = new DynamoAuditTrail(documentClient, auditTableName, options.auditRetentionDays ?? 365, { cursors });
     const apiKeyStore = new DynamoApiKeyStore(documentClient, apiKeysTableName);
     const authSettings: AuthSettings = options.auth ?? { mode: 'optional', anonymousRole: 'admin' };
