@@ -1,17 +1,11 @@
 import * as z from 'zod';
 import { JsonValue } from '../../core/workflow/definition.ts';
 import { ACTION_STATUSES, COMPENSATION_STATUSES, EXECUTION_STATUSES } from '../../core/execution/model.ts';
-import { NextTokenSchema, positiveInt, TenantFilter, WorkflowIdParams } from './workflow-schemas.ts';
+import { idSchema, NextTokenSchema, positiveInt, TenantFilter, WorkflowIdParams } from './workflow-schemas.ts';
 
 export { WorkflowIdParams };
 
-export const ExecutionIdParams = z.object({
-  execution_id: z
-    .string()
-    .min(1, 'execution_id must not be empty')
-    .max(128, 'execution_id must be at most 128 characters')
-    .regex(/^[A-Za-z0-9_-]+$/, 'execution_id contains characters an id never has (letters, digits, - and _ only)'),
-});
+export const ExecutionIdParams = z.object({ execution_id: idSchema('execution_id') });
 
 export const ExecuteBody = z.strictObject({
   parameters: z.record(z.string(), JsonValue).default({}),

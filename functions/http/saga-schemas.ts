@@ -1,15 +1,9 @@
 import * as z from 'zod';
 import { ACTION_STATUSES, COMPENSATION_STATUSES, EXECUTION_STATUSES } from '../../core/execution/model.ts';
 import { SAGA_STATES } from '../../core/execution/saga.ts';
-import { TenantFilter, WorkflowIdParams } from './workflow-schemas.ts';
+import { idSchema, TenantFilter, WorkflowIdParams } from './workflow-schemas.ts';
 
-export const SagaIdParams = z.object({
-  saga_id: z
-    .string()
-    .min(1, 'saga_id must not be empty')
-    .max(128, 'saga_id must be at most 128 characters')
-    .regex(/^[A-Za-z0-9_-]+$/, 'saga_id contains characters an id never has (letters, digits, - and _ only)'),
-});
+export const SagaIdParams = z.object({ saga_id: idSchema('saga_id') });
 
 const Failure = z.object({ error: z.string(), cause: z.string() });
 

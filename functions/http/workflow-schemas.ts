@@ -54,13 +54,16 @@ export const IfMatchHeader = z
   .regex(IF_MATCH_PATTERN, 'If-Match must be the ETag of a previous response, like "3" (also W/"3"), or *')
   .describe('ETag of the revision you read ("3", W/"3" or *); 409 if it changed since');
 
-export const WorkflowIdParams = z.object({
-  workflow_id: z
+/** An id in a path (workflow, execution, saga): 1 to 128 letters, digits, - and _, messages naming `field`. */
+export function idSchema(field: string) {
+  return z
     .string()
-    .min(1, 'workflow_id must not be empty')
-    .max(128, 'workflow_id must be at most 128 characters')
-    .regex(/^[A-Za-z0-9_-]+$/, 'workflow_id contains characters an id never has (letters, digits, - and _ only)'),
-});
+    .min(1, `${field} must not be empty`)
+    .max(128, `${field} must be at most 128 characters`)
+    .regex(/^[A-Za-z0-9_-]+$/, `${field} contains characters an id never has (letters, digits, - and _ only)`);
+}
+
+export const WorkflowIdParams = z.object({ workflow_id: idSchema('workflow_id') });
 
 export const CreateWorkflowBody = WorkflowDefinitionSchema;
 

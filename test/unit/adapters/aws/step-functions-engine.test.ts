@@ -24,18 +24,9 @@ import { createWorkflowDeployer } from '../../../../functions/workers/workflow-d
 import { storedWorkflow } from '../../../support/workflows.ts';
 import { notification, param, serviceCall, subWorkflow, workflow, type WorkflowInput } from '../../statemachines/support/workflows.ts';
 import { FakeStepFunctions } from './support/fake-step-functions.ts';
+import { TEST_ENGINE_CONFIG } from './support/engine-config.ts';
 
-const config: StepFunctionsEngineConfig = {
-  namePrefix: 'Orch',
-  partition: 'aws',
-  region: 'us-east-1',
-  account: '123456789012',
-  executionRoleArn: 'arn:aws:iam::123456789012:role/workflow-states',
-  logGroupArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/orchestrator/workflows:*',
-  actionRunnerFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Orch-action-runner',
-  eventBusName: 'Orch-workflows',
-  deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Orch-dead-letters',
-};
+const config: StepFunctionsEngineConfig = TEST_ENGINE_CONFIG;
 const MACHINES = 'arn:aws:states:us-east-1:123456789012:stateMachine:';
 
 const compiler: StepFunctionsCompiler = {

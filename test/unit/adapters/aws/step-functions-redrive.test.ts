@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { StepFunctionsEngineConfig } from '../../../../adapters/aws/stepfunctions/config.ts';
 import { StepFunctionsWorkflowEngine } from '../../../../adapters/aws/stepfunctions/step-functions-engine.ts';
 import { ConflictError } from '../../../../core/errors.ts';
+import { TEST_ENGINE_CONFIG } from './support/engine-config.ts';
 import type { Execution } from '../../../../core/execution/model.ts';
 import type { WorkflowDefinitionInput } from '../../../../core/workflow/definition.ts';
 import { compileWorkflow, executionInput } from '../../../../statemachines/compile.ts';
@@ -12,17 +13,7 @@ import { serviceCall, workflow } from '../../statemachines/support/workflows.ts'
 
 /** Retrying a run on Step Functions is RedriveExecution: the requests it sends, and when it refuses. */
 
-const config: StepFunctionsEngineConfig = {
-  namePrefix: 'Orch',
-  partition: 'aws',
-  region: 'us-east-1',
-  account: '123456789012',
-  executionRoleArn: 'arn:aws:iam::123456789012:role/workflow-states',
-  logGroupArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/orchestrator/workflows:*',
-  actionRunnerFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Orch-action-runner',
-  eventBusName: 'Orch-workflows',
-  deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Orch-dead-letters',
-};
+const config: StepFunctionsEngineConfig = TEST_ENGINE_CONFIG;
 const ARN = 'arn:aws:states:us-east-1:123456789012:execution:Orch-orders:exec-1';
 const orders = storedWorkflow('orders', {}, workflow([serviceCall('charge', {})]) as unknown as WorkflowDefinitionInput);
 
