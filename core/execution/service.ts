@@ -100,7 +100,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
       const workflow = await workflowAt(workflowId, request.version, scope);
       await assertSubWorkflowsInTenant(workflow);
       if (workflow.status !== 'active') {
-        throw new ConflictError(`workflow ${workflowId} is ${workflow.status}; only active workflows run`, [{ field: 'status', message: `is ${workflow.status}` }]);
+        throw notActive(workflow);
       }
       const { values, issues, warnings } = resolveParameters(workflow.parameters, request.parameters, workflow.strict_parameters);
       if (issues.length > 0) throw new ValidationError(issues);
@@ -130,7 +130,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
         } catch (error) {
           await executions.transition(execution.execution_id, ['pending'], 'failed', {
             ended_at: clock.now(),
-            error: { error: error instanceof Error ? error.name : 'Error', cause: `the run could not start: ${error instanceof Error ? error.message : String(error)}` },
+            error: startFailure('run', error),
           });
           throw error;
         }
@@ -169,7 +169,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
         } catch (error) {
           await executions.transition(executionId, ['running'], source.status, {
             ended_at: clock.now(),
-            error: { error: error instanceof Error ? error.name : 'Error', cause: `the retry could not start: ${error instanceof Error ? error.message : String(error)}` },
+            error: startFailure('retry', error),
           });
           throw error;
         }
@@ -180,7 +180,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
         throw new ConflictError(`execution ${executionId} is ${source.status}; a rerun starts from a finished run`, [{ field: 'execution_id', message: `is ${source.status}` }]);
       }
       if (workflow.status !== 'active') {
-        throw new ConflictError(`workflow ${workflow.workflow_id} is ${workflow.status}; only active workflows run`, [{ field: 'status', message: `is ${workflow.status}` }]);
+        throw notActive(workflow);
       }
       const plan = rerunPlan(workflow.actions, source.actions, request.fromAction);
       if ('issue' in plan) throw new ValidationError([plan.issue]);
@@ -208,7 +208,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
       } catch (error) {
         await executions.transition(execution.execution_id, ['running'], 'failed', {
           ended_at: clock.now(),
-          error: { error: error instanceof Error ? error.name : 'Error', cause: `the rerun could not start: ${error instanceof Error ? error.message : String(error)}` },
+          error: startFailure('rerun', error),
         });
         throw error;
       }
@@ -304,6 +304,15 @@ export function idempotentId(workflowId: string, key: string): string {
     b = Math.imul(b ^ code, 0x811c9dc5) >>> 0;
   }
   return `idem-${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}`;
+}
+
+/** Why a run that was recorded could not be handed to the engine: its error, kept on the run. */
+function startFailure(what: 'run' | 'retry' | 'rerun', error: unknown): { error: string; cause: string } {
+  return { error: error instanceof Error ? error.name : 'Error', cause: `the ${what} could not start: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+function notActive(workflow: Workflow): ConflictError {
+  return new ConflictError(`workflow ${workflow.workflow_id} is ${workflow.status}; only active workflows run`, [{ field: 'status', message: `is ${workflow.status}` }]);
 }
 
 /** A W3C trace id (32 hex digits) from a random id. */
