@@ -176,3 +176,10 @@ export function actionFailureCause(actionId: string): string {
 export function failedActionOf(cause: string): string | undefined {
   return /^action (\S+) failed: /.exec(cause)?.[1];
 }
+
+/**
+ * Raised by the action runner instead of calling a service while the call's run is paused (Step Functions
+ * only; ADR 0012): the compiled state catches it and parks the call until the run is resumed. Never an
+ * outcome: it is not retried, counted as an attempt, or dead-lettered.
+ */
+export const RUN_PAUSED_ERROR = 'RunPaused';

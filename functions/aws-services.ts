@@ -4,6 +4,8 @@ import { DynamoExecutionStore } from '../adapters/aws/dynamo/dynamo-execution-st
 import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
 import { parseStepFunctionsEngineConfig } from '../adapters/aws/stepfunctions/config.ts';
 import { StepFunctionsWorkflowEngine } from '../adapters/aws/stepfunctions/step-functions-engine.ts';
+import { StepFunctionsTaskTokens } from '../adapters/aws/stepfunctions/task-tokens.ts';
+import { DynamoParkedCallStore } from '../adapters/aws/dynamo/dynamo-parked-calls.ts';
 import { createExecutionService, type ExecutionService } from '../core/execution/service.ts';
 import type { WorkflowEngine, WorkflowStore } from '../core/ports.ts';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
@@ -99,20 +101,25 @@ export function awsExecutionServices(): { executions: ExecutionService } {
   const loadWorkflow = (workflowId: string, version?: number) => loadWorkflowAt(workflowStore, workflowId, version);
   let engine: StepFunctionsWorkflowEngine | undefined;
   const stepFunctions = (): StepFunctionsWorkflowEngine =>
-    (engine ??= new StepFunctionsWorkflowEngine({
-      client: new SFNClient({}),
-      config: parseStepFunctionsEngineConfig(process.env),
-      compiler: { compile: (workflow) => compileWorkflow(workflow), executionInput },
-      executions: executionStore,
-      loadWorkflow,
-    }));
+    (engine ??= (() => {
+      const sfn = new SFNClient({});
+      return new StepFunctionsWorkflowEngine({
+        client: sfn,
+        config: parseStepFunctionsEngineConfig(process.env),
+        compiler: { compile: (workflow) => compileWorkflow(workflow), executionInput },
+        executions: executionStore,
+        loadWorkflow,
+        // Calls parked while a run is paused live beside the run in the executions table (ADR 0012).
+        pause: { parkedCalls: new DynamoParkedCallStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), tokens: new StepFunctionsTaskTokens(sfn) },
+      });
+    })());
   const lazyEngine: WorkflowEngine = {
     start: (execution, workflow) => stepFunctions().start(execution, workflow),
     stop: (executionId, reason) => stepFunctions().stop(executionId, reason),
     resume: (execution, workflow, reuse) => stepFunctions().resume(execution, workflow, reuse),
     assertRetryable: (execution) => stepFunctions().assertRetryable(execution),
     hold: (execution) => stepFunctions().hold(execution),
-    release: () => stepFunctions().release(),
+    release: (execution) => stepFunctions().release(execution),
   };
   return { executions: createExecutionService({ workflows: workflowStore, executions: executionStore, engine: lazyEngine, clock: systemClock, ids: randomIds }) };
 }

@@ -61,8 +61,11 @@ export interface RouteSpec {
     readonly apiKeys?: TableAccess;
     readonly audit?: TableAccess;
   };
-  /** The route starts or stops workflow runs (Step Functions rights in AWS). */
-  readonly engine?: boolean;
+  /**
+   * The route starts or stops workflow runs (Step Functions rights in AWS); `releases parked calls` also lets
+   * go the calls parked while a run was paused (SendTaskSuccess, the resume route only).
+   */
+  readonly engine?: boolean | 'releases parked calls';
   /**
    * The route probes the orchestrator's own dependencies besides its tables: it gets the dead-letter queue's
    * URL and the event bus's name, and may call sqs:GetQueueAttributes and events:DescribeEventBus on them.
@@ -372,7 +375,7 @@ export const routes = {
     params: runs.ExecutionIdParams,
     response: runs.ExecutionResponse,
     tables: { executions: 'write' },
-    engine: true,
+    engine: 'releases parked calls',
   },
   sagaStatistics: {
     method: 'GET',

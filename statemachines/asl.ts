@@ -112,6 +112,8 @@ export const Placeholder = {
 
 export const Resource = {
   lambdaInvoke: 'arn:aws:states:::lambda:invoke',
+  /** The callback pattern: the state waits until its task token is sent back (SendTaskSuccess). */
+  lambdaInvokeCallback: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
   putEvents: 'arn:aws:states:::events:putEvents',
   sqsSendMessage: 'arn:aws:states:::sqs:sendMessage',
   startExecutionSync: 'arn:aws:states:::states:startExecution.sync:2',

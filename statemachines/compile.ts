@@ -1,9 +1,9 @@
-import { actionFailureCause, RETRYABLE_ACTION_ERRORS, WorkflowErrorName } from '../core/errors.ts';
+import { actionFailureCause, RETRYABLE_ACTION_ERRORS, RUN_PAUSED_ERROR, WorkflowErrorName } from '../core/errors.ts';
 import type { Action, Condition, ExecutionMode, Parameter, ParameterType, RetryPolicy } from '../core/workflow/definition.ts';
 import { RetryPolicySchema } from '../core/workflow/definition.ts';
 import { WORKFLOW_EVENTS } from '../core/workflow/service.ts';
 import { parseTemplateString } from '../core/workflow/templates.ts';
-import { Placeholder, Resource, type Catcher, type ChoiceRule, type JsonObject, type Retrier, type State, type StateMachineDefinition } from './asl.ts';
+import { Placeholder, Resource, type Catcher, type ChoiceRule, type JsonObject, type Retrier, type State, type StateMachineDefinition, type TaskState } from './asl.ts';
 import { checkLimits, type LimitReport } from './limits.ts';
 import { compileEndpoint, compileValue, payloadTemplate, referencedActions, resolveReference, type PathScope } from './paths.ts';
 import { actionsOf, seriesParallelStructure, type Structure } from './structure.ts';
@@ -378,6 +378,7 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
         Retry: retriers(action.retry, RETRYABLE_ACTION_ERRORS),
       };
       attachFailureHandling(context, action, resultPath, exits, { ...base, service: action.config.service, endpoint: action.config.endpoint, method: action.config.method });
+      parkWhilePaused(states, id, `${id}: held`, { 'execution_id.$': '$$.Execution.Name', action_id: id });
       return id;
     }
     case 'notification': {
@@ -456,12 +457,14 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
                 const output = compileValue(inner.config.output, loopScope);
                 return { Type: 'Pass', Parameters: { status_code: null, ...('path' in output ? { 'response.$': output.path } : { response: output.literal }) }, End: true } as State;
               })();
+      const itemStates: Record<string, State> = { [each]: innerState };
+      if (inner.action_type === 'service_call') parkWhilePaused(itemStates, each, `${id}: item held`, { 'execution_id.$': '$$.Execution.Name', action_id: id, 'item_index.$': '$.index' });
       states[id] = {
         Type: 'Map',
         ItemsPath: items.path,
         MaxConcurrency: action.config.max_concurrency,
         ItemSelector: { 'item.$': '$$.Map.Item.Value', 'index.$': '$$.Map.Item.Index', 'params.$': '$.params', 'trace_id.$': TRACE_ID, results: carried },
-        ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: each, States: { [each]: innerState } },
+        ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: each, States: itemStates },
         ResultSelector: { outcome: COMPLETED, status_code: null, 'response.$': '$' },
         ResultPath: resultPath,
       };
@@ -498,6 +501,34 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
       return id;
     }
   }
+}
+
+/** Lambda's own transient failures, when invoking the runner to park a call. */
+const LAMBDA_TRANSIENT_ERRORS = RETRYABLE_ACTION_ERRORS.filter((name) => name.startsWith('Lambda.'));
+
+/**
+ * Pause on Step Functions (ADR 0012; core/execution/held-calls.ts). The call's payload says `pausable`: while
+ * its run is paused the runner answers RunPaused instead of calling, and this catch parks the call in a
+ * callback state (no time limit: a pause lasts as long as it lasts) until resume sends its task token back;
+ * then the call is made. A run that is never paused enters none of this, so it costs no transition; a call
+ * parked by a pause costs two (the callback state, and the task entered again).
+ */
+function parkWhilePaused(states: Record<string, State>, taskName: string, parkedName: string, ids: JsonObject): void {
+  const task = states[taskName] as TaskState;
+  (task.Parameters!.Payload as JsonObject).pausable = true;
+  const onFailure = task.Catch?.find((catcher) => catcher.ErrorEquals.includes('States.ALL'));
+  task.Catch = [{ ErrorEquals: [RUN_PAUSED_ERROR], ResultPath: null, Next: parkedName }, ...(task.Catch ?? [])];
+  states[parkedName] = {
+    Type: 'Task',
+    Comment: 'the run is paused: wait here until it is resumed, then make the call',
+    Resource: Resource.lambdaInvokeCallback,
+    Parameters: { FunctionName: Placeholder.actionRunner, Payload: { park: { ...ids, 'task_token.$': '$$.Task.Token' } } },
+    ResultPath: null,
+    Retry: [{ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+    // A call that cannot be parked fails like the call itself would.
+    ...(onFailure ? { Catch: [{ ...onFailure }] } : {}),
+    Next: taskName,
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { sentNotification, type ActionProgress } from '../core/execution/model.ts';
 import type { ExecutionHistoryEvent as MachineEvent } from '../core/ports.ts';
+import { RUN_PAUSED_ERROR } from '../core/errors.ts';
 import type { Action } from '../core/workflow/definition.ts';
 
 /**
@@ -20,6 +21,8 @@ interface Tracker {
   lastError?: { error: string; cause: string };
   taskResult?: unknown;
   notification?: Record<string, unknown>;
+  /** The task was refused because the run was paused, and parked: not an attempt, and its exit is not an outcome. */
+  parked?: boolean;
 }
 
 /**
@@ -76,6 +79,11 @@ export function progressFromHistory(
     } else if (event.type === 'TaskSucceeded') {
       tracker.taskResult = parse(event.output);
       tracker.lastError = undefined;
+    } else if (event.type === 'TaskFailed' && event.error === RUN_PAUSED_ERROR) {
+      set(tracker, { attempts: Math.max(0, progress.attempts - 1) });
+      tracker.parked = true;
+    } else if (event.type.endsWith('StateExited') && tracker.parked) {
+      tracker.parked = false;
     } else if (event.type === 'TaskFailed' || event.type === 'TaskTimedOut' || event.type === 'MapStateFailed' || event.type === 'TaskSubmitFailed' || event.type === 'TaskStartFailed') {
       tracker.lastError = { error: event.error ?? (event.type === 'TaskTimedOut' ? 'States.Timeout' : 'States.TaskFailed'), cause: event.cause ?? '' };
     } else if (event.type.endsWith('StateExited') && progress.status === 'running' && !(isTaskAction(progress.action_type) && tracker.lastError)) {

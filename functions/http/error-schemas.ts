@@ -109,7 +109,7 @@ function canAnswer(name: RouteName, route: RouteSpec, status: OperationErrorStat
     case 415:
       return route.body !== undefined;
     case 503:
-      return Object.keys(route.tables).length > 0 || route.engine === true || route.probes === true || route.bus !== undefined || route.method !== 'GET';
+      return Object.keys(route.tables).length > 0 || Boolean(route.engine) || route.probes === true || route.bus !== undefined || route.method !== 'GET';
   }
 }
 

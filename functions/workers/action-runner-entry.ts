@@ -1,4 +1,7 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { DynamoParkedCallStore } from '../../adapters/aws/dynamo/dynamo-parked-calls.ts';
+import { StepFunctionsTaskTokens } from '../../adapters/aws/stepfunctions/task-tokens.ts';
 import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { DynamoServiceRegistry } from '../../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createS3Client, S3PayloadStore } from '../../adapters/aws/s3/payload-store.ts';
@@ -6,6 +9,7 @@ import { systemClock } from '../../core/system.ts';
 import { awsOutboundHttp, awsSecretResolver } from '../aws-outbound.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { createActionRunner } from './action-runner.ts';
+import { createCallParker, isParkPayload, withPauseGate } from './pause-gate.ts';
 import type { ServiceCallResult } from './service-call.ts';
 
 /**
@@ -20,14 +24,16 @@ import type { ServiceCallResult } from './service-call.ts';
  */
 const config = readLambdaConfig();
 const client = createDocumentClient();
-const run = createActionRunner({
+const executionsTable = required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME');
+const parkedCalls = new DynamoParkedCallStore(client, executionsTable);
+const runner = createActionRunner({
   registry: new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')),
   env: process.env,
   // Checked at each connection: public addresses, and what ORCHESTRATOR_OUTBOUND_ALLOW lists (an internal load balancer).
   http: awsOutboundHttp(config),
   // Credentials of services registered with `auth` (Secrets Manager and SSM, under orchestrator/ only).
   secrets: awsSecretResolver(),
-  progress: { attempts: new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), clock: systemClock },
+  progress: { attempts: new DynamoExecutionStore(client, executionsTable), clock: systemClock },
   // Each instance's circuit is kept in the registry table and shared by every instance of this function.
   circuitPolicy: {
     failureThreshold: config.ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD,
@@ -39,5 +45,12 @@ const run = createActionRunner({
   payloads: { store: new S3PayloadStore(createS3Client(), required(config.PAYLOAD_BUCKET_NAME, 'PAYLOAD_BUCKET_NAME')) },
 });
 
-/** The event is read as a ServiceCallPayload by the runner (InvalidPayloadError when it is not one). */
-export const handler = (event: unknown): Promise<ServiceCallResult> => run(event);
+// Pause (ADR 0012): calls of paused runs are refused with RunPaused, and parked by the compiled `: held` state.
+const run = withPauseGate(runner, parkedCalls);
+const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(new SFNClient({})));
+
+/**
+ * A `park` event comes from a compiled `<id>: held` state (a paused run's call, with its task token); any
+ * other event is read as a ServiceCallPayload by the runner (InvalidPayloadError when it is not one).
+ */
+export const handler = (event: unknown): Promise<ServiceCallResult | { parked: boolean }> => (isParkPayload(event) ? park(event) : run(event));

@@ -39,6 +39,11 @@ export interface ServiceCallPayload {
    * action); a larger response is stored outside it and passed by reference. Default 200 KiB.
    */
   readonly inline_result_bytes?: number;
+  /**
+   * The compiled state can park this call while its run is paused (it catches RunPaused): the runner asks for
+   * the run's status first (pause-gate.ts). Absent in state machines compiled before pause existed.
+   */
+  readonly pausable?: boolean;
 }
 
 export interface ServiceCallResult {
@@ -77,6 +82,7 @@ export const ServiceCallPayloadSchema = z.object({
   item_index: z.number().int().min(0).optional(),
   trace_id: z.string().optional(),
   inline_result_bytes: z.number().optional(),
+  pausable: z.boolean().optional(),
 }) satisfies z.ZodType<ServiceCallPayload>;
 
 /**

@@ -54,6 +54,11 @@ export interface ApiFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** @default 10 seconds, below API Gateway's integration timeout; workers that are not behind the API may need longer. */
   readonly timeout?: Duration;
+  /**
+   * Why the function is also granted something else on '*' (besides X-Ray): said in the same cdk-nag
+   * acknowledgement, which is one per rule and role.
+   */
+  readonly otherWildcardGrant?: string;
 }
 
 /**
@@ -112,11 +117,11 @@ export class ApiFunction extends Construct {
     });
 
     // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so Tracing.ACTIVE
-    // has to grant them on '*'. Acknowledged on this role only; test/infra checks that X-Ray is the only
-    // statement on '*'.
+    // has to grant them on '*'. Acknowledged on this role only; test/infra checks that X-Ray (and, where a
+    // function declares it, that other grant) is all that is on '*'.
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; Tracing.ACTIVE grants them on *.',
+      reason: `X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; Tracing.ACTIVE grants them on *.${props.otherWildcardGrant ? ` ${props.otherWildcardGrant}` : ''}`,
     });
   }
 }

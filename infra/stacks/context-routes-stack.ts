@@ -8,6 +8,7 @@ import { entryFileName, type BoundedContext, type RouteName, type RouteSpec, typ
 import { ApiFunction, FUNCTION_ENTRIES_DIR } from '../constructs/api-function.ts';
 import { grantAuditAppend, grantTableAccess } from '../constructs/table-access.ts';
 import type { OutboundAccess } from '../constructs/outbound-access.ts';
+import { TASK_TOKEN_REASON } from './runtime-stack.ts';
 
 export interface NamedRoute {
   readonly name: RouteName;
@@ -70,6 +71,7 @@ export interface ContextRoutesStackProps {
 /** What the runtime stack offers functions that deploy, start and stop workflow state machines. */
 export interface WorkflowEngineAccess {
   grantEngineAccess(grantee: IGrantable): void;
+  grantParkedCallRelease(grantee: IGrantable): void;
   readonly engineEnvironment: Readonly<Record<string, string>>;
 }
 
@@ -111,6 +113,7 @@ export class ContextRoutesStack extends NestedStack {
         return [{ tableName, access, ref }];
       });
       const apiFunction = new ApiFunction(this, constructId, {
+        ...(spec.engine === 'releases parked calls' ? { otherWildcardGrant: TASK_TOKEN_REASON } : {}),
         entry: path.join(FUNCTION_ENTRIES_DIR, entryFileName(name)),
         description: `${spec.method} ${spec.path}: ${spec.summary}`,
         // A table's name is set only where the route may use the table (functions/config.ts relies on it).
@@ -136,6 +139,7 @@ export class ContextRoutesStack extends NestedStack {
       grantAuditAppend(props.auditTable, apiFunction.lambda);
       for (const { access, ref } of granted) grantTableAccess(ref.table, apiFunction.lambda, access, ref.indexNames);
       if (spec.engine) requiredEngine(props.engine, name).grantEngineAccess(apiFunction.lambda);
+      if (spec.engine === 'releases parked calls') requiredEngine(props.engine, name).grantParkedCallRelease(apiFunction.lambda);
       if (spec.probes) requiredProbes(props.probes, name).grantProbeAccess(apiFunction.lambda);
       if (spec.bus === 'publish') requiredEventPublishing(props.eventPublishing, name).grantEventPublishing(apiFunction.lambda);
       functions.set(name, apiFunction);

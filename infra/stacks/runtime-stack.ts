@@ -37,6 +37,13 @@ export const ENGINE_STATE_MACHINE_ACTIONS = [
   'states:StartExecution',
 ] as const;
 export const ENGINE_EXECUTION_ACTIONS = ['states:DescribeExecution', 'states:RedriveExecution', 'states:StopExecution'] as const;
+/**
+ * Letting a call parked by a pause go (ADR 0012). IAM has no resource for a task token: the grant is on `*`,
+ * and the token itself, known only to the run's own records, is what names the task.
+ */
+export const TASK_TOKEN_ACTIONS = ['states:SendTaskSuccess'] as const;
+export const TASK_TOKEN_REASON =
+  "SendTaskSuccess has no resource-level permission for the tokens of service-integration callback states (IAM cannot scope them); only the task token, kept in this deployment's executions table, names the task.";
 
 /** The log lines of an express execution's start and end (the listener's subscription filter). */
 export const EXPRESS_STATUS_LOG_TYPES = ['ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'] as const;
@@ -206,6 +213,7 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       },
       // Lambda's maximum: the runner stops each call at the action's own timeout (the state allows 5 s more).
       timeout: Duration.minutes(15),
+      otherWildcardGrant: TASK_TOKEN_REASON,
     });
     grantTableAccess(props.registryTable, this.actionRunner.lambda, 'read', []);
     // Circuit breaking: it moves instances' circuits (one conditional UpdateItem each), and writes nothing else there.
@@ -216,6 +224,8 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [this.payloadBucket.arnForObjects('payloads/*')] }));
     // Credentials of services registered with `auth`: secrets and parameters under orchestrator/ only.
     this.grantServiceSecrets(this.actionRunner.lambda);
+    // A call parked just as its run was resumed is let go by the runner itself (core/execution/held-calls.ts).
+    this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: [...TASK_TOKEN_ACTIONS], resources: ['*'] }));
 
     this.executionRole = new Role(this, 'StateMachineExecutionRole', {
       assumedBy: new ServicePrincipal('states.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
@@ -408,6 +418,11 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     }
   }
 
+  /** Lets `grantee` let go the calls parked while a run was paused (the resume route). */
+  grantParkedCallRelease(grantee: IGrantable): void {
+    Grant.addToPrincipal({ grantee, actions: [...TASK_TOKEN_ACTIONS], resourceArns: ['*'] });
+  }
+
   /** Exactly what compiled definitions call, and what Step Functions needs for tracing and logging. */
   private grantExecutionRolePermissions(): void {
     const role = this.executionRole;
@@ -429,10 +444,12 @@ export class RuntimeStack extends Stack implements OutboundAccess {
 
   private acknowledgeNagFindings(): void {
     const bucketId = this.getLogicalId(this.payloadBucket.node.defaultChild as CfnElement);
-    Validations.of(this.actionRunner.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/payloads/*]`,
-      reason: 'The action runner names each payload object at run time (payloads/<trace>/<execution>/<action>/<uuid>.json); the grant covers only PutObject and GetObject under payloads/ of its own bucket.',
-    });
+    Validations.of(this.actionRunner.role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/payloads/*]`,
+        reason: 'The action runner names each payload object at run time (payloads/<trace>/<execution>/<action>/<uuid>.json); the grant covers only PutObject and GetObject under payloads/ of its own bucket.',
+      },
+    );
     Validations.of(this.payloadBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'Only the action runner role reads and writes this bucket, and its objects are short-lived copies of service responses already in the execution history as references; server access logs would need a log bucket of their own for no added audit (CloudTrail data events can be enabled per account).',

@@ -260,22 +260,27 @@ describe('least privilege', () => {
     for (const action of actions) expect(action).toMatch(/^dynamodb:(GetItem|BatchGetItem|Query|PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/);
   });
 
-  it('only X-Ray actions are granted on "*" (the one IAM5 finding acknowledged)', () => {
+  it('only X-Ray actions are granted on "*" (the one IAM5 finding acknowledged), and SendTaskSuccess to the resume route only', () => {
     const templates = [model.parent, model.data, ...model.contexts.map((context) => context.template)];
-    const wildcardActions = templates.flatMap((template) =>
+    const wildcardGrants = templates.flatMap((template) =>
       resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([, policy]) => {
+        const roles = JSON.stringify(propertiesOf(policy)['Roles']);
         const statements = asRecord(propertiesOf(policy)['PolicyDocument'], 'PolicyDocument')['Statement'];
         return (Array.isArray(statements) ? statements : []).flatMap((raw: unknown) => {
           const statement = asRecord(raw, 'Statement');
           const resource = statement['Resource'];
           const onWildcard = resource === '*' || (Array.isArray(resource) && resource.includes('*'));
           const action = statement['Action'];
-          return onWildcard ? (Array.isArray(action) ? action.map(String) : [String(action)]) : [];
+          return onWildcard ? (Array.isArray(action) ? action.map(String) : [String(action)]).map((name) => ({ action: name, roles })) : [];
         });
       }),
     );
+    const wildcardActions = wildcardGrants.map((grant) => grant.action);
     expect(wildcardActions.length).toBeGreaterThan(0);
-    expect(new Set(wildcardActions)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+    expect(new Set(wildcardActions)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'states:SendTaskSuccess']));
+    const taskTokenRoles = wildcardGrants.filter((grant) => grant.action === 'states:SendTaskSuccess').map((grant) => grant.roles);
+    expect(taskTokenRoles).toHaveLength(1);
+    expect(taskTokenRoles[0]).toContain('ResumeExecution');
   });
 
   it('each Lambda may be invoked by this API only, for its own method and path', () => {

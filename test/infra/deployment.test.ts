@@ -18,7 +18,7 @@ function deploymentIdOf(options: { routeTable?: Readonly<Record<RouteName, Route
   const api = new ApiStack(app, 'Api', {
     ...apiTableProps(data),
     // The engine's rights do not touch the deployment: a stand-in is enough here.
-    engine: { grantEngineAccess: () => undefined, engineEnvironment: {} },
+    engine: { grantEngineAccess: () => undefined, grantParkedCallRelease: () => undefined, engineEnvironment: {} },
     probes: { grantProbeAccess: () => undefined, probeEnvironment: {} },
     eventPublishing: { grantEventPublishing: () => undefined, publishEnvironment: {} },
     outbound: { grantServiceSecrets: () => undefined, outboundEnvironment: {} },

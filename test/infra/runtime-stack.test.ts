@@ -247,6 +247,12 @@ describe('the action runner', () => {
     expect(actionsOn('Executions')).toContain('dynamodb:UpdateItem');
     expect(tableStatements.flatMap((statement) => statement.Action)).not.toContain('dynamodb:Scan');
   });
+
+  it('may send back the task token of a call it parked (pause), and no other Step Functions action', () => {
+    const states = statementsOfRole(template, id(runtime.actionRunner.role)).filter((statement) => statement.Action.some((action) => action.startsWith('states:')));
+    // CDK merges it with X-Ray's statement on '*'.
+    expect(states).toEqual([{ Effect: 'Allow', Action: ['states:SendTaskSuccess', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: ['*'] }]);
+  });
 });
 
 describe('the payload bucket', () => {

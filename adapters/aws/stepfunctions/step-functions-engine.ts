@@ -16,6 +16,7 @@ import {
   type StateMachineType,
 } from '@aws-sdk/client-sfn';
 import { ConflictError, DomainError, NotFoundError, WorkflowErrorName } from '../../../core/errors.ts';
+import { releaseParkedCalls, type ParkedCallStore, type TaskTokens } from '../../../core/execution/held-calls.ts';
 import type { Execution } from '../../../core/execution/model.ts';
 import type { ExecutionStore, ReuseRequest, WorkflowEngine } from '../../../core/ports.ts';
 import type { ExecutionMode } from '../../../core/workflow/definition.ts';
@@ -40,6 +41,8 @@ export interface StepFunctionsEngineDeps {
   readonly executions: Pick<ExecutionStore, 'get'>;
   /** Another workflow (current version, or the given one) for `sub_workflow` actions: it is deployed too. */
   readonly loadWorkflow: (workflowId: string, version?: number) => Promise<Workflow | undefined>;
+  /** Where paused runs' calls are parked and how they are let go (ADR 0012). Without it, pausing is refused. */
+  readonly pause?: { readonly parkedCalls: ParkedCallStore; readonly tokens: TaskTokens };
 }
 
 /** Why a run was stopped, as Step Functions records it (and the status listener reads it back). */
@@ -151,14 +154,24 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
     }
   }
 
-  /** Step Functions has no pause; ADR 0012 describes the mechanism this needs, which is not built yet. */
+  /**
+   * Step Functions has no pause. Once the run's status is `paused`, the action runner refuses each new call
+   * and the compiled state parks it (core/execution/held-calls.ts); calls in flight finish. Nothing is sent
+   * to Step Functions here: this only checks that the deployment can let parked calls go again.
+   */
   async hold(execution: Execution): Promise<void> {
-    throw new ConflictError(`pausing a run is not available on Step Functions yet (execution ${execution.execution_id}); cancel it and retry it later instead`, [
-      { field: 'execution_id', message: 'pause is not available on Step Functions yet' },
-    ]);
+    if (!this.deps.pause) {
+      throw new ConflictError(`pausing a run is not available in this deployment (execution ${execution.execution_id}): the engine has no parked-call store`, [
+        { field: 'execution_id', message: 'pause is not configured' },
+      ]);
+    }
   }
 
-  async release(): Promise<void> {}
+  /** Sends back the task token of every call parked while the run was paused: each is made now. */
+  async release(execution: Execution): Promise<void> {
+    if (!this.deps.pause) return;
+    await releaseParkedCalls(this.deps.pause.parkedCalls, this.deps.pause.tokens, execution.execution_id);
+  }
 
   async resume(execution: Execution, workflow: Workflow, reuse: ReuseRequest): Promise<void> {
     if (reuse.from !== execution.execution_id) {
