@@ -117,6 +117,29 @@ describe('progressFromHistory', () => {
     expect(analyze).toEqual({ action_id: 'analyze', action_type: 'service_call', status: 'pending', attempts: 0 });
   });
 
+  it('does not count a call refused because the run was paused: parked, then made once when resumed', () => {
+    const { actions, names } = compiled(workflow([serviceCall('fetch_doc')]));
+    const history = new History(names);
+    const entered = history.entered('Task', 'fetch_doc');
+    const refused = history.attempt(entered, {}, { error: 'RunPaused', cause: '{"errorMessage":"execution exec-1 is paused"}' });
+    const parked = history.entered('Task', 'fetch_doc: held', history.exited('Task', 'fetch_doc', undefined, refused));
+    const resumed = history.exited('Task', 'fetch_doc: held', undefined, history.attempt(parked, {}, { output: {} }));
+    const again = history.entered('Task', 'fetch_doc', resumed);
+    const succeeded = history.attempt(again, {}, { output: { Payload: { status_code: 200, response: { ok: true } }, StatusCode: 200 } });
+    history.exited('Task', 'fetch_doc', { results: { fetch_doc: { outcome: 'completed', status_code: 200, response: { ok: true } } } }, succeeded);
+    history.add('ExecutionSucceeded', undefined, {});
+
+    const [fetchDoc] = progressFromHistory(actions, history.events);
+    expect(fetchDoc).toMatchObject({ status: 'completed', attempts: 1, output: { status_code: 200, response: { ok: true } } });
+    expect(fetchDoc!.error).toBeUndefined();
+
+    // Still parked when the history was read: pending work, not a completed or failed action.
+    const [whileParked] = progressFromHistory(actions, history.events.slice(0, history.events.findIndex((event) => event.id === parked)));
+    expect(whileParked).toMatchObject({ attempts: 0 });
+    expect(whileParked!.status).not.toBe('completed');
+    expect(whileParked!.error).toBeUndefined();
+  });
+
   it('fails an action the end of the run cut off (a timeout or a stop), and leaves it running while the run goes on', () => {
     const { actions, names } = compiled(workflow([serviceCall('slow')]));
     const history = new History(names);

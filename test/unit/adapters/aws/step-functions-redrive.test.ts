@@ -1,9 +1,11 @@
-import { DescribeExecutionCommand, ExecutionNotRedrivable, RedriveExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionNotRedrivable, RedriveExecutionCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { StepFunctionsTaskTokens } from '../../../../adapters/aws/stepfunctions/task-tokens.ts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { StepFunctionsEngineConfig } from '../../../../adapters/aws/stepfunctions/config.ts';
 import { StepFunctionsWorkflowEngine } from '../../../../adapters/aws/stepfunctions/step-functions-engine.ts';
-import { ConflictError } from '../../../../core/errors.ts';
+import { ConflictError, DependencyUnavailableError } from '../../../../core/errors.ts';
+import type { ParkedCallStore } from '../../../../core/execution/held-calls.ts';
 import { TEST_ENGINE_CONFIG } from './support/engine-config.ts';
 import type { Execution } from '../../../../core/execution/model.ts';
 import type { WorkflowDefinitionInput } from '../../../../core/workflow/definition.ts';
@@ -73,5 +75,60 @@ describe('StepFunctionsWorkflowEngine: retry as RedriveExecution', () => {
     sfn.on(RedriveExecutionCommand).rejects(new ExecutionNotRedrivable({ message: 'Execution is RUNNING and cannot be redriven', $metadata: {} }));
     await expect(engine.resume(run({ status: 'running' }), orders, { from: 'exec-1', actions: new Set(), partialForeach: true })).rejects.toBeInstanceOf(ConflictError);
     await expect(engine.resume(run({ execution_id: 'exec-2', status: 'running' }), orders, { from: 'exec-1', actions: new Set(['charge']), partialForeach: false })).rejects.toThrow(/not available on Step Functions yet/);
+  });
+});
+
+describe('StepFunctionsWorkflowEngine: pause and resume', () => {
+  const sfn = mockClient(SFNClient);
+  const client = new SFNClient({ region: 'us-east-1' });
+  beforeEach(() => sfn.reset());
+
+  /** Parked calls in memory, with the store's rule: whoever removes a call gets its token. */
+  function parked(entries: Record<string, string>): ParkedCallStore {
+    const calls = new Map(Object.entries(entries));
+    return {
+      runStatus: async () => 'running',
+      park: async (_id, key, token) => void calls.set(key, token),
+      parkedCalls: async () => [...calls.keys()],
+      claim: async (_id, key) => {
+        const token = calls.get(key);
+        calls.delete(key);
+        return token;
+      },
+    };
+  }
+  const engineWith = (pause?: { parkedCalls: ParkedCallStore }) =>
+    new StepFunctionsWorkflowEngine({
+      client,
+      config,
+      compiler: { compile: (target) => compileWorkflow(target), executionInput },
+      executions: { get: async () => undefined },
+      loadWorkflow: async () => undefined,
+      ...(pause ? { pause: { parkedCalls: pause.parkedCalls, tokens: new StepFunctionsTaskTokens(client) } } : {}),
+    });
+
+  it('holds without a request to Step Functions, and on release sends back each parked token once with SendTaskSuccess', async () => {
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    const engine = engineWith({ parkedCalls: parked({ charge: 'token-a', 'ship#0': 'token-b' }) });
+    await engine.hold(run({ status: 'running' }));
+    expect(sfn.calls()).toHaveLength(0);
+    await engine.release(run({ status: 'running' }));
+    await engine.release(run({ status: 'running' }));
+    expect(sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input)).toEqual([
+      { taskToken: 'token-a', output: '{}' },
+      { taskToken: 'token-b', output: '{}' },
+    ]);
+  });
+
+  it('treats a token whose execution ended as nothing to resume, and a throttled Step Functions as unavailable', async () => {
+    sfn.on(SendTaskSuccessCommand, { taskToken: 'gone' }).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    sfn.on(SendTaskSuccessCommand, { taskToken: 'busy' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const tokens = new StepFunctionsTaskTokens(client);
+    await expect(tokens.resume('gone')).resolves.toBeUndefined();
+    await expect(tokens.resume('busy')).rejects.toBeInstanceOf(DependencyUnavailableError);
+  });
+
+  it('refuses to pause, with a 409, when the deployment gave the engine no parked-call store', async () => {
+    await expect(engineWith().hold(run({ status: 'running' }))).rejects.toBeInstanceOf(ConflictError);
   });
 });

@@ -1,0 +1,210 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
+import { DynamoParkedCallStore } from '../../adapters/aws/dynamo/dynamo-parked-calls.ts';
+import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
+import { StepFunctionsWorkflowEngine } from '../../adapters/aws/stepfunctions/step-functions-engine.ts';
+import { parkCall, releaseParkedCalls, type TaskTokens } from '../../core/execution/held-calls.ts';
+import type { Execution } from '../../core/execution/model.ts';
+import { createActionRunner } from '../../functions/workers/action-runner.ts';
+import { createCallParker, withPauseGate } from '../../functions/workers/pause-gate.ts';
+import { compileWorkflow, executionInput } from '../../statemachines/compile.ts';
+import { TEST_ENGINE_CONFIG } from '../unit/adapters/aws/support/engine-config.ts';
+import { compileChecked } from '../unit/statemachines/support/harness.ts';
+import { foreach, param, serviceCall, workflow } from '../unit/statemachines/support/workflows.ts';
+import { freshTable } from '../support/dynamo.ts';
+import { fixedRegistry } from '../support/fixed-registry.ts';
+import { testHttp } from '../support/outbound.ts';
+
+/**
+ * Pause on Step Functions (ADR 0012), end to end except Step Functions itself: a compiled definition runs in
+ * the ASL interpreter; its service-call tasks invoke the real action runner behind its pause gate, calling
+ * services on loopback; its `: held` callback states invoke the real parker, which keeps task tokens in the
+ * executions table on the DynamoDB emulator; resume is the Step Functions engine's `release`. What stands in
+ * for Step Functions is only the callback itself: a held state's task ends when its token is sent back.
+ */
+
+let services: Server;
+let baseUrl = '';
+const calls = new Map<string, number>();
+let slowMs = 0;
+const callsTo = (path: string) => calls.get(path) ?? 0;
+
+beforeAll(async () => {
+  services = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    request.resume();
+    request.on('end', () => {
+      calls.set(path, callsTo(path) + 1);
+      const reply = () => {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ path, n: callsTo(path) }));
+      };
+      if (path === '/a' && slowMs > 0) setTimeout(reply, slowMs).unref();
+      else reply();
+    });
+  });
+  await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(services.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => services.close(() => resolve())));
+
+/** Step Functions' side of the callback pattern: a held task waits for its token, SendTaskSuccess ends it. */
+class Callbacks implements TaskTokens {
+  private readonly waiting = new Map<string, () => void>();
+  private issued = 0;
+  readonly sent: string[] = [];
+
+  /** A new token, and the promise that settles when it is sent back. */
+  issue(): { token: string; done: Promise<void> } {
+    const token = `token-${++this.issued}`;
+    return { token, done: new Promise<void>((resolve) => this.waiting.set(token, resolve)) };
+  }
+
+  async resume(taskToken: string): Promise<void> {
+    this.sent.push(taskToken);
+    this.waiting.get(taskToken)?.();
+    this.waiting.delete(taskToken);
+  }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function run(executionId: string): Execution {
+  return { execution_id: executionId, workflow_id: 'orders', workflow_version: 1, tenant: 'default', status: 'running', parameters: {}, trace_id: '0'.repeat(32), started_by: 'alice', created_at: new Date().toISOString(), actions: [] };
+}
+
+describe('pause on Step Functions: calls parked with their task tokens while the run is paused', () => {
+  let executions: DynamoExecutionStore;
+  let parkedCalls: DynamoParkedCallStore;
+  let callbacks: Callbacks;
+  let engine: StepFunctionsWorkflowEngine;
+
+  beforeEach(async () => {
+    calls.clear();
+    slowMs = 0;
+    const table = await freshTable(EXECUTION_TABLE, 'executions');
+    executions = new DynamoExecutionStore(table.client, table.tableName);
+    parkedCalls = new DynamoParkedCallStore(table.client, table.tableName);
+    callbacks = new Callbacks();
+    engine = new StepFunctionsWorkflowEngine({
+      client: new SFNClient({ region: 'us-east-1' }),
+      config: TEST_ENGINE_CONFIG,
+      compiler: { compile: (target) => compileWorkflow(target), executionInput },
+      executions,
+      loadWorkflow: async () => undefined,
+      pause: { parkedCalls, tokens: callbacks },
+    });
+  });
+
+  /** Runs the compiled workflow in the interpreter, each task wired as in AWS; returns its result and the states it entered. */
+  function start(definition: unknown, executionId: string, params: Record<string, unknown>) {
+    const runner = withPauseGate(createActionRunner({ registry: fixedRegistry({ svc: baseUrl }), env: {}, http: testHttp() }), parkedCalls);
+    const parker = createCallParker(parkedCalls, callbacks);
+    const handlers: Record<string, (input: { Payload: Record<string, unknown> }) => Promise<unknown>> = {};
+    const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: false } } as never);
+    const tasks = JSON.stringify(definition).match(/"[^"]+":\{"Type":"Task"/g) ?? [];
+    for (const match of tasks) {
+      const name = JSON.parse(match.slice(0, match.indexOf(':{'))) as string;
+      handlers[name] = name.endsWith('held')
+        ? async (input) => {
+            // Step Functions gives every callback task its own token ($$.Task.Token).
+            const { token, done } = callbacks.issue();
+            await parker({ park: { ...(input.Payload.park as Record<string, unknown>), task_token: token } });
+            await done;
+            return {};
+          }
+        : async (input) => ({ Payload: await runner(input.Payload), StatusCode: 200 });
+    }
+    const entered: string[] = [];
+    const execution = machine.run(executionInput(params) as never, {
+      overrides: { taskResourceLocalHandlers: handlers },
+      context: { Execution: { Name: executionId }, Task: { Token: 'unused' } },
+    } as never);
+    void (async () => {
+      for await (const event of execution.eventLogs as AsyncIterable<{ type: string; state?: { name: string } }>) if (event.type === 'StateEntered' && event.state) entered.push(event.state.name);
+    })();
+    return { result: execution.result as Promise<{ results: Record<string, { outcome: string }> }>, entered };
+  }
+
+  it('lets the call in flight finish, parks the next ones (a task and foreach items) until resume, then makes each exactly once', async () => {
+    const compiled = compileChecked(
+      workflow(
+        [
+          serviceCall('a'),
+          foreach('f', '{{items}}', { action_type: 'service_call', config: { service: 'svc', endpoint: '/item', method: 'POST' } }, 2, ['a']),
+          serviceCall('c', {}, ['f']),
+        ],
+        [param('items', 'array')],
+      ),
+    );
+    await executions.create(run('exec-p'));
+    slowMs = 400;
+    const { result, entered } = start(compiled.definition, 'exec-p', { items: [1, 2, 3] });
+    await until(() => callsTo('/a') === 1, 'the call to a');
+
+    // Pause as the API does: the engine first, then the status the runner reads.
+    await engine.hold(run('exec-p'));
+    expect(await executions.transition('exec-p', ['running'], 'paused')).toBe(true);
+    await until(async () => (await parkedCalls.parkedCalls('exec-p')).length === 2, 'two foreach items parked');
+    // Nothing new was called while paused, however long it lasts.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([callsTo('/a'), callsTo('/item'), callsTo('/c')]).toEqual([1, 0, 0]);
+    expect((await parkedCalls.parkedCalls('exec-p')).sort()).toEqual(['f#0', 'f#1']);
+
+    expect(await executions.transition('exec-p', ['paused'], 'running')).toBe(true);
+    await engine.release(run('exec-p'));
+    const output = await result;
+    expect(Object.fromEntries(Object.entries(output.results).map(([id, value]) => [id, value.outcome]))).toEqual({ c: 'completed' });
+    expect([callsTo('/a'), callsTo('/item'), callsTo('/c')]).toEqual([1, 3, 1]);
+    expect(callbacks.sent.sort()).toEqual(['token-1', 'token-2']);
+    expect(await parkedCalls.parkedCalls('exec-p')).toEqual([]);
+    // Two parked items: two callback states entered, and their task states entered once more each.
+    expect(entered.filter((name) => name.endsWith(': item held'))).toHaveLength(2);
+    expect(entered.filter((name) => name === 'f: each item')).toHaveLength(5);
+  });
+
+  it('enters no callback state in a run that is never paused', async () => {
+    const compiled = compileChecked(workflow([serviceCall('a'), serviceCall('b', {}, ['a'])]));
+    await executions.create(run('exec-n'));
+    const { result, entered } = start(compiled.definition, 'exec-n', {});
+    await result;
+    expect(entered).toEqual(['a', 'b']);
+    expect([callsTo('/a'), callsTo('/b')]).toEqual([1, 1]);
+  });
+
+  it('lets a call go at once when the run was resumed while it was being parked, and sends each token back once', async () => {
+    await executions.create(run('exec-r'));
+    // Parked while running (the resume came between the refusal and the parking): let go by the parker itself.
+    expect(await parkCall(parkedCalls, callbacks, { executionId: 'exec-r', actionId: 'a', taskToken: 'late' })).toBe(false);
+    expect(callbacks.sent).toEqual(['late']);
+    expect(await parkedCalls.parkedCalls('exec-r')).toEqual([]);
+
+    // Two releases racing over the same parked calls: each token goes back once.
+    await executions.transition('exec-r', ['running'], 'paused');
+    for (const [index, token] of ['t1', 't2', 't3'].entries()) expect(await parkCall(parkedCalls, callbacks, { executionId: 'exec-r', actionId: 'f', itemIndex: index, taskToken: token })).toBe(true);
+    await executions.transition('exec-r', ['paused'], 'running');
+    const released = await Promise.all([releaseParkedCalls(parkedCalls, callbacks, 'exec-r'), releaseParkedCalls(parkedCalls, callbacks, 'exec-r')]);
+    expect(released[0] + released[1]).toBe(3);
+    expect(callbacks.sent.slice(1).sort()).toEqual(['t1', 't2', 't3']);
+  });
+
+  it('calls as usual when the payload was compiled without a place to park (a state machine from before pause)', async () => {
+    await executions.create(run('exec-o'));
+    await executions.transition('exec-o', ['running'], 'paused');
+    const runner = withPauseGate(createActionRunner({ registry: fixedRegistry({ svc: baseUrl }), env: {}, http: testHttp() }), parkedCalls);
+    const payload = { action_id: 'a', execution_id: 'exec-o', workflow_id: 'orders', workflow_version: 1, service: 'svc', endpoint: '/a', method: 'POST', timeout_seconds: 5 };
+    await expect(runner(payload)).resolves.toMatchObject({ status_code: 200 });
+    await expect(runner({ ...payload, pausable: true })).rejects.toMatchObject({ name: 'RunPaused' });
+    expect(callsTo('/a')).toBe(1);
+  });
+});
