@@ -86,7 +86,7 @@ export async function measureTransitions(shape: string, nodes: readonly GraphNod
   const execution = machine.run(
     // The input every runtime gives a compiled machine (results, failures, the trace id its tasks send).
     executionInput({ run_id: 'bench' }, 'b'.repeat(32)) as never,
-    { overrides: { taskResourceLocalHandlers: handlers }, context: { Execution: { Name: 'x', Id: 'x' } } },
+    { overrides: { taskResourceLocalHandlers: handlers }, context: { Execution: { Name: 'x', Id: 'x', RedriveCount: 0 } } },
   );
   const succeeded = execution.result.then(
     () => true,

@@ -102,7 +102,7 @@ async function transitions(definition: StateMachineDefinition, parkEveryCall: bo
   const machine = new StateMachine(definition as unknown as LocalDefinition, { validationOptions: { checkPaths: false } });
   const execution = machine.run(executionInput({ run_id: 'bench' }, 'b'.repeat(32)) as never, {
     overrides: { taskResourceLocalHandlers: handlers },
-    context: { Execution: { Name: 'x', Id: 'x' }, Task: { Token: 'bench' } } as never,
+    context: { Execution: { Name: 'x', Id: 'x', RedriveCount: 0 }, Task: { Token: 'bench' } } as never,
   });
   const succeeded = execution.result.then(
     () => true,

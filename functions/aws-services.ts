@@ -15,6 +15,7 @@ import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts'
 import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
+import { hasRedriveGate } from '../statemachines/inspect.ts';
 import { cursorCodecOf, readLambdaConfig, required } from './config.ts';
 import { awsSystemHealth } from './aws-system-health.ts';
 import type { RegistryHttpServices } from './http/registry-handlers.ts';
@@ -106,7 +107,7 @@ export function awsExecutionServices(): { executions: ExecutionService } {
       return new StepFunctionsWorkflowEngine({
         client: sfn,
         config: parseStepFunctionsEngineConfig(process.env),
-        compiler: { compile: (workflow) => compileWorkflow(workflow), executionInput },
+        compiler: { compile: (workflow, options) => compileWorkflow(workflow, options), executionInput, hasRedriveGate },
         executions: executionStore,
         loadWorkflow,
         // Calls parked while a run is paused live beside the run in the executions table (ADR 0012).

@@ -36,6 +36,7 @@ export interface TaskState extends Flow {
 
 export interface PassState extends Flow {
   Type: 'Pass';
+  InputPath?: string;
   Parameters?: JsonObject;
   Result?: unknown;
   ResultPath?: string | null;

@@ -27,6 +27,12 @@ export interface CompileInput {
 export interface CompileOptions {
   /** Use `expected_duration_seconds` hints when choosing the parallel structure (default true). */
   readonly useDurationHints?: boolean;
+  /**
+   * The rerun variant (Step Functions; ADR 0012): each action first looks for its result in the input's
+   * `reuse` map, and takes it from there instead of running when it is there. One more state per action,
+   * so only reruns use it.
+   */
+  readonly reuse?: boolean;
 }
 
 export interface CompiledWorkflow {
@@ -81,6 +87,8 @@ interface Context {
   readonly counters: { forks: number };
   /** `inline_result_bytes` of each kind of service call (inlineResultShares). */
   readonly inlineResultBytes: InlineResultShares;
+  /** CompileOptions.reuse. */
+  readonly reuse: boolean;
 }
 
 /** A compiled piece of the flow: where it starts, and the exits that must be wired to whatever comes next. */
@@ -112,7 +120,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const structure = seriesParallelStructure(input.actions, durationHints(input.actions, options.useDurationHints ?? true));
   const analysis = analyse(input.actions, scope);
   const states: Record<string, State> = {};
-  const context: Context = { input, scope, byId, ...analysis, states, counters: { forks: 0 }, inlineResultBytes: inlineResultShares(input.actions) };
+  const context: Context = { input, scope, byId, ...analysis, states, counters: { forks: 0 }, inlineResultBytes: inlineResultShares(input.actions), reuse: options.reuse ?? false };
 
   // What must still be in state data when the forward flow ends: its outputs (the sinks) and, for a saga,
   // every result a compensation reads.
@@ -312,7 +320,8 @@ function compileParallel(context: Context, branches: readonly Structure[], after
     Type: 'Parallel',
     Comment: `runs ${branches.map((branch) => actionsOf(branch).join(' > ')).join(' | ')}`,
     Branches: compiled.map((branch) => branch.definition),
-    ResultSelector: { 'params.$': '$[0].params', 'trace_id.$': `$[0].trace_id`, results, failures: {} },
+    // A rerun's reused results must outlive the fork: the actions after it look for theirs there too.
+    ResultSelector: { 'params.$': '$[0].params', 'trace_id.$': `$[0].trace_id`, results, failures: {}, ...(context.reuse ? { 'reuse.$': '$[0].reuse' } : {}) },
   };
   return { start: name, exits: [(next) => setNext(context.states[name]!, next)], present: kept };
 }
@@ -334,10 +343,25 @@ function compileAction(context: Context, action: Action, after: ReadonlySet<stri
   const present = keep ? new Set([...available, id]) : available;
   const resultPath = keep ? `$.results.${id}` : null;
   const exits: Exit[] = [];
+  const start = compileGuardedAction(context, action, resultPath, exits);
+  if (!context.reuse) return { start, exits, present };
+
+  // The rerun variant: a result the rerun reuses is taken from the input, and the action does not run.
+  const check = `${id}: reuse?`;
+  const reused = `${id}: reused`;
+  context.states[reused] = { Type: 'Pass', Comment: 'reused from the run this one reruns', InputPath: `$.reuse.${id}`, ResultPath: resultPath };
+  context.states[check] = { Type: 'Choice', Choices: [{ Variable: `$.reuse.${id}`, IsPresent: true, Next: reused }], Default: start };
+  exits.push((next) => setNext(context.states[reused]!, next));
+  return { start: check, exits, present };
+}
+
+/** The action's states behind its condition and the guards on its inputs; returns where it starts. */
+function compileGuardedAction(context: Context, action: Action, resultPath: string | null, exits: Exit[]): string {
+  const id = action.action_id;
   const main = compileActionStates(context, action, resultPath, exits);
 
   const guards = context.guardedInputs.get(id) ?? [];
-  if (!action.condition && guards.length === 0) return { start: main, exits, present };
+  if (!action.condition && guards.length === 0) return main;
 
   const skipped = `${id}: skipped`;
   context.states[skipped] = {
@@ -355,7 +379,7 @@ function compileAction(context: Context, action: Action, after: ReadonlySet<stri
   choices.push({ ...(action.condition ? conditionRule(action.condition, context.scope) : { Variable: '$.params', IsPresent: true }), Next: main });
   const guard = `${id}: run?`;
   context.states[guard] = { Type: 'Choice', Choices: choices, Default: skipped };
-  return { start: guard, exits, present };
+  return guard;
 }
 
 /** The states that run one action; returns the first state's name and pushes the exits to wire. */
@@ -628,7 +652,7 @@ function attachFailureHandling(context: Context, action: Action, resultPath: str
     const describe = `${id}: describe failure`;
     states[describe] = {
       Type: 'Pass',
-      Parameters: { 'cause.$': `States.Format('${actionFailureCause(id)}', ${failureAt}.Error, ${failureAt}.Cause)` },
+      Parameters: { 'cause.$': `States.Format('${actionFailureCause(id)}', ${failureAt}.Error, ${failureAt}.Cause)`, 'redrive_count.$': '$$.Execution.RedriveCount' },
       ResultPath: `$.failures.${id}`,
       Next: handle,
     };
@@ -638,7 +662,7 @@ function attachFailureHandling(context: Context, action: Action, resultPath: str
       dlq.Next = describe;
       dlq.Catch![0]!.Next = describe;
     }
-    states[handle] = { Type: 'Fail', Error: WorkflowErrorName.ActionFailed, CausePath: `$.failures.${id}.cause` };
+    states[handle] = redriveGate(id);
   } else {
     states[handle] = {
       Type: 'Pass',
@@ -649,6 +673,35 @@ function attachFailureHandling(context: Context, action: Action, resultPath: str
     exits.push((next) => setNext(states[handle]!, next));
   }
   exits.push((next) => setNext(states[id]!, next));
+}
+
+/**
+ * The end of a run that failed at an action, made so that a retry can resume it (RedriveExecution restarts
+ * the state that failed, so that state must not be a Fail state, which would only fail again). The runner
+ * fails this task with ActionFailed and the recorded cause while the run has not been redriven since the
+ * failure was recorded, and lets it go once it has: the flow then goes back to the action, which runs again
+ * with its retries, catch and dead letter. Runs that succeed never enter it. See ADR 0012.
+ */
+function redriveGate(actionId: string): TaskState {
+  return {
+    Type: 'Task',
+    Comment: 'fails the run with the recorded failure; after a retry (redrive), goes back to the action',
+    Resource: Resource.lambdaInvoke,
+    Parameters: {
+      FunctionName: Placeholder.actionRunner,
+      Payload: {
+        redrive_gate: {
+          action_id: actionId,
+          'cause.$': `$.failures.${actionId}.cause`,
+          'failed_at_redrive.$': `$.failures.${actionId}.redrive_count`,
+          'redrive_count.$': '$$.Execution.RedriveCount',
+        },
+      },
+    },
+    ResultPath: null,
+    Retry: [{ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+    Next: actionId,
+  };
 }
 
 // --- conditions --------------------------------------------------------------------------------------------

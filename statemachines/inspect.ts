@@ -29,3 +29,29 @@ export function workflowGraph(actions: readonly Action[], structure: Structure):
     structure,
   };
 }
+
+/**
+ * Whether a deployed definition (JSON text) ends a failure of `actionId` in the gate, a Task a redrive can
+ * pass, rather than the Fail state of state machines compiled before the gate existed.
+ */
+export function hasRedriveGate(definitionText: string | undefined, actionId: string): boolean {
+  interface Scope {
+    readonly States?: Record<string, { readonly Type?: string; readonly Branches?: readonly Scope[]; readonly ItemProcessor?: Scope }>;
+  }
+  const gate = `${actionId}: failed`;
+  const typeOf = (scope: Scope): string | undefined => {
+    for (const [name, state] of Object.entries(scope.States ?? {})) {
+      if (name === gate) return state.Type;
+      for (const nested of [...(state.Branches ?? []), ...(state.ItemProcessor ? [state.ItemProcessor] : [])]) {
+        const found = typeOf(nested);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  try {
+    return typeOf(JSON.parse(definitionText ?? '{}') as Scope) === 'Task';
+  } catch {
+    return false;
+  }
+}

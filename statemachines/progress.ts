@@ -31,7 +31,7 @@ interface Tracker {
  * run ended (the failure cut it off) as failed.
  */
 export function progressFromHistory(
-  actions: readonly { readonly action_id: string; readonly action_type: Action['action_type'] | string; readonly compensation?: ActionProgress['compensation'] }[],
+  actions: readonly { readonly action_id: string; readonly action_type: Action['action_type'] | string; readonly compensation?: ActionProgress['compensation']; readonly output?: ActionProgress['output'] }[],
   events: readonly MachineEvent[],
   executionFailed = false,
 ): ActionProgress[] {
@@ -57,6 +57,12 @@ export function progressFromHistory(
 
     if (role === 'compensate') {
       trackCompensation(tracker, event);
+      continue;
+    }
+    if (role === 'reused') {
+      // A rerun took this action's result from the run it reruns (the rerun variant): completed, as recorded there.
+      const recorded = actions.find((action) => action.action_id === actionId)?.output;
+      if (event.type.endsWith('StateExited')) set(tracker, { status: 'completed', ended_at: event.timestamp, ...(recorded ? { output: recorded } : {}) });
       continue;
     }
     if (role === 'skipped') {

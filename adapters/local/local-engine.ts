@@ -2,6 +2,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { failedActionOf } from '../../core/errors.ts';
 import { sentNotification, type ActionProgress, type CompensationProgress, type ExecutionFailure, type ExecutionStatus } from '../../core/execution/model.ts';
 import type { Action } from '../../core/workflow/definition.ts';
+import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
 
 /**
  * Runs a compiled workflow (JSONPath ASL) in-process with the `aws-local-stepfunctions` interpreter. Its Task
@@ -179,7 +180,7 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       ...(waits.length > 0 ? { waitTimeOverrides: Object.fromEntries(waits) } : {}),
       ...(run.retryMilliseconds !== undefined ? { retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, run.retryMilliseconds!])) } : {}),
     },
-    context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now() } },
+    context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now(), RedriveCount: 0 } },
   } as RunOptions;
   const execution = machine.run(structuredClone(run.input) as never, options);
   void followEvents(execution.eventLogs as AsyncIterable<StateEvent> | undefined, progress, (actionId, change) => {
@@ -234,6 +235,10 @@ function taskStates(definition: { States: Record<string, unknown> }): [string, s
 }
 
 async function dispatch(stateName: string, input: Record<string, unknown>, integrations: LocalIntegrations, signal: AbortSignal): Promise<unknown> {
+  if ('FunctionName' in input && isRedriveGatePayload(input.Payload)) {
+    // Locally a retry replays the run instead of redriving it: the gate is only ever the run's failure.
+    return { Payload: passRedriveGate(input.Payload), StatusCode: 200 };
+  }
   if ('FunctionName' in input) {
     const result = await integrations.invokeRunner(input.Payload as Record<string, unknown>, signal);
     return { Payload: result, StatusCode: 200 };

@@ -11,6 +11,7 @@ import { readLambdaConfig, required } from '../config.ts';
 import { createActionRunner } from './action-runner.ts';
 import { createCallParker, isParkPayload, withPauseGate } from './pause-gate.ts';
 import type { ServiceCallResult } from './service-call.ts';
+import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
 
 /**
  * Lambda entry of the action runner (infra/stacks/runtime-stack.ts): compiled state machines invoke it with
@@ -50,7 +51,13 @@ const run = withPauseGate(runner, parkedCalls);
 const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(new SFNClient({})));
 
 /**
- * A `park` event comes from a compiled `<id>: held` state (a paused run's call, with its task token); any
- * other event is read as a ServiceCallPayload by the runner (InvalidPayloadError when it is not one).
+ * A `park` event comes from a compiled `<id>: held` state (a paused run's call, with its task token), a
+ * `redrive_gate` one from an `<id>: failed` state; any other event is read as a ServiceCallPayload by the
+ * runner (InvalidPayloadError when it is not one).
  */
-export const handler = (event: unknown): Promise<ServiceCallResult | { parked: boolean }> => (isParkPayload(event) ? park(event) : run(event));
+export const handler = async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { redriven: true }> => {
+  if (isParkPayload(event)) return park(event);
+  // A run that failed at an action ends here, and goes on from here after a retry (RedriveExecution).
+  if (isRedriveGatePayload(event)) return passRedriveGate(event);
+  return run(event);
+};

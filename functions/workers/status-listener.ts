@@ -145,7 +145,7 @@ export function createStatusListener({ executions, clock, history }: StatusListe
       console.warn(JSON.stringify({ message: 'execution history unreadable; actions are settled from their live progress', execution_id: execution.execution_id, error: String(error) }));
     }
     // A finished run leaves nothing pending or running (not_run, cancelled), whatever the history held.
-    const settled = target === 'completed' && !source ? fromHistory : settleProgress(fromHistory, target, endedAt, failedActionOf(change.cause ?? ''));
+    const settled = target === 'completed' && !source ? fromHistory : settleProgress(fromHistory, target, endedAt, failedActionOf(executionCause(change.cause) ?? ''));
     const before = new Map(execution.actions.map((action) => [action.action_id, JSON.stringify(action)]));
     const changed = settled.filter((action) => before.get(action.action_id) !== JSON.stringify(action) && !(action.status === 'pending' && action.attempts === 0 && before.has(action.action_id)));
     for (let index = 0; index < changed.length; index += SETTLE_CONCURRENCY) {
@@ -288,10 +288,25 @@ const DEFAULT_FAILURES: Readonly<Record<'failed' | 'timed_out' | 'cancelled', Ex
   cancelled: { error: 'Cancelled', cause: 'the execution was stopped' },
 };
 
-/** The compiled Fail states name the failed action in their cause: "action <id> failed: <error>: <cause>". */
+/**
+ * The compiled failure gate names the failed action in its cause: "action <id> failed: <error>: <cause>".
+ * It is a Lambda task, so Step Functions reports the runner's error as Lambda's JSON (`errorMessage`...): the
+ * message is the cause. Causes of older Fail states, and every other cause, are kept as they are.
+ */
+export function executionCause(cause: string | null | undefined): string | undefined {
+  if (cause === null || cause === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown; errorType?: unknown } | null;
+    if (parsed && typeof parsed.errorMessage === 'string' && typeof parsed.errorType === 'string') return parsed.errorMessage;
+  } catch {
+    // Not JSON: a Fail state's own cause.
+  }
+  return cause;
+}
+
 function failureOf(status: 'failed' | 'timed_out' | 'cancelled', error: string | null | undefined, cause: string | null | undefined): ExecutionFailure {
   const fallback = DEFAULT_FAILURES[status];
-  const text = cause ?? fallback.cause;
+  const text = executionCause(cause) ?? fallback.cause;
   const actionId = failedActionOf(text);
   return { ...(actionId ? { action_id: actionId } : {}), error: error ?? fallback.error, cause: text };
 }

@@ -5,6 +5,7 @@ import { parseStepFunctionsEngineConfig } from '../../adapters/aws/stepfunctions
 import { StepFunctionsWorkflowEngine } from '../../adapters/aws/stepfunctions/step-functions-engine.ts';
 import { loadWorkflowAt } from '../../core/workflow/versions.ts';
 import { compileWorkflow, executionInput } from '../../statemachines/compile.ts';
+import { hasRedriveGate } from '../../statemachines/inspect.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { createWorkflowDeployer } from './workflow-deployer.ts';
 
@@ -19,7 +20,7 @@ const loadWorkflow = (workflowId: string, version?: number) => loadWorkflowAt(wo
 const engine = new StepFunctionsWorkflowEngine({
   client: new SFNClient({}),
   config: parseStepFunctionsEngineConfig(process.env),
-  compiler: { compile: (workflow) => compileWorkflow(workflow), executionInput },
+  compiler: { compile: (workflow, options) => compileWorkflow(workflow, options), executionInput, hasRedriveGate },
   // The deployer never stops executions, the one use of this store.
   executions: { get: () => Promise.reject(new Error('the workflow deployer does not read executions')) },
   loadWorkflow,

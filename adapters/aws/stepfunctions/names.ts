@@ -64,8 +64,9 @@ export function executionArn(location: StateMachineLocation, name: string, execu
  * a workflow deleted and created again under the same id, a changed compiler or a redeployed runner never
  * runs a stale definition: it gets a version of its own.
  */
-export function versionDescription(workflowVersion: number, fingerprint: string): string {
-  return `${workflowVersion} (definition ${fingerprint})`;
+export function versionDescription(workflowVersion: number, fingerprint: string, variant?: 'rerun'): string {
+  // A variant's description is never taken for the version itself (workflowVersionOf does not read it).
+  return `${workflowVersion}${variant ? ` ${variant}` : ''} (definition ${fingerprint})`;
 }
 
 /** The workflow version a state machine version was published for, or undefined for one this engine did not publish. */

@@ -22,15 +22,21 @@ import type { ExecutionStore, ReuseRequest, WorkflowEngine } from '../../../core
 import type { ExecutionMode } from '../../../core/workflow/definition.ts';
 import type { Workflow } from '../../../core/workflow/model.ts';
 import type { StepFunctionsEngineConfig } from './config.ts';
+import { reuseMap } from './rerun-input.ts';
 import { sdkErrorName, translateStepFunctionsError } from './errors.ts';
 import { aliasArn, executionArn, LIVE_ALIAS, stateMachineArn, stateMachineName, versionDescription, workflowVersionOf } from './names.ts';
 
 /** What the engine needs from the compiler (injected: adapters do not import `statemachines/`). */
 export interface StepFunctionsCompiler {
   /** The workflow version as ASL, with `${...}` placeholders for account resources, and its execution mode. */
-  compile(workflow: Workflow): { readonly definition: object; readonly executionMode: ExecutionMode };
+  compile(workflow: Workflow, options?: { readonly reuse?: boolean }): { readonly definition: object; readonly executionMode: ExecutionMode };
   /** The input a compiled machine expects (`executionInput` of statemachines/compile.ts). */
   executionInput(params: Record<string, unknown>, traceId: string): Record<string, unknown>;
+  /**
+   * Whether a deployed definition (JSON text) ends a failure of the action in the redrive gate, so that a
+   * redrive resumes it (`hasRedriveGate` of statemachines/inspect.ts); false for older versions' Fail states.
+   */
+  hasRedriveGate(definition: string | undefined, actionId: string): boolean;
 }
 
 export interface StepFunctionsEngineDeps {
@@ -131,13 +137,15 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
   /**
    * A retry is Step Functions' RedriveExecution: same execution ARN, successful states not run again. It is
    * possible while Step Functions says the execution is REDRIVABLE (a standard workflow, within 14 days of its
-   * end). A run that failed at an action ended in the compiler's Fail state, which a redrive would only run
-   * again, so that one is refused too, naming the reason, until the compiler gives such runs a redrivable end.
+   * end). A run that failed at an action ended in the compiler's failure gate (`<id>: failed`), which a
+   * redrive passes, going back to the action; versions compiled before the gate existed end in a Fail state,
+   * which a redrive would only run again, so those are refused, as is a compensated saga (its end is a Fail
+   * state, and its completed actions were undone).
    */
   async assertRetryable(execution: Execution): Promise<void> {
-    if (execution.error?.error === WorkflowErrorName.ActionFailed) {
-      throw new ConflictError(`execution ${execution.execution_id} failed at action ${execution.error.action_id ?? '?'}: on Step Functions a redrive would restart at the workflow's Fail state, so it cannot be retried here yet`, [
-        { field: 'execution_id', message: 'failed at an action; retry is available for cancelled and timed-out runs on Step Functions (locally for every run)' },
+    if (execution.error?.error === WorkflowErrorName.Compensated) {
+      throw new ConflictError(`execution ${execution.execution_id} was compensated: its completed actions were undone, so it cannot be resumed; start it again instead`, [
+        { field: 'execution_id', message: 'compensated runs cannot be retried' },
       ]);
     }
     const arn = executionArn(this.deps.config, this.nameOf(execution.workflow_id), execution.execution_id);
@@ -152,6 +160,24 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
       const window = /redrivable period/i.test(reason) ? ' (Step Functions redrives a run for 14 days after it ends; rerun it with from_action instead)' : '';
       throw new ConflictError(`execution ${execution.execution_id} cannot be retried: ${reason}${window}`, [{ field: 'execution_id', message: `not redrivable: ${reason}` }]);
     }
+    const failedAt = execution.error?.error === WorkflowErrorName.ActionFailed ? execution.error.action_id : undefined;
+    if (failedAt !== undefined && !(await this.endsInFailureGate(described.stateMachineVersionArn ?? described.stateMachineArn, failedAt))) {
+      throw new ConflictError(`execution ${execution.execution_id} failed at action ${failedAt} in a state machine compiled before runs could be retried from a failed action (it ends in a Fail state); start it again instead`, [
+        { field: 'execution_id', message: 'its state machine version cannot resume a failed action' },
+      ]);
+    }
+  }
+
+  /** Whether the version the run used ends a failure of `actionId` in the redrivable gate (a Task), not a Fail state. */
+  private async endsInFailureGate(versionArn: string | undefined, actionId: string): Promise<boolean> {
+    if (versionArn === undefined) return false;
+    let definition: string | undefined;
+    try {
+      definition = (await this.deps.client.send(new DescribeStateMachineCommand({ stateMachineArn: versionArn }))).definition;
+    } catch (error) {
+      throw translateStepFunctionsError(error, `reading the state machine of ${versionArn}`);
+    }
+    return this.deps.compiler.hasRedriveGate(definition, actionId);
   }
 
   /**
@@ -174,11 +200,7 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
   }
 
   async resume(execution: Execution, workflow: Workflow, reuse: ReuseRequest): Promise<void> {
-    if (reuse.from !== execution.execution_id) {
-      throw new ConflictError(`a rerun from an action is not available on Step Functions yet (the compiled state machine cannot skip the actions it would reuse); retry the run, or start it again`, [
-        { field: 'from_action', message: 'not available on Step Functions yet' },
-      ]);
-    }
+    if (reuse.from !== execution.execution_id) return this.rerun(execution, workflow, reuse);
     const arn = executionArn(this.deps.config, this.nameOf(workflow.workflow_id), execution.execution_id);
     try {
       await this.deps.client.send(new RedriveExecutionCommand({ executionArn: arn, clientToken: `${execution.execution_id}-${execution.redrive_count ?? 0}` }));
@@ -187,6 +209,30 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
         throw new ConflictError(`execution ${execution.execution_id} cannot be retried: ${error instanceof Error ? error.message : String(error)}`, [{ field: 'execution_id', message: 'not redrivable' }]);
       }
       throw translateStepFunctionsError(error, `redriving execution ${execution.execution_id}`);
+    }
+  }
+
+  /**
+   * A rerun is a new execution of the version's rerun variant (compiled with `reuse`: each action takes its
+   * result from the input when it is there), published beside the version without moving `live`, with the
+   * source run's results of the reused actions in its input. Ordinary runs never pay for the variant.
+   */
+  private async rerun(execution: Execution, workflow: Workflow, reuse: ReuseRequest): Promise<void> {
+    const source = await this.deps.executions.get(reuse.from);
+    if (!source) throw new NotFoundError(`execution ${reuse.from} not found`, [{ field: 'execution_id', message: `no execution with id ${reuse.from}` }]);
+    const input = JSON.stringify({ ...this.deps.compiler.executionInput({ ...execution.parameters }, execution.trace_id), reuse: reuseMap(source, reuse.actions) });
+    const name = this.nameOf(workflow.workflow_id);
+    let versionArn: string;
+    try {
+      const request = await this.machineRequest(workflow, [`${workflow.workflow_id}:${workflow.version}`], { reuse: true });
+      const found = await this.findVersion(stateMachineArn(this.deps.config, name), request.fields.versionDescription, undefined);
+      if (found === 'no-state-machine') versionArn = await this.create(workflow, name, request);
+      else versionArn = found ?? (await this.update(workflow, stateMachineArn(this.deps.config, name), request));
+      await this.deps.client.send(new StartExecutionCommand({ stateMachineArn: versionArn, name: execution.execution_id, input }));
+    } catch (error) {
+      if (sdkErrorName(error) === 'ExecutionAlreadyExists') return;
+      if (error instanceof DomainError) throw error;
+      throw translateStepFunctionsError(error, `starting rerun ${execution.execution_id} of workflow ${workflow.workflow_id} version ${workflow.version}`);
     }
   }
 
@@ -315,9 +361,9 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
   }
 
   /** What CreateStateMachine / UpdateStateMachine send: the substituted definition and every setting, fingerprinted. */
-  private async machineRequest(workflow: Workflow, chain: readonly string[]): Promise<MachineRequest> {
+  private async machineRequest(workflow: Workflow, chain: readonly string[], variant: { readonly reuse?: boolean } = {}): Promise<MachineRequest> {
     const { config, compiler } = this.deps;
-    const compiled = compiler.compile(workflow);
+    const compiled = compiler.compile(workflow, variant);
     const definition = JSON.stringify(await this.substitute(compiled.definition, chain));
     const type = compiled.executionMode === 'express' ? 'EXPRESS' : 'STANDARD';
     // Express workflows keep no execution history in Step Functions: their log is the only record of a run,
@@ -341,7 +387,7 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
         loggingConfiguration,
         tracingConfiguration: { enabled: true },
         publish: true,
-        versionDescription: versionDescription(workflow.version, fingerprint),
+        versionDescription: versionDescription(workflow.version, fingerprint, variant.reuse ? 'rerun' : undefined),
       },
     };
   }

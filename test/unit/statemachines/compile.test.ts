@@ -14,11 +14,12 @@ import {
   lambdaResult,
   parseWorkflow,
   payloadOf,
+  statesEntered,
   WORKFLOW_ID,
   WORKFLOW_VERSION,
   type JsonObject,
 } from './support/harness.ts';
-import { compensationCall, foreach, notification, param, serviceCall, transform, workflow } from './support/workflows.ts';
+import { compensationCall, foreach, notification, param, serviceCall, transform, wait, workflow } from './support/workflows.ts';
 
 /** The compiled definition itself: naming, data kept in state, structure, placeholders; and reproductions of bugs. */
 
@@ -52,8 +53,30 @@ describe('compiled definition', () => {
     expect(executionInput({}, '4bf92f3577b34da6a3ce929d0e0e4736').trace_id).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
+  it('compiles a rerun variant that takes reused results from the input, through forks, and runs only the rest', async () => {
+    const definition = workflow([
+      serviceCall('a'),
+      serviceCall('b', { from_a: '{{a.response}}' }, ['a']),
+      serviceCall('c', {}, ['a']),
+      wait('w', { seconds: 5 }, ['a']),
+      serviceCall('d', { from_b: '{{b.response}}', from_c: '{{c.response}}' }, ['b', 'c', 'w']),
+    ]);
+    const plain = compileChecked(definition);
+    const variant = compileChecked(definition, { reuse: true });
+    expect([...allStates(plain.definition).keys()].some((name) => name.includes('reuse'))).toBe(false);
+    const reuse = { a: { outcome: 'completed', status_code: 200, response: { n: 'a-before' } }, b: { outcome: 'completed', status_code: 200, response: { n: 'b-before' } }, w: {} };
+    const result = await execute(variant.definition, {}, { extraInput: { reuse }, waitTimeOverrides: { w: 60_000 } });
+    expect(result.status).toBe('succeeded');
+    // a, b and the wait were reused (the wait would have taken a minute); c and d ran, d with b's reused result.
+    expect(result.recorder.calls.map((call) => call.state).filter((state) => !state.includes(': ')).sort()).toEqual(['c', 'd']);
+    expect(JSON.stringify(result.recorder.only('d').input)).toContain('b-before');
+    expect(statesEntered(result)).toEqual(expect.arrayContaining(['a: reused', 'b: reused', 'w: reused', 'c: reuse?', 'c', 'd']));
+  });
+
   it('lists the runtime placeholders it uses', () => {
-    expect(compileChecked(workflow([notification('n', 'hi')])).placeholders).toEqual(['${EventBusName}']);
+    // A failure that ends the run passes the runner's redrive gate, so every such action needs the runner.
+    expect(compileChecked(workflow([notification('n', 'hi')])).placeholders).toEqual(['${ActionRunnerFunctionArn}', '${EventBusName}']);
+    expect(compileChecked(workflow([notification('n', 'hi', [], { on_failure: 'continue' })])).placeholders).toEqual(['${EventBusName}']);
     expect(compileChecked(workflow([serviceCall('s')])).placeholders).toEqual(['${ActionRunnerFunctionArn}', '${DeadLetterQueueUrl}']);
   });
 

@@ -140,6 +140,21 @@ describe('progressFromHistory', () => {
     expect(whileParked!.error).toBeUndefined();
   });
 
+  it('completes the actions a rerun reused, with the output its record already has, and runs the rest', () => {
+    const machine = compileChecked(workflow([serviceCall('fetch_doc'), serviceCall('analyze', {}, ['fetch_doc'])]), { reuse: true });
+    const history = new History(allStates(machine.definition).keys());
+    const check = history.entered('Choice', 'fetch_doc: reuse?');
+    const reused = history.entered('Pass', 'fetch_doc: reused', history.exited('Choice', 'fetch_doc: reuse?', undefined, check));
+    const left = history.exited('Pass', 'fetch_doc: reused', { results: {} }, reused);
+    const analyze = history.entered('Task', 'analyze', history.exited('Choice', 'analyze: reuse?', undefined, history.entered('Choice', 'analyze: reuse?', left)));
+    history.exited('Task', 'analyze', undefined, history.attempt(analyze, {}, { output: { Payload: { status_code: 200, response: { score: 9 } }, StatusCode: 200 } }));
+    history.add('ExecutionSucceeded', undefined, {});
+    const before = { action_id: 'fetch_doc', action_type: 'service_call', status: 'completed', output: { status_code: 200, response: { content: 'from the first run' } } } as const;
+    const [fetchDoc, analyzed] = progressFromHistory([before, { action_id: 'analyze', action_type: 'service_call' }], history.events);
+    expect(fetchDoc).toMatchObject({ status: 'completed', attempts: 0, output: { status_code: 200, response: { content: 'from the first run' } } });
+    expect(analyzed).toMatchObject({ status: 'completed', attempts: 1, output: { status_code: 200, response: { score: 9 } } });
+  });
+
   it('fails an action the end of the run cut off (a timeout or a stop), and leaves it running while the run goes on', () => {
     const { actions, names } = compiled(workflow([serviceCall('slow')]));
     const history = new History(names);

@@ -77,7 +77,7 @@ function constantOnlyArray(value: unknown): boolean {
   return value !== null && typeof value === 'object' && Object.values(value).some(constantOnlyArray);
 }
 
-const CONTEXT: JsonObject = { Execution: { Name: EXECUTION_NAME, StartTime: EXECUTION_START, Id: 'arn:execution' } };
+const CONTEXT: JsonObject = { Execution: { Name: EXECUTION_NAME, StartTime: EXECUTION_START, Id: 'arn:execution', RedriveCount: 0 } };
 
 describe('templates compiled to payload templates and intrinsic functions', () => {
   it('render to the right values and types, whatever characters the text and the data hold', () => {

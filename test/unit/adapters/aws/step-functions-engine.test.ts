@@ -19,6 +19,7 @@ import type { Execution } from '../../../../core/execution/model.ts';
 import type { WorkflowDefinitionInput } from '../../../../core/workflow/definition.ts';
 import type { Workflow } from '../../../../core/workflow/model.ts';
 import { compileWorkflow, executionInput } from '../../../../statemachines/compile.ts';
+import { hasRedriveGate } from '../../../../statemachines/inspect.ts';
 import { WORKFLOW_EVENTS } from '../../../../core/workflow/service.ts';
 import { createWorkflowDeployer } from '../../../../functions/workers/workflow-deployer.ts';
 import { storedWorkflow } from '../../../support/workflows.ts';
@@ -30,6 +31,7 @@ const config: StepFunctionsEngineConfig = TEST_ENGINE_CONFIG;
 const MACHINES = 'arn:aws:states:us-east-1:123456789012:stateMachine:';
 
 const compiler: StepFunctionsCompiler = {
+  hasRedriveGate,
   compile: (target) => {
     const compiled = compileWorkflow(target);
     return { definition: compiled.definition, executionMode: compiled.executionMode };

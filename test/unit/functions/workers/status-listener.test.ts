@@ -142,6 +142,14 @@ describe('status listener', () => {
     expect(store.items.get('exec-1')).toMatchObject({ status: 'failed', ended_at: '2026-11-25T10:05:00.000Z', error: { action_id: 'charge', error: 'ActionFailed', cause } });
   });
 
+  it("reads the ActionFailed cause out of the Lambda error the failure gate ends the run with", async () => {
+    const { store, listen } = await setup();
+    await listen(event('RUNNING'));
+    const cause = 'action charge failed: ServiceUnavailableError: {"message":"payments answered 503"}';
+    await listen(event('FAILED', { error: 'ActionFailed', cause: JSON.stringify({ errorType: 'ActionFailed', errorMessage: cause, trace: ['ActionFailedError: at gate'] }) }));
+    expect(store.items.get('exec-1')).toMatchObject({ status: 'failed', error: { action_id: 'charge', error: 'ActionFailed', cause } });
+  });
+
   it('fails without an action when the failure is not an action (a compensated saga, a runtime error)', async () => {
     const { store, listen } = await setup();
     await listen(event('RUNNING'));

@@ -4,6 +4,7 @@ import { WorkflowDefinitionSchema, type WorkflowDefinition } from '../../../../c
 import { definitionIssues, zodIssues } from '../../../../core/workflow/validate.ts';
 import type { State, StateMachineDefinition } from '../../../../statemachines/asl.ts';
 import { compileWorkflow, executionInput, type CompiledWorkflow, type CompileOptions } from '../../../../statemachines/compile.ts';
+import { isRedriveGatePayload, passRedriveGate } from '../../../../core/execution/redrive-gate.ts';
 
 /**
  * Compiling workflows the way the service does (schema, whole-definition validation, compiler) and running the
@@ -184,7 +185,13 @@ export function detailOf(call: Call): JsonObject {
 }
 
 function defaultHandler(resource: string, state: string): Handler {
-  if (resource.includes(':lambda:')) return () => lambdaResult({ state });
+  if (resource.includes(':lambda:')) {
+    // The runner's own answer to a failed run's gate (the run is never redriven here: it fails).
+    return (input) => {
+      const payload = (input as { Payload?: unknown } | null)?.Payload;
+      return isRedriveGatePayload(payload) ? { Payload: passRedriveGate(payload), StatusCode: 200 } : lambdaResult({ state });
+    };
+  }
   if (resource.includes(':events:')) return () => eventsResult(`event-${state}`);
   if (resource.includes(':sqs:')) return () => ({ MessageId: `message-${state}` });
   if (resource.includes(':states:startExecution')) return () => ({ Output: {}, ExecutionArn: `arn:child:${state}` });
@@ -213,6 +220,8 @@ export interface ExecuteOptions {
   readonly waitTimeOverrides?: Readonly<Record<string, number>>;
   /** Milliseconds, by state name; every state with a Retry defaults to 0. */
   readonly retryIntervalOverrides?: Readonly<Record<string, number>>;
+  /** Added to the input runtimes build (a rerun's `reuse` map). */
+  readonly extraInput?: JsonObject;
 }
 
 /** Runs a compiled definition on the emulator with `params`. Failures are returned, not thrown. */
@@ -231,11 +240,11 @@ export async function execute(definition: StateMachineDefinition, params: JsonOb
   Object.assign(retryIntervalOverrides, options.retryIntervalOverrides);
   const machine = new StateMachine(structuredClone(definition) as unknown as EmulatorDefinition, { validationOptions: { noValidate: true } });
   // The input runtimes build for a compiled machine: params, with results and failures starting empty.
-  const input = executionInput(params);
+  const input = { ...executionInput(params), ...options.extraInput };
   const run = machine.run(input as unknown as Parameters<StateMachine['run']>[0], {
     overrides: { taskResourceLocalHandlers: handlers as unknown as EmulatorHandlers, waitTimeOverrides: { ...options.waitTimeOverrides }, retryIntervalOverrides },
     // The emulator fills in no `$$.State`, so compiled definitions must not read it (the dead letter's time is SQS's SentTimestamp).
-    context: { Execution: { Name: EXECUTION_NAME, Id: EXECUTION_ARN, StartTime: EXECUTION_START } },
+    context: { Execution: { Name: EXECUTION_NAME, Id: EXECUTION_ARN, StartTime: EXECUTION_START, RedriveCount: 0 } },
   });
   const events: EventLog[] = [];
   const collecting = (async () => {

@@ -12,7 +12,9 @@ import type { Execution } from '../../core/execution/model.ts';
 import { createActionRunner } from '../../functions/workers/action-runner.ts';
 import { createCallParker, withPauseGate } from '../../functions/workers/pause-gate.ts';
 import { compileWorkflow, executionInput } from '../../statemachines/compile.ts';
+import { hasRedriveGate } from '../../statemachines/inspect.ts';
 import { TEST_ENGINE_CONFIG } from '../unit/adapters/aws/support/engine-config.ts';
+import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
 import { compileChecked } from '../unit/statemachines/support/harness.ts';
 import { foreach, param, serviceCall, workflow } from '../unit/statemachines/support/workflows.ts';
 import { freshTable } from '../support/dynamo.ts';
@@ -20,17 +22,20 @@ import { fixedRegistry } from '../support/fixed-registry.ts';
 import { testHttp } from '../support/outbound.ts';
 
 /**
- * Pause on Step Functions (ADR 0012), end to end except Step Functions itself: a compiled definition runs in
+ * Pause and retry on Step Functions (ADR 0012), end to end except Step Functions itself: a compiled definition runs in
  * the ASL interpreter; its service-call tasks invoke the real action runner behind its pause gate, calling
  * services on loopback; its `: held` callback states invoke the real parker, which keeps task tokens in the
  * executions table on the DynamoDB emulator; resume is the Step Functions engine's `release`. What stands in
- * for Step Functions is only the callback itself: a held state's task ends when its token is sent back.
+ * for Step Functions is only the callback itself (a held state's task ends when its token is sent back) and
+ * RedriveExecution (the failed state started again with the input it had, and the redrive count raised).
  */
 
 let services: Server;
 let baseUrl = '';
 const calls = new Map<string, number>();
 let slowMs = 0;
+/** Paths that answer 503 while listed. */
+const down = new Set<string>();
 const callsTo = (path: string) => calls.get(path) ?? 0;
 
 beforeAll(async () => {
@@ -44,7 +49,10 @@ beforeAll(async () => {
         response.end(JSON.stringify({ path, n: callsTo(path) }));
       };
       if (path === '/a' && slowMs > 0) setTimeout(reply, slowMs).unref();
-      else reply();
+      else if (down.has(path)) {
+        response.statusCode = 503;
+        response.end('{"error":"down"}');
+      } else reply();
     });
   });
   await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
@@ -83,7 +91,7 @@ function run(executionId: string): Execution {
   return { execution_id: executionId, workflow_id: 'orders', workflow_version: 1, tenant: 'default', status: 'running', parameters: {}, trace_id: '0'.repeat(32), started_by: 'alice', created_at: new Date().toISOString(), actions: [] };
 }
 
-describe('pause on Step Functions: calls parked with their task tokens while the run is paused', () => {
+describe('run control on Step Functions: pause parks calls with their task tokens, retry redrives the failed action', () => {
   let executions: DynamoExecutionStore;
   let parkedCalls: DynamoParkedCallStore;
   let callbacks: Callbacks;
@@ -91,6 +99,7 @@ describe('pause on Step Functions: calls parked with their task tokens while the
 
   beforeEach(async () => {
     calls.clear();
+    down.clear();
     slowMs = 0;
     const table = await freshTable(EXECUTION_TABLE, 'executions');
     executions = new DynamoExecutionStore(table.client, table.tableName);
@@ -99,7 +108,7 @@ describe('pause on Step Functions: calls parked with their task tokens while the
     engine = new StepFunctionsWorkflowEngine({
       client: new SFNClient({ region: 'us-east-1' }),
       config: TEST_ENGINE_CONFIG,
-      compiler: { compile: (target) => compileWorkflow(target), executionInput },
+      compiler: { compile: (target, options) => compileWorkflow(target, options), executionInput, hasRedriveGate },
       executions,
       loadWorkflow: async () => undefined,
       pause: { parkedCalls, tokens: callbacks },
@@ -107,7 +116,7 @@ describe('pause on Step Functions: calls parked with their task tokens while the
   });
 
   /** Runs the compiled workflow in the interpreter, each task wired as in AWS; returns its result and the states it entered. */
-  function start(definition: unknown, executionId: string, params: Record<string, unknown>) {
+  function start(definition: unknown, executionId: string, params: Record<string, unknown>, redrive?: { readonly from: string; readonly input: unknown; readonly count: number }) {
     const runner = withPauseGate(createActionRunner({ registry: fixedRegistry({ svc: baseUrl }), env: {}, http: testHttp() }), parkedCalls);
     const parker = createCallParker(parkedCalls, callbacks);
     const handlers: Record<string, (input: { Payload: Record<string, unknown> }) => Promise<unknown>> = {};
@@ -115,7 +124,9 @@ describe('pause on Step Functions: calls parked with their task tokens while the
     const tasks = JSON.stringify(definition).match(/"[^"]+":\{"Type":"Task"/g) ?? [];
     for (const match of tasks) {
       const name = JSON.parse(match.slice(0, match.indexOf(':{'))) as string;
-      handlers[name] = name.endsWith('held')
+      handlers[name] = name.endsWith('dead letter')
+        ? async () => ({ MessageId: `dead-letter-${name}` })
+        : name.endsWith('held')
         ? async (input) => {
             // Step Functions gives every callback task its own token ($$.Task.Token).
             const { token, done } = callbacks.issue();
@@ -123,17 +134,25 @@ describe('pause on Step Functions: calls parked with their task tokens while the
             await done;
             return {};
           }
-        : async (input) => ({ Payload: await runner(input.Payload), StatusCode: 200 });
+        : async (input) => ({ Payload: isRedriveGatePayload(input.Payload) ? passRedriveGate(input.Payload) : await runner(input.Payload), StatusCode: 200 });
     }
     const entered: string[] = [];
-    const execution = machine.run(executionInput(params) as never, {
-      overrides: { taskResourceLocalHandlers: handlers },
-      context: { Execution: { Name: executionId }, Task: { Token: 'unused' } },
+    // A redrive starts the state that failed again, with the input it had; the rest of the run is what follows it.
+    const running = redrive ? new StateMachine({ ...(definition as object), StartAt: redrive.from } as never, { validationOptions: { checkPaths: false } } as never) : machine;
+    const execution = running.run((redrive ? redrive.input : executionInput(params)) as never, {
+      overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, 0])) },
+      context: { Execution: { Name: executionId, RedriveCount: redrive?.count ?? 0 }, Task: { Token: 'unused' } },
     } as never);
+    const inputs = new Map<string, unknown>();
     void (async () => {
-      for await (const event of execution.eventLogs as AsyncIterable<{ type: string; state?: { name: string } }>) if (event.type === 'StateEntered' && event.state) entered.push(event.state.name);
+      for await (const event of execution.eventLogs as AsyncIterable<{ type: string; state?: { name: string; input?: unknown } }>) {
+        if (event.type === 'StateEntered' && event.state) {
+          entered.push(event.state.name);
+          inputs.set(event.state.name, event.state.input);
+        }
+      }
     })();
-    return { result: execution.result as Promise<{ results: Record<string, { outcome: string }> }>, entered };
+    return { result: execution.result as Promise<{ results: Record<string, { outcome: string }> }>, entered, inputs };
   }
 
   it('lets the call in flight finish, parks the next ones (a task and foreach items) until resume, then makes each exactly once', async () => {
@@ -206,5 +225,42 @@ describe('pause on Step Functions: calls parked with their task tokens while the
     await expect(runner(payload)).resolves.toMatchObject({ status_code: 200 });
     await expect(runner({ ...payload, pausable: true })).rejects.toMatchObject({ name: 'RunPaused' });
     expect(callsTo('/a')).toBe(1);
+  });
+
+  it('fails a run at the failed action, and a redrive of it calls that action again and goes on, without calling what had completed', async () => {
+    const compiled = compileChecked(workflow([serviceCall('a'), serviceCall('charge', {}, ['a'], { retry: { max_attempts: 2 } }), serviceCall('ship', {}, ['charge'])]));
+    await executions.create(run('exec-f'));
+    down.add('/charge');
+    const first = start(compiled.definition, 'exec-f', {});
+    const failure = await first.result.then(
+      () => undefined,
+      (error: { cause?: Error }) => error.cause,
+    );
+    // The run ends at the gate, with the error and cause the compiled Fail state used to give it.
+    expect(failure).toMatchObject({ name: 'ActionFailed' });
+    expect(failure?.message).toMatch(/^action charge failed: ServiceUnavailableError: /);
+    expect(first.entered.slice(-3)).toEqual(['charge: dead letter', 'charge: describe failure', 'charge: failed']);
+    expect([callsTo('/a'), callsTo('/charge'), callsTo('/ship')]).toEqual([1, 2, 0]);
+
+    // The service recovers; RedriveExecution restarts the gate with the input it had and the count raised.
+    down.delete('/charge');
+    const redriven = start(compiled.definition, 'exec-f', {}, { from: 'charge: failed', input: first.inputs.get('charge: failed'), count: 1 });
+    const output = await redriven.result;
+    expect(output.results['ship']).toMatchObject({ outcome: 'completed' });
+    expect(redriven.entered).toEqual(['charge: failed', 'charge', 'ship']);
+    expect([callsTo('/a'), callsTo('/charge'), callsTo('/ship')]).toEqual([1, 3, 1]);
+  });
+
+  it('fails again, redrivable again, when the action still fails after a redrive', async () => {
+    const compiled = compileChecked(workflow([serviceCall('charge', {}, [], { retry: { max_attempts: 1 } })]));
+    down.add('/charge');
+    const first = start(compiled.definition, 'exec-g', {});
+    await expect(first.result).rejects.toBeDefined();
+    const second = start(compiled.definition, 'exec-g', {}, { from: 'charge: failed', input: first.inputs.get('charge: failed'), count: 1 });
+    await expect(second.result).rejects.toMatchObject({ cause: { name: 'ActionFailed' } });
+    // The failure was recorded again (at redrive 1) and dead-lettered again: a second redrive would pass the gate.
+    expect(second.entered).toEqual(['charge: failed', 'charge', 'charge: dead letter', 'charge: describe failure', 'charge: failed']);
+    expect(second.inputs.get('charge: failed')).toMatchObject({ failures: { charge: { redrive_count: 1 } } });
+    expect(callsTo('/charge')).toBe(2);
   });
 });
