@@ -260,7 +260,12 @@ export function createExecutionService({ workflows, executions, engine, clock, i
     /** A paused run goes on; resuming a running one is harmless; a finished run is a 409. */
     async resumeExecution(executionId: string, scope: TenantScope = {}): Promise<Execution> {
       const execution = await requireExecution(executionId, scope);
-      if (execution.status === 'running') return execution;
+      if (execution.status === 'running') {
+        // A resume whose release failed after the status changed is finished by the next one: calls still
+        // held (parked, on Step Functions) go now. Releasing a run that holds nothing changes nothing.
+        await engine.release(execution);
+        return execution;
+      }
       if (execution.status !== 'paused') {
         throw new ConflictError(`execution ${executionId} is ${execution.status}; only a paused execution can be resumed`, [{ field: 'execution_id', message: `is ${execution.status}` }]);
       }

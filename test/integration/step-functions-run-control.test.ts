@@ -9,6 +9,8 @@ import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { StepFunctionsWorkflowEngine } from '../../adapters/aws/stepfunctions/step-functions-engine.ts';
 import { parkCall, releaseParkedCalls, type TaskTokens } from '../../core/execution/held-calls.ts';
 import type { Execution } from '../../core/execution/model.ts';
+import { createExecutionService } from '../../core/execution/service.ts';
+import { randomIds, systemClock } from '../../core/system.ts';
 import { createActionRunner } from '../../functions/workers/action-runner.ts';
 import { createCallParker, withPauseGate } from '../../functions/workers/pause-gate.ts';
 import { compileWorkflow, executionInput } from '../../statemachines/compile.ts';
@@ -262,5 +264,18 @@ describe('run control on Step Functions: pause parks calls with their task token
     expect(second.entered).toEqual(['charge: failed', 'charge', 'charge: dead letter', 'charge: describe failure', 'charge: failed']);
     expect(second.inputs.get('charge: failed')).toMatchObject({ failures: { charge: { redrive_count: 1 } } });
     expect(callsTo('/charge')).toBe(2);
+  });
+
+  it('pauses and resumes through the execution service; a resume whose release failed is finished by the next one', async () => {
+    const service = createExecutionService({ workflows: { get: async () => undefined, getVersion: async () => undefined }, executions, engine, clock: systemClock, ids: randomIds });
+    await executions.create(run('exec-s'));
+    expect((await service.pauseExecution('exec-s')).status).toBe('paused');
+    expect(await parkCall(parkedCalls, callbacks, { executionId: 'exec-s', actionId: 'a', taskToken: 'held-a' })).toBe(true);
+    // The status went back to running, then the release failed (Step Functions throttled, say): the call is still parked.
+    await executions.transition('exec-s', ['paused'], 'running');
+    expect(await parkedCalls.parkedCalls('exec-s')).toEqual(['a']);
+    expect((await service.resumeExecution('exec-s')).status).toBe('running');
+    expect(callbacks.sent).toEqual(['held-a']);
+    expect(await parkedCalls.parkedCalls('exec-s')).toEqual([]);
   });
 });
