@@ -88,3 +88,39 @@ export function requiredCursors(cursors: CursorCodec | undefined, store: string)
   if (cursors === undefined) throw new Error(`${store} was built without a CursorCodec (options.cursors), so it can neither issue nor check a next_token: it cannot list`);
   return cursors;
 }
+
+/**
+ * Where a listing that reads one index partition, with filters that are not keys, goes on: the index and the
+ * partition it reads, its filters (JSON text: a cursor from one filter cannot page another) and the key to
+ * continue after.
+ */
+export interface IndexListing {
+  readonly indexName: string;
+  readonly partition: string;
+  readonly filters: string;
+}
+
+interface IndexCursor {
+  i: string;
+  p: string;
+  f: string;
+  k: Record<string, unknown>;
+}
+
+const isIndexCursor = (value: unknown): value is IndexCursor => {
+  const cursor = value as Partial<IndexCursor> | null;
+  return typeof cursor === 'object' && cursor !== null && typeof cursor.i === 'string' && typeof cursor.p === 'string' && typeof cursor.f === 'string' && typeof cursor.k === 'object' && cursor.k !== null;
+};
+
+/** The key a listing's cursor continues after; InvalidCursorError when the token is forged or from another listing. */
+export function decodeIndexCursor(cursors: CursorCodec, token: string, listing: IndexListing): Record<string, unknown> {
+  const cursor = cursors.decode(token, isIndexCursor);
+  if (cursor.i !== listing.indexName || cursor.p !== listing.partition || cursor.f !== listing.filters) {
+    throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
+  }
+  return cursor.k;
+}
+
+export function encodeIndexCursor(cursors: CursorCodec, listing: IndexListing, key: Record<string, unknown>): string {
+  return cursors.encode({ i: listing.indexName, p: listing.partition, f: listing.filters, k: key });
+}

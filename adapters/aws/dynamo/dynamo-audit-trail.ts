@@ -1,7 +1,7 @@
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditQuery, AuditRecord, AuditTrail } from '../../../core/ports.ts';
-import { conditionalWrite, dynamoCall, invalidCursor, isRecord, startKeyOf } from './operations.ts';
-import { requiredCursors, type CursorCodec, type CursorOptions } from './cursor-codec.ts';
+import { conditionalWrite, dynamoCall, startKeyOf } from './operations.ts';
+import { decodeIndexCursor, encodeIndexCursor, requiredCursors, type CursorCodec, type CursorOptions, type IndexListing } from './cursor-codec.ts';
 import { parseItem } from './items.ts';
 import { AuditItemSchema } from './security-items.ts';
 import { AuditIndex } from './security-tables.ts';
@@ -12,17 +12,6 @@ const ALL_PARTITION = 'AUDIT';
 const MAX_QUERIES_PER_PAGE = 10;
 
 type Item = Record<string, unknown>;
-
-interface Cursor {
-  /** The index and partition it belongs to, and the other filters (JSON): a cursor from one filter cannot page another. */
-  i: string;
-  p: string;
-  f: string;
-  k: Record<string, string>;
-}
-
-const isCursor = (value: unknown): value is Cursor =>
-  isRecord(value) && typeof value.i === 'string' && typeof value.p === 'string' && typeof value.f === 'string' && isRecord(value.k) && Object.values(value.k).every((part) => typeof part === 'string');
 
 /**
  * The audit trail on its own table (security-tables.ts). Records are only ever created (conditional on a new
@@ -97,8 +86,8 @@ export class DynamoAuditTrail implements AuditTrail {
     }
     // The filters the index does not key, and the time bounds, are part of what a cursor belongs to.
     const bound = JSON.stringify([filters, lower ?? null, upper ?? null]);
-    const cursor = query.cursor === undefined ? undefined : cursors.decode(query.cursor, isCursor);
-    if (cursor && (cursor.i !== index.indexName || cursor.p !== partition || cursor.f !== bound)) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
+    const listing: IndexListing = { indexName: index.indexName, partition, filters: bound };
+    const continueAfter = query.cursor === undefined ? undefined : decodeIndexCursor(cursors, query.cursor, listing);
     const filterParts: string[] = [];
     filters.forEach(([attribute, value], position) => {
       names[`#f${position}`] = attribute;
@@ -107,7 +96,7 @@ export class DynamoAuditTrail implements AuditTrail {
     });
 
     const items: AuditRecord[] = [];
-    let startKey: Record<string, unknown> | undefined = cursor ? startKeyOf(cursor.k, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: partition }) : undefined;
+    let startKey: Record<string, unknown> | undefined = continueAfter ? startKeyOf(continueAfter, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: partition }) : undefined;
     let lastKey: Record<string, unknown> | undefined;
     for (let queries = 0; queries < MAX_QUERIES_PER_PAGE && items.length < query.limit; queries++) {
       const page = await dynamoCall(
@@ -136,7 +125,7 @@ export class DynamoAuditTrail implements AuditTrail {
       lastKey = startKey;
     }
     const more = startKey !== undefined;
-    return { items, ...(more && lastKey ? { nextCursor: cursors.encode({ i: index.indexName, p: partition, f: bound, k: lastKey }) } : {}) };
+    return { items, ...(more && lastKey ? { nextCursor: encodeIndexCursor(cursors, listing, lastKey) } : {}) };
   }
 }
 

@@ -12,10 +12,10 @@ import {
   type EventHistoryQuery,
 } from '../../../core/events/history.ts';
 import type { Clock } from '../../../core/ports.ts';
-import { requiredCursors, type CursorCodec } from './cursor-codec.ts';
+import { decodeIndexCursor, encodeIndexCursor, requiredCursors, type CursorCodec, type IndexListing } from './cursor-codec.ts';
 import { ALL_EVENTS_PARTITION, EventIndex, EventItemSchema } from './event-table.ts';
 import { ItemKey, parseItem } from './items.ts';
-import { conditionalWrite, dynamoCall, invalidCursor, isRecord, queryItems, startKeyOf } from './operations.ts';
+import { conditionalWrite, dynamoCall, queryItems, startKeyOf } from './operations.ts';
 import type { IndexDesign } from './workflow-table.ts';
 
 /** How many index pages one request may read to fill a page when filters that are not keys drop items. */
@@ -28,16 +28,6 @@ const MAX_BATCH_ATTEMPTS = 10;
 const DAY_SECONDS = 86_400;
 
 type Item = Record<string, unknown>;
-
-/** A cursor: the index and partition it pages, the query's filters (JSON), the key to continue after. */
-interface Cursor {
-  i: string;
-  p: string;
-  f: string;
-  k: Record<string, unknown>;
-}
-
-const isCursor = (value: unknown): value is Cursor => isRecord(value) && typeof value.i === 'string' && typeof value.p === 'string' && typeof value.f === 'string' && isRecord(value.k);
 
 export interface DynamoEventHistoryOptions {
   /** Signs and checks cursors; without it (the recorder, which only writes), query() throws. */
@@ -80,10 +70,10 @@ export class DynamoEventHistory implements EventHistory {
     // Everything the query selects by is part of what its cursor belongs to; the limit may change between pages.
     const { limit: _limit, cursor: token, ...filters } = query;
     const bound = JSON.stringify(['events', Object.entries(filters).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b))]);
-    const cursor = token === undefined ? undefined : cursors.decode(token, isCursor);
-    if (cursor && (cursor.i !== index.indexName || cursor.p !== partition || cursor.f !== bound)) throw invalidCursor('next_token belongs to another listing; repeat the filters of the request that gave it');
+    const listing: IndexListing = { indexName: index.indexName, partition, filters: bound };
+    const continueAfter = token === undefined ? undefined : decodeIndexCursor(cursors, token, listing);
     const keyAttributes = ['pk', 'sk', index.partitionKey, index.sortKey];
-    let startKey: Record<string, unknown> | undefined = cursor ? startKeyOf(cursor.k, keyAttributes, { attribute: index.partitionKey, value: partition }) : undefined;
+    let startKey: Record<string, unknown> | undefined = continueAfter ? startKeyOf(continueAfter, keyAttributes, { attribute: index.partitionKey, value: partition }) : undefined;
 
     const { condition, names, values } = keyCondition(index, partition, lower, upper);
     const now = this.nowEpoch();
@@ -133,7 +123,7 @@ export class DynamoEventHistory implements EventHistory {
       startKey = resumeAt = page.LastEvaluatedKey;
       if (!startKey) break;
     }
-    return { items, ...(resumeAt ? { nextCursor: cursors.encode({ i: index.indexName, p: partition, f: bound, k: resumeAt }) } : {}) };
+    return { items, ...(resumeAt ? { nextCursor: encodeIndexCursor(cursors, listing, resumeAt) } : {}) };
   }
 
   /**
