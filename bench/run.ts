@@ -6,7 +6,8 @@
  * authentication's overhead per request (each credential against an anonymous request), and listings, search and
  * statistics at 100 / 10,000 / 100,000 workflows (BENCH_LISTING_MAX caps the largest), and recovery after a
  * stop (100 runs cut off in a service call: restart to the first resumed call, and to all completed), and
- * the state transitions pause support costs on Step Functions (never paused, and every call parked once).
+ * the state transitions pause support costs on Step Functions (never paused, and every call parked once), and
+ * the event history's writes and webhook delivery latency.
  * Prints a report and writes it as JSON to bench/results/latest.json. It reports figures against targets
  * and never fails on timings: this machine is shared and noisy, so only medians and same-run ratios count.
  */
@@ -26,6 +27,7 @@ import { measureAuth, renderAuthSection } from './auth.ts';
 import { listingOptionsFromEnvironment, measureListings, renderListingsSection } from './listings.ts';
 import { measureRecovery, renderRecoverySection } from './recovery.ts';
 import { measurePauseCosts, renderPauseCostSection } from './pause-cost.ts';
+import { measureEvents, renderEventsSection } from './events.ts';
 
 const COLD_INIT_RUNS = 9;
 const STARTUP_RUNS = 5;
@@ -57,6 +59,7 @@ const auth = await timed('authentication', () => measureAuth());
 const listings = await timed('listings at scale', () => measureListings(listingOptionsFromEnvironment()));
 const recovery = await timed('recovery after a stop', () => measureRecovery());
 const pauseCost = await timed('pause cost on Step Functions', () => measurePauseCosts());
+const events = await timed('events', () => measureEvents());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -85,6 +88,8 @@ const report = [
   '',
   renderPauseCostSection(pauseCost),
   '',
+  renderEventsSection(events),
+  '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
 console.log(report);
@@ -92,5 +97,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events }, null, 2)}\n`,
 );
