@@ -63,3 +63,10 @@ export async function releaseParkedCalls(store: ParkedCallStore, tokens: TaskTok
   }
   return released;
 }
+
+/** Drops every call parked on a run that was stopped: their tasks ended with it, so no token is sent back. */
+export async function discardParkedCalls(store: ParkedCallStore, executionId: string): Promise<number> {
+  let discarded = 0;
+  for (const key of await store.parkedCalls(executionId)) if ((await store.claim(executionId, key)) !== undefined) discarded += 1;
+  return discarded;
+}

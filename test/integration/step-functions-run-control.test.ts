@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
@@ -277,5 +278,21 @@ describe('run control on Step Functions: pause parks calls with their task token
     expect((await service.resumeExecution('exec-s')).status).toBe('running');
     expect(callbacks.sent).toEqual(['held-a']);
     expect(await parkedCalls.parkedCalls('exec-s')).toEqual([]);
+  });
+
+  it('drops the calls parked on a paused run when it is cancelled, sending no token back', async () => {
+    const sfn = mockClient(SFNClient);
+    sfn.on(StopExecutionCommand).resolves({});
+    try {
+      await executions.create(run('exec-c'));
+      await executions.transition('exec-c', ['running'], 'paused');
+      expect(await parkCall(parkedCalls, callbacks, { executionId: 'exec-c', actionId: 'a', taskToken: 'cancelled-a' })).toBe(true);
+      await engine.stop('exec-c', 'cancelled by alice');
+      expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(1);
+      expect(await parkedCalls.parkedCalls('exec-c')).toEqual([]);
+      expect(callbacks.sent).toEqual([]);
+    } finally {
+      sfn.restore();
+    }
   });
 });

@@ -7,7 +7,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { ConflictError, DomainError, NotFoundError, WorkflowErrorName } from '../../../core/errors.ts';
-import { releaseParkedCalls, type ParkedCallStore, type TaskTokens } from '../../../core/execution/held-calls.ts';
+import { discardParkedCalls, releaseParkedCalls, type ParkedCallStore, type TaskTokens } from '../../../core/execution/held-calls.ts';
 import type { Execution } from '../../../core/execution/model.ts';
 import type { ExecutionStore, ReuseRequest, WorkflowEngine } from '../../../core/ports.ts';
 import type { ExecutionMode } from '../../../core/workflow/definition.ts';
@@ -95,6 +95,8 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
       if (sdkErrorName(error) === 'ExecutionDoesNotExist') return;
       throw translateStepFunctionsError(error, `stopping execution ${executionId}`);
     }
+    // Calls parked while the run was paused ended with it: their records would only mislead.
+    if (this.deps.pause) await discardParkedCalls(this.deps.pause.parkedCalls, executionId);
   }
 
   /**
