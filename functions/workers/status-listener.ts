@@ -145,7 +145,7 @@ export function createStatusListener({ executions, clock, history }: StatusListe
       console.warn(JSON.stringify({ message: 'execution history unreadable; actions are settled from their live progress', execution_id: execution.execution_id, error: String(error) }));
     }
     // A finished run leaves nothing pending or running (not_run, cancelled), whatever the history held.
-    const settled = target === 'completed' && !source ? fromHistory : settleProgress(fromHistory, target, endedAt, failedActionOf(executionCause(change.cause) ?? ''));
+    const settled = target === 'completed' && !source ? fromHistory : settleProgress(fromHistory, target, endedAt, failedActionOf(change.cause ?? ''));
     const before = new Map(execution.actions.map((action) => [action.action_id, JSON.stringify(action)]));
     const changed = settled.filter((action) => before.get(action.action_id) !== JSON.stringify(action) && !(action.status === 'pending' && action.attempts === 0 && before.has(action.action_id)));
     for (let index = 0; index < changed.length; index += SETTLE_CONCURRENCY) {
@@ -154,7 +154,9 @@ export function createStatusListener({ executions, clock, history }: StatusListe
     return { changed: changed.length, actions: settled };
   };
 
-  const handle = async (change: StatusChange): Promise<StatusChangeOutcome> => {
+  const handle = async (reportedChange: StatusChange): Promise<StatusChangeOutcome> => {
+    // Read the cause once, whichever edge it came from (EventBridge or an express workflow's log).
+    const change: StatusChange = { ...reportedChange, cause: executionCause(reportedChange.cause) };
     const { executionId, reported } = change;
     const target = Object.hasOwn(STATUS_MAP, reported) ? STATUS_MAP[reported as keyof typeof STATUS_MAP] : undefined;
     const startedAt = isoFromEpoch(change.startDate) ?? change.time ?? clock.now();
@@ -306,7 +308,7 @@ export function executionCause(cause: string | null | undefined): string | undef
 
 function failureOf(status: 'failed' | 'timed_out' | 'cancelled', error: string | null | undefined, cause: string | null | undefined): ExecutionFailure {
   const fallback = DEFAULT_FAILURES[status];
-  const text = executionCause(cause) ?? fallback.cause;
+  const text = cause ?? fallback.cause;
   const actionId = failedActionOf(text);
   return { ...(actionId ? { action_id: actionId } : {}), error: error ?? fallback.error, cause: text };
 }
