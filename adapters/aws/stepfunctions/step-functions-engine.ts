@@ -65,7 +65,7 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
   async start(execution: Execution, workflow: Workflow): Promise<void> {
     const input = JSON.stringify(this.deps.compiler.executionInput({ ...execution.parameters }, execution.trace_id));
     const run = async () => this.deps.client.send(new StartExecutionCommand({ stateMachineArn: await this.deploy(workflow), name: execution.execution_id, input }));
-    try {
+    await this.startOnce(`starting execution ${execution.execution_id} of workflow ${workflow.workflow_id} version ${workflow.version}`, async () => {
       try {
         await run();
       } catch (error) {
@@ -74,12 +74,20 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
         this.publisher.forget(workflow);
         await run();
       }
+    });
+  }
+
+  /**
+   * Starts an execution named by its run's id. The same name started before (with this input: still running,
+   * or already closed) is that run, since the execution id is unique per stored execution: nothing to do.
+   */
+  private async startOnce(what: string, start: () => Promise<void>): Promise<void> {
+    try {
+      await start();
     } catch (error) {
-      // The same name was started before (with this input: still running, or already closed). The execution
-      // id is unique per stored execution, so that run is this one.
       if (sdkErrorName(error) === 'ExecutionAlreadyExists') return;
       if (error instanceof DomainError) throw error;
-      throw translateStepFunctionsError(error, `starting execution ${execution.execution_id} of workflow ${workflow.workflow_id} version ${workflow.version}`);
+      throw translateStepFunctionsError(error, what);
     }
   }
 
@@ -186,14 +194,10 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
     const source = await this.deps.executions.get(reuse.from);
     if (!source) throw new NotFoundError(`execution ${reuse.from} not found`, [{ field: 'execution_id', message: `no execution with id ${reuse.from}` }]);
     const input = JSON.stringify({ ...this.deps.compiler.executionInput({ ...execution.parameters }, execution.trace_id), reuse: reuseMap(source, reuse.actions) });
-    try {
+    await this.startOnce(`starting rerun ${execution.execution_id} of workflow ${workflow.workflow_id} version ${workflow.version}`, async () => {
       const versionArn = await this.publisher.deployRerunVariant(workflow);
       await this.deps.client.send(new StartExecutionCommand({ stateMachineArn: versionArn, name: execution.execution_id, input }));
-    } catch (error) {
-      if (sdkErrorName(error) === 'ExecutionAlreadyExists') return;
-      if (error instanceof DomainError) throw error;
-      throw translateStepFunctionsError(error, `starting rerun ${execution.execution_id} of workflow ${workflow.workflow_id} version ${workflow.version}`);
-    }
+    });
   }
 
   /**
