@@ -53,20 +53,23 @@ export async function parkCall(store: ParkedCallStore, tokens: TaskTokens, reque
 }
 
 /** Lets every parked call of a run go (after the run's status left `paused`); returns how many it released. */
-export async function releaseParkedCalls(store: ParkedCallStore, tokens: TaskTokens, executionId: string): Promise<number> {
-  let released = 0;
-  for (const key of await store.parkedCalls(executionId)) {
-    const token = await store.claim(executionId, key);
-    if (token === undefined) continue;
-    await tokens.resume(token);
-    released += 1;
-  }
-  return released;
+export function releaseParkedCalls(store: ParkedCallStore, tokens: TaskTokens, executionId: string): Promise<number> {
+  return claimParkedCalls(store, executionId, (token) => tokens.resume(token));
 }
 
 /** Drops every call parked on a run that was stopped: their tasks ended with it, so no token is sent back. */
-export async function discardParkedCalls(store: ParkedCallStore, executionId: string): Promise<number> {
-  let discarded = 0;
-  for (const key of await store.parkedCalls(executionId)) if ((await store.claim(executionId, key)) !== undefined) discarded += 1;
-  return discarded;
+export function discardParkedCalls(store: ParkedCallStore, executionId: string): Promise<number> {
+  return claimParkedCalls(store, executionId, async () => undefined);
+}
+
+/** Claims each call parked on a run and hands its token on; a call someone else claimed first is skipped. */
+async function claimParkedCalls(store: ParkedCallStore, executionId: string, claimed: (token: string) => Promise<void>): Promise<number> {
+  let count = 0;
+  for (const key of await store.parkedCalls(executionId)) {
+    const token = await store.claim(executionId, key);
+    if (token === undefined) continue;
+    await claimed(token);
+    count += 1;
+  }
+  return count;
 }

@@ -5,13 +5,12 @@ import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../.
 import { translateDynamoError } from './errors.ts';
 import { conditionalWrite, dynamoCall, invalidCursor, isConditionFailure, isRecord, queryItems, startKeyOf } from './operations.ts';
 import { requiredCursors, type CursorCodec, type CursorOptions } from './cursor-codec.ts';
-import { ExecutionIndex } from './execution-table.ts';
+import { ExecutionIndex, executionKey } from './execution-table.ts';
 import type { IndexDesign } from './workflow-table.ts';
 import { ExecutionItemSchema } from './execution-items.ts';
 import { jsonText, parseItem } from './items.ts';
 import * as z from 'zod';
 
-const SK = 'EXECUTION';
 const ALL = 'EXECUTION';
 const ACTIVE = 'ACTIVE';
 /**
@@ -29,7 +28,6 @@ interface ActionUpdate {
   readonly values: Record<string, unknown>;
 }
 
-const key = (executionId: string) => ({ pk: `EX#${executionId}`, sk: SK });
 /** Checkpoints live beside their execution item, in its item collection: `CP#<state name>[#<index>]`. */
 const CHECKPOINT_PREFIX = 'CP#';
 const CheckpointItemSchema = z.object({ sk: z.string().startsWith(CHECKPOINT_PREFIX), result_json: jsonText(z.unknown()) });
@@ -60,7 +58,7 @@ export class DynamoExecutionStore implements ExecutionStore {
   }
 
   async get(executionId: string): Promise<Execution | undefined> {
-    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: key(executionId), ConsistentRead: true })));
+    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: executionKey(executionId), ConsistentRead: true })));
     return Item ? fromItem(Item) : undefined;
   }
 
@@ -69,7 +67,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: key(executionId),
+          Key: executionKey(executionId),
           UpdateExpression: 'SET actions.#action = :progress',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#action': progress.action_id },
@@ -124,7 +122,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: key(executionId),
+          Key: executionKey(executionId),
           UpdateExpression: `SET ${sets.join(', ')}${remove}`,
           ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, index) => `:from${index}`).join(', ')})`,
           ExpressionAttributeNames: names,
@@ -198,7 +196,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: key(execution.execution_id),
+          Key: executionKey(execution.execution_id),
           UpdateExpression:
             'SET #status = :running, redrive_count = if_not_exists(redrive_count, :zero) + :one, redrives = list_append(if_not_exists(redrives, :none), :redrive), actions = :actions, action_order = :order, gsi_active_pk = :active, gsi_active_sk = :activeSk REMOVE ended_at, #error, #output',
           ConditionExpression: 'attribute_exists(pk) AND #status = :was',
@@ -221,7 +219,7 @@ export class DynamoExecutionStore implements ExecutionStore {
   }
 
   async saveCheckpoint(executionId: string, checkpointKey: string, result: unknown): Promise<void> {
-    const item = { pk: key(executionId).pk, sk: `${CHECKPOINT_PREFIX}${checkpointKey}`, result_json: JSON.stringify(result ?? null) };
+    const item = { pk: executionKey(executionId).pk, sk: `${CHECKPOINT_PREFIX}${checkpointKey}`, result_json: JSON.stringify(result ?? null) };
     await this.call(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
   }
 
@@ -230,7 +228,7 @@ export class DynamoExecutionStore implements ExecutionStore {
     const items = queryItems(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': key(executionId).pk, ':prefix': CHECKPOINT_PREFIX },
+      ExpressionAttributeValues: { ':pk': executionKey(executionId).pk, ':prefix': CHECKPOINT_PREFIX },
       ConsistentRead: true,
     });
     for await (const item of items) {
@@ -258,7 +256,7 @@ export class DynamoExecutionStore implements ExecutionStore {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: key(executionId),
+          Key: executionKey(executionId),
           UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
           ConditionExpression: 'attribute_exists(pk) AND attribute_exists(actions.#action) AND #status IN (:pending, :running, :paused)',
           // Every field name goes through a placeholder: `status` is a reserved word, others may become one.
@@ -287,7 +285,7 @@ function readCursor(cursors: CursorCodec, token: string, listing: Listing, index
 function toItem(execution: Execution): Item {
   const sortKey = `${execution.created_at}#${execution.execution_id}`;
   return {
-    ...key(execution.execution_id),
+    ...executionKey(execution.execution_id),
     ...execution,
     // Parameters and outputs are JSON text: DynamoDB refuses numbers past 38 digits or below 1e-130 and maps
     // nested deeper than 32 levels, all of which are valid JSON a caller or a service may send.

@@ -4,6 +4,7 @@ import type { ParkedCallStore } from '../../../core/execution/held-calls.ts';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../../../core/execution/model.ts';
 import { dynamoCall, isConditionFailure, queryItems } from './operations.ts';
 import { translateDynamoError } from './errors.ts';
+import { executionKey } from './execution-table.ts';
 import { parseItem } from './items.ts';
 
 /**
@@ -30,7 +31,7 @@ export class DynamoParkedCallStore implements ParkedCallStore {
         this.client.send(
           new GetCommand({
             TableName: this.tableName,
-            Key: { pk: pk(executionId), sk: 'EXECUTION' },
+            Key: executionKey(executionId),
             // Only the status: the run's item holds every action's progress and may be large.
             ProjectionExpression: '#status',
             ExpressionAttributeNames: { '#status': 'status' },
@@ -77,4 +78,4 @@ export class DynamoParkedCallStore implements ParkedCallStore {
   }
 }
 
-const pk = (executionId: string) => `EX#${executionId}`;
+const pk = (executionId: string) => executionKey(executionId).pk;

@@ -43,3 +43,11 @@ export const EXECUTION_TABLE: TableDesign = {
  * GSI's projection cannot change in place; it would need a new index).
  */
 export const UNPROJECTED_EXECUTION_ATTRIBUTES = ['output', 'warnings', 'redrive_count', 'redrives', 'rerun_of'] as const;
+
+/**
+ * The key of a run's own item. Its item collection (`pk`) also holds its checkpoints (`CP#...`) and the calls
+ * parked while it is paused (`PARK#...`), which no index keys.
+ */
+export function executionKey(executionId: string): { pk: string; sk: string } {
+  return { pk: `EX#${executionId}`, sk: 'EXECUTION' };
+}
