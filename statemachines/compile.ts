@@ -529,6 +529,10 @@ function compileActionStates(context: Context, action: Action, resultPath: strin
 
 /** Lambda's own transient failures, when invoking the runner to park a call. */
 const LAMBDA_TRANSIENT_ERRORS = RETRYABLE_ACTION_ERRORS.filter((name) => name.startsWith('Lambda.'));
+/** The runner's control tasks (parking a call, the redrive gate) retry Lambda's own transient failures only. */
+function runnerControlRetry(): Retrier[] {
+  return [{ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }];
+}
 
 /**
  * Pause on Step Functions (ADR 0012; core/execution/held-calls.ts). The call's payload says `pausable`: while
@@ -548,7 +552,7 @@ function parkWhilePaused(states: Record<string, State>, taskName: string, parked
     Resource: Resource.lambdaInvokeCallback,
     Parameters: { FunctionName: Placeholder.actionRunner, Payload: { park: { ...ids, 'task_token.$': '$$.Task.Token' } } },
     ResultPath: null,
-    Retry: [{ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+    Retry: runnerControlRetry(),
     // A call that cannot be parked fails like the call itself would.
     ...(onFailure ? { Catch: [{ ...onFailure }] } : {}),
     Next: taskName,
@@ -699,7 +703,7 @@ function redriveGate(actionId: string): TaskState {
       },
     },
     ResultPath: null,
-    Retry: [{ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }],
+    Retry: runnerControlRetry(),
     Next: actionId,
   };
 }

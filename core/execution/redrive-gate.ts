@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { WorkflowErrorName } from '../errors.ts';
+import { zodIssues } from '../workflow/validate.ts';
 
 /**
  * The contract of the compiled `<id>: failed` task (statemachines/compile.ts redriveGate): the action runner (and the local
@@ -32,7 +33,9 @@ export class ActionFailedError extends Error {
  */
 export function passRedriveGate(payload: unknown): { redriven: true } {
   const parsed = RedriveGateSchema.safeParse(payload);
-  if (!parsed.success) throw new ActionFailedError(`the run failed at an action, and its redrive gate payload is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success) {
+    throw new ActionFailedError(`the run failed at an action, and its redrive gate payload is not valid: ${zodIssues(parsed.error).map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`);
+  }
   const gate = parsed.data.redrive_gate;
   if (gate.redrive_count <= gate.failed_at_redrive) throw new ActionFailedError(gate.cause);
   return { redriven: true };
