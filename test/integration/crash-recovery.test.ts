@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../support/poll.ts';
 
 /**
  * The real `npm start`, as a user runs it, crashed (kill -9 of its whole process group) or stopped with
@@ -98,14 +99,6 @@ async function statusOf(url: string, executionId: string): Promise<{ status: str
   return ((await response.json()) as { data: { status: string; actions: { action_id: string; status: string }[] } }).data;
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const callsWith = (path: string, key: string) => received.filter((call) => call.path === path && call.key === key).length;
 
 describe('runs of the real npm start process through a crash and a Ctrl-C', () => {
@@ -121,13 +114,13 @@ describe('runs of the real npm start process through a crash and a Ctrl-C', () =
     slowMs = 60_000;
     const runs = await Promise.all(Array.from({ length: 100 }, async () => String((await post(`${first.url}/workflows/${String(workflow.workflow_id)}/execute`, { parameters: {} })).execution_id)));
     // Every run has finished `before` and is inside `slow` when the process dies.
-    await until(() => runs.every((id) => callsWith('/slow', `${id}:slow`) === 1), 60_000, 'all 100 runs to be in their slow call');
+    await until(() => runs.every((id) => callsWith('/slow', `${id}:slow`) === 1), 'all 100 runs to be in their slow call', 60_000, 50);
     await first.signal('SIGKILL');
 
     slowMs = 5;
     const second = await npmStart(dataDir, serviceUrl);
     try {
-      await until(async () => (await Promise.all(runs.map((id) => statusOf(second.url, id)))).every((run) => run.status === 'completed'), 90_000, 'all 100 runs to complete');
+      await until(async () => (await Promise.all(runs.map((id) => statusOf(second.url, id)))).every((run) => run.status === 'completed'), 'all 100 runs to complete', 90_000, 50);
       for (const id of runs) {
         expect(callsWith('/before', `${id}:before`), `before of ${id}`).toBe(1);
         expect(callsWith('/slow', `${id}:slow`), `slow of ${id}`).toBe(2);
@@ -144,7 +137,7 @@ describe('runs of the real npm start process through a crash and a Ctrl-C', () =
     const workflow = await post(`${first.url}/workflows`, { name: 'ctrl-c', actions: [step('slow', '/slow'), step('after', '/after', ['slow'])] });
     slowMs = 1500;
     const id = String((await post(`${first.url}/workflows/${String(workflow.workflow_id)}/execute`, { parameters: {} })).execution_id);
-    await until(() => callsWith('/slow', `${id}:slow`) === 1, 15_000, 'the slow call');
+    await until(() => callsWith('/slow', `${id}:slow`) === 1, 'the slow call', 15_000, 50);
     const code = await first.signal('SIGINT');
     expect(code, first.output()).toBe(0);
     expect(first.output()).not.toMatch(/Database is closed|Error:/);
@@ -152,7 +145,7 @@ describe('runs of the real npm start process through a crash and a Ctrl-C', () =
 
     const second = await npmStart(dataDir, serviceUrl);
     try {
-      await until(async () => (await statusOf(second.url, id)).status === 'completed', 30_000, 'the run to complete');
+      await until(async () => (await statusOf(second.url, id)).status === 'completed', 'the run to complete', 30_000, 50);
       expect(callsWith('/slow', `${id}:slow`)).toBe(1);
       expect(callsWith('/after', `${id}:after`)).toBe(1);
     } finally {

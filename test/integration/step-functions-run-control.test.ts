@@ -23,6 +23,7 @@ import { foreach, param, serviceCall, workflow } from '../unit/statemachines/sup
 import { freshTable } from '../support/dynamo.ts';
 import { fixedRegistry } from '../support/fixed-registry.ts';
 import { testHttp } from '../support/outbound.ts';
+import { until } from '../support/poll.ts';
 
 /**
  * Pause and retry on Step Functions (ADR 0012), end to end except Step Functions itself: a compiled definition runs in
@@ -79,14 +80,6 @@ class Callbacks implements TaskTokens {
     this.sent.push(taskToken);
     this.waiting.get(taskToken)?.();
     this.waiting.delete(taskToken);
-  }
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
