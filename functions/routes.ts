@@ -8,6 +8,9 @@ import * as drift from './http/api-drift-schemas.ts';
 import * as health from './http/health-schemas.ts';
 import * as security from './http/auth-schemas.ts';
 import type { RouteAccess } from '../core/auth/model.ts';
+import { eventRoutes } from './routes-events.ts';
+import { subscriptionRoutes } from './routes-subscriptions.ts';
+import { deadLetterRoutes } from './routes-dead-letters.ts';
 
 /**
  * THE route table. API Gateway (infra/), the local server (local/) and the OpenAPI document all read it.
@@ -21,7 +24,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Bounded contexts. Each one becomes its own nested stack in the API, so adding executions, registry and
  * infrastructure routes (43 endpoints in the reference) never pushes one stack past 500 resources.
  */
-export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry' | 'security';
+export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry' | 'security' | 'events';
 
 /** Least privilege: what a route's Lambda may do to each table. */
 export type TableAccess = 'read' | 'write';
@@ -60,6 +63,10 @@ export interface RouteSpec {
     readonly registry?: TableAccess;
     readonly apiKeys?: TableAccess;
     readonly audit?: TableAccess;
+    /** The event history (recorded domain events) and replays' records. */
+    readonly events?: TableAccess;
+    /** Webhook subscriptions to the event bus. */
+    readonly subscriptions?: TableAccess;
   };
   /**
    * The route starts or stops workflow runs (Step Functions rights in AWS); `releases parked calls` also lets
@@ -81,6 +88,11 @@ export interface RouteSpec {
    * SSM parameters under orchestrator/), which it sends to their own instances only.
    */
   readonly outbound?: 'calls' | 'credentials';
+  /**
+   * The route reads the dead-letter queues (`inspect`: attributes, and messages received and made visible
+   * again at once) or also takes messages out of them to retry them (`redrive`: deletes and re-sends).
+   */
+  readonly deadLetters?: 'inspect' | 'redrive';
 }
 
 export const routes = {
@@ -574,6 +586,9 @@ export const routes = {
     response: security.AuditListResponse,
     tables: { audit: 'read' },
   },
+  ...eventRoutes,
+  ...subscriptionRoutes,
+  ...deadLetterRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof routes;
