@@ -1,3 +1,4 @@
+import type { EventEnvelope } from './events/envelope.ts';
 import type { FieldIssue } from './errors.ts';
 import type { ApiKeyRecord } from './auth/api-keys.ts';
 import type { AuthMethod } from './auth/model.ts';
@@ -136,19 +137,13 @@ export interface ServiceRegistry {
   saveApiSnapshot(snapshot: ApiSnapshot, expected: ApiSnapshot | undefined): Promise<boolean>;
 }
 
-/** An event for the platform's event bus (EventBridge in AWS, the local event log on one machine). */
-export interface DomainEvent {
-  /** `orchestrator.registry`... */
-  readonly source: string;
-  /** `Service API Drift Detected`... */
-  readonly detailType: string;
-  readonly detail: Readonly<Record<string, unknown>>;
-}
-
-/** Publishes events on the bus. */
+/**
+ * Publishes domain events (core/events/envelope.ts) on the workflow event bus: EventBridge in AWS (the
+ * envelope is the `detail`, its type the detail type), the in-process bus locally.
+ */
 export interface EventPublisher {
-  /** Resolves with the event's id once the bus has accepted it; rejects when it did not. */
-  publish(event: DomainEvent): Promise<string>;
+  /** Resolves once the bus has accepted the event; rejects when it did not. */
+  publish(event: EventEnvelope): Promise<void>;
 }
 
 /** Reads a service's API document. */

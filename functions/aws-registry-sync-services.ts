@@ -3,7 +3,7 @@ import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-reg
 import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { createApiDriftService, type ApiDriftService } from '../core/registry/openapi-poll.ts';
 import { createPeerService, type PeerService } from '../core/registry/peers.ts';
-import { systemClock } from '../core/system.ts';
+import { randomIds, systemClock } from '../core/system.ts';
 import { readLambdaConfig, required } from './config.ts';
 import { createHttpApiDocumentSource } from '../adapters/http/api-document-source.ts';
 import { createHttpPeerClient } from '../adapters/http/peer-client.ts';
@@ -51,5 +51,6 @@ export function awsApiDriftService(): ApiDriftService {
     documents: createHttpApiDocumentSource({ http: awsOutboundHttp(config) }),
     events,
     clock: systemClock,
+    ids: randomIds,
   });
 }

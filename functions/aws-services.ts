@@ -22,6 +22,8 @@ import type { RegistryHttpServices } from './http/registry-handlers.ts';
 import type { HttpServices } from './http/services.ts';
 import { awsSecurityServices } from './aws-security.ts';
 import { RESERVED_WORKFLOW_IDS } from './fixed-path-words.ts';
+import { withRunEvents } from '../core/events/run-events.ts';
+import { awsEventEmitter } from './aws-events.ts';
 
 /** Composition root for Lambda: AWS adapters configured from the environment. */
 export function awsServices(): HttpServices {
@@ -51,7 +53,7 @@ export function awsServices(): HttpServices {
       compiler: compilerCheck,
       // Only the routes that change workflows publish (bus: 'publish' gives them the bus and PutEvents on it).
       ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
-      onPublishFailure: (event, error) => console.error(JSON.stringify({ level: 'error', message: 'workflow event not published', detail_type: event.detailType, detail: event.detail, error: String(error) })),
+      onPublishFailure: (event, error) => console.error(JSON.stringify({ level: 'error', message: 'workflow event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) })),
     }),
     serviceVersion: config.SERVICE_VERSION,
     // Built on first use: only functions whose routes declare the registry table get REGISTRY_TABLE_NAME.
@@ -79,6 +81,9 @@ export function awsServices(): HttpServices {
     get apiDrift(): HttpServices['apiDrift'] {
       throw new Error('OpenAPI polling is composed by its own entry (functions/entries/poll-open-api.ts)');
     },
+    get events(): HttpServices['events'] {
+      throw new Error('the event routes are composed by their own entries (functions/aws-events.ts)');
+    },
   };
 }
 
@@ -98,7 +103,8 @@ export function awsExecutionServices(): { executions: ExecutionService } {
     getVersion: (workflowId, version) => workflowsTable().getVersion(workflowId, version),
   };
   // Only the run listings need the cursor codec; the workflows table is read by id here, so its store gets none.
-  const executionStore = new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'), { cursors: cursorCodecOf(config) });
+  // Changes of runs emit their events on the bus (the routes that change runs declare `bus: 'publish'`).
+  const executionStore = withRunEvents(new DynamoExecutionStore(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'), { cursors: cursorCodecOf(config) }), awsEventEmitter(config));
   const loadWorkflow = (workflowId: string, version?: number) => loadWorkflowAt(workflowStore, workflowId, version);
   let engine: StepFunctionsWorkflowEngine | undefined;
   const stepFunctions = (): StepFunctionsWorkflowEngine =>

@@ -17,6 +17,10 @@ const LambdaEnvironment = z.object({
   REGISTRY_TABLE_NAME: z.string().min(1).optional(),
   /** Set by CDK on functions that use the executions table (and only on those). */
   EXECUTIONS_TABLE_NAME: z.string().min(1).optional(),
+  /** Set by CDK on functions that read or write the event history (the recorder, the event routes). */
+  EVENTS_TABLE_NAME: z.string().min(1).optional(),
+  /** Days a recorded event is kept (its TTL). */
+  ORCHESTRATOR_EVENT_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(7),
   /** Set by CDK on the action runner: where responses too large for state data are stored. */
   PAYLOAD_BUCKET_NAME: z.string().min(3).max(63).optional(),
   /** Set by CDK on the status listener: the workflow state machines' log group (express runs' history). */

@@ -1,17 +1,18 @@
-import type { Clock, EventPublisher, OutboundHttp, ServiceRegistry } from '../core/ports.ts';
+import type { Clock, EventPublisher, IdGenerator, OutboundHttp, ServiceRegistry } from '../core/ports.ts';
 import { createApiDriftService, type ApiDriftService } from '../core/registry/openapi-poll.ts';
 import { createPeerService, type PeerService } from '../core/registry/peers.ts';
 import { createHttpApiDocumentSource } from '../adapters/http/api-document-source.ts';
 import { createHttpPeerClient } from '../adapters/http/peer-client.ts';
 import { createOpenApiPollWorker } from '../functions/workers/openapi-poll.ts';
-import type { LocalEventLog } from './integrations.ts';
 import { startRepeatingJob, type RepeatingJob } from './repeating-job.ts';
 
 /** Peer sync and OpenAPI polling on one machine: the settings `npm start` reads (local/config.ts) and tests pass. */
 export interface LocalRegistrySyncDeps {
   readonly registry: ServiceRegistry;
-  readonly eventLog: LocalEventLog;
+  /** The in-process event bus (drift events). */
+  readonly events: EventPublisher;
   readonly clock: Clock;
+  readonly ids: IdGenerator;
   /** Peer orchestrators' base URLs, already validated. */
   readonly peers: readonly string[];
   /** Per call to a peer (default 3000 ms). */
@@ -25,7 +26,7 @@ export interface LocalRegistrySyncDeps {
 
 /**
  * The same use cases as in AWS; documents are read under the local outbound policy (as for the action
- * runner), and drift events go to the in-process event log.
+ * runner), and drift events go to the in-process event bus.
  */
 export function createLocalRegistrySync(deps: LocalRegistrySyncDeps): { peers: PeerService; apiDrift: ApiDriftService } {
   return {
@@ -38,16 +39,11 @@ export function createLocalRegistrySync(deps: LocalRegistrySyncDeps): { peers: P
     apiDrift: createApiDriftService({
       registry: deps.registry,
       documents: createHttpApiDocumentSource({ http: deps.http }),
-      events: eventLogPublisher(deps.eventLog),
+      events: deps.events,
       clock: deps.clock,
+      ids: deps.ids,
     }),
   };
-}
-
-/** EventPublisher on the local event log, entries shaped as PutEvents entries (like notifications'). */
-export function eventLogPublisher(eventLog: LocalEventLog): EventPublisher {
-  const { putEvent } = eventLog.integrations();
-  return { publish: (event) => putEvent({ EventBusName: 'local', Source: event.source, DetailType: event.detailType, Detail: event.detail }) };
 }
 
 /** Polls every `intervalSeconds` (the schedule's stand-in); the worker logs one line per poll. */

@@ -31,7 +31,9 @@ import { startDynalite, type RunningDynalite } from './dynalite.ts';
 import { ensureBucket, ensureQueue, resourceNameFor, startFauxqsEmulator, type RunningFauxqs } from './fauxqs.ts';
 import { createLocalHealth, startHealthTimer, type LocalHealthSettings } from './health.ts';
 import { createLocalServer, listen } from './http-server.ts';
-import { createLocalRegistrySync, eventLogPublisher, startOpenApiPollTimer } from './registry-sync.ts';
+import { createLocalRegistrySync, startOpenApiPollTimer } from './registry-sync.ts';
+import { startLocalEvents, type LocalEvents } from './events.ts';
+import { withRunEvents } from '../core/events/run-events.ts';
 import { ensureTable } from './tables.ts';
 import { createLocalOutbound } from './outbound.ts';
 import { LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowFrom } from '../adapters/http/outbound-policy.ts';
@@ -132,6 +134,10 @@ export interface LocalRuntimeOptions {
   /** Table names of the managed API keys and the audit trail. Default: `<workflowsTableName>-api-keys`, `-audit`. */
   readonly apiKeysTableName?: string;
   readonly auditTableName?: string;
+  /** The event history's table. Default: `<workflowsTableName>-events`. */
+  readonly eventsTableName?: string;
+  /** Days a recorded event is kept (ORCHESTRATOR_EVENT_RETENTION_DAYS, default 7). */
+  readonly eventRetentionDays?: number;
   /** Browser origins that may call the API (ORCHESTRATOR_CORS_ORIGINS); omitted: no CORS headers. */
   readonly cors?: CorsPolicy;
   /**
@@ -147,6 +153,8 @@ export interface LocalRuntime {
   readonly documentClient: DynamoDBDocumentClient;
   readonly engine: LocalWorkflowEngine;
   readonly eventLog: LocalEventLog;
+  /** The in-process event bus, the recorder and the history (`/infrastructure/events/*`). */
+  readonly events: LocalEvents;
   /** The dead-letter queue (SQS) and where it is served. */
   readonly deadLetterQueueUrl: string;
   readonly sqsEndpoint: string;
@@ -238,8 +246,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const clock = options.clock ?? systemClock;
     const ids = options.ids ?? randomIds;
     const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName, { cursors });
-    const executionStore = new DynamoExecutionStore(documentClient, executionsTableName, { cursors });
     const log = options.log ?? ((line: Record<string, unknown>) => console.error(JSON.stringify({ time: clock.now(), ...line })));
+    const events = await startLocalEvents({
+      documentClient,
+      tableName: options.eventsTableName ?? `${options.workflowsTableName}-events`,
+      cursors,
+      clock,
+      ids,
+      log,
+      ...(options.eventRetentionDays === undefined ? {} : { retentionDays: options.eventRetentionDays }),
+    });
+    // Every change of a run, whoever records it, emits its event (core/events/run-events.ts).
+    const executionStore = withRunEvents(new DynamoExecutionStore(documentClient, executionsTableName, { cursors }), events.emit);
     if (backfilled > 0) log({ kind: 'tenant_backfill', message: `${backfilled} workflows and executions stored before tenants existed now belong to tenant 'default'` });
     // Search words and counts of data kept by a version without them are built now, before the first request
     // waits for them (ADR 0011); on a table that has them this is one GetItem.
@@ -297,8 +315,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ids,
         reservedIds: RESERVED_WORKFLOW_IDS,
         compiler: compilerCheck,
-        events: eventLogPublisher(eventLog),
-        onPublishFailure: (event, error) => log({ kind: 'event_not_published', detail_type: event.detailType, error: String(error) }),
+        events: events.bus,
+        onPublishFailure: (event, error) => log({ kind: 'event_not_published', event_type: event.type, event_id: event.event_id, error: String(error) }),
       }),
       executions: createExecutionService({ workflows: workflowStore, executions: executionStore, engine, clock, ids }),
       registry,
@@ -316,8 +334,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }),
       ...createLocalRegistrySync({
         registry,
-        eventLog,
+        events: events.bus,
         clock,
+        ids,
         peers: options.peers ?? [],
         peerTimeoutMs: options.peerTimeoutMs,
         http: outbound.http,
@@ -325,6 +344,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         // ORCHESTRATOR_PEER_TOKEN: what peers accept from this orchestrator, sent to them as a bearer token.
         ...(options.auth?.peerToken === undefined ? {} : { peerToken: options.auth.peerToken }),
       }),
+      events: events.service,
       serviceVersion: options.serviceVersion,
     };
     const gate = createRequestGate({ authenticator, audit: auditTrail, clock, ids, log, ...(options.rateLimit ? { rateLimiter: createRateLimiter(options.rateLimit) } : {}) });
@@ -340,6 +360,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       documentClient,
       engine,
       eventLog,
+      events,
       deadLetterQueueUrl,
       sqsEndpoint,
       payloadBucketName,
@@ -350,6 +371,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await pollTimer?.stop();
         await server.close();
         await engine.shutdown((options.shutdownGraceSeconds ?? 0) * 1000);
+        // The last events (the runs' ends) are recorded before the tables go.
+        await events.idle();
         destroyClients();
         await Promise.all([dynalite?.close(), fauxqs?.close()]);
       },

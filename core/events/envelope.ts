@@ -47,6 +47,12 @@ export const EVENT_SOURCES = {
   deadLetters: '/orchestrator/dead-letters',
 } as const;
 
+/**
+ * The tenant of events about what every tenant shares (registered services, the platform's queues): not a
+ * valid tenant name (core/auth/api-keys.ts TenantSchema), so no tenant's member ever reads them; admins do.
+ */
+export const PLATFORM_EVENT_TENANT = '@platform';
+
 const SOURCE_OF_ENTITY: Readonly<Record<string, string>> = {
   workflow: EVENT_SOURCES.workflows,
   run: EVENT_SOURCES.runs,
@@ -85,11 +91,23 @@ export interface NewEvent {
   readonly correlation_id?: string;
 }
 
-/** A new event, stamped with an id and the time now; its source follows from its type. */
+/**
+ * Events of one process in the order they were made. The history orders by `<time>#<event_id>`, and times
+ * have millisecond precision: two events of one millisecond (a run's end and its last action's) would
+ * otherwise come back in the order of their random ids.
+ */
+let sequence = 0;
+const SEQUENCE_SPAN = 36 ** 8;
+
+/**
+ * A new event, stamped with the time now and an id that sorts after the previous event of this process
+ * (a sequence number before the generated id); its source follows from its type.
+ */
 export function newEvent(event: NewEvent, clock: Clock, ids: IdGenerator): EventEnvelope {
   const entity = event.type.split('.')[1] ?? '';
+  sequence = (sequence + 1) % SEQUENCE_SPAN;
   return EventEnvelopeSchema.parse({
-    event_id: ids.next(),
+    event_id: `${sequence.toString(36).padStart(8, '0')}-${ids.next()}`,
     type: event.type,
     source: SOURCE_OF_ENTITY[entity] ?? '/orchestrator',
     time: clock.now(),

@@ -1,5 +1,6 @@
 import { NotFoundError } from '../errors.ts';
-import type { ApiDocumentSource, Clock, EventPublisher, ServiceRegistry } from '../ports.ts';
+import type { ApiDocumentSource, Clock, EventPublisher, IdGenerator, ServiceRegistry } from '../ports.ts';
+import { newEvent, PLATFORM_EVENT_TENANT } from '../events/envelope.ts';
 import { diffApiSummaries, isEmptyDiff, summarizeApiDocument, type ApiDiff, type ApiSnapshot } from './drift.ts';
 import { groupServices, isExpired, type ServiceInstance } from './model.ts';
 import { mapConcurrently } from './concurrency.ts';
@@ -7,15 +8,13 @@ import { mapConcurrently } from './concurrency.ts';
 /**
  * OpenAPI polling: for each service whose instances publish an API document (`openapi_path`), read it from
  * one instance, summarize it (drift.ts), compare it with the last snapshot, store the new one, and publish
- * "Service API Drift Detected" when operations were added, removed or changed.
+ * `orchestrator.service.api_drift` when operations were added, removed or changed.
  *
  * Each change is published once: the new snapshot is stored first, on the condition that the stored one is
  * still the one compared with (so of two concurrent polls one records the change), then the event is
  * published; when publishing fails the previous snapshot is put back, so the next poll finds the drift again.
  */
 
-export const API_DRIFT_EVENT_SOURCE = 'orchestrator.registry';
-export const API_DRIFT_EVENT_TYPE = 'Service API Drift Detected';
 /** Operations listed per kind in an event (EventBridge entries are at most 256 KB); the counts are complete. */
 export const MAX_EVENT_OPERATIONS = 100;
 /** Services polled at once. */
@@ -59,12 +58,14 @@ export interface ApiDriftDeps {
   readonly documents: ApiDocumentSource;
   readonly events: EventPublisher;
   readonly clock: Clock;
+  /** Event ids. */
+  readonly ids: IdGenerator;
 }
 
 /** Instances worth asking first: healthy, then degraded, unchecked, unhealthy; an open circuit last. */
 const HEALTH_PREFERENCE = { healthy: 0, degraded: 1, unknown: 2, unhealthy: 3 } as const;
 
-export function createApiDriftService({ registry, documents, events, clock }: ApiDriftDeps): ApiDriftService {
+export function createApiDriftService({ registry, documents, events, clock, ids }: ApiDriftDeps): ApiDriftService {
   const pollService = async (name: string, instances: readonly ServiceInstance[]): Promise<ServicePollResult> => {
     const candidates = instances
       .filter((instance) => instance.openapi_path !== undefined)
@@ -102,15 +103,16 @@ export function createApiDriftService({ registry, documents, events, clock }: Ap
       if (isEmptyDiff(diff)) return { name, status: 'unchanged', ...compared, document_changed: true };
 
       const counts = { added: diff.added.length, removed: diff.removed.length, changed: diff.changed.length };
-      let eventId: string;
+      // Services are shared by every tenant: their events belong to the platform (admins read them).
+      const event = newEvent({ type: 'orchestrator.service.api_drift', tenant: PLATFORM_EVENT_TENANT, subject: `services/${name}`, data: driftDetail(snapshot, previous, diff, counts) }, clock, ids);
       try {
-        eventId = await events.publish({ source: API_DRIFT_EVENT_SOURCE, detailType: API_DRIFT_EVENT_TYPE, detail: driftDetail(snapshot, previous, diff, counts) });
+        await events.publish(event);
       } catch (error) {
         // Put the previous snapshot back so that the next poll detects (and publishes) this drift again.
         await registry.saveApiSnapshot(previous, snapshot).catch(() => false);
         return { name, status: 'error', ...compared, counts, diff, reason: `drift detected but its event was not published: ${messageOf(error)}` };
       }
-      return { name, status: 'drift', ...compared, counts, diff, event_id: eventId };
+      return { name, status: 'drift', ...compared, counts, diff, event_id: event.event_id };
     } catch (error) {
       return { name, status: 'error', ...where, reason: messageOf(error) };
     }

@@ -1,6 +1,8 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { DEFAULT_TENANT, inScope, type TenantScope } from '../auth/model.ts';
-import type { Clock, DomainEvent, EventPublisher, IdGenerator, WorkflowCompilerCheck, WorkflowPage, WorkflowStore } from '../ports.ts';
+import type { Clock, EventPublisher, IdGenerator, WorkflowCompilerCheck, WorkflowPage, WorkflowStore } from '../ports.ts';
+import { createEventEmitter } from '../events/emitter.ts';
+import type { EventEnvelope, EventType } from '../events/envelope.ts';
 import type { Action, ExecutionMode, Parameter, WorkflowDefinition, WorkflowStatus } from './definition.ts';
 import { atVersion, DEFAULT_PAGE_SIZE, summarize, type Workflow, type WorkflowSummary, type WorkflowVersion } from './model.ts';
 import { jsonEqual } from './parameters.ts';
@@ -14,15 +16,15 @@ export interface WorkflowServiceDeps {
   /** Refuses definitions that cannot run within Step Functions' limits; omitted, nothing beyond validation. */
   readonly compiler?: WorkflowCompilerCheck;
   /**
-   * Where lifecycle events go (WORKFLOW_EVENTS): the bus in AWS, where a new version is deployed as a state
-   * machine version when it is published; the event log locally. Omitted, none are published.
+   * Where lifecycle events go (`orchestrator.workflow.*`): the bus in AWS, where a published version is
+   * deployed as a state machine version; the in-process bus locally. Omitted, none are published.
    */
   readonly events?: EventPublisher;
   /**
    * A failed publish never fails the change, which is stored by then: it is reported here. The version is
    * still deployed on its first run (the engine deploys what it starts).
    */
-  readonly onPublishFailure?: (event: DomainEvent, error: unknown) => void;
+  readonly onPublishFailure?: (event: EventEnvelope, error: unknown) => void;
   /**
    * How an update without a precondition retries its conditional write after losing a race: re-read,
    * re-apply, write again, at most `attempts` times, pausing `pause(attempt)` before each retry (jittered in
@@ -40,13 +42,10 @@ export interface WorkflowServiceDeps {
 /** Draws from the id generator at most this many times for one new workflow before giving up. */
 const MAX_ID_DRAWS = 10;
 
-/** Lifecycle events of workflows, on the bus under source `orchestrator.workflows`. */
+/** What notification actions put on the bus (statemachines/compile.ts); the status listener reads them back. */
 export const WORKFLOW_EVENTS = {
   source: 'orchestrator.workflows',
-  /** A new version exists (creation, or an update that changed parameters, actions or execution mode). */
-  versionPublished: 'Workflow Version Published',
-  deleted: 'Workflow Deleted',
-  /** What a notification action sends (statemachines/compile.ts), with its execution and action ids. */
+  /** What a notification action sends, with its execution and action ids. */
   notification: 'Workflow Notification',
 } as const;
 
@@ -107,20 +106,14 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
     throw new Error(`the id generator returned only reserved path words (${reservedIds.join(', ')}) in ${MAX_ID_DRAWS} draws`);
   }
 
+  const emit = createEventEmitter({ publisher: events, clock, ids, onFailure: onPublishFailure });
   /** Published after the change is stored; awaited (a Lambda freezes once it answers), never failing the change. */
-  async function publish(detailType: string, detail: Record<string, unknown>): Promise<void> {
-    if (!events) return;
-    const event: DomainEvent = { source: WORKFLOW_EVENTS.source, detailType, detail };
-    try {
-      await events.publish(event);
-    } catch (error) {
-      onPublishFailure?.(event, error);
-    }
-  }
+  const publish = (type: EventType, workflow: Pick<Workflow, 'workflow_id' | 'tenant'>, data: Record<string, unknown>) =>
+    emit({ type, tenant: workflow.tenant, subject: `workflows/${workflow.workflow_id}`, data: { workflow_id: workflow.workflow_id, ...data } });
 
+  /** A new version exists: the deployer (AWS) makes it a state machine version. */
   const versionPublished = (workflow: Workflow) =>
-    publish(WORKFLOW_EVENTS.versionPublished, {
-      workflow_id: workflow.workflow_id,
+    publish('orchestrator.workflow.version_published', workflow, {
       version: workflow.version,
       name: workflow.name,
       execution_mode: workflow.execution_mode,
@@ -159,6 +152,7 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
       };
       assertCompilable(workflow);
       await store.create(workflow);
+      await publish('orchestrator.workflow.created', workflow, { name: workflow.name, version: 1, created_by: actor });
       await versionPublished(workflow);
       return workflow;
     },
@@ -219,6 +213,7 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
         if (definitionChanged) assertCompilable(next);
         try {
           await store.update(next, current);
+          await publish('orchestrator.workflow.updated', next, { name: next.name, revision: next.revision, version: next.version, new_version: definitionChanged, updated_by: actor });
           if (definitionChanged) await versionPublished(next);
           return { workflow: next, changed: true, new_version: definitionChanged };
         } catch (error) {
@@ -228,12 +223,13 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
       }
     },
 
-    async deleteWorkflow(workflowId: string, preconditions: Preconditions = {}, scope: TenantScope = {}): Promise<void> {
-      // A workflow never changes tenant, so checking it before the (conditional) delete cannot race.
-      if (scope.tenant !== undefined) await requireWorkflow(workflowId, scope);
+    async deleteWorkflow(workflowId: string, preconditions: Preconditions = {}, scope: TenantScope = {}, actor = 'unknown'): Promise<void> {
+      // A workflow never changes tenant, so reading it (scope check, the event's tenant) before the
+      // conditional delete cannot race.
+      const existing = await requireWorkflow(workflowId, scope);
       try {
         if (!(await store.delete(workflowId, preconditions.revision))) throw notFound(workflowId);
-        await publish(WORKFLOW_EVENTS.deleted, { workflow_id: workflowId });
+        await publish('orchestrator.workflow.deleted', existing, { name: existing.name, deleted_by: actor });
       } catch (error) {
         if (error instanceof ConflictError && preconditions.revision !== undefined) {
           throw new ConflictError(`workflow ${workflowId} changed since revision ${preconditions.revision}`, [

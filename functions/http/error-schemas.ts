@@ -53,7 +53,7 @@ export function errorCodesOf(status: number): string[] {
  * core/registry/openapi-poll.ts, core/registry/health-sweep.ts); every operation with a path parameter is
  * a lookup too.
  */
-const LOOKS_UP: ReadonlySet<RouteName> = new Set<RouteName>(['createFromTemplate', 'pollOpenApi', 'runHealthCheck', 'sagaStatistics']);
+const LOOKS_UP: ReadonlySet<RouteName> = new Set<RouteName>(['createFromTemplate', 'pollOpenApi', 'runHealthCheck', 'sagaStatistics', 'replayEvents']);
 
 /**
  * Operations whose use cases throw ConflictError: a revision or version precondition (If-Match,
@@ -61,7 +61,7 @@ const LOOKS_UP: ReadonlySet<RouteName> = new Set<RouteName>(['createFromTemplate
  * API key id that already exists. DELETE /registry/{name} and DELETE /auth/api-keys/{key_id} are not among
  * them: removing what is not there is a 404, never a conflict.
  */
-const CONFLICTS: ReadonlySet<RouteName> = new Set<RouteName>(['updateWorkflow', 'deleteWorkflow', 'executeWorkflow', 'cancelExecution', 'retryExecution', 'pauseExecution', 'resumeExecution', 'createApiKey']);
+const CONFLICTS: ReadonlySet<RouteName> = new Set<RouteName>(['updateWorkflow', 'deleteWorkflow', 'executeWorkflow', 'cancelExecution', 'retryExecution', 'pauseExecution', 'resumeExecution', 'createApiKey', 'replayEvents']);
 
 /** Error codes a route cannot produce, by the parts it has: which of each status's codes apply to it. */
 function applies(code: string, route: RouteSpec): boolean {

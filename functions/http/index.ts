@@ -9,6 +9,7 @@ import { createRegistryHandlers } from './registry-handlers.ts';
 import type { HttpServices } from './services.ts';
 import { createWorkflowHandlers } from './workflow-handlers.ts';
 import { createSecurityHandlers } from './security-handlers.ts';
+import { createEventHandlers } from './event-handlers.ts';
 
 /**
  * Every route's handler, for runtimes that serve the whole API from one process (the local server, tests).
@@ -24,5 +25,6 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
     ...createPeerHandlers(services),
     ...createApiDriftHandlers(services),
     ...createSecurityHandlers(services),
+    ...createEventHandlers(services),
   };
 }

@@ -8,6 +8,7 @@ import type { ApiDriftService } from '../../core/registry/openapi-poll.ts';
 import type { PeerService } from '../../core/registry/peers.ts';
 import type { RegistryService } from '../../core/registry/service.ts';
 import type { WorkflowService } from '../../core/workflow/service.ts';
+import type { EventService } from '../../core/events/service.ts';
 
 /** What every handler factory needs: access control and the audit trail (functions/middleware/security.ts). */
 export interface Secured {
@@ -34,6 +35,8 @@ export interface HttpServices extends Secured {
   readonly peers: PeerService;
   /** OpenAPI polling and drift (`POST /registry/poll-openapi`, the schedule). */
   readonly apiDrift: ApiDriftService;
+  /** The event history: read, replay, clear (`/infrastructure/events/*`). */
+  readonly events: EventService;
   /** Reported by health endpoints. */
   readonly serviceVersion: string;
 }

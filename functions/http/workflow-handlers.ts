@@ -102,7 +102,7 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
     }),
 
     deleteWorkflow: handle(routes.deleteWorkflow, async ({ params, headers, caller }) => {
-      await workflows.deleteWorkflow(params.workflow_id, { revision: parseIfMatch(headers['if-match']) }, scopeOf(caller));
+      await workflows.deleteWorkflow(params.workflow_id, { revision: parseIfMatch(headers['if-match']) }, scopeOf(caller), caller.subject);
       return { message: 'workflow deleted', data: { workflow_id: params.workflow_id, deleted: true as const } };
     }),
 

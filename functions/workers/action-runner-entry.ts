@@ -9,6 +9,8 @@ import { systemClock } from '../../core/system.ts';
 import { awsOutboundHttp, awsSecretResolver } from '../aws-outbound.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { createActionRunner } from './action-runner.ts';
+import { withRunEvents } from '../../core/events/run-events.ts';
+import { awsEventEmitter } from '../aws-events.ts';
 import { createCallParker, isParkPayload, withPauseGate } from './pause-gate.ts';
 import type { ServiceCallResult } from './service-call.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
@@ -34,7 +36,8 @@ const runner = createActionRunner({
   http: awsOutboundHttp(config),
   // Credentials of services registered with `auth` (Secrets Manager and SSM, under orchestrator/ only).
   secrets: awsSecretResolver(),
-  progress: { attempts: new DynamoExecutionStore(client, executionsTable), clock: systemClock },
+  // Each attempt's start and end emit action events on the bus (WORKFLOW_EVENT_BUS_NAME).
+  progress: { attempts: withRunEvents(new DynamoExecutionStore(client, executionsTable), awsEventEmitter(config)), clock: systemClock },
   // Each instance's circuit is kept in the registry table and shared by every instance of this function.
   circuitPolicy: {
     failureThreshold: config.ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD,

@@ -7,6 +7,8 @@ import { StepFunctionsExecutionHistory } from '../../adapters/aws/stepfunctions/
 import { systemClock } from '../../core/system.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { createStatusListener } from './status-listener.ts';
+import { withRunEvents } from '../../core/events/run-events.ts';
+import { awsEventEmitter } from '../aws-events.ts';
 
 /**
  * Lambda entry of the status listener (infra/stacks/runtime-stack.ts): the EventBridge rule for Step Functions
@@ -15,7 +17,8 @@ import { createStatusListener } from './status-listener.ts';
  */
 const config = readLambdaConfig();
 export const handler = createStatusListener({
-  executions: new DynamoExecutionStore(createDocumentClient(), required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')),
+  // A run's start and end, and actions settled at its end, emit their events on the bus (WORKFLOW_EVENT_BUS_NAME).
+  executions: withRunEvents(new DynamoExecutionStore(createDocumentClient(), required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), awsEventEmitter(config)),
   clock: systemClock,
   history: {
     standard: new StepFunctionsExecutionHistory(new SFNClient({})),

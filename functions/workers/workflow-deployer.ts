@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
+import { EVENT_SOURCES, type EventType } from '../../core/events/envelope.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
 
 /**
@@ -11,10 +11,14 @@ import type { Workflow } from '../../core/workflow/model.ts';
  * version is deployed on its first run in any case.
  */
 
+/** The event type the deployer handles (its rule in infra/stacks/runtime-stack.ts matches it). */
+export const VERSION_PUBLISHED = 'orchestrator.workflow.version_published' satisfies EventType;
+
+/** The EventBridge event around the envelope (ADR 0013): the envelope is its detail. */
 const VersionPublished = z.object({
-  source: z.literal(WORKFLOW_EVENTS.source),
-  'detail-type': z.literal(WORKFLOW_EVENTS.versionPublished),
-  detail: z.object({ workflow_id: z.string().min(1), version: z.number().int().positive() }),
+  source: z.literal(EVENT_SOURCES.workflows),
+  'detail-type': z.literal(VERSION_PUBLISHED),
+  detail: z.object({ data: z.object({ workflow_id: z.string().min(1), version: z.number().int().positive() }) }),
 });
 export type VersionPublishedEvent = z.input<typeof VersionPublished>;
 
@@ -32,8 +36,8 @@ export type DeploymentOutcome =
 export function createWorkflowDeployer({ loadWorkflow, deploy, log = (line) => console.info(JSON.stringify(line)) }: WorkflowDeployerDeps): (event: VersionPublishedEvent) => Promise<DeploymentOutcome> {
   return async (raw) => {
     const parsed = VersionPublished.safeParse(raw);
-    if (!parsed.success) throw new Error(`not a '${WORKFLOW_EVENTS.versionPublished}' event: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-    const { workflow_id: workflowId, version } = parsed.data.detail;
+    if (!parsed.success) throw new Error(`not a '${VERSION_PUBLISHED}' event: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    const { workflow_id: workflowId, version } = parsed.data.detail.data;
     const workflow = await loadWorkflow(workflowId, version);
     // Deleted since (or a version that never was): there is nothing to deploy, and retrying will not change that.
     const outcome: DeploymentOutcome = workflow

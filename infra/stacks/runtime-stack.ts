@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { RegistryIndex } from '../../adapters/aws/dynamo/registry-table.ts';
 import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
 import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
+import { EVENT_SOURCES, type EventType } from '../../core/events/envelope.ts';
 import { checkNamePrefix } from '../../adapters/aws/stepfunctions/names.ts';
 import { ApiFunction } from '../constructs/api-function.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
@@ -341,7 +342,7 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     this.workflowVersionRule = new Rule(this, 'WorkflowVersionPublishedRule', {
       description: 'New workflow versions, to the workflow deployer',
       eventBus: this.eventBus,
-      eventPattern: { source: [WORKFLOW_EVENTS.source], detailType: [WORKFLOW_EVENTS.versionPublished] },
+      eventPattern: { source: [EVENT_SOURCES.workflows], detailType: ['orchestrator.workflow.version_published' satisfies EventType] },
       targets: [new LambdaFunction(this.workflowDeployer.lambda, { retryAttempts: 8, maxEventAge: Duration.hours(2), deadLetterQueue: this.deployDeadLetterQueue })],
     });
     // The same variable names as the engine's: one name per fact (functions/config.ts reads them).

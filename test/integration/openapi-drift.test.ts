@@ -74,7 +74,11 @@ describe('OpenAPI polling and drift', () => {
   const env = orchestratorWithDocuments();
   const poll = (name?: string) => env.call<Report>('POST', `/registry/poll-openapi${name === undefined ? '' : `?name=${encodeURIComponent(name)}`}`);
   const serve = (path: string, document: unknown) => env.service.answers.set(path, { body: JSON.stringify(document) });
-  const driftEvents = () => env.runtime.eventLog.events.filter((event) => event['DetailType'] === 'Service API Drift Detected');
+  /** Drift events as the recorder stored them, oldest first. */
+  const driftEvents = async () => {
+    await env.runtime.events.idle();
+    return (await env.runtime.events.history.query({ type: 'orchestrator.service.api_drift', limit: 100 })).items.reverse();
+  };
 
   it('stores a first snapshot, finds nothing new next time, then reports operations added, removed and changed and publishes the drift', async () => {
     serve('/pets/openapi.json', petstore());
@@ -89,7 +93,7 @@ describe('OpenAPI polling and drift', () => {
 
     const second = await poll('pets');
     expect(second.body.data.services[0]).toMatchObject({ status: 'unchanged', digest, previous_digest: digest });
-    expect(driftEvents()).toEqual([]);
+    expect(await driftEvents()).toEqual([]);
 
     // Same content, other key order and spacing: still unchanged.
     env.service.answers.set('/pets/openapi.json', { body: JSON.stringify(petstore(), null, 2).replace('"openapi": "3.1.0",', '"openapi": "3.1.0" ,') });
@@ -106,13 +110,15 @@ describe('OpenAPI polling and drift', () => {
     expect(result.diff?.changed.map((operation) => `${operation.method} ${operation.path}`)).toEqual(['GET /pets', 'POST /pets']);
     expect(third.body.data.counts).toMatchObject({ drift: 1 });
 
-    expect(driftEvents()).toHaveLength(1);
-    const [event] = driftEvents();
+    expect(await driftEvents()).toHaveLength(1);
+    const [event] = await driftEvents();
     expect(event).toMatchObject({
-      id: result.event_id,
-      Source: 'orchestrator.registry',
-      DetailType: 'Service API Drift Detected',
-      Detail: {
+      event_id: result.event_id,
+      source: '/orchestrator/registry',
+      type: 'orchestrator.service.api_drift',
+      subject: 'services/pets',
+      tenant: '@platform',
+      data: {
         service: 'pets',
         previous_digest: digest,
         digest: result.digest,
@@ -126,7 +132,7 @@ describe('OpenAPI polling and drift', () => {
 
     // The new document is the snapshot now: nothing to report, nothing published.
     expect((await poll('pets')).body.data.services[0]).toMatchObject({ status: 'unchanged', digest: result.digest });
-    expect(driftEvents()).toHaveLength(1);
+    expect(await driftEvents()).toHaveLength(1);
   });
 
   it('keeps a change outside the operations as the new snapshot without calling it drift', async () => {
@@ -134,9 +140,9 @@ describe('OpenAPI polling and drift', () => {
     await env.call('POST', '/registry/register', { body: { name: 'described', url: `${env.service.url}/info`, openapi_path: '/openapi.json' } });
     await poll('described');
     serve('/info/openapi.json', petstore({ description: 'Now with a description' }));
-    const events = driftEvents().length;
+    const events = (await driftEvents()).length;
     expect((await poll('described')).body.data.services[0]).toMatchObject({ status: 'unchanged', document_changed: true });
-    expect(driftEvents()).toHaveLength(events);
+    expect(await driftEvents()).toHaveLength(events);
   });
 
   it('reads Swagger 2.0 documents too', async () => {
@@ -213,10 +219,10 @@ describe('polling every service', () => {
         publish: async (event) => {
           if (busDown) throw new Error('the bus is unavailable');
           published.push(event);
-          return 'event-1';
         },
       },
       clock: { now: () => new Date().toISOString() },
+      ids: { next: () => 'event-1' },
     });
     const first = (await drift.poll('flaky_bus')).services[0]!;
     expect(first.status).toBe('first_snapshot');
@@ -232,8 +238,9 @@ describe('polling every service', () => {
     const strict = createApiDriftService({
       registry: env.runtime.services.registry,
       documents: createHttpApiDocumentSource({ http: testHttp({ allow: [] }) }),
-      events: { publish: async () => 'never' },
+      events: { publish: async () => undefined },
       clock: { now: () => new Date().toISOString() },
+      ids: { next: () => 'never' },
     });
     expect((await strict.poll('good')).services[0]).toMatchObject({ status: 'error', reason: expect.stringMatching(/refused to call 127\.0\.0\.1.*loopback/) });
   });

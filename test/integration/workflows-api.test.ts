@@ -268,18 +268,24 @@ describe('deleting', () => {
 });
 
 describe('lifecycle events', () => {
-  it('puts a version-published event on the bus for each new version and a deleted event, as EventBridge would get them', async () => {
-    const eventsOf = (id: string) =>
-      runtime.eventLog.events.filter((event) => JSON.stringify(event['Detail']).includes(id)).map((event) => [event['Source'], event['DetailType'], (event['Detail'] as { version?: number }).version]);
+  it('puts created, updated, version-published and deleted events on the bus, and the recorder keeps them', async () => {
+    const eventsOf = async (id: string) => {
+      await runtime.events.idle();
+      const { items } = await runtime.events.history.query({ workflow_id: id, limit: 50 });
+      return items.reverse().map((event) => [event.source, event.type, event.data['version']]);
+    };
     const { body } = await create();
     const id = body.data.workflow_id as string;
     await call('PUT', `/workflows/${id}`, { body: { description: 'metadata only' } });
     await call('PUT', `/workflows/${id}`, { body: { execution_mode: 'express' } });
     await call('DELETE', `/workflows/${id}`);
-    expect(eventsOf(id)).toEqual([
-      ['orchestrator.workflows', 'Workflow Version Published', 1],
-      ['orchestrator.workflows', 'Workflow Version Published', 2],
-      ['orchestrator.workflows', 'Workflow Deleted', undefined],
+    expect(await eventsOf(id)).toEqual([
+      ['/orchestrator/workflows', 'orchestrator.workflow.created', 1],
+      ['/orchestrator/workflows', 'orchestrator.workflow.version_published', 1],
+      ['/orchestrator/workflows', 'orchestrator.workflow.updated', 1],
+      ['/orchestrator/workflows', 'orchestrator.workflow.updated', 2],
+      ['/orchestrator/workflows', 'orchestrator.workflow.version_published', 2],
+      ['/orchestrator/workflows', 'orchestrator.workflow.deleted', undefined],
     ]);
   });
 });

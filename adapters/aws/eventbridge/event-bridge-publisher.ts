@@ -1,10 +1,13 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DependencyUnavailableError } from '../../../core/errors.ts';
-import type { DomainEvent, EventPublisher } from '../../../core/ports.ts';
+import type { EventEnvelope } from '../../../core/events/envelope.ts';
+import type { EventPublisher } from '../../../core/ports.ts';
 
 /**
  * EventPublisher on an EventBridge bus (the runtime stack's workflow event bus): one PutEvents entry per
- * event. PutEvents answers 200 even when it rejects an entry, so a failed entry is an error here.
+ * event, the envelope as its `detail`, its type as the detail type and its source as the source (ADR 0013),
+ * so rules match `detail-type` for one kind of event and `detail.<field>` for users' patterns. PutEvents
+ * answers 200 even when it rejects an entry, so a failed entry is an error here.
  */
 export class EventBridgePublisher implements EventPublisher {
   private readonly client: EventBridgeClient;
@@ -15,11 +18,11 @@ export class EventBridgePublisher implements EventPublisher {
     this.busName = busName;
   }
 
-  async publish(event: DomainEvent): Promise<string> {
+  async publish(event: EventEnvelope): Promise<void> {
     let output;
     try {
       output = await this.client.send(
-        new PutEventsCommand({ Entries: [{ EventBusName: this.busName, Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(event.detail) }] }),
+        new PutEventsCommand({ Entries: [{ EventBusName: this.busName, Source: event.source, DetailType: event.type, Detail: JSON.stringify(event), Time: new Date(event.time) }] }),
       );
     } catch (error) {
       throw new DependencyUnavailableError(`the event bus ${this.busName} did not take the event: ${error instanceof Error ? error.message : String(error)}`, [], { cause: error });
@@ -28,7 +31,6 @@ export class EventBridgePublisher implements EventPublisher {
     if ((output.FailedEntryCount ?? 0) > 0 || entry?.EventId === undefined) {
       throw new DependencyUnavailableError(`the event bus ${this.busName} refused the event: ${entry?.ErrorCode ?? 'no event id'}${entry?.ErrorMessage ? ` (${entry.ErrorMessage})` : ''}`);
     }
-    return entry.EventId;
   }
 }
 

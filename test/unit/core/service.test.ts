@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../../core/errors.ts';
-import type { DomainEvent, WorkflowStore } from '../../../core/ports.ts';
+import type { WorkflowStore } from '../../../core/ports.ts';
+import type { EventEnvelope } from '../../../core/events/envelope.ts';
 import type { Action, WorkflowDefinition } from '../../../core/workflow/definition.ts';
 import { summarize, versionOf, type Workflow } from '../../../core/workflow/model.ts';
-import { createWorkflowService, WORKFLOW_EVENTS } from '../../../core/workflow/service.ts';
+import { createWorkflowService } from '../../../core/workflow/service.ts';
 import { MAX_DEFINITION_BYTES } from '../../../core/workflow/validate.ts';
 import { definitionInput, notification, parseDefinition, serviceCall } from './support/definitions.ts';
 import { rejectionOf } from './support/errors.ts';
@@ -478,9 +479,9 @@ describe('statistics', () => {
 });
 
 describe('workflow lifecycle events', () => {
-  function withEvents(publish: (event: DomainEvent) => Promise<string> = async () => 'event-id') {
-    const published: DomainEvent[] = [];
-    const failures: { event: DomainEvent; error: unknown }[] = [];
+  function withEvents(publish: (event: EventEnvelope) => Promise<void> = async () => undefined) {
+    const published: EventEnvelope[] = [];
+    const failures: { event: EventEnvelope; error: unknown }[] = [];
     const service = createWorkflowService({
       store: new InMemoryWorkflowStore(),
       clock: fixedClock(START),
@@ -496,25 +497,26 @@ describe('workflow lifecycle events', () => {
     return { service, published, failures };
   }
 
-  it('publishes each new version (creation, a definition change) and the deletion, and nothing for a metadata change', async () => {
+  it('publishes the creation, each update, each new version and the deletion, as envelopes of the workflow\'s tenant', async () => {
     const { service, published } = withEvents();
     const created = await service.createWorkflow(documentWorkflow(), 'alice');
     await service.updateWorkflow(created.workflow_id, { description: 'only words' }, 'bob');
     await service.updateWorkflow(created.workflow_id, { execution_mode: 'express' }, 'bob');
-    await service.deleteWorkflow(created.workflow_id);
-    expect(published).toEqual([
-      {
-        source: WORKFLOW_EVENTS.source,
-        detailType: WORKFLOW_EVENTS.versionPublished,
-        detail: { workflow_id: created.workflow_id, version: 1, name: 'Document analysis', execution_mode: 'standard', published_by: 'alice', published_at: START },
-      },
-      {
-        source: WORKFLOW_EVENTS.source,
-        detailType: WORKFLOW_EVENTS.versionPublished,
-        detail: { workflow_id: created.workflow_id, version: 2, name: 'Document analysis', execution_mode: 'express', published_by: 'bob', published_at: START },
-      },
-      { source: WORKFLOW_EVENTS.source, detailType: WORKFLOW_EVENTS.deleted, detail: { workflow_id: created.workflow_id } },
+    await service.deleteWorkflow(created.workflow_id, {}, {}, 'carol');
+    const subject = `workflows/${created.workflow_id}`;
+    expect(published.map((event) => [event.type, event.subject, event.tenant, event.source])).toEqual([
+      ['orchestrator.workflow.created', subject, created.tenant, '/orchestrator/workflows'],
+      ['orchestrator.workflow.version_published', subject, created.tenant, '/orchestrator/workflows'],
+      ['orchestrator.workflow.updated', subject, created.tenant, '/orchestrator/workflows'],
+      ['orchestrator.workflow.updated', subject, created.tenant, '/orchestrator/workflows'],
+      ['orchestrator.workflow.version_published', subject, created.tenant, '/orchestrator/workflows'],
+      ['orchestrator.workflow.deleted', subject, created.tenant, '/orchestrator/workflows'],
     ]);
+    expect(published[1]!.data).toEqual({ workflow_id: created.workflow_id, version: 1, name: 'Document analysis', execution_mode: 'standard', published_by: 'alice', published_at: START });
+    expect(published[2]!.data).toMatchObject({ revision: 2, version: 1, new_version: false, updated_by: 'bob' });
+    expect(published[4]!.data).toEqual({ workflow_id: created.workflow_id, version: 2, name: 'Document analysis', execution_mode: 'express', published_by: 'bob', published_at: START });
+    expect(published[5]!.data).toEqual({ workflow_id: created.workflow_id, name: 'Document analysis', deleted_by: 'carol' });
+    expect(new Set(published.map((event) => event.event_id)).size).toBe(published.length);
   });
 
   it('publishes nothing for a refused change', async () => {
@@ -530,6 +532,9 @@ describe('workflow lifecycle events', () => {
     const { service, failures } = withEvents(() => Promise.reject(new Error('bus unavailable')));
     const created = await service.createWorkflow(documentWorkflow(), 'alice');
     expect((await service.getWorkflow(created.workflow_id)).workflow.version).toBe(1);
-    expect(failures).toEqual([{ event: expect.objectContaining({ detailType: WORKFLOW_EVENTS.versionPublished }), error: new Error('bus unavailable') }]);
+    expect(failures.map(({ event, error }) => [event.type, error])).toEqual([
+      ['orchestrator.workflow.created', new Error('bus unavailable')],
+      ['orchestrator.workflow.version_published', new Error('bus unavailable')],
+    ]);
   });
 });

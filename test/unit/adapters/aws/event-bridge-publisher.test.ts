@@ -2,21 +2,32 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher } from '../../../../adapters/aws/eventbridge/event-bridge-publisher.ts';
+import type { EventEnvelope } from '../../../../core/events/envelope.ts';
 
 /** EventBridge has no emulator: the requests the adapter sends are checked against a mocked client. */
 describe('EventBridgePublisher', () => {
   const eventBridge = mockClient(EventBridgeClient);
   const publisher = new EventBridgePublisher(new EventBridgeClient({ region: 'us-east-1' }), 'orch-workflow-events');
-  const event = { source: 'orchestrator.registry', detailType: 'Service API Drift Detected', detail: { service: 'pets', counts: { added: 1 } } };
+  const event: EventEnvelope = {
+    event_id: 'e-1',
+    type: 'orchestrator.service.api_drift',
+    source: '/orchestrator/registry',
+    time: '2026-12-06T10:00:00.000Z',
+    subject: 'services/pets',
+    tenant: '@platform',
+    data: { service: 'pets', counts: { added: 1 } },
+  };
 
   beforeEach(() => eventBridge.reset());
 
-  it('puts one entry on its bus, the detail as JSON, and answers the event id', async () => {
+  it('puts one entry on its bus: the envelope as the detail, its type as the detail type, its source and time', async () => {
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-1' }] });
-    expect(await publisher.publish(event)).toBe('evt-1');
-    expect(eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input)).toEqual([
-      { Entries: [{ EventBusName: 'orch-workflow-events', Source: 'orchestrator.registry', DetailType: 'Service API Drift Detected', Detail: '{"service":"pets","counts":{"added":1}}' }] },
+    await publisher.publish(event);
+    const sent = eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input);
+    expect(sent).toEqual([
+      { Entries: [{ EventBusName: 'orch-workflow-events', Source: '/orchestrator/registry', DetailType: 'orchestrator.service.api_drift', Detail: expect.any(String), Time: new Date('2026-12-06T10:00:00.000Z') }] },
     ]);
+    expect(JSON.parse(sent[0]!.Entries![0]!.Detail!)).toEqual(event);
   });
 
   it('fails when EventBridge refuses the entry, although the call itself succeeded', async () => {

@@ -20,7 +20,6 @@ import type { WorkflowDefinitionInput } from '../../../../core/workflow/definiti
 import type { Workflow } from '../../../../core/workflow/model.ts';
 import { compileWorkflow, executionInput } from '../../../../statemachines/compile.ts';
 import { hasRedriveGate } from '../../../../statemachines/inspect.ts';
-import { WORKFLOW_EVENTS } from '../../../../core/workflow/service.ts';
 import { createWorkflowDeployer } from '../../../../functions/workers/workflow-deployer.ts';
 import { storedWorkflow } from '../../../support/workflows.ts';
 import { notification, param, serviceCall, subWorkflow, workflow, type WorkflowInput } from '../../statemachines/support/workflows.ts';
@@ -351,9 +350,9 @@ describe('state machine names and configuration', () => {
 
 describe('the workflow deployer: a published version becomes a state machine version before its first run', () => {
   const event = (workflowId: string, version: number) => ({
-    source: WORKFLOW_EVENTS.source,
-    'detail-type': WORKFLOW_EVENTS.versionPublished,
-    detail: { workflow_id: workflowId, version },
+    source: '/orchestrator/workflows' as const,
+    'detail-type': 'orchestrator.workflow.version_published' as const,
+    detail: { event_id: 'e-1', type: 'orchestrator.workflow.version_published', tenant: 'default', data: { workflow_id: workflowId, version } },
   });
   const deployer = (workflows: Workflow[]) => {
     const { sfn, engine } = setup(workflows);
@@ -383,6 +382,6 @@ describe('the workflow deployer: a published version becomes a state machine ver
     const { sfn, deploy } = deployer([]);
     expect(await deploy(event('gone', 3))).toEqual({ workflow_id: 'gone', version: 3, deployed: false, reason: expect.stringMatching(/no longer exists/) });
     expect(createRequests(sfn)).toHaveLength(0);
-    await expect(deploy({ ...event('orders', 1), 'detail-type': 'Workflow Deleted' } as never)).rejects.toThrow(/Workflow Version Published/);
+    await expect(deploy({ ...event('orders', 1), 'detail-type': 'orchestrator.workflow.deleted' } as never)).rejects.toThrow(/orchestrator\.workflow\.version_published/);
   });
 });

@@ -13,7 +13,7 @@ describe('the event envelope', () => {
     const ids = sequence();
     const run = newEvent({ type: 'orchestrator.run.failed', tenant: 'acme', subject: 'executions/exec-1', trace_id: TRACE, correlation_id: 'exec-1', data: { execution_id: 'exec-1', error: 'ActionFailed' } }, clock, ids);
     expect(run).toEqual({
-      event_id: 'evt-1',
+      event_id: expect.stringMatching(/^[0-9a-z]{8}-evt-1$/),
       type: 'orchestrator.run.failed',
       source: EVENT_SOURCES.runs,
       time: '2026-12-05T10:00:00.000Z',
@@ -26,7 +26,13 @@ describe('the event envelope', () => {
     expect(newEvent({ type: 'orchestrator.action.compensated', tenant: 'acme', data: {} }, clock, ids).source).toBe(EVENT_SOURCES.runs);
     expect(newEvent({ type: 'orchestrator.service.circuit_opened', tenant: 'acme', data: {} }, clock, ids).source).toBe(EVENT_SOURCES.registry);
     expect(newEvent({ type: 'orchestrator.dlq.retried', tenant: 'acme', data: {} }, clock, ids).source).toBe(EVENT_SOURCES.deadLetters);
-    expect(newEvent({ type: 'orchestrator.workflow.version_published', tenant: 'acme', data: {} }, clock, ids)).toMatchObject({ event_id: 'evt-5', source: EVENT_SOURCES.workflows });
+    expect(newEvent({ type: 'orchestrator.workflow.version_published', tenant: 'acme', data: {} }, clock, ids)).toMatchObject({ event_id: expect.stringMatching(/-evt-5$/), source: EVENT_SOURCES.workflows });
+  });
+
+  it('gives events of one millisecond ids that sort in the order they were made (the history orders by time, then id)', () => {
+    const ids = { next: () => Math.random().toString(36).slice(2) };
+    const made = Array.from({ length: 50 }, () => newEvent({ type: 'orchestrator.run.started', tenant: 'acme', data: {} }, clock, ids).event_id);
+    expect([...made].sort()).toEqual(made);
   });
 
   it('leaves out an empty trace id, and refuses one that is not a W3C trace id', () => {
@@ -45,7 +51,7 @@ describe('the event envelope', () => {
     const document = toCloudEvent(event);
     expect(document).toEqual({
       specversion: '1.0',
-      id: 'evt-1',
+      id: event.event_id,
       type: 'orchestrator.action.completed',
       source: '/orchestrator/runs',
       time: '2026-12-05T10:00:00.000Z',

@@ -1,0 +1,40 @@
+import { DynamoEventHistory } from '../adapters/aws/dynamo/dynamo-event-history.ts';
+import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
+import { createEventEmitter, type EmitEvent } from '../core/events/emitter.ts';
+import { createEventService, type ReplayTarget } from '../core/events/service.ts';
+import { randomIds, systemClock } from '../core/system.ts';
+import { awsHandlerSecurity } from './aws-security.ts';
+import { cursorCodecOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
+import type { EventHttpServices } from './http/event-handlers.ts';
+
+/**
+ * Events in AWS (ADR 0013): use cases emit on the workflow event bus (EventBridge) when the function has it
+ * (WORKFLOW_EVENT_BUS_NAME, from `bus: 'publish'` or the runtime stack), else nothing; a publish that fails is
+ * logged and never fails the change it reports.
+ */
+export function awsEventEmitter(config: LambdaConfig = readLambdaConfig()): EmitEvent {
+  return createEventEmitter({
+    ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { publisher: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
+    clock: systemClock,
+    ids: randomIds,
+    onFailure: (event, error) => console.error(JSON.stringify({ level: 'error', message: 'event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) })),
+  });
+}
+
+/** The event history on its table (EVENTS_TABLE_NAME); `cursors` for the readers only (the recorder writes). */
+export function awsEventHistory(config: LambdaConfig = readLambdaConfig(), withCursors = true): DynamoEventHistory {
+  return new DynamoEventHistory(createDocumentClient(), required(config.EVENTS_TABLE_NAME, 'EVENTS_TABLE_NAME'), {
+    retentionDays: config.ORCHESTRATOR_EVENT_RETENTION_DAYS,
+    ...(withCursors ? { cursors: cursorCodecOf(config) } : {}),
+  });
+}
+
+/** The events context's routes: history, replay (to the subscriptions' delivery queue), clear. */
+export function awsEventServices(replayTarget?: ReplayTarget): EventHttpServices {
+  const config = readLambdaConfig();
+  return {
+    security: awsHandlerSecurity(),
+    events: createEventService({ history: awsEventHistory(config), clock: systemClock, ids: randomIds, ...(replayTarget ? { replayTarget } : {}) }),
+  };
+}
