@@ -3,6 +3,10 @@ import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { createEventEmitter, type EmitEvent } from '../core/events/emitter.ts';
 import { createEventService, type ReplayTarget } from '../core/events/service.ts';
+import { subscriptionReplayTarget } from '../core/events/replay-target.ts';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createSqsClient } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
+import { DynamoSubscriptionStore } from '../adapters/aws/dynamo/dynamo-subscription-store.ts';
 import { randomIds, systemClock } from '../core/system.ts';
 import { awsHandlerSecurity } from './aws-security.ts';
 import { cursorCodecOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
@@ -30,11 +34,22 @@ export function awsEventHistory(config: LambdaConfig = readLambdaConfig(), withC
   });
 }
 
-/** The events context's routes: history, replay (to the subscriptions' delivery queue), clear. */
-export function awsEventServices(replayTarget?: ReplayTarget): EventHttpServices {
+/**
+ * The events context's routes: history, stream, clear, and replay, whose function alone has the delivery
+ * queue (EVENT_DELIVERY_QUEUE_URL, `deliveries: 'enqueue'`) and reads subscriptions (SUBSCRIPTIONS_TABLE_NAME).
+ */
+export function awsEventServices(): EventHttpServices {
   const config = readLambdaConfig();
+  const queueUrl = config.EVENT_DELIVERY_QUEUE_URL;
   return {
     security: awsHandlerSecurity(),
-    events: createEventService({ history: awsEventHistory(config), clock: systemClock, ids: randomIds, ...(replayTarget ? { replayTarget } : {}) }),
+    events: createEventService({ history: awsEventHistory(config), clock: systemClock, ids: randomIds, ...(queueUrl === undefined ? {} : { replayTarget: sqsReplayTarget(config, queueUrl) }) }),
   };
+}
+
+/** Replays as messages on the delivery queue, shaped as the subscriptions' rules shape them. */
+function sqsReplayTarget(config: LambdaConfig, queueUrl: string): ReplayTarget {
+  const sqs = createSqsClient();
+  const store = new DynamoSubscriptionStore(createDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME'));
+  return subscriptionReplayTarget(store, async (delivery) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(delivery) }))), systemClock);
 }

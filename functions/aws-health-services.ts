@@ -5,6 +5,8 @@ import { systemClock } from '../core/system.ts';
 import { readLambdaConfig, required } from './config.ts';
 import { createHttpHealthProbe } from '../adapters/http/http-health-probe.ts';
 import { awsOutboundHttp, awsSecretResolver } from './aws-outbound.ts';
+import { withRegistryEvents } from '../core/events/registry-events.ts';
+import { awsEventEmitter } from './aws-events.ts';
 
 /**
  * Composition root of the health sweep in AWS (the scheduled worker and `POST /registry/health-check`): the
@@ -19,7 +21,8 @@ import { awsOutboundHttp, awsSecretResolver } from './aws-outbound.ts';
  */
 export function awsHealthSweep(): HealthSweep {
   const config = readLambdaConfig();
-  const registry = new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
+  // Health changes are service events on the bus (WORKFLOW_EVENT_BUS_NAME).
+  const registry = withRegistryEvents(new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config));
   const probe = createHttpHealthProbe({ http: awsOutboundHttp(config), secrets: awsSecretResolver() });
   return createHealthSweep({ registry, probe, clock: systemClock });
 }

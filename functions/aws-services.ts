@@ -7,7 +7,7 @@ import { StepFunctionsWorkflowEngine } from '../adapters/aws/stepfunctions/step-
 import { StepFunctionsTaskTokens } from '../adapters/aws/stepfunctions/task-tokens.ts';
 import { DynamoParkedCallStore } from '../adapters/aws/dynamo/dynamo-parked-calls.ts';
 import { createExecutionService, type ExecutionService } from '../core/execution/service.ts';
-import type { WorkflowEngine, WorkflowStore } from '../core/ports.ts';
+import type { ServiceRegistry, WorkflowEngine, WorkflowStore } from '../core/ports.ts';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createRegistryService } from '../core/registry/service.ts';
@@ -23,6 +23,7 @@ import type { HttpServices } from './http/services.ts';
 import { awsSecurityServices } from './aws-security.ts';
 import { RESERVED_WORKFLOW_IDS } from './fixed-path-words.ts';
 import { withRunEvents } from '../core/events/run-events.ts';
+import { withRegistryEvents } from '../core/events/registry-events.ts';
 import { awsEventEmitter } from './aws-events.ts';
 
 /** Composition root for Lambda: AWS adapters configured from the environment. */
@@ -84,6 +85,12 @@ export function awsServices(): HttpServices {
     get events(): HttpServices['events'] {
       throw new Error('the event routes are composed by their own entries (functions/aws-events.ts)');
     },
+    get subscriptions(): HttpServices['subscriptions'] {
+      throw new Error('the subscription routes are composed by their own entries (functions/aws-subscriptions.ts)');
+    },
+    get deadLetters(): HttpServices['deadLetters'] {
+      throw new Error('the dead-letter routes are composed by their own entries (functions/aws-dead-letters.ts)');
+    },
   };
 }
 
@@ -135,8 +142,9 @@ export function awsExecutionServices(): { executions: ExecutionService } {
  * Composition root for the registry context's Lambdas: they get the registry table only (no workflows table),
  * so they cannot share awsServices().
  */
-export function awsRegistryServices(): RegistryHttpServices & { registry: DynamoServiceRegistry } {
+export function awsRegistryServices(): RegistryHttpServices & { registry: ServiceRegistry } {
   const config = readLambdaConfig();
-  const registry = new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
+  // Registrations are service events on the bus (registerService declares `bus: 'publish'`).
+  const registry = withRegistryEvents(new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config));
   return { registry, registryService: createRegistryService({ registry, clock: systemClock }) };
 }

@@ -28,6 +28,12 @@ const LambdaEnvironment = z.object({
   /** Set by CDK on routes that probe the orchestrator's dependencies (`probes`), and on engine routes. */
   WORKFLOW_DEAD_LETTER_QUEUE_URL: z.url().optional(),
   WORKFLOW_EVENT_BUS_NAME: z.string().min(1).optional(),
+  /**
+   * Set by CDK on the dead-letter routes: the workflow deployer's dead-letter queue (its EventBridge target's).
+   * The routes read the failed actions' queue from WORKFLOW_DEAD_LETTER_QUEUE_URL and the failed deliveries'
+   * from EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL, one name per queue (functions/aws-dead-letters.ts).
+   */
+  DEPLOY_DEAD_LETTER_QUEUE_URL: z.url().optional(),
   SERVICE_VERSION: z.string().min(1).default('0.1.0'),
   /** Security (see functions/auth/settings.ts): set by CDK on the authorizer and on every route function. */
   ORCHESTRATOR_AUTH_MODE: z.enum(AUTH_MODES).default('required'),
@@ -73,6 +79,15 @@ const LambdaEnvironment = z.object({
    * on every route function from `-c corsOrigins=...`, the setting that also drives API Gateway's preflight.
    */
   ORCHESTRATOR_CORS_ORIGINS: CorsOriginsSetting,
+  /** Set by CDK on the subscription routes and the event delivery worker (webhook subscriptions, issue 12). */
+  SUBSCRIPTIONS_TABLE_NAME: z.string().min(1).optional(),
+  /** Set by CDK on the subscription routes: every subscription rule's target, and its rules' names `<prefix>-sub-<id>`. */
+  EVENT_DELIVERY_QUEUE_ARN: z.string().regex(/^arn:[^:]+:sqs:[^:]+:\d{12}:.+$/, 'an SQS queue ARN').optional(),
+  SUBSCRIPTION_RULE_PREFIX: z.string().min(1).optional(),
+  /** Set by CDK on the event delivery worker: its queue (back-off by ChangeMessageVisibility), its maxReceiveCount, and the failed-deliveries queue. */
+  EVENT_DELIVERY_QUEUE_URL: z.url().optional(),
+  EVENT_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).optional(),
+  EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL: z.url().optional(),
   /** Set by Lambda: the runtime API's `host:port`, a listener of this function that outbound calls must never reach. */
   AWS_LAMBDA_RUNTIME_API: z.string().optional(),
 });

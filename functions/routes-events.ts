@@ -1,4 +1,6 @@
+import * as z from 'zod';
 import * as events from './http/event-schemas.ts';
+import { StreamQuery } from './http/event-stream.ts';
 import type { RouteSpec } from './routes.ts';
 
 /** The event history, replay and clear (`/infrastructure/events/*`, issue 12). Part of THE route table (routes.ts spreads it in). */
@@ -15,6 +17,21 @@ export const eventRoutes = {
     response: events.EventHistoryResponse,
     tables: { events: 'read' },
   },
+  streamEvents: {
+    method: 'GET',
+    path: '/infrastructure/events/stream',
+    auth: 'viewer',
+    context: 'events',
+    summary:
+      'Events as Server-Sent Events (filters: an EventBridge pattern, a type or family, a run): the recorded ones after Last-Event-ID (or since), then, locally with Accept: text/event-stream, live ones as they happen; in AWS the answer ends and the EventSource reconnects with its Last-Event-ID',
+    tag: 'events',
+    successStatus: 200,
+    rawResponse: true,
+    mediaType: 'text/event-stream',
+    query: StreamQuery,
+    response: z.string().describe('text/event-stream: `retry:`, then per event `id: <time>|<event_id>`, `event: <type>`, `data: <envelope JSON>`'),
+    tables: { events: 'read' },
+  },
   replayEvents: {
     method: 'POST',
     path: '/infrastructure/events/replay',
@@ -26,6 +43,7 @@ export const eventRoutes = {
     body: events.ReplayEventsBody,
     response: events.ReplayEventsResponse,
     tables: { events: 'read', subscriptions: 'read' },
+    deliveries: 'enqueue',
   },
   clearEvents: {
     method: 'POST',

@@ -42,6 +42,8 @@ export interface RouteSpec {
   readonly auth: RouteAccess;
   /** The success body is `response` itself, not wrapped in the envelope (documents tools read as they are). */
   readonly rawResponse?: true;
+  /** The raw success body's media type, when it is not JSON (`text/event-stream`: `response` is its text). */
+  readonly mediaType?: 'text/event-stream';
   /** Peer orchestrators (the `peer` grant) may call it too, whatever `auth` says: what a registry sync reads. */
   readonly peerAccess?: true;
   readonly context: BoundedContext;
@@ -93,6 +95,11 @@ export interface RouteSpec {
    * again at once) or also takes messages out of them to retry them (`redrive`: deletes and re-sends).
    */
   readonly deadLetters?: 'inspect' | 'redrive';
+  /**
+   * Webhook deliveries: `rules` makes and removes the subscriptions' EventBridge rules (their bus, target queue
+   * and name prefix); `enqueue` puts deliveries on the delivery queue (a replay).
+   */
+  readonly deliveries?: 'rules' | 'enqueue';
 }
 
 export const routes = {
@@ -297,6 +304,7 @@ export const routes = {
     response: runs.ExecutionResponse,
     tables: { workflows: 'read', executions: 'write' },
     engine: true,
+    bus: 'publish',
   },
   getExecution: {
     method: 'GET',
@@ -347,6 +355,7 @@ export const routes = {
     response: runs.ExecutionResponse,
     tables: { executions: 'write' },
     engine: true,
+    bus: 'publish',
   },
   retryExecution: {
     method: 'POST',
@@ -362,6 +371,7 @@ export const routes = {
     response: runs.ExecutionResponse,
     tables: { workflows: 'read', executions: 'write' },
     engine: true,
+    bus: 'publish',
   },
   pauseExecution: {
     method: 'POST',
@@ -375,6 +385,7 @@ export const routes = {
     response: runs.ExecutionResponse,
     tables: { executions: 'write' },
     engine: true,
+    bus: 'publish',
   },
   resumeExecution: {
     method: 'POST',
@@ -388,6 +399,7 @@ export const routes = {
     response: runs.ExecutionResponse,
     tables: { executions: 'write' },
     engine: 'releases parked calls',
+    bus: 'publish',
   },
   sagaStatistics: {
     method: 'GET',
@@ -424,6 +436,7 @@ export const routes = {
     body: registry.RegisterServiceBody,
     response: registry.InstanceResponse,
     tables: { registry: 'write' },
+    bus: 'publish',
   },
   listServices: {
     method: 'GET',
@@ -526,6 +539,7 @@ export const routes = {
     response: health.HealthSweepResponse,
     tables: { registry: 'write' },
     outbound: 'credentials',
+    bus: 'publish',
   },
   whoAmI: {
     method: 'GET',

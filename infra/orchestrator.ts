@@ -60,6 +60,8 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     workflowsTable: data.workflowsTable,
     executionsTable: data.executionsTable,
     registryTable: data.registryTable,
+    eventsTable: data.eventsTable,
+    subscriptionsTable: data.subscriptionsTable,
     healthCheckIntervalSeconds: readPositiveNumberContext(app, 'healthCheckInterval', DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS),
     openApiPollIntervalSeconds: readPositiveNumberContext(app, 'openApiPollInterval', DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS),
     circuitPolicy: {
@@ -94,6 +96,8 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     engine: runtime,
     probes: runtime,
     eventPublishing: runtime,
+    eventDeliveries: runtime.eventDeliveries,
+    deadLetterAccess: runtime,
     peerUrls: readPeersContext(app),
     outbound: runtime,
     serviceVersion: packageJson.version,

@@ -73,6 +73,7 @@ const LocalEnvironment = z.object({
   /** What peer orchestrators present to POST /registry/replicate, and what this one sends to its peers. */
   ORCHESTRATOR_PEER_TOKEN: z.string().min(32, 'ORCHESTRATOR_PEER_TOKEN must be at least 32 characters').optional(),
   ORCHESTRATOR_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  ORCHESTRATOR_EVENT_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(7),
   /** Signs listing cursors (next_token); unset: a key generated once and kept in `<data dir>/cursor-secret`. */
   ORCHESTRATOR_CURSOR_SECRET: z.string().min(32, 'ORCHESTRATOR_CURSOR_SECRET must be at least 32 characters (HMAC-SHA256 wants a 256-bit key)').optional(),
   /** Seconds a stop (Ctrl-C, SIGTERM) lets calls in flight finish before runs are stopped where they are. */
@@ -88,6 +89,8 @@ export interface LocalConfig {
   readonly auth: AuthSettings;
   readonly rateLimit: RateLimitPolicy;
   readonly auditRetentionDays: number;
+  /** ORCHESTRATOR_EVENT_RETENTION_DAYS: how long recorded events are kept (default 7). */
+  readonly eventRetentionDays: number;
   /** ORCHESTRATOR_CURSOR_SECRET; undefined: the runtime keeps a generated key in the data directory. */
   readonly cursorSecret?: string;
   readonly port: number;
@@ -157,6 +160,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     },
     rateLimit: { rate: value.ORCHESTRATOR_RATE_LIMIT_RPS, burst: value.ORCHESTRATOR_RATE_LIMIT_BURST },
     auditRetentionDays: value.ORCHESTRATOR_AUDIT_RETENTION_DAYS,
+    eventRetentionDays: value.ORCHESTRATOR_EVENT_RETENTION_DAYS,
     ...(value.ORCHESTRATOR_CURSOR_SECRET === undefined ? {} : { cursorSecret: value.ORCHESTRATOR_CURSOR_SECRET }),
     port: value.PORT,
     host: value.HOST,

@@ -10,6 +10,7 @@ import type { RouteName, RouteSpec } from '../functions/routes.ts';
 import { ErrorName } from '../core/errors.ts';
 import { clientCertificateOf, tlsServerOptions, type TlsMaterial } from './tls.ts';
 import type { RequestGate } from './gate.ts';
+import type { LiveStreams } from './event-stream.ts';
 import type { AuthorizerContext } from '../functions/auth/principal-context.ts';
 import { corsPreflightHeaders, corsResponseHeaders, type CorsPolicy } from '../functions/cors.ts';
 
@@ -27,6 +28,8 @@ export interface LocalServerOptions {
   readonly tls?: TlsMaterial;
   /** Browser origins that may call the API (ORCHESTRATOR_CORS_ORIGINS); omitted: no CORS headers. */
   readonly cors?: CorsPolicy;
+  /** Live Server-Sent Events for the stream route (local/event-stream.ts); omitted: it answers its catch-up only. */
+  readonly liveStreams?: LiveStreams;
 }
 
 export interface RunningServer {
@@ -64,7 +67,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
 }
 
 /** The request listener (routing, proxy events, handlers), for an HTTP or an HTTPS server alike. */
-export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES, cors }: LocalServerOptions): RequestListener {
+export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES, cors, liveStreams }: LocalServerOptions): RequestListener {
   // A path parameter of any length reaches its handler, as in API Gateway, whose schema then names the limit
   // (find-my-way's default, 100 characters, would answer a longer id with 404 ROUTE_NOT_FOUND).
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH });
@@ -160,7 +163,17 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
           return;
         }
         const event = toProxyEvent(request, url, target, found.params, body, requestId, admission.context);
-        reply(await target.handler(event, lambdaContext(target.name, requestId)), head);
+        // A live stream subscribes before its handler reads the history, so that nothing falls in between.
+        const live = liveStreams !== undefined && target.name === liveStreams.route && !head ? liveStreams.prepare(request, event) : undefined;
+        let answer: HttpResponse;
+        try {
+          answer = await target.handler(event, lambdaContext(target.name, requestId));
+        } catch (error) {
+          live?.cancel();
+          throw error;
+        }
+        if (live?.start(response, { ...answer, headers: { ...answer.headers, ...corsResponseHeaders(cors, origin) } })) return;
+        reply(answer, head);
       })
       .catch((error: unknown) => {
         console.error(JSON.stringify({ level: 'error', request_id: requestId, message: error instanceof Error ? error.message : String(error) }));

@@ -1,7 +1,7 @@
 import { createLocalSecretResolver } from '../adapters/local/local-secret-resolver.ts';
 import type { LookupAll } from '../adapters/http/guarded-agent.ts';
 import { createOutboundHttp, type ClosableOutboundHttp } from '../adapters/http/outbound-http.ts';
-import { createOutboundPolicy, describePolicy, LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowFrom } from '../adapters/http/outbound-policy.ts';
+import { createOutboundPolicy, describePolicy, LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowFrom, type OutboundPolicy } from '../adapters/http/outbound-policy.ts';
 import { peersAllow } from '../adapters/http/peer-client.ts';
 import type { SecretResolver } from '../core/ports.ts';
 
@@ -27,6 +27,8 @@ export interface LocalOutbound {
   readonly secrets: SecretResolver;
   /** The orchestrator's own ports; the API's is added once it listens. */
   readonly ownPorts: Set<number>;
+  /** The services' policy (webhook URLs are judged by it at subscription time). */
+  readonly policy: OutboundPolicy;
   /** What `npm start` prints about it. */
   describe(): string[];
   close(): Promise<void>;
@@ -55,6 +57,7 @@ export function createLocalOutbound(options: LocalOutboundOptions): LocalOutboun
     peerHttp,
     secrets: createLocalSecretResolver({ env: options.secretEnvironment }),
     ownPorts,
+    policy,
     describe: () => describePolicy(policy),
     close: async () => {
       await http.close();

@@ -33,7 +33,11 @@ import { createLocalHealth, startHealthTimer, type LocalHealthSettings } from '.
 import { createLocalServer, listen } from './http-server.ts';
 import { createLocalRegistrySync, startOpenApiPollTimer } from './registry-sync.ts';
 import { startLocalEvents, type LocalEvents } from './events.ts';
+import { createLiveStreams } from './event-stream.ts';
+import { createLocalDeadLetters } from './dead-letters.ts';
+import type { LocalEventDeliveriesOptions } from './event-deliveries.ts';
 import { withRunEvents } from '../core/events/run-events.ts';
+import { withRegistryEvents } from '../core/events/registry-events.ts';
 import { ensureTable } from './tables.ts';
 import { createLocalOutbound } from './outbound.ts';
 import { LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowFrom } from '../adapters/http/outbound-policy.ts';
@@ -138,6 +142,8 @@ export interface LocalRuntimeOptions {
   readonly eventsTableName?: string;
   /** Days a recorded event is kept (ORCHESTRATOR_EVENT_RETENTION_DAYS, default 7). */
   readonly eventRetentionDays?: number;
+  /** Webhook delivery retries (default 5 attempts, 1 s doubling to 30 s; tests shorten them). */
+  readonly deliveryRetry?: LocalEventDeliveriesOptions['retry'];
   /** Browser origins that may call the API (ORCHESTRATOR_CORS_ORIGINS); omitted: no CORS headers. */
   readonly cors?: CorsPolicy;
   /**
@@ -236,7 +242,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await ensureTable(documentClient, EXECUTION_TABLE, executionsTableName);
     const registryTableName = options.registryTableName ?? `${options.workflowsTableName}-registry`;
     await ensureTable(documentClient, REGISTRY_TABLE, registryTableName);
-    const registry = new DynamoServiceRegistry(documentClient, registryTableName);
     const apiKeysTableName = options.apiKeysTableName ?? `${options.workflowsTableName}-api-keys`;
     const auditTableName = options.auditTableName ?? `${options.workflowsTableName}-audit`;
     await Promise.all([ensureTable(documentClient, API_KEY_TABLE, apiKeysTableName), ensureTable(documentClient, AUDIT_TABLE, auditTableName)]);
@@ -250,12 +255,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const events = await startLocalEvents({
       documentClient,
       tableName: options.eventsTableName ?? `${options.workflowsTableName}-events`,
+      subscriptionsTableName: `${options.workflowsTableName}-subscriptions`,
+      sqsClient,
+      ...(options.sqsEndpoint === undefined ? { sqsServedAt: sqsEndpoint } : {}),
+      failedDeliveriesQueueName: resourceNameFor(options.workflowsTableName, 'failed-deliveries'),
+      http: outbound.http,
+      policy: outbound.policy,
+      ...(options.deliveryRetry ? { deliveryRetry: options.deliveryRetry } : {}),
       cursors,
       clock,
       ids,
       log,
       ...(options.eventRetentionDays === undefined ? {} : { retentionDays: options.eventRetentionDays }),
     });
+    // Registrations, health changes and circuits emit service events (core/events/registry-events.ts).
+    const registry = withRegistryEvents(new DynamoServiceRegistry(documentClient, registryTableName), events.emit);
     // Every change of a run, whoever records it, emits its event (core/events/run-events.ts).
     const executionStore = withRunEvents(new DynamoExecutionStore(documentClient, executionsTableName, { cursors }), events.emit);
     if (backfilled > 0) log({ kind: 'tenant_backfill', message: `${backfilled} workflows and executions stored before tenants existed now belong to tenant 'default'` });
@@ -303,6 +317,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Keys are read again at most every 10 s, and a revocation here drops the cached one at once.
     const authenticator = createAuthenticator(authSettings, { apiKeys: apiKeyStore, clock });
     const security: HandlerSecurity = { audit: auditTrail, authMode: authSettings.mode, clock, ids, log };
+    const executions = createExecutionService({ workflows: workflowStore, executions: executionStore, engine, clock, ids });
     const services: HttpServices = {
       security,
       auditTrail,
@@ -318,7 +333,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         events: events.bus,
         onPublishFailure: (event, error) => log({ kind: 'event_not_published', event_type: event.type, event_id: event.event_id, error: String(error) }),
       }),
-      executions: createExecutionService({ workflows: workflowStore, executions: executionStore, engine, clock, ids }),
+      executions,
       registry,
       registryService: createRegistryService({ registry, clock }),
       ...createLocalHealth({
@@ -345,10 +360,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(options.auth?.peerToken === undefined ? {} : { peerToken: options.auth.peerToken }),
       }),
       events: events.service,
+      subscriptions: events.subscriptions,
+      // The engine's failed service calls and the failed webhook deliveries; retries go through the use cases.
+      deadLetters: createLocalDeadLetters({
+        sqsClient,
+        documentClient,
+        eventsTableName: events.tableName,
+        queues: { actions: deadLetterQueueUrl, deliveries: events.failedDeliveriesQueueUrl },
+        retryRun: (executionId, actor, scope) => executions.retryExecution(executionId, {}, actor, scope),
+        runTenant: async (executionId) => (await executionStore.get(executionId))?.tenant,
+        redeliver: async (delivery) => events.deliveries.enqueue(delivery),
+        emit: events.emit,
+        clock,
+        ids,
+      }),
       serviceVersion: options.serviceVersion,
     };
     const gate = createRequestGate({ authenticator, audit: auditTrail, clock, ids, log, ...(options.rateLimit ? { rateLimiter: createRateLimiter(options.rateLimit) } : {}) });
-    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls, cors: options.cors }), options.port, options.host);
+    const liveStreams = createLiveStreams(events.bus, 'streamEvents');
+    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls, cors: options.cors, liveStreams }), options.port, options.host);
     outbound.ownPorts.add(Number(new URL(server.url).port));
     const healthInterval = options.healthChecks?.intervalSeconds ?? 0;
     const healthTimer = healthInterval > 0 ? startHealthTimer(services.healthSweep, healthInterval, log) : undefined;
@@ -369,10 +399,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       close: async () => {
         await healthTimer?.stop();
         await pollTimer?.stop();
+        liveStreams.closeAll();
         await server.close();
         await engine.shutdown((options.shutdownGraceSeconds ?? 0) * 1000);
-        // The last events (the runs' ends) are recorded before the tables go.
-        await events.idle();
+        // The last events (the runs' ends) are recorded before the tables go; waiting deliveries are dropped (logged).
+        await events.close();
         destroyClients();
         await Promise.all([dynalite?.close(), fauxqs?.close()]);
       },

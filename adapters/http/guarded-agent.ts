@@ -1,17 +1,9 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { Agent, buildConnector } from 'undici';
 import { parseIp } from './addresses.ts';
 import { judgeConnection, type OutboundPolicy } from './outbound-policy.ts';
+import { systemLookup, type LookupAll } from './lookup.ts';
 
-export interface ResolvedAddress {
-  readonly address: string;
-  readonly family: number;
-}
-
-/** Every address a host name resolves to (like `dns.lookup(host, { all: true })`). Tests inject their own. */
-export type LookupAll = (hostname: string) => Promise<readonly ResolvedAddress[]>;
-
-export const systemLookup: LookupAll = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+export { systemLookup, type LookupAll, type ResolvedAddress } from './lookup.ts';
 
 /** The outbound policy refused a connection; `message` says to what and why (never anything secret). */
 export class AddressRefusedError extends Error {

@@ -39,6 +39,9 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Every orchestrator event's source starts with it (the recorder's rule matches the prefix). */
+export const EVENT_SOURCE_PREFIX = '/orchestrator';
+
 /** The component that emitted an event (CloudEvents `source`, a URI reference). */
 export const EVENT_SOURCES = {
   workflows: '/orchestrator/workflows',

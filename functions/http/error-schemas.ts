@@ -58,10 +58,10 @@ const LOOKS_UP: ReadonlySet<RouteName> = new Set<RouteName>(['createFromTemplate
 /**
  * Operations whose use cases throw ConflictError: a revision or version precondition (If-Match,
  * expected_version, a concurrent write), a workflow that is not active or a run that already ended, an
- * API key id that already exists. DELETE /registry/{name} and DELETE /auth/api-keys/{key_id} are not among
+ * API key id that already exists, a deployment at its subscription limit. DELETE /registry/{name} and DELETE /auth/api-keys/{key_id} are not among
  * them: removing what is not there is a 404, never a conflict.
  */
-const CONFLICTS: ReadonlySet<RouteName> = new Set<RouteName>(['updateWorkflow', 'deleteWorkflow', 'executeWorkflow', 'cancelExecution', 'retryExecution', 'pauseExecution', 'resumeExecution', 'createApiKey', 'replayEvents']);
+const CONFLICTS: ReadonlySet<RouteName> = new Set<RouteName>(['updateWorkflow', 'deleteWorkflow', 'executeWorkflow', 'cancelExecution', 'retryExecution', 'pauseExecution', 'resumeExecution', 'createApiKey', 'createEventSubscription', 'replayEvents']);
 
 /** Error codes a route cannot produce, by the parts it has: which of each status's codes apply to it. */
 function applies(code: string, route: RouteSpec): boolean {
@@ -87,7 +87,8 @@ export interface OperationError {
  * - 404 with a path parameter or a lookup (LOOKS_UP); 409 where a use case can conflict (CONFLICTS);
  * - 413 and 415 with a body;
  * - 429 (every route is throttled per caller: local/gate.ts, API Gateway's stage), 431 and 500 always;
- * - 503 when the route reads or writes a table, runs the engine, probes or publishes, and for every
+ * - 503 when the route reads or writes a table, runs the engine, probes, publishes or reads the dead-letter
+ *   queues, and for every
  *   state-changing method (its audit record is written first, and the request fails closed without it).
  */
 function canAnswer(name: RouteName, route: RouteSpec, status: OperationErrorStatus): boolean {
@@ -109,7 +110,7 @@ function canAnswer(name: RouteName, route: RouteSpec, status: OperationErrorStat
     case 415:
       return route.body !== undefined;
     case 503:
-      return Object.keys(route.tables).length > 0 || Boolean(route.engine) || route.probes === true || route.bus !== undefined || route.method !== 'GET';
+      return Object.keys(route.tables).length > 0 || Boolean(route.engine) || route.probes === true || route.bus !== undefined || route.deadLetters !== undefined || route.method !== 'GET';
   }
 }
 
@@ -124,7 +125,7 @@ const DESCRIPTIONS: Readonly<Record<OperationErrorStatus, string>> = {
   429: 'Rate limited: too many requests from this caller (Retry-After says when to try again)',
   431: "Request header fields too large: the URL and headers together exceed the server's limit (16 KiB locally); no body",
   500: 'Internal error; quote the request_id when reporting it',
-  503: 'A backing service (a table, the audit trail, the engine, the event bus) is unavailable; try again later',
+  503: 'A backing service (a table, the audit trail, the engine, the event bus, a queue) is unavailable; try again later',
 };
 
 const HEADERS: Partial<Record<OperationErrorStatus, Record<string, string>>> = {

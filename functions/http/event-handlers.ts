@@ -3,6 +3,7 @@ import type { EventService } from '../../core/events/service.ts';
 import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 import type { Secured } from './services.ts';
+import { catchUp, streamFilterOf } from './event-stream.ts';
 
 export interface EventHttpServices extends Secured {
   readonly events: EventService;
@@ -18,6 +19,12 @@ export function createEventHandlers(services: EventHttpServices) {
       const { tenant, next_token: cursor, ...filters } = query;
       const page = await services.events.history({ ...filters, ...(cursor === undefined ? {} : { cursor }) }, scopeOf(caller, tenant));
       return { message: plural(page.items.length, 'event'), data: { events: page.items, count: page.items.length, next_token: page.nextCursor ?? null } };
+    }),
+
+    streamEvents: handle(routes.streamEvents, async ({ query, headers, caller }) => {
+      const filter = streamFilterOf(query, caller);
+      const { text, count } = await catchUp(services.events, filter, query, headers['last-event-id']);
+      return { message: `${plural(count, 'event')}`, data: text, raw: true, contentType: 'text/event-stream; charset=utf-8', headers: { 'cache-control': 'no-cache' } };
     }),
 
     replayEvents: handle(routes.replayEvents, async ({ body, caller }) => {

@@ -6,14 +6,15 @@ import { NextTokenSchema, TenantFilter } from './workflow-schemas.ts';
 
 const isoTime = (field: string) => z.iso.datetime({ offset: true, error: `${field} must be an ISO-8601 date-time with a time zone (2026-12-06T10:00:00Z)` });
 
-/** An exact event type, or a family ending with `*` (`orchestrator.run.*`). */
-export const EventTypeFilter = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .refine((value) => (value.endsWith('*') ? EVENT_TYPES.some((type) => type.startsWith(value.slice(0, -1))) : (EVENT_TYPES as readonly string[]).includes(value)), {
-    message: `must be an event type (${EVENT_TYPES[0]}, ...) or a prefix of one ending with * (orchestrator.run.*)`,
-  });
+/** An exact event type, or a family ending with `*` (`orchestrator.run.*`); messages name `field`. */
+export const eventTypeFilter = (field: string) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .min(1, `${field} must not be empty`)
+    .max(128, `${field} must be at most 128 characters`)
+    .refine((value) => (value.endsWith('*') ? EVENT_TYPES.some((type) => type.startsWith(value.slice(0, -1))) : (EVENT_TYPES as readonly string[]).includes(value)), {
+      message: `${field} must be an event type (${EVENT_TYPES[0]}, ...) or a prefix of one ending with * (orchestrator.run.*)`,
+    });
 
 const idFilter = (field: string) => z.string().min(1, `${field} must not be empty`).max(256, `${field} must be at most 256 characters`);
 
@@ -22,7 +23,7 @@ const untilNotBeforeSince = <T extends { since?: string | undefined; until?: str
 
 export const EventHistoryQuery = z
   .object({
-    type: EventTypeFilter.optional(),
+    type: eventTypeFilter('type').optional(),
     source: z.string().min(1, 'source must not be empty').max(256, 'source must be at most 256 characters').optional().describe('The emitting component, exactly: /orchestrator/runs, /orchestrator/workflows, /orchestrator/registry, /orchestrator/dead-letters'),
     execution_id: idFilter('execution_id').optional(),
     workflow_id: idFilter('workflow_id').optional(),
@@ -45,7 +46,7 @@ export const ReplayEventsBody = z
   .object({
     since: isoTime('since'),
     until: isoTime('until').optional(),
-    types: z.array(EventTypeFilter).min(1, 'types must name at least one type').max(20, 'types must have at most 20 entries').optional(),
+    types: z.array(eventTypeFilter('types')).min(1, 'types must name at least one type').max(20, 'types must have at most 20 entries').optional(),
     execution_id: idFilter('execution_id').optional(),
     subscription_id: idFilter('subscription_id').optional().describe('Replay to this subscription only; omitted: to every subscription each event matches'),
   })
@@ -64,7 +65,7 @@ export const ReplayEventsResponse = z.object({
 export const ClearEventsBody = z
   .object({
     before: isoTime('before').describe('Events recorded before this instant are deleted'),
-    types: z.array(EventTypeFilter).min(1, 'types must name at least one type').max(20, 'types must have at most 20 entries').optional(),
+    types: z.array(eventTypeFilter('types')).min(1, 'types must name at least one type').max(20, 'types must have at most 20 entries').optional(),
     tenant: TenantFilter,
   })
   .strict();

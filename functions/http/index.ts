@@ -10,6 +10,8 @@ import type { HttpServices } from './services.ts';
 import { createWorkflowHandlers } from './workflow-handlers.ts';
 import { createSecurityHandlers } from './security-handlers.ts';
 import { createEventHandlers } from './event-handlers.ts';
+import { createSubscriptionHandlers } from './subscription-handlers.ts';
+import { createDeadLetterHandlers } from './dlq-handlers.ts';
 
 /**
  * Every route's handler, for runtimes that serve the whole API from one process (the local server, tests).
@@ -26,5 +28,7 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
     ...createApiDriftHandlers(services),
     ...createSecurityHandlers(services),
     ...createEventHandlers(services),
+    ...createSubscriptionHandlers(services),
+    ...createDeadLetterHandlers(services),
   };
 }

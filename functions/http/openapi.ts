@@ -113,7 +113,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           },
           additionalProperties: false,
         };
-    const successResponse = (description: string) => ({ description, headers: headersOf(facts.successHeaders ?? {}), content: { 'application/json': { schema: success } } });
+    const successResponse = (description: string) => ({ description, headers: headersOf(facts.successHeaders ?? {}), content: { [route.mediaType ?? 'application/json']: { schema: success } } });
     const responses: Record<string, unknown> = { [String(route.successStatus)]: successResponse(route.summary) };
     for (const [status, description] of Object.entries(facts.alsoSucceeds ?? {})) responses[status] = successResponse(description);
     for (const error of operationErrors(operationId, route)) {

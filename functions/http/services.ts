@@ -9,6 +9,8 @@ import type { PeerService } from '../../core/registry/peers.ts';
 import type { RegistryService } from '../../core/registry/service.ts';
 import type { WorkflowService } from '../../core/workflow/service.ts';
 import type { EventService } from '../../core/events/service.ts';
+import type { SubscriptionService } from '../../core/events/subscriptions.ts';
+import type { DeadLetterService } from '../../core/dead-letters/service.ts';
 
 /** What every handler factory needs: access control and the audit trail (functions/middleware/security.ts). */
 export interface Secured {
@@ -37,6 +39,10 @@ export interface HttpServices extends Secured {
   readonly apiDrift: ApiDriftService;
   /** The event history: read, replay, clear (`/infrastructure/events/*`). */
   readonly events: EventService;
+  /** Webhook subscriptions (`/infrastructure/events/subscriptions`). */
+  readonly subscriptions: SubscriptionService;
+  /** The dead-letter queues (`/infrastructure/dlq/*`). */
+  readonly deadLetters: DeadLetterService;
   /** Reported by health endpoints. */
   readonly serviceVersion: string;
 }

@@ -51,6 +51,8 @@ export interface HandlerResult<T> {
   readonly headers?: Record<string, string>;
   /** Send `data` as the whole body, without the envelope (documents such as OpenAPI that tools read as is). */
   readonly raw?: boolean;
+  /** With `raw`, a text `data` sent as it is with this media type (the route's `mediaType`) instead of JSON. */
+  readonly contentType?: string;
 }
 
 export type Logger = (entry: Record<string, unknown>) => void;
@@ -115,6 +117,9 @@ export function createHttpHandler<R extends RouteSpec>(
     if (issues.length > 0) throw new ValidationError(issues);
     const caller = principalOf(event);
     const result = await run({ params, query, body, headers: event.headers, caller, actor: caller.subject, requestId } as HandlerInput<R>);
+    if (result.raw && result.contentType !== undefined && typeof result.data === 'string') {
+      return { statusCode: result.status ?? route.successStatus, headers: { 'content-type': result.contentType, 'x-request-id': requestId, ...result.headers }, body: result.data };
+    }
     if (result.raw) {
       return { statusCode: result.status ?? route.successStatus, headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, ...result.headers }, body: JSON.stringify(result.data) };
     }

@@ -10,6 +10,7 @@ import { awsOutboundHttp, awsSecretResolver } from '../aws-outbound.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { createActionRunner } from './action-runner.ts';
 import { withRunEvents } from '../../core/events/run-events.ts';
+import { withRegistryEvents } from '../../core/events/registry-events.ts';
 import { awsEventEmitter } from '../aws-events.ts';
 import { createCallParker, isParkPayload, withPauseGate } from './pause-gate.ts';
 import type { ServiceCallResult } from './service-call.ts';
@@ -30,7 +31,8 @@ const client = createDocumentClient();
 const executionsTable = required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME');
 const parkedCalls = new DynamoParkedCallStore(client, executionsTable);
 const runner = createActionRunner({
-  registry: new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')),
+  // Circuits opening and closing are service events on the bus.
+  registry: withRegistryEvents(new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config)),
   env: process.env,
   // Checked at each connection: public addresses, and what ORCHESTRATOR_OUTBOUND_ALLOW lists (an internal load balancer).
   http: awsOutboundHttp(config),

@@ -25,7 +25,7 @@ import { addEnvelopeGatewayResponses, cfnGatewayResponseOf, GATEWAY_ERRORS, WAF_
 import { ApiDomain } from '../constructs/mtls-domain.ts';
 import { CursorSecret } from '../constructs/cursor-secret.ts';
 import { WafRateLimit } from '../constructs/waf-rate-limit.ts';
-import { ContextRoutesStack, pascalCase, type DependencyProbeAccess, type EventPublishingAccess, type NamedRoute, type WorkflowEngineAccess } from './context-routes-stack.ts';
+import { ContextRoutesStack, pascalCase, type DeadLetterAccess, type DependencyProbeAccess, type EventDeliveryAccess, type EventPublishingAccess, type NamedRoute, type WorkflowEngineAccess } from './context-routes-stack.ts';
 import type { OutboundAccess } from '../constructs/outbound-access.ts';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS, type CorsPolicy } from '../../functions/cors.ts';
 
@@ -50,6 +50,10 @@ export interface ApiStackProps extends StackProps {
   /** The audit trail: every function appends to it, GET /audit reads it. */
   readonly auditTable: ITable;
   readonly auditTableIndexNames: readonly string[];
+  readonly eventsTable: ITable;
+  readonly eventsTableIndexNames: readonly string[];
+  readonly subscriptionsTable: ITable;
+  readonly subscriptionsTableIndexNames: readonly string[];
   /** @default DEFAULT_API_AUTH: mode `required`, no credential source configured (managed API keys only) */
   readonly auth?: ApiAuthSettings;
   /** Rights and settings for the routes that start or stop runs (the runtime stack). */
@@ -58,6 +62,10 @@ export interface ApiStackProps extends StackProps {
   readonly probes?: DependencyProbeAccess;
   /** For the routes that publish on the workflow event bus (the runtime stack). */
   readonly eventPublishing?: EventPublishingAccess;
+  /** Rights and settings for the routes that read or redrive the dead-letter queues. */
+  readonly deadLetterAccess?: DeadLetterAccess;
+  /** Rights and settings for the routes that manage subscription rules or enqueue deliveries. */
+  readonly eventDeliveries?: EventDeliveryAccess;
   /** Peer orchestrators' base URLs (ORCHESTRATOR_PEERS of the peer routes); none by default. */
   readonly peerUrls?: readonly string[];
   /** For the routes that call services or peers: ORCHESTRATOR_OUTBOUND_ALLOW and services' credentials (the runtime stack). */
@@ -163,6 +171,8 @@ export class ApiStack extends Stack {
             executions: { table: props.executionsTable, indexNames: props.executionsTableIndexNames },
             apiKeys: { table: props.apiKeysTable, indexNames: props.apiKeysTableIndexNames },
             audit: { table: props.auditTable, indexNames: props.auditTableIndexNames },
+            events: { table: props.eventsTable, indexNames: props.eventsTableIndexNames },
+            subscriptions: { table: props.subscriptionsTable, indexNames: props.subscriptionsTableIndexNames },
           },
           environment,
           auditTable: props.auditTable,
@@ -170,6 +180,8 @@ export class ApiStack extends Stack {
           engine: props.engine,
           probes: props.probes,
           eventPublishing: props.eventPublishing,
+          ...(props.eventDeliveries ? { eventDeliveries: props.eventDeliveries } : {}),
+          ...(props.deadLetterAccess ? { deadLetterAccess: props.deadLetterAccess } : {}),
           peerUrls: props.peerUrls,
           ...(props.auth?.peerTokenSecretArn === undefined ? {} : { peerTokenSecretArn: props.auth.peerTokenSecretArn }),
           outbound: props.outbound,

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { entryFileName, type BoundedContext, type RouteName, type RouteSpec, type TableAccess } from '../../functions/routes.ts';
 import { ApiFunction, FUNCTION_ENTRIES_DIR } from '../constructs/api-function.ts';
 import { grantAuditAppend, grantTableAccess } from '../constructs/table-access.ts';
+import { LIST_RULES_REASON } from '../constructs/event-deliveries.ts';
 import type { OutboundAccess } from '../constructs/outbound-access.ts';
 import { TASK_TOKEN_REASON } from './runtime-stack.ts';
 
@@ -60,6 +61,10 @@ export interface ContextRoutesStackProps {
   readonly probes?: DependencyProbeAccess;
   /** For routes that publish on the workflow event bus (`bus: 'publish'`): the bus's name and PutEvents on it. */
   readonly eventPublishing?: EventPublishingAccess;
+  /** For routes that read or redrive the dead-letter queues (`deadLetters`). */
+  readonly deadLetterAccess?: DeadLetterAccess;
+  /** For routes that manage subscription rules or enqueue deliveries (`deliveries`). */
+  readonly eventDeliveries?: EventDeliveryAccess;
   /** Peer orchestrators' base URLs, for routes that call them (`peers: true`, as ORCHESTRATOR_PEERS). */
   readonly peerUrls?: readonly string[];
   /** The peer token's secret: routes that call peers (`peers: true`) send it, so they may read it (and nothing else of auth). */
@@ -79,6 +84,20 @@ export interface WorkflowEngineAccess {
 export interface EventPublishingAccess {
   grantEventPublishing(grantee: IGrantable): void;
   readonly publishEnvironment: Readonly<Record<string, string>>;
+}
+
+/** What the runtime stack offers functions that manage webhook subscriptions' rules or enqueue deliveries. */
+export interface EventDeliveryAccess {
+  grantRuleManagement(grantee: IGrantable): void;
+  grantEnqueue(grantee: IGrantable): void;
+  readonly ruleEnvironment: Readonly<Record<string, string>>;
+  readonly enqueueEnvironment: Readonly<Record<string, string>>;
+}
+
+/** What the runtime stack offers functions that read its dead-letter queues, or take messages out to retry them. */
+export interface DeadLetterAccess {
+  grantDeadLetters(grantee: IGrantable, access: 'inspect' | 'redrive'): void;
+  readonly deadLetterEnvironment: Readonly<Record<string, string>>;
 }
 
 /** What the runtime stack offers functions that probe its dead-letter queue and event bus (`GET /health/system`). */
@@ -114,6 +133,7 @@ export class ContextRoutesStack extends NestedStack {
       });
       const apiFunction = new ApiFunction(this, constructId, {
         ...(spec.engine === 'releases parked calls' ? { otherWildcardGrant: TASK_TOKEN_REASON } : {}),
+        ...(spec.deliveries === 'rules' ? { otherWildcardGrant: LIST_RULES_REASON } : {}),
         entry: path.join(FUNCTION_ENTRIES_DIR, entryFileName(name)),
         description: `${spec.method} ${spec.path}: ${spec.summary}`,
         // A table's name is set only where the route may use the table (functions/config.ts relies on it).
@@ -124,6 +144,11 @@ export class ContextRoutesStack extends NestedStack {
           ...(spec.engine ? requiredEngine(props.engine, name).engineEnvironment : {}),
           ...(spec.probes ? requiredProbes(props.probes, name).probeEnvironment : {}),
           ...(spec.bus === 'publish' ? requiredEventPublishing(props.eventPublishing, name).publishEnvironment : {}),
+          ...(spec.deliveries === 'rules' ? requiredDeliveries(props.eventDeliveries, name).ruleEnvironment : {}),
+          ...(spec.deadLetters !== undefined ? requiredDeadLetters(props.deadLetterAccess, name).deadLetterEnvironment : {}),
+          // A redrive re-sends failed deliveries to the delivery queue.
+          ...(spec.deadLetters === 'redrive' ? requiredDeliveries(props.eventDeliveries, name).enqueueEnvironment : {}),
+          ...(spec.deliveries === 'enqueue' ? requiredDeliveries(props.eventDeliveries, name).enqueueEnvironment : {}),
           ...(spec.peers && props.peerUrls !== undefined && props.peerUrls.length > 0 ? { ORCHESTRATOR_PEERS: props.peerUrls.join(',') } : {}),
           ...(spec.peers && props.peerTokenSecretArn !== undefined ? { ORCHESTRATOR_PEER_TOKEN_SECRET_ARN: props.peerTokenSecretArn } : {}),
           ...((spec.outbound !== undefined || spec.peers) && props.outbound ? props.outbound.outboundEnvironment : {}),
@@ -142,6 +167,9 @@ export class ContextRoutesStack extends NestedStack {
       if (spec.engine === 'releases parked calls') requiredEngine(props.engine, name).grantParkedCallRelease(apiFunction.lambda);
       if (spec.probes) requiredProbes(props.probes, name).grantProbeAccess(apiFunction.lambda);
       if (spec.bus === 'publish') requiredEventPublishing(props.eventPublishing, name).grantEventPublishing(apiFunction.lambda);
+      if (spec.deliveries === 'rules') requiredDeliveries(props.eventDeliveries, name).grantRuleManagement(apiFunction.lambda);
+      if (spec.deliveries === 'enqueue' || spec.deadLetters === 'redrive') requiredDeliveries(props.eventDeliveries, name).grantEnqueue(apiFunction.lambda);
+      if (spec.deadLetters !== undefined) requiredDeadLetters(props.deadLetterAccess, name).grantDeadLetters(apiFunction.lambda, spec.deadLetters);
       functions.set(name, apiFunction);
 
       // Path parameters are declared so the request validator knows them; API Gateway always fills them.
@@ -201,6 +229,16 @@ function requiredEngine(engine: WorkflowEngineAccess | undefined, route: string)
 
 function requiredEventPublishing(access: EventPublishingAccess | undefined, route: string): EventPublishingAccess {
   if (!access) throw new Error(`route ${route} publishes events, but the API stack was given no event bus`);
+  return access;
+}
+
+function requiredDeliveries(access: EventDeliveryAccess | undefined, route: string): EventDeliveryAccess {
+  if (!access) throw new Error(`route ${route} manages webhook subscriptions or their deliveries, but the API stack was given no event deliveries`);
+  return access;
+}
+
+function requiredDeadLetters(access: DeadLetterAccess | undefined, route: string): DeadLetterAccess {
+  if (!access) throw new Error(`route ${route} reads the dead-letter queues, but the API stack was given none`);
   return access;
 }
 

@@ -5,6 +5,8 @@ import type { Construct } from 'constructs';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
 import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-tables.ts';
+import { EVENT_TABLE } from '../../adapters/aws/dynamo/event-table.ts';
+import { SUBSCRIPTION_TABLE } from '../../adapters/aws/dynamo/subscription-table.ts';
 import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { createDesignedTable } from '../constructs/designed-table.ts';
 
@@ -37,6 +39,10 @@ export function apiTableProps(data: DataStack) {
     apiKeysTableIndexNames: indexNames(API_KEY_TABLE),
     auditTable: data.auditTable,
     auditTableIndexNames: indexNames(AUDIT_TABLE),
+    eventsTable: data.eventsTable,
+    eventsTableIndexNames: indexNames(EVENT_TABLE),
+    subscriptionsTable: data.subscriptionsTable,
+    subscriptionsTableIndexNames: indexNames(SUBSCRIPTION_TABLE),
   };
 }
 
@@ -56,6 +62,10 @@ export class DataStack extends Stack {
   readonly apiKeysTable: Table;
   /** The audit trail: every route appends to it, only GET /audit reads it. */
   readonly auditTable: Table;
+  /** The event history (TTL: ORCHESTRATOR_EVENT_RETENTION_DAYS); the recorder writes it, the event routes read it. */
+  readonly eventsTable: Table;
+  /** Webhook subscriptions (with their signing secrets); the subscription routes and the delivery worker use it. */
+  readonly subscriptionsTable: Table;
   readonly jwtSecret?: Secret;
   readonly adminApiKeySecret?: Secret;
 
@@ -66,6 +76,8 @@ export class DataStack extends Stack {
     this.executionsTable = createDesignedTable(this, EXECUTION_TABLE, { retainData: props.retainData });
     this.apiKeysTable = createDesignedTable(this, API_KEY_TABLE, { retainData: props.retainData });
     this.auditTable = createDesignedTable(this, AUDIT_TABLE, { retainData: props.retainData });
+    this.eventsTable = createDesignedTable(this, EVENT_TABLE, { retainData: props.retainData });
+    this.subscriptionsTable = createDesignedTable(this, SUBSCRIPTION_TABLE, { retainData: props.retainData });
 
     if (props.generateSecrets?.jwtSecret) {
       this.jwtSecret = this.generatedSecret('JwtSecret', 'HS256 key that bearer tokens of this orchestrator are signed with', props.retainData);

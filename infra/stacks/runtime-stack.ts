@@ -16,6 +16,8 @@ import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
 import { EVENT_SOURCES, type EventType } from '../../core/events/envelope.ts';
 import { checkNamePrefix } from '../../adapters/aws/stepfunctions/names.ts';
 import { ApiFunction } from '../constructs/api-function.ts';
+import { EventRecorder } from '../constructs/event-recorder.ts';
+import { EventDeliveries } from '../constructs/event-deliveries.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
 import { grantServiceSecrets, outboundEnvironment, type OutboundAccess } from '../constructs/outbound-access.ts';
 
@@ -74,6 +76,12 @@ export interface RuntimeStackProps extends StackProps {
   readonly executionsTable: ITable;
   /** The action runner resolves services in it. */
   readonly registryTable: ITable;
+  /** The event history: the recorder writes every orchestrator event of the bus to it. */
+  readonly eventsTable: ITable;
+  /** Webhook subscriptions: the delivery worker reads each delivery's subscription (and its secret) from it. */
+  readonly subscriptionsTable: ITable;
+  /** ORCHESTRATOR_EVENT_RETENTION_DAYS of the recorded events. @default 7 */
+  readonly eventRetentionDays?: number;
   /**
    * Seconds between health sweeps of the registered instances. EventBridge schedules in whole minutes, at
    * least one: the sweep runs every max(60, interval) seconds, rounded up to a minute. @default 60
@@ -167,6 +175,10 @@ export class RuntimeStack extends Stack implements OutboundAccess {
   readonly publishEnvironment: Readonly<Record<string, string>>;
   /** ORCHESTRATOR_OUTBOUND_ALLOW of every function that calls services or peers (when the deployment sets it). */
   readonly outboundEnvironment: Readonly<Record<string, string>>;
+  /** Every orchestrator event of the bus, to the event history. */
+  readonly eventRecorder: EventRecorder;
+  /** Webhook subscriptions' delivery queue, worker and failed-deliveries queue. */
+  readonly eventDeliveries: EventDeliveries;
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
@@ -176,13 +188,16 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     this.stateMachinePattern = statesArn(`${this.namePrefix}-*`);
     this.executionPattern = statesArn(`${this.namePrefix}-*:*`, 'execution');
 
-    this.outboundEnvironment = outboundEnvironment(props.outboundAllow ?? []);
     this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue');
     this.statusDeadLetterQueue = encryptedQueue(this, 'StatusDeadLetterQueue');
+    const workflowBusName = `${this.namePrefix}-workflow-events`;
     this.eventBus = new EventBus(this, 'WorkflowEventBus', {
-      eventBusName: `${this.namePrefix}-workflow-events`,
-      description: 'Notifications sent by workflow notification actions',
+      eventBusName: workflowBusName,
+      description: 'Domain events of the orchestrator (workflows, runs, actions, services, dead letters) and notifications sent by workflow notification actions',
     });
+    this.outboundEnvironment = outboundEnvironment(props.outboundAllow ?? []);
+    this.eventDeliveries = new EventDeliveries(this, 'EventDeliveries', { eventBus: this.eventBus, eventBusName: workflowBusName, subscriptionsTable: props.subscriptionsTable, rulePrefix: this.namePrefix, workersDir: WORKERS_DIR, outboundEnvironment: this.outboundEnvironment });
+    this.eventRecorder = new EventRecorder(this, 'EventHistory', { eventBus: this.eventBus, eventsTable: props.eventsTable, workersDir: WORKERS_DIR, ...(props.eventRetentionDays === undefined ? {} : { retentionDays: props.eventRetentionDays }) });
     // Under /aws/vendedlogs/: Step Functions then needs no log group resource policy (whose 5,120-character
     // limit every logged state machine would otherwise share).
     this.stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
@@ -206,6 +221,8 @@ export class RuntimeStack extends Stack implements OutboundAccess {
         REGISTRY_TABLE_NAME: props.registryTable.tableName,
         EXECUTIONS_TABLE_NAME: props.executionsTable.tableName,
         PAYLOAD_BUCKET_NAME: this.payloadBucket.bucketName,
+        // Each attempt's start and end are action events on the bus.
+        [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName,
         // Unset, functions/config.ts applies the defaults (5 failures within 60 s, 30 s cool-down).
         ...(props.circuitPolicy?.failureThreshold === undefined ? {} : { ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD: String(props.circuitPolicy.failureThreshold) }),
         ...(props.circuitPolicy?.windowSeconds === undefined ? {} : { ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS: String(props.circuitPolicy.windowSeconds) }),
@@ -221,6 +238,7 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.registryTable.tableArn] }));
     // Each attempt is recorded as the action's progress (one UpdateItem at its start, one at its end).
     grantTableAccess(props.executionsTable, this.actionRunner.lambda, 'write', []);
+    this.eventBus.grantPutEventsTo(this.actionRunner.lambda);
     // It writes responses too large for state data and reads them back for later calls; nothing else of S3.
     this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [this.payloadBucket.arnForObjects('payloads/*')] }));
     // Credentials of services registered with `auth`: secrets and parameters under orchestrator/ only.
@@ -237,9 +255,11 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     this.statusListener = new ApiFunction(this, 'StatusListener', {
       entry: path.join(WORKERS_DIR, 'status-listener-entry.ts'),
       description: 'Status listener: records Step Functions execution status changes on executions',
-      environment: { EXECUTIONS_TABLE_NAME: props.executionsTable.tableName, WORKFLOW_LOG_GROUP_NAME: this.stateMachineLogs.logGroupName },
+      // A run's start and end (and the actions settled at its end) are run and action events on the bus.
+      environment: { EXECUTIONS_TABLE_NAME: props.executionsTable.tableName, WORKFLOW_LOG_GROUP_NAME: this.stateMachineLogs.logGroupName, [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName },
     });
     grantTableAccess(props.executionsTable, this.statusListener.lambda, 'write', []);
+    this.eventBus.grantPutEventsTo(this.statusListener.lambda);
     // When a run ends, its history settles every action: GetExecutionHistory (standard), the log (express).
     Grant.addToPrincipal({ grantee: this.statusListener.lambda, actions: ['states:GetExecutionHistory'], resourceArns: [this.executionPattern] });
     Grant.addToPrincipal({ grantee: this.statusListener.lambda, actions: ['logs:FilterLogEvents'], resourceArns: [this.stateMachineLogs.logGroupArn] });
@@ -281,10 +301,12 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     this.healthSweep = new ApiFunction(this, 'HealthSweep', {
       entry: path.join(WORKERS_DIR, 'health-sweep-entry.ts'),
       description: 'Health sweep: probes every registered service instance and records its health',
-      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName, ...this.outboundEnvironment },
+      // Health changes are service events on the bus.
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName, [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName, ...this.outboundEnvironment },
       timeout: Duration.minutes(Math.min(sweepMinutes, 15)),
     });
     grantTableAccess(props.registryTable, this.healthSweep.lambda, 'write', [RegistryIndex.all.indexName]);
+    this.eventBus.grantPutEventsTo(this.healthSweep.lambda);
     // A probe sends the instance's credential when it was registered with one.
     this.grantServiceSecrets(this.healthSweep.lambda);
     this.healthSweep.lambda.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(Math.min(sweepMinutes, 360)) });
@@ -368,6 +390,10 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       OpenApiPollFunctionArn: [this.openApiPoll.lambda.functionArn, 'OpenAPI poll Lambda (scheduled API drift detection)'],
       WorkflowDeployerFunctionArn: [this.workflowDeployer.lambda.functionArn, 'Workflow deployer Lambda (each new version becomes a state machine version)'],
       DeployDeadLetterQueueArn: [this.deployDeadLetterQueue.queueArn, 'Workflow versions the deployer could not deploy'],
+      EventRecorderFunctionArn: [this.eventRecorder.recorder.lambda.functionArn, 'Event recorder Lambda (every orchestrator event into the event history)'],
+      EventDeliveryQueueArn: [this.eventDeliveries.queue.queueArn, 'Webhook deliveries of event subscriptions'],
+      FailedDeliveriesQueueArn: [this.eventDeliveries.deadLetterQueue.queueArn, 'Webhook deliveries that failed every attempt'],
+      EventRecorderDeadLetterQueueArn: [this.eventRecorder.deadLetterQueue.queueArn, 'Events the recorder could not store'],
     };
     for (const [outputId, [value, description]] of Object.entries(outputs)) new CfnOutput(this, outputId, { value, description });
 
@@ -377,6 +403,25 @@ export class RuntimeStack extends Stack implements OutboundAccess {
   /** Lets `grantee` read services' credentials: secrets and SSM parameters under orchestrator/ (infra/constructs/outbound-access.ts). */
   grantServiceSecrets(grantee: IGrantable): void {
     grantServiceSecrets(this, grantee);
+  }
+
+  /** The queue URLs the dead-letter routes read (functions/aws-dead-letters.ts). */
+  get deadLetterEnvironment(): Readonly<Record<string, string>> {
+    return {
+      [ENGINE_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+      DEPLOY_DEAD_LETTER_QUEUE_URL: this.deployDeadLetterQueue.queueUrl,
+      EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL: this.eventDeliveries.deadLetterQueue.queueUrl,
+    };
+  }
+
+  /**
+   * Lets `grantee` read the dead-letter queues (failed service calls, deployments, deliveries): their
+   * attributes, and their messages received and made visible again at once; `redrive` also deletes messages
+   * whose retry was accepted.
+   */
+  grantDeadLetters(grantee: IGrantable, access: 'inspect' | 'redrive'): void {
+    const actions = ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', ...(access === 'redrive' ? ['sqs:DeleteMessage'] : [])];
+    Grant.addToPrincipal({ grantee, actions, resourceArns: [this.deadLetterQueue.queueArn, this.deployDeadLetterQueue.queueArn, this.eventDeliveries.deadLetterQueue.queueArn] });
   }
 
   /** Lets `grantee` publish on the workflow event bus (events:PutEvents on that bus only). */

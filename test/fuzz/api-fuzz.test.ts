@@ -28,7 +28,7 @@ const REQUEST_TIMEOUT_MS = 20_000;
 /** Operations that sweep every registered instance or peer send fewer requests: each one costs many calls. */
 const WEIGHTS: Readonly<Record<string, number>> = { runHealthCheck: 0.25, pollOpenApi: 0.25, syncPeers: 0.25, listPeers: 0.5 };
 /** Operations that remove what the others read go last, so the seeded objects serve most of the run. */
-const DESTRUCTIVE = new Set(['deleteWorkflow', 'deregisterService', 'revokeApiKey']);
+const DESTRUCTIVE = new Set(['deleteWorkflow', 'deregisterService', 'revokeApiKey', 'deleteEventSubscription']);
 
 let stub: FuzzStub;
 let api: Awaited<ReturnType<typeof startTestApi>>;
@@ -114,6 +114,10 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
     const created = await ok('POST', '/auth/api-keys', { name: `fuzz ${role}`, role });
     keys.push(String(created['key_id']));
   }
+  const subscriptions: string[] = [];
+  for (const path of ['/events-a', '/events-b', '/events-c']) {
+    subscriptions.push(String((await ok('POST', '/infrastructure/events/subscriptions', { url: `${stubUrl}${path}`, pattern: { type: [{ prefix: 'orchestrator.run.' }] } }))['subscription_id']));
+  }
   const workflowIds = [activeId, String(draft['workflow_id']), String(typed['workflow_id']), String(fromTemplate['workflow_id'])];
   const templateNames = templates.templates.map((template) => template.name);
   const stubUrls = [stubUrl, `${stubUrl}/v1`, `${stubUrl}/alpha`, 'http://127.0.0.1:1'];
@@ -156,7 +160,7 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
   };
   return {
     scope,
-    existing: { workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys },
+    existing: { workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys, subscription_id: subscriptions },
     literals: literalSegments(doc),
   };
 }

@@ -7,6 +7,8 @@ import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
 import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-tables.ts';
 import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
+import { EVENT_TABLE } from '../../adapters/aws/dynamo/event-table.ts';
+import { SUBSCRIPTION_TABLE } from '../../adapters/aws/dynamo/subscription-table.ts';
 import { readLambdaConfig } from '../../functions/config.ts';
 import { entryFileName, routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -41,6 +43,8 @@ const TABLES: readonly DeployedTable[] = [
   deployedTable('registry', stacks.data.registryTable, REGISTRY_TABLE),
   deployedTable('executions', stacks.data.executionsTable, EXECUTION_TABLE),
   deployedTable('apiKeys', stacks.data.apiKeysTable, API_KEY_TABLE),
+  deployedTable('events', stacks.data.eventsTable, EVENT_TABLE),
+  deployedTable('subscriptions', stacks.data.subscriptionsTable, SUBSCRIPTION_TABLE),
 ];
 /** The audit trail: every route may append to it; reading it is declared (GET /audit). */
 const AUDIT = deployedTable('audit', stacks.data.auditTable, AUDIT_TABLE);
@@ -179,9 +183,11 @@ describe('least privilege', () => {
   });
 
   it('names each table the way functions/config.ts reads it (camelCase becomes SNAKE_CASE)', () => {
-    expect(EVERY_TABLE.map((table) => table.variable)).toEqual(['WORKFLOWS_TABLE_NAME', 'REGISTRY_TABLE_NAME', 'EXECUTIONS_TABLE_NAME', 'API_KEYS_TABLE_NAME', 'AUDIT_TABLE_NAME']);
+    expect(EVERY_TABLE.map((table) => table.variable)).toEqual(['WORKFLOWS_TABLE_NAME', 'REGISTRY_TABLE_NAME', 'EXECUTIONS_TABLE_NAME', 'API_KEYS_TABLE_NAME', 'EVENTS_TABLE_NAME', 'SUBSCRIPTIONS_TABLE_NAME', 'AUDIT_TABLE_NAME']);
     const config = readLambdaConfig(Object.fromEntries(EVERY_TABLE.map((table) => [table.variable, `${table.name}-table`])));
-    expect([config.WORKFLOWS_TABLE_NAME, config.REGISTRY_TABLE_NAME, config.EXECUTIONS_TABLE_NAME, config.API_KEYS_TABLE_NAME, config.AUDIT_TABLE_NAME]).toEqual(EVERY_TABLE.map((table) => `${table.name}-table`));
+    expect([config.WORKFLOWS_TABLE_NAME, config.REGISTRY_TABLE_NAME, config.EXECUTIONS_TABLE_NAME, config.API_KEYS_TABLE_NAME, config.EVENTS_TABLE_NAME, config.SUBSCRIPTIONS_TABLE_NAME, config.AUDIT_TABLE_NAME]).toEqual(
+      EVERY_TABLE.map((table) => `${table.name}-table`),
+    );
   });
 
   it.each(noTableRoutes)('%s (no table declared) may only append to the audit trail, and knows no other table', (name) => {
@@ -260,7 +266,7 @@ describe('least privilege', () => {
     for (const action of actions) expect(action).toMatch(/^dynamodb:(GetItem|BatchGetItem|Query|PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/);
   });
 
-  it('only X-Ray actions are granted on "*" (the one IAM5 finding acknowledged), and SendTaskSuccess to the resume route only', () => {
+  it('only X-Ray actions are granted on "*" (the one IAM5 finding acknowledged), SendTaskSuccess to the resume route only, ListRules to the subscription routes only', () => {
     const templates = [model.parent, model.data, ...model.contexts.map((context) => context.template)];
     const wildcardGrants = templates.flatMap((template) =>
       resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([, policy]) => {
@@ -277,10 +283,14 @@ describe('least privilege', () => {
     );
     const wildcardActions = wildcardGrants.map((grant) => grant.action);
     expect(wildcardActions.length).toBeGreaterThan(0);
-    expect(new Set(wildcardActions)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'states:SendTaskSuccess']));
+    expect(new Set(wildcardActions)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'states:SendTaskSuccess', 'events:ListRules']));
     const taskTokenRoles = wildcardGrants.filter((grant) => grant.action === 'states:SendTaskSuccess').map((grant) => grant.roles);
     expect(taskTokenRoles).toHaveLength(1);
     expect(taskTokenRoles[0]).toContain('ResumeExecution');
+    // ListRules (reconciling subscriptions with their rules) has no narrower resource: the two routes that manage rules only.
+    const listRulesRoles = wildcardGrants.filter((grant) => grant.action === 'events:ListRules').map((grant) => grant.roles);
+    expect(listRulesRoles).toHaveLength(2);
+    expect(listRulesRoles.join(' ')).toMatch(/CreateEventSubscription.*DeleteEventSubscription|DeleteEventSubscription.*CreateEventSubscription/);
   });
 
   it('each Lambda may be invoked by this API only, for its own method and path', () => {

@@ -4,6 +4,8 @@ import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
 import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-tables.ts';
 import { projectionOf, WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
 import type { DataStack } from '../../infra/stacks/data-stack.ts';
+import { EVENT_TABLE } from '../../adapters/aws/dynamo/event-table.ts';
+import { SUBSCRIPTION_TABLE } from '../../adapters/aws/dynamo/subscription-table.ts';
 import { buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, templateOf } from './fixture.ts';
 
 /** Every table of the data stack, with the design it is built from. */
@@ -13,6 +15,8 @@ const TABLES: ReadonlyArray<{ readonly name: string; readonly design: TableDesig
   { name: 'executions', design: EXECUTION_TABLE, of: (data) => data.executionsTable },
   { name: 'API keys', design: API_KEY_TABLE, of: (data) => data.apiKeysTable },
   { name: 'audit', design: AUDIT_TABLE, of: (data) => data.auditTable },
+  { name: 'events', design: EVENT_TABLE, of: (data) => data.eventsTable },
+  { name: 'subscriptions', design: SUBSCRIPTION_TABLE, of: (data) => data.subscriptionsTable },
 ];
 
 function tableOf(of: (data: DataStack) => DataStack['workflowsTable'], context: Record<string, unknown> = {}) {
@@ -72,6 +76,12 @@ describe.each(TABLES)('the $name table', ({ design, of }) => {
     const throwaway = tableOf(of, { retainData: 'false' });
     expect(propertiesOf(throwaway)['DeletionProtectionEnabled']).toBe(false);
     expect(throwaway.DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('the event history', () => {
+  it('expires recorded events by TTL (ORCHESTRATOR_EVENT_RETENTION_DAYS), so the test above checks it', () => {
+    expect(EVENT_TABLE.timeToLiveAttribute).toBe('expires_at_epoch');
   });
 });
 

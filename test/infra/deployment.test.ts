@@ -21,6 +21,8 @@ function deploymentIdOf(options: { routeTable?: Readonly<Record<RouteName, Route
     engine: { grantEngineAccess: () => undefined, grantParkedCallRelease: () => undefined, engineEnvironment: {} },
     probes: { grantProbeAccess: () => undefined, probeEnvironment: {} },
     eventPublishing: { grantEventPublishing: () => undefined, publishEnvironment: {} },
+    eventDeliveries: { grantRuleManagement: () => undefined, grantEnqueue: () => undefined, ruleEnvironment: {}, enqueueEnvironment: {} },
+    deadLetterAccess: { grantDeadLetters: () => undefined, deadLetterEnvironment: {} },
     outbound: { grantServiceSecrets: () => undefined, outboundEnvironment: {} },
     serviceVersion: '1.0.0',
     ...(options.routeTable ? { routeTable: options.routeTable } : {}),

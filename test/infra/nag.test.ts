@@ -38,7 +38,20 @@ describe('cdk-nag AwsSolutions', () => {
   it('acknowledges only these rules, each as narrowly as it can be, each with a reason', () => {
     const { app, api, runtime } = buildOrchestratorApp();
     const acknowledged = acknowledgedRules(app);
-    const workerRoles = [runtime.actionRunner.role.node.path, runtime.statusListener.role.node.path, runtime.healthSweep.role.node.path, runtime.openApiPoll.role.node.path, runtime.workflowDeployer.role.node.path];
+    const workerRoles = [
+      runtime.actionRunner.role.node.path,
+      runtime.statusListener.role.node.path,
+      runtime.healthSweep.role.node.path,
+      runtime.openApiPoll.role.node.path,
+      runtime.workflowDeployer.role.node.path,
+      runtime.eventRecorder.recorder.role.node.path,
+      runtime.eventDeliveries.worker.role.node.path,
+    ];
+    // Routes that make and remove subscription rules: one rule per subscription, under the deployment's prefix.
+    const ruleRoles = [...api.contextStacks.values()].flatMap((contextStack) =>
+      [...contextStack.functions.entries()].filter(([name]) => (routes[name] as { deliveries?: string }).deliveries === 'rules').map(([, apiFunction]) => apiFunction.role.node.path),
+    );
+    expect(ruleRoles).toHaveLength(2);
     // The workflow deployer has the engine's rights (grantEngineAccess), like the routes that start runs.
     const deployerRole = runtime.workflowDeployer.role.node.path;
     const executionRole = runtime.executionRole.node.path;
@@ -80,8 +93,16 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles, deployerRole].sort(),
       // ...and the status listener, which reads finished runs' histories (GetExecutionHistory only).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles, deployerRole, runtime.statusListener.role.node.path].sort(),
-      // The runtime's three queues are themselves dead-letter queues.
-      'AwsSolutions-SQS3': [runtime.deadLetterQueue.node.path, runtime.statusDeadLetterQueue.node.path, runtime.deployDeadLetterQueue.node.path].sort(),
+      // The runtime's five queues without a dead-letter queue are themselves dead-letter queues.
+      'AwsSolutions-SQS3': [
+        runtime.deadLetterQueue.node.path,
+        runtime.statusDeadLetterQueue.node.path,
+        runtime.deployDeadLetterQueue.node.path,
+        runtime.eventDeliveries.deadLetterQueue.node.path,
+        runtime.eventRecorder.deadLetterQueue.node.path,
+      ].sort(),
+      // Subscription rules, named at run time <prefix>-sub-<id> on the deployment's bus.
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/Orchestrator-workflow-events/Orchestrator-sub-*]': ruleRoles.sort(),
       // The action runner's payload objects, named at run time under payloads/ (runtime-stack.test.ts).
       [`AwsSolutions-IAM5[Resource::<${runtime.getLogicalId(runtime.payloadBucket.node.defaultChild as CfnElement)}.Arn>/payloads/*]`]: [runtime.actionRunner.role.node.path],
       // The payload bucket: short-lived copies only the action runner touches, no access log bucket.

@@ -1,15 +1,11 @@
 import { App, type Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
-import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
-import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-tables.ts';
-import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import type { ApiFunction } from '../../infra/constructs/api-function.ts';
 import { outboundAllowEntries } from '../../infra/constructs/outbound-access.ts';
 import { ApiStack } from '../../infra/stacks/api-stack.ts';
-import { DataStack } from '../../infra/stacks/data-stack.ts';
+import { apiTableProps, DataStack } from '../../infra/stacks/data-stack.ts';
 import { RuntimeStack } from '../../infra/stacks/runtime-stack.ts';
 import { asArray, asRecord, buildOrchestratorApp, cdkJsonContext, logicalIdOf, propertiesOf, resourcesOfType, SKIP_BUNDLING, templateOf, type CfnTemplateJson } from './fixture.ts';
 
@@ -27,17 +23,10 @@ const REGISTRY_ROUTES: readonly RouteName[] = ['runHealthCheck', 'pollOpenApi', 
 function build(outboundAllow?: string) {
   const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
   const data = new DataStack(app, 'Data', { retainData: true });
-  const tables = { workflowsTable: data.workflowsTable, executionsTable: data.executionsTable, registryTable: data.registryTable };
+  const tables = { workflowsTable: data.workflowsTable, executionsTable: data.executionsTable, registryTable: data.registryTable, eventsTable: data.eventsTable, subscriptionsTable: data.subscriptionsTable };
   const runtime = new RuntimeStack(app, 'Runtime', { namePrefix: 'Orch', ...tables, outboundAllow: outboundAllowEntries(outboundAllow) });
   const api = new ApiStack(app, 'Api', {
-    ...tables,
-    workflowsTableIndexNames: WORKFLOW_TABLE.indexes.map((index) => index.indexName),
-    registryTableIndexNames: REGISTRY_TABLE.indexes.map((index) => index.indexName),
-    executionsTableIndexNames: EXECUTION_TABLE.indexes.map((index) => index.indexName),
-    apiKeysTable: data.apiKeysTable,
-    apiKeysTableIndexNames: API_KEY_TABLE.indexes.map((index) => index.indexName),
-    auditTable: data.auditTable,
-    auditTableIndexNames: AUDIT_TABLE.indexes.map((index) => index.indexName),
+    ...apiTableProps(data),
     eventPublishing: runtime,
     outbound: runtime,
     serviceVersion: '1.0.0',

@@ -29,7 +29,21 @@ describe('the API functions', () => {
   const peerRoutes = routeEntries.filter(([, spec]) => spec.peers).map(([name]) => name);
 
   it('the route table has routes that publish and routes that call peers (or these tests would prove nothing)', () => {
-    expect(publishing).toEqual(['createWorkflow', 'createFromTemplate', 'updateWorkflow', 'deleteWorkflow', 'pollOpenApi']);
+    expect(publishing).toEqual([
+      'createWorkflow',
+      'createFromTemplate',
+      'updateWorkflow',
+      'deleteWorkflow',
+      'executeWorkflow',
+      'cancelExecution',
+      'retryExecution',
+      'pauseExecution',
+      'resumeExecution',
+      'registerService',
+      'pollOpenApi',
+      'runHealthCheck',
+      'retryDeadLetters',
+    ]);
     expect(peerRoutes).toEqual(['listPeers', 'syncPeers']);
   });
 

@@ -41,7 +41,8 @@ function build() {
   const workflowsTable = new Table(data, 'Workflows', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
   const executionsTable = new Table(data, 'Executions', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
   const registryTable = new Table(data, 'Registry', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-  const runtime = new RuntimeStack(app, 'TestRuntime', { namePrefix: 'Orch', workflowsTable, executionsTable, registryTable });
+  const eventsTable = new Table(data, 'Events', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+  const runtime = new RuntimeStack(app, 'TestRuntime', { namePrefix: 'Orch', workflowsTable, executionsTable, registryTable, eventsTable, subscriptionsTable: eventsTable });
   const consumer = new Stack(app, 'TestConsumer');
   const engineRole = new Role(consumer, 'EngineRole', { assumedBy: new AccountRootPrincipal() });
   runtime.grantEngineAccess(engineRole);
@@ -163,10 +164,12 @@ describe('the status listener', () => {
     ]);
   });
 
-  it('runs the status listener entry with the executions table, which it may write', () => {
+  it('runs the status listener entry with the executions table, which it may write, and the bus its run events go on', () => {
     expect(runtime.statusListener.entry).toMatch(/functions\/workers\/status-listener-entry\.ts$/);
     const environment = asRecord(asRecord(propertiesOf(template.Resources[id(runtime.statusListener.lambda)]!)['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(environment).sort()).toEqual(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'WORKFLOW_LOG_GROUP_NAME']);
+    expect(Object.keys(environment).sort()).toEqual(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'WORKFLOW_EVENT_BUS_NAME', 'WORKFLOW_LOG_GROUP_NAME']);
+    const publishing = statementsOfRole(template, id(runtime.statusListener.role)).filter((statement) => statement.Action.includes('events:PutEvents'));
+    expect(publishing.map((statement) => statement.Resource)).toEqual([[getAtt(runtime.eventBus)]]);
     const tableStatements = statementsOfRole(template, id(runtime.statusListener.role)).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     expect(tableStatements.flatMap((statement) => statement.Action)).toContain('dynamodb:UpdateItem');
   });
@@ -209,9 +212,9 @@ describe('the workflow deployer', () => {
   const ruleId = id(runtime.workflowVersionRule);
   const rule = propertiesOf(template.Resources[ruleId]!);
 
-  it("is sent every 'Workflow Version Published' event of the workflow bus, retrying and then dead-lettering", () => {
+  it("is sent every 'orchestrator.workflow.version_published' event of the workflow bus, retrying and then dead-lettering", () => {
     expect(rule['EventBusName']).toEqual({ Ref: id(runtime.eventBus) });
-    expect(rule['EventPattern']).toEqual({ source: ['orchestrator.workflows'], 'detail-type': ['Workflow Version Published'] });
+    expect(rule['EventPattern']).toEqual({ source: ['/orchestrator/workflows'], 'detail-type': ['orchestrator.workflow.version_published'] });
     expect(rule['Targets']).toEqual([
       { Id: 'Target0', Arn: getAtt(runtime.workflowDeployer.lambda), RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 2 * 3600 }, DeadLetterConfig: { Arn: getAtt(runtime.deployDeadLetterQueue) } },
     ]);
@@ -360,11 +363,12 @@ describe('the health sweep', () => {
 
   it("may read and write the registry table (and query its listing index), read services' credentials, and nothing else but its logs and traces", () => {
     const environment = asRecord(asRecord(sweep['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'REGISTRY_TABLE_NAME']);
+    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'REGISTRY_TABLE_NAME', 'WORKFLOW_EVENT_BUS_NAME']);
     const statements = statementsOfRole(template, id(runtime.healthSweep.role));
     const services = new Set(statements.flatMap((statement) => statement.Action.map((action) => action.split(':')[0])));
-    // Secrets Manager and SSM: GetSecretValue and GetParameter under orchestrator/ (test/infra/outbound-access.test.ts).
-    expect(services).toEqual(new Set(['dynamodb', 'logs', 'xray', 'secretsmanager', 'ssm']));
+    // Secrets Manager and SSM: GetSecretValue and GetParameter under orchestrator/ (test/infra/outbound-access.test.ts);
+    // events: PutEvents on the workflow bus (health changes are service events).
+    expect(services).toEqual(new Set(['dynamodb', 'logs', 'xray', 'secretsmanager', 'ssm', 'events']));
     const tableStatements = statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     for (const statement of tableStatements) expect(JSON.stringify(statement.Resource)).toContain('Registry');
     expect(JSON.stringify(tableStatements)).not.toContain('Executions');
@@ -384,7 +388,7 @@ describe('the health sweep', () => {
   ])('an interval of %i s is scheduled as %s (at least a minute, whole minutes), the sweep stopping within %i s', (interval, expression, timeout) => {
     const other = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
     const table = new Table(new Stack(other, 'D'), 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-    const stack = new RuntimeStack(other, 'R', { namePrefix: 'Orch', workflowsTable: table, executionsTable: table, registryTable: table, healthCheckIntervalSeconds: interval });
+    const stack = new RuntimeStack(other, 'R', { namePrefix: 'Orch', workflowsTable: table, executionsTable: table, registryTable: table, eventsTable: table, subscriptionsTable: table, healthCheckIntervalSeconds: interval });
     const built = templateOf(stack);
     expect(propertiesOf(built.Resources[logicalIdOf(stack, stack.healthSweepRule)]!)['ScheduleExpression']).toBe(expression);
     expect(propertiesOf(built.Resources[logicalIdOf(stack, stack.healthSweep.lambda)]!)['Timeout']).toBe(timeout);
@@ -400,7 +404,7 @@ describe("the action runner's circuit policy", () => {
   const runnerVariables = (circuitPolicy?: ConstructorParameters<typeof RuntimeStack>[2]['circuitPolicy']) => {
     const other = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
     const table = new Table(new Stack(other, 'D'), 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-    const stack = new RuntimeStack(other, 'R', { namePrefix: 'Orch', workflowsTable: table, executionsTable: table, registryTable: table, ...(circuitPolicy ? { circuitPolicy } : {}) });
+    const stack = new RuntimeStack(other, 'R', { namePrefix: 'Orch', workflowsTable: table, executionsTable: table, registryTable: table, eventsTable: table, subscriptionsTable: table, ...(circuitPolicy ? { circuitPolicy } : {}) });
     const runner = propertiesOf(templateOf(stack).Resources[logicalIdOf(stack, stack.actionRunner.lambda)]!);
     return asRecord(asRecord(runner['Environment'], 'Environment')['Variables'], 'Variables');
   };
@@ -495,6 +499,6 @@ describe('the runtime stack', () => {
     const other = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
     const data = new Stack(other, 'D');
     const table = new Table(data, 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-    expect(() => new RuntimeStack(other, 'R', { namePrefix: 'x'.repeat(41), workflowsTable: table, executionsTable: table, registryTable: table })).toThrow(/prefix/);
+    expect(() => new RuntimeStack(other, 'R', { namePrefix: 'x'.repeat(41), workflowsTable: table, executionsTable: table, registryTable: table, eventsTable: table, subscriptionsTable: table })).toThrow(/prefix/);
   });
 });

@@ -51,7 +51,9 @@ describe('methods on the local server', () => {
     for (const route of Object.values(routes)) {
       const path = route.path.replace(/\{(\w+)\}/g, 'x0');
       const reply = await send(route.method, path);
-      const { error_code } = (await reply.json()) as { error_code?: string };
+      const text = await reply.text();
+      // The event stream answers text/event-stream: the handler's own answer, not an error.
+      const { error_code } = (/json/.test(reply.headers.get('content-type') ?? '') ? JSON.parse(text) : {}) as { error_code?: string };
       // The handler answered (an absent id is its own 404 NOT_FOUND), not the router.
       expect(error_code, `${route.method} ${route.path}`).not.toBe('ROUTE_NOT_FOUND');
       expect(error_code, `${route.method} ${route.path}`).not.toBe('METHOD_NOT_ALLOWED');

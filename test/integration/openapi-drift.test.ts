@@ -230,7 +230,7 @@ describe('polling every service', () => {
     expect((await drift.poll('flaky_bus')).services[0]).toMatchObject({ status: 'error', counts: { added: 1 }, reason: expect.stringMatching(/not published: the bus is unavailable/) });
     expect((await env.runtime.services.registry.getApiSnapshot('flaky_bus'))?.digest).toBe(first.digest);
     busDown = false;
-    expect((await drift.poll('flaky_bus')).services[0]).toMatchObject({ status: 'drift', counts: { added: 1 }, event_id: 'event-1' });
+    expect((await drift.poll('flaky_bus')).services[0]).toMatchObject({ status: 'drift', counts: { added: 1 }, event_id: expect.stringMatching(/-event-1$/) });
     expect(published).toHaveLength(1);
   });
 

@@ -42,7 +42,9 @@ export async function startTestApi(overrides: Partial<Parameters<typeof startLoc
     }
     const response = await fetch(`${runtime.url}${path}`, { method, headers, body });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: JSON.parse(text) as ApiReply<T>['body'] };
+    // The event stream answers text/event-stream: its text is the body's `data` (no envelope).
+    const parsed = /json/.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) : { success: response.ok, message: '', data: text };
+    return { status: response.status, headers: response.headers, body: parsed as ApiReply<T>['body'] };
   };
   return { runtime, call };
 }
