@@ -1,6 +1,8 @@
 import type { EventEnvelope } from '../core/events/envelope.ts';
 import { subscriptionMatches, type Subscription, type SubscriptionRules, type SubscriptionStore } from '../core/events/subscriptions.ts';
 import type { Clock, OutboundHttp } from '../core/ports.ts';
+import { announceFailedDelivery } from '../core/events/dead-letter-notice.ts';
+import type { EmitEvent } from '../core/events/emitter.ts';
 import { attemptDelivery, deliveryDeadLetter, type EventDeliveryMessage } from '../functions/workers/event-delivery.ts';
 
 /**
@@ -30,6 +32,8 @@ export interface LocalEventDeliveriesOptions {
     /** The longest wait; default 30000. */
     readonly maxDelayMs?: number;
   };
+  /** Announces each dead-lettered delivery (orchestrator.dlq.added); omitted: none. */
+  readonly emit?: EmitEvent;
   /** How long the subscription list read for matching is trusted; default 2000 (create and delete drop it at once). */
   readonly cacheTtlMs?: number;
 }
@@ -112,8 +116,10 @@ export function createLocalEventDeliveries(options: LocalEventDeliveriesOptions)
         continue;
       }
       try {
-        const messageId = await options.deadLetters.send(deliveryDeadLetter(message, outcome.reason, attempt, options.clock.now()));
+        const letter = deliveryDeadLetter(message, outcome.reason, attempt, options.clock.now());
+        const messageId = await options.deadLetters.send(letter);
         log({ ...base, attempt, outcome: 'dead_lettered', dead_letter_id: messageId, error: outcome.reason });
+        if (options.emit) await announceFailedDelivery(options.emit, letter);
       } catch (error) {
         log({ ...base, attempt, outcome: 'lost', reason: `the dead-letter queue did not take it: ${error instanceof Error ? error.message : String(error)}`, error: outcome.reason });
       }

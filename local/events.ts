@@ -68,12 +68,23 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
   const failedDeliveriesQueueUrl = await ensureQueue(options.sqsClient, options.failedDeliveriesQueueName, options.sqsServedAt);
   const history = new DynamoEventHistory(options.documentClient, options.tableName, { cursors: options.cursors, clock: options.clock, ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }) });
   const store = new DynamoSubscriptionStore(options.documentClient, options.subscriptionsTableName);
+  const bus = new InProcessEventBus({
+    onDeliveryFailure: (subscriber, event, error) => options.log({ kind: 'event_not_delivered', subscriber, event_id: event.event_id, event_type: event.type, error: String(error) }),
+  });
+  const emit = createEventEmitter({
+    publisher: bus,
+    clock: options.clock,
+    ids: options.ids,
+    onFailure: (event: EventEnvelope, error) => options.log({ kind: 'event_not_published', event_type: event.type, event_id: event.event_id, error: String(error) }),
+  });
   const deliveries = createLocalEventDeliveries({
     subscriptions: store,
     http: options.http,
     deadLetters: new SqsDeadLetterQueue(options.sqsClient, failedDeliveriesQueueUrl),
     clock: options.clock,
     log: options.log,
+    // A delivery dead-lettered is announced (orchestrator.dlq.added).
+    emit,
     ...(options.deliveryRetry ? { retry: options.deliveryRetry } : {}),
   });
   const subscriptions = createSubscriptionService({
@@ -84,19 +95,10 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
     generateSecret: mintWebhookSecret,
     checkDestination: createDestinationCheck(options.policy),
   });
-  const bus = new InProcessEventBus({
-    onDeliveryFailure: (subscriber, event, error) => options.log({ kind: 'event_not_delivered', subscriber, event_id: event.event_id, event_type: event.type, error: String(error) }),
-  });
   // The recorder: every event, once (a redelivered id is kept once by the history).
   bus.subscribe({ name: 'recorder', deliver: (event) => history.record(event), attempts: 5 });
   // Webhooks: each event to the subscriptions it matches (their own retries and dead letters follow).
   bus.subscribe({ name: 'webhook deliveries', deliver: (event) => deliveries.onEvent(event) });
-  const emit = createEventEmitter({
-    publisher: bus,
-    clock: options.clock,
-    ids: options.ids,
-    onFailure: (event: EventEnvelope, error) => options.log({ kind: 'event_not_published', event_type: event.type, event_id: event.event_id, error: String(error) }),
-  });
   // Replays go to the deliveries only, never to the bus: nothing inside the orchestrator sees them again.
   const replayTarget = subscriptionReplayTarget(store, async (delivery) => deliveries.enqueue(delivery), options.clock);
   return {

@@ -299,6 +299,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             }),
           ),
         ...eventLog.integrations(),
+        emit: events.emit,
         sendDeadLetter: async (body) => {
           const messageId = await deadLetterQueue.send(body);
           log({ kind: 'dead_letter', queue_url: deadLetterQueueUrl, message_id: messageId, body });

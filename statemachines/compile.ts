@@ -1,8 +1,9 @@
 import { actionFailureCause, RETRYABLE_ACTION_ERRORS, RUN_PAUSED_ERROR, WorkflowErrorName } from '../core/errors.ts';
 import type { Action, Condition, ExecutionMode, Parameter, ParameterType, RetryPolicy } from '../core/workflow/definition.ts';
 import { RetryPolicySchema } from '../core/workflow/definition.ts';
-import { WORKFLOW_EVENTS } from '../core/workflow/service.ts';
+import { DEFAULT_TENANT } from '../core/auth/model.ts';
 import { parseTemplateString } from '../core/workflow/templates.ts';
+import { DEAD_LETTER_NOTICE, deadLetterNotice, notificationEntry } from './bus-entries.ts';
 import { Placeholder, Resource, type Catcher, type ChoiceRule, type JsonObject, type Retrier, type State, type StateMachineDefinition, type TaskState } from './asl.ts';
 import { checkLimits, type LimitReport } from './limits.ts';
 import { compileEndpoint, compileValue, payloadTemplate, referencedActions, resolveReference, type PathScope } from './paths.ts';
@@ -18,6 +19,8 @@ import { actionsOf, seriesParallelStructure, type Structure } from './structure.
 export interface CompileInput {
   readonly workflow_id: string;
   readonly version: number;
+  /** The workflow's tenant: the tenant of the events its runs emit from the state machine (dead letters). */
+  readonly tenant?: string;
   readonly name?: string;
   readonly execution_mode?: ExecutionMode;
   readonly parameters: readonly Parameter[];
@@ -582,18 +585,6 @@ function serviceRequest(config: Extract<Action, { action_type: 'service_call' }>
   };
 }
 
-function notificationEntry(config: Extract<Action, { action_type: 'notification' }>['config'], base: JsonObject, scope: PathScope): JsonObject {
-  return {
-    EventBusName: Placeholder.eventBus,
-    Source: WORKFLOW_EVENTS.source,
-    DetailType: WORKFLOW_EVENTS.notification,
-    Detail: {
-      ...base,
-      ...payloadTemplate({ message: config.message, title: config.title, severity: config.severity, channels: config.channels, recipients: config.recipients ?? [] }, scope),
-    },
-  };
-}
-
 /**
  * Transient failures retry with the action's policy (defaults: 3 attempts, 2 s, x2, full jitter, at most
  * 60 s apart); everything else goes straight to the catch.
@@ -645,6 +636,17 @@ function attachFailureHandling(context: Context, action: Action, resultPath: str
       Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2 }],
       // Losing the dead letter must not hide the failure itself.
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: handle }],
+      Next: `${id}: ${DEAD_LETTER_NOTICE}`,
+    };
+    // The dead letter is an event too (orchestrator.dlq.added, announced by the action runner), once it is in
+    // the queue; losing the event must not hide the failure either. Runs that succeed never enter it.
+    states[`${id}: ${DEAD_LETTER_NOTICE}`] = {
+      Type: 'Task',
+      Resource: Resource.lambdaInvoke,
+      Parameters: deadLetterNotice({ workflowId: context.input.workflow_id, version: context.input.version, tenant: context.input.tenant ?? DEFAULT_TENANT }, id, failureAt, TRACE_ID),
+      ResultPath: null,
+      Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: handle }],
       Next: handle,
     };
     afterCatch = dlq;
@@ -662,9 +664,10 @@ function attachFailureHandling(context: Context, action: Action, resultPath: str
     };
     task.Catch[0]!.Next = deadLetter ? afterCatch : describe;
     if (deadLetter) {
-      const dlq = states[afterCatch] as { Next?: string; Catch?: Catcher[] };
-      dlq.Next = describe;
-      dlq.Catch![0]!.Next = describe;
+      (states[afterCatch] as { Catch: Catcher[] }).Catch[0]!.Next = describe;
+      const notice = states[`${id}: ${DEAD_LETTER_NOTICE}`] as { Next?: string; Catch: Catcher[] };
+      notice.Next = describe;
+      notice.Catch[0]!.Next = describe;
     }
     states[handle] = redriveGate(id);
   } else {

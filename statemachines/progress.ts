@@ -13,7 +13,7 @@ import type { Action } from '../core/workflow/definition.ts';
  */
 
 /** Roles of the auxiliary states the compiler adds to an action (the part of the name after `: `). */
-const FAILURE_ROLES = new Set(['dead letter', 'describe failure', 'failed', 'record failure']);
+const FAILURE_ROLES = new Set(['dead letter', 'dead letter event', 'describe failure', 'failed', 'record failure']);
 
 interface Tracker {
   progress: ActionProgress;

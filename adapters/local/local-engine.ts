@@ -2,6 +2,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { failedActionOf } from '../../core/errors.ts';
 import { sentNotification, type ActionProgress, type CompensationProgress, type ExecutionFailure, type ExecutionStatus } from '../../core/execution/model.ts';
 import type { Action } from '../../core/workflow/definition.ts';
+import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events/dead-letter-notice.ts';
+import type { EmitEvent } from '../../core/events/emitter.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
 
 /**
@@ -25,6 +27,8 @@ export interface LocalIntegrations {
   sendDeadLetter(body: unknown): Promise<void>;
   /** `states:startExecution.sync:2`: runs another workflow and returns its output. */
   startSubWorkflow(stateMachine: string, input: unknown, signal: AbortSignal): Promise<{ output: unknown; executionArn: string }>;
+  /** Where a dead letter's `orchestrator.dlq.added` goes (the in-process bus); omitted: nowhere. */
+  emit?: EmitEvent;
 }
 
 export interface LocalRunInput {
@@ -238,6 +242,10 @@ async function dispatch(stateName: string, input: Record<string, unknown>, integ
   if ('FunctionName' in input && isRedriveGatePayload(input.Payload)) {
     // Locally a retry replays the run instead of redriving it: the gate is only ever the run's failure.
     return { Payload: passRedriveGate(input.Payload), StatusCode: 200 };
+  }
+  if ('FunctionName' in input && isDeadLetterNoticePayload(input.Payload)) {
+    // What the action runner's entry does in AWS: the dead letter is announced on the bus.
+    return { Payload: await announceDeadLetter(input.Payload, integrations.emit ?? (async () => undefined)), StatusCode: 200 };
   }
   if ('FunctionName' in input) {
     const result = await integrations.invokeRunner(input.Payload as Record<string, unknown>, signal);

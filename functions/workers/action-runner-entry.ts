@@ -15,6 +15,7 @@ import { awsEventEmitter } from '../aws-events.ts';
 import { createCallParker, isParkPayload, withPauseGate } from './pause-gate.ts';
 import type { ServiceCallResult } from './service-call.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
+import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events/dead-letter-notice.ts';
 
 /**
  * Lambda entry of the action runner (infra/stacks/runtime-stack.ts): compiled state machines invoke it with
@@ -28,18 +29,20 @@ import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redr
  */
 const config = readLambdaConfig();
 const client = createDocumentClient();
+// Attempts, circuits and dead letters are events on the workflow bus (WORKFLOW_EVENT_BUS_NAME).
+const emit = awsEventEmitter(config);
 const executionsTable = required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME');
 const parkedCalls = new DynamoParkedCallStore(client, executionsTable);
 const runner = createActionRunner({
   // Circuits opening and closing are service events on the bus.
-  registry: withRegistryEvents(new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config)),
+  registry: withRegistryEvents(new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), emit),
   env: process.env,
   // Checked at each connection: public addresses, and what ORCHESTRATOR_OUTBOUND_ALLOW lists (an internal load balancer).
   http: awsOutboundHttp(config),
   // Credentials of services registered with `auth` (Secrets Manager and SSM, under orchestrator/ only).
   secrets: awsSecretResolver(),
   // Each attempt's start and end emit action events on the bus (WORKFLOW_EVENT_BUS_NAME).
-  progress: { attempts: withRunEvents(new DynamoExecutionStore(client, executionsTable), awsEventEmitter(config)), clock: systemClock },
+  progress: { attempts: withRunEvents(new DynamoExecutionStore(client, executionsTable), emit), clock: systemClock },
   // Each instance's circuit is kept in the registry table and shared by every instance of this function.
   circuitPolicy: {
     failureThreshold: config.ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD,
@@ -57,11 +60,13 @@ const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(new SFNCl
 
 /**
  * A `park` event comes from a compiled `<id>: held` state (a paused run's call, with its task token), a
- * `redrive_gate` one from an `<id>: failed` state; any other event is read as a ServiceCallPayload by the
+ * `redrive_gate` one from an `<id>: failed` state, a `dead_letter_added` one from an `<id>: dead letter event` state; any other event is read as a ServiceCallPayload by the
  * runner (InvalidPayloadError when it is not one).
  */
-export const handler = async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { redriven: true }> => {
+export const handler = async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { redriven: true } | { announced: true }> => {
   if (isParkPayload(event)) return park(event);
+  // A failed action's dead letter is in its queue: announce it (orchestrator.dlq.added).
+  if (isDeadLetterNoticePayload(event)) return announceDeadLetter(event, emit);
   // A run that failed at an action ends here, and goes on from here after a retry (RedriveExecution).
   if (isRedriveGatePayload(event)) return passRedriveGate(event);
   return run(event);

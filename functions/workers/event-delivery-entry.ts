@@ -6,6 +6,7 @@ import { systemClock } from '../../core/system.ts';
 import { awsOutboundHttp } from '../aws-outbound.ts';
 import { readLambdaConfig, required } from '../config.ts';
 import { jsonLogger } from '../middleware/http-handler.ts';
+import { awsEventEmitter } from '../aws-events.ts';
 import { createEventDeliveryWorker } from './event-delivery.ts';
 
 /**
@@ -31,4 +32,6 @@ export const handler = createEventDeliveryWorker({
     ? {}
     : { delay: async (receiptHandle: string, seconds: number) => void (await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }))) }),
   log: jsonLogger,
+  // A delivery dead-lettered is announced on the bus (orchestrator.dlq.added), when the worker has it.
+  emit: awsEventEmitter(config),
 });

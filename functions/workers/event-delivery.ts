@@ -2,6 +2,8 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { deliverEvent, redeliveryDelaySeconds } from '../../adapters/http/webhook-delivery.ts';
 import { EventEnvelopeSchema } from '../../core/events/envelope.ts';
+import { announceFailedDelivery } from '../../core/events/dead-letter-notice.ts';
+import type { EmitEvent } from '../../core/events/emitter.ts';
 import { subscriptionMatches, type SubscriptionStore } from '../../core/events/subscriptions.ts';
 import type { Clock, OutboundHttp } from '../../core/ports.ts';
 import { zodIssues } from '../../core/workflow/validate.ts';
@@ -41,6 +43,8 @@ export interface EventDeliveryDeps {
   readonly clock: Clock;
   /** Jitter of the back-off (tests fix it). */
   readonly random?: () => number;
+  /** Announces each dead-lettered delivery (orchestrator.dlq.added); omitted: none. */
+  readonly emit?: EmitEvent;
 }
 
 /**
@@ -104,7 +108,10 @@ export function createEventDeliveryWorker(deps: EventDeliveryWorkerDeps): (event
       if (deps.delay) await deps.delay(record.receiptHandle, outcome.delaySeconds).catch((error: unknown) => deps.log({ ...base, outcome: 'delay_not_set', error: String(error) }));
       return false;
     }
-    return deadLetter(deliveryDeadLetter(message, outcome.reason, attempt, deps.clock.now()), base);
+    const letter = deliveryDeadLetter(message, outcome.reason, attempt, deps.clock.now());
+    const sent = await deadLetter(letter, base);
+    if (sent && deps.emit) await announceFailedDelivery(deps.emit, letter);
+    return sent;
   }
 
   /** True when the dead letter is sent (the message may go); false keeps the message, so nothing is lost. */

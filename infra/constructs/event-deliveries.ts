@@ -76,6 +76,8 @@ export class EventDeliveries extends Construct {
         EVENT_DELIVERY_QUEUE_URL: this.queue.queueUrl,
         EVENT_DELIVERY_MAX_ATTEMPTS: String(maxAttempts),
         EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+        // A dead-lettered delivery is announced on the bus (orchestrator.dlq.added).
+        WORKFLOW_EVENT_BUS_NAME: props.eventBusName,
         ...props.outboundEnvironment,
       },
       timeout: Duration.seconds(WORKER_TIMEOUT_SECONDS),
@@ -83,6 +85,7 @@ export class EventDeliveries extends Construct {
     Grant.addToPrincipal({ grantee: this.worker.lambda, actions: ['dynamodb:GetItem'], resourceArns: [props.subscriptionsTable.tableArn] });
     Grant.addToPrincipal({ grantee: this.worker.lambda, actions: ['sqs:ChangeMessageVisibility'], resourceArns: [this.queue.queueArn] });
     this.deadLetterQueue.grantSendMessages(this.worker.lambda);
+    props.eventBus.grantPutEventsTo(this.worker.lambda);
     this.worker.lambda.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
 
     this.ruleEnvironment = {

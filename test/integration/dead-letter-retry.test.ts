@@ -81,6 +81,11 @@ describe('dead letters of failed runs', () => {
     expect(actions.by_workflow).toEqual([{ workflow_id: workflowId, count: 2 }]);
     expect(actions.by_action).toEqual([{ workflow_id: workflowId, action_id: 'ship', count: 2 }]);
     expect(actions.by_error_type).toEqual([{ error_type: 'ServiceUnavailableError', count: 2 }]);
+    // Each dead letter was announced on the bus by the state machine itself, after it was in the queue.
+    await runtime.events.idle();
+    const added = (await runtime.events.history.query({ type: 'orchestrator.dlq.added', limit: 10 })).items;
+    expect(added.map((event) => event.data['execution_id']).sort()).toEqual([...runs.map((run) => run.id)].sort());
+    expect(added[0]).toMatchObject({ source: '/orchestrator/dead-letters', tenant: 'default', subject: expect.stringMatching(/^executions\/.+\/actions\/ship$/), data: { queue: 'actions', action_id: 'ship', workflow_id: workflowId, error: 'ServiceUnavailableError' } });
     // Reading the stats took nothing away: the messages are all there.
     expect((await call<{ queues: QueueStats[] }>('GET', '/infrastructure/dlq/stats')).body.data.queues.find((queue) => queue.queue === 'actions')!.visible).toBe(2);
   });

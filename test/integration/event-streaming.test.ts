@@ -153,6 +153,10 @@ describe('webhook subscriptions on the local runtime', () => {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: runtime.events.failedDeliveriesQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
       const bodies = Messages.map((message) => JSON.parse(message.Body ?? '{}') as { event: EventEnvelope; attempts: number });
       expect(bodies).toEqual([expect.objectContaining({ attempts: 3, event: expect.objectContaining({ type: 'orchestrator.run.completed', data: expect.objectContaining({ execution_id: run }) }) })]);
+      // ...and the dead letter is announced on the bus, in the event's tenant.
+      await runtime.events.idle();
+      const added = (await runtime.events.history.query({ type: 'orchestrator.dlq.added', limit: 10 })).items;
+      expect(added.map((event) => event.data)).toEqual([expect.objectContaining({ queue: 'deliveries', kind: 'delivery_failed', event_type: 'orchestrator.run.completed', attempts: 3 })]);
     } finally {
       sqs.destroy();
     }

@@ -18,6 +18,8 @@ import { compileWorkflow, executionInput } from '../../statemachines/compile.ts'
 import { hasRedriveGate } from '../../statemachines/inspect.ts';
 import { TEST_ENGINE_CONFIG } from '../unit/adapters/aws/support/engine-config.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
+import { announceDeadLetter } from '../../core/events/dead-letter-notice.ts';
+import type { NewEvent } from '../../core/events/envelope.ts';
 import { compileChecked } from '../unit/statemachines/support/harness.ts';
 import { foreach, param, serviceCall, workflow } from '../unit/statemachines/support/workflows.ts';
 import { freshTable } from '../support/dynamo.ts';
@@ -35,6 +37,8 @@ import { until } from '../support/poll.ts';
  */
 
 let services: Server;
+/** What the runs' dead-letter notices announced (orchestrator.dlq.added). */
+const announced: NewEvent[] = [];
 let baseUrl = '';
 const calls = new Map<string, number>();
 let slowMs = 0;
@@ -122,6 +126,8 @@ describe('run control on Step Functions: pause parks calls with their task token
       const name = JSON.parse(match.slice(0, match.indexOf(':{'))) as string;
       handlers[name] = name.endsWith('dead letter')
         ? async () => ({ MessageId: `dead-letter-${name}` })
+        : name.endsWith('dead letter event')
+        ? async (input) => ({ Payload: await announceDeadLetter(input.Payload, async (event) => void announced.push(event)), StatusCode: 200 })
         : name.endsWith('held')
         ? async (input) => {
             // Step Functions gives every callback task its own token ($$.Task.Token).
@@ -235,7 +241,9 @@ describe('run control on Step Functions: pause parks calls with their task token
     // The run ends at the gate, with the error and cause the compiled Fail state used to give it.
     expect(failure).toMatchObject({ name: 'ActionFailed' });
     expect(failure?.message).toMatch(/^action charge failed: ServiceUnavailableError: /);
-    expect(first.entered.slice(-3)).toEqual(['charge: dead letter', 'charge: describe failure', 'charge: failed']);
+    expect(first.entered.slice(-4)).toEqual(['charge: dead letter', 'charge: dead letter event', 'charge: describe failure', 'charge: failed']);
+    // The dead letter is announced (orchestrator.dlq.added) once it is in the queue, naming the run and the action.
+    expect(announced.at(-1)).toMatchObject({ type: 'orchestrator.dlq.added', subject: expect.stringMatching(/\/actions\/charge$/), data: { queue: 'actions', kind: 'action_failed', action_id: 'charge' } });
     expect([callsTo('/a'), callsTo('/charge'), callsTo('/ship')]).toEqual([1, 2, 0]);
 
     // The service recovers; RedriveExecution restarts the gate with the input it had and the count raised.
@@ -255,7 +263,7 @@ describe('run control on Step Functions: pause parks calls with their task token
     const second = start(compiled.definition, 'exec-g', {}, { from: 'charge: failed', input: first.inputs.get('charge: failed'), count: 1 });
     await expect(second.result).rejects.toMatchObject({ cause: { name: 'ActionFailed' } });
     // The failure was recorded again (at redrive 1) and dead-lettered again: a second redrive would pass the gate.
-    expect(second.entered).toEqual(['charge: failed', 'charge', 'charge: dead letter', 'charge: describe failure', 'charge: failed']);
+    expect(second.entered).toEqual(['charge: failed', 'charge', 'charge: dead letter', 'charge: dead letter event', 'charge: describe failure', 'charge: failed']);
     expect(second.inputs.get('charge: failed')).toMatchObject({ failures: { charge: { redrive_count: 1 } } });
     expect(callsTo('/charge')).toBe(2);
   });
