@@ -1,4 +1,4 @@
-import type { BoundedContext } from '../../functions/routes.ts';
+import { routes, type BoundedContext, type RouteName } from '../../functions/routes.ts';
 import type { OrchestratorStacks } from '../../infra/orchestrator.ts';
 import type { ContextRoutesStack } from '../../infra/stacks/context-routes-stack.ts';
 import {
@@ -157,4 +157,13 @@ function renderExpression(expression: unknown, dataStackName: string, data: CfnT
     return output.Value;
   };
   return render(expression);
+}
+
+/** The Lambda integrated with route `name`'s method. */
+export function deployedFunctionOf(model: ApiModel, name: RouteName): DeployedFunction {
+  const spec = routes[name];
+  const method = model.methods.find((candidate) => candidate.httpMethod === spec.method && candidate.path === spec.path);
+  const deployed = model.functions.find((candidate) => candidate.logicalId === method?.functionId && candidate.template === method?.template);
+  if (deployed === undefined) throw new Error(`no function for ${name}`);
+  return deployed;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { routes, type RouteName } from '../../functions/routes.ts';
-import { readApiModel, type DeployedFunction } from './api-model.ts';
-import { asArray, asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, statementsOf, templateOf, type CfnTemplateJson, type StatementJson } from './fixture.ts';
+import type { RouteName } from '../../functions/routes.ts';
+import { deployedFunctionOf, readApiModel, type DeployedFunction } from './api-model.ts';
+import { asArray, asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, statementsOfRole, templateOf, type StatementJson } from './fixture.ts';
 
 /**
  * Events and dead letters in AWS (issue 12, ADR 0013): the recorder's rule, the webhook deliveries' queues,
@@ -14,20 +14,8 @@ const template = templateOf(runtime);
 const id = (construct: Parameters<typeof logicalIdOf>[1]) => logicalIdOf(runtime, construct);
 const getAtt = (construct: Parameters<typeof logicalIdOf>[1], attribute = 'Arn') => ({ 'Fn::GetAtt': [id(construct), attribute] });
 
-function statementsOfRole(source: CfnTemplateJson, roleId: string): StatementJson[] {
-  return resourcesOfType(source, 'AWS::IAM::Policy')
-    .filter(([, policy]) => asArray(propertiesOf(policy)['Roles'], 'Roles').some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
-    .flatMap(([, policy]) => statementsOf(policy))
-    .map((statement) => ({ ...statement, Action: [...statement.Action].sort() }));
-}
 
-function functionOf(name: RouteName): DeployedFunction {
-  const spec = routes[name];
-  const method = model.methods.find((candidate) => candidate.httpMethod === spec.method && candidate.path === spec.path);
-  const deployed = model.functions.find((candidate) => candidate.logicalId === method?.functionId && candidate.template === method?.template);
-  if (deployed === undefined) throw new Error(`no function for ${name}`);
-  return deployed;
-}
+const functionOf = (name: RouteName): DeployedFunction => deployedFunctionOf(model, name);
 const actionsOf = (statements: readonly StatementJson[], prefix: string) => statements.flatMap((statement) => statement.Action.filter((action) => action.startsWith(prefix))).sort();
 const environmentOf = (properties: Record<string, unknown>) => asRecord(asRecord(properties['Environment'], 'Environment')['Variables'], 'Variables');
 

@@ -109,3 +109,11 @@ export function statementsOf(policy: CfnResourceJson): StatementJson[] {
     };
   });
 }
+
+/** Every statement of every policy attached to the role with logical ID `roleId`, normalised and sorted. */
+export function statementsOfRole(source: CfnTemplateJson, roleId: string): StatementJson[] {
+  return resourcesOfType(source, 'AWS::IAM::Policy')
+    .filter(([, policy]) => asArray(propertiesOf(policy)['Roles'], 'Roles').some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
+    .flatMap(([, policy]) => statementsOf(policy))
+    .map((statement) => ({ ...statement, Action: [...statement.Action].sort() }));
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
-import { readApiModel, type DeployedFunction } from './api-model.ts';
+import { deployedFunctionOf, readApiModel, type DeployedFunction } from './api-model.ts';
 import { asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, statementsOf, templateOf, type StatementJson } from './fixture.ts';
 
 /**
@@ -14,13 +14,7 @@ const routeEntries = Object.entries(routes) as Array<[RouteName, RouteSpec]>;
 const runtimeTemplate = templateOf(stacks.runtime);
 const runtimeId = (construct: Parameters<typeof logicalIdOf>[1]) => logicalIdOf(stacks.runtime, construct);
 
-function functionOf(name: RouteName): DeployedFunction {
-  const spec = routes[name];
-  const method = model.methods.find((candidate) => candidate.httpMethod === spec.method && candidate.path === spec.path);
-  const deployed = model.functions.find((candidate) => candidate.logicalId === method?.functionId && candidate.template === method?.template);
-  if (deployed === undefined) throw new Error(`no function for ${name}`);
-  return deployed;
-}
+const functionOf = (name: RouteName): DeployedFunction => deployedFunctionOf(model, name);
 const environmentOf = (deployed: DeployedFunction) => asRecord(asRecord(deployed.properties['Environment'], 'Environment')['Variables'], 'Variables');
 const eventStatements = (statements: readonly StatementJson[]) => statements.filter((statement) => statement.Action.some((action) => action.startsWith('events:')));
 

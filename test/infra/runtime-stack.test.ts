@@ -25,7 +25,7 @@ import {
   propertiesOf,
   resourcesOfType,
   SKIP_BUNDLING,
-  statementsOf,
+  statementsOfRole,
   templateOf,
   type CfnTemplateJson,
   type StatementJson,
@@ -59,13 +59,6 @@ const arnJoin = (service: string, rest: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${rest}`]],
 });
 
-/** Every statement of every policy attached to the role with logical ID `roleId`, normalised and sorted. */
-function statementsOfRole(source: CfnTemplateJson, roleId: string): StatementJson[] {
-  return resourcesOfType(source, 'AWS::IAM::Policy')
-    .filter(([, policy]) => asArray(propertiesOf(policy)['Roles'], 'Roles').some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
-    .flatMap(([, policy]) => statementsOf(policy))
-    .map((statement) => ({ ...statement, Action: [...statement.Action].sort() }));
-}
 
 function rawStatementsOfRole(source: CfnTemplateJson, roleId: string): Record<string, unknown>[] {
   return resourcesOfType(source, 'AWS::IAM::Policy')
