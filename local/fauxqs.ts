@@ -24,6 +24,13 @@ export async function startFauxqsEmulator(options: { dataDir?: string } = {}): P
   return { endpoint: `http://127.0.0.1:${port}`, close: () => server.stop() };
 }
 
+/**
+ * fauxqs 2.4.1 with a data directory loses a message whose visibility is changed (ChangeMessageVisibility
+ * answers MessageNotInflight and the message is gone; in memory it behaves as SQS does). What reads the
+ * dead-letter queues must then not change visibility (adapters/aws/sqs/sqs-dead-letter-inspector.ts).
+ */
+export const PERSISTED_FAUXQS_CHANGES_VISIBILITY = false;
+
 /** Creates the queue unless it exists (CreateQueue with the same attributes is idempotent) and returns its URL. */
 export async function ensureQueue(client: SQSClient, name: string, servedAt?: string): Promise<string> {
   const created = await client.send(new CreateQueueCommand({ QueueName: name }));

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
@@ -28,10 +27,11 @@ import type { HttpServices } from '../functions/http/services.ts';
 import { routes } from '../functions/routes.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import { startDynalite, type RunningDynalite } from './dynalite.ts';
-import { ensureBucket, ensureQueue, resourceNameFor, startFauxqsEmulator, type RunningFauxqs } from './fauxqs.ts';
+import { ensureBucket, ensureQueue, PERSISTED_FAUXQS_CHANGES_VISIBILITY, resourceNameFor, startFauxqsEmulator, type RunningFauxqs } from './fauxqs.ts';
 import { createLocalHealth, startHealthTimer, type LocalHealthSettings } from './health.ts';
 import { createLocalServer, listen } from './http-server.ts';
 import { createLocalRegistrySync, startOpenApiPollTimer } from './registry-sync.ts';
+import { CURSOR_SECRET_FILE, loadCursorCodec } from './cursor-key.ts';
 import { startLocalEvents, type LocalEvents } from './events.ts';
 import { createLiveStreams } from './event-stream.ts';
 import { createLocalDeadLetters } from './dead-letters.ts';
@@ -46,7 +46,6 @@ import { createRequestGate } from './gate.ts';
 import { backfillTenants } from '../adapters/aws/dynamo/tenant-backfill.ts';
 import { API_KEY_TABLE, AUDIT_TABLE } from '../adapters/aws/dynamo/security-tables.ts';
 import { DynamoAuditTrail } from '../adapters/aws/dynamo/dynamo-audit-trail.ts';
-import { CursorCodec, MIN_CURSOR_KEY_BYTES } from '../adapters/aws/dynamo/cursor-codec.ts';
 import { DynamoApiKeyStore } from '../adapters/aws/dynamo/dynamo-api-key-store.ts';
 import { createApiKeyService } from '../core/auth/api-key-service.ts';
 import { createRateLimiter, type RateLimitPolicy } from '../core/auth/rate-limit.ts';
@@ -374,6 +373,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         emit: events.emit,
         clock,
         ids,
+        // The embedded emulator, persisted, cannot change a message's visibility without losing it.
+        ...(options.sqsEndpoint === undefined && options.dataDir !== undefined ? { inspector: { changesVisibility: PERSISTED_FAUXQS_CHANGES_VISIBILITY } } : {}),
       }),
       serviceVersion: options.serviceVersion,
     };
@@ -421,28 +422,4 @@ function localRunner(runner: ActionRunner): LocalIntegrations['invokeRunner'] {
   return (payload, signal) => runner(payload as unknown as ServiceCallPayload, { signal });
 }
 
-/** The file in the data directory that keeps the cursor key when ORCHESTRATOR_CURSOR_SECRET is not set. */
-export const CURSOR_SECRET_FILE = 'cursor-secret';
-
-/**
- * The codec of listing cursors: `cursorSecret` when given; otherwise a random key made on first start and kept
- * in `<dataDir>/cursor-secret` (mode 0600, like a private key: whoever reads it can forge cursors), so that a
- * client's next_token still works after a restart; without a data directory, a key of this process only.
- */
-async function loadCursorCodec(options: Pick<LocalRuntimeOptions, 'cursorSecret' | 'dataDir'>): Promise<CursorCodec> {
-  if (options.cursorSecret !== undefined) return new CursorCodec(options.cursorSecret);
-  if (options.dataDir === undefined) return new CursorCodec(randomBytes(MIN_CURSOR_KEY_BYTES));
-  const path = join(options.dataDir, CURSOR_SECRET_FILE);
-  await mkdir(options.dataDir, { recursive: true });
-  try {
-    // `wx`: never replaces a key that exists (which would invalidate every cursor handed out with it).
-    await writeFile(path, `${randomBytes(MIN_CURSOR_KEY_BYTES).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  try {
-    return new CursorCodec((await readFile(path, 'utf8')).trim());
-  } catch (error) {
-    throw new Error(`invalid cursor key in ${path}: ${(error as Error).message}; delete the file to have a new one made (next_tokens handed out before become invalid)`, { cause: error });
-  }
-}
+export { CURSOR_SECRET_FILE };

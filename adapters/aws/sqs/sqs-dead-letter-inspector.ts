@@ -27,6 +27,16 @@ export interface SqsDeadLetterInspectorOptions {
   readonly waitSeconds?: number;
   /** How long a peek hides what it receives until it releases it: should the release be lost, they reappear then. Default 30. */
   readonly peekHideSeconds?: number;
+  /**
+   * False for a queue whose ChangeMessageVisibility loses the message instead of showing it again: fauxqs
+   * 2.4.1 with a data directory (the local runtime's persisted emulator; in memory it is right, as SQS is).
+   * Then a peek receives with a visibility of 0 (the messages stay visible; it sees the first 10 only), a hold
+   * hides for at most `fallbackHoldSeconds`, and a release does nothing: held messages reappear when the
+   * hold ends. Default true.
+   */
+  readonly changesVisibility?: boolean;
+  /** With changesVisibility false: the longest hold (default 5 s), so that messages a retry did not pick come back soon. */
+  readonly fallbackHoldSeconds?: number;
 }
 
 /**
@@ -46,6 +56,8 @@ export class SqsDeadLetterInspector implements DeadLetterInspector {
   private readonly maxReceives: number;
   private readonly waitSeconds: number;
   private readonly peekHideSeconds: number;
+  private readonly changesVisibility: boolean;
+  private readonly fallbackHoldSeconds: number;
 
   constructor(client: SQSClient, queueUrl: string, options: SqsDeadLetterInspectorOptions = {}) {
     this.client = client;
@@ -53,6 +65,8 @@ export class SqsDeadLetterInspector implements DeadLetterInspector {
     this.maxReceives = options.maxReceives ?? MAX_MESSAGES_READ / SQS_BATCH;
     this.waitSeconds = options.waitSeconds ?? 1;
     this.peekHideSeconds = options.peekHideSeconds ?? 30;
+    this.changesVisibility = options.changesVisibility ?? true;
+    this.fallbackHoldSeconds = options.fallbackHoldSeconds ?? 5;
   }
 
   async counts(): Promise<QueueCounts> {
@@ -67,16 +81,19 @@ export class SqsDeadLetterInspector implements DeadLetterInspector {
   }
 
   async peek(max: number): Promise<ReceivedMessage[]> {
+    if (!this.changesVisibility) return this.receive(max, 0);
     const received = await this.receive(max, this.peekHideSeconds);
     await this.release(received.map((message) => message.receiptHandle));
     return received;
   }
 
   hold(max: number, holdSeconds: number, enough?: (received: readonly ReceivedMessage[]) => boolean): Promise<ReceivedMessage[]> {
-    return this.receive(max, holdSeconds, enough);
+    return this.receive(max, this.changesVisibility ? holdSeconds : Math.min(holdSeconds, this.fallbackHoldSeconds), enough);
   }
 
   async release(receiptHandles: readonly string[]): Promise<void> {
+    // Without visibility changes, held messages come back when their (short) hold ends.
+    if (!this.changesVisibility) return;
     for (let start = 0; start < receiptHandles.length; start += SQS_BATCH) {
       const batch = receiptHandles.slice(start, start + SQS_BATCH);
       const output = await this.call('ChangeMessageVisibilityBatch', () =>
@@ -125,9 +142,11 @@ export class SqsDeadLetterInspector implements DeadLetterInspector {
           ),
         );
         const batch = (output.Messages ?? []).map(toReceived).filter((message): message is ReceivedMessage => message !== undefined);
-        if (batch.length === 0) break;
+        const fresh = batch.some((message) => !received.has(message.messageId));
         // Received again (its hiding ended during a long read): the newest handle is the one that works.
         for (const message of batch) received.set(message.messageId, message);
+        // Nothing new: the queue is read (or, with a visibility of 0, the same messages come back).
+        if (!fresh) break;
         if (enough?.([...received.values()])) break;
       }
     } catch (error) {
