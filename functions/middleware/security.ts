@@ -26,7 +26,7 @@ export interface HandlerSecurity {
 
 const REFUSALS: ReadonlySet<string> = new Set([ErrorName.Unauthenticated, ErrorName.Forbidden, ErrorName.RateLimited]);
 /** Response fields that name what a request created, added to its record's targets. */
-const CREATED_ID_FIELDS = ['workflow_id', 'execution_id', 'key_id', 'instance_id'] as const;
+const CREATED_ID_FIELDS = ['workflow_id', 'execution_id', 'key_id', 'instance_id', 'subscription_id', 'replay_id'] as const;
 
 /** State-changing requests leave an audit record whatever their outcome; reads only when refused. */
 export function isStateChanging(route: Pick<RouteSpec, 'method'>): boolean {

@@ -126,7 +126,7 @@ describe('every state-changing request leaves exactly one record', () => {
       const [record] = records;
       expect(record).toMatchObject({ action: name, outcome: entry.status, actor: ADMIN, method: 'jwt', roles: ['admin'], tenant: 'default', route: `${route.method} ${route.path}` });
       for (const id of Object.values(requestFor(name, route).params ?? {})) expect(record!.targets).toContain(id);
-      const createdId = entry.reply.body.data?.workflow_id ?? entry.reply.body.data?.key_id;
+      const createdId = entry.reply.body.data?.workflow_id ?? entry.reply.body.data?.key_id ?? entry.reply.body.data?.subscription_id;
       if (entry.status === 201 && typeof createdId === 'string') expect(record!.targets).toContain(createdId);
       // Each id once: a run's workflow is named by the path and by the response, and is listed once.
       expect(new Set(record!.targets).size, JSON.stringify(record!.targets)).toBe(record!.targets.length);
