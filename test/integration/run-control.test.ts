@@ -282,6 +282,10 @@ describe('pausing and resuming a run', () => {
 
     expect((await call('POST', `/workflows/executions/${executionId}/pause`)).status).toBe(409);
     expect((await call('POST', `/workflows/executions/${executionId}/resume`)).status).toBe(409);
+    // The run's events say so, once each (the refused pause and resume emitted nothing).
+    await runtime.events.idle();
+    const runEvents = (await runtime.events.history.query({ execution_id: executionId, type: 'orchestrator.run.*', limit: 50 })).items.reverse();
+    expect(runEvents.map((event) => event.type)).toEqual(['orchestrator.run.requested', 'orchestrator.run.started', 'orchestrator.run.paused', 'orchestrator.run.resumed', 'orchestrator.run.completed']);
   });
 
   it('cancels a paused run, settling its actions', async () => {

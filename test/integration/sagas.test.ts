@@ -99,6 +99,14 @@ describe('sagas', () => {
     ]);
     expect(calls.filter((path) => path.startsWith(prefix))).toEqual([`${prefix}/reserve`, `${prefix}/charge`, `${prefix}/ship`, `${prefix}/refund`, `${prefix}/release`]);
     expect(saga.body.data.compensation_ms).toEqual(expect.any(Number));
+    // Each compensation is an event, newest step first, after the failure that caused it.
+    await runtime.events.idle();
+    const actionEvents = (await runtime.events.history.query({ execution_id: executionId, type: 'orchestrator.action.*', limit: 50 })).items.reverse();
+    const compensated = actionEvents.filter((event) => event.type === 'orchestrator.action.compensated').map((event) => event.data['action_id']);
+    expect(compensated).toEqual(['charge', 'reserve']);
+    const failedAt = actionEvents.findIndex((event) => event.type === 'orchestrator.action.failed' && event.data['action_id'] === 'ship');
+    expect(failedAt).toBeGreaterThan(-1);
+    expect(actionEvents.findIndex((event) => event.type === 'orchestrator.action.compensated')).toBeGreaterThan(failedAt);
   });
 
   it('a compensation that keeps failing is retried, dead-lettered, and the saga says compensation_failed', async () => {
