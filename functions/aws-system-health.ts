@@ -4,6 +4,8 @@ import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
 import { dynamoTableProbe } from '../adapters/aws/dynamo/table-probe.ts';
 import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
+import { EVENT_TABLE } from '../adapters/aws/dynamo/event-table.ts';
+import { SUBSCRIPTION_TABLE } from '../adapters/aws/dynamo/subscription-table.ts';
 import { eventBusProbe } from '../adapters/aws/eventbridge/event-bus-probe.ts';
 import { createSqsClient } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
 import { sqsQueueProbe } from '../adapters/aws/sqs/queue-probe.ts';
@@ -28,6 +30,8 @@ export function awsSystemHealth(): SystemHealth {
       dynamoTableProbe(client, required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'), WORKFLOW_TABLE, 'workflows_table'),
       dynamoTableProbe(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'), EXECUTION_TABLE, 'executions_table'),
       dynamoTableProbe(client, registryTableName, REGISTRY_TABLE, 'registry_table'),
+      dynamoTableProbe(client, required(config.EVENTS_TABLE_NAME, 'EVENTS_TABLE_NAME'), EVENT_TABLE, 'events_table'),
+      dynamoTableProbe(client, required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME'), SUBSCRIPTION_TABLE, 'subscriptions_table'),
       sqsQueueProbe(createSqsClient(), required(config.WORKFLOW_DEAD_LETTER_QUEUE_URL, 'WORKFLOW_DEAD_LETTER_QUEUE_URL'), 'dead_letter_queue'),
       eventBusProbe(required(config.WORKFLOW_EVENT_BUS_NAME, 'WORKFLOW_EVENT_BUS_NAME'), 'event_bus'),
     ],

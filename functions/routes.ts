@@ -123,7 +123,7 @@ export const routes = {
     tag: 'platform',
     successStatus: 200,
     response: health.SystemHealthResponse,
-    tables: { workflows: 'read', executions: 'read', registry: 'read' },
+    tables: { workflows: 'read', executions: 'read', registry: 'read', events: 'read', subscriptions: 'read' },
     probes: true,
   },
   openApi: {

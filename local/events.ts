@@ -28,8 +28,9 @@ import { ensureTable } from './tables.ts';
 export interface LocalEvents {
   readonly bus: InProcessEventBus;
   readonly history: DynamoEventHistory;
-  /** The history's table (the dead-letter retry ledger shares it). */
+  /** The history's table (the dead-letter retry ledger shares it), and the subscriptions' table. */
   readonly tableName: string;
+  readonly subscriptionsTableName: string;
   readonly service: EventService;
   readonly subscriptions: SubscriptionService;
   readonly deliveries: LocalEventDeliveries;
@@ -105,6 +106,7 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
     bus,
     history,
     tableName: options.tableName,
+    subscriptionsTableName: options.subscriptionsTableName,
     subscriptions,
     deliveries,
     failedDeliveriesQueueUrl,

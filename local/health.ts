@@ -3,6 +3,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
 import { dynamoTableProbe } from '../adapters/aws/dynamo/table-probe.ts';
+import { EVENT_TABLE } from '../adapters/aws/dynamo/event-table.ts';
+import { SUBSCRIPTION_TABLE } from '../adapters/aws/dynamo/subscription-table.ts';
 import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
 import { sqsQueueProbe } from '../adapters/aws/sqs/queue-probe.ts';
 import { createSystemHealth, type SystemHealth } from '../core/platform/system-health.ts';
@@ -20,7 +22,7 @@ export interface LocalHealthSettings extends HealthSweepSettings {
 export interface LocalHealthDeps {
   readonly registry: Pick<ServiceRegistry, 'list' | 'instancesOf' | 'recordHealth'>;
   readonly documentClient: DynamoDBDocumentClient;
-  readonly tableNames: { readonly workflows: string; readonly executions: string; readonly registry: string };
+  readonly tableNames: { readonly workflows: string; readonly executions: string; readonly registry: string; readonly events: string; readonly subscriptions: string };
   readonly sqsClient: SQSClient;
   readonly deadLetterQueueUrl: string;
   readonly clock: Clock;
@@ -44,8 +46,10 @@ export function createLocalHealth(deps: LocalHealthDeps): { healthSweep: HealthS
         dynamoTableProbe(deps.documentClient, deps.tableNames.workflows, WORKFLOW_TABLE, 'workflows_table'),
         dynamoTableProbe(deps.documentClient, deps.tableNames.executions, EXECUTION_TABLE, 'executions_table'),
         dynamoTableProbe(deps.documentClient, deps.tableNames.registry, REGISTRY_TABLE, 'registry_table'),
+        dynamoTableProbe(deps.documentClient, deps.tableNames.events, EVENT_TABLE, 'events_table'),
+        dynamoTableProbe(deps.documentClient, deps.tableNames.subscriptions, SUBSCRIPTION_TABLE, 'subscriptions_table'),
         sqsQueueProbe(deps.sqsClient, deps.deadLetterQueueUrl, 'dead_letter_queue'),
-        // The local bus is an in-process log (local/integrations.ts): reachable while this process runs.
+        // The local bus is in process (adapters/local/in-process-event-bus.ts): reachable while this process runs.
         inProcessBus,
       ],
       registry: deps.registry,

@@ -339,7 +339,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...createLocalHealth({
         registry,
         documentClient,
-        tableNames: { workflows: options.workflowsTableName, executions: executionsTableName, registry: registryTableName },
+        tableNames: { workflows: options.workflowsTableName, executions: executionsTableName, registry: registryTableName, events: events.tableName, subscriptions: events.subscriptionsTableName },
         sqsClient,
         deadLetterQueueUrl,
         clock,

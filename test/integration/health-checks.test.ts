@@ -309,7 +309,7 @@ describe('registrations past their TTL', () => {
 });
 
 describe("the orchestrator's own dependencies", () => {
-  it('are each reported: three tables, the dead-letter queue and the (local) event bus', async () => {
+  it('are each reported: five tables, the dead-letter queue and the (local) event bus', async () => {
     const { status, report } = await systemHealth();
     expect(status).toBe(200);
     expect(report.version).toBe('test');
@@ -317,6 +317,8 @@ describe("the orchestrator's own dependencies", () => {
       ['workflows_table', 'table', 'healthy'],
       ['executions_table', 'table', 'healthy'],
       ['registry_table', 'table', 'healthy'],
+      ['events_table', 'table', 'healthy'],
+      ['subscriptions_table', 'table', 'healthy'],
       ['dead_letter_queue', 'queue', 'healthy'],
       ['event_bus', 'event_bus', 'healthy'],
     ]);
@@ -335,7 +337,7 @@ describe("the orchestrator's own dependencies", () => {
       expect(reply.body.message).toMatch(/dead_letter_queue unreachable/);
       const queue = report.dependencies.find((dependency) => dependency.name === 'dead_letter_queue');
       expect(queue).toMatchObject({ status: 'unhealthy', error: expect.stringMatching(/NonExistentQueue|does not exist/i) });
-      expect(report.dependencies.filter((dependency) => dependency.status === 'healthy')).toHaveLength(4);
+      expect(report.dependencies.filter((dependency) => dependency.status === 'healthy')).toHaveLength(6);
     } finally {
       await other.runtime.close();
     }
