@@ -396,7 +396,7 @@ export interface DependencyCheck {
 export interface DependencyProbe {
   /** `workflows_table`, `dead_letter_queue`, `event_bus`... */
   readonly name: string;
-  readonly kind: 'table' | 'queue' | 'event_bus';
+  readonly kind: 'table' | 'queue' | 'event_bus' | 'engine';
   check(timeoutMs: number): Promise<DependencyCheck>;
 }
 

@@ -71,6 +71,9 @@ export function awsServices(): HttpServices {
     get systemHealth() {
       return (systemHealth ??= awsSystemHealth());
     },
+    get readiness(): HttpServices['readiness'] {
+      throw new Error('readiness is composed by its own entry (functions/entries/ready.ts)');
+    },
     // These call services or peers over HTTP: only their routes' own entries (run-health-check, list-peers,
     // sync-peers, poll-open-api) compose them, so that no other function's bundle carries the HTTP client.
     get healthSweep(): HttpServices['healthSweep'] {

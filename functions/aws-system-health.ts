@@ -9,7 +9,8 @@ import { SUBSCRIPTION_TABLE } from '../adapters/aws/dynamo/subscription-table.ts
 import { eventBusProbe } from '../adapters/aws/eventbridge/event-bus-probe.ts';
 import { createSqsClient } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
 import { sqsQueueProbe } from '../adapters/aws/sqs/queue-probe.ts';
-import { createSystemHealth, type SystemHealth } from '../core/platform/system-health.ts';
+import { createReadiness, createSystemHealth, type Readiness, type SystemHealth } from '../core/platform/system-health.ts';
+import type { DependencyProbe } from '../core/ports.ts';
 import { systemClock } from '../core/system.ts';
 import { readLambdaConfig, required } from './config.ts';
 
@@ -20,12 +21,14 @@ import { readLambdaConfig, required } from './config.ts';
  * function's bundle carries no HTTP client.
  */
 
-/** The orchestrator's own dependencies, probed from a Lambda, and the registry's stored health. */
-export function awsSystemHealth(): SystemHealth {
+/** The orchestrator's own dependencies, as a Lambda probes them (every table, the dead-letter queue, the bus). */
+function awsDependencies(): { dependencies: DependencyProbe[]; registryTableName: string; client: ReturnType<typeof createDocumentClient> } {
   const config = readLambdaConfig();
   const client = createDocumentClient();
   const registryTableName = required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME');
-  return createSystemHealth({
+  return {
+    client,
+    registryTableName,
     dependencies: [
       dynamoTableProbe(client, required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'), WORKFLOW_TABLE, 'workflows_table'),
       dynamoTableProbe(client, required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME'), EXECUTION_TABLE, 'executions_table'),
@@ -35,7 +38,16 @@ export function awsSystemHealth(): SystemHealth {
       sqsQueueProbe(createSqsClient(), required(config.WORKFLOW_DEAD_LETTER_QUEUE_URL, 'WORKFLOW_DEAD_LETTER_QUEUE_URL'), 'dead_letter_queue'),
       eventBusProbe(required(config.WORKFLOW_EVENT_BUS_NAME, 'WORKFLOW_EVENT_BUS_NAME'), 'event_bus'),
     ],
-    registry: new DynamoServiceRegistry(client, registryTableName),
-    clock: systemClock,
-  });
+  };
+}
+
+/** The orchestrator's own dependencies, probed from a Lambda, and the registry's stored health. */
+export function awsSystemHealth(): SystemHealth {
+  const { dependencies, client, registryTableName } = awsDependencies();
+  return createSystemHealth({ dependencies, registry: new DynamoServiceRegistry(client, registryTableName), clock: systemClock });
+}
+
+/** Readiness in AWS: the same probes (Step Functions is a managed service: nothing of ours to probe there). */
+export function awsReadiness(): Readiness {
+  return createReadiness({ dependencies: awsDependencies().dependencies, clock: systemClock });
 }

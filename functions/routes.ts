@@ -126,6 +126,18 @@ export const routes = {
     tables: { workflows: 'read', executions: 'read', registry: 'read', events: 'read', subscriptions: 'read' },
     probes: true,
   },
+  ready: {
+    method: 'GET',
+    path: '/ready',
+    auth: 'public',
+    context: 'platform',
+    summary: "Readiness: every table, the dead-letter queue, the event bus and (locally) the engine answer now (503 naming what is not ready; the reasons are in GET /health/system)",
+    tag: 'platform',
+    successStatus: 200,
+    response: health.ReadinessResponse,
+    tables: { workflows: 'read', executions: 'read', registry: 'read', events: 'read', subscriptions: 'read' },
+    probes: true,
+  },
   openApi: {
     method: 'GET',
     path: '/openapi.json',

@@ -7,7 +7,7 @@ import { EVENT_TABLE } from '../adapters/aws/dynamo/event-table.ts';
 import { SUBSCRIPTION_TABLE } from '../adapters/aws/dynamo/subscription-table.ts';
 import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
 import { sqsQueueProbe } from '../adapters/aws/sqs/queue-probe.ts';
-import { createSystemHealth, type SystemHealth } from '../core/platform/system-health.ts';
+import { createReadiness, createSystemHealth, type Readiness, type SystemHealth } from '../core/platform/system-health.ts';
 import type { Clock, DependencyProbe, HealthProbe, OutboundHttp, SecretResolver, ServiceRegistry } from '../core/ports.ts';
 import { createHealthSweep, type HealthSweep, type HealthSweepSettings } from '../core/registry/health-sweep.ts';
 import { createHttpHealthProbe } from '../adapters/http/http-health-probe.ts';
@@ -22,6 +22,8 @@ export interface LocalHealthSettings extends HealthSweepSettings {
 export interface LocalHealthDeps {
   readonly registry: Pick<ServiceRegistry, 'list' | 'instancesOf' | 'recordHealth'>;
   readonly documentClient: DynamoDBDocumentClient;
+  /** Whether the local engine takes new runs (false while it stops); omitted: always. */
+  readonly engineAccepting?: () => boolean;
   readonly tableNames: { readonly workflows: string; readonly executions: string; readonly registry: string; readonly events: string; readonly subscriptions: string };
   readonly sqsClient: SQSClient;
   readonly deadLetterQueueUrl: string;
@@ -35,26 +37,30 @@ export interface LocalHealthDeps {
 }
 
 /** The same sweep and system health as in AWS; only the event bus differs (in process here). */
-export function createLocalHealth(deps: LocalHealthDeps): { healthSweep: HealthSweep; systemHealth: SystemHealth } {
+export function createLocalHealth(deps: LocalHealthDeps): { healthSweep: HealthSweep; systemHealth: SystemHealth; readiness: Readiness } {
   const { settings = {} } = deps;
   const probe = deps.probe ?? createHttpHealthProbe({ http: deps.http, ...(deps.secrets ? { secrets: deps.secrets } : {}) });
   const inProcessBus: DependencyProbe = { name: 'event_bus', kind: 'event_bus', check: async () => ({ reachable: true, latency_ms: 0 }) };
+  const dependencies: DependencyProbe[] = [
+    dynamoTableProbe(deps.documentClient, deps.tableNames.workflows, WORKFLOW_TABLE, 'workflows_table'),
+    dynamoTableProbe(deps.documentClient, deps.tableNames.executions, EXECUTION_TABLE, 'executions_table'),
+    dynamoTableProbe(deps.documentClient, deps.tableNames.registry, REGISTRY_TABLE, 'registry_table'),
+    dynamoTableProbe(deps.documentClient, deps.tableNames.events, EVENT_TABLE, 'events_table'),
+    dynamoTableProbe(deps.documentClient, deps.tableNames.subscriptions, SUBSCRIPTION_TABLE, 'subscriptions_table'),
+    sqsQueueProbe(deps.sqsClient, deps.deadLetterQueueUrl, 'dead_letter_queue'),
+    // The local bus is in process (adapters/local/in-process-event-bus.ts): reachable while this process runs.
+    inProcessBus,
+  ];
+  // The engine runs in this process: ready unless it is stopping (a run started now would wait for the next start).
+  const engine: DependencyProbe = {
+    name: 'engine',
+    kind: 'engine',
+    check: async () => (deps.engineAccepting === undefined || deps.engineAccepting() ? { reachable: true, latency_ms: 0 } : { reachable: false, latency_ms: 0, error: 'the local engine is stopping' }),
+  };
   return {
     healthSweep: createHealthSweep({ registry: deps.registry, probe, clock: deps.clock }, settings),
-    systemHealth: createSystemHealth({
-      dependencies: [
-        dynamoTableProbe(deps.documentClient, deps.tableNames.workflows, WORKFLOW_TABLE, 'workflows_table'),
-        dynamoTableProbe(deps.documentClient, deps.tableNames.executions, EXECUTION_TABLE, 'executions_table'),
-        dynamoTableProbe(deps.documentClient, deps.tableNames.registry, REGISTRY_TABLE, 'registry_table'),
-        dynamoTableProbe(deps.documentClient, deps.tableNames.events, EVENT_TABLE, 'events_table'),
-        dynamoTableProbe(deps.documentClient, deps.tableNames.subscriptions, SUBSCRIPTION_TABLE, 'subscriptions_table'),
-        sqsQueueProbe(deps.sqsClient, deps.deadLetterQueueUrl, 'dead_letter_queue'),
-        // The local bus is in process (adapters/local/in-process-event-bus.ts): reachable while this process runs.
-        inProcessBus,
-      ],
-      registry: deps.registry,
-      clock: deps.clock,
-    }),
+    systemHealth: createSystemHealth({ dependencies, registry: deps.registry, clock: deps.clock }),
+    readiness: createReadiness({ dependencies: [...dependencies, engine], clock: deps.clock }),
   };
 }
 

@@ -340,6 +340,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         registry,
         documentClient,
         tableNames: { workflows: options.workflowsTableName, executions: executionsTableName, registry: registryTableName, events: events.tableName, subscriptions: events.subscriptionsTableName },
+        engineAccepting: () => engine.accepting,
         sqsClient,
         deadLetterQueueUrl,
         clock,

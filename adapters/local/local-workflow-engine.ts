@@ -51,6 +51,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly drained = new Set<() => void>();
   /** Set by shutdown: no new task starts, and runs that stop are left to be resumed. */
   private stopping = false;
+
+  /** Whether it takes new runs: false once it is stopping (readiness). */
+  get accepting(): boolean {
+    return !this.stopping;
+  }
   /** Paused runs: their next task waits for the release. */
   private readonly held = new Map<string, { released: Promise<void>; release: () => void }>();
 

@@ -70,18 +70,7 @@ export function createSystemHealth({ dependencies, registry, clock, dependencyTi
   return async () => {
     const checkedAt = clock.now();
     const [reports, listing] = await Promise.all([
-      Promise.all(
-        dependencies.map(async (dependency): Promise<DependencyReport> => {
-          const check = await dependency.check(dependencyTimeoutMs);
-          return {
-            name: dependency.name,
-            kind: dependency.kind,
-            status: check.reachable ? 'healthy' : 'unhealthy',
-            latency_ms: check.latency_ms,
-            ...(check.error === undefined ? {} : { error: check.error }),
-          };
-        }),
-      ),
+      probeDependencies(dependencies, dependencyTimeoutMs),
       registry.list().then(
         (instances) => ({ instances: instances.filter((instance) => !isExpired(instance, checkedAt)) }),
         (error: unknown) => ({ instances: [], error: error instanceof Error ? error.message : String(error) }),
@@ -110,6 +99,46 @@ export function createSystemHealth({ dependencies, registry, clock, dependencyTi
       checked_at: checkedAt,
       dependencies: reports,
       services: { total: services.length, by_status: byStatus, items: services, ...('error' in listing ? { error: listing.error } : {}) },
+    };
+  };
+}
+
+/** Probes every dependency at once, each within `timeoutMs`; never throws (an unreachable one is a report). */
+export function probeDependencies(dependencies: readonly DependencyProbe[], timeoutMs: number = DEFAULT_DEPENDENCY_TIMEOUT_MS): Promise<DependencyReport[]> {
+  return Promise.all(
+    dependencies.map(async (dependency): Promise<DependencyReport> => {
+      const check = await dependency.check(timeoutMs);
+      return {
+        name: dependency.name,
+        kind: dependency.kind,
+        status: check.reachable ? 'healthy' : 'unhealthy',
+        latency_ms: check.latency_ms,
+        ...(check.error === undefined ? {} : { error: check.error }),
+      };
+    }),
+  );
+}
+
+/**
+ * Readiness (`GET /ready`): whether every dependency answers now, for load balancers and orchestrators that
+ * route traffic by it. Public, so it names what is not ready but never says why (GET /health/system does).
+ */
+export interface ReadinessReport {
+  readonly status: 'ready' | 'not_ready';
+  readonly checked_at: string;
+  readonly dependencies: readonly { readonly name: string; readonly kind: DependencyProbe['kind']; readonly ready: boolean; readonly latency_ms: number }[];
+}
+
+export type Readiness = () => Promise<ReadinessReport>;
+
+export function createReadiness({ dependencies, clock, dependencyTimeoutMs = DEFAULT_DEPENDENCY_TIMEOUT_MS }: Omit<SystemHealthDeps, 'registry'>): Readiness {
+  return async () => {
+    const checkedAt = clock.now();
+    const reports = await probeDependencies(dependencies, dependencyTimeoutMs);
+    return {
+      status: reports.every((report) => report.status === 'healthy') ? 'ready' : 'not_ready',
+      checked_at: checkedAt,
+      dependencies: reports.map((report) => ({ name: report.name, kind: report.kind, ready: report.status === 'healthy', latency_ms: report.latency_ms })),
     };
   };
 }

@@ -1,5 +1,5 @@
 import type { Secured } from './services.ts';
-import type { SystemHealth } from '../../core/platform/system-health.ts';
+import type { Readiness, SystemHealth } from '../../core/platform/system-health.ts';
 import type { HealthSweep } from '../../core/registry/health-sweep.ts';
 import { handlerFactory, type ApiHandler } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
@@ -29,6 +29,22 @@ export function createHealthCheckHandlers({ healthSweep, security }: { healthSwe
   } satisfies Partial<Record<keyof typeof routes, ApiHandler>>;
 }
 
+/** `GET /ready`: the platform context (every table read, the dead-letter queue and the bus probed). */
+export function createReadinessHandlers({ readiness, security }: { readiness: Readiness } & Secured) {
+  const handle = handlerFactory(security);
+  return {
+    ready: handle(routes.ready, async () => {
+      const report = await readiness();
+      const down = report.dependencies.filter((dependency) => !dependency.ready).map((dependency) => dependency.name);
+      return {
+        message: down.length === 0 ? 'orchestrator is ready' : `orchestrator is not ready: ${down.join(', ')} not ready`,
+        data: { status: report.status, checked_at: report.checked_at, dependencies: report.dependencies.map((dependency) => ({ ...dependency })) },
+        status: report.status === 'ready' ? 200 : 503,
+      };
+    }),
+  } satisfies Partial<Record<keyof typeof routes, ApiHandler>>;
+}
+
 /** `GET /health/system`: the platform context (every table read, the dead-letter queue and the bus probed). */
 export function createSystemHealthHandlers({ systemHealth, serviceVersion, security }: { systemHealth: SystemHealth; serviceVersion: string } & Secured) {
   const handle = handlerFactory(security);
@@ -53,9 +69,10 @@ export function createSystemHealthHandlers({ systemHealth, serviceVersion, secur
 export interface HealthHttpServices extends Secured {
   readonly healthSweep: HealthSweep;
   readonly systemHealth: SystemHealth;
+  readonly readiness: Readiness;
   readonly serviceVersion: string;
 }
 
 export function createHealthHandlers(services: HealthHttpServices) {
-  return { ...createHealthCheckHandlers(services), ...createSystemHealthHandlers(services) };
+  return { ...createHealthCheckHandlers(services), ...createSystemHealthHandlers(services), ...createReadinessHandlers(services) };
 }

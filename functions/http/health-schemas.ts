@@ -43,6 +43,17 @@ export const HealthSweepResponse = z.object({
   ),
 });
 
+/** What the orchestrator depends on: its tables, the dead-letter queue, the event bus, and (locally) the engine. */
+const DEPENDENCY_KINDS = ['table', 'queue', 'event_bus', 'engine'] as const;
+
+export const ReadinessResponse = z.object({
+  status: z.enum(['ready', 'not_ready']).describe('not_ready (503): a dependency does not answer'),
+  checked_at: z.string(),
+  dependencies: z
+    .array(z.object({ name: z.string(), kind: z.enum(DEPENDENCY_KINDS), ready: z.boolean(), latency_ms: z.number() }))
+    .describe("Each dependency's readiness, probed now; why one is not ready is in GET /health/system (a route for callers with a role)"),
+});
+
 export const SystemHealthResponse = z.object({
   status: z.enum(['healthy', 'degraded', 'unhealthy']).describe("unhealthy (503): one of the orchestrator's own dependencies is unreachable; degraded: a registered service is degraded or unhealthy"),
   service: z.string(),
@@ -52,7 +63,7 @@ export const SystemHealthResponse = z.object({
     .array(
       z.object({
         name: z.string(),
-        kind: z.enum(['table', 'queue', 'event_bus']),
+        kind: z.enum(DEPENDENCY_KINDS),
         status: z.enum(['healthy', 'unhealthy']),
         latency_ms: z.number(),
         error: z.string().optional(),

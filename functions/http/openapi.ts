@@ -54,6 +54,7 @@ const LOCATION = { location: 'Where the created object is read' } as const;
 
 const FACTS: Partial<Record<RouteName, OperationFacts>> = {
   systemHealth: { reportsUnhealthy: true },
+  ready: { reportsUnhealthy: true },
   workflowsHealth: { reportsUnhealthy: true },
   createWorkflow: { successHeaders: { ...ETAG, ...LOCATION } },
   createFromTemplate: { successHeaders: { ...ETAG, ...LOCATION } },

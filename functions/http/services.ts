@@ -1,6 +1,6 @@
 import type { HandlerSecurity } from '../middleware/security.ts';
 import type { ExecutionService } from '../../core/execution/service.ts';
-import type { SystemHealth } from '../../core/platform/system-health.ts';
+import type { Readiness, SystemHealth } from '../../core/platform/system-health.ts';
 import type { AuditTrail, ServiceRegistry, WorkflowStore } from '../../core/ports.ts';
 import type { ApiKeyService } from '../../core/auth/api-key-service.ts';
 import type { HealthSweep } from '../../core/registry/health-sweep.ts';
@@ -33,6 +33,8 @@ export interface HttpServices extends Secured {
   readonly healthSweep: HealthSweep;
   /** The orchestrator's own dependencies and the services' recorded health (`GET /health/system`). */
   readonly systemHealth: SystemHealth;
+  /** Whether every dependency answers now (`GET /ready`). */
+  readonly readiness: Readiness;
   /** Peer orchestrators: reachability, registry sync and replication (`/peers`, `/registry/sync-peers`, `/registry/replicate`). */
   readonly peers: PeerService;
   /** OpenAPI polling and drift (`POST /registry/poll-openapi`, the schedule). */

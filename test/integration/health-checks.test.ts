@@ -21,6 +21,7 @@ type Sweep = {
   not_checked: number;
   instances: { name: string; instance_id: string; previous_status: string; status: string; check: Check; recorded: boolean }[];
 };
+type Readiness = { status: string; dependencies: { name: string; kind: string; ready: boolean; latency_ms: number }[] };
 type SystemHealth = {
   status: string;
   version: string;
@@ -324,6 +325,23 @@ describe("the orchestrator's own dependencies", () => {
     ]);
   });
 
+  it('are ready, the local engine too: GET /ready answers 200, without a credential', async () => {
+    const reply = await call<Readiness>('GET', '/ready');
+    expect(reply.status).toBe(200);
+    const report = reply.body.data as Readiness;
+    expect(report.status).toBe('ready');
+    expect(report.dependencies.map((dependency) => [dependency.name, dependency.kind, dependency.ready])).toEqual([
+      ['workflows_table', 'table', true],
+      ['executions_table', 'table', true],
+      ['registry_table', 'table', true],
+      ['events_table', 'table', true],
+      ['subscriptions_table', 'table', true],
+      ['dead_letter_queue', 'queue', true],
+      ['event_bus', 'event_bus', true],
+      ['engine', 'engine', true],
+    ]);
+  });
+
   it('answer 503 with the overall status unhealthy when one is down (the dead-letter queue deleted)', async () => {
     const other = await startTestApi();
     try {
@@ -338,6 +356,12 @@ describe("the orchestrator's own dependencies", () => {
       const queue = report.dependencies.find((dependency) => dependency.name === 'dead_letter_queue');
       expect(queue).toMatchObject({ status: 'unhealthy', error: expect.stringMatching(/NonExistentQueue|does not exist/i) });
       expect(report.dependencies.filter((dependency) => dependency.status === 'healthy')).toHaveLength(6);
+      // Readiness says the same, naming what is not ready and never why (it is public).
+      const ready = await other.call<Readiness>('GET', '/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body.message).toBe('orchestrator is not ready: dead_letter_queue not ready');
+      expect((ready.body.data as Readiness).dependencies.filter((dependency) => !dependency.ready).map((dependency) => dependency.name)).toEqual(['dead_letter_queue']);
+      expect(JSON.stringify(ready.body)).not.toMatch(/NonExistentQueue|does not exist/i);
     } finally {
       await other.runtime.close();
     }
