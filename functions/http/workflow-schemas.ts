@@ -88,8 +88,11 @@ export const TenantFilter = TenantSchema.optional().describe("Admins only: this 
 
 export const StatisticsQuery = z.object({ tenant: TenantFilter });
 
+/** The last page a listing may ask for: its offset ((page - 1) x page_size) stays an exact integer, with room to spare. */
+export const MAX_PAGE = 1_000_000;
+
 export const ListWorkflowsQuery = z.object({
-  page: positiveInt('page').default(1),
+  page: positiveInt('page').max(MAX_PAGE, `page must be at most ${MAX_PAGE}`).default(1),
   page_size: positiveInt('page_size').max(100, 'page_size must be at most 100').optional().describe('Workflows per page (default 50; with next_token, the size of the page that gave it)'),
   status: WorkflowStatusSchema.optional(),
   created_by: z.string().min(1, 'created_by must not be empty').max(256, 'created_by must be at most 256 characters').optional(),

@@ -151,6 +151,18 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
           // Action lists generated from the schema almost never pass the cross-field rules (ids, references,
           // dependencies), so definitions that can be stored are mixed in: the success paths get exercised too.
           return schema['type'] === 'array' ? fc.oneof(fc.constantFrom(...STORABLE_ACTION_LISTS), validValue(schema, scope)) : undefined;
+        // Event and dead-letter requests: windows in order, types that exist, queues and subscriptions that do.
+        case 'since':
+          return fc.oneof(fc.constant('2026-01-01T00:00:00Z'), validValue(schema, scope));
+        case 'until':
+        case 'before':
+          return fc.oneof(fc.constant('2036-01-01T00:00:00Z'), validValue(schema, scope));
+        case 'types':
+          return fc.oneof(fc.constant(['orchestrator.run.*', 'orchestrator.workflow.created']), validValue(schema, scope));
+        case 'queue':
+          return fc.oneof(fc.constantFrom('actions', 'deliveries'), validValue(schema, scope));
+        case 'subscription_id':
+          return fc.oneof(fc.constantFrom(...subscriptions), validValue(schema, scope));
         case 'secret_ref':
           return fc.constantFrom('env:FUZZ_SERVICE_TOKEN', 'env:AWS_SECRET_ACCESS_KEY', 'file:/nonexistent/fuzz-secret', 'secretsmanager:orchestrator/fuzz', 'ssm:/orchestrator/fuzz', 'vault:x');
         default:
