@@ -1,14 +1,14 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoRetryLedger } from '../adapters/aws/dynamo/dynamo-retry-ledger.ts';
 import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { SqsDeadLetterInspector } from '../adapters/aws/sqs/sqs-dead-letter-inspector.ts';
 import { createSqsClient } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
+import { sqsDeliveryQueue } from '../adapters/aws/sqs/delivery-queue.ts';
 import type { DeadLetterQueueName } from '../core/dead-letters/model.ts';
 import type { DeadLetterInspector, RetryLedger } from '../core/dead-letters/ports.ts';
-import type { Redeliver, RetryRun, RunTenant } from '../core/dead-letters/retry.ts';
+import type { RetryRun, RunTenant } from '../core/dead-letters/retry.ts';
 import { createDeadLetterService, type DeadLetterService } from '../core/dead-letters/service.ts';
-import { DependencyUnavailableError, NotFoundError } from '../core/errors.ts';
+import { NotFoundError } from '../core/errors.ts';
 import { awsEventEmitter } from './aws-events.ts';
 import { randomIds, systemClock } from '../core/system.ts';
 import { awsHandlerSecurity } from './aws-security.ts';
@@ -78,29 +78,9 @@ function buildDeadLetterService(config: LambdaConfig): DeadLetterService {
     runTenant,
     // The deployer deploys idempotently (it fingerprints what it publishes): the same envelope again is safe.
     ...(publisher === undefined ? {} : { republish: (event) => publisher.publish(event) }),
-    ...(deliveryQueue === undefined ? {} : { redeliver: sqsRedeliver(sqs, deliveryQueue) }),
+    // A delivery made again: what the subscription's rule would have put on the delivery queue; the worker reads
+    // the subscription again (a deleted one is skipped). The ledger already makes the retry once.
+    ...(deliveryQueue === undefined ? {} : { redeliver: sqsDeliveryQueue(sqs, deliveryQueue, () => randomIds.next()) }),
     ...(publisher === undefined ? {} : { emit: awsEventEmitter(config) }),
   });
-}
-
-/**
- * A delivery made again: the `{subscription_id, event}` message the subscription's rule would have put on the
- * delivery queue, whose worker reads the subscription again (a deleted one is skipped) and delivers.
- */
-function sqsRedeliver(sqs: SQSClient, queueUrl: string): Redeliver {
-  const fifo = queueUrl.endsWith('.fifo');
-  return async ({ subscription_id: subscriptionId, event }) => {
-    try {
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: JSON.stringify({ subscription_id: subscriptionId, event }),
-          // A FIFO delivery queue keeps each subscription's deliveries in order; the ledger already makes the retry once.
-          ...(fifo ? { MessageGroupId: subscriptionId, MessageDeduplicationId: randomIds.next() } : {}),
-        }),
-      );
-    } catch (error) {
-      throw new DependencyUnavailableError(`the delivery queue did not take the delivery: ${error instanceof Error ? error.message : String(error)}`, [], { cause: error });
-    }
-  };
 }

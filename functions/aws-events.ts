@@ -4,8 +4,8 @@ import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-brid
 import { createEventEmitter, type EmitEvent } from '../core/events/emitter.ts';
 import { createEventService, type ReplayTarget } from '../core/events/service.ts';
 import { subscriptionReplayTarget } from '../core/events/replay-target.ts';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
+import { sqsDeliveryQueue } from '../adapters/aws/sqs/delivery-queue.ts';
 import { DynamoSubscriptionStore } from '../adapters/aws/dynamo/dynamo-subscription-store.ts';
 import { randomIds, systemClock } from '../core/system.ts';
 import { awsHandlerSecurity } from './aws-security.ts';
@@ -51,5 +51,5 @@ export function awsEventServices(): EventHttpServices {
 function sqsReplayTarget(config: LambdaConfig, queueUrl: string): ReplayTarget {
   const sqs = createSqsClient();
   const store = new DynamoSubscriptionStore(createDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME'));
-  return subscriptionReplayTarget(store, async (delivery) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(delivery) }))), systemClock);
+  return subscriptionReplayTarget(store, sqsDeliveryQueue(sqs, queueUrl, () => randomIds.next()), systemClock);
 }

@@ -2,6 +2,7 @@ import { inScope, type TenantScope } from '../auth/model.ts';
 import { ConflictError, DomainError, NotFoundError, ValidationError } from '../errors.ts';
 import type { EventEnvelope } from '../events/envelope.ts';
 import type { EmitEvent } from '../events/emitter.ts';
+import type { DeliveryRequest } from '../events/replay-target.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import { parseDeadLetter, type DeadLetter, type DeadLetterKind, type DeadLetterQueueName, type ReceivedMessage } from './model.ts';
 import { MAX_MESSAGES_READ, type DeadLetterInspector, type RetryLedger } from './ports.ts';
@@ -72,10 +73,7 @@ export type RunTenant = (executionId: string) => Promise<string | undefined>;
 /** Publishes a version-published envelope on the workflow event bus again, as it was (same event_id). */
 export type Republish = (event: EventEnvelope) => Promise<void>;
 /** What to deliver again, and to which subscription. */
-export interface Redelivery {
-  readonly subscription_id: string;
-  readonly event: EventEnvelope;
-}
+export type Redelivery = DeliveryRequest;
 /** Delivers an event again to one subscription; NotFoundError when the subscription is gone. */
 export type Redeliver = (delivery: Redelivery) => Promise<void>;
 
