@@ -93,7 +93,7 @@ export class EventDeliveries extends Construct {
       EVENT_DELIVERY_QUEUE_ARN: this.queue.queueArn,
       SUBSCRIPTION_RULE_PREFIX: props.rulePrefix,
     };
-    this.enqueueEnvironment = { EVENT_DELIVERY_QUEUE_URL: this.queue.queueUrl, DLQ_DELIVERIES_URL: this.deadLetterQueue.queueUrl };
+    this.enqueueEnvironment = { EVENT_DELIVERY_QUEUE_URL: this.queue.queueUrl };
   }
 
   /**

@@ -86,7 +86,8 @@ describe('the routes', () => {
     expect(environmentOf(deployed.properties)).toHaveProperty('EVENT_DELIVERY_QUEUE_ARN');
   });
 
-  it('lets the replay route put deliveries on the delivery queue, and the list route nothing of EventBridge or SQS', () => {
+  it('lets the replay route put deliveries on the delivery queue (and tells it the URL of that queue, no other), and the list route nothing of EventBridge or SQS', () => {
+    expect(Object.keys(environmentOf(functionOf('replayEvents').properties)).filter((name) => name.endsWith('_URL'))).toEqual(['EVENT_DELIVERY_QUEUE_URL']);
     expect(functionOf('replayEvents').statements.filter((statement) => statement.Action.includes('sqs:SendMessage')).map((statement) => model.render(statement.Resource[0]))).toEqual([expect.stringMatching(/EventDeliveriesQueue/)]);
     const list = functionOf('listEventSubscriptions').statements;
     expect(actionsOf(list, 'events:')).toEqual([]);
