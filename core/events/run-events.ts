@@ -59,16 +59,16 @@ export function withRunEvents(store: ExecutionStore, emit: EmitEvent): Execution
     return facts;
   };
 
+  /** The run's facts, read once per change at most; reading them must not fail the change already stored. */
   const factsOf = async (executionId: string): Promise<RunFacts | undefined> => {
     const known = runs.get(executionId);
     if (known) return known;
-    const execution = await store.get(executionId);
+    const execution = await store.get(executionId).catch(() => undefined);
     return execution ? remember(execution) : undefined;
   };
 
-  const emitFor = async (executionId: string, type: EventType, data: Record<string, unknown>, actionId?: string): Promise<void> => {
-    // Reading the run's facts must not fail the change that is already stored.
-    const facts = await factsOf(executionId).catch(() => undefined);
+  /** One event of the run `facts` describes; nothing when they could not be read. */
+  const emitFor = async (facts: RunFacts | undefined, executionId: string, type: EventType, data: Record<string, unknown>, actionId?: string): Promise<void> => {
     if (!facts) return;
     await emit({
       type,
@@ -82,7 +82,7 @@ export function withRunEvents(store: ExecutionStore, emit: EmitEvent): Execution
 
   /** What changed in one action, as events; updates the remembered status. */
   const actionChanged = async (executionId: string, progress: ActionProgress): Promise<void> => {
-    const facts = await factsOf(executionId).catch(() => undefined);
+    const facts = await factsOf(executionId);
     const before = facts?.actions.get(progress.action_id);
     const after = signature(progress);
     facts?.actions.set(progress.action_id, after);
@@ -91,11 +91,11 @@ export function withRunEvents(store: ExecutionStore, emit: EmitEvent): Execution
     const base = { action_type: progress.action_type, attempt: progress.attempts };
     if (progress.status !== beforeStatus) {
       const type = ACTION_EVENTS[progress.status];
-      if (type === 'orchestrator.action.started' && progress.attempts > 1) await emitFor(executionId, 'orchestrator.action.retried', base, progress.action_id);
-      if (type) await emitFor(executionId, type, { ...base, status: progress.status, ...outcomeOf(progress) }, progress.action_id);
+      if (type === 'orchestrator.action.started' && progress.attempts > 1) await emitFor(facts, executionId, 'orchestrator.action.retried', base, progress.action_id);
+      if (type) await emitFor(facts, executionId, type, { ...base, status: progress.status, ...outcomeOf(progress) }, progress.action_id);
     }
     if (progress.compensation?.status === 'completed' && beforeCompensation !== 'completed') {
-      await emitFor(executionId, 'orchestrator.action.compensated', { action_type: progress.action_type, compensation_attempts: progress.compensation.attempts }, progress.action_id);
+      await emitFor(facts, executionId, 'orchestrator.action.compensated', { action_type: progress.action_type, compensation_attempts: progress.compensation.attempts }, progress.action_id);
     }
   };
 
@@ -103,8 +103,7 @@ export function withRunEvents(store: ExecutionStore, emit: EmitEvent): Execution
     async create(execution) {
       const result = await store.create(execution);
       if (result.created) {
-        remember(result.execution);
-        await emitFor(execution.execution_id, 'orchestrator.run.requested', { status: execution.status, started_by: execution.started_by, ...(execution.rerun_of ? { rerun_of: execution.rerun_of } : {}) });
+        await emitFor(remember(result.execution), execution.execution_id, 'orchestrator.run.requested', { status: execution.status, started_by: execution.started_by, ...(execution.rerun_of ? { rerun_of: execution.rerun_of } : {}) });
       }
       return result;
     },
@@ -119,23 +118,23 @@ export function withRunEvents(store: ExecutionStore, emit: EmitEvent): Execution
     },
     async startAttempt(executionId, actionId, at) {
       await store.startAttempt(executionId, actionId, at);
-      const facts = await factsOf(executionId).catch(() => undefined);
+      const facts = await factsOf(executionId);
       const before = facts?.actions.get(actionId);
       facts?.actions.set(actionId, 'running/');
-      await emitFor(executionId, 'orchestrator.action.started', { started_at: at, ...(before?.startsWith('running') ? { after_retry: true } : {}) }, actionId);
+      await emitFor(facts, executionId, 'orchestrator.action.started', { started_at: at, ...(before?.startsWith('running') ? { after_retry: true } : {}) }, actionId);
     },
     async finishAttempt(executionId, actionId, outcome) {
       await store.finishAttempt(executionId, actionId, outcome);
-      const facts = await factsOf(executionId).catch(() => undefined);
+      const facts = await factsOf(executionId);
       facts?.actions.set(actionId, `${outcome.status}/`);
-      await emitFor(executionId, ATTEMPT_EVENTS[outcome.status], { status: outcome.status, ended_at: outcome.ended_at, ...attemptOutcome(outcome) }, actionId);
+      await emitFor(facts, executionId, ATTEMPT_EVENTS[outcome.status], { status: outcome.status, ended_at: outcome.ended_at, ...attemptOutcome(outcome) }, actionId);
     },
     async transition(executionId, from, status, fields) {
       const moved = await store.transition(executionId, from, status, fields);
       if (!moved) return false;
       const type = status === 'running' ? (from.includes('pending') ? 'orchestrator.run.started' : 'orchestrator.run.resumed') : RUN_END_EVENTS[status];
       if (type) {
-        await emitFor(executionId, type, {
+        await emitFor(await factsOf(executionId), executionId, type, {
           status,
           ...(fields?.started_at === undefined ? {} : { started_at: fields.started_at }),
           ...(fields?.ended_at === undefined ? {} : { ended_at: fields.ended_at }),
@@ -149,8 +148,7 @@ export function withRunEvents(store: ExecutionStore, emit: EmitEvent): Execution
     async reopen(execution, redrive, actions) {
       const reopened = await store.reopen(execution, redrive, actions);
       if (reopened) {
-        remember({ ...execution, actions });
-        await emitFor(execution.execution_id, 'orchestrator.run.retried', { status: 'running', from_status: redrive.from_status, retried_by: redrive.by, redrive_count: (execution.redrive_count ?? 0) + 1 });
+        await emitFor(remember({ ...execution, actions }), execution.execution_id, 'orchestrator.run.retried', { status: 'running', from_status: redrive.from_status, retried_by: redrive.by, redrive_count: (execution.redrive_count ?? 0) + 1 });
       }
       return reopened;
     },
