@@ -81,6 +81,7 @@ function buildDeadLetterService(config: LambdaConfig): DeadLetterService {
     // A delivery made again: what the subscription's rule would have put on the delivery queue; the worker reads
     // the subscription again (a deleted one is skipped). The ledger already makes the retry once.
     ...(deliveryQueue === undefined ? {} : { redeliver: sqsDeliveryQueue(sqs, deliveryQueue, () => randomIds.next()) }),
-    ...(publisher === undefined ? {} : { emit: awsEventEmitter(config) }),
+    // One publisher for both: the republished versions and the dlq.retried events go on the same bus.
+    ...(publisher === undefined ? {} : { emit: awsEventEmitter(config, publisher) }),
   });
 }

@@ -8,6 +8,7 @@ import { createSqsClient } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
 import { sqsDeliveryQueue } from '../adapters/aws/sqs/delivery-queue.ts';
 import { DynamoSubscriptionStore } from '../adapters/aws/dynamo/dynamo-subscription-store.ts';
 import { randomIds, systemClock } from '../core/system.ts';
+import type { EventPublisher } from '../core/ports.ts';
 import { awsHandlerSecurity } from './aws-security.ts';
 import { cursorCodecOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
 import type { EventHttpServices } from './http/event-handlers.ts';
@@ -15,11 +16,12 @@ import type { EventHttpServices } from './http/event-handlers.ts';
 /**
  * Events in AWS (ADR 0013): use cases emit on the workflow event bus (EventBridge) when the function has it
  * (WORKFLOW_EVENT_BUS_NAME, from `bus: 'publish'` or the runtime stack), else nothing; a publish that fails is
- * logged and never fails the change it reports.
+ * logged and never fails the change it reports. `publisher`: the function's own, when it has one already.
  */
-export function awsEventEmitter(config: LambdaConfig = readLambdaConfig()): EmitEvent {
+export function awsEventEmitter(config: LambdaConfig = readLambdaConfig(), publisher?: EventPublisher): EmitEvent {
+  const bus = publisher ?? (config.WORKFLOW_EVENT_BUS_NAME === undefined ? undefined : lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME));
   return createEventEmitter({
-    ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { publisher: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
+    ...(bus === undefined ? {} : { publisher: bus }),
     clock: systemClock,
     ids: randomIds,
     onFailure: (event, error) => console.error(JSON.stringify({ level: 'error', message: 'event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) })),
