@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './events/envelope.ts';
+import type { Span } from './observability/spans.ts';
 import type { FieldIssue } from './errors.ts';
 import type { ApiKeyRecord } from './auth/api-keys.ts';
 import type { AuthMethod } from './auth/model.ts';
@@ -461,3 +462,57 @@ export interface ApiKeyStore {
   /** Records a use (best effort; callers throttle it). */
   touch(keyId: string, at: string): Promise<void>;
 }
+
+/** Which spans a span store query reads: one tenant's (its members) or every tenant's (admins, undefined). */
+export interface SpanScope {
+  readonly tenant?: string;
+}
+
+export interface SpanPage {
+  /** Newest first. */
+  readonly items: readonly Span[];
+  readonly nextCursor?: string;
+}
+
+/** What a window of spans read for statistics holds, and whether the store stopped before its start. */
+export interface SpanWindow {
+  readonly spans: readonly Span[];
+  /** True when more spans than `limit` fell in the window: the statistics cover the newest `limit` of them. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Where spans are kept (DynamoDB with a TTL, in AWS and locally) for `/infrastructure/tracing/*`. Writes are
+ * batched by the recorder; reads never Scan: a trace is one item collection, a service's calls and the
+ * statistics window are read from indexes by time.
+ */
+export interface SpanStore {
+  /** Stores spans (any number; the adapter splits them into batches). A span stored twice is kept once. */
+  record(spans: readonly Span[]): Promise<void>;
+  /** Every span of a trace, oldest first (at most `limit`, default 1,000). */
+  trace(traceId: string, scope: SpanScope, limit?: number): Promise<Span[]>;
+  /** Calls to one service (category `service_call` and `proxy`), newest first, from `since`. */
+  serviceCalls(service: string, query: SpanScope & { readonly since?: string; readonly limit: number; readonly cursor?: string }): Promise<SpanPage>;
+  /** Service calls and runs that ended at or after `since`, newest first, at most `limit`. */
+  window(query: SpanScope & { readonly since: string; readonly limit: number }): Promise<SpanWindow>;
+}
+
+/** How severe a log entry is; the logger drops entries below its level (`LOG_LEVEL`). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * One structured log entry: a message and any fields (ids, counts, an error's name). Without `level` it is
+ * `info`. Some entries name what happened with `kind` instead of a message; `kind` stays a field. The logger
+ * adds the time, the service and the current request, execution, action and trace ids, and redacts secrets.
+ */
+export interface LogEntry {
+  readonly level?: LogLevel;
+  readonly message?: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * Writes one structured log entry (functions/observability/logger.ts in every composition root). Never throws
+ * and never waits: shipping logs elsewhere happens in the background.
+ */
+export type Log = (entry: LogEntry) => void;

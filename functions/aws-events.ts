@@ -12,6 +12,7 @@ import type { EventPublisher } from '../core/ports.ts';
 import { awsHandlerSecurity } from './aws-security.ts';
 import { cursorCodecOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
 import type { EventHttpServices } from './http/event-handlers.ts';
+import { sharedLog } from './observability/logger.ts';
 
 /**
  * Events in AWS (ADR 0013): use cases emit on the workflow event bus (EventBridge) when the function has it
@@ -24,7 +25,7 @@ export function awsEventEmitter(config: LambdaConfig = readLambdaConfig(), publi
     ...(bus === undefined ? {} : { publisher: bus }),
     clock: systemClock,
     ids: randomIds,
-    onFailure: (event, error) => console.error(JSON.stringify({ level: 'error', message: 'event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) })),
+    onFailure: (event, error) => sharedLog({ level: 'error', message: 'event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) }),
   });
 }
 

@@ -9,6 +9,9 @@ import { createApiKeyService, type ApiKeyService } from '../core/auth/api-key-se
 import { DynamoApiKeyStore } from '../adapters/aws/dynamo/dynamo-api-key-store.ts';
 import { hashApiKeySecret, mintApiKey } from './auth/mint.ts';
 import { jsonLogger } from './middleware/http-handler.ts';
+import { awsSpanRecorder, configureAwsLog } from './aws-observability.ts';
+import { awsEmfMetrics } from './aws-emf.ts';
+import { recordHttpRequest } from './observability/http-metrics.ts';
 
 let security: HandlerSecurity | undefined;
 
@@ -16,10 +19,18 @@ let security: HandlerSecurity | undefined;
 export function awsHandlerSecurity(): HandlerSecurity {
   if (security) return security;
   const config = readLambdaConfig();
+  configureAwsLog(config);
   const audit = new DynamoAuditTrail(createDocumentClient(), required(config.AUDIT_TABLE_NAME, 'AUDIT_TABLE_NAME'), config.ORCHESTRATOR_AUDIT_RETENTION_DAYS, { cursors: cursorCodecOf(config) });
   // ORCHESTRATOR_CORS_ORIGINS: API Gateway's proxy integration adds no CORS headers, so the function does.
   const cors = config.ORCHESTRATOR_CORS_ORIGINS;
-  security = { audit, authMode: config.ORCHESTRATOR_AUTH_MODE, clock: systemClock, ids: randomIds, log: jsonLogger, ...(cors === undefined ? {} : { cors }) };
+  // Each request is a server span (SPANS_TABLE_NAME, set on every route function), exported before the function answers.
+  // Its status and latency go to CloudWatch as EMF (ORCHESTRATOR_METRICS_ENABLED).
+  const observer = {
+    spans: awsSpanRecorder(config, jsonLogger),
+    flushBeforeAnswer: true,
+    ...(config.ORCHESTRATOR_METRICS_ENABLED === false ? {} : { httpRequest: recordHttpRequest(awsEmfMetrics()) }),
+  };
+  security = { audit, authMode: config.ORCHESTRATOR_AUTH_MODE, clock: systemClock, ids: randomIds, log: jsonLogger, observer, ...(cors === undefined ? {} : { cors }) };
   return security;
 }
 

@@ -25,6 +25,7 @@ import { RESERVED_WORKFLOW_IDS } from './fixed-path-words.ts';
 import { withRunEvents } from '../core/events/run-events.ts';
 import { withRegistryEvents } from '../core/events/registry-events.ts';
 import { awsEventEmitter } from './aws-events.ts';
+import { sharedLog } from './observability/logger.ts';
 
 /** Composition root for Lambda: AWS adapters configured from the environment. */
 export function awsServices(): HttpServices {
@@ -54,7 +55,7 @@ export function awsServices(): HttpServices {
       compiler: compilerCheck,
       // Only the routes that change workflows publish (bus: 'publish' gives them the bus and PutEvents on it).
       ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
-      onPublishFailure: (event, error) => console.error(JSON.stringify({ level: 'error', message: 'workflow event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) })),
+      onPublishFailure: (event, error) => sharedLog({ level: 'error', message: 'workflow event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) }),
     }),
     serviceVersion: config.SERVICE_VERSION,
     // Built on first use: only functions whose routes declare the registry table get REGISTRY_TABLE_NAME.
@@ -70,6 +71,20 @@ export function awsServices(): HttpServices {
     // Built on first use, like the registry: the health routes' own entries build theirs at init instead.
     get systemHealth() {
       return (systemHealth ??= awsSystemHealth());
+    },
+    // The observability routes compose these in their own entries (functions/entries/get-*.ts), each with only
+    // what it reads: no other function's bundle carries prom-client or the span store.
+    get tracing(): HttpServices['tracing'] {
+      throw new Error('tracing is composed by its own entries (functions/entries/get-trace.ts, ...)');
+    },
+    get metrics(): HttpServices['metrics'] {
+      throw new Error('metrics are composed by their own entry (functions/entries/get-metrics.ts)');
+    },
+    get platformInfo(): HttpServices['platformInfo'] {
+      throw new Error('the platform info is composed by its own entry (functions/entries/get-info.ts)');
+    },
+    get configuration(): HttpServices['configuration'] {
+      throw new Error('the configuration report is composed by its own entry (functions/entries/get-effective-config.ts)');
     },
     get readiness(): HttpServices['readiness'] {
       throw new Error('readiness is composed by its own entry (functions/entries/ready.ts)');

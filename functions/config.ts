@@ -5,6 +5,45 @@ import { outboundAllowSetting } from '../adapters/http/outbound-policy.ts';
 import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 import { CorsOriginsSetting } from './cors.ts';
 import { CursorCodec } from '../adapters/aws/dynamo/cursor-codec.ts';
+import { ENGINE_ENVIRONMENT } from '../adapters/aws/stepfunctions/config.ts';
+import type { EffectiveConfig } from './http/observability-services.ts';
+import type { LogLevel } from '../core/ports.ts';
+
+/** `true`/`false` (or 1/0, any case); unset or empty: `fallback`. The local runtime's schema uses it too. */
+export function switchSetting(name: string, fallback: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined || value === '') return fallback;
+      const normalized = value.trim().toLowerCase();
+      if (normalized === 'true' || normalized === '1') return true;
+      if (normalized === 'false' || normalized === '0') return false;
+      context.addIssue({ code: 'custom', message: `${name} must be true or false` });
+      return fallback;
+    });
+}
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
+export type LogLevelSetting = (typeof LOG_LEVELS)[number];
+
+/** The logger's level (functions/observability/logger.ts) for a LOG_LEVEL setting. */
+export function loggerLevelOf(setting: LogLevelSetting): LogLevel | 'silent' {
+  return LOGGER_LEVELS[setting];
+}
+const LOGGER_LEVELS: Readonly<Record<LogLevelSetting, LogLevel | 'silent'>> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', SILENT: 'silent' };
+
+/** LOG_LEVEL: DEBUG, INFO, WARN (or WARNING), ERROR, SILENT, in any case; unset or empty: INFO. */
+export function logLevelSetting() {
+  return z
+    .string()
+    .optional()
+    .transform((value) => {
+      const level = value === undefined || value.trim() === '' ? 'INFO' : value.trim().toUpperCase();
+      return level === 'WARNING' ? 'WARN' : level;
+    })
+    .pipe(z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (any case)` }));
+}
 
 /**
  * The only place that reads `process.env` for the Lambda side. Read once, validated, fails fast with every
@@ -88,11 +127,51 @@ const LambdaEnvironment = z.object({
   EVENT_DELIVERY_QUEUE_URL: z.url().optional(),
   EVENT_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).optional(),
   EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL: z.url().optional(),
+  /** Set by CDK on the functions that record or read spans (issue 13): the spans table, and how long a span is kept. */
+  SPANS_TABLE_NAME: z.string().min(1).optional(),
+  ORCHESTRATOR_SPAN_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(7),
+  /** Observability (issue 13): the logger's level (DEBUG, INFO, WARN, ERROR, SILENT; any case), where logs are shipped, what is measured and traced. */
+  LOG_LEVEL: logLevelSetting(),
+  LOG_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'LOG_COLLECTOR_URL must be an http(s) URL' }).optional(),
+  ORCHESTRATOR_METRICS_ENABLED: switchSetting('ORCHESTRATOR_METRICS_ENABLED', true),
+  ORCHESTRATOR_TRACING_ENABLED: switchSetting('ORCHESTRATOR_TRACING_ENABLED', true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' }).optional(),
+  /** Set by CDK: the git commit the code was built from and when it was synthesized (`GET /info`). */
+  ORCHESTRATOR_COMMIT: z.string().min(1).optional(),
+  ORCHESTRATOR_BUILD_TIME: z.string().min(1).optional(),
+  /** The logger's `service` and the EMF metrics' namespace (Powertools' own variables, set by CDK on every function). */
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).optional(),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).optional(),
+  /** Set by Lambda: the function's region. */
+  AWS_REGION: z.string().min(1).optional(),
+  /**
+   * The Step Functions engine's settings (adapters/aws/stepfunctions/config.ts parses them where the engine is
+   * built); listed here so the configuration report and the route checks (functions/route-environment.ts) see them.
+   */
+  WORKFLOW_STATE_MACHINE_PREFIX: z.string().min(1).optional(),
+  WORKFLOW_STATE_MACHINE_PARTITION: z.string().min(1).optional(),
+  WORKFLOW_STATE_MACHINE_REGION: z.string().min(1).optional(),
+  WORKFLOW_STATE_MACHINE_ACCOUNT: z.string().min(1).optional(),
+  WORKFLOW_EXECUTION_ROLE_ARN: z.string().min(1).optional(),
+  WORKFLOW_LOG_GROUP_ARN: z.string().min(1).optional(),
+  ACTION_RUNNER_FUNCTION_ARN: z.string().min(1).optional(),
+  /**
+   * Set by CDK on each route function: its name in the route table. At cold start the function checks that
+   * its environment holds everything the route declares it needs (functions/route-environment.ts).
+   */
+  ORCHESTRATOR_ROUTE: z.string().min(1).optional(),
   /** Set by Lambda: the runtime API's `host:port`, a listener of this function that outbound calls must never reach. */
   AWS_LAMBDA_RUNTIME_API: z.string().optional(),
 });
 
 export type LambdaConfig = z.output<typeof LambdaEnvironment>;
+
+/** Every variable the Lambda side reads, by name (the configuration report lists them; route checks validate them). */
+export type LambdaSettingName = keyof typeof LambdaEnvironment.shape;
+export const LAMBDA_SETTING_NAMES = Object.keys(LambdaEnvironment.shape) as LambdaSettingName[];
+
+/** The Step Functions engine's variables; typed as settings, so adding one to the engine without listing it above fails to compile. */
+export const ENGINE_SETTING_NAMES: readonly LambdaSettingName[] = Object.values(ENGINE_ENVIRONMENT);
 
 export function readLambdaConfig(env: Record<string, string | undefined> = process.env): LambdaConfig {
   const parsed = LambdaEnvironment.safeParse(env);
@@ -100,6 +179,61 @@ export function readLambdaConfig(env: Record<string, string | undefined> = proce
     throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   }
   return parsed.data;
+}
+
+/**
+ * What is wrong with one variable's value, or undefined when its schema accepts it (unset included, for the
+ * optional ones): functions/route-environment.ts checks a route's variables one by one with it.
+ */
+export function lambdaSettingProblem(name: LambdaSettingName, value: string | undefined): string | undefined {
+  const parsed = LambdaEnvironment.shape[name].safeParse(value);
+  return parsed.success ? undefined : parsed.error.issues.map((issue) => issue.message).join('; ');
+}
+
+/** Secrets are shown as `***`: names ending in _SECRET, _TOKEN or _API_KEY (never *_ARN: those only say where a secret is). */
+export function isSecretSetting(name: string): boolean {
+  return !name.endsWith('_ARN') && (/(_SECRET|_TOKEN|_API_KEY)$/.test(name) || name === 'ORCHESTRATOR_CURSOR_SECRET');
+}
+
+/**
+ * `GET /config/effective` in AWS: every variable this function reads, with its validated value and whether it
+ * came from the function's environment (`env`, set by CDK) or is the default. There is no configuration file
+ * in AWS. Secrets are `***`; user:password in a URL is hidden too. Throws as readLambdaConfig does.
+ */
+export function lambdaConfigReport(env: Record<string, string | undefined> = process.env): EffectiveConfig {
+  const config = readLambdaConfig(env);
+  const settings = LAMBDA_SETTING_NAMES.map((key) => {
+    const raw = env[key];
+    const secret = isSecretSetting(key);
+    const value = displaySettingValue(config[key]);
+    return { key, value: secret && value !== null ? '***' : value, source: raw !== undefined && raw !== '' ? ('env' as const) : ('default' as const), secret };
+  });
+  return {
+    file: null,
+    settings,
+    notes: ["In AWS, settings are each function's environment, set by CDK from the route table and `cdk deploy -c ...`: this is the environment of the function that answered; there is no configuration file."],
+  };
+}
+
+/**
+ * A validated setting as JSON for the configuration report: unset is null; the outbound allow list is its
+ * entries; a CORS policy is `*` or its origins; `user:password@` in a URL becomes `***@`.
+ */
+export function displaySettingValue(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return hideUserinfo(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map(displaySettingValue);
+  if (typeof value === 'object') {
+    if ('entries' in value && Array.isArray(value.entries)) return value.entries.map(displaySettingValue);
+    if ('anyOrigin' in value && 'origins' in value && Array.isArray(value.origins)) return value.anyOrigin === true ? '*' : value.origins.map(displaySettingValue);
+  }
+  return String(value);
+}
+
+/** `https://user:password@host/` -> `https://***@host/`; anything without userinfo is returned as it is. */
+export function hideUserinfo(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi, '$1***@');
 }
 
 export function required<T>(value: T | undefined, name: string): T {

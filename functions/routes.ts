@@ -11,6 +11,7 @@ import type { RouteAccess } from '../core/auth/model.ts';
 import { eventRoutes } from './routes-events.ts';
 import { subscriptionRoutes } from './routes-subscriptions.ts';
 import { deadLetterRoutes } from './routes-dead-letters.ts';
+import { observabilityRoutes } from './routes-observability.ts';
 
 /**
  * THE route table. API Gateway (infra/), the local server (local/) and the OpenAPI document all read it.
@@ -24,7 +25,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Bounded contexts. Each one becomes its own nested stack in the API, so adding executions, registry and
  * infrastructure routes (43 endpoints in the reference) never pushes one stack past 500 resources.
  */
-export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry' | 'security' | 'events';
+export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry' | 'security' | 'events' | 'observability';
 
 /** Least privilege: what a route's Lambda may do to each table. */
 export type TableAccess = 'read' | 'write';
@@ -43,7 +44,7 @@ export interface RouteSpec {
   /** The success body is `response` itself, not wrapped in the envelope (documents tools read as they are). */
   readonly rawResponse?: true;
   /** The raw success body's media type, when it is not JSON (`text/event-stream`: `response` is its text). */
-  readonly mediaType?: 'text/event-stream';
+  readonly mediaType?: 'text/event-stream' | 'text/plain; version=0.0.4; charset=utf-8';
   /** Peer orchestrators (the `peer` grant) may call it too, whatever `auth` says: what a registry sync reads. */
   readonly peerAccess?: true;
   readonly context: BoundedContext;
@@ -69,6 +70,8 @@ export interface RouteSpec {
     readonly events?: TableAccess;
     /** Webhook subscriptions to the event bus. */
     readonly subscriptions?: TableAccess;
+    /** Recorded spans (`/infrastructure/tracing/*`). */
+    readonly spans?: TableAccess;
   };
   /**
    * The route starts or stops workflow runs (Step Functions rights in AWS); `releases parked calls` also lets
@@ -615,6 +618,7 @@ export const routes = {
   ...eventRoutes,
   ...subscriptionRoutes,
   ...deadLetterRoutes,
+  ...observabilityRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof routes;

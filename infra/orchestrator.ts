@@ -4,6 +4,7 @@ import { parsePeerUrls } from '../core/registry/peers.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { outboundAllowEntries } from './constructs/outbound-access.ts';
 import { readApiEdgeContext, type AuthContext } from './api-context.ts';
+import { observabilityContextOf } from './observability-context.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { apiTableProps, DataStack } from './stacks/data-stack.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS, DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS, RuntimeStack } from './stacks/runtime-stack.ts';
@@ -37,6 +38,10 @@ export interface OrchestratorStacks {
  *   or `adminApiKeySecretArn`, `peerTokenSecretArn`, `auditRetentionDays`; `rateLimitRps`, `rateLimitBurst`,
  *   `wafRateLimit`; `domainName`, `certificateArn`, `mtlsTruststoreUri`, `mtlsTruststoreVersion`; `corsOrigins`
  *   (comma-separated browser origins, or `*`: the preflight and ORCHESTRATOR_CORS_ORIGINS; none by default).
+ * - Observability, on every function (infra/observability-context.ts): `logLevel` (DEBUG, INFO, WARN, ERROR;
+ *   default INFO), `tracing` and `metrics` (default true), `otlpEndpoint` and `logCollectorUrl` (http(s) URLs,
+ *   unset by default), `spanRetentionDays` (default 7), `commit` and `buildTime` (default: the checkout's HEAD
+ *   and that commit's date).
  *
  * The stacks are environment-agnostic: the account and region come from the CLI's credentials at deploy time.
  */
@@ -44,6 +49,8 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
   const stackPrefix = readStackPrefix(app);
   const retainData = readBooleanContext(app, 'retainData', true);
   const edge = readApiEdgeContext(app);
+  // Read (and validated) before any stack: every function's logging, tracing and metrics settings.
+  observabilityContextOf(app);
   // Stack tags: CloudFormation copies them onto every resource that supports tags, nested stacks included.
   const tags = { [PROJECT_TAG.key]: PROJECT_TAG.value };
 
@@ -62,6 +69,7 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     registryTable: data.registryTable,
     eventsTable: data.eventsTable,
     subscriptionsTable: data.subscriptionsTable,
+    spansTable: data.spansTable,
     healthCheckIntervalSeconds: readPositiveNumberContext(app, 'healthCheckInterval', DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS),
     openApiPollIntervalSeconds: readPositiveNumberContext(app, 'openApiPollInterval', DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS),
     circuitPolicy: {

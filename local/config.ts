@@ -5,13 +5,22 @@ import { DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from '../core/registry/cir
 import { PeerUrlsSetting } from '../core/registry/peers.ts';
 import { RESERVED_ENV_PREFIXES } from '../core/registry/secret-ref.ts';
 import { LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowSetting } from '../adapters/http/outbound-policy.ts';
-import { readTlsFiles, type TlsMaterial } from './tls.ts';
+import { readTlsFiles, TlsConfigurationError, type TlsMaterial } from './tls.ts';
 import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
 import { algorithmsSetting, type AuthSettings } from '../functions/auth/authenticator.ts';
 import { CorsOriginsSetting, type CorsPolicy } from '../functions/cors.ts';
+import { logLevelSetting, switchSetting, type LogLevelSetting } from '../functions/config.ts';
+import type { EffectiveConfig } from '../functions/http/observability-services.ts';
+import { LOCAL_SETTINGS } from './settings-catalogue.ts';
+import { ConfigurationError, describeSource, effectiveConfig, resolveSettings, type ResolvedSettings, type ResolveOptions, type SettingInfo } from './settings.ts';
 
-/** The local runtime's configuration: the only place `local/` reads `process.env`. */
+export { ConfigurationError } from './settings.ts';
+
+/**
+ * The local runtime's configuration: the only place `local/` reads `process.env`. Values come from the
+ * environment, else config/app.yaml (local/settings.ts), else these defaults; this schema validates them.
+ */
 const LocalEnvironment = z.object({
   PORT: z.coerce.number({ error: 'PORT must be a port number, 0 to 65535' }).int('PORT must be a whole number').min(0, 'PORT must be 0 to 65535').max(65535, 'PORT must be 0 to 65535').default(5099),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -82,7 +91,42 @@ const LocalEnvironment = z.object({
   ORCHESTRATOR_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Browser origins that may call the API (comma-separated, or `*`); unset: none, no CORS headers. */
   ORCHESTRATOR_CORS_ORIGINS: CorsOriginsSetting,
+  /** Observability (issue 13): the logger's level, where logs are shipped, what is measured and traced. */
+  LOG_LEVEL: logLevelSetting(),
+  LOG_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'LOG_COLLECTOR_URL must be an http(s) URL' }).optional(),
+  ORCHESTRATOR_METRICS_ENABLED: switchSetting('ORCHESTRATOR_METRICS_ENABLED', true),
+  ORCHESTRATOR_TRACING_ENABLED: switchSetting('ORCHESTRATOR_TRACING_ENABLED', true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' }).optional(),
+  ORCHESTRATOR_SPAN_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(7),
+  /** What GET /info reports; unset: `git rev-parse HEAD` at start (local/platform-info.ts), and the start time. */
+  ORCHESTRATOR_COMMIT: z.string().min(1).max(200).optional(),
+  ORCHESTRATOR_BUILD_TIME: z.string().min(1).max(200).optional(),
 });
+
+type LocalSettingName = keyof typeof LocalEnvironment.shape;
+// The catalogue (where the file may set each setting, secrets, descriptions) and the schema have the same keys:
+// a setting missing from either fails to compile.
+LOCAL_SETTINGS satisfies Readonly<Record<LocalSettingName, SettingInfo>>;
+({}) as Readonly<Record<keyof typeof LOCAL_SETTINGS, true>> satisfies Readonly<Record<LocalSettingName, true>>;
+({}) as Readonly<Record<LocalSettingName, true>> satisfies Readonly<Record<keyof typeof LOCAL_SETTINGS, true>>;
+
+/** Logs, metrics and traces of the local runtime (LOG_LEVEL, LOG_COLLECTOR_URL, ORCHESTRATOR_METRICS_ENABLED...). */
+export interface ObservabilitySettings {
+  readonly logLevel: LogLevelSetting;
+  /** Where structured logs are also shipped. */
+  readonly logCollectorUrl?: string;
+  readonly metricsEnabled: boolean;
+  readonly tracingEnabled: boolean;
+  /** OTLP/HTTP collector spans are also exported to. */
+  readonly otlpEndpoint?: string;
+  readonly spanRetentionDays: number;
+}
+
+/** What GET /info says was built (ORCHESTRATOR_COMMIT, ORCHESTRATOR_BUILD_TIME); unset: found at start. */
+export interface BuildSettings {
+  readonly commit?: string;
+  readonly buildTime?: string;
+}
 
 export interface LocalConfig {
   /** Authentication settings (ORCHESTRATOR_AUTH_MODE, JWT, API key, peer token). */
@@ -117,7 +161,7 @@ export interface LocalConfig {
   readonly circuitPolicy: Pick<CircuitPolicy, 'failureThreshold' | 'windowSeconds' | 'cooldownSeconds'>;
   /** How long the action runner trusts what it read of a service, in ms (undefined: its default). */
   readonly registryCacheTtlMs?: number;
-  /** `<NAME>_URL` variables, where unregistered services are found (e.g. ANALYSIS_SERVICE_URL). */
+  /** `<NAME>_URL` variables (and `services.<NAME>_URL` in the file), where unregistered services are found (e.g. ANALYSIS_SERVICE_URL). */
   readonly serviceUrls: Readonly<Record<string, string>>;
   /** ORCHESTRATOR_OUTBOUND_ALLOW's entries (validated). */
   readonly outboundAllow: readonly string[];
@@ -127,13 +171,32 @@ export interface LocalConfig {
   readonly shutdownGraceSeconds: number;
   /** What `env:` secret references of registered services may read: the environment but AWS_* and ORCHESTRATOR_*. */
   readonly secretEnvironment: Readonly<Record<string, string>>;
+  readonly observability: ObservabilitySettings;
+  readonly build: BuildSettings;
+  /** Every setting with its value (secrets `***`) and source: `GET /config/effective`. */
+  readonly configReport: EffectiveConfig;
+  /** The configuration file read (absolute path); undefined: none. */
+  readonly configFile?: string;
+  /** What was read and ignored (the redis section...): printed at start. */
+  readonly notes: readonly string[];
 }
 
-export function readLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
-  const parsed = LocalEnvironment.safeParse(env);
+/**
+ * Reads and validates the configuration once, at start: environment over `config/app.yaml` (or
+ * ORCHESTRATOR_CONFIG_FILE) over defaults. Throws a ConfigurationError listing every problem, each naming the
+ * variable or file key and its source (`PORT (env): ...`, `monitoring.log_level (file config/app.yaml): ...`).
+ */
+export function readLocalConfig(env: Record<string, string | undefined> = process.env, options: ResolveOptions = {}): LocalConfig {
+  const resolved = resolveSettings(LOCAL_SETTINGS, env, options);
+  const parsed = LocalEnvironment.safeParse(resolved.values, { error: plainMessage });
+  const problems = [...resolved.problems];
   if (!parsed.success) {
-    throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '');
+      problems.push(`${describeSource(name, resolved.sources[name], resolved.file)}: ${issue.message}`);
+    }
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigurationError(problems);
   const value = parsed.data;
   let tls: TlsMaterial | undefined;
   try {
@@ -144,7 +207,8 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
       clientCaPath: value.ORCHESTRATOR_TLS_CLIENT_CA_PATH,
     });
   } catch (error) {
-    throw new Error(`invalid configuration: ${(error as Error).message}`, { cause: error });
+    const tlsProblems = error instanceof TlsConfigurationError ? error.problems : [(error as Error).message];
+    throw new ConfigurationError(tlsProblems.map((problem) => withTlsSources(problem, resolved)));
   }
   return {
     auth: {
@@ -189,12 +253,66 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
       cooldownSeconds: value.ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS,
     },
     registryCacheTtlMs: value.ORCHESTRATOR_REGISTRY_CACHE_TTL_MS,
-    serviceUrls: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].endsWith('_URL') && !entry[0].startsWith('ORCHESTRATOR_') && entry[1] !== undefined)),
+    serviceUrls: resolved.serviceUrls,
     outboundAllow: value.ORCHESTRATOR_OUTBOUND_ALLOW.entries,
     ...(value.ORCHESTRATOR_CORS_ORIGINS === undefined ? {} : { cors: value.ORCHESTRATOR_CORS_ORIGINS }),
     shutdownGraceSeconds: value.ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS,
     secretEnvironment: Object.fromEntries(
       Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !RESERVED_ENV_PREFIXES.some((prefix) => entry[0].toUpperCase().startsWith(prefix))),
     ),
+    observability: {
+      logLevel: value.LOG_LEVEL,
+      ...(value.LOG_COLLECTOR_URL === undefined ? {} : { logCollectorUrl: value.LOG_COLLECTOR_URL }),
+      metricsEnabled: value.ORCHESTRATOR_METRICS_ENABLED,
+      tracingEnabled: value.ORCHESTRATOR_TRACING_ENABLED,
+      ...(value.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? {} : { otlpEndpoint: value.OTEL_EXPORTER_OTLP_ENDPOINT }),
+      spanRetentionDays: value.ORCHESTRATOR_SPAN_RETENTION_DAYS,
+    },
+    build: {
+      ...(value.ORCHESTRATOR_COMMIT === undefined ? {} : { commit: value.ORCHESTRATOR_COMMIT }),
+      ...(value.ORCHESTRATOR_BUILD_TIME === undefined ? {} : { buildTime: value.ORCHESTRATOR_BUILD_TIME }),
+    },
+    configReport: effectiveConfig(LOCAL_SETTINGS, resolved, value),
+    ...(resolved.file === undefined ? {} : { configFile: resolved.file.path }),
+    notes: resolved.notes,
   };
 }
+
+const TLS_SETTINGS = ['ORCHESTRATOR_ENABLE_TLS', 'ORCHESTRATOR_TLS_CERT_PATH', 'ORCHESTRATOR_TLS_KEY_PATH', 'ORCHESTRATOR_TLS_CLIENT_CA_PATH'] as const;
+
+/** A TLS problem (local/tls.ts names the variables) with the source of each variable that was set. */
+function withTlsSources(problem: string, resolved: ResolvedSettings): string {
+  let described = problem;
+  for (const name of TLS_SETTINGS) {
+    const source = resolved.sources[name];
+    if (source !== undefined && source.kind !== 'default') described = described.replace(new RegExp(`\\b${name}\\b`), describeSource(name, source, resolved.file));
+  }
+  return described;
+}
+
+/**
+ * Messages for the rules whose schema gives none (zod's own read `Too big: expected number to be <=86400`):
+ * what the value must be, in the words of the rule.
+ */
+const plainMessage: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'too_big': {
+      const limit = `${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`;
+      return issue.origin === 'string' ? `must be ${limit} characters long` : `must be ${limit}`;
+    }
+    case 'too_small': {
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters long`;
+      return `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}`;
+    }
+    case 'invalid_type':
+      if (issue.expected === 'int') return 'must be a whole number';
+      if (issue.expected === 'number') return 'must be a number';
+      return `must be ${issue.expected}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'must be a URL' : `must be ${issue.format === 'regex' ? `text matching ${String(issue.pattern)}` : `a valid ${issue.format}`}`;
+    default:
+      return undefined;
+  }
+};

@@ -13,6 +13,9 @@ import type { RequestGate } from './gate.ts';
 import type { LiveStreams } from './event-stream.ts';
 import type { AuthorizerContext } from '../functions/auth/principal-context.ts';
 import { corsPreflightHeaders, corsResponseHeaders, type CorsPolicy } from '../functions/cors.ts';
+import type { Log } from '../core/ports.ts';
+import { sharedLog } from '../functions/observability/logger.ts';
+import { UNMATCHED_ROUTE } from '../functions/observability/http-metrics.ts';
 
 /**
  * API Gateway's role on one machine: routes requests by the route table, turns them into REST API proxy
@@ -30,6 +33,13 @@ export interface LocalServerOptions {
   readonly cors?: CorsPolicy;
   /** Live Server-Sent Events for the stream route (local/event-stream.ts); omitted: it answers its catch-up only. */
   readonly liveStreams?: LiveStreams;
+  /** Where a request that failed outside its handler is logged; default the shared logger. */
+  readonly log?: Log;
+  /**
+   * Counts the answers the server gives itself (the handlers' are counted by their request observer): 404 and
+   * 405 as the route `unmatched`, the gate's refusals (401, 403, 429) and 413 under their route's name.
+   */
+  readonly httpRequest?: (route: string, method: string, status: number, seconds: number) => void;
 }
 
 export interface RunningServer {
@@ -67,7 +77,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
 }
 
 /** The request listener (routing, proxy events, handlers), for an HTTP or an HTTPS server alike. */
-export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES, cors, liveStreams }: LocalServerOptions): RequestListener {
+export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES, cors, liveStreams, log = sharedLog, httpRequest }: LocalServerOptions): RequestListener {
   // A path parameter of any length reaches its handler, as in API Gateway, whose schema then names the limit
   // (find-my-way's default, 100 characters, would answer a longer id with 404 ROUTE_NOT_FOUND).
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH });
@@ -97,6 +107,7 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
   };
 
   return (request, response) => {
+    const started = performance.now();
     const requestId = randomUUID();
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
@@ -107,12 +118,15 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
     let bodyAsked = false;
     /** Every answer, the router's and the gate's too, carries the CORS headers an allowed origin needs. */
     const reply = (answer: HttpResponse, headOnly = false): void => {
+      if (answeredBy !== undefined) httpRequest?.(answeredBy, method, answer.statusCode, (performance.now() - started) / 1000);
       const close: Record<string, string> = awaitingContinue && !bodyAsked ? { connection: 'close' } : {};
       send(response, { ...answer, headers: { ...answer.headers, ...corsResponseHeaders(cors, origin), ...close } }, headOnly);
     };
     const discard = (): void => {
       if (!awaitingContinue) request.resume();
     };
+    // Whose answer `reply` sends: the server's own (measured here) until a handler answers (measured by its observer).
+    let answeredBy: string | undefined = UNMATCHED_ROUTE;
     const resource = resourceOf(url.pathname);
     if (!resource) {
       discard();
@@ -138,6 +152,7 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
       return;
     }
     const target = found.store as RouteTarget;
+    answeredBy = target.name;
     const tooLarge = (): HttpResponse => {
       const mapped = ERROR_STATUS[ErrorName.PayloadTooLarge]!;
       return errorResponse(mapped.status, mapped.code, `request body exceeds ${bodyLimitBytes} bytes`, [{ field: '(body)', message: `at most ${bodyLimitBytes} bytes` }], requestId, { connection: 'close' });
@@ -162,6 +177,7 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
           reply(tooLarge());
           return;
         }
+        answeredBy = undefined;
         const event = toProxyEvent(request, url, target, found.params, body, requestId, admission.context);
         // A live stream subscribes before its handler reads the history, so that nothing falls in between.
         const live = liveStreams !== undefined && target.name === liveStreams.route && !head ? liveStreams.prepare(request, event) : undefined;
@@ -176,7 +192,8 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
         reply(answer, head);
       })
       .catch((error: unknown) => {
-        console.error(JSON.stringify({ level: 'error', request_id: requestId, message: error instanceof Error ? error.message : String(error) }));
+        log({ level: 'error', request_id: requestId, message: error instanceof Error ? error.message : String(error) });
+        answeredBy = target.name;
         if (!response.headersSent) reply(errorResponse(500, 'INTERNAL_ERROR', 'internal error', [], requestId));
       });
   };

@@ -1,11 +1,18 @@
-import { readLocalConfig } from './config.ts';
-import { startLocalRuntime } from './runtime.ts';
+import { ConfigurationError, readLocalConfig } from './config.ts';
 import { describeAuth } from './auth-banner.ts';
+import { runtimeOptionsFrom } from './settings-runtime.ts';
 
-/** `npm start`: the orchestrator on this machine, data kept under ORCHESTRATOR_DATA_DIR. */
-const config = orExit(() => readLocalConfig());
-const runtime = await startLocalRuntime({ ...config, dataDir: config.dataDir }).catch((error: unknown) => exitWith(startFailure(error, config.port, config.host)));
+/**
+ * `npm start`: the orchestrator on this machine, data kept under ORCHESTRATOR_DATA_DIR, configured by the
+ * environment over config/app.yaml (or ORCHESTRATOR_CONFIG_FILE) over defaults (local/config.ts).
+ */
+const config = readConfigOrExit();
+// Loaded once the configuration is known to be valid: a refused start answers at once, not after loading every module.
+const { startLocalRuntime } = await import('./runtime.ts');
+const runtime = await startLocalRuntime(runtimeOptionsFrom(config)).catch((error: unknown) => exitWith(startFailure(error, config.port, config.host)));
 console.log(`Orchestrator listening on ${runtime.url} (data in ${config.dynamoEndpoint ? config.dynamoEndpoint : config.dataDir})`);
+console.log(`  configuration: ${config.configFile ?? 'environment and defaults (no config/app.yaml)'}   effective settings: ${runtime.url}/config/effective`);
+for (const note of config.notes) console.log(`  note: ${note}`);
 console.log(`  try: curl ${runtime.url}/health   API description: ${runtime.url}/openapi.json`);
 for (const line of describeAuth(config.auth, config.rateLimit)) console.log(line);
 if (config.tls?.clientCa) console.log('  mutual TLS: clients must present a certificate signed by a CA in ORCHESTRATOR_TLS_CLIENT_CA_PATH');
@@ -39,13 +46,18 @@ process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
 /**
- * A start that cannot succeed (bad configuration, a port in use) ends with one line saying why and exit
- * code 2, not a stack trace: the operator's mistake, not the program's.
+ * A start that cannot succeed (bad configuration, a port in use) ends with one line per reason and exit code
+ * 2, not a stack trace: the operator's mistake, not the program's. Invalid settings are each on their own
+ * line, naming the setting and where it came from (`PORT (env): ...`, `monitoring.log_level (file ...): ...`).
  */
-function orExit<T>(work: () => T): T {
+function readConfigOrExit(): ReturnType<typeof readLocalConfig> {
   try {
-    return work();
+    return readLocalConfig();
   } catch (error) {
+    if (error instanceof ConfigurationError) {
+      for (const problem of error.problems) console.error(`orchestrator: invalid configuration: ${problem}`);
+      process.exit(2);
+    }
     return exitWith(error instanceof Error ? error.message : String(error));
   }
 }

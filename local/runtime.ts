@@ -55,6 +55,12 @@ import type { HandlerSecurity } from '../functions/middleware/security.ts';
 import { checkTlsMaterial, type TlsMaterial } from './tls.ts';
 import type { CorsPolicy } from '../functions/cors.ts';
 import { RESERVED_WORKFLOW_IDS } from '../functions/fixed-path-words.ts';
+import { startLocalObservability, type LocalObservability, type LocalObservabilitySettings } from './observability.ts';
+import { createLocalConfigurationReport, createLocalPlatformInfo } from './platform-info.ts';
+import type { EffectiveConfig } from '../functions/http/observability-services.ts';
+import type { BuildSettings } from './config.ts';
+import { startRuntimeLog } from './runtime-log.ts';
+import type { LogLevel } from '../core/ports.ts';
 
 export interface LocalRuntimeOptions {
   readonly port: number;
@@ -150,6 +156,18 @@ export interface LocalRuntimeOptions {
    * the next start); ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS, 10 for `npm start`. Default 0.
    */
   readonly shutdownGraceSeconds?: number;
+  /** Tracing and metrics (ORCHESTRATOR_TRACING_ENABLED, _METRICS_ENABLED, OTEL_EXPORTER_OTLP_ENDPOINT, span retention); default both on. */
+  readonly observability?: LocalObservabilitySettings;
+  /** LOG_COLLECTOR_URL: the logger ships every line there too (local/runtime-log.ts); shown by /info. */
+  readonly logCollectorUrl?: string;
+  /** LOG_LEVEL of the runtime's logger (when `log` is not given); default info. */
+  readonly logLevel?: LogLevel | 'silent';
+  /** Secret values of the configuration, scrubbed from every log line. */
+  readonly logSecrets?: readonly string[];
+  /** What `GET /config/effective` reports (readLocalConfig's); omitted, it says the runtime was given its options directly. */
+  readonly configReport?: EffectiveConfig;
+  /** ORCHESTRATOR_COMMIT, ORCHESTRATOR_BUILD_TIME for /info. */
+  readonly build?: BuildSettings;
 }
 
 export interface LocalRuntime {
@@ -160,6 +178,8 @@ export interface LocalRuntime {
   readonly eventLog: LocalEventLog;
   /** The in-process event bus, the recorder and the history (`/infrastructure/events/*`). */
   readonly events: LocalEvents;
+  /** Spans, metrics and the request observer. */
+  readonly observability: LocalObservability;
   /** The dead-letter queue (SQS) and where it is served. */
   readonly deadLetterQueueUrl: string;
   readonly sqsEndpoint: string;
@@ -250,7 +270,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const clock = options.clock ?? systemClock;
     const ids = options.ids ?? randomIds;
     const workflowStore = new DynamoWorkflowStore(documentClient, options.workflowsTableName, { cursors });
-    const log = options.log ?? ((line: Record<string, unknown>) => console.error(JSON.stringify({ time: clock.now(), ...line })));
+    const runtimeLog = options.log === undefined ? startRuntimeLog({ level: options.logLevel, collectorUrl: options.logCollectorUrl, secrets: options.logSecrets }, outbound.http) : undefined;
+    const log = options.log ?? runtimeLog!.log;
     const events = await startLocalEvents({
       documentClient,
       tableName: options.eventsTableName ?? `${options.workflowsTableName}-events`,
@@ -267,10 +288,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       log,
       ...(options.eventRetentionDays === undefined ? {} : { retentionDays: options.eventRetentionDays }),
     });
+    const observability = await startLocalObservability({
+      settings: options.observability ?? {},
+      documentClient,
+      spansTableName: `${options.workflowsTableName}-spans`,
+      cursors,
+      clock,
+      log,
+      serviceVersion: options.serviceVersion,
+    });
     // Registrations, health changes and circuits emit service events (core/events/registry-events.ts).
     const registry = withRegistryEvents(new DynamoServiceRegistry(documentClient, registryTableName), events.emit);
-    // Every change of a run, whoever records it, emits its event (core/events/run-events.ts).
-    const executionStore = withRunEvents(new DynamoExecutionStore(documentClient, executionsTableName, { cursors }), events.emit);
+    // Every change of a run, whoever records it, emits its event (core/events/run-events.ts), counted by the
+    // metrics; a run's end records its spans (core/observability/run-spans.ts).
+    const executionStore = observability.traceRuns(withRunEvents(new DynamoExecutionStore(documentClient, executionsTableName, { cursors }), observability.meterEvents(events.emit)));
     if (backfilled > 0) log({ kind: 'tenant_backfill', message: `${backfilled} workflows and executions stored before tenants existed now belong to tenant 'default'` });
     // Search words and counts of data kept by a version without them are built now, before the first request
     // waits for them (ADR 0011); on a table that has them this is one GetItem.
@@ -279,6 +310,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
       clock,
+      log,
       compiler: {
         compile: (workflow) => ({ definition: compileWorkflow(workflow).definition as unknown as Record<string, unknown>, input: (params, traceId) => executionInput(params, traceId) }),
       },
@@ -286,7 +318,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         invokeRunner:
           options.invokeRunner ??
           localRunner(
-            createActionRunner({
+            observability.meterCalls(createActionRunner({
               registry,
               env: options.serviceUrls ?? {},
               http: outbound.http,
@@ -295,7 +327,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               clock,
               circuitPolicy: options.circuitPolicy,
               registryCacheTtlMs: options.registryCacheTtlMs,
-            }),
+              spans: observability.spans,
+            })),
           ),
         ...eventLog.integrations(),
         emit: events.emit,
@@ -316,7 +349,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const authSettings: AuthSettings = options.auth ?? { mode: 'optional', anonymousRole: 'admin' };
     // Keys are read again at most every 10 s, and a revocation here drops the cached one at once.
     const authenticator = createAuthenticator(authSettings, { apiKeys: apiKeyStore, clock });
-    const security: HandlerSecurity = { audit: auditTrail, authMode: authSettings.mode, clock, ids, log };
+    const security: HandlerSecurity = { audit: auditTrail, authMode: authSettings.mode, clock, ids, log, observer: observability.observer };
     const executions = createExecutionService({ workflows: workflowStore, executions: executionStore, engine, clock, ids });
     const services: HttpServices = {
       security,
@@ -378,10 +411,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(options.sqsEndpoint === undefined && options.dataDir !== undefined ? { inspector: { changesVisibility: PERSISTED_FAUXQS_CHANGES_VISIBILITY } } : {}),
       }),
       serviceVersion: options.serviceVersion,
+      tracing: observability.tracing,
+      metrics: observability.exposition,
+      platformInfo: createLocalPlatformInfo({ settings: { ...options, observability: { tracingEnabled: options.observability?.tracing !== false, metricsEnabled: options.observability?.metrics !== false, otlpEndpoint: options.observability?.otlpEndpoint, logCollectorUrl: options.logCollectorUrl } }, clock }),
+      configuration: createLocalConfigurationReport(options.configReport),
     };
+    observability.measure({ registry, workflows: workflowStore, sqsClient, deadLetterQueues: { actions: deadLetterQueueUrl, deliveries: events.failedDeliveriesQueueUrl } });
     const gate = createRequestGate({ authenticator, audit: auditTrail, clock, ids, log, ...(options.rateLimit ? { rateLimiter: createRateLimiter(options.rateLimit) } : {}) });
     const liveStreams = createLiveStreams(events.bus, 'streamEvents');
-    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls, cors: options.cors, liveStreams }), options.port, options.host);
+    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls, cors: options.cors, liveStreams, log, ...(observability.observer.httpRequest ? { httpRequest: observability.observer.httpRequest } : {}) }), options.port, options.host);
     outbound.ownPorts.add(Number(new URL(server.url).port));
     const healthInterval = options.healthChecks?.intervalSeconds ?? 0;
     const healthTimer = healthInterval > 0 ? startHealthTimer(services.healthSweep, healthInterval, log) : undefined;
@@ -394,6 +432,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       engine,
       eventLog,
       events,
+      observability,
       deadLetterQueueUrl,
       sqsEndpoint,
       payloadBucketName,
@@ -405,8 +444,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         liveStreams.closeAll();
         await server.close();
         await engine.shutdown((options.shutdownGraceSeconds ?? 0) * 1000);
-        // The last events (the runs' ends) are recorded before the tables go; waiting deliveries are dropped (logged).
+        // The last events (the runs' ends) and spans are recorded before the tables go; waiting deliveries are dropped (logged).
         await events.close();
+        await observability.close();
+        await runtimeLog?.close();
         destroyClients();
         await Promise.all([dynalite?.close(), fauxqs?.close()]);
       },

@@ -389,7 +389,8 @@ function compileGuardedAction(context: Context, action: Action, resultPath: stri
 function compileActionStates(context: Context, action: Action, resultPath: string | null, exits: Exit[]): string {
   const id = action.action_id;
   const { scope, states } = context;
-  const base = { action_id: id, 'execution_id.$': '$$.Execution.Name', workflow_id: context.input.workflow_id, workflow_version: context.input.version };
+  // The tenant lets the runner's spans of this run's service calls be shown to the workflow's tenant only.
+  const base = { action_id: id, 'execution_id.$': '$$.Execution.Name', workflow_id: context.input.workflow_id, workflow_version: context.input.version, ...tenantOf(context) };
   const traced = { ...base, 'trace_id.$': TRACE_ID };
   switch (action.action_type) {
     case 'service_call': {
@@ -821,7 +822,7 @@ function compileCompensationStep(context: Context, action: Action): Fragment {
   const compensation = action.compensation!;
   const check = `${id}: compensate?`;
   const run = `${id}: compensate`;
-  const base = { action_id: `${id}.compensation`, 'execution_id.$': '$$.Execution.Name', workflow_id: context.input.workflow_id, workflow_version: context.input.version };
+  const base = { action_id: `${id}.compensation`, 'execution_id.$': '$$.Execution.Name', workflow_id: context.input.workflow_id, workflow_version: context.input.version, ...tenantOf(context) };
   const scope = context.scope;
   context.states[run] =
     compensation.action_type === 'service_call'
@@ -914,3 +915,8 @@ export const compilerCheck = {
     return { errors: limits.errors, warnings: limits.warnings };
   },
 };
+
+/** The workflow's tenant for the runner's payloads, when the compiled version names one. */
+function tenantOf(context: Context): { tenant?: string } {
+  return context.input.tenant === undefined ? {} : { tenant: context.input.tenant };
+}

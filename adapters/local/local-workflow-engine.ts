@@ -1,5 +1,5 @@
 import { ACTIVE_STATUSES, settleProgress, type ActionProgress, type Execution } from '../../core/execution/model.ts';
-import type { Clock, ExecutionStore, ReuseRequest, WorkflowEngine } from '../../core/ports.ts';
+import type { Clock, ExecutionStore, Log, ReuseRequest, WorkflowEngine } from '../../core/ports.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
 import { sagaFailure } from '../../core/execution/saga.ts';
 import { checkpointOwner, CompiledMachineCache, startLocalRun, type LocalIntegrations, type LocalRun } from './local-engine.ts';
@@ -19,7 +19,12 @@ export interface LocalWorkflowEngineDeps {
   readonly loadWorkflow: (workflowId: string, version?: number) => Promise<Workflow | undefined>;
   readonly waitMilliseconds?: number;
   readonly retryMilliseconds?: number;
+  /** The runtime's logger; omitted: a JSON line on stderr (adapters do not import the logger itself). */
+  readonly log?: Log;
 }
+
+/** Without an injected logger: the line the engine always wrote, on stderr. */
+const stderrLog: Log = (entry) => console.error(JSON.stringify({ level: 'info', ...entry }));
 
 interface RunningEntry {
   run: LocalRun;
@@ -283,7 +288,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
           });
         }
       })
-      .catch((error: unknown) => console.error(JSON.stringify({ level: 'error', execution_id: execution.execution_id, message: `could not record the end of the run: ${String(error)}` })))
+      .catch((error: unknown) => (this.deps.log ?? stderrLog)({ level: 'error', execution_id: execution.execution_id, message: `could not record the end of the run: ${String(error)}` }))
       .finally(() => {
         this.running.delete(execution.execution_id);
         this.held.delete(execution.execution_id);

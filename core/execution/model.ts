@@ -85,6 +85,11 @@ export interface Execution {
   readonly status: ExecutionStatus;
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly trace_id: string;
+  /**
+   * The span of the request that started the run, when its caller sent a W3C `traceparent`: the run's span is
+   * its child, so the caller's trace continues through the run (core/observability/run-spans.ts).
+   */
+  readonly parent_span_id?: string;
   readonly started_by: string;
   /** The workflow's tenant: only its members (and admins) see the run. */
   readonly tenant: string;

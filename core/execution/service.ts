@@ -42,6 +42,8 @@ export interface StartRequest {
   readonly version?: number;
   /** The same key for the same workflow never starts a second run. */
   readonly idempotencyKey?: string;
+  /** The trace of the request that starts the run (its caller's, when it sent a `traceparent`): the run continues it. */
+  readonly trace?: { readonly trace_id: string; readonly parent_span_id: string };
 }
 
 /** How many runs one saga statistics request reads at most. */
@@ -111,7 +113,7 @@ export function createExecutionService({ workflows, executions, engine, clock, i
         status: 'pending',
         parameters: values,
         ...(warnings.length > 0 ? { warnings } : {}),
-        trace_id: traceId(ids.next()),
+        ...(request.trace ? { trace_id: request.trace.trace_id, parent_span_id: request.trace.parent_span_id } : { trace_id: traceId(ids.next()) }),
         started_by: actor,
         tenant: workflow.tenant,
         created_at: clock.now(),

@@ -10,9 +10,11 @@ import { ValidationError } from '../../core/errors.ts';
 export function createExecutionHandlers({ executions, security }: { executions: ExecutionService } & Secured) {
   const handle = handlerFactory(security);
   return {
-    executeWorkflow: handle(routes.executeWorkflow, async ({ params, body, headers, actor, caller }) => {
+    executeWorkflow: handle(routes.executeWorkflow, async ({ params, body, headers, actor, caller, trace }) => {
       const key = idempotencyKey(headers['idempotency-key']);
-      const { execution, created } = await executions.startExecution(params.workflow_id, { parameters: body.parameters, version: body.version, idempotencyKey: key }, actor, scopeOf(caller));
+      // The run continues the request's trace (the caller's, when it sent a traceparent), as a child of its span.
+      const request = { parameters: body.parameters, version: body.version, idempotencyKey: key, ...(trace ? { trace: { trace_id: trace.trace_id, parent_span_id: trace.span_id } } : {}) };
+      const { execution, created } = await executions.startExecution(params.workflow_id, request, actor, scopeOf(caller));
       return {
         message: created ? `execution ${execution.execution_id} started` : `execution ${execution.execution_id} already exists for this Idempotency-Key`,
         data: present(execution),

@@ -12,6 +12,9 @@ import { createSecurityHandlers } from './security-handlers.ts';
 import { createEventHandlers } from './event-handlers.ts';
 import { createSubscriptionHandlers } from './subscription-handlers.ts';
 import { createDeadLetterHandlers } from './dlq-handlers.ts';
+import { createTracingHandlers } from './tracing-handlers.ts';
+import { createMetricsHandlers } from './metrics-handlers.ts';
+import { createPlatformInfoHandlers } from './platform-info-handlers.ts';
 
 /**
  * Every route's handler, for runtimes that serve the whole API from one process (the local server, tests).
@@ -30,5 +33,8 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
     ...createEventHandlers(services),
     ...createSubscriptionHandlers(services),
     ...createDeadLetterHandlers(services),
+    ...createTracingHandlers(services),
+    ...createMetricsHandlers(services),
+    ...createPlatformInfoHandlers(services),
   };
 }

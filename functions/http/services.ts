@@ -11,6 +11,8 @@ import type { WorkflowService } from '../../core/workflow/service.ts';
 import type { EventService } from '../../core/events/service.ts';
 import type { SubscriptionService } from '../../core/events/subscriptions.ts';
 import type { DeadLetterService } from '../../core/dead-letters/service.ts';
+import type { TracingService } from '../../core/observability/tracing-service.ts';
+import type { ConfigurationReport, MetricsExposition, PlatformInfo } from './observability-services.ts';
 
 /** What every handler factory needs: access control and the audit trail (functions/middleware/security.ts). */
 export interface Secured {
@@ -45,6 +47,14 @@ export interface HttpServices extends Secured {
   readonly subscriptions: SubscriptionService;
   /** The dead-letter queues (`/infrastructure/dlq/*`). */
   readonly deadLetters: DeadLetterService;
+  /** Spans recorded of requests, runs and service calls (`/infrastructure/tracing/*`). */
+  readonly tracing: TracingService;
+  /** `GET /metrics`. */
+  readonly metrics: MetricsExposition;
+  /** `GET /info`. */
+  readonly platformInfo: PlatformInfo;
+  /** `GET /config/effective`. */
+  readonly configuration: ConfigurationReport;
   /** Reported by health endpoints. */
   readonly serviceVersion: string;
 }

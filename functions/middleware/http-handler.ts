@@ -17,11 +17,15 @@ import {
 import { zodIssues } from '../../core/workflow/validate.ts';
 import type { RouteSpec } from '../routes.ts';
 import { ERROR_STATUS, errorResponse, INTERNAL_ERROR, successResponse, WWW_AUTHENTICATE, type HttpResponse } from './envelope.ts';
-import { securityMiddleware, type HandlerSecurity } from './security.ts';
+import { actionOf, securityMiddleware, type HandlerSecurity } from './security.ts';
 import { corsMiddleware } from './cors.ts';
 import { principalOf } from '../auth/principal-context.ts';
 import { MAX_USER_ID_LENGTH } from '../../core/auth/model.ts';
 import type { Principal } from '../../core/auth/model.ts';
+import type { Log } from '../../core/ports.ts';
+import { sharedLog } from '../observability/logger.ts';
+import { observeRequests } from '../observability/request-observer.ts';
+import { currentLogContext } from '../observability/log-context.ts';
 
 /**
  * Request bodies above this are refused with 413 before parsing. A workflow definition must fit one
@@ -42,6 +46,8 @@ export interface HandlerInput<R extends RouteSpec> {
   /** The caller's subject: the token's `sub`, the key's name, or X-User-ID / `anonymous` for anonymous callers. */
   readonly actor: string;
   readonly requestId: string;
+  /** The request's trace and span: what it starts (a run) continues the trace as the span's child. */
+  readonly trace: { readonly trace_id: string; readonly span_id: string } | undefined;
 }
 
 export interface HandlerResult<T> {
@@ -55,14 +61,16 @@ export interface HandlerResult<T> {
   readonly contentType?: string;
 }
 
-export type Logger = (entry: Record<string, unknown>) => void;
+/** The log port (core/ports.ts): entries without `level` are info. */
+export type Logger = Log;
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<HttpResponse>;
 
-/** A structured JSON line on stderr: CloudWatch in AWS, the terminal locally. */
-export const jsonLogger: Logger = (entry) => {
-  console.error(JSON.stringify({ time: new Date().toISOString(), ...entry }));
-};
+/**
+ * The process's structured logger (functions/observability/logger.ts `sharedLog`): JSON lines with the request's
+ * ids, secrets redacted; CloudWatch in AWS, stderr locally (as the composition root configures it).
+ */
+export const jsonLogger: Logger = sharedLog;
 
 /**
  * What a route's handler returns as `data`: what its response schema describes (the schema's output, which the
@@ -104,7 +112,7 @@ export function createHttpHandler<R extends RouteSpec>(
     field: name,
     message: `unknown query parameter; ${declaredQuery.length === 0 ? 'this route takes none' : `this route takes ${declaredQuery.join(', ')}`}`,
   });
-  return handler.handler(async (event, context) => {
+  const routed = handler.handler(async (event, context) => {
     const requestId = requestIdOf(event, context);
     const issues: FieldIssue[] = [];
     const params = parsePart(route.params, event.pathParameters ?? {}, 'path', issues);
@@ -116,7 +124,9 @@ export function createHttpHandler<R extends RouteSpec>(
     if (userId !== undefined && userId.length > MAX_USER_ID_LENGTH) issues.push({ field: 'X-User-ID', message: `must be at most ${MAX_USER_ID_LENGTH} characters` });
     if (issues.length > 0) throw new ValidationError(issues);
     const caller = principalOf(event);
-    const result = await run({ params, query, body, headers: event.headers, caller, actor: caller.subject, requestId } as HandlerInput<R>);
+    const { trace_id, span_id } = currentLogContext();
+    const trace = trace_id !== undefined && span_id !== undefined ? { trace_id, span_id } : undefined;
+    const result = await run({ params, query, body, headers: event.headers, caller, actor: caller.subject, requestId, trace } as HandlerInput<R>);
     if (result.raw && result.contentType !== undefined && typeof result.data === 'string') {
       return { statusCode: result.status ?? route.successStatus, headers: { 'content-type': result.contentType, 'x-request-id': requestId, ...result.headers }, body: result.data };
     }
@@ -125,6 +135,8 @@ export function createHttpHandler<R extends RouteSpec>(
     }
     return successResponse(result.status ?? route.successStatus, result.message, result.data, requestId, result.headers);
   }) as unknown as ApiHandler;
+  // Outside every middleware: the span and the metrics see the status the caller got, refusals included.
+  return observeRequests(actionOf(route), route, routed, security.observer);
 }
 
 function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, prefix: string, issues: FieldIssue[]): unknown {

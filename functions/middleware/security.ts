@@ -8,6 +8,7 @@ import { auditRecord, pathIds, recordRefusal } from '../auth/audit-record.ts';
 import { routes, type RouteSpec } from '../routes.ts';
 import type { HttpResponse } from './envelope.ts';
 import type { CorsPolicy } from '../cors.ts';
+import type { RequestObserver } from '../observability/request-observer.ts';
 
 /** What every route handler needs to enforce access and keep the audit trail. */
 export interface HandlerSecurity {
@@ -22,6 +23,8 @@ export interface HandlerSecurity {
    * locally, where the HTTP server adds them to every response, its own included.
    */
   readonly cors?: CorsPolicy;
+  /** Spans and HTTP metrics of every request (functions/observability/request-observer.ts); omitted: none. */
+  readonly observer?: RequestObserver;
 }
 
 const REFUSALS: ReadonlySet<string> = new Set([ErrorName.Unauthenticated, ErrorName.Forbidden, ErrorName.RateLimited]);

@@ -16,6 +16,11 @@ import { createCallParker, isParkPayload, withPauseGate } from './pause-gate.ts'
 import type { ServiceCallResult } from './service-call.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
 import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events/dead-letter-notice.ts';
+import { awsSpanRecorder, configureAwsLog, flushAfter } from '../aws-observability.ts';
+import { awsEmfMetrics } from '../aws-emf.ts';
+import { noopMetrics } from '../observability/metric-recorder.ts';
+import { meteredEmit, meteredRunner } from '../observability/run-metrics.ts';
+import { jsonLogger } from '../middleware/http-handler.ts';
 
 /**
  * Lambda entry of the action runner (infra/stacks/runtime-stack.ts): compiled state machines invoke it with
@@ -28,21 +33,28 @@ import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events
  * it may call besides public addresses.
  */
 const config = readLambdaConfig();
+const http = awsOutboundHttp(config);
+// LOG_LEVEL; lines shipped to LOG_COLLECTOR_URL too (through the outbound rules), sent before the runner answers.
+const log = configureAwsLog(config, http);
 const client = createDocumentClient();
 // Attempts, circuits and dead letters are events on the workflow bus (WORKFLOW_EVENT_BUS_NAME).
 const emit = awsEventEmitter(config);
 const executionsTable = required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME');
 const parkedCalls = new DynamoParkedCallStore(client, executionsTable);
+// Each attempt is a client span under its action's (SPANS_TABLE_NAME; OTEL_EXPORTER_OTLP_ENDPOINT), exported before the runner answers.
+const spans = awsSpanRecorder(config, jsonLogger);
+// Each call's outcome and each action's end as CloudWatch EMF (ORCHESTRATOR_METRICS_ENABLED), published before the runner answers.
+const metrics = config.ORCHESTRATOR_METRICS_ENABLED === false ? noopMetrics : awsEmfMetrics('action-runner');
 const runner = createActionRunner({
   // Circuits opening and closing are service events on the bus.
   registry: withRegistryEvents(new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), emit),
   env: process.env,
   // Checked at each connection: public addresses, and what ORCHESTRATOR_OUTBOUND_ALLOW lists (an internal load balancer).
-  http: awsOutboundHttp(config),
+  http,
   // Credentials of services registered with `auth` (Secrets Manager and SSM, under orchestrator/ only).
   secrets: awsSecretResolver(),
   // Each attempt's start and end emit action events on the bus (WORKFLOW_EVENT_BUS_NAME).
-  progress: { attempts: withRunEvents(new DynamoExecutionStore(client, executionsTable), emit), clock: systemClock },
+  progress: { attempts: withRunEvents(new DynamoExecutionStore(client, executionsTable), meteredEmit(emit, metrics, { defaultActionType: 'service_call' })), clock: systemClock },
   // Each instance's circuit is kept in the registry table and shared by every instance of this function.
   circuitPolicy: {
     failureThreshold: config.ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD,
@@ -52,10 +64,12 @@ const runner = createActionRunner({
   registryCacheTtlMs: config.ORCHESTRATOR_REGISTRY_CACHE_TTL_MS,
   // Responses too large for state data are kept here and passed by reference (docs/adr/0005-large-results.md).
   payloads: { store: new S3PayloadStore(createS3Client(), required(config.PAYLOAD_BUCKET_NAME, 'PAYLOAD_BUCKET_NAME')) },
+  spans,
 });
 
 // Pause (ADR 0012): calls of paused runs are refused with RunPaused, and parked by the compiled `: held` state.
-const run = withPauseGate(runner, parkedCalls);
+// Measured inside the gate: a paused run's refused call is not a call of the service.
+const run = withPauseGate(meteredRunner(runner, metrics), parkedCalls);
 const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(new SFNClient({})));
 
 /**
@@ -63,11 +77,11 @@ const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(new SFNCl
  * `redrive_gate` one from an `<id>: failed` state, a `dead_letter_added` one from an `<id>: dead letter event` state; any other event is read as a ServiceCallPayload by the
  * runner (InvalidPayloadError when it is not one).
  */
-export const handler = async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { redriven: true } | { announced: true }> => {
+export const handler = flushAfter(async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { redriven: true } | { announced: true }> => {
   if (isParkPayload(event)) return park(event);
   // A failed action's dead letter is in its queue: announce it (orchestrator.dlq.added).
   if (isDeadLetterNoticePayload(event)) return announceDeadLetter(event, emit);
   // A run that failed at an action ends here, and goes on from here after a retry (RedriveExecution).
   if (isRedriveGatePayload(event)) return passRedriveGate(event);
   return run(event);
-};
+}, spans, { flush: () => metrics.flush?.() }, log);

@@ -22,6 +22,9 @@ import { createServiceResolver, type CallOutcome, type ResolverRegistry, type Se
 import { CROSS_ORIGIN_HEADERS, requestHeaders, traceIdOf } from './service-headers.ts';
 import { serviceUrl } from './service-url.ts';
 import { withAttemptProgress, type AttemptProgress } from './attempt-progress.ts';
+import { actionSpanId } from '../../core/observability/spans.ts';
+import { openSpan, type SpanRecorder } from '../observability/span-recorder.ts';
+import { withLogContext } from '../observability/log-context.ts';
 
 /** Results go into Step Functions state data (256 KiB per state): a body above this is not put in it. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 200 * 1024;
@@ -79,6 +82,11 @@ export interface ActionRunnerDeps {
    * `maxResponseBytes` becomes a truncated preview. See docs/adr/0005-large-results.md.
    */
   readonly payloads?: { readonly store: PayloadStore; readonly maxBodyBytes?: number; readonly maxDereferencedBytes?: number };
+  /**
+   * Each attempt becomes a client span (category `service_call`), child of its action's span, whose id is the
+   * parent the service sees in `traceparent`. Omitted or disabled: no span; `traceparent` still carries the run's trace.
+   */
+  readonly spans?: SpanRecorder;
 }
 
 export interface RunOptions {
@@ -141,7 +149,7 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
   // Instances are chosen and circuits moved here (see service-resolver.ts and ADR 0007).
   const resolver = createServiceResolver({ registry: deps.registry, clock: deps.clock ?? systemClock, policy: deps.circuitPolicy, cacheTtlMs: deps.registryCacheTtlMs });
 
-  const perform = async (payload: ServiceCallPayload, options: RunOptions = {}): Promise<ServiceCallResult> => {
+  const perform = async (payload: ServiceCallPayload, options: RunOptions = {}, spanId?: string): Promise<ServiceCallResult> => {
     const call = new CallState(payload);
     const timeoutSeconds = payload.timeout_seconds > 0 ? payload.timeout_seconds : 1;
     const timeout = AbortSignal.timeout(Math.ceil(timeoutSeconds * 1000));
@@ -166,7 +174,7 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
 
     const traceId = traceIdOf(payload.trace_id);
     // Carries the call's Idempotency-Key (service-headers.ts): the same on every attempt of this action in this run.
-    const built = requestHeaders(payload, traceId);
+    const built = requestHeaders(payload, traceId, spanId);
     call.headers = built.headers;
     if (built.invalid !== undefined) throw call.fail(ActionErrorName.ServiceRejected, `header ${JSON.stringify(built.invalid)} is not a valid HTTP header name or value`);
     const payloadFailure = (error: PayloadReferenceError): ServiceCallError =>
@@ -248,8 +256,47 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
       await target.report(outcome);
     }
   };
-  const run = deps.progress ? withAttemptProgress(perform, deps.progress) : perform;
-  return async (payload, options) => run(parseServiceCallPayload(payload), options);
+  const observed = deps.spans?.enabled ? withCallSpans(perform, deps.spans) : perform;
+  const run = deps.progress ? withAttemptProgress(observed, deps.progress) : observed;
+  return async (payload, options) => {
+    const parsed = parseServiceCallPayload(payload);
+    // Every line logged while the call runs names its run, action and trace.
+    return withLogContext({ execution_id: parsed.execution_id, action_id: parsed.action_id, trace_id: traceIdOf(parsed.trace_id) }, () => run(parsed, options));
+  };
+}
+
+type Perform = (payload: ServiceCallPayload, options?: RunOptions, spanId?: string) => Promise<ServiceCallResult>;
+
+/**
+ * Each attempt as a client span named `<METHOD> <service>` under the action's span (the action's span id is
+ * derived from the run and action ids, so the runner needs nobody to tell it). The span's id goes to the
+ * service as the parent in `traceparent`. (The metrics of calls wrap the runner: functions/observability/run-metrics.ts.)
+ */
+function withCallSpans(perform: Perform, spans: SpanRecorder): Perform {
+  return async (payload, options) => {
+    const span = openSpan(spans, {
+      name: `${payload.method} ${payload.service}`,
+      kind: 'client',
+      category: 'service_call',
+      service: payload.service,
+      trace_id: traceIdOf(payload.trace_id),
+      // A foreach item's call hangs under its action (item_index says which); a compensation's under `<action>.compensation`.
+      parent_span_id: actionSpanId(payload.execution_id, payload.action_id),
+      ...(payload.tenant === undefined ? {} : { tenant: payload.tenant }),
+      workflow_id: payload.workflow_id,
+      execution_id: payload.execution_id,
+      attributes: { action_id: payload.action_id, 'http.method': payload.method, item_index: payload.item_index },
+    });
+    try {
+      const result = await perform(payload, options, span.span_id);
+      span.end('ok', { 'http.status_code': result.status_code });
+      return result;
+    } catch (error) {
+      const failure = error instanceof ServiceCallError ? error.failure : undefined;
+      span.end('error', { 'http.status_code': failure?.status_code ?? undefined, 'error.name': error instanceof Error ? error.name : 'Error', url: failure?.request?.url ?? undefined });
+      throw error;
+    }
+  };
 }
 
 /** The call's URL, or the failure that says why it cannot be built. */

@@ -1,6 +1,7 @@
 import { RETRYABLE_ACTION_ERRORS } from '../../core/errors.ts';
 import type { AttemptOutcome, Clock, ExecutionStore } from '../../core/ports.ts';
 import type { ServiceCallPayload, ServiceCallResult } from './service-call.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 type Perform = (payload: ServiceCallPayload, options?: { readonly signal?: AbortSignal }) => Promise<ServiceCallResult>;
 
@@ -21,7 +22,7 @@ export function withAttemptProgress(perform: Perform, { attempts, clock }: Attem
     try {
       await write();
     } catch (error) {
-      console.warn(JSON.stringify({ message: `could not record the ${what} of an attempt`, execution_id: payload.execution_id, action_id: payload.action_id, error: describe(error) }));
+      sharedLog({ level: 'warn', message: `could not record the ${what} of an attempt`, execution_id: payload.execution_id, action_id: payload.action_id, error: describe(error) });
     }
   };
   return async (payload, options) => {

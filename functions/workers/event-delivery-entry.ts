@@ -1,3 +1,4 @@
+import { configureAwsLog } from '../aws-observability.ts';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoSubscriptionStore } from '../../adapters/aws/dynamo/dynamo-subscription-store.ts';
@@ -18,6 +19,7 @@ import { createEventDeliveryWorker } from './event-delivery.ts';
  * ORCHESTRATOR_OUTBOUND_ALLOW lists what webhooks may be besides public addresses.
  */
 const config = readLambdaConfig();
+configureAwsLog(config);
 const sqs = createSqsClient();
 const queueUrl = config.EVENT_DELIVERY_QUEUE_URL;
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { EventEnvelopeSchema } from '../../core/events/envelope.ts';
 import type { EventHistory } from '../../core/events/history.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 /**
  * The event recorder (ADR 0013): one EventBridge rule sends it every orchestrator event (source prefix
@@ -15,7 +16,7 @@ export interface EventRecorderDeps {
   readonly log?: (line: Record<string, unknown>) => void;
 }
 
-export function createEventRecorder({ history, log = (line) => console.warn(JSON.stringify(line)) }: EventRecorderDeps): (event: unknown) => Promise<{ recorded: boolean; event_id?: string }> {
+export function createEventRecorder({ history, log = (line) => sharedLog({ level: 'warn', ...line }) }: EventRecorderDeps): (event: unknown) => Promise<{ recorded: boolean; event_id?: string }> {
   return async (raw) => {
     const bus = BusEvent.safeParse(raw);
     const envelope = bus.success ? EventEnvelopeSchema.safeParse(bus.data.detail) : undefined;

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { HealthSweep, SweepSummary } from '../../core/registry/health-sweep.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 /** Left for the last writes (and logging) when a sweep's budget comes from the Lambda's remaining time. */
 export const SWEEP_MARGIN_MS = 2000;
@@ -18,7 +19,7 @@ export type SweepReport = Omit<SweepSummary, 'instances'> & { readonly changes: 
  * change, and fails the invocation when results could not be written, so the function's error metric shows
  * a registry the sweep cannot write to. A missed sweep is not retried: the next one is an interval away.
  */
-export function createHealthSweepWorker({ sweep, log = (entry) => console.log(JSON.stringify(entry)) }: HealthSweepWorkerDeps) {
+export function createHealthSweepWorker({ sweep, log = sharedLog }: HealthSweepWorkerDeps) {
   return async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SweepReport> => {
     const remaining = context?.getRemainingTimeInMillis();
     const summary = await sweep(remaining === undefined ? {} : { budgetMs: Math.max(0, remaining - SWEEP_MARGIN_MS) });

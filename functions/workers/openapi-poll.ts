@@ -1,4 +1,5 @@
 import type { ApiDriftService, PollReport } from '../../core/registry/openapi-poll.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 export interface OpenApiPollWorkerDeps {
   readonly apiDrift: ApiDriftService;
@@ -19,7 +20,7 @@ export interface OpenApiPollSummary {
  * the same. A service that cannot be read is reported, not fatal: the invocation fails only when the
  * registry itself cannot be read, so the function's error metric means the poller is broken, not a service.
  */
-export function createOpenApiPollWorker({ apiDrift, log = (entry) => console.log(JSON.stringify(entry)) }: OpenApiPollWorkerDeps) {
+export function createOpenApiPollWorker({ apiDrift, log = sharedLog }: OpenApiPollWorkerDeps) {
   return async (_event?: unknown): Promise<OpenApiPollSummary> => {
     const report = await apiDrift.poll();
     const summary: OpenApiPollSummary = {

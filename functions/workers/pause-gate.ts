@@ -3,6 +3,7 @@ import { RUN_PAUSED_ERROR } from '../../core/errors.ts';
 import { parkCall, type ParkedCallStore, type TaskTokens } from '../../core/execution/held-calls.ts';
 import { zodIssues } from '../../core/workflow/validate.ts';
 import type { ActionRunner } from './action-runner.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 /**
  * The action runner's side of pause on Step Functions (ADR 0012, core/execution/held-calls.ts). A call whose
@@ -56,7 +57,7 @@ export function withPauseGate(run: ActionRunner, store: Pick<ParkedCallStore, 'r
       try {
         status = await store.runStatus(call.execution_id);
       } catch (error) {
-        console.warn(JSON.stringify({ message: 'could not read the run status before a call; calling anyway', execution_id: call.execution_id, error: error instanceof Error ? error.message : String(error) }));
+        sharedLog({ level: 'warn', message: 'could not read the run status before a call; calling anyway', execution_id: call.execution_id, error: error instanceof Error ? error.message : String(error) });
       }
       if (status === 'paused') throw new RunPausedError(`execution ${call.execution_id} is paused: ${String(call.action_id)} waits for resume`);
     }

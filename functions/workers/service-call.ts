@@ -34,6 +34,8 @@ export interface ServiceCallPayload {
   readonly item_index?: number;
   /** W3C trace id of the execution (32 hex); the runner sends it as `traceparent` and `X-Trace-Id`. */
   readonly trace_id?: string;
+  /** The workflow's tenant (the compiler sets it): whose the call's span is. */
+  readonly tenant?: string;
   /**
    * The most bytes the result's JSON may take in state data (the compiler's share of the state budget for this
    * action); a larger response is stored outside it and passed by reference. Default 200 KiB.
@@ -81,6 +83,7 @@ export const ServiceCallPayloadSchema = z.object({
   timeout_seconds: z.number(),
   item_index: z.number().int().min(0).optional(),
   trace_id: z.string().optional(),
+  tenant: z.string().optional(),
   inline_result_bytes: z.number().optional(),
   pausable: z.boolean().optional(),
 }) satisfies z.ZodType<ServiceCallPayload>;

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { ServiceCallPayload } from './service-call.ts';
+import { randomHex } from '../observability/trace-ids.ts';
+import { formatTraceparent } from '../../core/observability/spans.ts';
 
 /** Request headers the payload may not set: the HTTP client owns framing and the destination. */
 export const CLIENT_OWNED_HEADERS: ReadonlySet<string> = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'expect']);
@@ -23,11 +24,11 @@ export function idempotencyKey(payload: Pick<ServiceCallPayload, 'execution_id' 
 
 /**
  * The headers of one call: the payload's own (client-owned ones dropped), content negotiation, the trace
- * context and the correlation headers. An `Idempotency-Key` the action configured (any case) is kept as the
+ * context (`spanId`, the attempt's span, as the parent) and the correlation headers. An `Idempotency-Key` the action configured (any case) is kept as the
  * only one; otherwise the runner's (idempotencyKey) is added. `invalid` names a payload header that is not a
  * valid HTTP header name or value; `headers` then holds those before it, for the error.
  */
-export function requestHeaders(payload: ServiceCallPayload, traceId: string): { headers: Headers; invalid?: string } {
+export function requestHeaders(payload: ServiceCallPayload, traceId: string, spanId: string = randomHex(8)): { headers: Headers; invalid?: string } {
   const headers = new Headers();
   for (const [name, value] of Object.entries(payload.headers ?? {})) {
     if (CLIENT_OWNED_HEADERS.has(name.toLowerCase())) continue;
@@ -39,7 +40,7 @@ export function requestHeaders(payload: ServiceCallPayload, traceId: string): { 
   }
   if (payload.method !== 'GET' && payload.method !== 'DELETE' && !headers.has('content-type')) headers.set('content-type', 'application/json');
   if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain;q=0.9, */*;q=0.8');
-  headers.set('traceparent', `00-${traceId}-${randomHex(8)}-01`);
+  headers.set('traceparent', formatTraceparent(traceId, spanId));
   headers.set('x-trace-id', traceId);
   const key = idempotencyKey(payload);
   headers.set('x-request-id', key);
@@ -53,12 +54,4 @@ export function requestHeaders(payload: ServiceCallPayload, traceId: string): { 
 export function traceIdOf(candidate: string | undefined): string {
   const id = candidate?.toLowerCase();
   return id !== undefined && /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id) ? id : randomHex(16);
-}
-
-/** Random lowercase hex of `bytes` bytes, never all zeros (W3C trace context forbids all-zero ids). */
-function randomHex(bytes: number): string {
-  for (;;) {
-    const hex = randomBytes(bytes).toString('hex');
-    if (!/^0+$/.test(hex)) return hex;
-  }
 }

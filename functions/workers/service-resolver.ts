@@ -3,6 +3,7 @@ import type { Clock, ServiceRegistry } from '../../core/ports.ts';
 import { planCall, unavailability, type Refusal } from '../../core/registry/balancing.ts';
 import { afterFailure, afterSuccess, circuitPolicyProblems, DEFAULT_CIRCUIT_POLICY, releaseTrial, type CircuitPolicy } from '../../core/registry/circuit.ts';
 import type { CircuitState, ServiceAuth, ServiceInstance } from '../../core/registry/model.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 /**
  * How long the resolver trusts what it read of a service. Two seconds: a runner serving a steady stream of
@@ -84,7 +85,7 @@ export function createServiceResolver(options: ServiceResolverOptions): ServiceR
   const ttlMs = options.cacheTtlMs ?? DEFAULT_REGISTRY_CACHE_TTL_MS;
   if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new Error(`invalid configuration: registry cache TTL must be 0 or more milliseconds, got ${ttlMs}`);
   const firstTurn = options.firstTurn ?? (() => randomInt(0, 2 ** 31));
-  const warn = options.warn ?? ((line) => console.warn(JSON.stringify(line)));
+  const warn = options.warn ?? ((line) => sharedLog({ level: 'warn', ...line }));
 
   /** Kept past their TTL: a stale entry is never used to choose, but is the best known base for a circuit write. */
   const cache = new Map<string, CacheEntry>();

@@ -9,6 +9,12 @@ import { readLambdaConfig, required } from '../config.ts';
 import { createStatusListener } from './status-listener.ts';
 import { withRunEvents } from '../../core/events/run-events.ts';
 import { awsEventEmitter } from '../aws-events.ts';
+import { withRunSpans } from '../../core/observability/run-spans.ts';
+import { awsSpanRecorder, configureAwsLog, flushAfter } from '../aws-observability.ts';
+import { awsEmfMetrics } from '../aws-emf.ts';
+import { noopMetrics } from '../observability/metric-recorder.ts';
+import { meteredEmit } from '../observability/run-metrics.ts';
+import { jsonLogger } from '../middleware/http-handler.ts';
 
 /**
  * Lambda entry of the status listener (infra/stacks/runtime-stack.ts): the EventBridge rule for Step Functions
@@ -16,12 +22,22 @@ import { awsEventEmitter } from '../aws-events.ts';
  * EXECUTIONS_TABLE_NAME and WORKFLOW_LOG_GROUP_NAME; without them the function fails at init.
  */
 const config = readLambdaConfig();
-export const handler = createStatusListener({
+configureAwsLog(config);
+// A run's span and its actions' are recorded when the listener records its end (core/observability/run-spans.ts).
+const spans = awsSpanRecorder(config, jsonLogger);
+// Runs started and ended, and the actions settled at a run's end, as CloudWatch EMF.
+const metrics = config.ORCHESTRATOR_METRICS_ENABLED === false ? noopMetrics : awsEmfMetrics('status-listener');
+const listener = createStatusListener({
   // A run's start and end, and actions settled at its end, emit their events on the bus (WORKFLOW_EVENT_BUS_NAME).
-  executions: withRunEvents(new DynamoExecutionStore(createDocumentClient(), required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), awsEventEmitter(config)),
+  executions: withRunSpans(
+    withRunEvents(new DynamoExecutionStore(createDocumentClient(), required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), meteredEmit(awsEventEmitter(config), metrics)),
+    (recorded) => recorded.forEach((span) => spans.record(span)),
+    (error, executionId) => jsonLogger({ level: 'warn', message: 'run spans not recorded', execution_id: executionId, error: String(error) }),
+  ),
   clock: systemClock,
   history: {
     standard: new StepFunctionsExecutionHistory(new SFNClient({})),
     express: new ExpressExecutionLog(new CloudWatchLogsClient({}), required(config.WORKFLOW_LOG_GROUP_NAME, 'WORKFLOW_LOG_GROUP_NAME')),
   },
 });
+export const handler = flushAfter(listener, spans, { flush: () => metrics.flush?.() });

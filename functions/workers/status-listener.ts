@@ -7,6 +7,7 @@ import { sagaFailure } from '../../core/execution/saga.ts';
 import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
 import { progressFromHistory } from '../../statemachines/progress.ts';
 import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 /**
  * The status listener: Step Functions reports every status change of a standard execution to EventBridge
@@ -142,7 +143,7 @@ export function createStatusListener({ executions, clock, history }: StatusListe
       if (source) fromHistory = progressFromHistory(execution.actions, await source.events(change.executionArn), target !== 'completed');
     } catch (error) {
       // The status matters more than the detail: record it even when the history cannot be read.
-      console.warn(JSON.stringify({ message: 'execution history unreadable; actions are settled from their live progress', execution_id: execution.execution_id, error: String(error) }));
+      sharedLog({ level: 'warn', message: 'execution history unreadable; actions are settled from their live progress', execution_id: execution.execution_id, error: String(error) });
     }
     // A finished run leaves nothing pending or running (not_run, cancelled), whatever the history held.
     const settled = target === 'completed' && !source ? fromHistory : settleProgress(fromHistory, target, endedAt, failedActionOf(change.cause ?? ''));
@@ -261,7 +262,7 @@ function expressStatusChanges(delivery: LogSubscriptionDelivery): StatusChange[]
 }
 
 function log(outcome: StatusChangeOutcome): StatusChangeOutcome {
-  console.info(JSON.stringify({ message: 'execution status change', ...outcome }));
+  sharedLog({ message: 'execution status change', ...outcome });
   return outcome;
 }
 

@@ -1,3 +1,4 @@
+import { configureAwsLog } from '../aws-observability.ts';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoWorkflowStore } from '../../adapters/aws/dynamo/dynamo-workflow-store.ts';
@@ -15,6 +16,7 @@ import { createWorkflowDeployer } from './workflow-deployer.ts';
  * settings; it may read the workflows table and deploy state machines under the prefix, nothing else.
  */
 const config = readLambdaConfig();
+configureAwsLog(config);
 const workflows = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
 const loadWorkflow = (workflowId: string, version?: number) => loadWorkflowAt(workflows, workflowId, version);
 const engine = new StepFunctionsWorkflowEngine({

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { EVENT_SOURCES, type EventType } from '../../core/events/envelope.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 /**
  * The workflow deployer: when a workflow version is published (created, or updated with new parameters,
@@ -33,7 +34,7 @@ export type DeploymentOutcome =
   | { readonly workflow_id: string; readonly version: number; readonly deployed: true; readonly state_machine_version_arn: string }
   | { readonly workflow_id: string; readonly version: number; readonly deployed: false; readonly reason: string };
 
-export function createWorkflowDeployer({ loadWorkflow, deploy, log = (line) => console.info(JSON.stringify(line)) }: WorkflowDeployerDeps): (event: VersionPublishedEvent) => Promise<DeploymentOutcome> {
+export function createWorkflowDeployer({ loadWorkflow, deploy, log = sharedLog }: WorkflowDeployerDeps): (event: VersionPublishedEvent) => Promise<DeploymentOutcome> {
   return async (raw) => {
     const parsed = VersionPublished.safeParse(raw);
     if (!parsed.success) throw new Error(`not a '${VERSION_PUBLISHED}' event: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);

@@ -1,11 +1,14 @@
 import path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.ts';
+import { grantSpanRecording } from './table-access.ts';
+import { observabilityContextOf, observabilityEnvironment, type LogLevel } from '../observability-context.ts';
 
 /** The repository root: the esbuild project root and where the lock file lives. */
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -42,6 +45,14 @@ function toBundlingOptions(bundling: typeof LAMBDA_BUNDLING): BundlingOptions {
   };
 }
 
+/** LOG_LEVEL's level as Lambda's application log level: Lambda drops JSON log lines below it. */
+const APPLICATION_LOG_LEVELS: Readonly<Record<LogLevel, ApplicationLogLevel>> = {
+  DEBUG: ApplicationLogLevel.DEBUG,
+  INFO: ApplicationLogLevel.INFO,
+  WARN: ApplicationLogLevel.WARN,
+  ERROR: ApplicationLogLevel.ERROR,
+};
+
 /** The bundling options of every API function. */
 export const API_FUNCTION_BUNDLING: BundlingOptions = toBundlingOptions(LAMBDA_BUNDLING);
 
@@ -50,8 +61,14 @@ export interface ApiFunctionProps {
   readonly entry: string;
   /** Shown in the Lambda console; at most 256 characters are kept. */
   readonly description: string;
-  /** Added to the defaults (`NODE_OPTIONS`). */
+  /** Added to the defaults (`NODE_OPTIONS` and the observability settings). */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * The spans table, for a function that records spans (functions/aws-observability.ts): it gets the table's
+   * name and the spans' retention (SPANS_TABLE_NAME, ORCHESTRATOR_SPAN_RETENTION_DAYS) and may write spans
+   * (BatchWriteItem, PutItem), nothing else; reading them is granted like any table a route declares.
+   */
+  readonly spansTable?: ITable;
   /** @default 10 seconds, below API Gateway's integration timeout; workers that are not behind the API may need longer. */
   readonly timeout?: Duration;
   /**
@@ -65,7 +82,9 @@ export interface ApiFunctionProps {
  * The one place Lambda defaults live, so every API function is built the same way: Node 24 on arm64 (about
  * 20% cheaper per GB-second than x86_64; nothing here needs x86 binaries), a minified ESM bundle with source
  * maps and without the AWS SDK (the runtime ships it), X-Ray tracing, JSON logs in a log group with a
- * retention.
+ * retention, and the observability settings of the deployment's context (infra/observability-context.ts:
+ * LOG_LEVEL, which is also Lambda's application log level, the tracing and metrics switches, the exporters,
+ * the commit and build time).
  *
  * Each function gets its own role with no managed policy: it may write its own log group, send traces, and
  * nothing else until the caller grants more (see `grantTableAccess`).
@@ -79,6 +98,7 @@ export class ApiFunction extends Construct {
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
     super(scope, id);
     this.entry = props.entry;
+    const observability = observabilityContextOf(this);
 
     // An explicit log group instead of the one Lambda would create on first invocation: it gets a retention
     // (logs do not pile up forever) and belongs to the stack. It is kept when the stack is deleted, so the
@@ -106,15 +126,21 @@ export class ApiFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      applicationLogLevelV2: APPLICATION_LOG_LEVELS[observability.logLevel],
       systemLogLevelV2: SystemLogLevel.WARN,
-      environment: { NODE_OPTIONS: LAMBDA_NODE_OPTIONS, ...props.environment },
+      environment: {
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+        ...observabilityEnvironment(observability),
+        ...(props.spansTable === undefined ? {} : { SPANS_TABLE_NAME: props.spansTable.tableName, ORCHESTRATOR_SPAN_RETENTION_DAYS: String(observability.spanRetentionDays) }),
+        ...props.environment,
+      },
       // Only sets an environment variable for the AWS SDK v2; v3 reuses connections by default.
       awsSdkConnectionReuse: false,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       bundling: API_FUNCTION_BUNDLING,
     });
+    if (props.spansTable !== undefined) grantSpanRecording(props.spansTable, this.lambda);
 
     // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so Tracing.ACTIVE
     // has to grant them on '*'. Acknowledged on this role only; test/infra checks that X-Ray (and, where a

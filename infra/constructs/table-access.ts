@@ -44,3 +44,15 @@ export const AUDIT_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] 
 export function grantAuditAppend(auditTable: ITable, grantee: IGrantable): void {
   Grant.addToPrincipal({ grantee, actions: [...AUDIT_APPEND_ACTIONS], resourceArns: [auditTable.tableArn] });
 }
+
+/**
+ * Recording spans (adapters/aws/dynamo/dynamo-span-store.ts writes them in BatchWriteItem batches; a span
+ * written twice overwrites itself, so no condition and no read is needed). No read, update or delete: a
+ * function that records its spans cannot read anyone else's (the tracing routes declare `spans: 'read'`).
+ */
+export const SPAN_RECORD_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'] as const;
+
+/** Lets a function record spans (SPAN_RECORD_ACTIONS on the spans table only, never its indexes). */
+export function grantSpanRecording(spansTable: ITable, grantee: IGrantable): void {
+  Grant.addToPrincipal({ grantee, actions: [...SPAN_RECORD_ACTIONS], resourceArns: [spansTable.tableArn] });
+}

@@ -54,6 +54,9 @@ export interface ApiStackProps extends StackProps {
   readonly eventsTableIndexNames: readonly string[];
   readonly subscriptionsTable: ITable;
   readonly subscriptionsTableIndexNames: readonly string[];
+  /** Recorded spans: every route function records its requests in it, the tracing routes read it. */
+  readonly spansTable: ITable;
+  readonly spansTableIndexNames: readonly string[];
   /** @default DEFAULT_API_AUTH: mode `required`, no credential source configured (managed API keys only) */
   readonly auth?: ApiAuthSettings;
   /** Rights and settings for the routes that start or stop runs (the runtime stack). */
@@ -173,9 +176,11 @@ export class ApiStack extends Stack {
             audit: { table: props.auditTable, indexNames: props.auditTableIndexNames },
             events: { table: props.eventsTable, indexNames: props.eventsTableIndexNames },
             subscriptions: { table: props.subscriptionsTable, indexNames: props.subscriptionsTableIndexNames },
+            spans: { table: props.spansTable, indexNames: props.spansTableIndexNames },
           },
           environment,
           auditTable: props.auditTable,
+          spansTable: props.spansTable,
           ...(this.authorizer ? { authorizer: this.authorizer.authorizer } : {}),
           engine: props.engine,
           probes: props.probes,

@@ -53,6 +53,12 @@ export interface ContextRoutesStackProps {
    * is declared per route (`tables.audit`).
    */
   readonly auditTable: ITable;
+  /**
+   * The spans table: every function records its requests as spans (functions/aws-security.ts), so every one
+   * gets its name (SPANS_TABLE_NAME) and may write spans (BatchWriteItem, PutItem). Reading them is declared
+   * per route (`tables.spans`, the tracing routes).
+   */
+  readonly spansTable: ITable;
   /** The REQUEST authorizer of every method whose route is not `public`. */
   readonly authorizer?: IAuthorizer;
   /** For routes that start or stop runs (`engine: true`): Step Functions rights and settings. */
@@ -136,9 +142,12 @@ export class ContextRoutesStack extends NestedStack {
         ...(spec.deliveries === 'rules' ? { otherWildcardGrant: LIST_RULES_REASON } : {}),
         entry: path.join(FUNCTION_ENTRIES_DIR, entryFileName(name)),
         description: `${spec.method} ${spec.path}: ${spec.summary}`,
+        spansTable: props.spansTable,
         // A table's name is set only where the route may use the table (functions/config.ts relies on it).
         environment: {
           ...props.environment,
+          // The function checks at its cold start that it has everything its route needs (functions/route-environment.ts).
+          ORCHESTRATOR_ROUTE: name,
           [tableEnvironmentVariable('audit')]: props.auditTable.tableName,
           ...Object.fromEntries(granted.map(({ tableName, ref }) => [tableEnvironmentVariable(tableName), ref.table.tableName])),
           ...(spec.engine ? requiredEngine(props.engine, name).engineEnvironment : {}),

@@ -7,6 +7,7 @@ import { REGISTRY_TABLE } from '../../adapters/aws/dynamo/registry-table.ts';
 import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-tables.ts';
 import { EVENT_TABLE } from '../../adapters/aws/dynamo/event-table.ts';
 import { SUBSCRIPTION_TABLE } from '../../adapters/aws/dynamo/subscription-table.ts';
+import { SPAN_TABLE } from '../../adapters/aws/dynamo/span-table.ts';
 import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { createDesignedTable } from '../constructs/designed-table.ts';
 
@@ -43,6 +44,8 @@ export function apiTableProps(data: DataStack) {
     eventsTableIndexNames: indexNames(EVENT_TABLE),
     subscriptionsTable: data.subscriptionsTable,
     subscriptionsTableIndexNames: indexNames(SUBSCRIPTION_TABLE),
+    spansTable: data.spansTable,
+    spansTableIndexNames: indexNames(SPAN_TABLE),
   };
 }
 
@@ -66,6 +69,11 @@ export class DataStack extends Stack {
   readonly eventsTable: Table;
   /** Webhook subscriptions (with their signing secrets); the subscription routes and the delivery worker use it. */
   readonly subscriptionsTable: Table;
+  /**
+   * Recorded spans (issue 13; TTL: ORCHESTRATOR_SPAN_RETENTION_DAYS): every route function, the action runner
+   * and the status listener write them, the tracing routes read them.
+   */
+  readonly spansTable: Table;
   readonly jwtSecret?: Secret;
   readonly adminApiKeySecret?: Secret;
 
@@ -78,6 +86,7 @@ export class DataStack extends Stack {
     this.auditTable = createDesignedTable(this, AUDIT_TABLE, { retainData: props.retainData });
     this.eventsTable = createDesignedTable(this, EVENT_TABLE, { retainData: props.retainData });
     this.subscriptionsTable = createDesignedTable(this, SUBSCRIPTION_TABLE, { retainData: props.retainData });
+    this.spansTable = createDesignedTable(this, SPAN_TABLE, { retainData: props.retainData });
 
     if (props.generateSecrets?.jwtSecret) {
       this.jwtSecret = this.generatedSecret('JwtSecret', 'HS256 key that bearer tokens of this orchestrator are signed with', props.retainData);

@@ -80,6 +80,12 @@ export interface RuntimeStackProps extends StackProps {
   readonly eventsTable: ITable;
   /** Webhook subscriptions: the delivery worker reads each delivery's subscription (and its secret) from it. */
   readonly subscriptionsTable: ITable;
+  /**
+   * Recorded spans: the action runner records each service-call attempt, the status listener each run and its
+   * actions (SPANS_TABLE_NAME; they may write spans, not read them). The app always passes it; without it the
+   * workers record no spans in DynamoDB.
+   */
+  readonly spansTable?: ITable;
   /** ORCHESTRATOR_EVENT_RETENTION_DAYS of the recorded events. @default 7 */
   readonly eventRetentionDays?: number;
   /**
@@ -232,6 +238,7 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       // Lambda's maximum: the runner stops each call at the action's own timeout (the state allows 5 s more).
       timeout: Duration.minutes(15),
       otherWildcardGrant: TASK_TOKEN_REASON,
+      ...(props.spansTable === undefined ? {} : { spansTable: props.spansTable }),
     });
     grantTableAccess(props.registryTable, this.actionRunner.lambda, 'read', []);
     // Circuit breaking: it moves instances' circuits (one conditional UpdateItem each), and writes nothing else there.
@@ -257,6 +264,8 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       description: 'Status listener: records Step Functions execution status changes on executions',
       // A run's start and end (and the actions settled at its end) are run and action events on the bus.
       environment: { EXECUTIONS_TABLE_NAME: props.executionsTable.tableName, WORKFLOW_LOG_GROUP_NAME: this.stateMachineLogs.logGroupName, [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName },
+      // A run's span and its actions' are recorded when the listener records the run's end.
+      ...(props.spansTable === undefined ? {} : { spansTable: props.spansTable }),
     });
     grantTableAccess(props.executionsTable, this.statusListener.lambda, 'write', []);
     this.eventBus.grantPutEventsTo(this.statusListener.lambda);

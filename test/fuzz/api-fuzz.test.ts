@@ -170,9 +170,11 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
       }
     },
   };
+  // Each run's trace, for the tracing routes (its request's span and, once they end, the run's are recorded).
+  const traces = await Promise.all(executions.slice(0, 3).map(async (id) => String((await ok('GET', `/workflows/executions/${id}`))['trace_id'])));
   return {
     scope,
-    existing: { workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys, subscription_id: subscriptions },
+    existing: { trace_id: traces, workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys, subscription_id: subscriptions },
     literals: literalSegments(doc),
   };
 }

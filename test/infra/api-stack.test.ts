@@ -9,6 +9,7 @@ import { API_KEY_TABLE, AUDIT_TABLE } from '../../adapters/aws/dynamo/security-t
 import { WORKFLOW_TABLE, type TableDesign } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { EVENT_TABLE } from '../../adapters/aws/dynamo/event-table.ts';
 import { SUBSCRIPTION_TABLE } from '../../adapters/aws/dynamo/subscription-table.ts';
+import { SPAN_TABLE } from '../../adapters/aws/dynamo/span-table.ts';
 import { readLambdaConfig } from '../../functions/config.ts';
 import { entryFileName, routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -48,8 +49,11 @@ const TABLES: readonly DeployedTable[] = [
 ];
 /** The audit trail: every route may append to it; reading it is declared (GET /audit). */
 const AUDIT = deployedTable('audit', stacks.data.auditTable, AUDIT_TABLE);
-const EVERY_TABLE = [...TABLES, AUDIT];
+/** Recorded spans: every route records its requests in it; reading them is declared (the tracing routes). */
+const SPANS = deployedTable('spans', stacks.data.spansTable, SPAN_TABLE);
+const EVERY_TABLE = [...TABLES, AUDIT, SPANS];
 const AUDIT_APPEND = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const SPAN_RECORDING = ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'];
 
 function methodOf(spec: RouteSpec): DeployedMethod {
   const matches = model.methods.filter((method) => method.httpMethod === spec.method && method.path === spec.path);
@@ -183,17 +187,17 @@ describe('least privilege', () => {
   });
 
   it('names each table the way functions/config.ts reads it (camelCase becomes SNAKE_CASE)', () => {
-    expect(EVERY_TABLE.map((table) => table.variable)).toEqual(['WORKFLOWS_TABLE_NAME', 'REGISTRY_TABLE_NAME', 'EXECUTIONS_TABLE_NAME', 'API_KEYS_TABLE_NAME', 'EVENTS_TABLE_NAME', 'SUBSCRIPTIONS_TABLE_NAME', 'AUDIT_TABLE_NAME']);
+    expect(EVERY_TABLE.map((table) => table.variable)).toEqual(['WORKFLOWS_TABLE_NAME', 'REGISTRY_TABLE_NAME', 'EXECUTIONS_TABLE_NAME', 'API_KEYS_TABLE_NAME', 'EVENTS_TABLE_NAME', 'SUBSCRIPTIONS_TABLE_NAME', 'AUDIT_TABLE_NAME', 'SPANS_TABLE_NAME']);
     const config = readLambdaConfig(Object.fromEntries(EVERY_TABLE.map((table) => [table.variable, `${table.name}-table`])));
-    expect([config.WORKFLOWS_TABLE_NAME, config.REGISTRY_TABLE_NAME, config.EXECUTIONS_TABLE_NAME, config.API_KEYS_TABLE_NAME, config.EVENTS_TABLE_NAME, config.SUBSCRIPTIONS_TABLE_NAME, config.AUDIT_TABLE_NAME]).toEqual(
+    expect([config.WORKFLOWS_TABLE_NAME, config.REGISTRY_TABLE_NAME, config.EXECUTIONS_TABLE_NAME, config.API_KEYS_TABLE_NAME, config.EVENTS_TABLE_NAME, config.SUBSCRIPTIONS_TABLE_NAME, config.AUDIT_TABLE_NAME, config.SPANS_TABLE_NAME]).toEqual(
       EVERY_TABLE.map((table) => `${table.name}-table`),
     );
   });
 
-  it.each(noTableRoutes)('%s (no table declared) may only append to the audit trail, and knows no other table', (name) => {
+  it.each(noTableRoutes)('%s (no table declared) may only append to the audit trail and record spans, and knows no other table', (name) => {
     const deployed = functionOf(name);
-    expect(dynamoActions(deployed).sort()).toEqual(AUDIT_APPEND);
-    expect(Object.keys(environmentOf(deployed)).filter((variable) => variable.endsWith('_TABLE_NAME'))).toEqual([AUDIT.variable]);
+    expect([...new Set(dynamoActions(deployed))].sort()).toEqual([...new Set([...AUDIT_APPEND, ...SPAN_RECORDING])].sort());
+    expect(Object.keys(environmentOf(deployed)).filter((variable) => variable.endsWith('_TABLE_NAME')).sort()).toEqual([AUDIT.variable, SPANS.variable].sort());
   });
 
   describe('the audit table', () => {
@@ -213,6 +217,25 @@ describe('least privilege', () => {
       expect([...new Set(onTable)].sort()).toEqual([...reads, ...AUDIT_APPEND].sort());
       // Its indexes: queried by the reader (filters by actor, action, target, tenant, time), by nobody else.
       expect(actionsOn(deployed, AUDIT.indexArns)).toEqual(spec.tables.audit === 'read' ? ['dynamodb:Query'] : []);
+    });
+  });
+
+  describe('the spans table', () => {
+    const spanReaders = routeEntries.filter(([, spec]) => spec.tables.spans !== undefined);
+    const actionsOn = (deployed: DeployedFunction, arns: readonly string[]): string[] =>
+      deployed.statements.filter((statement) => statement.Resource.map(model.render).some((resource) => arns.includes(resource))).flatMap((statement) => statement.Action);
+
+    it('is read by the three tracing routes only, which only read it (the route table says so, or the tests below prove less)', () => {
+      expect(spanReaders.map(([name, spec]) => `${name}:${spec.tables.spans}`).sort()).toEqual(['getServiceTraces:read', 'getTrace:read', 'getTracingStats:read']);
+    });
+
+    it.each(routeEntries)('%s knows its name and may record spans (BatchWriteItem, PutItem), never update or delete', (name, spec) => {
+      const deployed = functionOf(name);
+      expect(model.render(environmentOf(deployed)[SPANS.variable])).toBe(`<Ref ${SPANS.logicalId}>`);
+      const reads = spec.tables.spans === 'read' ? ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] : [];
+      expect([...new Set(actionsOn(deployed, [SPANS.arn]))].sort()).toEqual([...reads, ...SPAN_RECORDING].sort());
+      // Its indexes (service calls and windows by end time): queried by the tracing routes, by nobody else.
+      expect(actionsOn(deployed, SPANS.indexArns)).toEqual(spec.tables.spans === 'read' ? ['dynamodb:Query'] : []);
     });
   });
 
@@ -250,8 +273,8 @@ describe('least privilege', () => {
     const dynamoStatements = deployed.statements.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     const resources = dynamoStatements.flatMap((statement) => statement.Resource).map(model.render);
     const declared = EVERY_TABLE.filter((table) => spec.tables[table.name] !== undefined);
-    // ...and the audit table, which every route may append to.
-    expect(new Set(resources)).toEqual(new Set([...declared.flatMap((table) => [table.arn, ...table.indexArns]), AUDIT.arn]));
+    // ...and the audit table, which every route may append to, and the spans table, where every route records its requests.
+    expect(new Set(resources)).toEqual(new Set([...declared.flatMap((table) => [table.arn, ...table.indexArns]), AUDIT.arn, SPANS.arn]));
     const indexArns = EVERY_TABLE.flatMap((table) => table.indexArns);
     for (const statement of dynamoStatements) {
       const rendered = statement.Resource.map(model.render);

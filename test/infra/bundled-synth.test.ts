@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,13 +12,19 @@ import { asRecord, BUNDLE_EVERY_STACK, buildOrchestratorApp, logicalIdOf } from 
  * invocation (local esbuild, no Docker, no network). It checks what would be uploaded: the asset each
  * function's template points at. About 7 s on its own here; the other infra tests skip bundling.
  */
-const BUNDLE_SIZE_LIMIT_BYTES = 400 * 1024;
+const BUNDLE_SIZE_LIMIT_BYTES = 460 * 1024;
+/*
+ * 400 KB until observability (issue 13) added, to every function, the Powertools logger and EMF metrics (about
+ * 34 KB), the span, log and metric code (about 25 KB), and the OTLP exporter (about 35 KB, evaluated only when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set: a dynamic import). prom-client stays in the `/metrics` function alone.
+ * What matters is cold init, which `npm run bench` measures before and after (bench/observability.ts).
+ */
 /**
  * Routes that call services or peers over HTTP (`outbound` or `peers` in the route table) carry the outbound
  * adapter's HTTP client, undici (ADR 0004: its connector checks the address each socket connects to), about
  * 500 KB minified with its llhttp WebAssembly. Only they do: the other routes stay under the limit above.
  */
-const OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES = 1024 * 1024;
+const OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES = 1100 * 1024;
 const callsOut = (route: RouteName) => (routes[route] as RouteSpec).outbound !== undefined || (routes[route] as RouteSpec).peers === true;
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'orchestrator-bundled-synth-'));
@@ -107,14 +114,17 @@ describe('the app, synthesized with bundling', () => {
     expect(sources.filter((source) => /(^|\/)node_modules\/@(aws-sdk|smithy)\//.test(source))).toEqual([]);
     const sdkImports = importedModules(code).filter((specifier) => specifier.startsWith('@aws-sdk/'));
     if (tableRoutes.includes(route)) expect(sdkImports).toEqual(expect.arrayContaining(['@aws-sdk/client-dynamodb']));
-    // Nothing else is left for the runtime to resolve: Lambda has no node_modules besides the SDK.
-    expect(importedModules(code).filter((specifier) => !specifier.startsWith('@aws-sdk/') && !/^(node:|module$)/.test(specifier))).toEqual([]);
+    // Nothing else is left for the runtime to resolve: Lambda has no node_modules besides the SDK. Node's
+    // built-ins resolve with or without `node:` (dependencies' ESM builds import `fs`, `os`...).
+    expect(importedModules(code).filter((specifier) => !specifier.startsWith('@aws-sdk/') && !isBuiltin(specifier))).toEqual([]);
   });
 
   it.each(routeNames)(`%s: index.mjs is under ${BUNDLE_SIZE_LIMIT_BYTES / 1024} KB (${OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES / 1024} KB with the outbound HTTP client)`, (route) => {
     expect(bundleOf(route).bytes).toBeLessThan(callsOut(route) ? OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES : BUNDLE_SIZE_LIMIT_BYTES);
     // The HTTP client goes only where it is used.
     expect(bundleOf(route).sources.some((source) => /node_modules\/undici\//.test(source)), route).toBe(callsOut(route));
+    // So does the Prometheus client: only `/metrics` renders the text format; the others record EMF.
+    expect(bundleOf(route).sources.some((source) => /node_modules\/prom-client\//.test(source)), route).toBe(route === 'getMetrics');
   });
 
   it(`bundles the authorizer (in the API stack itself) the same way: the banner, only the SDK and Node built-ins imported, under ${BUNDLE_SIZE_LIMIT_BYTES / 1024} KB`, () => {
@@ -128,7 +138,7 @@ describe('the app, synthesized with bundling', () => {
     const codeFile = path.join(directory, 'index.mjs');
     const code = readFileSync(codeFile, 'utf8');
     expect(code.startsWith(`${CREATE_REQUIRE_BANNER}\n`)).toBe(true);
-    expect(importedModules(code).filter((specifier) => !specifier.startsWith('@aws-sdk/') && !/^(node:|module$)/.test(specifier))).toEqual([]);
+    expect(importedModules(code).filter((specifier) => !specifier.startsWith('@aws-sdk/') && !isBuiltin(specifier))).toEqual([]);
     expect(importedModules(code)).toEqual(expect.arrayContaining(['@aws-sdk/client-secrets-manager', '@aws-sdk/client-dynamodb']));
     expect(statSync(codeFile).size).toBeLessThan(BUNDLE_SIZE_LIMIT_BYTES);
   });

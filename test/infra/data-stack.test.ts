@@ -6,6 +6,7 @@ import { projectionOf, WORKFLOW_TABLE, type TableDesign } from '../../adapters/a
 import type { DataStack } from '../../infra/stacks/data-stack.ts';
 import { EVENT_TABLE } from '../../adapters/aws/dynamo/event-table.ts';
 import { SUBSCRIPTION_TABLE } from '../../adapters/aws/dynamo/subscription-table.ts';
+import { SPAN_TABLE } from '../../adapters/aws/dynamo/span-table.ts';
 import { buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, templateOf } from './fixture.ts';
 
 /** Every table of the data stack, with the design it is built from. */
@@ -17,6 +18,7 @@ const TABLES: ReadonlyArray<{ readonly name: string; readonly design: TableDesig
   { name: 'audit', design: AUDIT_TABLE, of: (data) => data.auditTable },
   { name: 'events', design: EVENT_TABLE, of: (data) => data.eventsTable },
   { name: 'subscriptions', design: SUBSCRIPTION_TABLE, of: (data) => data.subscriptionsTable },
+  { name: 'spans', design: SPAN_TABLE, of: (data) => data.spansTable },
 ];
 
 function tableOf(of: (data: DataStack) => DataStack['workflowsTable'], context: Record<string, unknown> = {}) {
@@ -82,6 +84,12 @@ describe.each(TABLES)('the $name table', ({ design, of }) => {
 describe('the event history', () => {
   it('expires recorded events by TTL (ORCHESTRATOR_EVENT_RETENTION_DAYS), so the test above checks it', () => {
     expect(EVENT_TABLE.timeToLiveAttribute).toBe('expires_at_epoch');
+  });
+});
+
+describe('the spans table', () => {
+  it('expires spans by TTL (ORCHESTRATOR_SPAN_RETENTION_DAYS), so the test above checks it', () => {
+    expect(SPAN_TABLE.timeToLiveAttribute).toBe('expires_at');
   });
 });
 

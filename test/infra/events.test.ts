@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteName } from '../../functions/routes.ts';
 import { deployedFunctionOf, readApiModel, type DeployedFunction } from './api-model.ts';
-import { asArray, asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, statementsOfRole, templateOf, type StatementJson } from './fixture.ts';
+import { asArray, asRecord, buildOrchestratorApp, logicalIdOf, OBSERVABILITY_VARIABLES, propertiesOf, resourcesOfType, statementsOfRole, templateOf, type StatementJson } from './fixture.ts';
 
 /**
  * Events and dead letters in AWS (issue 12, ADR 0013): the recorder's rule, the webhook deliveries' queues,
@@ -33,7 +33,7 @@ describe('the event recorder', () => {
   it('may put items in the events table and nothing else of the data (no read, no delete)', () => {
     const statements = statementsOfRole(template, id(runtime.eventRecorder.recorder.role));
     expect(actionsOf(statements, 'dynamodb:')).toEqual(['dynamodb:PutItem']);
-    expect(Object.keys(environmentOf(propertiesOf(template.Resources[id(runtime.eventRecorder.recorder.lambda)]!))).sort()).toEqual(['EVENTS_TABLE_NAME', 'NODE_OPTIONS']);
+    expect(Object.keys(environmentOf(propertiesOf(template.Resources[id(runtime.eventRecorder.recorder.lambda)]!))).sort()).toEqual(['EVENTS_TABLE_NAME', 'NODE_OPTIONS', ...OBSERVABILITY_VARIABLES].sort());
   });
 });
 
@@ -70,7 +70,7 @@ describe('webhook deliveries', () => {
     expect(onDeadLetters.flatMap((statement) => statement.Action)).toEqual(expect.arrayContaining(['sqs:SendMessage']));
     expect(onDeadLetters.flatMap((statement) => statement.Action)).not.toContain('sqs:DeleteMessage');
     expect(Object.keys(environmentOf(propertiesOf(template.Resources[id(deliveries.worker.lambda)]!))).sort()).toEqual(
-      ['EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL', 'EVENT_DELIVERY_MAX_ATTEMPTS', 'EVENT_DELIVERY_QUEUE_URL', 'NODE_OPTIONS', 'SUBSCRIPTIONS_TABLE_NAME', 'WORKFLOW_EVENT_BUS_NAME'].sort(),
+      ['EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL', 'EVENT_DELIVERY_MAX_ATTEMPTS', 'EVENT_DELIVERY_QUEUE_URL', 'NODE_OPTIONS', 'SUBSCRIPTIONS_TABLE_NAME', 'WORKFLOW_EVENT_BUS_NAME', ...OBSERVABILITY_VARIABLES].sort(),
     );
   });
 });

@@ -3,6 +3,7 @@ import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 import { defineOrchestrator, type OrchestratorStacks } from '../../infra/orchestrator.ts';
+import { observabilityEnvironment, readObservabilityContext } from '../../infra/observability-context.ts';
 
 /**
  * Helpers shared by the infra tests: build the app exactly as `cdk synth` does (same feature flags from
@@ -14,6 +15,15 @@ import { defineOrchestrator, type OrchestratorStacks } from '../../infra/orchest
  * esbuild; every other test skips it.
  */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
+
+/**
+ * The observability variables every function gets with the default context (infra/observability-context.ts;
+ * observability.test.ts checks their values): tests that list a function's whole environment add these.
+ */
+export const OBSERVABILITY_VARIABLES: readonly string[] = Object.keys(observabilityEnvironment(readObservabilityContext(() => undefined, () => undefined)));
+
+/** ...and those of a function that records spans (ApiFunction `spansTable`). */
+export const SPAN_RECORDING_VARIABLES: readonly string[] = ['ORCHESTRATOR_SPAN_RETENTION_DAYS', 'SPANS_TABLE_NAME'];
 
 /** Every stack, nested ones included: what `cdk synth` does. */
 export const BUNDLE_EVERY_STACK = { 'aws:cdk:bundling-stacks': ['**'] } as const;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { routes, type RouteName, type RouteSpec } from '../../functions/routes.ts';
 import { deployedFunctionOf, readApiModel, type DeployedFunction } from './api-model.ts';
-import { asRecord, buildOrchestratorApp, logicalIdOf, propertiesOf, resourcesOfType, statementsOf, templateOf, type StatementJson } from './fixture.ts';
+import { asRecord, buildOrchestratorApp, logicalIdOf, OBSERVABILITY_VARIABLES, propertiesOf, resourcesOfType, statementsOf, templateOf, type StatementJson } from './fixture.ts';
 
 /**
  * Peer sync and OpenAPI polling in AWS: which API functions learn the peers and may publish on the workflow
@@ -81,7 +81,7 @@ describe('the scheduled OpenAPI poll', () => {
 
   it('is told the registry table and the event bus, and runs its worker entry', () => {
     const variables = asRecord(asRecord(properties['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(variables).filter((variable) => variable !== 'NODE_OPTIONS').sort()).toEqual(['REGISTRY_TABLE_NAME', 'WORKFLOW_EVENT_BUS_NAME']);
+    expect(Object.keys(variables).filter((variable) => variable !== 'NODE_OPTIONS').sort()).toEqual(['REGISTRY_TABLE_NAME', 'WORKFLOW_EVENT_BUS_NAME', ...OBSERVABILITY_VARIABLES].sort());
     expect(variables['WORKFLOW_EVENT_BUS_NAME']).toEqual({ Ref: runtimeId(stacks.runtime.eventBus) });
     expect(stacks.runtime.openApiPoll.entry).toMatch(/functions\/workers\/openapi-poll-entry\.ts$/);
   });

@@ -22,9 +22,11 @@ import {
   asRecord,
   cdkJsonContext,
   logicalIdOf,
+  OBSERVABILITY_VARIABLES,
   propertiesOf,
   resourcesOfType,
   SKIP_BUNDLING,
+  SPAN_RECORDING_VARIABLES,
   statementsOfRole,
   templateOf,
   type CfnTemplateJson,
@@ -42,7 +44,8 @@ function build() {
   const executionsTable = new Table(data, 'Executions', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
   const registryTable = new Table(data, 'Registry', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
   const eventsTable = new Table(data, 'Events', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-  const runtime = new RuntimeStack(app, 'TestRuntime', { namePrefix: 'Orch', workflowsTable, executionsTable, registryTable, eventsTable, subscriptionsTable: eventsTable });
+  const spansTable = new Table(data, 'Spans', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+  const runtime = new RuntimeStack(app, 'TestRuntime', { namePrefix: 'Orch', workflowsTable, executionsTable, registryTable, eventsTable, subscriptionsTable: eventsTable, spansTable });
   const consumer = new Stack(app, 'TestConsumer');
   const engineRole = new Role(consumer, 'EngineRole', { assumedBy: new AccountRootPrincipal() });
   runtime.grantEngineAccess(engineRole);
@@ -160,11 +163,14 @@ describe('the status listener', () => {
   it('runs the status listener entry with the executions table, which it may write, and the bus its run events go on', () => {
     expect(runtime.statusListener.entry).toMatch(/functions\/workers\/status-listener-entry\.ts$/);
     const environment = asRecord(asRecord(propertiesOf(template.Resources[id(runtime.statusListener.lambda)]!)['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(environment).sort()).toEqual(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'WORKFLOW_EVENT_BUS_NAME', 'WORKFLOW_LOG_GROUP_NAME']);
+    expect(Object.keys(environment).sort()).toEqual(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'WORKFLOW_EVENT_BUS_NAME', 'WORKFLOW_LOG_GROUP_NAME', ...OBSERVABILITY_VARIABLES, ...SPAN_RECORDING_VARIABLES].sort());
     const publishing = statementsOfRole(template, id(runtime.statusListener.role)).filter((statement) => statement.Action.includes('events:PutEvents'));
     expect(publishing.map((statement) => statement.Resource)).toEqual([[getAtt(runtime.eventBus)]]);
     const tableStatements = statementsOfRole(template, id(runtime.statusListener.role)).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     expect(tableStatements.flatMap((statement) => statement.Action)).toContain('dynamodb:UpdateItem');
+    // Runs' and actions' spans: written, never read back (observability.test.ts checks the app's wiring).
+    const onSpans = tableStatements.filter((statement) => JSON.stringify(statement.Resource).includes('Spans')).flatMap((statement) => statement.Action);
+    expect(onSpans.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
   });
 
   it("reads a finished run's history: standard executions under the prefix, and the state machines' log group", () => {
@@ -216,7 +222,7 @@ describe('the workflow deployer', () => {
   it("runs the deployer entry with the workflows table (read only) and the engine's settings and rights", () => {
     expect(runtime.workflowDeployer.entry).toMatch(/functions\/workers\/workflow-deployer-entry\.ts$/);
     const environment = asRecord(asRecord(propertiesOf(template.Resources[id(runtime.workflowDeployer.lambda)]!)['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'WORKFLOWS_TABLE_NAME', ...Object.keys(runtime.engineEnvironment)].sort());
+    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'WORKFLOWS_TABLE_NAME', ...Object.keys(runtime.engineEnvironment), ...OBSERVABILITY_VARIABLES].sort());
     const statements = statementsOfRole(template, id(runtime.workflowDeployer.role));
     const tableActions = statements.flatMap((statement) => statement.Action.filter((action) => action.startsWith('dynamodb:')));
     expect(tableActions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
@@ -234,13 +240,15 @@ describe('the action runner', () => {
     expect(runner['Timeout']).toBe(900);
   });
 
-  it('reads the registry table and moves circuits in it, writes the executions table (each attempt is recorded), and nothing else of the data', () => {
+  it('reads the registry table and moves circuits in it, writes the executions table (each attempt is recorded), records spans, and nothing else of the data', () => {
     const environment = asRecord(asRecord(runner['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(environment).sort()).toEqual(expect.arrayContaining(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'REGISTRY_TABLE_NAME']));
+    expect(Object.keys(environment).sort()).toEqual(expect.arrayContaining(['EXECUTIONS_TABLE_NAME', 'NODE_OPTIONS', 'REGISTRY_TABLE_NAME', ...SPAN_RECORDING_VARIABLES]));
     const tableStatements = statementsOfRole(template, id(runtime.actionRunner.role)).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     const actionsOn = (table: string) => tableStatements.filter((statement) => JSON.stringify(statement.Resource).includes(table)).flatMap((statement) => statement.Action).sort();
     expect(actionsOn('Registry')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(actionsOn('Executions')).toContain('dynamodb:UpdateItem');
+    expect(actionsOn('Spans')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+    expect(tableStatements.every((statement) => ['Registry', 'Executions', 'Spans'].some((table) => JSON.stringify(statement.Resource).includes(table)))).toBe(true);
     expect(tableStatements.flatMap((statement) => statement.Action)).not.toContain('dynamodb:Scan');
   });
 
@@ -356,7 +364,7 @@ describe('the health sweep', () => {
 
   it("may read and write the registry table (and query its listing index), read services' credentials, and nothing else but its logs and traces", () => {
     const environment = asRecord(asRecord(sweep['Environment'], 'Environment')['Variables'], 'Variables');
-    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'REGISTRY_TABLE_NAME', 'WORKFLOW_EVENT_BUS_NAME']);
+    expect(Object.keys(environment).sort()).toEqual(['NODE_OPTIONS', 'REGISTRY_TABLE_NAME', 'WORKFLOW_EVENT_BUS_NAME', ...OBSERVABILITY_VARIABLES].sort());
     const statements = statementsOfRole(template, id(runtime.healthSweep.role));
     const services = new Set(statements.flatMap((statement) => statement.Action.map((action) => action.split(':')[0])));
     // Secrets Manager and SSM: GetSecretValue and GetParameter under orchestrator/ (test/infra/outbound-access.test.ts);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { configureSharedLog } from '../../functions/observability/logger.ts';
 import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
@@ -103,7 +104,8 @@ describe('action runner: attempts recorded as progress', () => {
   });
 
   it('answers the call even when progress cannot be written', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const lines: string[] = [];
+    configureSharedLog({ destination: (line) => lines.push(line) });
     const broken = createActionRunner({
       registry: fixedRegistry(),
       env: { SVC_URL: baseUrl },
@@ -111,7 +113,10 @@ describe('action runner: attempts recorded as progress', () => {
       progress: { attempts: { startAttempt: () => Promise.reject(new Error('table gone')), finishAttempt: () => Promise.reject(new Error('table gone')) }, clock: { now: () => '2026-11-25T10:00:00.000Z' } },
     });
     await expect(broken(payload('/ok'))).resolves.toMatchObject({ status_code: 200 });
-    expect(warn).toHaveBeenCalledTimes(2);
-    warn.mockRestore();
+    configureSharedLog({});
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 'WARN', message: 'could not record the start of an attempt', error: expect.stringContaining('table gone') }),
+      expect.objectContaining({ level: 'WARN', message: 'could not record the end of an attempt', error: expect.stringContaining('table gone') }),
+    ]);
   });
 });

@@ -93,7 +93,7 @@ describe('a start that cannot succeed', () => {
   it('says in one line that PORT is not a port, and exits with code 2', async () => {
     const { code, stderr } = await startRefused({ PORT: 'eighty' });
     expect(code).toBe(2);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^orchestrator: invalid configuration: PORT: PORT must be a port number/)]);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^orchestrator: invalid configuration: PORT \(env\): PORT must be a port number/)]);
   });
 
   it('says in one line that the port is in use, and exits with code 2', async () => {

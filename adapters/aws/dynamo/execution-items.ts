@@ -48,6 +48,7 @@ export const ExecutionItemSchema = z
     // JSON text; items written before hold a map.
     parameters: z.union([jsonText(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]).default({}),
     trace_id: z.string(),
+    parent_span_id: z.string().optional(),
     started_by: z.string(),
     tenant: z.string().default(DEFAULT_TENANT),
     created_at: z.string(),

@@ -42,7 +42,7 @@ export const EXECUTION_TABLE: TableDesign = {
  * id shows them: the output (it can be large), and what came after the indexes were deployed (a deployed
  * GSI's projection cannot change in place; it would need a new index).
  */
-export const UNPROJECTED_EXECUTION_ATTRIBUTES = ['output', 'warnings', 'redrive_count', 'redrives', 'rerun_of'] as const;
+export const UNPROJECTED_EXECUTION_ATTRIBUTES = ['output', 'warnings', 'redrive_count', 'redrives', 'rerun_of', 'parent_span_id'] as const;
 
 /**
  * The key of a run's own item. Its item collection (`pk`) also holds its checkpoints (`CP#...`) and the calls

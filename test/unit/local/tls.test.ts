@@ -108,23 +108,23 @@ describe('TLS material', () => {
 });
 
 describe('TLS configuration (local/config.ts)', () => {
-  it('refuses TLS without a certificate or key path, naming both variables', () => {
+  it('refuses TLS without a certificate or key path, naming both variables (and where TLS was switched on)', () => {
     expect(() => readLocalConfig({ ORCHESTRATOR_ENABLE_TLS: 'true' })).toThrow(
-      'invalid configuration: ORCHESTRATOR_TLS_CERT_PATH is required when ORCHESTRATOR_ENABLE_TLS is true; ORCHESTRATOR_TLS_KEY_PATH is required when ORCHESTRATOR_ENABLE_TLS is true',
+      'invalid configuration: ORCHESTRATOR_TLS_CERT_PATH is required when ORCHESTRATOR_ENABLE_TLS (env) is true; ORCHESTRATOR_TLS_KEY_PATH is required when ORCHESTRATOR_ENABLE_TLS (env) is true',
     );
   });
 
   it('refuses a file it cannot read, naming the variable and the path', () => {
     expect(() => readLocalConfig({ ORCHESTRATOR_ENABLE_TLS: 'true', ORCHESTRATOR_TLS_CERT_PATH: '/nonexistent/cert.pem', ORCHESTRATOR_TLS_KEY_PATH: '/nonexistent/key.pem' })).toThrow(
-      /^invalid configuration: ORCHESTRATOR_TLS_CERT_PATH: cannot read \/nonexistent\/cert\.pem \(ENOENT\); ORCHESTRATOR_TLS_KEY_PATH: cannot read \/nonexistent\/key\.pem \(ENOENT\)$/,
+      /^invalid configuration: ORCHESTRATOR_TLS_CERT_PATH \(env\): cannot read \/nonexistent\/cert\.pem \(ENOENT\); ORCHESTRATOR_TLS_KEY_PATH \(env\): cannot read \/nonexistent\/key\.pem \(ENOENT\)$/,
     );
   });
 
   it('refuses TLS paths while TLS is off rather than serve plain HTTP, and a flag that is not a boolean', () => {
     expect(() => readLocalConfig({ ORCHESTRATOR_TLS_CLIENT_CA_PATH: '/tls/ca.pem' })).toThrow(
-      'invalid configuration: ORCHESTRATOR_TLS_CLIENT_CA_PATH is set but ORCHESTRATOR_ENABLE_TLS is not true: set it to serve HTTPS, or unset it',
+      'invalid configuration: ORCHESTRATOR_TLS_CLIENT_CA_PATH (env) is set but ORCHESTRATOR_ENABLE_TLS is not true: set it to serve HTTPS, or unset it',
     );
-    expect(() => readLocalConfig({ ORCHESTRATOR_ENABLE_TLS: 'yes' })).toThrow('ORCHESTRATOR_ENABLE_TLS: ORCHESTRATOR_ENABLE_TLS must be true or false');
+    expect(() => readLocalConfig({ ORCHESTRATOR_ENABLE_TLS: 'yes' })).toThrow('ORCHESTRATOR_ENABLE_TLS (env): ORCHESTRATOR_ENABLE_TLS must be true or false');
   });
 
   it('serves plain HTTP when TLS is not enabled', () => {
