@@ -134,7 +134,7 @@ interface BuiltBundle<Name extends string = RouteName> {
   readonly externalImports: readonly string[];
 }
 
-interface ColdInitSample {
+export interface ColdInitSample {
   readonly wallMs: number;
   readonly bootMs: number;
   /** `import('node:http')` before the module; 0 for the plain runner. */
@@ -146,7 +146,7 @@ interface ColdInitSample {
  * Runs in the child: times `import()` of the module named on the command line and prints the figures. With
  * PRELOAD set, it imports that first (timed separately), as the Lambda runtime has before the handler.
  */
-const runnerSource = (preload?: string): string => `const started = performance.now();
+export const runnerSource = (preload?: string): string => `const started = performance.now();
 ${preload === undefined ? '' : `await import(${JSON.stringify(preload)});`}
 const preloaded = performance.now();
 await import(process.argv[2]);
@@ -262,7 +262,7 @@ async function bundleEntry<Name extends string>(route: Name, entry: string, dire
 }
 
 /** The inputs that take the most room in the output, grouped by package (or project folder), largest first. */
-function topContributors(metafile: Metafile, totalBytes: number, count: number): Contributor[] {
+export function topContributors(metafile: Metafile, totalBytes: number, count: number): Contributor[] {
   const bytesByContributor = new Map<string, number>();
   for (const output of Object.values(metafile.outputs)) {
     for (const [inputPath, input] of Object.entries(output.inputs)) {
@@ -300,7 +300,7 @@ function externalImports(metafile: Metafile): string[] {
 const CHILD_DEADLINE_MS = 30_000;
 
 /** One fresh `node` process importing `modulePath`: wall time from spawn to exit, plus the child's own figures. */
-function timeColdInit(runner: string, modulePath: string, cwd: string): Promise<ColdInitSample> {
+export function timeColdInit(runner: string, modulePath: string, cwd: string): Promise<ColdInitSample> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [runner, pathToFileURL(modulePath).href], {

@@ -28,6 +28,7 @@ import { listingOptionsFromEnvironment, measureListings, renderListingsSection }
 import { measureRecovery, renderRecoverySection } from './recovery.ts';
 import { measurePauseCosts, renderPauseCostSection } from './pause-cost.ts';
 import { measureEvents, renderEventsSection } from './events.ts';
+import { measureObservability, renderObservabilitySection } from './observability.ts';
 
 const COLD_INIT_RUNS = 9;
 const STARTUP_RUNS = 5;
@@ -60,6 +61,7 @@ const listings = await timed('listings at scale', () => measureListings(listingO
 const recovery = await timed('recovery after a stop', () => measureRecovery());
 const pauseCost = await timed('pause cost on Step Functions', () => measurePauseCosts());
 const events = await timed('events', () => measureEvents());
+const observability = await timed('observability', () => measureObservability());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -90,6 +92,8 @@ const report = [
   '',
   renderEventsSection(events),
   '',
+  renderObservabilitySection(observability),
+  '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
 console.log(report);
@@ -97,5 +101,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability }, null, 2)}\n`,
 );

@@ -144,6 +144,8 @@ const LambdaEnvironment = z.object({
   POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).optional(),
   /** Set by Lambda: the function's region. */
   AWS_REGION: z.string().min(1).optional(),
+  /** Set by Lambda when the function has active tracing: where the X-Ray SDK sends segments (functions/observability/xray.ts). */
+  AWS_XRAY_DAEMON_ADDRESS: z.string().min(1).optional(),
   /**
    * The Step Functions engine's settings (adapters/aws/stepfunctions/config.ts parses them where the engine is
    * built); listed here so the configuration report and the route checks (functions/route-environment.ts) see them.

@@ -21,6 +21,7 @@ import { awsEmfMetrics } from '../aws-emf.ts';
 import { noopMetrics } from '../observability/metric-recorder.ts';
 import { meteredEmit, meteredRunner } from '../observability/run-metrics.ts';
 import { jsonLogger } from '../middleware/http-handler.ts';
+import { lazyXrayTracer, withXraySubsegment, type XraySubsegment } from '../observability/xray.ts';
 
 /**
  * Lambda entry of the action runner (infra/stacks/runtime-stack.ts): compiled state machines invoke it with
@@ -77,11 +78,29 @@ const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(new SFNCl
  * `redrive_gate` one from an `<id>: failed` state, a `dead_letter_added` one from an `<id>: dead letter event` state; any other event is read as a ServiceCallPayload by the
  * runner (InvalidPayloadError when it is not one).
  */
-export const handler = flushAfter(async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { redriven: true } | { announced: true }> => {
+// X-Ray (Powertools Tracer) with active tracing: each service call a subsegment, searchable by run, action, service and trace id.
+const xray = lazyXrayTracer({ enabled: config.ORCHESTRATOR_TRACING_ENABLED, daemonAddress: config.AWS_XRAY_DAEMON_ADDRESS, serviceName: config.POWERTOOLS_SERVICE_NAME ?? 'action-runner' });
+
+export const handler = flushAfter(withXraySubsegment(async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { redriven: true } | { announced: true }> => {
   if (isParkPayload(event)) return park(event);
   // A failed action's dead letter is in its queue: announce it (orchestrator.dlq.added).
   if (isDeadLetterNoticePayload(event)) return announceDeadLetter(event, emit);
   // A run that failed at an action ends here, and goes on from here after a retry (RedriveExecution).
   if (isRedriveGatePayload(event)) return passRedriveGate(event);
   return run(event);
-}, spans, { flush: () => metrics.flush?.() }, log);
+}, describeCall, xray), spans, { flush: () => metrics.flush?.() }, log);
+
+/** A service call's subsegment (X-Ray names: at most 200 characters); the gate and notice events get none. */
+function describeCall(event: unknown): XraySubsegment | undefined {
+  if (typeof event !== 'object' || event === null || isParkPayload(event) || isDeadLetterNoticePayload(event) || isRedriveGatePayload(event)) return undefined;
+  const field = (name: string): string | undefined => {
+    const value = (event as Record<string, unknown>)[name];
+    return typeof value === 'string' ? value.slice(0, 200) : undefined;
+  };
+  const service = field('service');
+  if (service === undefined) return undefined;
+  return {
+    name: `service_call ${service}`.slice(0, 200).replace(/[^\w.:/%&#=+\-@ ]/g, '_'),
+    annotations: { execution_id: field('execution_id'), action_id: field('action_id'), service, orchestrator_trace_id: field('trace_id'), tenant: field('tenant') },
+  };
+}

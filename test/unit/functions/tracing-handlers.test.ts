@@ -88,10 +88,15 @@ describe('the tracing routes', () => {
     const missing = await getTrace(eventOf(routes.getTrace, member, { trace_id: 'b2'.repeat(16) }), context);
     expect(missing.statusCode).toBe(404);
     expect(JSON.parse(missing.body)).toMatchObject({ success: false, error_code: 'NOT_FOUND' });
-    for (const bad of ['0'.repeat(32), 'A1'.repeat(16), 'a1'.repeat(15)]) {
+    const refusals: [string, string][] = [
+      ['0'.repeat(32), 'trace_id must not be all zeros (W3C: an invalid trace id)'],
+      ['A1'.repeat(16), 'trace_id must be 32 lower-case hex digits (a W3C trace id)'],
+      ['a1'.repeat(15), 'trace_id must be 32 lower-case hex digits (a W3C trace id)'],
+    ];
+    for (const [bad, message] of refusals) {
       const refused = await getTrace(eventOf(routes.getTrace, member, { trace_id: bad }), context);
       expect(refused.statusCode).toBe(400);
-      expect(JSON.parse(refused.body).details).toEqual([{ field: 'trace_id', message: 'trace_id must be 32 lower-case hex digits, not all zeros (a W3C trace id)' }]);
+      expect(JSON.parse(refused.body).details).toEqual([{ field: 'trace_id', message }]);
     }
     expect(asked).toHaveLength(1);
   });
