@@ -316,6 +316,14 @@ export function timeColdInit(runner: string, modulePath: string, cwd: string): P
         AUDIT_TABLE_NAME: 'bench',
         WORKFLOW_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
         WORKFLOW_EVENT_BUS_NAME: 'bench',
+        EVENTS_TABLE_NAME: 'bench',
+        SUBSCRIPTIONS_TABLE_NAME: 'bench',
+        PAYLOAD_BUCKET_NAME: 'bench-payloads',
+        WORKFLOW_LOG_GROUP_NAME: 'bench',
+        // Spans are recorded as in AWS (the recorder and its table client are built at init).
+        SPANS_TABLE_NAME: 'bench',
+        // A placeholder of the required length (routes that list sign their cursors), not a secret of anything.
+        ORCHESTRATOR_CURSOR_SECRET: 'bench-cursor-signing-key-placeholder-0123456789',
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],

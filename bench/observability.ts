@@ -42,7 +42,7 @@ const METRICS_WORKFLOWS = 1000;
 const METRICS_SERVICES = 100;
 const INSTANCES_PER_SERVICE = 2;
 const SCRAPES = 30;
-const INIT_RUNS = 5;
+const INIT_RUNS = 9;
 /** Cold init is timed for these entries only (every one is built and sized): reads, a run's start, the event history, the two busiest workers. */
 export const INIT_SUBJECTS = ['get-workflow', 'execute-workflow', 'health', 'get-event-history', 'action-runner-entry', 'status-listener-entry'] as const;
 const SERVICE = 'bench_echo';

@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoRetryLedger } from '../adapters/aws/dynamo/dynamo-retry-ledger.ts';
 import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { SqsDeadLetterInspector } from '../adapters/aws/sqs/sqs-dead-letter-inspector.ts';
@@ -49,7 +49,7 @@ function buildDeadLetterService(config: LambdaConfig): DeadLetterService {
   for (const [name, url] of Object.entries(urls) as [DeadLetterQueueName, string | undefined][]) if (url !== undefined) queues[name] = new SqsDeadLetterInspector(sqs, url);
 
   let ledger: DynamoRetryLedger | undefined;
-  const ledgerTable = () => (ledger ??= new DynamoRetryLedger(createDocumentClient(), required(config.EVENTS_TABLE_NAME, 'EVENTS_TABLE_NAME')));
+  const ledgerTable = () => (ledger ??= new DynamoRetryLedger(sharedDocumentClient(), required(config.EVENTS_TABLE_NAME, 'EVENTS_TABLE_NAME')));
   const lazyLedger: RetryLedger = {
     claim: (claim) => ledgerTable().claim(claim),
     settle: (settlement) => ledgerTable().settle(settlement),

@@ -1,5 +1,5 @@
 import { DynamoEventHistory } from '../adapters/aws/dynamo/dynamo-event-history.ts';
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { createEventEmitter, type EmitEvent } from '../core/events/emitter.ts';
 import { createEventService, type ReplayTarget } from '../core/events/service.ts';
@@ -31,7 +31,7 @@ export function awsEventEmitter(config: LambdaConfig = readLambdaConfig(), publi
 
 /** The event history on its table (EVENTS_TABLE_NAME); `cursors` for the readers only (the recorder writes). */
 export function awsEventHistory(config: LambdaConfig = readLambdaConfig(), withCursors = true): DynamoEventHistory {
-  return new DynamoEventHistory(createDocumentClient(), required(config.EVENTS_TABLE_NAME, 'EVENTS_TABLE_NAME'), {
+  return new DynamoEventHistory(sharedDocumentClient(), required(config.EVENTS_TABLE_NAME, 'EVENTS_TABLE_NAME'), {
     retentionDays: config.ORCHESTRATOR_EVENT_RETENTION_DAYS,
     ...(withCursors ? { cursors: cursorCodecOf(config) } : {}),
   });
@@ -53,6 +53,6 @@ export function awsEventServices(): EventHttpServices {
 /** Replays as messages on the delivery queue, shaped as the subscriptions' rules shape them. */
 function sqsReplayTarget(config: LambdaConfig, queueUrl: string): ReplayTarget {
   const sqs = createSqsClient();
-  const store = new DynamoSubscriptionStore(createDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME'));
+  const store = new DynamoSubscriptionStore(sharedDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME'));
   return subscriptionReplayTarget(store, sqsDeliveryQueue(sqs, queueUrl, () => randomIds.next()), systemClock);
 }

@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createHealthSweep, type HealthSweep } from '../core/registry/health-sweep.ts';
 import { systemClock } from '../core/system.ts';
@@ -22,7 +22,7 @@ import { awsEventEmitter } from './aws-events.ts';
 export function awsHealthSweep(): HealthSweep {
   const config = readLambdaConfig();
   // Health changes are service events on the bus (WORKFLOW_EVENT_BUS_NAME).
-  const registry = withRegistryEvents(new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config));
+  const registry = withRegistryEvents(new DynamoServiceRegistry(sharedDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config));
   const probe = createHttpHealthProbe({ http: awsOutboundHttp(config), secrets: awsSecretResolver() });
   return createHealthSweep({ registry, probe, clock: systemClock });
 }

@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
 import { SqsDeadLetterInspector } from '../adapters/aws/sqs/sqs-dead-letter-inspector.ts';
@@ -24,7 +24,7 @@ let exposition: PrometheusMetrics | undefined;
 export function awsMetricsExposition(): PrometheusMetrics {
   if (exposition) return exposition;
   const config = readLambdaConfig();
-  const client = createDocumentClient();
+  const client = sharedDocumentClient();
   const registry = new DynamoServiceRegistry(client, required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
   const workflows = new DynamoWorkflowStore(client, required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
   const urls: Record<DeadLetterQueueName, string | undefined> = {

@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoSpanStore } from '../adapters/aws/dynamo/dynamo-span-store.ts';
 import type { Span } from '../core/observability/spans.ts';
 import type { Log, OutboundHttp } from '../core/ports.ts';
@@ -18,7 +18,7 @@ export function awsSpanRecorder(config: LambdaConfig, log: Log): SpanRecorder {
   if (config.ORCHESTRATOR_TRACING_ENABLED === false) return NO_SPANS;
   const exporters: SpanExporter[] = [];
   if (config.SPANS_TABLE_NAME !== undefined) {
-    const store = new DynamoSpanStore(createDocumentClient(), config.SPANS_TABLE_NAME, { retentionDays: config.ORCHESTRATOR_SPAN_RETENTION_DAYS, log });
+    const store = new DynamoSpanStore(sharedDocumentClient(), config.SPANS_TABLE_NAME, { retentionDays: config.ORCHESTRATOR_SPAN_RETENTION_DAYS, log });
     exporters.push({ name: 'spans table', export: (spans: readonly Span[]) => store.record(spans) });
   }
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {

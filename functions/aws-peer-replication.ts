@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import type { PeerClient } from '../core/ports.ts';
 import { createPeerService, type PeerService } from '../core/registry/peers.ts';
@@ -19,6 +19,6 @@ const NO_PEER_CALLS: PeerClient = {
  */
 export function awsPeerReplication(): PeerService {
   const config = readLambdaConfig();
-  const registry = new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
+  const registry = new DynamoServiceRegistry(sharedDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
   return createPeerService({ registry, client: NO_PEER_CALLS, peerUrls: [], clock: systemClock });
 }

@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { createApiDriftService, type ApiDriftService } from '../core/registry/openapi-poll.ts';
@@ -20,7 +20,7 @@ import { secretOnFirstUse } from '../adapters/aws/secrets/secret-value.ts';
 export function awsPeerService(): PeerService {
   const config = readLambdaConfig();
   let registry: DynamoServiceRegistry | undefined;
-  const table = () => (registry ??= new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')));
+  const table = () => (registry ??= new DynamoServiceRegistry(sharedDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')));
   return createPeerService({
     registry: { list: () => table().list(), replicate: (instance) => table().replicate(instance) },
     // Configured peers are allowed wherever they are. The peer token goes to each as a bearer token: from its
@@ -42,7 +42,7 @@ function peerToken(config: ReturnType<typeof readLambdaConfig>): { token?: strin
  */
 export function awsApiDriftService(): ApiDriftService {
   const config = readLambdaConfig();
-  const registry = new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
+  const registry = new DynamoServiceRegistry(sharedDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME'));
   // The bus is named at init (a function without it fails at once); its client is built on the first drift.
   const busName = required(config.WORKFLOW_EVENT_BUS_NAME, 'WORKFLOW_EVENT_BUS_NAME');
   const events = lazyEventBridgePublisher(busName);

@@ -1,5 +1,5 @@
 import { DynamoAuditTrail } from '../adapters/aws/dynamo/dynamo-audit-trail.ts';
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { randomIds, systemClock } from '../core/system.ts';
 import { cursorCodecOf, readLambdaConfig, required } from './config.ts';
 import type { HandlerSecurity } from './middleware/security.ts';
@@ -10,6 +10,7 @@ import { DynamoApiKeyStore } from '../adapters/aws/dynamo/dynamo-api-key-store.t
 import { hashApiKeySecret, mintApiKey } from './auth/mint.ts';
 import { jsonLogger } from './middleware/http-handler.ts';
 import { awsSpanRecorder, configureAwsLog } from './aws-observability.ts';
+import { assertDeployedRouteEnvironment } from './route-environment.ts';
 import { awsEmfMetrics } from './aws-emf.ts';
 import { recordHttpRequest } from './observability/http-metrics.ts';
 
@@ -19,8 +20,10 @@ let security: HandlerSecurity | undefined;
 export function awsHandlerSecurity(): HandlerSecurity {
   if (security) return security;
   const config = readLambdaConfig();
+  // A function deployed without what its route needs fails here, at init, naming each variable (ORCHESTRATOR_ROUTE, set by CDK).
+  assertDeployedRouteEnvironment(config);
   configureAwsLog(config);
-  const audit = new DynamoAuditTrail(createDocumentClient(), required(config.AUDIT_TABLE_NAME, 'AUDIT_TABLE_NAME'), config.ORCHESTRATOR_AUDIT_RETENTION_DAYS, { cursors: cursorCodecOf(config) });
+  const audit = new DynamoAuditTrail(sharedDocumentClient(), required(config.AUDIT_TABLE_NAME, 'AUDIT_TABLE_NAME'), config.ORCHESTRATOR_AUDIT_RETENTION_DAYS, { cursors: cursorCodecOf(config) });
   // ORCHESTRATOR_CORS_ORIGINS: API Gateway's proxy integration adds no CORS headers, so the function does.
   const cors = config.ORCHESTRATOR_CORS_ORIGINS;
   // Each request is a server span (SPANS_TABLE_NAME, set on every route function), exported before the function answers.
@@ -56,7 +59,7 @@ export function awsSecurityServices(): SecurityHttpServices {
     // Built on first use: only the key routes get API_KEYS_TABLE_NAME.
     get apiKeys() {
       return (apiKeys ??= createApiKeyService({
-        store: new DynamoApiKeyStore(createDocumentClient(), required(config.API_KEYS_TABLE_NAME, 'API_KEYS_TABLE_NAME')),
+        store: new DynamoApiKeyStore(sharedDocumentClient(), required(config.API_KEYS_TABLE_NAME, 'API_KEYS_TABLE_NAME')),
         clock: systemClock,
         mint: mintApiKey,
         hash: hashApiKeySecret,

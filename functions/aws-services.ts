@@ -8,7 +8,7 @@ import { StepFunctionsTaskTokens } from '../adapters/aws/stepfunctions/task-toke
 import { DynamoParkedCallStore } from '../adapters/aws/dynamo/dynamo-parked-calls.ts';
 import { createExecutionService, type ExecutionService } from '../core/execution/service.ts';
 import type { ServiceRegistry, WorkflowEngine, WorkflowStore } from '../core/ports.ts';
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createRegistryService } from '../core/registry/service.ts';
 import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts';
@@ -34,7 +34,7 @@ export function awsServices(): HttpServices {
   let executionServices: ReturnType<typeof awsExecutionServices> | undefined;
   let systemHealth: HttpServices['systemHealth'] | undefined;
   let securityServices: ReturnType<typeof awsSecurityServices> | undefined;
-  const workflowStore = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'), { cursors: cursorCodecOf(config) });
+  const workflowStore = new DynamoWorkflowStore(sharedDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'), { cursors: cursorCodecOf(config) });
   return {
     get security() {
       return (securityServices ??= awsSecurityServices()).security;
@@ -120,7 +120,7 @@ export function awsServices(): HttpServices {
  */
 export function awsExecutionServices(): { executions: ExecutionService } {
   const config = readLambdaConfig();
-  const client = createDocumentClient();
+  const client = sharedDocumentClient();
   let workflowTable: DynamoWorkflowStore | undefined;
   const workflowsTable = () => (workflowTable ??= new DynamoWorkflowStore(client, required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME')));
   const workflowStore: Pick<WorkflowStore, 'get' | 'getVersion'> = {
@@ -163,6 +163,6 @@ export function awsExecutionServices(): { executions: ExecutionService } {
 export function awsRegistryServices(): RegistryHttpServices & { registry: ServiceRegistry } {
   const config = readLambdaConfig();
   // Registrations are service events on the bus (registerService declares `bus: 'publish'`).
-  const registry = withRegistryEvents(new DynamoServiceRegistry(createDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config));
+  const registry = withRegistryEvents(new DynamoServiceRegistry(sharedDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config));
   return { registry, registryService: createRegistryService({ registry, clock: systemClock }) };
 }

@@ -1,5 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoSubscriptionStore } from '../adapters/aws/dynamo/dynamo-subscription-store.ts';
 import { EventBridgeSubscriptionRules } from '../adapters/aws/eventbridge/subscription-rules.ts';
 import { createOutboundPolicy } from '../adapters/http/outbound-policy.ts';
@@ -27,7 +27,7 @@ export function awsSubscriptionServices(): SubscriptionHttpServices {
     },
     get subscriptions() {
       return (subscriptions ??= createSubscriptionService({
-        store: new DynamoSubscriptionStore(createDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME')),
+        store: new DynamoSubscriptionStore(sharedDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME')),
         rules: lazyRules(() =>
           new EventBridgeSubscriptionRules(new EventBridgeClient({}), {
             busName: required(config.WORKFLOW_EVENT_BUS_NAME, 'WORKFLOW_EVENT_BUS_NAME'),

@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { type createDocumentClient, sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
 import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
@@ -24,7 +24,7 @@ import { readLambdaConfig, required } from './config.ts';
 /** The orchestrator's own dependencies, as a Lambda probes them (every table, the dead-letter queue, the bus). */
 function awsDependencies(): { dependencies: DependencyProbe[]; registryTableName: string; client: ReturnType<typeof createDocumentClient> } {
   const config = readLambdaConfig();
-  const client = createDocumentClient();
+  const client = sharedDocumentClient();
   const registryTableName = required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME');
   return {
     client,

@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoSpanStore } from '../adapters/aws/dynamo/dynamo-span-store.ts';
 import { createTracingService, type TracingService } from '../core/observability/tracing-service.ts';
 import { systemClock } from '../core/system.ts';
@@ -12,7 +12,7 @@ import type { TracingHttpServices } from './http/tracing-handlers.ts';
  * readers only: the functions that record spans write and never list, and need no cursor key.
  */
 export function awsSpanStore(config: LambdaConfig = readLambdaConfig(), withCursors = true): DynamoSpanStore {
-  return new DynamoSpanStore(createDocumentClient(), required(config.SPANS_TABLE_NAME, 'SPANS_TABLE_NAME'), {
+  return new DynamoSpanStore(sharedDocumentClient(), required(config.SPANS_TABLE_NAME, 'SPANS_TABLE_NAME'), {
     retentionDays: config.ORCHESTRATOR_SPAN_RETENTION_DAYS,
     log: jsonLogger,
     ...(withCursors ? { cursors: cursorCodecOf(config) } : {}),
@@ -24,7 +24,9 @@ export function awsSpanStore(config: LambdaConfig = readLambdaConfig(), withCurs
  * SPANS_TABLE_NAME or the cursor key fails at cold start rather than on its first request.
  */
 export function awsTracingServices(): TracingHttpServices {
+  // First: the route's whole environment is checked (and every problem named) before any one part is required.
+  const security = awsHandlerSecurity();
   const config = readLambdaConfig();
   const tracing: TracingService = createTracingService({ spans: awsSpanStore(config), clock: systemClock });
-  return { security: awsHandlerSecurity(), tracing };
+  return { security, tracing };
 }

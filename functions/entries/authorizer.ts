@@ -1,4 +1,4 @@
-import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { readSecretString } from '../../adapters/aws/secrets/secret-value.ts';
 import { DynamoApiKeyStore } from '../../adapters/aws/dynamo/dynamo-api-key-store.ts';
 import { DynamoAuditTrail } from '../../adapters/aws/dynamo/dynamo-audit-trail.ts';
@@ -16,7 +16,7 @@ const [jwtSecret, adminApiKey, peerToken] = await Promise.all([
   secret(config.ORCHESTRATOR_API_KEY_SECRET_ARN),
   secret(config.ORCHESTRATOR_PEER_TOKEN_SECRET_ARN),
 ]);
-const documentClient = createDocumentClient();
+const documentClient = sharedDocumentClient();
 
 export const handler = createAuthorizer({
   authenticator: createAuthenticator(

@@ -7,8 +7,9 @@ import { recordHttpRequest } from '../observability/http-metrics.ts';
 import { combined } from '../observability/metric-recorder.ts';
 import { NO_SPANS } from '../observability/span-recorder.ts';
 
-const exposition = awsMetricsExposition();
+// The route's environment is checked first (awsHandlerSecurity), so a missing variable is named with every other.
 const base = awsHandlerSecurity();
+const exposition = awsMetricsExposition();
 // This function's own requests go to the registry its /metrics renders, and to CloudWatch as every route's do.
 const security: HandlerSecurity = { ...base, observer: { spans: NO_SPANS, ...base.observer, httpRequest: recordHttpRequest(combined(exposition, awsEmfMetrics())) } };
 

@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoParkedCallStore } from '../../adapters/aws/dynamo/dynamo-parked-calls.ts';
 import { StepFunctionsTaskTokens } from '../../adapters/aws/stepfunctions/task-tokens.ts';
 import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
@@ -37,7 +37,7 @@ const config = readLambdaConfig();
 const http = awsOutboundHttp(config);
 // LOG_LEVEL; lines shipped to LOG_COLLECTOR_URL too (through the outbound rules), sent before the runner answers.
 const log = configureAwsLog(config, http);
-const client = createDocumentClient();
+const client = sharedDocumentClient();
 // Attempts, circuits and dead letters are events on the workflow bus (WORKFLOW_EVENT_BUS_NAME).
 const emit = awsEventEmitter(config);
 const executionsTable = required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME');

@@ -1,6 +1,6 @@
 import { configureAwsLog } from '../aws-observability.ts';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoSubscriptionStore } from '../../adapters/aws/dynamo/dynamo-subscription-store.ts';
 import { createSqsClient, SqsDeadLetterQueue } from '../../adapters/aws/sqs/sqs-dead-letter-queue.ts';
 import { systemClock } from '../../core/system.ts';
@@ -24,7 +24,7 @@ const sqs = createSqsClient();
 const queueUrl = config.EVENT_DELIVERY_QUEUE_URL;
 
 export const handler = createEventDeliveryWorker({
-  subscriptions: new DynamoSubscriptionStore(createDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME')),
+  subscriptions: new DynamoSubscriptionStore(sharedDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME')),
   // Checked at each connection, as the action runner's calls are: a webhook URL is held to the same rules.
   http: awsOutboundHttp(config),
   clock: systemClock,

@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { ExpressExecutionLog } from '../../adapters/aws/logs/express-execution-log.ts';
 import { StepFunctionsExecutionHistory } from '../../adapters/aws/stepfunctions/execution-history.ts';
@@ -30,7 +30,7 @@ const metrics = config.ORCHESTRATOR_METRICS_ENABLED === false ? noopMetrics : aw
 const listener = createStatusListener({
   // A run's start and end, and actions settled at its end, emit their events on the bus (WORKFLOW_EVENT_BUS_NAME).
   executions: withRunSpans(
-    withRunEvents(new DynamoExecutionStore(createDocumentClient(), required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), meteredEmit(awsEventEmitter(config), metrics)),
+    withRunEvents(new DynamoExecutionStore(sharedDocumentClient(), required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), meteredEmit(awsEventEmitter(config), metrics)),
     (recorded) => recorded.forEach((span) => spans.record(span)),
     (error, executionId) => jsonLogger({ level: 'warn', message: 'run spans not recorded', execution_id: executionId, error: String(error) }),
   ),

@@ -1,6 +1,6 @@
 import { configureAwsLog } from '../aws-observability.ts';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createDocumentClient } from '../../adapters/aws/dynamo/client.ts';
+import { sharedDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoWorkflowStore } from '../../adapters/aws/dynamo/dynamo-workflow-store.ts';
 import { parseStepFunctionsEngineConfig } from '../../adapters/aws/stepfunctions/config.ts';
 import { StepFunctionsWorkflowEngine } from '../../adapters/aws/stepfunctions/step-functions-engine.ts';
@@ -17,7 +17,7 @@ import { createWorkflowDeployer } from './workflow-deployer.ts';
  */
 const config = readLambdaConfig();
 configureAwsLog(config);
-const workflows = new DynamoWorkflowStore(createDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
+const workflows = new DynamoWorkflowStore(sharedDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
 const loadWorkflow = (workflowId: string, version?: number) => loadWorkflowAt(workflows, workflowId, version);
 const engine = new StepFunctionsWorkflowEngine({
   client: new SFNClient({}),

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../../core/errors.ts';
 import type { EventEnvelope } from '../../../core/events/envelope.ts';
 import {
@@ -15,7 +15,7 @@ import type { Clock } from '../../../core/ports.ts';
 import { decodeIndexCursor, encodeIndexCursor, requiredCursors, type CursorCodec, type IndexListing } from './cursor-codec.ts';
 import { ALL_EVENTS_PARTITION, EventIndex, EventItemSchema } from './event-table.ts';
 import { ItemKey, parseItem } from './items.ts';
-import { conditionalWrite, dynamoCall, queryItems, startKeyOf } from './operations.ts';
+import { conditionalWrite, dynamoCall, queryItems, startKeyOf, writeBatch, WRITE_BATCH_SIZE } from './operations.ts';
 import type { IndexDesign } from './workflow-table.ts';
 
 /** How many index pages one request may read to fill a page when filters that are not keys drop items. */
@@ -23,7 +23,6 @@ const MAX_QUERIES_PER_PAGE = 10;
 /** The most items one of those reads asks for (DynamoDB stops at 1 MB anyway). */
 const MAX_SLICE = 1000;
 /** BatchWriteItem's limit, and how often unprocessed deletes are sent again before giving up. */
-const WRITE_BATCH = 25;
 const MAX_BATCH_ATTEMPTS = 10;
 const DAY_SECONDS = 86_400;
 
@@ -149,7 +148,7 @@ export class DynamoEventHistory implements EventHistory {
       const { event, expiresAtEpoch } = parseItem(EventItemSchema, item, 'event');
       if (expiresAtEpoch <= now || (options.types !== undefined && !options.types.some((type) => matchesEventType(event.type, type)))) continue;
       batch.push(parseItem(ItemKey, item, 'event'));
-      if (batch.length === WRITE_BATCH) {
+      if (batch.length === WRITE_BATCH_SIZE) {
         deleted += await this.deleteAll(batch);
         batch = [];
       }
@@ -180,14 +179,7 @@ export class DynamoEventHistory implements EventHistory {
 
   /** Deletes `keys` (at most 25), sending unprocessed ones again with back-off; answers how many it deleted. */
   private async deleteAll(keys: readonly Item[]): Promise<number> {
-    let pending = keys.map((Key) => ({ DeleteRequest: { Key } }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`could not delete ${pending.length} events after ${attempt} attempts (DynamoDB left them unprocessed)`);
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-      const requests = pending;
-      const { UnprocessedItems } = await dynamoCall(() => this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })), '');
-      pending = (UnprocessedItems?.[this.tableName] ?? []).flatMap((request) => (request.DeleteRequest?.Key ? [{ DeleteRequest: { Key: request.DeleteRequest.Key } }] : []));
-    }
+    await writeBatch(this.client, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })), 'event deletions', MAX_BATCH_ATTEMPTS);
     return keys.length;
   }
 

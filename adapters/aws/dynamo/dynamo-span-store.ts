@@ -1,16 +1,15 @@
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CorruptItemError, ValidationError } from '../../../core/errors.ts';
 import type { Span } from '../../../core/observability/spans.ts';
 import type { Clock, Log, SpanPage, SpanScope, SpanStore, SpanWindow } from '../../../core/ports.ts';
 import { decodeIndexCursor, encodeIndexCursor, requiredCursors, type CursorCodec, type IndexListing } from './cursor-codec.ts';
 import { parseItem } from './items.ts';
-import { dynamoCall, startKeyOf } from './operations.ts';
+import { dynamoCall, startKeyOf, writeBatch, WRITE_BATCH_SIZE } from './operations.ts';
 import { SpanItemSchema, spanItem, timeKey } from './span-items.ts';
 import { DEFAULT_SPAN_RETENTION_DAYS, hourOf, serviceCallPartition, SpanIndex, tracePartition, windowPartition } from './span-table.ts';
 import type { IndexDesign } from './workflow-table.ts';
 
 /** BatchWriteItem's limit. */
-const WRITE_BATCH = 25;
 /** Batches in flight at once: a recorder's flush of 500 spans is 20 batches, not 20 round trips in a row. */
 const WRITE_CONCURRENCY = 4;
 /** How often a batch's unprocessed items are sent again (with back-off, 50 ms doubling to 1 s) before giving up. */
@@ -74,12 +73,12 @@ export class DynamoSpanStore implements SpanStore {
     }
     const batches: Item[][] = [];
     const all = [...items.values()];
-    for (let at = 0; at < all.length; at += WRITE_BATCH) batches.push(all.slice(at, at + WRITE_BATCH));
+    for (let at = 0; at < all.length; at += WRITE_BATCH_SIZE) batches.push(all.slice(at, at + WRITE_BATCH_SIZE));
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < batches.length) {
         const batch = batches[next++]!;
-        await this.writeBatch(batch);
+        await writeBatch(this.client, this.tableName, batch.map((Item) => ({ PutRequest: { Item } })), 'spans', MAX_BATCH_ATTEMPTS);
       }
     };
     await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, batches.length) }, worker));
@@ -208,18 +207,6 @@ export class DynamoSpanStore implements SpanStore {
         ),
       '',
     );
-  }
-
-  /** Sends one batch until DynamoDB has processed all of it; an Error after MAX_BATCH_ATTEMPTS. */
-  private async writeBatch(items: readonly Item[]): Promise<void> {
-    let pending = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`could not store ${pending.length} spans after ${attempt} attempts (DynamoDB left them unprocessed)`);
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-      const requests = pending;
-      const { UnprocessedItems } = await dynamoCall(() => this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })), '');
-      pending = (UnprocessedItems?.[this.tableName] ?? []).flatMap((request) => (request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : []));
-    }
   }
 
   /** The span of a stored item; undefined (and logged) when it does not parse, undefined when it has expired. */

@@ -1,13 +1,12 @@
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { indexedWords } from '../../../core/workflow/search.ts';
 import type { WorkflowSummary } from '../../../core/workflow/model.ts';
-import { conditionalWrite, dynamoCall, queryItems } from './operations.ts';
+import { conditionalWrite, dynamoCall, queryItems, writeBatch, WRITE_BATCH_SIZE, type WriteRequest } from './operations.ts';
 import { WorkflowIndex } from './workflow-table.ts';
 import { parseItem } from './items.ts';
 import { WordItemSchema } from './workflow-items.ts';
 
-/** DynamoDB's BatchWriteItem and BatchGetItem limits. */
-const WRITE_BATCH = 25;
+/** DynamoDB's BatchGetItem limit. */
 const READ_BATCH = 100;
 const WORD_PREFIX = 'W#';
 
@@ -115,16 +114,9 @@ export class DynamoWordIndex {
     }
   }
 
-  private async batchWrite(requests: Item[]): Promise<void> {
-    for (let start = 0; start < requests.length; start += WRITE_BATCH) {
-      let pending = requests.slice(start, start + WRITE_BATCH);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await pause(attempt);
-        const batch = pending;
-        const { UnprocessedItems } = await dynamoCall(() => this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } })), '');
-        pending = (UnprocessedItems?.[this.tableName] ?? []) as Item[];
-        if (attempt > 8 && pending.length > 0) throw new Error(`could not write ${pending.length} search index items after ${attempt} attempts`);
-      }
+  private async batchWrite(requests: readonly WriteRequest[]): Promise<void> {
+    for (let start = 0; start < requests.length; start += WRITE_BATCH_SIZE) {
+      await writeBatch(this.client, this.tableName, requests.slice(start, start + WRITE_BATCH_SIZE), 'search index items');
     }
   }
 }

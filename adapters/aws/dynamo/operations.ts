@@ -1,4 +1,4 @@
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursorError } from '../../../core/errors.ts';
 import { translateDynamoError } from './errors.ts';
 
@@ -25,6 +25,28 @@ export async function* queryItems(client: DynamoDBDocumentClient, input: Omit<Qu
     yield* page.Items ?? [];
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+}
+
+/** One put or delete of a BatchWriteItem. */
+export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/** BatchWriteItem's limit. */
+export const WRITE_BATCH_SIZE = 25;
+
+/**
+ * Writes `requests` (at most WRITE_BATCH_SIZE) to one table, sending what DynamoDB leaves unprocessed again with
+ * back-off (50 ms doubling, at most 1 s) until all of it is done; after `maxAttempts` an Error naming `what`
+ * (`spans`, `events`...) and how many were left.
+ */
+export async function writeBatch(client: DynamoDBDocumentClient, tableName: string, requests: readonly WriteRequest[], what: string, maxAttempts = 10): Promise<void> {
+  let pending = [...requests];
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= maxAttempts) throw new Error(`could not write ${pending.length} ${what} after ${attempt} attempts (DynamoDB left them unprocessed)`);
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+    const batch = pending;
+    const { UnprocessedItems } = await dynamoCall(() => client.send(new BatchWriteCommand({ RequestItems: { [tableName]: batch } })), '');
+    pending = [...(UnprocessedItems?.[tableName] ?? [])];
+  }
 }
 
 /** True for the error DynamoDB returns when a write's ConditionExpression does not hold. */

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { routes, type RouteName, type RouteSpec } from '../../../functions/routes.ts';
 import { assertDeployedRouteEnvironment, assertRouteEnvironment, requiredEnvironment, RouteEnvironmentError } from '../../../functions/route-environment.ts';
@@ -97,4 +100,25 @@ describe('the cold-start check of a route function', () => {
     expect(() => assertDeployedRouteEnvironment(readLambdaConfig({ ORCHESTRATOR_ROUTE: 'getTrace' }))).toThrow(/^invalid configuration for route getTrace: AUDIT_TABLE_NAME is required/);
     expect(() => assertDeployedRouteEnvironment(readLambdaConfig({ ...environmentFor(routes.getTrace), ORCHESTRATOR_ROUTE: 'getTrace' }))).not.toThrow();
   });
+
+  it("stops a route function's cold start (importing its entry) when its environment lacks what the route needs", async () => {
+    const { SPANS_TABLE_NAME: _spans, ...withoutSpans } = environmentFor(routes.getTrace);
+    const { code, stderr } = await importEntry('get-trace', { ...withoutSpans, ORCHESTRATOR_ROUTE: 'getTrace' });
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/invalid configuration for route getTrace: SPANS_TABLE_NAME is required \(the route reads the spans table\)/);
+    // With everything it needs, the entry loads (nothing is called: building the clients is all init does).
+    expect((await importEntry('get-trace', { ...environmentFor(routes.getTrace), ORCHESTRATOR_ROUTE: 'getTrace' })).code).toBe(0);
+  });
 });
+
+/** Imports a route entry in a fresh Node process, as Lambda does at a cold start, with only `env` (and a region). */
+function importEntry(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const entryUrl = pathToFileURL(join(import.meta.dirname, '../../../functions/entries', `${entry}.ts`)).href;
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(entryUrl)});`], { env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1', ...env }, timeout: 30_000 }, (error, _stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') reject(error);
+      else resolve({ code: error === null ? 0 : (error.code as number), stderr });
+    });
+    child.stdin?.end();
+  });
+}
