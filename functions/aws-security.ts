@@ -31,6 +31,7 @@ export function awsHandlerSecurity(): HandlerSecurity {
   const observer = {
     spans: awsSpanRecorder(config, jsonLogger),
     flushBeforeAnswer: true,
+    log: jsonLogger,
     ...(config.ORCHESTRATOR_METRICS_ENABLED === false ? {} : { httpRequest: recordHttpRequest(awsEmfMetrics()) }),
   };
   security = { audit, authMode: config.ORCHESTRATOR_AUTH_MODE, clock: systemClock, ids: randomIds, log: jsonLogger, observer, ...(cors === undefined ? {} : { cors }) };

@@ -36,7 +36,7 @@ export interface LocalServerOptions {
   /** Where a request that failed outside its handler is logged; default the shared logger. */
   readonly log?: Log;
   /**
-   * Counts the answers the server gives itself (the handlers' are counted by their request observer): 404 and
+   * Counts (and logs) the answers the server gives itself (the handlers' are counted by their request observer): 404 and
    * 405 as the route `unmatched`, the gate's refusals (401, 403, 429) and 413 under their route's name.
    */
   readonly httpRequest?: (route: string, method: string, status: number, seconds: number) => void;
@@ -118,7 +118,12 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
     let bodyAsked = false;
     /** Every answer, the router's and the gate's too, carries the CORS headers an allowed origin needs. */
     const reply = (answer: HttpResponse, headOnly = false): void => {
-      if (answeredBy !== undefined) httpRequest?.(answeredBy, method, answer.statusCode, (performance.now() - started) / 1000);
+      if (answeredBy !== undefined) {
+        const seconds = (performance.now() - started) / 1000;
+        httpRequest?.(answeredBy, method, answer.statusCode, seconds);
+        // The access line of an answer no handler gave (its observer logs the others): unknown paths, refusals.
+        log({ level: answer.statusCode >= 500 ? 'error' : 'info', message: 'request answered', request_id: requestId, route: answeredBy, method, path: url.pathname, status: answer.statusCode, duration_ms: Math.round(seconds * 10_000) / 10 });
+      }
       const close: Record<string, string> = awaitingContinue && !bodyAsked ? { connection: 'close' } : {};
       send(response, { ...answer, headers: { ...answer.headers, ...corsResponseHeaders(cors, origin), ...close } }, headOnly);
     };

@@ -90,7 +90,7 @@ export async function startLocalObservability(options: {
     tracing: createTracingService({ spans: store, clock }),
     metrics,
     exposition: metricsOn ? prometheus : { render: () => Promise.resolve('') },
-    observer: { spans, ...(metricsOn ? { httpRequest: recordHttpRequest(prometheus) } : {}) },
+    observer: { spans, log, ...(metricsOn ? { httpRequest: recordHttpRequest(prometheus) } : {}) },
     spansTableName,
     traceRuns: (executions) =>
       spans === NO_SPANS

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { ORCHESTRATOR_SERVICE, parseTraceparent } from '../../core/observability/spans.ts';
+import type { Log } from '../../core/ports.ts';
 import type { HttpResponse } from '../middleware/envelope.ts';
 import { withLogContext } from './log-context.ts';
 import { NO_SPANS, openSpan, type SpanRecorder } from './span-recorder.ts';
@@ -14,7 +15,14 @@ export interface RequestObserver {
    * would wait for its next request (or be lost with it). The local server exports on a timer.
    */
   readonly flushBeforeAnswer?: boolean;
+  /**
+   * The access log: one line per answered request (method, route, status, duration), `error` for a 5xx, `debug`
+   * for the probes load balancers send (`/health`, `/ready`), `info` for the rest.
+   */
+  readonly log?: Log;
 }
+
+const PROBE_ROUTES: ReadonlySet<string> = new Set(['health', 'ready']);
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<HttpResponse>;
 
@@ -54,6 +62,17 @@ export function observeRequests(routeName: string, route: { readonly method: str
       status = response.statusCode;
       return response;
     } finally {
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      observer.log?.({
+        level: status >= 500 ? 'error' : PROBE_ROUTES.has(routeName) ? 'debug' : 'info',
+        message: 'request answered',
+        request_id: requestId,
+        trace_id: traceId,
+        route: routeLabel,
+        status,
+        duration_ms: durationMs,
+        ...tenantOf(event),
+      });
       span?.end(status >= 500 ? 'error' : 'ok', { 'http.status_code': status });
       observer.httpRequest?.(routeName, route.method, status, (performance.now() - started) / 1000);
       if (observer.flushBeforeAnswer && spans !== NO_SPANS) await spans.flush();

@@ -31,6 +31,8 @@ export async function startTestApi(overrides: Partial<Parameters<typeof startLoc
     serviceVersion: 'test',
     retryMilliseconds: 1,
     waitMilliseconds: 1,
+    // The access log (a line per request) and info lines would bury the test report; warnings and errors show.
+    logLevel: 'warn',
     ...overrides,
   });
   const call = async <T,>(method: string, path: string, options: CallOptions = {}): Promise<ApiReply<T>> => {
