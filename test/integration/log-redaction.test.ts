@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toAuthorizerContext } from '../../functions/auth/principal-context.ts';
 import { createHttpHandler } from '../../functions/middleware/http-handler.ts';
 import { createLogger } from '../../functions/observability/logger.ts';
+import { NO_SPANS } from '../../functions/observability/span-recorder.ts';
 import { routes } from '../../functions/routes.ts';
 import { MemoryAuditTrail } from '../support/security.ts';
 
@@ -58,5 +59,22 @@ describe('logs of a failing request', () => {
     expect(String(errorLine!.message)).toContain('"authorization":"***"');
     const everything = lines.join('\n');
     for (const secret of [BEARER, API_KEY, 'sess-Qw12Er34Ty56']) expect(everything).not.toContain(secret);
+  });
+
+  it('end with one access line naming the request, its route, status and duration, in the caller\'s trace', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ destination: (line) => lines.push(line), secrets: [API_KEY] });
+    const security = { audit: new MemoryAuditTrail(), authMode: 'required' as const, clock: { now: () => '2026-01-01T00:00:00.000Z' }, ids: { next: () => 'audit-1' }, log, observer: { spans: NO_SPANS, log } };
+    const handler = createHttpHandler(routes.health, () => Promise.reject(new Error('down')), security);
+    const event = eventOf();
+    const traced = { ...event, headers: { ...event.headers, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } };
+
+    await handler(traced, { awsRequestId: 'aws-2', getRemainingTimeInMillis: () => 10_000 } as unknown as Context);
+
+    const access = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.message === 'request answered');
+    expect(access).toEqual([
+      expect.objectContaining({ level: 'ERROR', request_id: 'req-log-1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', route: 'GET /health', status: 500, tenant: 'default', duration_ms: expect.any(Number) }),
+    ]);
+    expect(lines.join('\n')).not.toContain(API_KEY);
   });
 });
