@@ -22,7 +22,7 @@ export function awsSpanRecorder(config: LambdaConfig, log: Log): SpanRecorder {
     exporters.push({ name: 'spans table', export: (spans: readonly Span[]) => store.record(spans) });
   }
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {
-    exporters.push(createOtlpSpanExporter({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.POWERTOOLS_SERVICE_NAME ?? 'orchestrator', serviceVersion: config.SERVICE_VERSION }));
+    exporters.push(createOtlpSpanExporter({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.POWERTOOLS_SERVICE_NAME ?? 'orchestrator', serviceVersion: config.SERVICE_VERSION, ...(config.OTEL_EXPORTER_OTLP_HEADERS === undefined ? {} : { headers: config.OTEL_EXPORTER_OTLP_HEADERS }) }));
   }
   return exporters.length === 0 ? NO_SPANS : createSpanRecorder({ exporters, flushIntervalMs: 0, log });
 }

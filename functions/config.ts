@@ -8,6 +8,7 @@ import { CursorCodec } from '../adapters/aws/dynamo/cursor-codec.ts';
 import { ENGINE_ENVIRONMENT } from '../adapters/aws/stepfunctions/config.ts';
 import type { EffectiveConfig } from './http/observability-services.ts';
 import type { LogLevel } from '../core/ports.ts';
+import { parseOtlpHeaders } from './observability/otlp-exporter.ts';
 
 /** `true`/`false` (or 1/0, any case); unset or empty: `fallback`. The local runtime's schema uses it too. */
 export function switchSetting(name: string, fallback: boolean) {
@@ -26,6 +27,22 @@ export function switchSetting(name: string, fallback: boolean) {
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 export type LogLevelSetting = (typeof LOG_LEVELS)[number];
+
+/** OTEL_EXPORTER_OTLP_HEADERS (`key=value,key2=value2`, values percent-encoded), parsed; a bad pair is named. */
+export function otlpHeadersSetting() {
+  return z
+    .string()
+    .optional()
+    .transform((text, context) => {
+      if (text === undefined || text.trim() === '') return undefined;
+      try {
+        return parseOtlpHeaders(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+}
 
 /** The logger's level (functions/observability/logger.ts) for a LOG_LEVEL setting. */
 export function loggerLevelOf(setting: LogLevelSetting): LogLevel | 'silent' {
@@ -136,6 +153,8 @@ const LambdaEnvironment = z.object({
   ORCHESTRATOR_METRICS_ENABLED: switchSetting('ORCHESTRATOR_METRICS_ENABLED', true),
   ORCHESTRATOR_TRACING_ENABLED: switchSetting('ORCHESTRATOR_TRACING_ENABLED', true),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' }).optional(),
+  /** Request headers of the OTLP export (a collector's API key): a secret. */
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeadersSetting(),
   /** Set by CDK: the git commit the code was built from and when it was synthesized (`GET /info`). */
   ORCHESTRATOR_COMMIT: z.string().min(1).optional(),
   ORCHESTRATOR_BUILD_TIME: z.string().min(1).optional(),
@@ -194,7 +213,7 @@ export function lambdaSettingProblem(name: LambdaSettingName, value: string | un
 
 /** Secrets are shown as `***`: names ending in _SECRET, _TOKEN or _API_KEY (never *_ARN: those only say where a secret is). */
 export function isSecretSetting(name: string): boolean {
-  return !name.endsWith('_ARN') && (/(_SECRET|_TOKEN|_API_KEY)$/.test(name) || name === 'ORCHESTRATOR_CURSOR_SECRET');
+  return !name.endsWith('_ARN') && (/(_SECRET|_TOKEN|_API_KEY|_HEADERS)$/.test(name) || name === 'ORCHESTRATOR_CURSOR_SECRET');
 }
 
 /**

@@ -10,7 +10,7 @@ import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
 import { algorithmsSetting, type AuthSettings } from '../functions/auth/authenticator.ts';
 import { CorsOriginsSetting, type CorsPolicy } from '../functions/cors.ts';
-import { logLevelSetting, switchSetting, type LogLevelSetting } from '../functions/config.ts';
+import { logLevelSetting, otlpHeadersSetting, switchSetting, type LogLevelSetting } from '../functions/config.ts';
 import type { EffectiveConfig } from '../functions/http/observability-services.ts';
 import { LOCAL_SETTINGS } from './settings-catalogue.ts';
 import { ConfigurationError, describeSource, effectiveConfig, resolveSettings, type ResolvedSettings, type ResolveOptions, type SettingInfo } from './settings.ts';
@@ -97,6 +97,7 @@ const LocalEnvironment = z.object({
   ORCHESTRATOR_METRICS_ENABLED: switchSetting('ORCHESTRATOR_METRICS_ENABLED', true),
   ORCHESTRATOR_TRACING_ENABLED: switchSetting('ORCHESTRATOR_TRACING_ENABLED', true),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' }).optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeadersSetting(),
   ORCHESTRATOR_SPAN_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(7),
   /** What GET /info reports; unset: `git rev-parse HEAD` at start (local/platform-info.ts), and the start time. */
   ORCHESTRATOR_COMMIT: z.string().min(1).max(200).optional(),
@@ -119,6 +120,8 @@ export interface ObservabilitySettings {
   readonly tracingEnabled: boolean;
   /** OTLP/HTTP collector spans are also exported to. */
   readonly otlpEndpoint?: string;
+  /** OTEL_EXPORTER_OTLP_HEADERS, parsed. */
+  readonly otlpHeaders?: Readonly<Record<string, string>>;
   readonly spanRetentionDays: number;
 }
 
@@ -169,7 +172,7 @@ export interface LocalConfig {
   readonly cors?: CorsPolicy;
   /** ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS. */
   readonly shutdownGraceSeconds: number;
-  /** What `env:` secret references of registered services may read: the environment but AWS_* and ORCHESTRATOR_*. */
+  /** What `env:` secret references of registered services may read: the environment but AWS_*, ORCHESTRATOR_* and OTEL_*. */
   readonly secretEnvironment: Readonly<Record<string, string>>;
   readonly observability: ObservabilitySettings;
   readonly build: BuildSettings;
@@ -266,6 +269,7 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
       metricsEnabled: value.ORCHESTRATOR_METRICS_ENABLED,
       tracingEnabled: value.ORCHESTRATOR_TRACING_ENABLED,
       ...(value.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? {} : { otlpEndpoint: value.OTEL_EXPORTER_OTLP_ENDPOINT }),
+      ...(value.OTEL_EXPORTER_OTLP_HEADERS === undefined ? {} : { otlpHeaders: value.OTEL_EXPORTER_OTLP_HEADERS }),
       spanRetentionDays: value.ORCHESTRATOR_SPAN_RETENTION_DAYS,
     },
     build: {

@@ -26,6 +26,8 @@ export interface LocalObservabilitySettings {
   /** Default true. */
   readonly metrics?: boolean;
   readonly otlpEndpoint?: string;
+  /** OTEL_EXPORTER_OTLP_HEADERS, parsed. */
+  readonly otlpHeaders?: Readonly<Record<string, string>>;
   /** Default 7. */
   readonly spanRetentionDays?: number;
   /** How often buffered spans are written; default 1000 ms (tests shorten it). */
@@ -70,7 +72,7 @@ export async function startLocalObservability(options: {
   await ensureTable(documentClient, SPAN_TABLE, spansTableName);
   const store = new DynamoSpanStore(documentClient, spansTableName, { retentionDays: settings.spanRetentionDays ?? 7, clock, cursors, log });
   const exporters: SpanExporter[] = [{ name: 'spans table', export: (spans) => store.record(spans) }];
-  if (settings.otlpEndpoint !== undefined) exporters.push(createOtlpSpanExporter({ endpoint: settings.otlpEndpoint, serviceName: 'orchestrator', serviceVersion: options.serviceVersion }));
+  if (settings.otlpEndpoint !== undefined) exporters.push(createOtlpSpanExporter({ endpoint: settings.otlpEndpoint, serviceName: 'orchestrator', serviceVersion: options.serviceVersion, ...(settings.otlpHeaders === undefined ? {} : { headers: settings.otlpHeaders }) }));
   const spans = settings.tracing === false ? NO_SPANS : createSpanRecorder({ exporters, flushIntervalMs: settings.spanFlushIntervalMs ?? 1000, log });
   let gauges: GaugeSources = {};
   const prometheus = createPrometheusMetrics({

@@ -79,7 +79,7 @@ export interface LocalRuntimeOptions {
    * listeners (this API, the emulators) and cloud metadata are never reachable (local/outbound.ts).
    */
   readonly outboundAllow?: readonly string[];
-  /** What `env:` secret references of registered services may read (local/config.ts leaves out AWS_* and ORCHESTRATOR_*). */
+  /** What `env:` secret references of registered services may read (local/config.ts leaves out AWS_*, ORCHESTRATOR_* and OTEL_*). */
   readonly secretEnvironment?: Readonly<Record<string, string | undefined>>;
   /** Host name resolution of outbound calls, at connection time (tests). Default: the system resolver. */
   readonly outboundLookup?: LookupAll;

@@ -59,6 +59,7 @@ export const LOCAL_SETTINGS = {
   ORCHESTRATOR_METRICS_ENABLED: { fileKeys: ['monitoring.metrics_enabled', 'monitoring.enabled'], description: 'Measure requests, runs and service calls (GET /metrics)' },
   ORCHESTRATOR_TRACING_ENABLED: { fileKeys: ['monitoring.tracing_enabled'], description: 'Record spans of requests, runs and service calls (/infrastructure/tracing/*)' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { fileKeys: ['monitoring.otlp_endpoint'], description: 'OTLP/HTTP collector spans are also exported to' },
+  OTEL_EXPORTER_OTLP_HEADERS: { fileKeys: ['monitoring.otlp_headers'], secret: true, description: 'Headers of the OTLP export: key=value,key2=value2 (values percent-encoded)' },
   ORCHESTRATOR_SPAN_RETENTION_DAYS: { fileKeys: ['monitoring.span_retention_days'], description: 'Days a recorded span is kept' },
   ORCHESTRATOR_COMMIT: { description: 'Git commit reported by GET /info; unset: `git rev-parse HEAD` at start' },
   ORCHESTRATOR_BUILD_TIME: { description: 'Build time reported by GET /info; unset: the start time' },

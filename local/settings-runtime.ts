@@ -16,9 +16,10 @@ export function runtimeOptionsFrom(config: LocalConfig): LocalRuntimeOptions {
       metrics: observability.metricsEnabled,
       spanRetentionDays: observability.spanRetentionDays,
       ...(observability.otlpEndpoint === undefined ? {} : { otlpEndpoint: observability.otlpEndpoint }),
+      ...(observability.otlpHeaders === undefined ? {} : { otlpHeaders: observability.otlpHeaders }),
     },
     ...(observability.logCollectorUrl === undefined ? {} : { logCollectorUrl: observability.logCollectorUrl }),
     logLevel: loggerLevelOf(observability.logLevel),
-    logSecrets: [config.auth.jwtSecret, config.auth.adminApiKey, config.auth.peerToken, config.cursorSecret].filter((secret): secret is string => secret !== undefined),
+    logSecrets: [config.auth.jwtSecret, config.auth.adminApiKey, config.auth.peerToken, config.cursorSecret, ...Object.values(observability.otlpHeaders ?? {})].filter((secret): secret is string => secret !== undefined),
   };
 }

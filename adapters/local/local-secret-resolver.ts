@@ -5,7 +5,7 @@ import { parseSecretRef, SecretUnavailableError } from '../../core/registry/secr
 export interface LocalSecretResolverOptions {
   /**
    * The variables `env:` references may read (local/config.ts passes the environment without the
-   * orchestrator's own AWS_* and ORCHESTRATOR_* variables).
+   * orchestrator's own AWS_*, ORCHESTRATOR_* and OTEL_* variables).
    */
   readonly env: Readonly<Record<string, string | undefined>>;
 }

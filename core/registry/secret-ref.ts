@@ -25,7 +25,7 @@ export type SecretRef =
 export const AWS_SECRET_PREFIX = 'orchestrator/';
 
 /** Environment variables a reference may not name: the orchestrator's own credentials and settings. */
-export const RESERVED_ENV_PREFIXES: readonly string[] = ['AWS_', 'ORCHESTRATOR_'];
+export const RESERVED_ENV_PREFIXES: readonly string[] = ['AWS_', 'ORCHESTRATOR_', 'OTEL_'];
 
 export const SECRET_REF_FORMS = 'env:NAME, file:/absolute/path, secretsmanager:orchestrator/<name> (or its ARN) or ssm:/orchestrator/<name>';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Span } from '../../../../core/observability/spans.ts';
 import { createSpanRecorder, openSpan, type SpanExporter } from '../../../../functions/observability/span-recorder.ts';
-import { createOtlpSpanExporter } from '../../../../functions/observability/otlp-exporter.ts';
+import { createOtlpSpanExporter, parseOtlpHeaders } from '../../../../functions/observability/otlp-exporter.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -66,18 +66,18 @@ describe('the OTLP exporter', () => {
   afterEach(() => servers.splice(0).forEach((server) => server.close()));
 
   it('posts the spans to <endpoint>/v1/traces as OTLP JSON, with their ids, parentage, timing and resource', async () => {
-    const received: { url: string | undefined; body: unknown }[] = [];
+    const received: { url: string | undefined; body: unknown; apiKey: string | string[] | undefined; contentType: string | undefined }[] = [];
     const server = createServer((request: IncomingMessage, response) => {
       let text = '';
       request.on('data', (chunk: Buffer) => (text += chunk.toString()));
       request.on('end', () => {
-        received.push({ url: request.url, body: JSON.parse(text) as unknown });
+        received.push({ url: request.url, body: JSON.parse(text) as unknown, apiKey: request.headers['api-key'], contentType: request.headers['content-type'] });
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     servers.push(server);
-    const exporter = createOtlpSpanExporter({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, serviceName: 'orchestrator-test', serviceVersion: '9.9.9' });
+    const exporter = createOtlpSpanExporter({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, serviceName: 'orchestrator-test', serviceVersion: '9.9.9', headers: parseOtlpHeaders('api-key=collector%20key') });
     const span: Span = {
       trace_id: TRACE,
       span_id: '00f067aa0ba902b7',
@@ -97,7 +97,7 @@ describe('the OTLP exporter', () => {
     await exporter.export([span]);
     await exporter.shutdown?.();
     expect(received).toHaveLength(1);
-    expect(received[0]!.url).toBe('/v1/traces');
+    expect(received[0]).toMatchObject({ url: '/v1/traces', apiKey: 'collector key', contentType: 'application/json' });
     const body = received[0]!.body as { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
     const resource = Object.fromEntries(body.resourceSpans[0]!.resource.attributes.map((attribute) => [attribute.key, attribute.value.stringValue]));
     expect(resource).toMatchObject({ 'service.name': 'orchestrator-test', 'service.version': '9.9.9' });
@@ -115,5 +115,11 @@ describe('the OTLP exporter', () => {
     servers.push(server);
     const exporter = createOtlpSpanExporter({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, serviceName: 'x', timeoutMillis: 2000 });
     await expect(exporter.export([{ trace_id: TRACE, span_id: '00f067aa0ba902b7', name: 'x', kind: 'internal', category: 'action', service: 'orchestrator', start: '2026-12-06T10:00:00.000Z', end: '2026-12-06T10:00:00.000Z', duration_ms: 0, status: 'ok', attributes: {} }])).rejects.toThrow();
+  });
+
+  it('reads OTEL_EXPORTER_OTLP_HEADERS as the specification writes it, naming a bad pair without its value', () => {
+    expect(parseOtlpHeaders('Api-Key=a%3Db, x-tenant = acme ,')).toEqual({ 'api-key': 'a=b', 'x-tenant': 'acme' });
+    expect(() => parseOtlpHeaders('api-key=ok,just-a-value')).toThrow('OTEL_EXPORTER_OTLP_HEADERS: pair 2 is not key=value with a valid header name');
+    expect(() => parseOtlpHeaders('api-key=%E0%A4%A')).toThrow(/the value of api-key is not valid percent-encoding/);
   });
 });
