@@ -161,6 +161,8 @@ export async function measureExecutions(options: ExecutionsOptions = {}): Promis
       region: 'us-east-1',
       serviceVersion: 'bench',
       serviceUrls: { [`${SERVICE.toUpperCase()}_URL`]: world.servicesUrl },
+      // The access log (a line per request on stderr) is not what this section measures; warnings still show.
+      logLevel: 'warn',
     });
     options.prepareRuntime?.(runtime);
     const dynamo = recordDynamo(runtime.documentClient);

@@ -122,7 +122,7 @@ function requireAllHealthy(summary: Pick<SweepSummary, 'checked' | 'by_status'>,
 
 export async function measureHealthSweep(): Promise<HealthSweepSection> {
   const servers = await startInstances({ count: INSTANCES, delayMs: SERVER_DELAY_MS });
-  const runtime = await startLocalRuntime({ port: 0, host: '127.0.0.1', workflowsTableName: 'bench-health', region: 'us-east-1', serviceVersion: 'bench' });
+  const runtime = await startLocalRuntime({ port: 0, host: '127.0.0.1', workflowsTableName: 'bench-health', region: 'us-east-1', serviceVersion: 'bench', logLevel: 'warn' });
   try {
     const record = instrument(runtime.documentClient);
     for (const [index, port] of servers.ports.entries()) {
