@@ -161,8 +161,7 @@ export async function measureExecutions(options: ExecutionsOptions = {}): Promis
       region: 'us-east-1',
       serviceVersion: 'bench',
       serviceUrls: { [`${SERVICE.toUpperCase()}_URL`]: world.servicesUrl },
-      // The access log (a line per request on stderr) is not what this section measures; warnings still show.
-      logLevel: 'warn',
+      log: logs.log,
     });
     options.prepareRuntime?.(runtime);
     const dynamo = recordDynamo(runtime.documentClient);
@@ -231,7 +230,6 @@ export async function measureExecutions(options: ExecutionsOptions = {}): Promis
   } finally {
     // Runs still in flight (only after a failure) are cancelled by close.
     await runtime?.close();
-    logs.restore();
     await world.close();
   }
 }
@@ -354,40 +352,33 @@ async function startWorld(): Promise<World> {
 // ---------------------------------------------------------------------------------------------------------
 // Verification: no figure comes from a run that did not complete as it should
 
-/** The runtime logs each notification (and any error) as a JSON line on stderr: kept here instead. */
+/** The runtime's log (its `log` option): each notification is an `event` entry, counted here; warnings and errors are kept. */
 interface RuntimeLog {
   /** Notification events per execution id. */
   readonly events: Map<string, number>;
+  /** The runtime's `log` option. */
+  readonly log: (line: Record<string, unknown>) => void;
   assertClean(): void;
-  restore(): void;
 }
 
 function captureRuntimeLog(): RuntimeLog {
-  const original = console.error;
   const events = new Map<string, number>();
   const unexpected: string[] = [];
-  console.error = (...values: unknown[]) => {
-    const text = values.map(String).join(' ');
-    try {
-      const line = JSON.parse(text) as { kind?: string; detail?: { execution_id?: string } };
-      if (line.kind === 'event') {
-        const executionId = String(line.detail?.execution_id);
+  return {
+    events,
+    log: (line) => {
+      if (line['kind'] === 'event') {
+        const detail = line['detail'] as { execution_id?: unknown } | undefined;
+        const executionId = String(detail?.execution_id);
         events.set(executionId, (events.get(executionId) ?? 0) + 1);
         return;
       }
-    } catch {
-      // Not one of the runtime's JSON lines.
-    }
-    unexpected.push(text);
-    original(...values);
-  };
-  return {
-    events,
-    assertClean: () => {
-      if (unexpected.length > 0) throw new Error(`the runtime logged ${unexpected.length} unexpected line(s) on stderr, first: ${unexpected[0]!.slice(0, 500)}`);
+      // The access log and other information lines are expected; a warning, an error, or one of the runtime's
+      // kind-only lines (a dead letter, an event not published) is not.
+      if (line['level'] === 'warn' || line['level'] === 'error' || line['level'] === undefined) unexpected.push(JSON.stringify(line));
     },
-    restore: () => {
-      console.error = original;
+    assertClean: () => {
+      if (unexpected.length > 0) throw new Error(`the runtime logged ${unexpected.length} unexpected line(s), first: ${unexpected[0]!.slice(0, 500)}`);
     },
   };
 }
