@@ -2,16 +2,9 @@ import { DynamoEventHistory } from '../adapters/aws/dynamo/dynamo-event-history.
 import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { createEventEmitter, type EmitEvent } from '../core/events/emitter.ts';
-import { createEventService, type ReplayTarget } from '../core/events/service.ts';
-import { subscriptionReplayTarget } from '../core/events/replay-target.ts';
-import { createSqsClient } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
-import { sqsDeliveryQueue } from '../adapters/aws/sqs/delivery-queue.ts';
-import { DynamoSubscriptionStore } from '../adapters/aws/dynamo/dynamo-subscription-store.ts';
 import { randomIds, systemClock } from '../core/system.ts';
 import type { EventPublisher } from '../core/ports.ts';
-import { awsHandlerSecurity } from './aws-security.ts';
 import { cursorCodecOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
-import type { EventHttpServices } from './http/event-handlers.ts';
 import { sharedLog } from './observability/logger.ts';
 
 /**
@@ -35,24 +28,4 @@ export function awsEventHistory(config: LambdaConfig = readLambdaConfig(), withC
     retentionDays: config.ORCHESTRATOR_EVENT_RETENTION_DAYS,
     ...(withCursors ? { cursors: cursorCodecOf(config) } : {}),
   });
-}
-
-/**
- * The events context's routes: history, stream, clear, and replay, whose function alone has the delivery
- * queue (EVENT_DELIVERY_QUEUE_URL, `deliveries: 'enqueue'`) and reads subscriptions (SUBSCRIPTIONS_TABLE_NAME).
- */
-export function awsEventServices(): EventHttpServices {
-  const config = readLambdaConfig();
-  const queueUrl = config.EVENT_DELIVERY_QUEUE_URL;
-  return {
-    security: awsHandlerSecurity(),
-    events: createEventService({ history: awsEventHistory(config), clock: systemClock, ids: randomIds, ...(queueUrl === undefined ? {} : { replayTarget: sqsReplayTarget(config, queueUrl) }) }),
-  };
-}
-
-/** Replays as messages on the delivery queue, shaped as the subscriptions' rules shape them. */
-function sqsReplayTarget(config: LambdaConfig, queueUrl: string): ReplayTarget {
-  const sqs = createSqsClient();
-  const store = new DynamoSubscriptionStore(sharedDocumentClient(), required(config.SUBSCRIPTIONS_TABLE_NAME, 'SUBSCRIPTIONS_TABLE_NAME'));
-  return subscriptionReplayTarget(store, sqsDeliveryQueue(sqs, queueUrl, () => randomIds.next()), systemClock);
 }

@@ -1,4 +1,4 @@
-import { awsEventServices } from '../aws-events.ts';
+import { awsEventServices } from '../aws-event-services.ts';
 import { createEventHandlers } from '../http/event-handlers.ts';
 
 export const handler = createEventHandlers(awsEventServices()).replayEvents;

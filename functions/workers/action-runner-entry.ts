@@ -20,7 +20,7 @@ import { awsSpanRecorder, configureAwsLog, flushAfter } from '../aws-observabili
 import { awsEmfMetrics } from '../aws-emf.ts';
 import { noopMetrics } from '../observability/metric-recorder.ts';
 import { meteredEmit, meteredRunner } from '../observability/run-metrics.ts';
-import { jsonLogger } from '../middleware/http-handler.ts';
+import { sharedLog } from '../observability/logger.ts';
 import { lazyXrayTracer, withXraySubsegment, type XraySubsegment } from '../observability/xray.ts';
 
 /**
@@ -43,7 +43,7 @@ const emit = awsEventEmitter(config);
 const executionsTable = required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME');
 const parkedCalls = new DynamoParkedCallStore(client, executionsTable);
 // Each attempt is a client span under its action's (SPANS_TABLE_NAME; OTEL_EXPORTER_OTLP_ENDPOINT), exported before the runner answers.
-const spans = awsSpanRecorder(config, jsonLogger);
+const spans = awsSpanRecorder(config, sharedLog);
 // Each call's outcome and each action's end as CloudWatch EMF (ORCHESTRATOR_METRICS_ENABLED), published before the runner answers.
 const metrics = config.ORCHESTRATOR_METRICS_ENABLED === false ? noopMetrics : awsEmfMetrics('action-runner');
 const runner = createActionRunner({

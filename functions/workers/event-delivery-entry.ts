@@ -6,7 +6,7 @@ import { createSqsClient, SqsDeadLetterQueue } from '../../adapters/aws/sqs/sqs-
 import { systemClock } from '../../core/system.ts';
 import { awsOutboundHttp } from '../aws-outbound.ts';
 import { readLambdaConfig, required } from '../config.ts';
-import { jsonLogger } from '../middleware/http-handler.ts';
+import { sharedLog } from '../observability/logger.ts';
 import { awsEventEmitter } from '../aws-events.ts';
 import { createEventDeliveryWorker } from './event-delivery.ts';
 
@@ -33,7 +33,7 @@ export const handler = createEventDeliveryWorker({
   ...(queueUrl === undefined
     ? {}
     : { delay: async (receiptHandle: string, seconds: number) => void (await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }))) }),
-  log: jsonLogger,
+  log: sharedLog,
   // A delivery dead-lettered is announced on the bus (orchestrator.dlq.added), when the worker has it.
   emit: awsEventEmitter(config),
 });

@@ -14,7 +14,7 @@ import { awsSpanRecorder, configureAwsLog, flushAfter } from '../aws-observabili
 import { awsEmfMetrics } from '../aws-emf.ts';
 import { noopMetrics } from '../observability/metric-recorder.ts';
 import { meteredEmit } from '../observability/run-metrics.ts';
-import { jsonLogger } from '../middleware/http-handler.ts';
+import { sharedLog } from '../observability/logger.ts';
 
 /**
  * Lambda entry of the status listener (infra/stacks/runtime-stack.ts): the EventBridge rule for Step Functions
@@ -24,7 +24,7 @@ import { jsonLogger } from '../middleware/http-handler.ts';
 const config = readLambdaConfig();
 configureAwsLog(config);
 // A run's span and its actions' are recorded when the listener records its end (core/observability/run-spans.ts).
-const spans = awsSpanRecorder(config, jsonLogger);
+const spans = awsSpanRecorder(config, sharedLog);
 // Runs started and ended, and the actions settled at a run's end, as CloudWatch EMF.
 const metrics = config.ORCHESTRATOR_METRICS_ENABLED === false ? noopMetrics : awsEmfMetrics('status-listener');
 const listener = createStatusListener({
@@ -32,7 +32,7 @@ const listener = createStatusListener({
   executions: withRunSpans(
     withRunEvents(new DynamoExecutionStore(sharedDocumentClient(), required(config.EXECUTIONS_TABLE_NAME, 'EXECUTIONS_TABLE_NAME')), meteredEmit(awsEventEmitter(config), metrics)),
     (recorded) => recorded.forEach((span) => spans.record(span)),
-    (error, executionId) => jsonLogger({ level: 'warn', message: 'run spans not recorded', execution_id: executionId, error: String(error) }),
+    (error, executionId) => sharedLog({ level: 'warn', message: 'run spans not recorded', execution_id: executionId, error: String(error) }),
   ),
   clock: systemClock,
   history: {
