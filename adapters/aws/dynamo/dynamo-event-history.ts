@@ -15,7 +15,7 @@ import type { Clock } from '../../../core/ports.ts';
 import { decodeIndexCursor, encodeIndexCursor, requiredCursors, type CursorCodec, type IndexListing } from './cursor-codec.ts';
 import { ALL_EVENTS_PARTITION, EventIndex, EventItemSchema } from './event-table.ts';
 import { ItemKey, parseItem } from './items.ts';
-import { conditionalWrite, dynamoCall, queryItems, startKeyOf, writeBatch, WRITE_BATCH_SIZE } from './operations.ts';
+import { conditionalWrite, dynamoCall, pickAttributes, queryItems, startKeyOf, writeBatch, WRITE_BATCH_SIZE } from './operations.ts';
 import type { IndexDesign } from './workflow-table.ts';
 
 /** How many index pages one request may read to fill a page when filters that are not keys drop items. */
@@ -115,7 +115,7 @@ export class DynamoEventHistory implements EventHistory {
       if (filledAt !== undefined) {
         // A full page continues right after its last event, whether or not this read went further.
         const more = filledAt < read.length - 1 || page.LastEvaluatedKey !== undefined;
-        resumeAt = more ? pick(read[filledAt]!, keyAttributes) : undefined;
+        resumeAt = more ? pickAttributes(read[filledAt]!, keyAttributes) : undefined;
         break;
       }
       // Not full yet: the next read, or else the next request, goes on where this read stopped.
@@ -216,8 +216,4 @@ function timeKey(time: string, field: string): string {
   const at = Date.parse(time);
   if (Number.isNaN(at)) throw new ValidationError([{ field, message: 'must be an ISO-8601 date-time' }]);
   return new Date(at).toISOString();
-}
-
-function pick(item: Item, attributes: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(attributes.map((name) => [name, item[name]]));
 }

@@ -4,12 +4,12 @@ import type { Span } from '../../../core/observability/spans.ts';
 import type { Clock, Log, SpanPage, SpanScope, SpanStore, SpanWindow } from '../../../core/ports.ts';
 import { decodeIndexCursor, encodeIndexCursor, requiredCursors, type CursorCodec, type IndexListing } from './cursor-codec.ts';
 import { parseItem } from './items.ts';
-import { dynamoCall, startKeyOf, writeBatch, WRITE_BATCH_SIZE } from './operations.ts';
+import { dynamoCall, pickAttributes, startKeyOf, writeBatch, WRITE_BATCH_SIZE } from './operations.ts';
+import { mapConcurrently } from '../../../core/registry/concurrency.ts';
 import { SpanItemSchema, spanItem, timeKey } from './span-items.ts';
 import { DEFAULT_SPAN_RETENTION_DAYS, hourOf, serviceCallPartition, SpanIndex, tracePartition, windowPartition } from './span-table.ts';
 import type { IndexDesign } from './workflow-table.ts';
 
-/** BatchWriteItem's limit. */
 /** Batches in flight at once: a recorder's flush of 500 spans is 20 batches, not 20 round trips in a row. */
 const WRITE_CONCURRENCY = 4;
 /** How often a batch's unprocessed items are sent again (with back-off, 50 ms doubling to 1 s) before giving up. */
@@ -74,14 +74,7 @@ export class DynamoSpanStore implements SpanStore {
     const batches: Item[][] = [];
     const all = [...items.values()];
     for (let at = 0; at < all.length; at += WRITE_BATCH_SIZE) batches.push(all.slice(at, at + WRITE_BATCH_SIZE));
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
-        await writeBatch(this.client, this.tableName, batch.map((Item) => ({ PutRequest: { Item } })), 'spans', MAX_BATCH_ATTEMPTS);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, batches.length) }, worker));
+    await mapConcurrently(batches, WRITE_CONCURRENCY, (batch) => writeBatch(this.client, this.tableName, batch.map((Item) => ({ PutRequest: { Item } })), 'spans', MAX_BATCH_ATTEMPTS));
   }
 
   /** The trace's item collection in start order, Query page after page, until `limit` visible spans. */
@@ -150,7 +143,7 @@ export class DynamoSpanStore implements SpanStore {
       if (filledAt !== undefined) {
         // A full page continues right after its last span, whether or not this read went further.
         const more = filledAt < read.length - 1 || page.LastEvaluatedKey !== undefined;
-        resumeAt = more ? pick(read[filledAt]!, keyAttributes) : undefined;
+        resumeAt = more ? pickAttributes(read[filledAt]!, keyAttributes) : undefined;
         break;
       }
       startKey = resumeAt = page.LastEvaluatedKey;
@@ -239,8 +232,4 @@ export class DynamoSpanStore implements SpanStore {
 /** Whether a span is in the scope: admins (no tenant) see every span, a tenant's members its own only. */
 function visible(span: Span, scope: SpanScope): boolean {
   return scope.tenant === undefined || span.tenant === scope.tenant;
-}
-
-function pick(item: Item, attributes: readonly string[]): Item {
-  return Object.fromEntries(attributes.map((name) => [name, item[name]]));
 }

@@ -49,6 +49,11 @@ export async function writeBatch(client: DynamoDBDocumentClient, tableName: stri
   }
 }
 
+/** The named attributes of an item: its key (a page's resume point) out of the whole item. */
+export function pickAttributes(item: Record<string, unknown>, attributes: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(attributes.map((name) => [name, item[name]]));
+}
+
 /** True for the error DynamoDB returns when a write's ConditionExpression does not hold. */
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
