@@ -16,6 +16,7 @@ import { corsPreflightHeaders, corsResponseHeaders, type CorsPolicy } from '../f
 import type { Log } from '../core/ports.ts';
 import { sharedLog } from '../functions/observability/logger.ts';
 import { UNMATCHED_ROUTE } from '../functions/observability/http-metrics.ts';
+import { recordAnswer } from '../functions/observability/request-observer.ts';
 
 /**
  * API Gateway's role on one machine: routes requests by the route table, turns them into REST API proxy
@@ -118,12 +119,8 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
     let bodyAsked = false;
     /** Every answer, the router's and the gate's too, carries the CORS headers an allowed origin needs. */
     const reply = (answer: HttpResponse, headOnly = false): void => {
-      if (answeredBy !== undefined) {
-        const seconds = (performance.now() - started) / 1000;
-        httpRequest?.(answeredBy, method, answer.statusCode, seconds);
-        // The access line of an answer no handler gave (its observer logs the others): unknown paths, refusals.
-        log({ level: answer.statusCode >= 500 ? 'error' : 'info', message: 'request answered', request_id: requestId, route: answeredBy, method, path: url.pathname, status: answer.statusCode, duration_ms: Math.round(seconds * 10_000) / 10 });
-      }
+      // An answer no handler gave (their observer records the others): unknown paths, refusals.
+      if (answeredBy !== undefined) recordAnswer({ httpRequest, log }, { ...answeredBy, method, status: answer.statusCode, seconds: (performance.now() - started) / 1000, request_id: requestId });
       const close: Record<string, string> = awaitingContinue && !bodyAsked ? { connection: 'close' } : {};
       send(response, { ...answer, headers: { ...answer.headers, ...corsResponseHeaders(cors, origin), ...close } }, headOnly);
     };
@@ -131,7 +128,7 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
       if (!awaitingContinue) request.resume();
     };
     // Whose answer `reply` sends: the server's own (measured here) until a handler answers (measured by its observer).
-    let answeredBy: string | undefined = UNMATCHED_ROUTE;
+    let answeredBy: { routeName: string; route: string } | undefined = { routeName: UNMATCHED_ROUTE, route: `${method} ${url.pathname}` };
     const resource = resourceOf(url.pathname);
     if (!resource) {
       discard();
@@ -157,7 +154,7 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
       return;
     }
     const target = found.store as RouteTarget;
-    answeredBy = target.name;
+    answeredBy = { routeName: target.name, route: `${target.route.method} ${target.route.path}` };
     const tooLarge = (): HttpResponse => {
       const mapped = ERROR_STATUS[ErrorName.PayloadTooLarge]!;
       return errorResponse(mapped.status, mapped.code, `request body exceeds ${bodyLimitBytes} bytes`, [{ field: '(body)', message: `at most ${bodyLimitBytes} bytes` }], requestId, { connection: 'close' });
@@ -198,7 +195,7 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
       })
       .catch((error: unknown) => {
         log({ level: 'error', request_id: requestId, message: error instanceof Error ? error.message : String(error) });
-        answeredBy = target.name;
+        answeredBy = { routeName: target.name, route: `${target.route.method} ${target.route.path}` };
         if (!response.headersSent) reply(errorResponse(500, 'INTERNAL_ERROR', 'internal error', [], requestId));
       });
   };

@@ -62,22 +62,35 @@ export function observeRequests(routeName: string, route: { readonly method: str
       status = response.statusCode;
       return response;
     } finally {
-      const durationMs = Math.round((performance.now() - started) * 10) / 10;
-      observer.log?.({
-        level: status >= 500 ? 'error' : PROBE_ROUTES.has(routeName) ? 'debug' : 'info',
-        message: 'request answered',
-        request_id: requestId,
-        trace_id: traceId,
-        route: routeLabel,
-        status,
-        duration_ms: durationMs,
-        ...tenantOf(event),
-      });
       span?.end(status >= 500 ? 'error' : 'ok', { 'http.status_code': status });
-      observer.httpRequest?.(routeName, route.method, status, (performance.now() - started) / 1000);
+      recordAnswer(observer, { routeName, method: route.method, route: routeLabel, status, seconds: (performance.now() - started) / 1000, request_id: requestId, trace_id: traceId, ...tenantOf(event) });
       if (observer.flushBeforeAnswer && spans !== NO_SPANS) await spans.flush();
     }
   };
+}
+
+/** One answered request as the metrics and the access log see it. */
+export interface AnsweredRequest {
+  /** The route table's name, or `unmatched`: the metric label. */
+  readonly routeName: string;
+  readonly method: string;
+  /** `<METHOD> <path template>`, or the path itself when no route matched: the access line's `route`. */
+  readonly route: string;
+  readonly status: number;
+  readonly seconds: number;
+  readonly request_id: string;
+  readonly trace_id?: string;
+  readonly tenant?: string;
+}
+
+/**
+ * Counts and logs one answered request: the observer's for handlers' answers, and the local server's for the
+ * answers it gives itself (unknown paths, refusals), so that both are measured and logged alike.
+ */
+export function recordAnswer(observer: Pick<RequestObserver, 'httpRequest' | 'log'>, answer: AnsweredRequest): void {
+  const { routeName, method, seconds, ...line } = answer;
+  observer.httpRequest?.(routeName, method, answer.status, seconds);
+  observer.log?.({ level: answer.status >= 500 ? 'error' : PROBE_ROUTES.has(routeName) ? 'debug' : 'info', message: 'request answered', ...line, duration_ms: Math.round(seconds * 10_000) / 10 });
 }
 
 function headerOf(event: APIGatewayProxyEvent, name: string): string | undefined {
