@@ -44,6 +44,23 @@ export function otlpHeadersSetting() {
     });
 }
 
+/**
+ * Observability (issue 13), the same on both sides (local/config.ts spreads it too): the logger's level, where
+ * logs are shipped, what is measured and traced, where spans are exported and how long they are kept.
+ */
+export function observabilitySettings() {
+  return {
+    LOG_LEVEL: logLevelSetting(),
+    LOG_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'LOG_COLLECTOR_URL must be an http(s) URL' }).optional(),
+    ORCHESTRATOR_METRICS_ENABLED: switchSetting('ORCHESTRATOR_METRICS_ENABLED', true),
+    ORCHESTRATOR_TRACING_ENABLED: switchSetting('ORCHESTRATOR_TRACING_ENABLED', true),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' }).optional(),
+    /** Request headers of the OTLP export (a collector's API key): a secret. */
+    OTEL_EXPORTER_OTLP_HEADERS: otlpHeadersSetting(),
+    ORCHESTRATOR_SPAN_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(7),
+  };
+}
+
 /** The logger's level (functions/observability/logger.ts) for a LOG_LEVEL setting. */
 export function loggerLevelOf(setting: LogLevelSetting): LogLevel | 'silent' {
   return LOGGER_LEVELS[setting];
@@ -146,15 +163,7 @@ const LambdaEnvironment = z.object({
   EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL: z.url().optional(),
   /** Set by CDK on the functions that record or read spans (issue 13): the spans table, and how long a span is kept. */
   SPANS_TABLE_NAME: z.string().min(1).optional(),
-  ORCHESTRATOR_SPAN_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(7),
-  /** Observability (issue 13): the logger's level (DEBUG, INFO, WARN, ERROR, SILENT; any case), where logs are shipped, what is measured and traced. */
-  LOG_LEVEL: logLevelSetting(),
-  LOG_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'LOG_COLLECTOR_URL must be an http(s) URL' }).optional(),
-  ORCHESTRATOR_METRICS_ENABLED: switchSetting('ORCHESTRATOR_METRICS_ENABLED', true),
-  ORCHESTRATOR_TRACING_ENABLED: switchSetting('ORCHESTRATOR_TRACING_ENABLED', true),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' }).optional(),
-  /** Request headers of the OTLP export (a collector's API key): a secret. */
-  OTEL_EXPORTER_OTLP_HEADERS: otlpHeadersSetting(),
+  ...observabilitySettings(),
   /** Set by CDK: the git commit the code was built from and when it was synthesized (`GET /info`). */
   ORCHESTRATOR_COMMIT: z.string().min(1).optional(),
   ORCHESTRATOR_BUILD_TIME: z.string().min(1).optional(),

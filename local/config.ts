@@ -10,7 +10,7 @@ import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
 import { algorithmsSetting, type AuthSettings } from '../functions/auth/authenticator.ts';
 import { CorsOriginsSetting, type CorsPolicy } from '../functions/cors.ts';
-import { logLevelSetting, otlpHeadersSetting, switchSetting, type LogLevelSetting } from '../functions/config.ts';
+import { observabilitySettings, type LogLevelSetting } from '../functions/config.ts';
 import type { EffectiveConfig } from '../functions/http/observability-services.ts';
 import { LOCAL_SETTINGS } from './settings-catalogue.ts';
 import { ConfigurationError, describeSource, effectiveConfig, resolveSettings, type ResolvedSettings, type ResolveOptions, type SettingInfo } from './settings.ts';
@@ -91,14 +91,8 @@ const LocalEnvironment = z.object({
   ORCHESTRATOR_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Browser origins that may call the API (comma-separated, or `*`); unset: none, no CORS headers. */
   ORCHESTRATOR_CORS_ORIGINS: CorsOriginsSetting,
-  /** Observability (issue 13): the logger's level, where logs are shipped, what is measured and traced. */
-  LOG_LEVEL: logLevelSetting(),
-  LOG_COLLECTOR_URL: z.url({ protocol: /^https?$/, error: 'LOG_COLLECTOR_URL must be an http(s) URL' }).optional(),
-  ORCHESTRATOR_METRICS_ENABLED: switchSetting('ORCHESTRATOR_METRICS_ENABLED', true),
-  ORCHESTRATOR_TRACING_ENABLED: switchSetting('ORCHESTRATOR_TRACING_ENABLED', true),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' }).optional(),
-  OTEL_EXPORTER_OTLP_HEADERS: otlpHeadersSetting(),
-  ORCHESTRATOR_SPAN_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650).default(7),
+  /** Observability (issue 13): the same settings as the Lambdas'. */
+  ...observabilitySettings(),
   /** What GET /info reports; unset: `git rev-parse HEAD` at start (local/platform-info.ts), and the start time. */
   ORCHESTRATOR_COMMIT: z.string().min(1).max(200).optional(),
   ORCHESTRATOR_BUILD_TIME: z.string().min(1).max(200).optional(),
