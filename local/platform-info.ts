@@ -5,11 +5,12 @@ import type { AuthSettings } from '../functions/auth/authenticator.ts';
 import type { CorsPolicy } from '../functions/cors.ts';
 import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
 import type { TlsMaterial } from './tls.ts';
-import type { BuildSettings, ObservabilitySettings } from './config.ts';
+import type { BuildSettings } from './config.ts';
+import type { LocalObservabilitySettings } from './observability.ts';
 
 /**
  * `GET /info` and `GET /config/effective` on one machine. What /info reports comes from the settings the
- * runtime was started with: a LocalConfig (`npm start`) or LocalRuntimeOptions (tests) both fit.
+ * runtime was started with (its LocalRuntimeOptions).
  */
 export interface LocalInfoSettings {
   readonly serviceVersion: string;
@@ -20,8 +21,10 @@ export interface LocalInfoSettings {
   readonly peers?: readonly string[];
   readonly cors?: CorsPolicy;
   readonly rateLimit?: RateLimitPolicy;
-  /** Omitted: the configuration's defaults (metrics and tracing on, nothing shipped or exported). */
-  readonly observability?: Pick<ObservabilitySettings, 'metricsEnabled' | 'tracingEnabled' | 'logCollectorUrl' | 'otlpEndpoint'>;
+  /** As the runtime takes them; omitted, or a switch omitted: on. Nothing exported without an endpoint. */
+  readonly observability?: Pick<LocalObservabilitySettings, 'tracing' | 'metrics' | 'otlpEndpoint'>;
+  /** LOG_COLLECTOR_URL. */
+  readonly logCollectorUrl?: string;
   /** ORCHESTRATOR_COMMIT, ORCHESTRATOR_BUILD_TIME. */
   readonly build?: BuildSettings;
 }
@@ -50,13 +53,13 @@ export function createLocalPlatformInfo(options: LocalPlatformInfoOptions): Plat
   const startedAt = options.startedAt ?? clock.now();
   const commit = settings.build?.commit ?? (options.gitCommit ?? gitHead)() ?? 'unknown';
   const buildTime = settings.build?.buildTime ?? startedAt;
-  const observability = settings.observability ?? { metricsEnabled: true, tracingEnabled: true };
+  const tracing = settings.observability?.tracing !== false;
   const authMode = settings.auth?.mode ?? 'optional';
   const features: Record<string, boolean> = {
-    tracing: observability.tracingEnabled,
-    metrics: observability.metricsEnabled,
-    otlp_export: observability.tracingEnabled && observability.otlpEndpoint !== undefined,
-    log_collector: observability.logCollectorUrl !== undefined,
+    tracing,
+    metrics: settings.observability?.metrics !== false,
+    otlp_export: tracing && settings.observability?.otlpEndpoint !== undefined,
+    log_collector: settings.logCollectorUrl !== undefined,
     tls: settings.tls !== undefined,
     mutual_tls: settings.tls?.clientCa !== undefined,
     peers: (settings.peers ?? []).length > 0,

@@ -278,7 +278,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       serviceVersion: options.serviceVersion,
       tracing: observability.tracing,
       metrics: observability.exposition,
-      platformInfo: createLocalPlatformInfo({ settings: { ...options, observability: { tracingEnabled: options.observability?.tracing !== false, metricsEnabled: options.observability?.metrics !== false, otlpEndpoint: options.observability?.otlpEndpoint, logCollectorUrl: options.logCollectorUrl } }, clock }),
+      platformInfo: createLocalPlatformInfo({ settings: options, clock }),
       configuration: createLocalConfigurationReport(options.configReport),
     };
     observability.measure({ registry, workflows: workflowStore, sqsClient, deadLetterQueues: { actions: deadLetterQueueUrl, deliveries: events.failedDeliveriesQueueUrl } });
