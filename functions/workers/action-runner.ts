@@ -260,11 +260,8 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
   const run = deps.progress ? withAttemptProgress(observed, deps.progress) : observed;
   return async (payload, options) => {
     const parsed = parseServiceCallPayload(payload);
-    // The trace is settled once (a payload without a valid one gets a new one here), so that the log lines,
-    // the attempt's span and the `traceparent` the service receives all name the same trace.
-    const traced = { ...parsed, trace_id: traceIdOf(parsed.trace_id) };
     // Every line logged while the call runs names its run, action and trace.
-    return withLogContext({ execution_id: traced.execution_id, action_id: traced.action_id, trace_id: traced.trace_id }, () => run(traced, options));
+    return withLogContext({ execution_id: parsed.execution_id, action_id: parsed.action_id, trace_id: traceIdOf(parsed.trace_id) }, () => run(parsed, options));
   };
 }
 
@@ -282,7 +279,7 @@ function withCallSpans(perform: Perform, spans: SpanRecorder): Perform {
       kind: 'client',
       category: 'service_call',
       service: payload.service,
-      trace_id: payload.trace_id,
+      trace_id: traceIdOf(payload.trace_id),
       // A foreach item's call hangs under its action (item_index says which); a compensation's under `<action>.compensation`.
       parent_span_id: actionSpanId(payload.execution_id, payload.action_id),
       ...(payload.tenant === undefined ? {} : { tenant: payload.tenant }),
