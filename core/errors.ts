@@ -22,6 +22,9 @@ export const ErrorName = {
   RateLimited: 'RateLimitedError',
   InvalidCursor: 'InvalidCursorError',
   CorruptItem: 'CorruptItemError',
+  BadGateway: 'BadGatewayError',
+  GatewayTimeout: 'GatewayTimeoutError',
+  UpstreamRejected: 'UpstreamRejectedError',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -69,6 +72,37 @@ export class MalformedJsonError extends DomainError {
 export class DependencyUnavailableError extends DomainError {
   override readonly name = ErrorName.DependencyUnavailable;
   override readonly retryable = true;
+}
+
+/**
+ * A service the request was forwarded to (a proxy route) failed it: no connection, a 5xx, an answer that is
+ * not one, an address the outbound rules refuse (502). A service down or not configured is a
+ * DependencyUnavailableError (503) instead.
+ */
+export class BadGatewayError extends DomainError {
+  override readonly name = ErrorName.BadGateway;
+  override readonly retryable = true;
+}
+
+/** A service the request was forwarded to did not answer in time (504). */
+export class GatewayTimeoutError extends DomainError {
+  override readonly name = ErrorName.GatewayTimeout;
+  override readonly retryable = true;
+}
+
+/**
+ * A service the request was forwarded to refused it with a 4xx: the caller gets that status and the service's
+ * message (and its Retry-After, for a 429).
+ */
+export class UpstreamRejectedError extends DomainError {
+  override readonly name = ErrorName.UpstreamRejected;
+  readonly status: number;
+  readonly retryAfter?: string;
+  constructor(status: number, message: string, details: readonly FieldIssue[] = [], retryAfter?: string) {
+    super(message, details);
+    this.status = status;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
+  }
 }
 
 /** A `next_token` this API did not issue for this query: forged, truncated, or from another listing (400). */

@@ -8,6 +8,7 @@ import type { CircuitState, InstanceHealth, ServiceInstance } from './registry/m
 import type { ApiSnapshot } from './registry/drift.ts';
 import type { ProbeResult } from './registry/health.ts';
 import type { WorkflowStatus } from './workflow/definition.ts';
+import type { ScheduleFiring, WorkflowSchedule } from './schedules/model.ts';
 import type { Workflow, WorkflowSummary, WorkflowVersion } from './workflow/model.ts';
 
 /** The interfaces the domain needs from the world. Adapters implement them; tests run every adapter. */
@@ -516,3 +517,34 @@ export interface LogEntry {
  * and never waits: shipping logs elsewhere happens in the background.
  */
 export type Log = (entry: LogEntry) => void;
+
+/**
+ * Stores workflow schedules (core/schedules). One item per schedule in its workflow's collection; every change
+ * of a definition is conditional on the revision the caller read, firings are recorded apart (they never
+ * conflict with an edit).
+ */
+export interface ScheduleStore {
+  /** Stores a new schedule. ConflictError when the id is taken. */
+  create(schedule: WorkflowSchedule): Promise<void>;
+  get(workflowId: string, scheduleId: string): Promise<WorkflowSchedule | undefined>;
+  /** A workflow's schedules, oldest first (at most MAX_SCHEDULES_PER_WORKFLOW exist). */
+  listByWorkflow(workflowId: string): Promise<WorkflowSchedule[]>;
+  /** Every schedule of every workflow, for the local scheduler's start (and a reconciler): paged by the adapter. */
+  all(): AsyncIterable<WorkflowSchedule>;
+  /** Replaces the schedule if its stored revision is still `expectedRevision`; ConflictError otherwise, NotFoundError when gone. */
+  replace(next: WorkflowSchedule, expectedRevision: number): Promise<void>;
+  /** Records a firing (only the `last_firing` field); false when the schedule no longer exists. */
+  recordFiring(workflowId: string, scheduleId: string, firing: ScheduleFiring): Promise<boolean>;
+  /** Deletes it; false when there was nothing to delete. */
+  delete(workflowId: string, scheduleId: string): Promise<boolean>;
+}
+
+/**
+ * What makes a schedule fire at its times: an EventBridge Scheduler schedule in AWS (whose target calls the
+ * scheduled-run worker), timers in the local scheduler. Called after the store changed; `put` is idempotent
+ * (create or update), `remove` of an unknown schedule is not an error.
+ */
+export interface ScheduleTimer {
+  put(schedule: WorkflowSchedule): Promise<void>;
+  remove(schedule: Pick<WorkflowSchedule, 'workflow_id' | 'schedule_id'>): Promise<void>;
+}

@@ -106,6 +106,20 @@ export function awsServices(): HttpServices {
     get subscriptions(): HttpServices['subscriptions'] {
       throw new Error('the subscription routes are composed by their own entries (functions/aws-subscriptions.ts)');
     },
+    // The ecosystem and schedule routes compose these in their own entries (functions/aws-ecosystem.ts), so no
+    // other function's bundle carries the scheduler client or the action runner.
+    get ecosystem(): HttpServices['ecosystem'] {
+      throw new Error('ingestion and jobs are composed by their own entries (functions/aws-ecosystem.ts)');
+    },
+    get serviceProxy(): HttpServices['serviceProxy'] {
+      throw new Error('the proxies are composed by their own entries (functions/aws-ecosystem.ts)');
+    },
+    get logAnalysisService(): HttpServices['logAnalysisService'] {
+      throw new Error('the demo bundle is composed by its own entry (functions/aws-ecosystem.ts)');
+    },
+    get schedules(): HttpServices['schedules'] {
+      throw new Error('schedules are composed by their routes\' own entries (functions/aws-ecosystem.ts; delete-workflow.ts)');
+    },
     get deadLetters(): HttpServices['deadLetters'] {
       throw new Error('the dead-letter routes are composed by their own entries (functions/aws-dead-letters.ts)');
     },

@@ -9,6 +9,8 @@ import { ENGINE_ENVIRONMENT } from '../adapters/aws/stepfunctions/config.ts';
 import type { EffectiveConfig } from './http/observability-services.ts';
 import type { LogLevel } from '../core/ports.ts';
 import { parseOtlpHeaders } from './observability/otlp-exporter.ts';
+import { parseScheduleExpression } from '../core/schedules/expression.ts';
+import type { JobName, JobSchedule } from '../core/ecosystem/service.ts';
 
 /** `true`/`false` (or 1/0, any case); unset or empty: `fallback`. The local runtime's schema uses it too. */
 export function switchSetting(name: string, fallback: boolean) {
@@ -42,6 +44,50 @@ export function otlpHeadersSetting() {
         return z.NEVER;
       }
     });
+}
+
+/**
+ * A job's schedule (ORCHESTRATOR_JOB_<NAME>_SCHEDULE): an EventBridge `cron(...)` or `rate(...)` expression in
+ * UTC, or `off`; unset, the job's default. The local runtime reads the same variables.
+ */
+export function jobScheduleSetting(name: string, options: { allowAt?: boolean } = {}) {
+  return z
+    .string()
+    .optional()
+    .transform((value, context): JobSchedule | undefined => {
+      const text = value?.trim();
+      if (text === undefined || text === '') return undefined;
+      if (text.toLowerCase() === 'off') return { enabled: false };
+      const parsed = parseScheduleExpression(text, name);
+      if ('problems' in parsed) {
+        for (const problem of parsed.problems) context.addIssue({ code: 'custom', message: `${name}: ${problem.message}` });
+        return z.NEVER;
+      }
+      // EventBridge rules take cron and rate only; at() is for the local scheduler (tests, one-off runs).
+      if (parsed.expression.kind === 'at' && !options.allowAt) {
+        context.addIssue({ code: 'custom', message: `${name}: a job's schedule is cron(...) or rate(...) (EventBridge rules have no at())` });
+        return z.NEVER;
+      }
+      return { expression: text, enabled: true };
+    });
+}
+
+/** The ecosystem integrations (issue 14), the same on both sides: the proxies' time budget and the jobs' schedules. */
+export function ecosystemSettings(options: { allowAt?: boolean } = {}) {
+  return {
+    /** How long a proxied request (`/report/request`, `/summarization/suggest`, `/docstore/save`, `/demo/e2e`) may take in all, retries included. */
+    ORCHESTRATOR_PROXY_TIMEOUT_SECONDS: z.coerce.number().min(0.1, 'ORCHESTRATOR_PROXY_TIMEOUT_SECONDS must be at least 0.1').max(900, 'ORCHESTRATOR_PROXY_TIMEOUT_SECONDS must be at most 900').default(30),
+    ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE: jobScheduleSetting('ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE', options),
+    ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE: jobScheduleSetting('ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE', options),
+  };
+}
+
+/** The jobs' configured schedules, by job name (unset ones are left to their defaults). */
+export function jobSchedulesOf(settings: { ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE?: JobSchedule; ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE?: JobSchedule }): Partial<Record<JobName, JobSchedule>> {
+  return {
+    ...(settings.ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE ? { 'recalc-quality': settings.ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE } : {}),
+    ...(settings.ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE ? { 'notify-consolidation': settings.ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE } : {}),
+  };
 }
 
 /**
@@ -164,6 +210,16 @@ const LambdaEnvironment = z.object({
   /** Set by CDK on the functions that record or read spans (issue 13): the spans table, and how long a span is kept. */
   SPANS_TABLE_NAME: z.string().min(1).optional(),
   ...observabilitySettings(),
+  ...ecosystemSettings(),
+  /**
+   * Set by CDK on the routes that manage workflow schedules (`schedules: 'manage'`) and the scheduled-run
+   * worker: the EventBridge Scheduler group, the worker every schedule invokes, and the role the scheduler
+   * assumes to invoke it (and the queue its failed invocations go to).
+   */
+  SCHEDULE_GROUP_NAME: z.string().min(1).max(64).optional(),
+  SCHEDULED_RUN_FUNCTION_ARN: z.string().regex(/^arn:[^:]+:lambda:/, 'a Lambda function ARN').optional(),
+  SCHEDULER_ROLE_ARN: z.string().regex(/^arn:[^:]+:iam::\d{12}:role\//, 'an IAM role ARN').optional(),
+  SCHEDULE_DEAD_LETTER_ARN: z.string().regex(/^arn:[^:]+:sqs:/, 'an SQS queue ARN').optional(),
   /** Set by CDK: the git commit the code was built from and when it was synthesized (`GET /info`). */
   ORCHESTRATOR_COMMIT: z.string().min(1).optional(),
   ORCHESTRATOR_BUILD_TIME: z.string().min(1).optional(),

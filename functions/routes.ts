@@ -12,6 +12,7 @@ import { eventRoutes } from './routes-events.ts';
 import { subscriptionRoutes } from './routes-subscriptions.ts';
 import { deadLetterRoutes } from './routes-dead-letters.ts';
 import { observabilityRoutes } from './routes-observability.ts';
+import { ecosystemRoutes } from './routes-ecosystem.ts';
 
 /**
  * THE route table. API Gateway (infra/), the local server (local/) and the OpenAPI document all read it.
@@ -25,7 +26,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Bounded contexts. Each one becomes its own nested stack in the API, so adding executions, registry and
  * infrastructure routes (43 endpoints in the reference) never pushes one stack past 500 resources.
  */
-export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry' | 'security' | 'events' | 'observability';
+export type BoundedContext = 'platform' | 'workflows' | 'executions' | 'registry' | 'security' | 'events' | 'observability' | 'ecosystem' | 'schedules';
 
 /** Least privilege: what a route's Lambda may do to each table. */
 export type TableAccess = 'read' | 'write';
@@ -103,6 +104,19 @@ export interface RouteSpec {
    * and name prefix); `enqueue` puts deliveries on the delivery queue (a replay).
    */
   readonly deliveries?: 'rules' | 'enqueue';
+  /**
+   * The route forwards requests to ecosystem services through the action runner's rules (the proxies): it gets
+   * the services' `<NAME>_URL` variables, ORCHESTRATOR_PROXY_TIMEOUT_SECONDS and ORCHESTRATOR_OUTBOUND_ALLOW,
+   * reads the registry and moves circuits (UpdateItem), and reads the services' credentials.
+   */
+  readonly ecosystem?: true;
+  /**
+   * `manage`: the route creates, changes or deletes workflow schedules' timers (EventBridge Scheduler schedules
+   * in the schedule group, and passing the scheduler's role to them).
+   */
+  readonly schedules?: 'manage';
+  /** The route reports the jobs' schedules: it gets their ORCHESTRATOR_JOB_*_SCHEDULE values. */
+  readonly jobs?: true;
 }
 
 export const routes = {
@@ -280,6 +294,8 @@ export const routes = {
     tables: { workflows: 'write' },
     // Lifecycle events: in AWS a new version is deployed as a state machine version when it is published.
     bus: 'publish',
+    // The workflow's schedules go with it.
+    schedules: 'manage',
   },
   listWorkflowVersions: {
     method: 'GET',
@@ -619,6 +635,7 @@ export const routes = {
   ...subscriptionRoutes,
   ...deadLetterRoutes,
   ...observabilityRoutes,
+  ...ecosystemRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof routes;

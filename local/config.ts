@@ -10,7 +10,8 @@ import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
 import { algorithmsSetting, type AuthSettings } from '../functions/auth/authenticator.ts';
 import { CorsOriginsSetting, type CorsPolicy } from '../functions/cors.ts';
-import { observabilitySettings, type LogLevelSetting } from '../functions/config.ts';
+import { ecosystemSettings, jobSchedulesOf, observabilitySettings, type LogLevelSetting } from '../functions/config.ts';
+import type { JobName, JobSchedule } from '../core/ecosystem/service.ts';
 import type { EffectiveConfig } from '../functions/http/observability-services.ts';
 import { LOCAL_SETTINGS } from './settings-catalogue.ts';
 import { ConfigurationError, describeSource, effectiveConfig, resolveSettings, type ResolvedSettings, type ResolveOptions, type SettingInfo } from './settings.ts';
@@ -93,6 +94,8 @@ const LocalEnvironment = z.object({
   ORCHESTRATOR_CORS_ORIGINS: CorsOriginsSetting,
   /** Observability (issue 13): the same settings as the Lambdas'. */
   ...observabilitySettings(),
+  /** The ecosystem integrations (issue 14): the proxies' time budget, the jobs' schedules (at() allowed locally). */
+  ...ecosystemSettings({ allowAt: true }),
   /** What GET /info reports; unset: `git rev-parse HEAD` at start (local/platform-info.ts), and the start time. */
   ORCHESTRATOR_COMMIT: z.string().min(1).max(200).optional(),
   ORCHESTRATOR_BUILD_TIME: z.string().min(1).max(200).optional(),
@@ -169,6 +172,8 @@ export interface LocalConfig {
   /** What `env:` secret references of registered services may read: the environment but AWS_*, ORCHESTRATOR_* and OTEL_*. */
   readonly secretEnvironment: Readonly<Record<string, string>>;
   readonly observability: ObservabilitySettings;
+  readonly proxyTimeoutSeconds: number;
+  readonly jobSchedules: Partial<Record<JobName, JobSchedule>>;
   readonly build: BuildSettings;
   /** Every setting with its value (secrets `***`) and source: `GET /config/effective`. */
   readonly configReport: EffectiveConfig;
@@ -266,6 +271,8 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
       ...(value.OTEL_EXPORTER_OTLP_HEADERS === undefined ? {} : { otlpHeaders: value.OTEL_EXPORTER_OTLP_HEADERS }),
       spanRetentionDays: value.ORCHESTRATOR_SPAN_RETENTION_DAYS,
     },
+    proxyTimeoutSeconds: value.ORCHESTRATOR_PROXY_TIMEOUT_SECONDS,
+    jobSchedules: jobSchedulesOf(value),
     build: {
       ...(value.ORCHESTRATOR_COMMIT === undefined ? {} : { commit: value.ORCHESTRATOR_COMMIT }),
       ...(value.ORCHESTRATOR_BUILD_TIME === undefined ? {} : { buildTime: value.ORCHESTRATOR_BUILD_TIME }),

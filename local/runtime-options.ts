@@ -1,3 +1,5 @@
+import type { JobName, JobSchedule } from '../core/ecosystem/service.ts';
+import type { LocalScheduler } from './scheduler.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CircuitPolicy } from '../core/registry/circuit.ts';
 import type { LocalIntegrations } from '../adapters/local/local-engine.ts';
@@ -115,6 +117,10 @@ export interface LocalRuntimeOptions {
   readonly shutdownGraceSeconds?: number;
   /** Tracing and metrics (ORCHESTRATOR_TRACING_ENABLED, _METRICS_ENABLED, OTEL_EXPORTER_OTLP_ENDPOINT, span retention); default both on. */
   readonly observability?: LocalObservabilitySettings;
+  /** ORCHESTRATOR_PROXY_TIMEOUT_SECONDS: the proxies' time budget, retries included (default 30). */
+  readonly proxyTimeoutSeconds?: number;
+  /** ORCHESTRATOR_JOB_*_SCHEDULE: each job's schedule, or off (default: the job's own). */
+  readonly jobSchedules?: Partial<Record<JobName, JobSchedule>>;
   /** LOG_COLLECTOR_URL: the logger ships every line there too (local/runtime-log.ts); shown by /info. */
   readonly logCollectorUrl?: string;
   /** LOG_LEVEL of the runtime's logger (when `log` is not given); default info. */
@@ -137,6 +143,8 @@ export interface LocalRuntime {
   readonly events: LocalEvents;
   /** Spans, metrics and the request observer. */
   readonly observability: LocalObservability;
+  /** Fires workflow schedules and jobs (its `firings` record each one's drift). */
+  readonly scheduler: LocalScheduler;
   /** The dead-letter queue (SQS) and where it is served. */
   readonly deadLetterQueueUrl: string;
   readonly sqsEndpoint: string;

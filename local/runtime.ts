@@ -52,6 +52,7 @@ import { RESERVED_WORKFLOW_IDS } from '../functions/fixed-path-words.ts';
 import { startLocalObservability } from './observability.ts';
 import { createLocalConfigurationReport, createLocalPlatformInfo } from './platform-info.ts';
 import { startRuntimeLog } from './runtime-log.ts';
+import { startLocalEcosystem } from './ecosystem.ts';
 
 export type { LocalRuntime, LocalRuntimeOptions } from './runtime-options.ts';
 import type { LocalRuntime, LocalRuntimeOptions } from './runtime-options.ts';
@@ -172,6 +173,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // waits for them (ADR 0011); on a table that has them this is one GetItem.
     await workflowStore.ready();
     const eventLog = new LocalEventLog({ log });
+    // How services are called, by runs (the engine's runner) and by the proxies (their own spans, no payload store).
+    const runnerDeps = { registry, env: options.serviceUrls ?? {}, http: outbound.http, secrets: outbound.secrets, clock, circuitPolicy: options.circuitPolicy, registryCacheTtlMs: options.registryCacheTtlMs };
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
       clock,
@@ -182,19 +185,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       integrations: {
         invokeRunner:
           options.invokeRunner ??
-          localRunner(
-            observability.meterCalls(createActionRunner({
-              registry,
-              env: options.serviceUrls ?? {},
-              http: outbound.http,
-              secrets: outbound.secrets,
-              payloads: { store: payloadStore },
-              clock,
-              circuitPolicy: options.circuitPolicy,
-              registryCacheTtlMs: options.registryCacheTtlMs,
-              spans: observability.spans,
-            })),
-          ),
+          localRunner(observability.meterCalls(createActionRunner({ ...runnerDeps, payloads: { store: payloadStore }, spans: observability.spans }))),
         ...eventLog.integrations(),
         emit: events.emit,
         sendDeadLetter: async (body) => {
@@ -216,21 +207,38 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const authenticator = createAuthenticator(authSettings, { apiKeys: apiKeyStore, clock });
     const security: HandlerSecurity = { audit: auditTrail, authMode: authSettings.mode, clock, ids, log, observer: observability.observer };
     const executions = createExecutionService({ workflows: workflowStore, executions: executionStore, engine, clock, ids });
+    const workflows = createWorkflowService({
+      updateRetry: contendedUpdateRetry,
+      store: workflowStore,
+      clock,
+      ids,
+      reservedIds: RESERVED_WORKFLOW_IDS,
+      compiler: compilerCheck,
+      events: events.bus,
+      onPublishFailure: (event, error) => log({ kind: 'event_not_published', event_type: event.type, event_id: event.event_id, error: String(error) }),
+    });
+    const ecosystem = await startLocalEcosystem({
+      documentClient,
+      workflowsTableName: options.workflowsTableName,
+      workflowStore,
+      workflows,
+      executions,
+      proxyRunner: createActionRunner(runnerDeps),
+      spans: observability.spans,
+      ...(options.proxyTimeoutSeconds === undefined ? {} : { proxyTimeoutSeconds: options.proxyTimeoutSeconds }),
+      ...(options.jobSchedules === undefined ? {} : { jobSchedules: options.jobSchedules }),
+      ...(options.logCollectorUrl === undefined ? {} : { logCollectorUrl: options.logCollectorUrl }),
+      clock,
+      ids,
+      log,
+    });
     const services: HttpServices = {
+      ...ecosystem.services,
       security,
       auditTrail,
       apiKeys: createApiKeyService({ store: apiKeyStore, clock, mint: mintApiKey, hash: hashApiKeySecret, onRevoke: (keyId) => authenticator.forget(keyId) }),
       workflowStore,
-      workflows: createWorkflowService({
-        updateRetry: contendedUpdateRetry,
-        store: workflowStore,
-        clock,
-        ids,
-        reservedIds: RESERVED_WORKFLOW_IDS,
-        compiler: compilerCheck,
-        events: events.bus,
-        onPublishFailure: (event, error) => log({ kind: 'event_not_published', event_type: event.type, event_id: event.event_id, error: String(error) }),
-      }),
+      workflows,
       executions,
       registry,
       registryService: createRegistryService({ registry, clock }),
@@ -303,7 +311,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       payloadBucketName,
       s3Endpoint,
       describeOutbound: () => outbound.describe(),
+      scheduler: ecosystem.scheduler,
       close: async () => {
+        await ecosystem.close();
         await healthTimer?.stop();
         await pollTimer?.stop();
         liveStreams.closeAll();

@@ -61,6 +61,9 @@ export const LOCAL_SETTINGS = {
   OTEL_EXPORTER_OTLP_ENDPOINT: { fileKeys: ['monitoring.otlp_endpoint'], description: 'OTLP/HTTP collector spans are also exported to' },
   OTEL_EXPORTER_OTLP_HEADERS: { fileKeys: ['monitoring.otlp_headers'], secret: true, description: 'Headers of the OTLP export: key=value,key2=value2 (values percent-encoded)' },
   ORCHESTRATOR_SPAN_RETENTION_DAYS: { fileKeys: ['monitoring.span_retention_days'], description: 'Days a recorded span is kept' },
+  ORCHESTRATOR_PROXY_TIMEOUT_SECONDS: { fileKeys: ['services.proxy_timeout_seconds'], description: 'How long a proxied request (/report/request, /summarization/suggest, /docstore/save, /demo/e2e) may take, retries included' },
+  ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE: { fileKeys: ['jobs.recalc_quality_schedule'], description: 'When the quality recalculation job runs: cron(...), rate(...) or at(...) in UTC, or off' },
+  ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE: { fileKeys: ['jobs.notify_consolidation_schedule'], description: 'When the consolidation notice job runs: cron(...), rate(...) or at(...) in UTC, or off' },
   ORCHESTRATOR_COMMIT: { description: 'Git commit reported by GET /info; unset: `git rev-parse HEAD` at start' },
   ORCHESTRATOR_BUILD_TIME: { description: 'Build time reported by GET /info; unset: the start time' },
 } as const satisfies Readonly<Record<string, SettingInfo>>;

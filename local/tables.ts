@@ -1,13 +1,14 @@
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, type DynamoDBClient, type GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb';
 import { projectionOf, type TableDesign } from '../adapters/aws/dynamo/workflow-table.ts';
 
 /** Creates `design` as `tableName` unless it exists: the local twin of the CDK data stack. */
 export async function ensureTable(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<void> {
+  const keyAttributes = new Set([design.partitionKey, design.sortKey, ...design.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]);
   if ((await tableStatus(client, tableName)) !== undefined) {
     await waitUntilActive(client, tableName);
+    await addMissingIndexes(client, design, tableName);
     return;
   }
-  const keyAttributes = new Set([design.partitionKey, design.sortKey, ...design.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]);
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -17,14 +18,7 @@ export async function ensureTable(client: DynamoDBClient, design: TableDesign, t
         { AttributeName: design.partitionKey, KeyType: 'HASH' },
         { AttributeName: design.sortKey, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: design.indexes.map((index) => ({
-        IndexName: index.indexName,
-        KeySchema: [
-          { AttributeName: index.partitionKey, KeyType: 'HASH' },
-          { AttributeName: index.sortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projectionOf(design, index)] },
-      })),
+      GlobalSecondaryIndexes: design.indexes.map((index) => indexOf(design, index)),
     }),
   );
   await waitUntilActive(client, tableName);
@@ -47,5 +41,35 @@ async function waitUntilActive(client: DynamoDBClient, tableName: string, timeou
   while ((await tableStatus(client, tableName)) !== 'ACTIVE') {
     if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function indexOf(design: TableDesign, index: TableDesign['indexes'][number]): GlobalSecondaryIndex {
+  return {
+    IndexName: index.indexName,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projectionOf(design, index)] },
+  };
+}
+
+/**
+ * A table kept in ./.data by an earlier version lacks the indexes added since (the workflows table's
+ * `schedules`): each is added, one per update as DynamoDB requires, and the table waited for.
+ */
+async function addMissingIndexes(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of design.indexes.filter((candidate) => !present.has(candidate.indexName))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [index.partitionKey, index.sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        GlobalSecondaryIndexUpdates: [{ Create: indexOf(design, index) }],
+      }),
+    );
+    await waitUntilActive(client, tableName);
   }
 }

@@ -734,8 +734,10 @@ export function conditionRule(condition: Condition, scope: PathScope): JsonObjec
     return constantRule(condition, variable.literal);
   }
   const path = variable.path;
-  if (condition.is_present !== undefined) return { Variable: path, IsPresent: condition.is_present };
-  if (condition.is_null !== undefined) return { Variable: path, IsNull: condition.is_null };
+  // `false` is written as Not(... true): the same rule in Step Functions, and the local interpreter
+  // (aws-local-stepfunctions 3) evaluates `IsNull: false` and `IsPresent: false` as never holding.
+  if (condition.is_present !== undefined) return condition.is_present ? { Variable: path, IsPresent: true } : { Not: { Variable: path, IsPresent: true } };
+  if (condition.is_null !== undefined) return condition.is_null ? { Variable: path, IsNull: true } : { Not: { Variable: path, IsNull: true } };
   if (condition.not_equals !== undefined) return { Not: comparison(path, 'equals', condition.not_equals) };
   for (const operator of Object.keys(COMPARISONS)) {
     const value = (condition as Record<string, unknown>)[operator];

@@ -133,28 +133,49 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
     return workflow;
   }
 
-  return {
-    async createWorkflow(definition: WorkflowDefinition, actor: string, tenant: string = DEFAULT_TENANT): Promise<Workflow> {
-      assertValidDefinition(definition);
-      const now = clock.now();
-      const workflow: Workflow = {
-        workflow_id: newWorkflowId(),
-        ...definition,
-        tenant,
-        version: 1,
-        revision: 1,
-        created_by: actor,
-        created_at: now,
-        updated_by: actor,
-        updated_at: now,
-        version_created_by: actor,
-        version_created_at: now,
-      };
-      assertCompilable(workflow);
-      await store.create(workflow);
-      await publish('orchestrator.workflow.created', workflow, { name: workflow.name, version: 1, created_by: actor });
-      await versionPublished(workflow);
-      return workflow;
+  /** Stores version 1 of a new workflow under `workflowId` and publishes its lifecycle events. */
+  async function insert(workflowId: string, definition: WorkflowDefinition, actor: string, tenant: string): Promise<Workflow> {
+    assertValidDefinition(definition);
+    const now = clock.now();
+    const workflow: Workflow = {
+      workflow_id: workflowId,
+      ...definition,
+      tenant,
+      version: 1,
+      revision: 1,
+      created_by: actor,
+      created_at: now,
+      updated_by: actor,
+      updated_at: now,
+      version_created_by: actor,
+      version_created_at: now,
+    };
+    assertCompilable(workflow);
+    await store.create(workflow);
+    await publish('orchestrator.workflow.created', workflow, { name: workflow.name, version: 1, created_by: actor });
+    await versionPublished(workflow);
+    return workflow;
+  }
+
+  const service = {
+    createWorkflow: (definition: WorkflowDefinition, actor: string, tenant: string = DEFAULT_TENANT): Promise<Workflow> => insert(newWorkflowId(), definition, actor, tenant),
+
+    /**
+     * A workflow the platform itself owns (core/ecosystem/system-workflows.ts), under a fixed id: created the
+     * first time it is needed, and brought back to `definition` (a new version) when it differs, e.g. after an
+     * upgrade changed it or someone edited it. Concurrent callers converge: the loser of the create re-reads.
+     */
+    async ensureWorkflow(workflowId: string, definition: WorkflowDefinition, actor: string, tenant: string): Promise<Workflow> {
+      for (let attempt = 1; ; attempt++) {
+        const current = await store.get(workflowId);
+        if (current && current.tenant !== tenant) throw new Error(`workflow ${workflowId} belongs to tenant ${current.tenant}, not ${tenant}`);
+        try {
+          if (!current) return await insert(workflowId, definition, actor, tenant);
+          return (await service.updateWorkflow(workflowId, { ...definition, status: 'active' }, actor, {}, { tenant })).workflow;
+        } catch (error) {
+          if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+        }
+      }
     },
 
     /**
@@ -286,6 +307,7 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
 
     summarize,
   };
+  return service;
 }
 
 export type WorkflowService = ReturnType<typeof createWorkflowService>;

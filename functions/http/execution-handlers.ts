@@ -85,7 +85,8 @@ function present(execution: Execution) {
   return { ...execution, progress: progressOf(execution) };
 }
 
-function idempotencyKey(header: string | undefined): string | undefined {
+/** The Idempotency-Key header, checked (1 to 255 characters). */
+export function idempotencyKey(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const key = header.trim();
   if (key.length === 0 || key.length > 255) throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }]);

@@ -15,6 +15,8 @@ import { createDeadLetterHandlers } from './dlq-handlers.ts';
 import { createTracingHandlers } from './tracing-handlers.ts';
 import { createMetricsHandlers } from './metrics-handlers.ts';
 import { createPlatformInfoHandlers } from './platform-info-handlers.ts';
+import { createEcosystemHandlers } from './ecosystem-handlers.ts';
+import { createScheduleHandlers } from './schedule-handlers.ts';
 
 /**
  * Every route's handler, for runtimes that serve the whole API from one process (the local server, tests).
@@ -36,5 +38,7 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
     ...createTracingHandlers(services),
     ...createMetricsHandlers(services),
     ...createPlatformInfoHandlers(services),
+    ...createEcosystemHandlers(services),
+    ...createScheduleHandlers(services),
   };
 }

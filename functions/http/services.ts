@@ -13,6 +13,9 @@ import type { SubscriptionService } from '../../core/events/subscriptions.ts';
 import type { DeadLetterService } from '../../core/dead-letters/service.ts';
 import type { TracingService } from '../../core/observability/tracing-service.ts';
 import type { ConfigurationReport, MetricsExposition, PlatformInfo } from './observability-services.ts';
+import type { EcosystemService } from '../../core/ecosystem/service.ts';
+import type { ScheduleService } from '../../core/schedules/service.ts';
+import type { ServiceProxy } from '../ecosystem/service-proxy.ts';
 
 /** What every handler factory needs: access control and the audit trail (functions/middleware/security.ts). */
 export interface Secured {
@@ -55,6 +58,14 @@ export interface HttpServices extends Secured {
   readonly platformInfo: PlatformInfo;
   /** `GET /config/effective`. */
   readonly configuration: ConfigurationReport;
+  /** Ingestion and jobs, as runs of system workflows (`/ingest`, `/workflows/run`, `/jobs/*`). */
+  readonly ecosystem: EcosystemService;
+  /** Forwards requests to ecosystem services (`/report/request`, `/summarization/suggest`, `/docstore/save`, `/demo/e2e`). */
+  readonly serviceProxy: ServiceProxy;
+  /** Where `/demo/e2e` reads the log analysis: `log_collector` when LOG_COLLECTOR_URL is set, else `reporting`. */
+  readonly logAnalysisService: string;
+  /** Workflow schedules (`/workflows/{id}/schedules`), and removing them with their workflow. */
+  readonly schedules: ScheduleService;
   /** Reported by health endpoints. */
   readonly serviceVersion: string;
 }

@@ -14,7 +14,7 @@ import type { HttpServices } from './services.ts';
 import { IF_MATCH_PATTERN } from './workflow-schemas.ts';
 
 /** The workflow-management context's handlers, keyed by route name. No side effects until called. */
-export function createWorkflowHandlers({ workflows, workflowStore, serviceVersion, security }: HttpServices) {
+export function createWorkflowHandlers({ workflows, workflowStore, serviceVersion, security, schedules }: HttpServices) {
   const handle = handlerFactory(security);
   return {
     workflowsHealth: handle(routes.workflowsHealth, async () => {
@@ -103,7 +103,9 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
 
     deleteWorkflow: handle(routes.deleteWorkflow, async ({ params, headers, caller }) => {
       await workflows.deleteWorkflow(params.workflow_id, { revision: parseIfMatch(headers['if-match']) }, scopeOf(caller), caller.subject);
-      return { message: 'workflow deleted', data: { workflow_id: params.workflow_id, deleted: true as const } };
+      // Its schedules go with it. Should this fail, each removes itself at its next firing (fireSchedule).
+      const removed = await schedules.removeWorkflowSchedules(params.workflow_id);
+      return { message: `workflow deleted${removed > 0 ? ` with its ${removed} schedule${removed === 1 ? '' : 's'}` : ''}`, data: { workflow_id: params.workflow_id, deleted: true as const } };
     }),
 
     listWorkflowVersions: handle(routes.listWorkflowVersions, async ({ params, caller }) => {

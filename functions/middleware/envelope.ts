@@ -34,6 +34,10 @@ export const ERROR_STATUS: Readonly<Record<string, { status: number; code: strin
   [ErrorName.InvalidCursor]: { status: 400, code: 'INVALID_CURSOR' },
   // A stored item that fails its schema is our fault: a 5xx, but one that names the item.
   [ErrorName.CorruptItem]: { status: 500, code: 'CORRUPT_ITEM' },
+  [ErrorName.BadGateway]: { status: 502, code: 'BAD_GATEWAY' },
+  [ErrorName.GatewayTimeout]: { status: 504, code: 'GATEWAY_TIMEOUT' },
+  // The status is the service's own 4xx (UpstreamRejectedError.status); 400 is what the table documents.
+  [ErrorName.UpstreamRejected]: { status: 400, code: 'UPSTREAM_REJECTED' },
 };
 
 /** RFC 6750: a 401 names the scheme that would be accepted. */

@@ -10,6 +10,7 @@ import {
   MalformedJsonError,
   PayloadTooLargeError,
   RateLimitedError,
+  UpstreamRejectedError,
   UnsupportedMediaTypeError,
   ValidationError,
   type FieldIssue,
@@ -239,6 +240,7 @@ function forbiddenKeyIssues(error: unknown, event: APIGatewayProxyEvent): FieldI
 export function refusalHeaders(error: DomainError): Record<string, string> {
   if (error.name === ErrorName.Unauthenticated) return { 'www-authenticate': WWW_AUTHENTICATE };
   if (error instanceof RateLimitedError) return { 'retry-after': String(error.retryAfterSeconds) };
+  if (error instanceof UpstreamRejectedError && error.retryAfter !== undefined) return { 'retry-after': error.retryAfter };
   return {};
 }
 
@@ -247,7 +249,9 @@ function envelopeErrors(route: RouteSpec, log: Logger): middy.MiddlewareObj<APIG
     onError: (request) => {
       const error = fromMiddyError(request.error, request.event);
       const requestId = requestIdOf(request.event, request.context);
-      const mapped = error instanceof DomainError ? ERROR_STATUS[error.name] : undefined;
+      const named = error instanceof DomainError ? ERROR_STATUS[error.name] : undefined;
+      // A proxied service's 4xx is passed on with its own status.
+      const mapped = named && error instanceof UpstreamRejectedError ? { ...named, status: error.status } : named;
       if (error instanceof DomainError && mapped) {
         request.response = errorResponse(mapped.status, mapped.code, error.message, error.details, requestId, refusalHeaders(error));
         if (mapped.status >= 500) log({ level: 'warn', request_id: requestId, route: `${route.method} ${route.path}`, error: error.name, message: error.message });

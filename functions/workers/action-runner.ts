@@ -92,6 +92,11 @@ export interface ActionRunnerDeps {
 export interface RunOptions {
   /** Cancels the call (the execution was stopped); the runner then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * The span the call belongs to when the runner records none of its own (a proxied request's span): the
+   * parent the service sees in `traceparent`.
+   */
+  readonly spanId?: string;
 }
 
 /**
@@ -174,7 +179,7 @@ export function createActionRunner(deps: ActionRunnerDeps): ActionRunner {
 
     const traceId = traceIdOf(payload.trace_id);
     // Carries the call's Idempotency-Key (service-headers.ts): the same on every attempt of this action in this run.
-    const built = requestHeaders(payload, traceId, spanId);
+    const built = requestHeaders(payload, traceId, spanId ?? options.spanId);
     call.headers = built.headers;
     if (built.invalid !== undefined) throw call.fail(ActionErrorName.ServiceRejected, `header ${JSON.stringify(built.invalid)} is not a valid HTTP header name or value`);
     const payloadFailure = (error: PayloadReferenceError): ServiceCallError =>

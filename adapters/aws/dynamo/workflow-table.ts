@@ -6,6 +6,7 @@
  *   sk = `HEAD`          the current workflow: metadata, definition (JSON), revision; the only item indexed
  *   sk = `V#0000000001`  one immutable definition snapshot per version
  *   sk = `W#<word>`      one per indexed word, for search (the word-prefix index)
+ *   sk = `X#SCHED#<id>`  one per schedule of the workflow (schedule-items.ts; the schedules index), after `W#`
  * Counts (statistics, listing totals) live in their own partitions, `COUNT#ALL` and `COUNT#T#<tenant>`, one
  * item per counted dimension (workflow-counters.ts).
  * Listing indexes hold only HEAD items (sparse: version and word items carry no listing keys) and project a
@@ -56,6 +57,14 @@ export const WorkflowIndex = {
    * which workflow and tenant the word belongs to; the summaries are read by key afterwards.
    */
   byWord: { indexName: 'word-prefix', partitionKey: 'gsi_word_pk', sortKey: 'gsi_word_sk', projectedAttributes: ['workflow_id', 'tenant'] },
+  /**
+   * Every schedule of every workflow (schedule items, sk `X#SCHED#<schedule_id>`, schedule-items.ts), for the
+   * local scheduler's start and a reconciler: one partition `SCHED`, sorted by `<workflow_id>#<schedule_id>`.
+   * It copies the table keys and nothing else of use (INCLUDE needs one attribute): the schedules are read by
+   * key afterwards, so a recorded firing (`last_firing`) writes no index item, and the table's budget of 100
+   * projected attributes across its indexes is not spent on a rarely read list.
+   */
+  schedules: { indexName: 'schedules', partitionKey: 'gsi_sched_pk', sortKey: 'gsi_sched_sk', projectedAttributes: ['schedule_id'] },
 } as const satisfies Record<string, IndexDesign>;
 
 export const SUMMARY_ATTRIBUTES = [

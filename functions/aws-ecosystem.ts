@@ -1,0 +1,111 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
+import { DynamoScheduleStore } from '../adapters/aws/dynamo/dynamo-schedule-store.ts';
+import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
+import { EventBridgeSchedulerTimer } from '../adapters/aws/scheduler/event-bridge-scheduler-timer.ts';
+import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
+import { createEcosystemService, type EcosystemService } from '../core/ecosystem/service.ts';
+import { withRegistryEvents } from '../core/events/registry-events.ts';
+import type { ScheduleTimer } from '../core/ports.ts';
+import { createScheduleService, type ScheduleService } from '../core/schedules/service.ts';
+import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts';
+import { createWorkflowService } from '../core/workflow/service.ts';
+import { compilerCheck } from '../statemachines/compile.ts';
+import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
+import { awsExecutionServices } from './aws-services.ts';
+import { awsEventEmitter } from './aws-events.ts';
+import { awsOutboundHttp, awsSecretResolver } from './aws-outbound.ts';
+import { awsSpanRecorder } from './aws-observability.ts';
+import { jobSchedulesOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
+import { createServiceProxy, logAnalysisServiceOf, type ServiceProxy } from './ecosystem/service-proxy.ts';
+import { RESERVED_WORKFLOW_IDS } from './fixed-path-words.ts';
+import { sharedLog } from './observability/logger.ts';
+import { createActionRunner } from './workers/action-runner.ts';
+
+/**
+ * Composition roots of the ecosystem routes and workers in Lambda. Each piece is built on first use, so a
+ * function gets (and is granted) only what its route declares: the proxies the registry and the outbound
+ * rules, the ingestion and job routes the engine, the schedule routes EventBridge Scheduler.
+ */
+
+/** Ingestion and jobs: system workflows (ensured in the workflows table) and runs started through the engine. */
+export function awsEcosystemService(config: LambdaConfig = readLambdaConfig()): EcosystemService {
+  const store = new DynamoWorkflowStore(sharedDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
+  const workflows = createWorkflowService({
+    updateRetry: contendedUpdateRetry,
+    store,
+    clock: systemClock,
+    ids: randomIds,
+    reservedIds: RESERVED_WORKFLOW_IDS,
+    compiler: compilerCheck,
+    ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
+  });
+  return createEcosystemService({ workflows, executions: awsExecutionServices().executions, clock: systemClock, ids: randomIds, jobSchedules: jobSchedulesOf(config) });
+}
+
+/** The proxies: the action runner's resolution, outbound rules, circuits and credentials, within ORCHESTRATOR_PROXY_TIMEOUT_SECONDS. */
+export function awsServiceProxy(config: LambdaConfig = readLambdaConfig()): ServiceProxy {
+  const runner = createActionRunner({
+    registry: withRegistryEvents(new DynamoServiceRegistry(sharedDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config)),
+    env: process.env,
+    http: awsOutboundHttp(config),
+    secrets: awsSecretResolver(),
+    circuitPolicy: {
+      failureThreshold: config.ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD,
+      windowSeconds: config.ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS,
+      cooldownSeconds: config.ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS,
+    },
+  });
+  return createServiceProxy({ runner, spans: awsSpanRecorder(config, sharedLog), timeoutSeconds: config.ORCHESTRATOR_PROXY_TIMEOUT_SECONDS });
+}
+
+/** EventBridge Scheduler, as the schedules' timer (only routes declaring `schedules: 'manage'` get its settings). */
+function awsScheduleTimer(config: LambdaConfig): ScheduleTimer {
+  let timer: EventBridgeSchedulerTimer | undefined;
+  const built = () =>
+    (timer ??= new EventBridgeSchedulerTimer({
+      client: new SchedulerClient({}),
+      groupName: required(config.SCHEDULE_GROUP_NAME, 'SCHEDULE_GROUP_NAME'),
+      targetArn: required(config.SCHEDULED_RUN_FUNCTION_ARN, 'SCHEDULED_RUN_FUNCTION_ARN'),
+      roleArn: required(config.SCHEDULER_ROLE_ARN, 'SCHEDULER_ROLE_ARN'),
+      ...(config.SCHEDULE_DEAD_LETTER_ARN === undefined ? {} : { deadLetterArn: config.SCHEDULE_DEAD_LETTER_ARN }),
+    }));
+  return { put: (schedule) => built().put(schedule), remove: (schedule) => built().remove(schedule) };
+}
+
+/** Workflow schedules: their items in the workflows table, their timers in EventBridge Scheduler. */
+export function awsScheduleService(config: LambdaConfig = readLambdaConfig()): ScheduleService {
+  const client = sharedDocumentClient();
+  const tableName = required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME');
+  const workflows = new DynamoWorkflowStore(client, tableName);
+  let executions: ReturnType<typeof awsExecutionServices>['executions'] | undefined;
+  const runs = () => (executions ??= awsExecutionServices().executions);
+  return createScheduleService({
+    schedules: new DynamoScheduleStore(client, tableName),
+    timer: awsScheduleTimer(config),
+    workflows,
+    // Only the trigger route and the scheduled-run worker start or cancel runs (they declare the engine).
+    executions: {
+      startExecution: (...args) => runs().startExecution(...args),
+      getExecution: (...args) => runs().getExecution(...args),
+      cancelExecution: (...args) => runs().cancelExecution(...args),
+    },
+    clock: systemClock,
+    ids: randomIds,
+  });
+}
+
+/** What the ecosystem routes' handlers need, each built on first use (a proxy never builds the engine). */
+export function awsEcosystemHttpServices(config: LambdaConfig = readLambdaConfig()) {
+  let ecosystem: EcosystemService | undefined;
+  let proxy: ServiceProxy | undefined;
+  return {
+    get ecosystem() {
+      return (ecosystem ??= awsEcosystemService(config));
+    },
+    get serviceProxy() {
+      return (proxy ??= awsServiceProxy(config));
+    },
+    logAnalysisService: logAnalysisServiceOf(config),
+  };
+}

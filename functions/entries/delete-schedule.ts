@@ -1,0 +1,5 @@
+import { awsScheduleService } from '../aws-ecosystem.ts';
+import { secured } from '../aws-security.ts';
+import { createScheduleHandlers } from '../http/schedule-handlers.ts';
+
+export const handler = createScheduleHandlers(secured({ schedules: awsScheduleService() })).deleteSchedule;
