@@ -7,7 +7,8 @@
  * statistics at 100 / 10,000 / 100,000 workflows (BENCH_LISTING_MAX caps the largest), and recovery after a
  * stop (100 runs cut off in a service call: restart to the first resumed call, and to all completed), and
  * the state transitions pause support costs on Step Functions (never paused, and every call parked once), and
- * the event history's writes and webhook delivery latency.
+ * the event history's writes and webhook delivery latency, and the ecosystem proxies' overhead and the local
+ * scheduler's drift.
  * Prints a report and writes it as JSON to bench/results/latest.json. It reports figures against targets
  * and never fails on timings: this machine is shared and noisy, so only medians and same-run ratios count.
  */
@@ -29,6 +30,7 @@ import { measureRecovery, renderRecoverySection } from './recovery.ts';
 import { measurePauseCosts, renderPauseCostSection } from './pause-cost.ts';
 import { measureEvents, renderEventsSection } from './events.ts';
 import { measureObservability, renderObservabilitySection } from './observability.ts';
+import { measureEcosystem, renderEcosystemSection } from './ecosystem.ts';
 
 const COLD_INIT_RUNS = 9;
 const STARTUP_RUNS = 5;
@@ -62,6 +64,7 @@ const recovery = await timed('recovery after a stop', () => measureRecovery());
 const pauseCost = await timed('pause cost on Step Functions', () => measurePauseCosts());
 const events = await timed('events', () => measureEvents());
 const observability = await timed('observability', () => measureObservability());
+const ecosystem = await timed('ecosystem', () => measureEcosystem());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -93,6 +96,7 @@ const report = [
   renderEventsSection(events),
   '',
   renderObservabilitySection(observability),
+  renderEcosystemSection(ecosystem),
   '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
@@ -101,5 +105,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability, ecosystem }, null, 2)}\n`,
 );

@@ -48,6 +48,13 @@ export function routeRequirements(route: RouteSpec): Map<string, string> {
     need('EVENT_DELIVERY_DEAD_LETTER_QUEUE_URL', 'the route reads the failed deliveries’ queue');
   }
   if (route.deadLetters === 'redrive') need('EVENT_DELIVERY_QUEUE_URL', 'the route re-sends failed deliveries to the delivery queue');
+  // The proxies resolve services in the registry and move their circuits (their URL variables are optional).
+  if (route.ecosystem) need(tableVariable('registry'), 'the route resolves ecosystem services in the registry');
+  if (route.schedules === 'manage') {
+    need('SCHEDULE_GROUP_NAME', "the route manages workflow schedules' EventBridge Scheduler schedules");
+    need('SCHEDULED_RUN_FUNCTION_ARN', 'every workflow schedule invokes the scheduled-run function');
+    need('SCHEDULER_ROLE_ARN', 'EventBridge Scheduler assumes this role to invoke it');
+  }
   return needs;
 }
 

@@ -174,7 +174,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await workflowStore.ready();
     const eventLog = new LocalEventLog({ log });
     // How services are called, by runs (the engine's runner) and by the proxies (their own spans, no payload store).
-    const runnerDeps = { registry, env: options.serviceUrls ?? {}, http: outbound.http, secrets: outbound.secrets, clock, circuitPolicy: options.circuitPolicy, registryCacheTtlMs: options.registryCacheTtlMs };
+    // LOG_COLLECTOR_URL is where /demo/e2e reads the log analysis (service log_collector) even when it came from
+    // the config file's monitoring.log_collector_url rather than the environment's *_URL variables.
+    const serviceUrls = { ...options.serviceUrls, LOG_COLLECTOR_URL: options.serviceUrls?.LOG_COLLECTOR_URL ?? options.logCollectorUrl };
+    const runnerDeps = { registry, env: serviceUrls, http: outbound.http, secrets: outbound.secrets, clock, circuitPolicy: options.circuitPolicy, registryCacheTtlMs: options.registryCacheTtlMs };
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
       clock,

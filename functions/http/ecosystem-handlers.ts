@@ -46,8 +46,10 @@ function contract<T>(service: string, path: string, schema: z.ZodType<T>, body: 
 }
 
 /** Ingestion, jobs, the proxies and the demo bundle. No side effects until called. */
-export function createEcosystemHandlers({ ecosystem, serviceProxy, logAnalysisService, security }: EcosystemHttpServices) {
-  const handle = handlerFactory(security);
+export function createEcosystemHandlers(services: EcosystemHttpServices) {
+  // Read when called: each route's function composes only what it uses (a proxy never builds the engine).
+  const handle = handlerFactory(services.security);
+  const serviceProxy: ServiceProxy = (call, context) => services.serviceProxy(call, context);
 
   const forward = async (call: ProxyCall, input: { requestId: string; trace: Trace; caller: Principal; actor: string }) => {
     const answer = await serviceProxy(call, { requestId: input.requestId, ...(input.trace ? { trace: input.trace } : {}), caller: { subject: input.actor, tenant: input.caller.tenant } });
@@ -58,20 +60,20 @@ export function createEcosystemHandlers({ ecosystem, serviceProxy, logAnalysisSe
     handle(name === 'recalc-quality' ? routes.recalcQuality : routes.notifyConsolidation, async ({ body, headers, caller, actor, trace }) => {
       const { correlation_id: correlationId, ...parameters } = body;
       void idempotencyKey(headers['idempotency-key']);
-      const run = await ecosystem.startJob(name, { ...(correlationId ? { correlationId } : {}), parameters }, requester(caller, actor, trace));
+      const run = await services.ecosystem.startJob(name, { ...(correlationId ? { correlationId } : {}), parameters }, requester(caller, actor, trace));
       return { message: `job ${name} started as run ${run.execution.execution_id}`, data: started(run, { job: name }), status: 202, headers: { location: `/workflows/executions/${run.execution.execution_id}` } };
     });
 
   return {
     ingest: handle(routes.ingest, async ({ body, headers, caller, actor, trace }) => {
       const key = idempotencyKey(headers['idempotency-key']);
-      const run = await ecosystem.ingest([{ source: body.source, scope: body.scope }], { ...(body.correlation_id ? { correlationId: body.correlation_id } : {}), analyze: false, ...(key ? { idempotencyKey: key } : {}) }, requester(caller, actor, trace));
+      const run = await services.ecosystem.ingest([{ source: body.source, scope: body.scope }], { ...(body.correlation_id ? { correlationId: body.correlation_id } : {}), analyze: false, ...(key ? { idempotencyKey: key } : {}) }, requester(caller, actor, trace));
       return { message: `ingestion of ${body.source} started`, data: started(run, { sources: [body.source] }), status: 202, headers: { location: `/workflows/executions/${run.execution.execution_id}` } };
     }),
 
     runIngestion: handle(routes.runIngestion, async ({ body, headers, caller, actor, trace }) => {
       const key = idempotencyKey(headers['idempotency-key']);
-      const run = await ecosystem.ingest(body.sources, { ...(body.correlation_id ? { correlationId: body.correlation_id } : {}), analyze: body.analyze, ...(key ? { idempotencyKey: key } : {}) }, requester(caller, actor, trace));
+      const run = await services.ecosystem.ingest(body.sources, { ...(body.correlation_id ? { correlationId: body.correlation_id } : {}), analyze: body.analyze, ...(key ? { idempotencyKey: key } : {}) }, requester(caller, actor, trace));
       const sources = [...new Set(body.sources.map((request) => request.source))];
       return {
         message: `ingestion of ${sources.join(', ')} started${body.analyze ? ', then the consistency analysis' : ''}`,
@@ -102,9 +104,9 @@ export function createEcosystemHandlers({ ecosystem, serviceProxy, logAnalysisSe
       // Both reads at once: the bundle takes as long as the slower one.
       const [summary, logs] = await Promise.all([
         serviceProxy({ service: Services.reporting, method: 'GET', path: '/reports/summary' }, context),
-        serviceProxy({ service: logAnalysisService, method: 'GET', path: '/logs/analysis', parameters: { limit: body.log_limit } }, context),
+        serviceProxy({ service: services.logAnalysisService, method: 'GET', path: '/logs/analysis', parameters: { limit: body.log_limit } }, context),
       ]);
-      const logAnalysis = contract(logAnalysisService, '/logs/analysis', LogAnalysis, logs.body);
+      const logAnalysis = contract(services.logAnalysisService, '/logs/analysis', LogAnalysis, logs.body);
       return {
         message: 'demo bundle',
         data: {
@@ -116,7 +118,7 @@ export function createEcosystemHandlers({ ecosystem, serviceProxy, logAnalysisSe
     }),
 
     listJobs: handle(routes.listJobs, async ({ caller }) => {
-      const jobs = await ecosystem.listJobs(caller.tenant);
+      const jobs = await services.ecosystem.listJobs(caller.tenant);
       return { message: `${jobs.length} jobs`, data: { jobs: jobs.map((view) => ({ ...view, start: `/jobs/${view.name}` })) } };
     }),
 

@@ -35,7 +35,7 @@ export function errorEnvelopeSchema(codes?: readonly string[]) {
 export const ErrorEnvelopeSchema = errorEnvelopeSchema();
 
 /** The error statuses an operation may document. 404 ROUTE_NOT_FOUND and 405 belong to paths, not operations. */
-export const OPERATION_ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 429, 431, 500, 503] as const;
+export const OPERATION_ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 429, 431, 500, 502, 503, 504] as const;
 export type OperationErrorStatus = (typeof OPERATION_ERROR_STATUSES)[number];
 
 /** Every code the API answers with `status`: ERROR_STATUS (the one name -> status table), 500, and the router's own. */
@@ -61,7 +61,7 @@ const LOOKS_UP: ReadonlySet<RouteName> = new Set<RouteName>(['createFromTemplate
  * API key id that already exists, a deployment at its subscription limit. DELETE /registry/{name} and DELETE /auth/api-keys/{key_id} are not among
  * them: removing what is not there is a 404, never a conflict.
  */
-const CONFLICTS: ReadonlySet<RouteName> = new Set<RouteName>(['updateWorkflow', 'deleteWorkflow', 'executeWorkflow', 'cancelExecution', 'retryExecution', 'pauseExecution', 'resumeExecution', 'createApiKey', 'createEventSubscription', 'replayEvents']);
+const CONFLICTS: ReadonlySet<RouteName> = new Set<RouteName>(['updateWorkflow', 'deleteWorkflow', 'executeWorkflow', 'cancelExecution', 'retryExecution', 'pauseExecution', 'resumeExecution', 'createApiKey', 'createEventSubscription', 'replayEvents', 'ingest', 'runIngestion', 'recalcQuality', 'notifyConsolidation', 'createSchedule', 'updateSchedule', 'triggerSchedule']);
 
 /** Error codes a route cannot produce, by the parts it has: which of each status's codes apply to it. */
 function applies(code: string, route: RouteSpec): boolean {
@@ -109,8 +109,12 @@ function canAnswer(name: RouteName, route: RouteSpec, status: OperationErrorStat
     case 413:
     case 415:
       return route.body !== undefined;
+    case 502:
+    case 504:
+      // A proxy: the service failed or did not answer in time (its own 4xx are passed on, documented under 400).
+      return route.ecosystem === true;
     case 503:
-      return Object.keys(route.tables).length > 0 || Boolean(route.engine) || route.probes === true || route.bus !== undefined || route.deadLetters !== undefined || route.method !== 'GET';
+      return route.ecosystem === true || Object.keys(route.tables).length > 0 || Boolean(route.engine) || route.probes === true || route.bus !== undefined || route.deadLetters !== undefined || route.method !== 'GET';
   }
 }
 
@@ -125,7 +129,9 @@ const DESCRIPTIONS: Readonly<Record<OperationErrorStatus, string>> = {
   429: 'Rate limited: too many requests from this caller (Retry-After says when to try again)',
   431: "Request header fields too large: the URL and headers together exceed the server's limit (16 KiB locally); no body",
   500: 'Internal error; quote the request_id when reporting it',
-  503: 'A backing service (a table, the audit trail, the engine, the event bus, a queue) is unavailable; try again later',
+  502: 'Bad gateway: the ecosystem service the request was forwarded to could not be reached, failed (5xx) or answered outside its contract',
+  504: 'Gateway timeout: the ecosystem service did not answer within ORCHESTRATOR_PROXY_TIMEOUT_SECONDS',
+  503: 'A backing service (a table, the audit trail, the engine, the event bus, a queue, or for a proxy the ecosystem service: not configured, no healthy instance, circuit open) is unavailable; try again later',
 };
 
 const HEADERS: Partial<Record<OperationErrorStatus, Record<string, string>>> = {

@@ -130,6 +130,13 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         content: { 'application/json': { schema: report ? { oneOf: [success, envelope] } : envelope } },
       };
     }
+    if (route.ecosystem) {
+      // The service's own refusals (404, 409, 422, 429...) come back with its status and message.
+      responses['4XX'] = {
+        description: "The ecosystem service refused the request: its status, and its message in the envelope (error_code UPSTREAM_REJECTED; Retry-After kept on a 429)",
+        content: { 'application/json': { schema: errorEnvelope(['UPSTREAM_REJECTED']) } },
+      };
+    }
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId,
       summary: route.summary,

@@ -14,7 +14,9 @@ import type { HttpServices } from './services.ts';
 import { IF_MATCH_PATTERN } from './workflow-schemas.ts';
 
 /** The workflow-management context's handlers, keyed by route name. No side effects until called. */
-export function createWorkflowHandlers({ workflows, workflowStore, serviceVersion, security, schedules }: HttpServices) {
+export function createWorkflowHandlers(services: HttpServices) {
+  // `schedules` is read when a workflow is deleted: only that route's function composes it (functions/entries/delete-workflow.ts).
+  const { workflows, workflowStore, serviceVersion, security } = services;
   const handle = handlerFactory(security);
   return {
     workflowsHealth: handle(routes.workflowsHealth, async () => {
@@ -104,7 +106,7 @@ export function createWorkflowHandlers({ workflows, workflowStore, serviceVersio
     deleteWorkflow: handle(routes.deleteWorkflow, async ({ params, headers, caller }) => {
       await workflows.deleteWorkflow(params.workflow_id, { revision: parseIfMatch(headers['if-match']) }, scopeOf(caller), caller.subject);
       // Its schedules go with it. Should this fail, each removes itself at its next firing (fireSchedule).
-      const removed = await schedules.removeWorkflowSchedules(params.workflow_id);
+      const removed = await services.schedules.removeWorkflowSchedules(params.workflow_id);
       return { message: `workflow deleted${removed > 0 ? ` with its ${removed} schedule${removed === 1 ? '' : 's'}` : ''}`, data: { workflow_id: params.workflow_id, deleted: true as const } };
     }),
 
