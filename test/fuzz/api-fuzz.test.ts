@@ -26,7 +26,8 @@ const CONCURRENCY = 8;
 const REQUEST_TIMEOUT_MS = 20_000;
 
 /** Operations that sweep every registered instance or peer send fewer requests: each one costs many calls. */
-const WEIGHTS: Readonly<Record<string, number>> = { runHealthCheck: 0.25, pollOpenApi: 0.25, syncPeers: 0.25, listPeers: 0.5 };
+// Deleting a schedule consumes one of the few seeded: rarer, so the other schedule routes meet existing ones.
+const WEIGHTS: Readonly<Record<string, number>> = { runHealthCheck: 0.25, pollOpenApi: 0.25, syncPeers: 0.25, listPeers: 0.5, deleteSchedule: 0.25 };
 /** Operations that remove what the others read go last, so the seeded objects serve most of the run. */
 const DESTRUCTIVE = new Set(['deleteWorkflow', 'deregisterService', 'revokeApiKey', 'deleteEventSubscription']);
 
@@ -39,7 +40,9 @@ let context: RequestContext;
 beforeAll(async () => {
   stub = await startFuzzStub();
   // A wait lasts 15 minutes (longer than the run), so that the seeded waiting runs are in flight when cancellations arrive.
-  api = await startTestApi({ peers: [stub.url], peerTimeoutMs: 1000, healthChecks: { timeoutMs: 1000 }, waitMilliseconds: 900_000 });
+  // The ecosystem services (proxies, ingestion, jobs) are the stub too.
+  const ecosystem = Object.fromEntries(['REPORTING_URL', 'DOC_STORE_URL', 'SECURE_ANALYZER_URL', 'SOURCE_AGENT_URL', 'CONSISTENCY_ENGINE_URL', 'NOTIFICATION_URL'].map((name) => [name, stub.url]));
+  api = await startTestApi({ peers: [stub.url], peerTimeoutMs: 1000, healthChecks: { timeoutMs: 1000 }, waitMilliseconds: 900_000, serviceUrls: ecosystem });
   document = buildOpenApiDocument('test');
   oracle = createOracle(document);
   context = await seed(api.call, stub.url, document);
@@ -163,6 +166,15 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
           return fc.oneof(fc.constantFrom('actions', 'deliveries'), validValue(schema, scope));
         case 'subscription_id':
           return fc.oneof(fc.constantFrom(...subscriptions), validValue(schema, scope));
+        // Schedules and ingestion: expressions and scopes that can be accepted, among generated ones.
+        case 'expression':
+          return fc.oneof(fc.constantFrom('rate(1 day)', 'cron(0 9 ? * MON-FRI *)', 'at(2030-01-01T00:00:00)'), validValue(schema, scope));
+        case 'timezone':
+          return fc.oneof(fc.constantFrom('UTC', 'Europe/Berlin'), validValue(schema, scope));
+        case 'scope':
+          return fc.oneof(fc.constantFrom({ repo: 'acme/x' }, { project: 'PAY' }, { space: 'ENG' }, { url: 'https://x.example/openapi.json' }), validValue(schema, scope));
+        case 'schedule_id':
+          return fc.constantFrom(...schedules);
         case 'secret_ref':
           return fc.constantFrom('env:FUZZ_SERVICE_TOKEN', 'env:AWS_SECRET_ACCESS_KEY', 'file:/nonexistent/fuzz-secret', 'secretsmanager:orchestrator/fuzz', 'ssm:/orchestrator/fuzz', 'vault:x');
         default:
@@ -170,11 +182,13 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
       }
     },
   };
+  // Schedules of the active workflow, for the schedule routes (far in the future: none fires during the run).
+  const schedules = await Promise.all(Array.from({ length: 10 }, (_, index) => index).map(async () => String((await ok('POST', `/workflows/${activeId}/schedules`, { expression: 'at(2030-01-01T00:00:00)', parameters: { document_url: 'https://docs.example/fuzz' } }))['schedule_id'])));
   // Each run's trace, for the tracing routes (its request's span and, once they end, the run's are recorded).
   const traces = await Promise.all(executions.slice(0, 3).map(async (id) => String((await ok('GET', `/workflows/executions/${id}`))['trace_id'])));
   return {
     scope,
-    existing: { trace_id: traces, workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys, subscription_id: subscriptions },
+    existing: { trace_id: traces, workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys, subscription_id: subscriptions, schedule_id: schedules },
     literals: literalSegments(doc),
   };
 }

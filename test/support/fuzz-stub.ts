@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
  * A loopback service for the fuzz suite: what registered services, health probes, OpenAPI polls, peer
  * syncs and workflow runs call, so that none of them waits on the network. It answers at once: `/health`
  * healthy, `/openapi.json` a small document, a peer's `/registry` and `/registry/replicate` as an
- * orchestrator would, anything else `{ ok: true }`.
+ * orchestrator would, reporting's summary and log analysis in their contract's shape, anything else `{ ok: true }`.
  */
 export interface FuzzStub {
   readonly url: string;
@@ -36,7 +36,11 @@ export async function startFuzzStub(): Promise<FuzzStub> {
               ? envelope({ services: [], total: 0, instances: 0 })
               : path === '/registry/replicate'
                 ? envelope({ applied: 0, stale: 0, rejected: 0 })
-                : { ok: true, path };
+                : path === '/reports/summary'
+                  ? { total: 3, by_severity: { low: 2, med: 1 } }
+                  : path === '/logs/analysis'
+                    ? { overview: { count: 1, by_level: { info: 1 } }, sample: [{ service: 'stub', level: 'info', message: 'fuzz' }] }
+                    : { ok: true, path };
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
     });
