@@ -1,11 +1,9 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { sharedDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { DynamoScheduleStore } from '../adapters/aws/dynamo/dynamo-schedule-store.ts';
-import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { EventBridgeSchedulerTimer } from '../adapters/aws/scheduler/event-bridge-scheduler-timer.ts';
 import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
 import { createEcosystemService, type EcosystemService } from '../core/ecosystem/service.ts';
-import { withRegistryEvents } from '../core/events/registry-events.ts';
 import type { ScheduleTimer } from '../core/ports.ts';
 import { createScheduleService, type ScheduleService } from '../core/schedules/service.ts';
 import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts';
@@ -13,14 +11,9 @@ import { createWorkflowService } from '../core/workflow/service.ts';
 import { compilerCheck } from '../statemachines/compile.ts';
 import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
 import { awsExecutionServices } from './aws-services.ts';
-import { awsEventEmitter } from './aws-events.ts';
-import { awsOutboundHttp, awsSecretResolver } from './aws-outbound.ts';
-import { awsSpanRecorder } from './aws-observability.ts';
 import { jobSchedulesOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
-import { createServiceProxy, logAnalysisServiceOf, type ServiceProxy } from './ecosystem/service-proxy.ts';
+import { logAnalysisServiceOf, type ServiceProxy } from './ecosystem/service-proxy.ts';
 import { RESERVED_WORKFLOW_IDS } from './fixed-path-words.ts';
-import { sharedLog } from './observability/logger.ts';
-import { createActionRunner } from './workers/action-runner.ts';
 
 /**
  * Composition roots of the ecosystem routes and workers in Lambda. Each piece is built on first use, so a
@@ -41,22 +34,6 @@ export function awsEcosystemService(config: LambdaConfig = readLambdaConfig()): 
     ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
   });
   return createEcosystemService({ workflows, executions: awsExecutionServices().executions, clock: systemClock, ids: randomIds, jobSchedules: jobSchedulesOf(config) });
-}
-
-/** The proxies: the action runner's resolution, outbound rules, circuits and credentials, within ORCHESTRATOR_PROXY_TIMEOUT_SECONDS. */
-export function awsServiceProxy(config: LambdaConfig = readLambdaConfig()): ServiceProxy {
-  const runner = createActionRunner({
-    registry: withRegistryEvents(new DynamoServiceRegistry(sharedDocumentClient(), required(config.REGISTRY_TABLE_NAME, 'REGISTRY_TABLE_NAME')), awsEventEmitter(config)),
-    env: process.env,
-    http: awsOutboundHttp(config),
-    secrets: awsSecretResolver(),
-    circuitPolicy: {
-      failureThreshold: config.ORCHESTRATOR_CIRCUIT_FAILURE_THRESHOLD,
-      windowSeconds: config.ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS,
-      cooldownSeconds: config.ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS,
-    },
-  });
-  return createServiceProxy({ runner, spans: awsSpanRecorder(config, sharedLog), timeoutSeconds: config.ORCHESTRATOR_PROXY_TIMEOUT_SECONDS });
 }
 
 /** EventBridge Scheduler, as the schedules' timer (only routes declaring `schedules: 'manage'` get its settings). */
@@ -95,16 +72,15 @@ export function awsScheduleService(config: LambdaConfig = readLambdaConfig()): S
   });
 }
 
-/** What the ecosystem routes' handlers need, each built on first use (a proxy never builds the engine). */
+/** What the ingestion and job routes' handlers need (the proxies compose theirs in functions/aws-service-proxy.ts). */
 export function awsEcosystemHttpServices(config: LambdaConfig = readLambdaConfig()) {
   let ecosystem: EcosystemService | undefined;
-  let proxy: ServiceProxy | undefined;
   return {
     get ecosystem() {
       return (ecosystem ??= awsEcosystemService(config));
     },
-    get serviceProxy() {
-      return (proxy ??= awsServiceProxy(config));
+    get serviceProxy(): ServiceProxy {
+      throw new Error('the proxies are composed by their own entries (functions/aws-service-proxy.ts)');
     },
     logAnalysisService: logAnalysisServiceOf(config),
   };

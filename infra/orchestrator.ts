@@ -5,6 +5,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { outboundAllowEntries } from './constructs/outbound-access.ts';
 import { readApiEdgeContext, type AuthContext } from './api-context.ts';
 import { observabilityContextOf } from './observability-context.ts';
+import { ecosystemContextOf, proxyEnvironment, proxyFunctionTimeout } from './ecosystem-context.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { apiTableProps, DataStack } from './stacks/data-stack.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS, DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS, RuntimeStack } from './stacks/runtime-stack.ts';
@@ -42,6 +43,11 @@ export interface OrchestratorStacks {
  *   default INFO), `tracing` and `metrics` (default true), `otlpEndpoint` and `logCollectorUrl` (http(s) URLs,
  *   unset by default), `spanRetentionDays` (default 7), `commit` and `buildTime` (default: the checkout's HEAD
  *   and that commit's date).
+ * - Ecosystem integrations (infra/ecosystem-context.ts): `serviceUrls` (JSON, `{"<NAME>_URL": "https://..."}`:
+ *   where the action runner and the proxy routes call services that are not registered), `proxyTimeoutSeconds`
+ *   (default 30: the proxy routes' budget; their functions' timeout is 5 s more), `jobSchedules` (JSON,
+ *   `{"recalc-quality": "cron(0 2 * * ? *)", "notify-consolidation": "off"}`: each job's rule, cron(...) or
+ *   rate(...) in UTC, or none; defaults: the jobs' own).
  *
  * The stacks are environment-agnostic: the account and region come from the CLI's credentials at deploy time.
  */
@@ -51,6 +57,7 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
   const edge = readApiEdgeContext(app);
   // Read (and validated) before any stack: every function's logging, tracing and metrics settings.
   observabilityContextOf(app);
+  const ecosystem = ecosystemContextOf(app);
   // Stack tags: CloudFormation copies them onto every resource that supports tags, nested stacks included.
   const tags = { [PROJECT_TAG.key]: PROJECT_TAG.value };
 
@@ -78,6 +85,8 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
       cooldownSeconds: readOptionalPositiveNumberContext(app, 'circuitCooldownSeconds'),
     },
     outboundAllow: outboundAllowEntries(app.node.tryGetContext('outboundAllow')),
+    serviceUrls: ecosystem.serviceUrls,
+    jobSchedules: ecosystem.jobSchedules,
     tags,
   });
   const api = new ApiStack(app, `${stackPrefix}Api`, {
@@ -108,6 +117,9 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     deadLetterAccess: runtime,
     peerUrls: readPeersContext(app),
     outbound: runtime,
+    ecosystem: { environment: proxyEnvironment(ecosystem), timeout: proxyFunctionTimeout(ecosystem) },
+    schedules: runtime.schedules,
+    jobs: runtime.schedules,
     serviceVersion: packageJson.version,
     tags,
   });

@@ -1,5 +1,5 @@
-import { awsEcosystemHttpServices } from '../aws-ecosystem.ts';
+import { awsProxyHttpServices } from '../aws-service-proxy.ts';
 import { secured } from '../aws-security.ts';
 import { createEcosystemHandlers } from '../http/ecosystem-handlers.ts';
 
-export const handler = createEcosystemHandlers(secured(awsEcosystemHttpServices())).docstoreSave;
+export const handler = createEcosystemHandlers(secured(awsProxyHttpServices())).docstoreSave;

@@ -53,6 +53,9 @@ const APPLICATION_LOG_LEVELS: Readonly<Record<LogLevel, ApplicationLogLevel>> = 
   ERROR: ApplicationLogLevel.ERROR,
 };
 
+/** A function's timeout unless it says otherwise: below API Gateway's 29 s integration timeout. */
+export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 10;
+
 /** The bundling options of every API function. */
 export const API_FUNCTION_BUNDLING: BundlingOptions = toBundlingOptions(LAMBDA_BUNDLING);
 
@@ -71,6 +74,11 @@ export interface ApiFunctionProps {
   readonly spansTable?: ITable;
   /** @default 10 seconds, below API Gateway's integration timeout; workers that are not behind the API may need longer. */
   readonly timeout?: Duration;
+  /**
+   * A fixed name, for a function whose ARN must be known without referring to the function itself (its own
+   * environment, or a policy the function depends on). @default a name CloudFormation generates
+   */
+  readonly functionName?: string;
   /**
    * Why the function is also granted something else on '*' (besides X-Ray): said in the same cdk-nag
    * acknowledgement, which is one per rule and role.
@@ -121,7 +129,8 @@ export class ApiFunction extends Construct {
       memorySize: 1024,
       // Below API Gateway's 29 s integration timeout, so a stuck call fails as a Lambda error that is
       // logged and traced, rather than as an anonymous 504.
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(DEFAULT_FUNCTION_TIMEOUT_SECONDS),
+      ...(props.functionName === undefined ? {} : { functionName: props.functionName }),
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,

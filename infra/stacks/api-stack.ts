@@ -25,7 +25,19 @@ import { addEnvelopeGatewayResponses, cfnGatewayResponseOf, GATEWAY_ERRORS, WAF_
 import { ApiDomain } from '../constructs/mtls-domain.ts';
 import { CursorSecret } from '../constructs/cursor-secret.ts';
 import { WafRateLimit } from '../constructs/waf-rate-limit.ts';
-import { ContextRoutesStack, pascalCase, type DeadLetterAccess, type DependencyProbeAccess, type EventDeliveryAccess, type EventPublishingAccess, type NamedRoute, type WorkflowEngineAccess } from './context-routes-stack.ts';
+import {
+  ContextRoutesStack,
+  pascalCase,
+  type DeadLetterAccess,
+  type DependencyProbeAccess,
+  type EcosystemProxySettings,
+  type EventDeliveryAccess,
+  type EventPublishingAccess,
+  type JobScheduleAccess,
+  type NamedRoute,
+  type ScheduleManagementAccess,
+  type WorkflowEngineAccess,
+} from './context-routes-stack.ts';
 import type { OutboundAccess } from '../constructs/outbound-access.ts';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS, type CorsPolicy } from '../../functions/cors.ts';
 
@@ -73,6 +85,12 @@ export interface ApiStackProps extends StackProps {
   readonly peerUrls?: readonly string[];
   /** For the routes that call services or peers: ORCHESTRATOR_OUTBOUND_ALLOW and services' credentials (the runtime stack). */
   readonly outbound?: OutboundAccess;
+  /** For the proxy routes (`ecosystem: true`): the services' URLs and the proxies' time budget (infra/ecosystem-context.ts). */
+  readonly ecosystem?: EcosystemProxySettings;
+  /** For the routes that manage workflow schedules' timers (the runtime stack's schedule group). */
+  readonly schedules?: ScheduleManagementAccess;
+  /** For the routes that report the jobs' schedules (the runtime stack's job rules). */
+  readonly jobs?: JobScheduleAccess;
   /** Reported by the health endpoints. */
   readonly serviceVersion: string;
   /** @default 'api' */
@@ -190,6 +208,9 @@ export class ApiStack extends Stack {
           peerUrls: props.peerUrls,
           ...(props.auth?.peerTokenSecretArn === undefined ? {} : { peerTokenSecretArn: props.auth.peerTokenSecretArn }),
           outbound: props.outbound,
+          ...(props.ecosystem ? { ecosystem: props.ecosystem } : {}),
+          ...(props.schedules ? { schedules: props.schedules } : {}),
+          ...(props.jobs ? { jobs: props.jobs } : {}),
         }),
       );
     }

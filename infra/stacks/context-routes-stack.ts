@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { NestedStack, Validations } from 'aws-cdk-lib';
+import { NestedStack, Validations, type Duration } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, Method, type IAuthorizer, type IRequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
@@ -75,8 +75,34 @@ export interface ContextRoutesStackProps {
   readonly peerUrls?: readonly string[];
   /** The peer token's secret: routes that call peers (`peers: true`) send it, so they may read it (and nothing else of auth). */
   readonly peerTokenSecretArn?: string;
-  /** For routes that call services or peers (`outbound`, `peers`): the outbound allow list, and services' credentials. */
+  /** For routes that call services or peers (`outbound`, `peers`, `ecosystem`): the outbound allow list, and services' credentials. */
   readonly outbound?: OutboundAccess;
+  /** For the proxy routes (`ecosystem: true`): the services' URLs, the proxies' time budget and the timeout it needs. */
+  readonly ecosystem?: EcosystemProxySettings;
+  /** For routes that create, change or delete workflow schedules' timers (`schedules: 'manage'`). */
+  readonly schedules?: ScheduleManagementAccess;
+  /** For routes that report the jobs' schedules (`jobs: true`). */
+  readonly jobs?: JobScheduleAccess;
+}
+
+/**
+ * What the proxy routes get from the deployment's context (infra/ecosystem-context.ts): the services'
+ * `<NAME>_URL` variables and ORCHESTRATOR_PROXY_TIMEOUT_SECONDS, and a Lambda timeout that outlives that budget.
+ */
+export interface EcosystemProxySettings {
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeout: Duration;
+}
+
+/** What the runtime stack offers functions that manage workflow schedules' timers (EventBridge Scheduler). */
+export interface ScheduleManagementAccess {
+  grantScheduleManagement(grantee: IGrantable): void;
+  readonly scheduleEnvironment: Readonly<Record<string, string>>;
+}
+
+/** What the runtime stack offers functions that report the jobs' schedules. */
+export interface JobScheduleAccess {
+  readonly jobEnvironment: Readonly<Record<string, string>>;
 }
 
 /** What the runtime stack offers functions that deploy, start and stop workflow state machines. */
@@ -137,12 +163,17 @@ export class ContextRoutesStack extends NestedStack {
         if (ref === undefined) throw new Error(`route ${name} declares ${access} access to the ${tableName} table, but the API stack was given no ${tableName} table`);
         return [{ tableName, access, ref }];
       });
+      // A proxy resolves services in the registry and moves their circuits, as the action runner does.
+      const proxyRegistry = spec.ecosystem ? requiredRegistry(tables.registry, name) : undefined;
       const apiFunction = new ApiFunction(this, constructId, {
         ...(spec.engine === 'releases parked calls' ? { otherWildcardGrant: TASK_TOKEN_REASON } : {}),
         ...(spec.deliveries === 'rules' ? { otherWildcardGrant: LIST_RULES_REASON } : {}),
         entry: path.join(FUNCTION_ENTRIES_DIR, entryFileName(name)),
         description: `${spec.method} ${spec.path}: ${spec.summary}`,
         spansTable: props.spansTable,
+        // A proxy waits for its service up to its budget (ORCHESTRATOR_PROXY_TIMEOUT_SECONDS): its function
+        // outlives that budget, though API Gateway answers 504 itself after 29 s (see proxyFunctionTimeout).
+        ...(spec.ecosystem ? { timeout: requiredProxy(props.ecosystem, name).timeout } : {}),
         // A table's name is set only where the route may use the table (functions/config.ts relies on it).
         environment: {
           ...props.environment,
@@ -160,13 +191,31 @@ export class ContextRoutesStack extends NestedStack {
           ...(spec.deliveries === 'enqueue' ? requiredDeliveries(props.eventDeliveries, name).enqueueEnvironment : {}),
           ...(spec.peers && props.peerUrls !== undefined && props.peerUrls.length > 0 ? { ORCHESTRATOR_PEERS: props.peerUrls.join(',') } : {}),
           ...(spec.peers && props.peerTokenSecretArn !== undefined ? { ORCHESTRATOR_PEER_TOKEN_SECRET_ARN: props.peerTokenSecretArn } : {}),
-          ...((spec.outbound !== undefined || spec.peers) && props.outbound ? props.outbound.outboundEnvironment : {}),
+          ...((spec.outbound !== undefined || spec.peers || spec.ecosystem) && props.outbound ? props.outbound.outboundEnvironment : {}),
+          // Proxies: the registry (circuits), the bus (a circuit that opens or closes is a registry event),
+          // the services' URLs and the time budget.
+          ...(proxyRegistry === undefined
+            ? {}
+            : {
+                [tableEnvironmentVariable('registry')]: proxyRegistry.table.tableName,
+                ...requiredEventPublishing(props.eventPublishing, name).publishEnvironment,
+                ...requiredProxy(props.ecosystem, name).environment,
+              }),
+          ...(spec.schedules === 'manage' ? requiredSchedules(props.schedules, name).scheduleEnvironment : {}),
+          ...(spec.jobs ? requiredJobs(props.jobs, name).jobEnvironment : {}),
         },
       });
-      if (spec.outbound === 'credentials') {
+      if (spec.outbound === 'credentials' || spec.ecosystem) {
         if (!props.outbound) throw new Error(`route ${name} sends services' credentials, but the API stack was given no outbound access`);
         props.outbound.grantServiceSecrets(apiFunction.lambda);
       }
+      if (proxyRegistry !== undefined) {
+        grantTableAccess(proxyRegistry.table, apiFunction.lambda, 'read', []);
+        // Circuit breaking: one conditional UpdateItem per outcome, and nothing else written there.
+        apiFunction.lambda.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [proxyRegistry.table.tableArn] }));
+        if (spec.bus !== 'publish') requiredEventPublishing(props.eventPublishing, name).grantEventPublishing(apiFunction.lambda);
+      }
+      if (spec.schedules === 'manage') requiredSchedules(props.schedules, name).grantScheduleManagement(apiFunction.lambda);
       if (spec.peers && props.peerTokenSecretArn !== undefined) {
         apiFunction.lambda.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.peerTokenSecretArn] }));
       }
@@ -248,6 +297,26 @@ function requiredDeliveries(access: EventDeliveryAccess | undefined, route: stri
 
 function requiredDeadLetters(access: DeadLetterAccess | undefined, route: string): DeadLetterAccess {
   if (!access) throw new Error(`route ${route} reads the dead-letter queues, but the API stack was given none`);
+  return access;
+}
+
+function requiredRegistry(registry: TableRef | undefined, route: string): TableRef {
+  if (!registry) throw new Error(`route ${route} forwards to ecosystem services (their circuits are in the registry), but the API stack was given no registry table`);
+  return registry;
+}
+
+function requiredProxy(settings: EcosystemProxySettings | undefined, route: string): EcosystemProxySettings {
+  if (!settings) throw new Error(`route ${route} forwards to ecosystem services, but the API stack was given no proxy settings`);
+  return settings;
+}
+
+function requiredSchedules(access: ScheduleManagementAccess | undefined, route: string): ScheduleManagementAccess {
+  if (!access) throw new Error(`route ${route} manages workflow schedules, but the API stack was given no schedule group`);
+  return access;
+}
+
+function requiredJobs(access: JobScheduleAccess | undefined, route: string): JobScheduleAccess {
+  if (!access) throw new Error(`route ${route} reports the jobs' schedules, but the API stack was given none`);
   return access;
 }
 

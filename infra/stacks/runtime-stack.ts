@@ -11,6 +11,9 @@ import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3'
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RegistryIndex } from '../../adapters/aws/dynamo/registry-table.ts';
+import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
+import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
+import type { JobName, JobSchedule } from '../../core/ecosystem/service.ts';
 import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
 import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
 import { EVENT_SOURCES, type EventType } from '../../core/events/envelope.ts';
@@ -20,6 +23,7 @@ import { EventRecorder } from '../constructs/event-recorder.ts';
 import { EventDeliveries } from '../constructs/event-deliveries.ts';
 import { grantTableAccess } from '../constructs/table-access.ts';
 import { grantServiceSecrets, outboundEnvironment, type OutboundAccess } from '../constructs/outbound-access.ts';
+import { WorkflowSchedules } from '../constructs/schedules.ts';
 
 /** The worker Lambdas' entry files (infra refers to Lambda code by path only). */
 const WORKERS_DIR = path.resolve(import.meta.dirname, '../../functions/workers');
@@ -102,6 +106,13 @@ export interface RuntimeStackProps extends StackProps {
    * what they may reach besides public addresses. None by default.
    */
   readonly outboundAllow?: readonly string[];
+  /**
+   * The ecosystem services' `<NAME>_URL` variables (infra/ecosystem-context.ts): where the action runner calls a
+   * service that is not registered. None by default.
+   */
+  readonly serviceUrls?: Readonly<Record<string, string>>;
+  /** Each job's schedule (a rule each, none for a job that is off). @default each job's default */
+  readonly jobSchedules?: Readonly<Record<JobName, JobSchedule>>;
 }
 
 export const DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS = 300;
@@ -134,6 +145,8 @@ export function healthSweepMinutes(intervalSeconds: number): number {
  * - `grantEngineAccess` and `engineEnvironment` for the API Lambdas that deploy, start and stop workflows;
  * - the health sweep Lambda and its schedule (health checks of registered instances), and
  *   `grantProbeAccess` and `probeEnvironment` for `GET /health/system`, which probes the queue and the bus.
+ * - timed runs (infra/constructs/schedules.ts): the workflow schedules' EventBridge Scheduler group, the role
+ *   Scheduler assumes, the scheduled-run worker, and the jobs' rules with their worker.
  *
  * A stack of its own (not a nested stack of the API): published state machine versions refer to these
  * resources by ARN from outside CloudFormation, so they belong with neither the API's lifecycle (rebuilt and
@@ -185,6 +198,8 @@ export class RuntimeStack extends Stack implements OutboundAccess {
   readonly eventRecorder: EventRecorder;
   /** Webhook subscriptions' delivery queue, worker and failed-deliveries queue. */
   readonly eventDeliveries: EventDeliveries;
+  /** Workflow schedules (the schedule group, the scheduler role, the scheduled-run worker) and the jobs' rules. */
+  readonly schedules: WorkflowSchedules;
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
@@ -234,6 +249,8 @@ export class RuntimeStack extends Stack implements OutboundAccess {
         ...(props.circuitPolicy?.windowSeconds === undefined ? {} : { ORCHESTRATOR_CIRCUIT_WINDOW_SECONDS: String(props.circuitPolicy.windowSeconds) }),
         ...(props.circuitPolicy?.cooldownSeconds === undefined ? {} : { ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS: String(props.circuitPolicy.cooldownSeconds) }),
         ...this.outboundEnvironment,
+        // Services that are not registered are called here (the ecosystem's system workflows call them too).
+        ...props.serviceUrls,
       },
       // Lambda's maximum: the runner stops each call at the action's own timeout (the state allows 5 s more).
       timeout: Duration.minutes(15),
@@ -376,6 +393,17 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       eventPattern: { source: [EVENT_SOURCES.workflows], detailType: ['orchestrator.workflow.version_published' satisfies EventType] },
       targets: [new LambdaFunction(this.workflowDeployer.lambda, { retryAttempts: 8, maxEventAge: Duration.hours(2), deadLetterQueue: this.deployDeadLetterQueue })],
     });
+    this.schedules = new WorkflowSchedules(this, 'Schedules', {
+      namePrefix: this.namePrefix,
+      workersDir: WORKERS_DIR,
+      workflowsTable: props.workflowsTable,
+      workflowsIndexNames: WORKFLOW_TABLE.indexes.map((index) => index.indexName),
+      executionsTable: props.executionsTable,
+      executionsIndexNames: EXECUTION_TABLE.indexes.map((index) => index.indexName),
+      engine: this,
+      eventBus: this.eventBus,
+      ...(props.jobSchedules === undefined ? {} : { jobSchedules: props.jobSchedules }),
+    });
     // The same variable names as the engine's: one name per fact (functions/config.ts reads them).
     this.probeEnvironment = {
       [ENGINE_ENVIRONMENT.eventBusName]: this.eventBus.eventBusName,
@@ -403,6 +431,10 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       EventDeliveryQueueArn: [this.eventDeliveries.queue.queueArn, 'Webhook deliveries of event subscriptions'],
       FailedDeliveriesQueueArn: [this.eventDeliveries.deadLetterQueue.queueArn, 'Webhook deliveries that failed every attempt'],
       EventRecorderDeadLetterQueueArn: [this.eventRecorder.deadLetterQueue.queueArn, 'Events the recorder could not store'],
+      ScheduleGroupName: [this.schedules.groupName, "EventBridge Scheduler group of the workflow schedules' timers"],
+      ScheduledRunFunctionArn: [this.schedules.scheduledRun.lambda.functionArn, 'Scheduled-run Lambda (the target of every workflow schedule)'],
+      JobRunFunctionArn: [this.schedules.jobRun.lambda.functionArn, "Job-run Lambda (the target of the jobs' rules)"],
+      ScheduleDeadLetterQueueArn: [this.schedules.deadLetterQueue.queueArn, 'Schedule firings and job events that could not start a run'],
     };
     for (const [outputId, [value, description]] of Object.entries(outputs)) new CfnOutput(this, outputId, { value, description });
 

@@ -1,4 +1,4 @@
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { CfnGatewayResponse, CfnMethod } from 'aws-cdk-lib/aws-apigateway';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +24,9 @@ function deploymentIdOf(options: { routeTable?: Readonly<Record<RouteName, Route
     eventDeliveries: { grantRuleManagement: () => undefined, grantEnqueue: () => undefined, ruleEnvironment: {}, enqueueEnvironment: {} },
     deadLetterAccess: { grantDeadLetters: () => undefined, deadLetterEnvironment: {} },
     outbound: { grantServiceSecrets: () => undefined, outboundEnvironment: {} },
+    ecosystem: { environment: {}, timeout: Duration.seconds(35) },
+    schedules: { grantScheduleManagement: () => undefined, scheduleEnvironment: {} },
+    jobs: { jobEnvironment: {} },
     serviceVersion: '1.0.0',
     ...(options.routeTable ? { routeTable: options.routeTable } : {}),
   });

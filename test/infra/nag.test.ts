@@ -46,14 +46,27 @@ describe('cdk-nag AwsSolutions', () => {
       runtime.workflowDeployer.role.node.path,
       runtime.eventRecorder.recorder.role.node.path,
       runtime.eventDeliveries.worker.role.node.path,
+      runtime.schedules.scheduledRun.role.node.path,
+      runtime.schedules.jobRun.role.node.path,
     ];
     // Routes that make and remove subscription rules: one rule per subscription, under the deployment's prefix.
     const ruleRoles = [...api.contextStacks.values()].flatMap((contextStack) =>
       [...contextStack.functions.entries()].filter(([name]) => (routes[name] as { deliveries?: string }).deliveries === 'rules').map(([, apiFunction]) => apiFunction.role.node.path),
     );
     expect(ruleRoles).toHaveLength(2);
-    // The workflow deployer has the engine's rights (grantEngineAccess), like the routes that start runs.
+    // The workflow deployer and the schedule and job workers have the engine's rights (grantEngineAccess), like
+    // the routes that start runs.
     const deployerRole = runtime.workflowDeployer.role.node.path;
+    const timedRunRoles = [runtime.schedules.scheduledRun.role.node.path, runtime.schedules.jobRun.role.node.path];
+    // Routes that create, change or delete schedules' timers, and the scheduled-run worker (it deletes those of
+    // deleted workflows): the schedules of the deployment's group, named at run time.
+    const scheduleRoles = [
+      runtime.schedules.scheduledRun.role.node.path,
+      ...[...api.contextStacks.values()].flatMap((contextStack) =>
+        [...contextStack.functions.entries()].filter(([name]) => (routes[name] as { schedules?: string }).schedules === 'manage').map(([, apiFunction]) => apiFunction.role.node.path),
+      ),
+    ].sort();
+    expect(scheduleRoles).toHaveLength(5);
     const executionRole = runtime.executionRole.node.path;
     const functionRoles = [...api.contextStacks.values()].flatMap((contextStack) => [...contextStack.functions.values()].map((apiFunction) => apiFunction.role.node.path));
     expect(functionRoles).toHaveLength(Object.keys(routes).length);
@@ -73,7 +86,10 @@ describe('cdk-nag AwsSolutions', () => {
       runtime.actionRunner.role.node.path,
       runtime.healthSweep.role.node.path,
       ...[...api.contextStacks.values()].flatMap((contextStack) =>
-        [...contextStack.functions.entries()].filter(([name]) => (routes[name] as { outbound?: string }).outbound === 'credentials').map(([, apiFunction]) => apiFunction.role.node.path),
+        [...contextStack.functions.entries()]
+          // The proxies send services' credentials as the action runner does.
+          .filter(([name]) => (routes[name] as { outbound?: string }).outbound === 'credentials' || (routes[name] as { ecosystem?: boolean }).ecosystem === true)
+          .map(([, apiFunction]) => apiFunction.role.node.path),
       ),
     ].sort();
 
@@ -90,17 +106,20 @@ describe('cdk-nag AwsSolutions', () => {
       // state machines' role, X-Ray and log delivery (runtime-stack.test.ts checks its exact statements).
       'AwsSolutions-IAM5[Resource::*]': [...functionRoles, ...workerRoles, executionRole, authorizerRole].sort(),
       // Sub-workflows: the state machines under the prefix, created at run time (runtime-stack.test.ts).
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles, deployerRole].sort(),
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles, deployerRole, ...timedRunRoles].sort(),
       // ...and the status listener, which reads finished runs' histories (GetExecutionHistory only).
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles, deployerRole, runtime.statusListener.role.node.path].sort(),
-      // The runtime's five queues without a dead-letter queue are themselves dead-letter queues.
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles, deployerRole, ...timedRunRoles, runtime.statusListener.role.node.path].sort(),
+      // The runtime's six queues without a dead-letter queue are themselves dead-letter queues.
       'AwsSolutions-SQS3': [
         runtime.deadLetterQueue.node.path,
         runtime.statusDeadLetterQueue.node.path,
         runtime.deployDeadLetterQueue.node.path,
         runtime.eventDeliveries.deadLetterQueue.node.path,
         runtime.eventRecorder.deadLetterQueue.node.path,
+        runtime.schedules.deadLetterQueue.node.path,
       ].sort(),
+      // Workflow schedules' timers, named at run time in the deployment's schedule group (ecosystem.test.ts).
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Orchestrator-schedules/*]': scheduleRoles,
       // Subscription rules, named at run time <prefix>-sub-<id> on the deployment's bus.
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/Orchestrator-workflow-events/Orchestrator-sub-*]': ruleRoles.sort(),
       // The action runner's payload objects, named at run time under payloads/ (runtime-stack.test.ts).
@@ -108,7 +127,7 @@ describe('cdk-nag AwsSolutions', () => {
       // The payload bucket: short-lived copies only the action runner touches, no access log bucket.
       'AwsSolutions-S1': [runtime.payloadBucket.node.path],
       // Services' credentials, named at registration under orchestrator/ (outbound-access.test.ts): read by the
-      // action runner, the health sweep and the health-check route.
+      // action runner, the health sweep, the health-check route and the proxies.
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:orchestrator/*]': credentialRoles,
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/orchestrator/*]': credentialRoles,
       // The cursor key is not rotated: the functions get it at deployment (infra/constructs/cursor-secret.ts).

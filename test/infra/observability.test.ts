@@ -175,6 +175,9 @@ describe('span recording', () => {
         plain.stacks.runtime.workflowDeployer,
         plain.stacks.runtime.eventRecorder.recorder,
         plain.stacks.runtime.eventDeliveries.worker,
+        // They start runs; the runs' spans are the status listener's.
+        plain.stacks.runtime.schedules.scheduledRun,
+        plain.stacks.runtime.schedules.jobRun,
       ]
         .map((apiFunction) => apiFunction.node.path)
         .sort(),

@@ -46,7 +46,20 @@ const OPTIONAL_SETTINGS = new Set([
   // Every route function records its request's span when it has the table (functions/aws-observability.ts);
   // only the routes that read spans (`tables.spans`) require it.
   'SPANS_TABLE_NAME',
+  // Issue 14: the proxies' budget and the jobs' schedules have defaults; a timer works without a dead-letter queue.
+  'ORCHESTRATOR_PROXY_TIMEOUT_SECONDS',
+  'ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE',
+  'ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE',
+  'SCHEDULE_DEAD_LETTER_ARN',
 ]);
+
+/**
+ * What infra sets for a route's declarations that the route may do without: a proxy publishes a registry event
+ * when a circuit it moves opens or closes (unpublished without the bus, as in the action runner).
+ */
+function optionalFor(route: RouteSpec): readonly string[] {
+  return route.ecosystem ? ['WORKFLOW_EVENT_BUS_NAME'] : [];
+}
 
 /** The runtime stack alone (no API stack): what each kind of access sets, by variable name. */
 function runtimeStack(): RuntimeStack {
@@ -92,6 +105,23 @@ describe('the variables each kind of route declaration requires are those the ru
     expect(addedBy({ deliveries: 'enqueue' })).toEqual(keys(runtime.eventDeliveries.enqueueEnvironment));
   });
 
+  it('ecosystem: the registry table (circuits), and nothing but what infra sets for the proxies', () => {
+    const added = addedBy({ ecosystem: true });
+    expect(added).toContain('REGISTRY_TABLE_NAME');
+    const proxyVariables = ['REGISTRY_TABLE_NAME', 'ORCHESTRATOR_PROXY_TIMEOUT_SECONDS', ...keys(runtime.publishEnvironment)];
+    expect(added.filter((variable) => !proxyVariables.includes(variable))).toEqual([]);
+  });
+
+  it("schedules: 'manage': the schedule group, the scheduled-run function and the scheduler role, all set by the runtime stack", () => {
+    const added = addedBy({ schedules: 'manage' });
+    expect(added).toEqual(expect.arrayContaining(['SCHEDULED_RUN_FUNCTION_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']));
+    expect(keys(runtime.schedules.scheduleEnvironment)).toEqual(expect.arrayContaining(added));
+  });
+
+  it('jobs: nothing but the job schedules the runtime stack sets', () => {
+    expect(keys(runtime.schedules.jobEnvironment)).toEqual(expect.arrayContaining(addedBy({ jobs: true })));
+  });
+
   it("deadLetters: the dead-letter environment, and the enqueue environment too for 'redrive'", () => {
     expect(addedBy({ deadLetters: 'inspect' })).toEqual(keys(runtime.deadLetterEnvironment));
     expect(addedBy({ deadLetters: 'redrive' })).toEqual(keys({ ...runtime.deadLetterEnvironment, ...runtime.eventDeliveries.enqueueEnvironment }));
@@ -111,7 +141,7 @@ describe('every route function of the synthesized app', () => {
   });
 
   it.each(routeEntries)('%s is given nothing else but optional settings the Lambda configuration knows', (name, route) => {
-    const required = new Set(requiredEnvironment(route));
+    const required = new Set([...requiredEnvironment(route), ...optionalFor(route)]);
     const unexpected = variablesOf(name).filter((variable) => !required.has(variable) && !OPTIONAL_SETTINGS.has(variable));
     expect(unexpected).toEqual([]);
     for (const variable of variablesOf(name)) if (variable !== 'NODE_OPTIONS') expect(LAMBDA_SETTING_NAMES).toContain(variable);
