@@ -188,7 +188,9 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
   const traces = await Promise.all(executions.slice(0, 3).map(async (id) => String((await ok('GET', `/workflows/executions/${id}`))['trace_id'])));
   return {
     scope,
-    existing: { trace_id: traces, workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys, subscription_id: subscriptions, schedule_id: schedules },
+    existing: { trace_id: traces, workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys, subscription_id: subscriptions, schedule_id: schedules,
+      // The event history's `type` filter: patterns that exist, among generated ones (which almost never pass its pattern).
+      type: ['orchestrator.run.*', 'orchestrator.workflow.created'] },
     literals: literalSegments(doc),
   };
 }
