@@ -1,6 +1,7 @@
 import { CreateScheduleCommand, DeleteScheduleCommand, UpdateScheduleCommand, type CreateScheduleCommandInput, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { ScheduleTimer } from '../../../core/ports.ts';
 import type { WorkflowSchedule } from '../../../core/schedules/model.ts';
+import { parseScheduleExpression } from '../../../core/schedules/expression.ts';
 
 /**
  * The `ScheduleTimer` port in AWS: one EventBridge Scheduler schedule per workflow schedule, in the deployment's
@@ -101,10 +102,21 @@ export class EventBridgeSchedulerTimer implements ScheduleTimer {
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
         ...(deadLetterArn === undefined ? {} : { DeadLetterConfig: { Arn: deadLetterArn } }),
       },
+      ...rateStart(schedule),
       // Keep a one-time (`at(...)`) schedule after it fired: the store still holds it, and deleting it is the API's job.
       ActionAfterCompletion: 'NONE',
     };
   }
+}
+
+/**
+ * A rate schedule without a start date fires at once when created; the API promises (and the local scheduler
+ * does) anchor + k x rate, k >= 1: the first firing one interval after the schedule was created.
+ */
+function rateStart(schedule: WorkflowSchedule): { StartDate?: Date } {
+  const parsed = parseScheduleExpression(schedule.expression);
+  if (!('expression' in parsed) || parsed.expression.kind !== 'rate') return {};
+  return { StartDate: new Date(Date.parse(schedule.created_at) + parsed.expression.everyMs) };
 }
 
 /** The Scheduler schedule's name: the schedule id itself, which must fit Scheduler's names. */

@@ -73,6 +73,8 @@ describe('EventBridgeSchedulerTimer', () => {
       FlexibleTimeWindow: { Mode: 'OFF' },
       Description: `workflow wf-42 schedule ${ID}`,
       Target: { Arn: TARGET, RoleArn: ROLE, Input: expect.any(String), RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } },
+      // One interval after creation, as next_runs says (without it Scheduler would fire at once).
+      StartDate: new Date('2027-01-01T09:15:00.000Z'),
       ActionAfterCompletion: 'NONE',
     });
     expect(JSON.parse(created.Target!.Input!)).toEqual({ workflow_id: 'wf-42', schedule_id: ID, due_at: '<aws.scheduler.scheduled-time>' });
