@@ -158,7 +158,10 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
   }
 
   const service = {
-    createWorkflow: (definition: WorkflowDefinition, actor: string, tenant: string = DEFAULT_TENANT): Promise<Workflow> => insert(newWorkflowId(), definition, actor, tenant),
+    // Async, so that an id that cannot be drawn is a rejection like every other failure, not a throw.
+    async createWorkflow(definition: WorkflowDefinition, actor: string, tenant: string = DEFAULT_TENANT): Promise<Workflow> {
+      return insert(newWorkflowId(), definition, actor, tenant);
+    },
 
     /**
      * A workflow the platform itself owns (core/ecosystem/system-workflows.ts), under a fixed id: created the

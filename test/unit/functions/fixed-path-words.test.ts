@@ -9,7 +9,7 @@ import { fixedClock, InMemoryWorkflowStore } from '../core/support/in-memory-sto
 
 describe('the fixed path words beside a {parameter}', () => {
   it('are, beside /workflows/{workflow_id}, every fixed word one level under /workflows', () => {
-    expect([...RESERVED_WORKFLOW_IDS].sort()).toEqual(['executions', 'from-template', 'health', 'history', 'search', 'statistics', 'templates']);
+    expect([...RESERVED_WORKFLOW_IDS].sort()).toEqual(['executions', 'from-template', 'health', 'history', 'run', 'search', 'statistics', 'templates']);
   });
 
   it("are, beside /registry/{name}, exactly the service names the registry refuses", () => {

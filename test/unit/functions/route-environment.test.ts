@@ -19,6 +19,8 @@ function sampleValue(variable: string): string {
   if (variable === ENGINE_ENVIRONMENT.executionRoleArn) return 'arn:aws:iam::123456789012:role/run';
   if (variable === ENGINE_ENVIRONMENT.logGroupArn) return 'arn:aws:logs:us-east-1:123456789012:log-group:runs:*';
   if (variable === ENGINE_ENVIRONMENT.actionRunnerFunctionArn) return 'arn:aws:lambda:us-east-1:123456789012:function:runner';
+  if (variable === 'SCHEDULED_RUN_FUNCTION_ARN') return 'arn:aws:lambda:us-east-1:123456789012:function:scheduled-run';
+  if (variable === 'SCHEDULER_ROLE_ARN') return 'arn:aws:iam::123456789012:role/scheduler';
   return 'Orch-value';
 }
 
@@ -36,7 +38,9 @@ describe('what each route function requires of its environment', () => {
     }
     const tableVariables = required.filter((variable) => variable.endsWith('_TABLE_NAME'));
     const declared = (Object.entries(route.tables) as Array<[TableName, string | undefined]>).filter(([, access]) => access !== undefined).map(([table]) => tableEnvironmentVariable(table));
-    expect(tableVariables.sort()).toEqual([...new Set([...declared, 'AUDIT_TABLE_NAME'])].sort());
+    // The proxies resolve services in the registry (their `ecosystem` declaration), beside their tables.
+    const implied = route.ecosystem ? [tableEnvironmentVariable('registry')] : [];
+    expect(tableVariables.sort()).toEqual([...new Set([...declared, ...implied, 'AUDIT_TABLE_NAME'])].sort());
   });
 
   it.each(routeEntries)('%s: only variables the Lambda configuration knows', (_name, route) => {

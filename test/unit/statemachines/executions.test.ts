@@ -379,7 +379,7 @@ describe('conditions', () => {
     expect(outcomes).toEqual(cases.map(([, expected]) => (expected ? 'completed' : 'skipped')));
   });
 
-  it('compiles is_present: false and is_null: false to IsPresent / IsNull false (checked on the definition: the emulator evaluates both as never true)', () => {
+  it('compiles is_present: false and is_null: false as Not(... true), which the interpreter evaluates as Step Functions does', async () => {
     const compiled = compileChecked(
       workflow(
         [serviceCall('absent', {}, [], { condition: { ref: '{{o.missing}}', is_present: false } }), serviceCall('not_null', {}, [], { condition: { ref: '{{o.k}}', is_null: false } })],
@@ -387,8 +387,15 @@ describe('conditions', () => {
       ),
     );
     const states = allStates(compiled.definition);
-    expect(states.get('absent: run?')).toMatchObject({ Choices: [{ Variable: '$.params.o.missing', IsPresent: false, Next: 'absent' }], Default: 'absent: skipped' });
-    expect(states.get('not_null: run?')).toMatchObject({ Choices: [{ Variable: '$.params.o.k', IsNull: false, Next: 'not_null' }], Default: 'not_null: skipped' });
+    expect(states.get('absent: run?')).toMatchObject({ Choices: [{ Not: { Variable: '$.params.o.missing', IsPresent: true }, Next: 'absent' }], Default: 'absent: skipped' });
+    expect(states.get('not_null: run?')).toMatchObject({ Choices: [{ Not: { Variable: '$.params.o.k', IsNull: true }, Next: 'not_null' }], Default: 'not_null: skipped' });
+    // The interpreter takes `IsPresent: false` and `IsNull: false` as never holding; the Not forms hold here.
+    const ran = resultsOf(await execute(compiled.definition, { o: { k: 1 } }));
+    expect(ran.absent?.outcome).not.toBe('skipped');
+    expect(ran.not_null?.outcome).not.toBe('skipped');
+    const skipped = resultsOf(await execute(compiled.definition, { o: { missing: 1, k: null } }));
+    expect(skipped.absent?.outcome).toBe('skipped');
+    expect(skipped.not_null?.outcome).toBe('skipped');
   });
 
   it('checks a guard before the condition: an action whose condition reads a skipped output is skipped', async () => {
