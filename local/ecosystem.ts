@@ -14,6 +14,8 @@ import { createLocalScheduler, type LocalScheduler } from './scheduler.ts';
 export interface LocalEcosystemOptions {
   readonly documentClient: DynamoDBDocumentClient;
   readonly workflowsTableName: string;
+  /** False for a table kept from before schedules (no `schedules` index): the scheduler's start scans instead. */
+  readonly schedulesIndexed: boolean;
   readonly workflowStore: WorkflowStore;
   readonly workflows: WorkflowService;
   readonly executions: ExecutionService;
@@ -42,7 +44,8 @@ export interface LocalEcosystem {
  */
 export async function startLocalEcosystem(options: LocalEcosystemOptions): Promise<LocalEcosystem> {
   const { clock, ids, log } = options;
-  const store = new DynamoScheduleStore(options.documentClient, options.workflowsTableName);
+  const store = new DynamoScheduleStore(options.documentClient, options.workflowsTableName, { withoutIndex: !options.schedulesIndexed });
+  if (!options.schedulesIndexed) log({ level: 'warn', kind: 'schedules_scan', message: 'the workflows table predates the schedules index (dynalite cannot add one): schedules are found by a scan at start' });
   // The scheduler fires through the service, which arms timers through the scheduler: the service is read when a timer fires.
   const service: { current?: ScheduleService } = {};
   const scheduler = createLocalScheduler({ clock, log, fireSchedule: (workflowId, scheduleId, dueAt) => service.current!.fireSchedule(workflowId, scheduleId, dueAt) });

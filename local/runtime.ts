@@ -4,7 +4,7 @@ import { createDocumentClient } from '../adapters/aws/dynamo/client.ts';
 import { createS3Client, S3PayloadStore } from '../adapters/aws/s3/payload-store.ts';
 import { createSqsClient, SqsDeadLetterQueue } from '../adapters/aws/sqs/sqs-dead-letter-queue.ts';
 import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
-import { WORKFLOW_TABLE } from '../adapters/aws/dynamo/workflow-table.ts';
+import { WORKFLOW_TABLE, WorkflowIndex } from '../adapters/aws/dynamo/workflow-table.ts';
 import { DynamoExecutionStore } from '../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { EXECUTION_TABLE } from '../adapters/aws/dynamo/execution-table.ts';
 import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-registry.ts';
@@ -123,7 +123,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const payloadStore = new S3PayloadStore(s3Client, payloadBucketName);
 
     const executionsTableName = options.executionsTableName ?? `${options.workflowsTableName}-executions`;
-    await ensureTable(documentClient, WORKFLOW_TABLE, options.workflowsTableName);
+    // A workflows table kept from a version before schedules has no `schedules` index, which dynalite cannot add.
+    const workflowIndexesMissing = await ensureTable(documentClient, WORKFLOW_TABLE, options.workflowsTableName);
     await ensureTable(documentClient, EXECUTION_TABLE, executionsTableName);
     const registryTableName = options.registryTableName ?? `${options.workflowsTableName}-registry`;
     await ensureTable(documentClient, REGISTRY_TABLE, registryTableName);
@@ -223,6 +224,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const ecosystem = await startLocalEcosystem({
       documentClient,
       workflowsTableName: options.workflowsTableName,
+      schedulesIndexed: !workflowIndexesMissing.includes(WorkflowIndex.schedules.indexName),
       workflowStore,
       workflows,
       executions,

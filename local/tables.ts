@@ -1,13 +1,17 @@
 import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, type DynamoDBClient, type GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb';
 import { projectionOf, type TableDesign } from '../adapters/aws/dynamo/workflow-table.ts';
 
-/** Creates `design` as `tableName` unless it exists: the local twin of the CDK data stack. */
-export async function ensureTable(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<void> {
+/**
+ * Creates `design` as `tableName` unless it exists: the local twin of the CDK data stack. An existing table
+ * gets the indexes added to the design since; returns those it still lacks (dynalite cannot add an index to a
+ * table, DynamoDB Local and AWS can).
+ */
+export async function ensureTable(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<string[]> {
   const keyAttributes = new Set([design.partitionKey, design.sortKey, ...design.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]);
   if ((await tableStatus(client, tableName)) !== undefined) {
     await waitUntilActive(client, tableName);
     await addMissingIndexes(client, design, tableName);
-    return;
+    return missingIndexes(client, design, tableName);
   }
   await client.send(
     new CreateTableCommand({
@@ -22,6 +26,7 @@ export async function ensureTable(client: DynamoDBClient, design: TableDesign, t
     }),
   );
   await waitUntilActive(client, tableName);
+  return [];
 }
 
 async function tableStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
@@ -59,17 +64,30 @@ function indexOf(design: TableDesign, index: TableDesign['indexes'][number]): Gl
  * A table kept in ./.data by an earlier version lacks the indexes added since (the workflows table's
  * `schedules`): each is added, one per update as DynamoDB requires, and the table waited for.
  */
-async function addMissingIndexes(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<void> {
+async function missingIndexes(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<string[]> {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
   const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-  for (const index of design.indexes.filter((candidate) => !present.has(candidate.indexName))) {
-    await client.send(
-      new UpdateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [index.partitionKey, index.sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-        GlobalSecondaryIndexUpdates: [{ Create: indexOf(design, index) }],
-      }),
-    );
+  return design.indexes.filter((index) => !present.has(index.indexName)).map((index) => index.indexName);
+}
+
+async function addMissingIndexes(client: DynamoDBClient, design: TableDesign, tableName: string): Promise<void> {
+  const missing = new Set(await missingIndexes(client, design, tableName));
+  for (const index of design.indexes.filter((candidate) => missing.has(candidate.indexName))) {
+    const update = (create: GlobalSecondaryIndex) =>
+      client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [index.partitionKey, index.sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+          GlobalSecondaryIndexUpdates: [{ Create: create }],
+        }),
+      );
+    try {
+      await update(indexOf(design, index));
+    } catch (error) {
+      // dynalite wants a throughput on a new index even of an on-demand table (DynamoDB refuses one there).
+      if (!(error instanceof Error && /provisionedThroughput/i.test(error.message))) throw error;
+      await update({ ...indexOf(design, index), ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } });
+    }
     await waitUntilActive(client, tableName);
   }
 }

@@ -7,7 +7,8 @@ import { DynamoWorkflowStore } from '../../adapters/aws/dynamo/dynamo-workflow-s
 import { scheduleItem } from '../../adapters/aws/dynamo/schedule-items.ts';
 import type { ScheduleStore } from '../../core/ports.ts';
 import type { ScheduleFiring, WorkflowSchedule } from '../../core/schedules/model.ts';
-import { freshWorkflowTable } from '../support/dynamo.ts';
+import { freshTable, freshWorkflowTable } from '../support/dynamo.ts';
+import { WORKFLOW_TABLE, WorkflowIndex } from '../../adapters/aws/dynamo/workflow-table.ts';
 import { InMemoryScheduleStore } from '../support/in-memory-schedule-store.ts';
 import { storedWorkflow } from '../support/workflows.ts';
 
@@ -181,6 +182,17 @@ describe('DynamoScheduleStore specifics', () => {
     expect((await workflows.listVersions('wf-1'))?.map((version) => version.version)).toEqual([1, 2]);
     expect(await workflows.list({})).toMatchObject({ total: 1, items: [{ workflow_id: 'wf-1' }] });
     expect(ids(await collect(schedules.all()))).toEqual(['wf-1/sch-1']);
+  });
+
+  it('finds every schedule of a table kept from before the schedules index, by a scan, when told the index is missing', async () => {
+    const table = await freshTable({ ...WORKFLOW_TABLE, indexes: WORKFLOW_TABLE.indexes.filter((index) => index.indexName !== WorkflowIndex.schedules.indexName) }, 'old-workflows');
+    const store = new DynamoScheduleStore(table.client, table.tableName, { withoutIndex: true });
+    await store.create(schedule('wf-1', 'sch-1'));
+    await store.create(schedule('wf-2', 'sch-2'));
+    await new DynamoWorkflowStore(table.client, table.tableName, { cursors: new CursorCodec(randomBytes(32)) }).create(storedWorkflow('wf-1'));
+    expect(ids(await collect(store.all())).sort()).toEqual(['wf-1/sch-1', 'wf-2/sch-2']);
+    // The index itself is not there: a store expecting it fails to list.
+    await expect(collect(new DynamoScheduleStore(table.client, table.tableName).all())).rejects.toThrow();
   });
 
   it('reads a schedule with one GetItem and a workflow’s schedules with one Query', async () => {

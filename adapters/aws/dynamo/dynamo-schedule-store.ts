@@ -1,4 +1,4 @@
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../../core/errors.ts';
 import type { ScheduleStore } from '../../../core/ports.ts';
 import type { ScheduleFiring, WorkflowSchedule } from '../../../core/schedules/model.ts';
@@ -12,6 +12,7 @@ import {
   scheduleItem,
   ScheduleItemSchema,
   scheduleKey,
+  SCHEDULE_PREFIX,
   SCHEDULES_PARTITION,
   workflowSchedulesQuery,
 } from './schedule-items.ts';
@@ -23,6 +24,12 @@ const READ_BATCH = 100;
 export interface DynamoScheduleStoreOptions {
   /** How many schedules `all()` reads per page of the `schedules` index (1 to 100, default 100). */
   readonly pageSize?: number;
+  /**
+   * The table has no `schedules` index: a local table kept from a version before schedules, which dynalite
+   * cannot add an index to. `all()` then scans the table for schedule items (the local scheduler's start only;
+   * nothing else lists every schedule).
+   */
+  readonly withoutIndex?: boolean;
 }
 
 /**
@@ -36,6 +43,7 @@ export class DynamoScheduleStore implements ScheduleStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly pageSize: number;
+  private readonly withoutIndex: boolean;
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoScheduleStoreOptions = {}) {
     const pageSize = options.pageSize ?? READ_BATCH;
@@ -43,6 +51,7 @@ export class DynamoScheduleStore implements ScheduleStore {
     this.client = client;
     this.tableName = tableName;
     this.pageSize = pageSize;
+    this.withoutIndex = options.withoutIndex ?? false;
   }
 
   async create(schedule: WorkflowSchedule): Promise<void> {
@@ -68,6 +77,10 @@ export class DynamoScheduleStore implements ScheduleStore {
   }
 
   async *all(): AsyncIterable<WorkflowSchedule> {
+    if (this.withoutIndex) {
+      yield* this.scanAll();
+      return;
+    }
     const index = WorkflowIndex.schedules;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -94,6 +107,27 @@ export class DynamoScheduleStore implements ScheduleStore {
         const item = found.get(`${pk}\n${sk}`);
         if (item) yield parseItem(ScheduleItemSchema, item, 'schedule');
       }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /** Every schedule item, by a filtered Scan: for tables without the index (DynamoScheduleStoreOptions.withoutIndex). */
+  private async *scanAll(): AsyncIterable<WorkflowSchedule> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamoCall(
+        () =>
+          this.client.send(
+            new ScanCommand({
+              TableName: this.tableName,
+              FilterExpression: 'begins_with(sk, :prefix)',
+              ExpressionAttributeValues: { ':prefix': SCHEDULE_PREFIX },
+              ExclusiveStartKey: startKey,
+            }),
+          ),
+        '',
+      );
+      for (const item of page.Items ?? []) yield parseItem(ScheduleItemSchema, item, 'schedule');
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
