@@ -1,3 +1,5 @@
+import * as z from 'zod';
+
 /**
  * Workflow schedules: a workflow run started at the times an EventBridge Scheduler expression names
  * (`cron(...)`, `rate(...)`, `at(...)`), in a time zone, with the run's parameters and an overlap policy.
@@ -69,3 +71,36 @@ export interface ScheduleInput {
 
 /** How many schedules one workflow may have: each is an EventBridge Scheduler schedule (a quota per account). */
 export const MAX_SCHEDULES_PER_WORKFLOW = 20;
+
+/** A firing as stored and as the API shows it. */
+export const ScheduleFiringSchema = z.object({
+  trigger: z.enum(['schedule', 'manual'] as const satisfies readonly FireTrigger[]),
+  outcome: z.enum(['started', 'skipped', 'failed'] as const satisfies readonly FireOutcome[]),
+  due_at: z.string(),
+  fired_at: z.string(),
+  execution_id: z.string().optional(),
+  cancelled_execution_id: z.string().optional(),
+  reason: z.string().optional(),
+}) satisfies z.ZodType<ScheduleFiring>;
+
+/**
+ * A schedule's fields but `parameters`, whose form differs (JSON text in a stored item, an object in the API):
+ * the store's item schema and the API's response schema both spread these.
+ */
+export const scheduleFields = {
+  schedule_id: z.string(),
+  workflow_id: z.string(),
+  tenant: z.string(),
+  expression: z.string(),
+  timezone: z.string(),
+  version: z.number().int().min(1).optional(),
+  enabled: z.boolean(),
+  overlap_policy: z.enum(OVERLAP_POLICIES),
+  description: z.string().optional(),
+  created_at: z.string(),
+  created_by: z.string(),
+  updated_at: z.string(),
+  updated_by: z.string(),
+  revision: z.number().int(),
+  last_firing: ScheduleFiringSchema.optional(),
+};

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { JsonValue } from '../../core/workflow/definition.ts';
 import { EXECUTION_STATUSES } from '../../core/execution/model.ts';
-import { OVERLAP_POLICIES } from '../../core/schedules/model.ts';
+import { OVERLAP_POLICIES, ScheduleFiringSchema, scheduleFields } from '../../core/schedules/model.ts';
 import { idSchema, positiveInt } from './workflow-schemas.ts';
 
 /** Workflow schedules: `/workflows/{workflow_id}/schedules[/{schedule_id}[/trigger]]`. */
@@ -39,33 +39,9 @@ export const UpdateScheduleBody = z
   })
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), { message: 'give at least one field to change' });
 
-const Firing = z.object({
-  trigger: z.enum(['schedule', 'manual']),
-  outcome: z.enum(['started', 'skipped', 'failed']),
-  due_at: z.string(),
-  fired_at: z.string(),
-  execution_id: z.string().optional(),
-  cancelled_execution_id: z.string().optional(),
-  reason: z.string().optional(),
-});
-
 export const ScheduleResponse = z.object({
-  schedule_id: z.string(),
-  workflow_id: z.string(),
-  tenant: z.string(),
-  expression: z.string(),
-  timezone: z.string(),
+  ...scheduleFields,
   parameters: z.record(z.string(), JsonValue),
-  version: z.number().int().optional(),
-  enabled: z.boolean(),
-  overlap_policy: z.enum(OVERLAP_POLICIES),
-  description: z.string().optional(),
-  created_at: z.string(),
-  created_by: z.string(),
-  updated_at: z.string(),
-  updated_by: z.string(),
-  revision: z.number().int(),
-  last_firing: Firing.optional(),
   next_runs: z.array(z.string()).describe('The next five times it fires (UTC); empty when disabled or it never fires again'),
 });
 
@@ -75,6 +51,6 @@ export const DeleteScheduleResponse = z.object({ deleted: z.literal(true), sched
 
 export const TriggerResponse = z.object({
   schedule_id: z.string(),
-  firing: Firing,
+  firing: ScheduleFiringSchema,
   execution: z.object({ execution_id: z.string(), status: z.enum(EXECUTION_STATUSES), trace_id: z.string().optional() }).optional(),
 });

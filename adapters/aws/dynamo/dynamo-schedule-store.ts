@@ -1,9 +1,9 @@
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../../core/errors.ts';
 import type { ScheduleStore } from '../../../core/ports.ts';
 import type { ScheduleFiring, WorkflowSchedule } from '../../../core/schedules/model.ts';
 import { translateDynamoError } from './errors.ts';
-import { dynamoCall, isConditionFailure, queryItems } from './operations.ts';
+import { dynamoCall, isConditionFailure, queryItems, queryPages } from './operations.ts';
 import {
   definitionAttributes,
   ItemKey,
@@ -82,33 +82,24 @@ export class DynamoScheduleStore implements ScheduleStore {
       return;
     }
     const index = WorkflowIndex.schedules;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamoCall(
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: index.indexName,
-              KeyConditionExpression: '#pk = :pk',
-              ExpressionAttributeNames: { '#pk': index.partitionKey },
-              ExpressionAttributeValues: { ':pk': SCHEDULES_PARTITION },
-              Limit: this.pageSize,
-              ExclusiveStartKey: startKey,
-            }),
-          ),
-        '',
-      );
+    const pages = queryPages(this.client, {
+      TableName: this.tableName,
+      IndexName: index.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': SCHEDULES_PARTITION },
+      Limit: this.pageSize,
+    });
+    for await (const items of pages) {
       // The index copies no more than the keys (workflow-table.ts): each page is read whole by key.
-      const keys = (page.Items ?? []).map((item) => parseItem(ItemKey, item, 'schedule index'));
+      const keys = items.map((item) => parseItem(ItemKey, item, 'schedule index'));
       const found = await this.readByKey(keys);
       // In the index's order; a schedule deleted since the index listed it is simply not there.
       for (const { pk, sk } of keys) {
         const item = found.get(`${pk}\n${sk}`);
         if (item) yield parseItem(ScheduleItemSchema, item, 'schedule');
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
 
   /** Every schedule item, by a filtered Scan: for tables without the index (DynamoScheduleStoreOptions.withoutIndex). */

@@ -17,14 +17,19 @@ export async function dynamoCall<Output>(operation: () => Promise<Output>, confl
   }
 }
 
-/** Every item a Query matches, page after page (for reads that need all of them: never a listing's page). */
-export async function* queryItems(client: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): AsyncIterable<Record<string, unknown>> {
+/** Every page of a Query's items, one after the other (for reads that need all of them: never a listing's page). */
+export async function* queryPages(client: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): AsyncIterable<Record<string, unknown>[]> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await dynamoCall(() => client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })), '');
-    yield* page.Items ?? [];
+    yield page.Items ?? [];
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+}
+
+/** Every item a Query matches, page after page (for reads that need all of them: never a listing's page). */
+export async function* queryItems(client: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): AsyncIterable<Record<string, unknown>> {
+  for await (const items of queryPages(client, input)) yield* items;
 }
 
 /** One put or delete of a BatchWriteItem. */

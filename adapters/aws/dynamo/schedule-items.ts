@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { OVERLAP_POLICIES, type FireOutcome, type FireTrigger, type ScheduleFiring, type WorkflowSchedule } from '../../../core/schedules/model.ts';
+import { scheduleFields, type WorkflowSchedule } from '../../../core/schedules/model.ts';
 import { jsonText } from './items.ts';
 
 export { ItemKey, parseItem } from './items.ts';
@@ -66,33 +66,9 @@ export function scheduleIndexKeys(workflowId: string, scheduleId: string): { gsi
   return { gsi_sched_pk: SCHEDULES_PARTITION, gsi_sched_sk: `${workflowId}#${scheduleId}` };
 }
 
-const FiringSchema = z.object({
-  trigger: z.enum(['schedule', 'manual'] as const satisfies readonly FireTrigger[]),
-  outcome: z.enum(['started', 'skipped', 'failed'] as const satisfies readonly FireOutcome[]),
-  due_at: z.string(),
-  fired_at: z.string(),
-  execution_id: z.string().optional(),
-  cancelled_execution_id: z.string().optional(),
-  reason: z.string().optional(),
-}) satisfies z.ZodType<ScheduleFiring>;
-
 /** A schedule item read into a WorkflowSchedule (zod leaves absent optional fields absent, not `undefined`). */
 export const ScheduleItemSchema = z.object({
-  schedule_id: z.string(),
-  workflow_id: z.string(),
-  tenant: z.string(),
-  expression: z.string(),
-  timezone: z.string(),
+  ...scheduleFields,
   parameters: jsonText(z.record(z.string(), z.unknown())),
-  version: z.number().int().min(1).optional(),
-  enabled: z.boolean(),
-  overlap_policy: z.enum(OVERLAP_POLICIES),
-  description: z.string().optional(),
-  created_at: z.string(),
-  created_by: z.string(),
-  updated_at: z.string(),
-  updated_by: z.string(),
-  revision: z.number().int(),
-  last_firing: FiringSchema.optional(),
 }) satisfies z.ZodType<WorkflowSchedule>;
 
