@@ -59,6 +59,17 @@ describe('ingestion: POST /ingest and POST /workflows/run', () => {
     expect(received?.headers.traceparent).toContain(data.trace_id);
   });
 
+  it.each(Object.entries(SCOPES))('ingests %s alone: its scope goes to POST /ingest/<source> and only its action runs', async (source, scope) => {
+    const reply = await api.call('POST', '/ingest', { body: { source, scope } });
+    expect(reply.status).toBe(202);
+    const correlationId = String(reply.body.data.correlation_id);
+    const run = await finished(String(reply.body.data.execution_id));
+    expect(run.status).toBe('completed');
+    expect(run.actions.filter((action) => action.status === 'completed').map((action) => action.action_id)).toEqual([`ingest_${source}`]);
+    const received = agent.requests.filter((request) => (request.body as { correlation_id?: string }).correlation_id === correlationId);
+    expect(received.map((request) => [request.path, (request.body as { scope: unknown }).scope])).toEqual([[`/ingest/${source}`, scope]]);
+  });
+
   it('keeps the correlation id it is given', async () => {
     const reply = await api.call('POST', '/ingest', { body: { source: 'jira', scope: SCOPES.jira, correlation_id: 'release-42' } });
     expect(reply.status).toBe(202);
