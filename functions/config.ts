@@ -10,7 +10,7 @@ import type { EffectiveConfig } from './http/observability-services.ts';
 import type { LogLevel } from '../core/ports.ts';
 import { parseOtlpHeaders } from './observability/otlp-exporter.ts';
 import { parseScheduleExpression } from '../core/schedules/expression.ts';
-import type { JobName, JobSchedule } from '../core/ecosystem/service.ts';
+import type { JobName, JobSchedule } from '../core/ecosystem/jobs.ts';
 
 /** `true`/`false` (or 1/0, any case); unset or empty: `fallback`. The local runtime's schema uses it too. */
 export function switchSetting(name: string, fallback: boolean) {

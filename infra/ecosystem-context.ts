@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { JOB_NAMES, JOBS, type JobName, type JobSchedule } from '../core/ecosystem/service.ts';
+import { JOB_NAMES, JOBS, type JobName, type JobSchedule } from '../core/ecosystem/jobs.ts';
 import { parseScheduleExpression } from '../core/schedules/expression.ts';
 import { LAMBDA_SETTING_NAMES } from '../functions/config.ts';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS } from './constructs/api-function.ts';

@@ -11,7 +11,7 @@ import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
 import { algorithmsSetting, type AuthSettings } from '../functions/auth/authenticator.ts';
 import { CorsOriginsSetting, type CorsPolicy } from '../functions/cors.ts';
 import { ecosystemSettings, jobSchedulesOf, observabilitySettings, type LogLevelSetting } from '../functions/config.ts';
-import type { JobName, JobSchedule } from '../core/ecosystem/service.ts';
+import type { JobName, JobSchedule } from '../core/ecosystem/jobs.ts';
 import type { EffectiveConfig } from '../functions/http/observability-services.ts';
 import { LOCAL_SETTINGS } from './settings-catalogue.ts';
 import { ConfigurationError, describeSource, effectiveConfig, resolveSettings, type ResolvedSettings, type ResolveOptions, type SettingInfo } from './settings.ts';

@@ -1,4 +1,4 @@
-import type { JobName, JobSchedule } from '../core/ecosystem/service.ts';
+import type { JobName, JobSchedule } from '../core/ecosystem/jobs.ts';
 import type { LocalScheduler } from './scheduler.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CircuitPolicy } from '../core/registry/circuit.ts';

@@ -1,6 +1,7 @@
 import type { Clock, Log, ScheduleTimer } from '../core/ports.ts';
 import type { WorkflowSchedule } from '../core/schedules/model.ts';
-import { nextFireTimes, parseScheduleExpression } from '../core/schedules/expression.ts';
+import { parseScheduleExpression } from '../core/schedules/expression.ts';
+import { nextFireTimes } from '../core/schedules/fire-times.ts';
 
 /** setTimeout's longest delay (about 24.8 days): a later time is reached by re-arming. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

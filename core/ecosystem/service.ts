@@ -4,28 +4,13 @@ import type { Clock, IdGenerator } from '../ports.ts';
 import type { ExecutionService, StartRequest } from '../execution/service.ts';
 import type { Execution, ExecutionStatus } from '../execution/model.ts';
 import type { WorkflowService } from '../workflow/service.ts';
-import { nextFireTimes, parseScheduleExpression } from '../schedules/expression.ts';
+import { parseScheduleExpression } from '../schedules/expression.ts';
+import { nextFireTimes } from '../schedules/fire-times.ts';
 import { ingestionParameters, type SourceRequest } from './sources.ts';
 import { SYSTEM_ACTOR, systemWorkflowDefinition, systemWorkflowId, type SystemWorkflowName } from './system-workflows.ts';
+import { JOB_NAMES, JOBS, SYSTEM_SCHEDULE_ACTOR, type JobName, type JobSchedule } from './jobs.ts';
 
-/** The cross-service jobs, each a run of a system workflow, by hand (`POST /jobs/<name>`) or on its schedule. */
-export const JOBS = {
-  'recalc-quality': {
-    workflow: 'recalc_quality',
-    description: "Recalculates the reporting service's quality scores",
-    defaultSchedule: 'cron(0 2 * * ? *)',
-  },
-  'notify-consolidation': {
-    workflow: 'notify_consolidation',
-    description: 'Sends a consolidation notice through the notification service',
-    defaultSchedule: 'cron(0 9 ? * MON *)',
-  },
-} as const satisfies Record<string, { workflow: SystemWorkflowName; description: string; defaultSchedule: string }>;
-export type JobName = keyof typeof JOBS;
-export const JOB_NAMES = Object.keys(JOBS) as JobName[];
-
-/** A job's schedule: an EventBridge expression read in UTC (EventBridge rules have no time zone), or off. */
-export type JobSchedule = { readonly expression: string; readonly enabled: true } | { readonly enabled: false };
+export { JOB_NAMES, JOBS, SYSTEM_SCHEDULE_ACTOR, type JobName, type JobSchedule } from './jobs.ts';
 
 export interface EcosystemServiceDeps {
   readonly workflows: Pick<WorkflowService, 'ensureWorkflow'>;
@@ -134,8 +119,5 @@ export function createEcosystemService({ workflows, executions, clock, ids, jobS
     },
   };
 }
-
-/** The actor of runs a job's schedule starts. */
-export const SYSTEM_SCHEDULE_ACTOR = 'schedule';
 
 export type EcosystemService = ReturnType<typeof createEcosystemService>;

@@ -5,7 +5,8 @@ import type { ExecutionService } from '../execution/service.ts';
 import type { Execution } from '../execution/model.ts';
 import { resolveParameters } from '../execution/parameters.ts';
 import type { Workflow } from '../workflow/model.ts';
-import { nextFireTimes, parseScheduleExpression, timeZoneProblem } from './expression.ts';
+import { parseScheduleExpression, timeZoneProblem } from './expression.ts';
+import { cronProblem, nextFireTimes } from './fire-times.ts';
 import { MAX_SCHEDULES_PER_WORKFLOW, type FireTrigger, type ScheduleFiring, type ScheduleInput, type WorkflowSchedule } from './model.ts';
 
 /** How many upcoming times a schedule view lists. */
@@ -62,6 +63,10 @@ export function createScheduleService({ schedules, timer, workflows, executions,
     const issues: FieldIssue[] = [];
     const parsed = parseScheduleExpression(input.expression, 'expression');
     if ('problems' in parsed) issues.push(...parsed.problems);
+    else {
+      const problem = cronProblem(parsed.expression, 'expression');
+      if (problem) issues.push(problem);
+    }
     const zone = timeZoneProblem(input.timezone, 'timezone');
     if (zone) issues.push(zone);
     if (input.version !== undefined && input.version > workflow.version) {

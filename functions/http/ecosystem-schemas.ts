@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { JsonValue } from '../../core/workflow/definition.ts';
 import { EXECUTION_STATUSES } from '../../core/execution/model.ts';
 import { ScopeField, SOURCES, SourceField, SourceRequestSchema, withCheckedScope } from '../../core/ecosystem/sources.ts';
-import { JOB_NAMES } from '../../core/ecosystem/service.ts';
+import { JOB_NAMES } from '../../core/ecosystem/jobs.ts';
 
 /** Ingestion, the ecosystem proxies, the demo bundle and the jobs: request and response schemas. */
 

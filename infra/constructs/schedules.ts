@@ -8,7 +8,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { JOB_NAMES, type JobName, type JobSchedule } from '../../core/ecosystem/service.ts';
+import { JOB_NAMES, type JobName, type JobSchedule } from '../../core/ecosystem/jobs.ts';
 import { DEFAULT_JOB_SCHEDULES, jobScheduleEnvironment } from '../ecosystem-context.ts';
 import { ApiFunction } from './api-function.ts';
 import { grantTableAccess } from './table-access.ts';

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { RegistryIndex } from '../../adapters/aws/dynamo/registry-table.ts';
 import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
 import { WORKFLOW_TABLE } from '../../adapters/aws/dynamo/workflow-table.ts';
-import type { JobName, JobSchedule } from '../../core/ecosystem/service.ts';
+import type { JobName, JobSchedule } from '../../core/ecosystem/jobs.ts';
 import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
 import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
 import { EVENT_SOURCES, type EventType } from '../../core/events/envelope.ts';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
+import { cronProblem, nextFireTimes } from '../../../core/schedules/fire-times.ts';
 import {
-  nextFireTimes,
   parseScheduleExpression,
   ScheduleExpressionText,
   timeZoneProblem,
@@ -8,7 +8,7 @@ import {
   type ScheduleExpression,
 } from '../../../core/schedules/expression.ts';
 
-/** EventBridge Scheduler expressions of core/schedules/expression.ts, checked against known calendars (2027 begins on a Friday). */
+/** EventBridge Scheduler expressions of core/schedules/expression.ts and fire-times.ts, checked against known calendars (2027 begins on a Friday). */
 
 function parsed(text: string): ScheduleExpression {
   const result = parseScheduleExpression(text);
@@ -303,4 +303,15 @@ describe('zod helpers', () => {
     expect(TimeZoneText.safeParse('Mars/Olympus').success).toBe(false);
     expect(TimeZoneText.safeParse('Asia/Tokyo').success).toBe(true);
   });
+});
+
+describe('the parser and croner agree', () => {
+  it.each(['cron(0 12 L * ? *)', 'cron(0 9 15W * ? *)', 'cron(0 9 ? * MON-FRI *)', 'cron(0 9 ? * 2-6 *)', 'cron(0 10 ? * 6L *)', 'cron(0 10 ? * 2#1 *)', 'cron(0/15 8-18 ? * * 2027-2030)', 'cron(5,35 */2 1/3 JAN,JUL ? *)'])(
+    'croner accepts the pattern %s was translated to',
+    (text) => {
+      const parsed = parseScheduleExpression(text);
+      if (!('expression' in parsed)) throw new Error(`${text} did not parse: ${JSON.stringify(parsed.problems)}`);
+      expect(cronProblem(parsed.expression)).toBeUndefined();
+    },
+  );
 });
