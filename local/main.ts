@@ -10,15 +10,8 @@ const config = readConfigOrExit();
 // Loaded once the configuration is known to be valid: a refused start answers at once, not after loading every module.
 const { startLocalRuntime } = await import('./runtime.ts');
 const runtime = await startLocalRuntime(runtimeOptionsFrom(config)).catch((error: unknown) => exitWith(startFailure(error, config.port, config.host)));
-console.log(`Orchestrator listening on ${runtime.url} (data in ${config.dynamoEndpoint ? config.dynamoEndpoint : config.dataDir})`);
-console.log(`  configuration: ${config.configFile ?? 'environment and defaults (no config/app.yaml)'}   effective settings: ${runtime.url}/config/effective`);
-for (const note of config.notes) console.log(`  note: ${note}`);
-console.log(`  try: curl ${runtime.url}/health   API description: ${runtime.url}/openapi.json`);
-for (const line of describeAuth(config.auth, config.rateLimit)) console.log(line);
-if (config.tls?.clientCa) console.log('  mutual TLS: clients must present a certificate signed by a CA in ORCHESTRATOR_TLS_CLIENT_CA_PATH');
-for (const line of runtime.describeOutbound()) console.log(`  ${line}`);
-console.log(`  dead letters: ${runtime.deadLetterQueueUrl} (SQS at ${runtime.sqsEndpoint})   large responses: s3://${runtime.payloadBucketName} (S3 at ${runtime.s3Endpoint})`);
-
+// Before the banner: a supervisor (or a test) that stops the process as soon as it reads the banner must find
+// the handlers in place, or the signal's default action would end the process without its orderly stop.
 let stopping = false;
 /**
  * A stop (Ctrl-C reaches npm, its shell and node at once; SIGTERM from a supervisor) stops accepting requests,
@@ -44,6 +37,17 @@ const stop = async (signal: string) => {
 };
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+
+console.log(`Orchestrator listening on ${runtime.url} (data in ${config.dynamoEndpoint ? config.dynamoEndpoint : config.dataDir})`);
+console.log(`  configuration: ${config.configFile ?? 'environment and defaults (no config/app.yaml)'}   effective settings: ${runtime.url}/config/effective`);
+for (const note of config.notes) console.log(`  note: ${note}`);
+console.log(`  try: curl ${runtime.url}/health   API description: ${runtime.url}/openapi.json`);
+for (const line of describeAuth(config.auth, config.rateLimit)) console.log(line);
+if (config.tls?.clientCa) console.log('  mutual TLS: clients must present a certificate signed by a CA in ORCHESTRATOR_TLS_CLIENT_CA_PATH');
+for (const line of runtime.describeOutbound()) console.log(`  ${line}`);
+console.log(`  dead letters: ${runtime.deadLetterQueueUrl} (SQS at ${runtime.sqsEndpoint})   large responses: s3://${runtime.payloadBucketName} (S3 at ${runtime.s3Endpoint})`);
+
+
 
 /**
  * A start that cannot succeed (bad configuration, a port in use) ends with one line per reason and exit code
