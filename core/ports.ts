@@ -9,6 +9,7 @@ import type { ApiSnapshot } from './registry/drift.ts';
 import type { ProbeResult } from './registry/health.ts';
 import type { WorkflowStatus } from './workflow/definition.ts';
 import type { ScheduleFiring, WorkflowSchedule } from './schedules/model.ts';
+import type { GateRelease } from './execution/dependency-gates.ts';
 import type { Workflow, WorkflowSummary, WorkflowVersion } from './workflow/model.ts';
 
 /** The interfaces the domain needs from the world. Adapters implement them; tests run every adapter. */
@@ -547,4 +548,18 @@ export interface ScheduleStore {
 export interface ScheduleTimer {
   put(schedule: WorkflowSchedule): Promise<void>;
   remove(schedule: Pick<WorkflowSchedule, 'workflow_id' | 'schedule_id'>): Promise<void>;
+}
+
+/**
+ * Dependency gates of runs (core/execution/dependency-gates.ts, ADR 0010): one per waiting action of a run.
+ * Both calls are idempotent (a redelivered report changes nothing) and whatever their order and concurrency,
+ * exactly one call returns the release; its caller answers the waiter's token with it. `expected` is the
+ * gate's producers, the same list in every call (the compiler writes it into each state of the gate); a
+ * different list, or a producer not in it, is refused with an Error naming both.
+ */
+export interface DependencyGates {
+  /** Producer `producer` of the gate of `waiter` finished with `output`. */
+  arrive(executionId: string, waiter: string, expected: readonly string[], producer: string, output: unknown): Promise<GateRelease | undefined>;
+  /** The waiter waits with `token`. */
+  wait(executionId: string, waiter: string, expected: readonly string[], token: string): Promise<GateRelease | undefined>;
 }
