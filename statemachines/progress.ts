@@ -6,7 +6,7 @@ import type { Action } from '../core/workflow/definition.ts';
 /**
  * Per-action progress read back from a compiled machine's execution history: Step Functions'
  * GetExecutionHistory for standard workflows, the CloudWatch log of an express one (the same events). The
- * compiler names every state after its action (`<id>`, `<id>: skipped`, `<id>: failed`...; see compile.ts),
+ * compiler names every state after its action (`<id>`, `<id>: skipped`, `<id>: failed`...; see actions/ and failure.ts),
  * so the history says when each action started, how many attempts it made, what it returned, and whether it
  * completed, was skipped or failed. This is the record the status listener settles an execution with when it
  * ends; the action runner's live reports (service calls only) are what a client sees meanwhile.

@@ -3,7 +3,7 @@ import { WorkflowErrorName } from '../errors.ts';
 import { zodIssues } from '../workflow/validate.ts';
 
 /**
- * The contract of the compiled `<id>: failed` task (statemachines/compile.ts redriveGate): the action runner (and the local
+ * The contract of the compiled `<id>: failed` task (statemachines/failure.ts redriveGate): the action runner (and the local
  * engine) receive `{ redrive_gate: {...} }` and either fail it with ActionFailed and the recorded cause, which
  * ends the run, or let it go because the run was redriven since the failure was recorded.
  */

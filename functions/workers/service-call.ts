@@ -5,7 +5,7 @@ import { zodIssues } from '../../core/workflow/validate.ts';
 import { ServiceCallError } from './service-call-errors.ts';
 
 /**
- * The contract between compiled state machines and the action runner (see statemachines/compile.ts: the
+ * The contract between compiled state machines and the action runner (see statemachines/actions/service-call.ts runnerCall: the
  * Lambda invoke Payload of a service_call Task): the types, shared by the runner, the local engine and tests,
  * and the schema the runner reads every payload with (ServiceCallPayloadSchema).
  */

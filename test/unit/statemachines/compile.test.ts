@@ -205,7 +205,7 @@ describe('compiler bugs (reproductions)', () => {
     expect(payloadOf(run.recorder.only('a')).parameters).toEqual({ tags: [WORKFLOW_ID, WORKFLOW_VERSION, 'x'] });
   });
 
-  // compile.ts constantRule only understands equals / not_equals: any other operator on a compile-time constant
+  // conditions.ts constantRule only understands equals / not_equals: any other operator on a compile-time constant
   // ({{execution.workflow_id}}, {{execution.workflow_version}}) compiles to a rule that never holds.
   it('evaluates conditions on compile-time constants with every operator', async () => {
     const compiled = compileChecked(

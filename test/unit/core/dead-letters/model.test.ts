@@ -12,7 +12,7 @@ const message = (body: unknown, extra: Partial<ReceivedMessage> = {}): ReceivedM
   ...extra,
 });
 
-/** What the compiled state machine's "<action>: dead letter" state sends (statemachines/compile.ts). */
+/** What the compiled state machine's "<action>: dead letter" state sends (statemachines/failure.ts). */
 const actionFailed = {
   kind: 'action_failed',
   action_id: 'charge',

@@ -1,0 +1,88 @@
+import type { Action, ActionType } from '../../core/workflow/definition.ts';
+import type { ChoiceRule } from '../asl.ts';
+import { conditionRule } from '../conditions.ts';
+import { COMPLETED, flow, type ActionContext, type ActionTarget, type Context, type Fragment, type States } from '../context.ts';
+import { compileForeach } from './foreach.ts';
+import { compileNotification } from './notification.ts';
+import { compileServiceCall } from './service-call.ts';
+import { compileSubWorkflow } from './sub-workflow.ts';
+import { compileTransform } from './transform.ts';
+import { compileWait } from './wait.ts';
+
+/**
+ * Compiles one action type: the complete states that run an action of that type, in definition order, and
+ * its failure handling. The first state is named by the action's id: the guard, the rerun check and the
+ * redrive gate (failure.ts) all go to it. The states put the action's result at `target.resultPath` and
+ * continue at `target.next`, from every way out (completed, or failed and recorded).
+ */
+export type ActionCompiler<A extends Action = Action> = (context: ActionContext, action: A, target: ActionTarget) => States;
+
+/** One compiler per action type: a type added to core/workflow/definition.ts without one does not compile. */
+export const ACTION_COMPILERS = {
+  service_call: compileServiceCall,
+  notification: compileNotification,
+  wait: compileWait,
+  transform: compileTransform,
+  foreach: compileForeach,
+  sub_workflow: compileSubWorkflow,
+} satisfies { readonly [T in ActionType]: ActionCompiler<Extract<Action, { action_type: T }>> };
+
+/** The states of one action, from its type's compiler. */
+export function compileActionStates(context: ActionContext, action: Action, target: ActionTarget): States {
+  // The registry is keyed by the action's own type, so the compiler it finds takes this action.
+  const compile = ACTION_COMPILERS[action.action_type] as ActionCompiler;
+  const states = compile(context, action, target);
+  if (!(action.action_id in states)) throw new Error(`the ${action.action_type} compiler did not name a state ${action.action_id}`);
+  return states;
+}
+
+/** Wait states leave state data as it was: nothing of theirs is ever read. */
+export function writesResult(action: Action): boolean {
+  return action.action_type !== 'wait';
+}
+
+/**
+ * One action as a piece of the flow: its states behind its condition and the guards on its inputs, and, in
+ * the rerun variant, behind the check for a reused result. `after` holds the results needed once it is done;
+ * `available` the results in state data when it starts.
+ */
+export function actionFragment(context: Context, action: Action, after: ReadonlySet<string>, available: ReadonlySet<string>): Fragment {
+  const id = action.action_id;
+  const keep = after.has(id) && writesResult(action);
+  const present = keep ? new Set([...available, id]) : available;
+  const resultPath = keep ? `$.results.${id}` : null;
+  const guards = context.guardedInputs.get(id) ?? [];
+  const guarded = action.condition !== undefined || guards.length > 0;
+  const check = `${id}: reuse?`;
+  const guard = `${id}: run?`;
+  const runs = guarded ? guard : id;
+
+  const build = (next: string | undefined) => {
+    const { states } = context;
+    Object.assign(states, compileActionStates(context, action, { resultPath, next }));
+    if (guarded) {
+      const skipped = `${id}: skipped`;
+      states[skipped] = {
+        Type: 'Pass',
+        Comment: guards.length > 0 ? `skipped when its condition is false or ${guards.join(', ')} did not complete` : 'skipped when its condition is false',
+        Result: { outcome: 'skipped', status_code: null, response: null },
+        ResultPath: resultPath,
+        ...flow(next),
+      };
+      const choices: ChoiceRule[] = [];
+      if (guards.length > 0) {
+        const incomplete = guards.map((input) => ({ Not: { Variable: `$.results.${input}.outcome`, StringEquals: COMPLETED } }));
+        choices.push({ ...(incomplete.length === 1 ? incomplete[0]! : { Or: incomplete }), Next: skipped });
+      }
+      choices.push({ ...(action.condition ? conditionRule(action.condition, context.scope) : { Variable: '$.params', IsPresent: true }), Next: id });
+      states[guard] = { Type: 'Choice', Choices: choices, Default: skipped };
+    }
+    if (context.reuse) {
+      // The rerun variant: a result the rerun reuses is taken from the input, and the action does not run.
+      const reused = `${id}: reused`;
+      states[reused] = { Type: 'Pass', Comment: 'reused from the run this one reruns', InputPath: `$.reuse.${id}`, ResultPath: resultPath, ...flow(next) };
+      states[check] = { Type: 'Choice', Choices: [{ Variable: `$.reuse.${id}`, IsPresent: true, Next: reused }], Default: runs };
+    }
+  };
+  return { start: context.reuse ? check : runs, present, build };
+}

@@ -1,0 +1,64 @@
+import type { Action } from '../../core/workflow/definition.ts';
+import { Placeholder, Resource, type JsonObject } from '../asl.ts';
+import { COMPLETED, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, runIds, TRACE_ID, type ActionContext, type ActionTarget, type States } from '../context.ts';
+import { failureHandling } from '../failure.ts';
+import { compileEndpoint, payloadTemplate, type PathScope } from '../paths.ts';
+import { pausable, task } from '../task.ts';
+
+type ServiceCallConfig = Extract<Action, { action_type: 'service_call' }>['config'];
+
+/**
+ * A service call: one pausable call to the action runner (which makes the HTTP request), its failure
+ * handling with a dead letter that names the call, and the state a call parks in while its run is paused.
+ */
+export function compileServiceCall(context: ActionContext, action: Extract<Action, { action_type: 'service_call' }>, target: ActionTarget): States {
+  const id = action.action_id;
+  const ids = runIds(context, id);
+  const failure = failureHandling(context, action, target, { ...ids, service: action.config.service, endpoint: action.config.endpoint, method: action.config.method });
+  const call = task({
+    ...runnerCall(context.scope, { ...ids, 'trace_id.$': TRACE_ID }, action.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, context.inlineResultBytes.action),
+    resultSelector: { outcome: COMPLETED, 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
+    resultPath: target.resultPath,
+    retry: { policy: action.retry },
+    catch: failure.catch,
+    next: target.next,
+  });
+  const held = `${id}: held`;
+  const paused = pausable(call, id, held, { 'execution_id.$': '$$.Execution.Name', action_id: id });
+  return { [id]: paused.call, ...failure.states, [held]: paused.parked };
+}
+
+/**
+ * The Resource, Parameters and TimeoutSeconds of a call to the action runner (a ServiceCallPayload): the ids
+ * that say whose call it is, the rendered request, and how much of its result may stay in state data. Service
+ * call actions, foreach items and compensations all call services through this.
+ */
+export function runnerCall(
+  scope: PathScope,
+  ids: JsonObject,
+  config: ServiceCallConfig,
+  timeout: number,
+  inlineResultBytes: number,
+): { resource: typeof Resource.lambdaInvoke; parameters: JsonObject; timeoutSeconds: number } {
+  const { service, endpoint, ...rest } = serviceRequest(config, timeout);
+  // A templated endpoint's values go beside it, for the runner to percent-encode (paths.ts compileEndpoint).
+  const compiled = compileEndpoint(String(endpoint), scope);
+  const path = { endpoint: compiled.endpoint, ...(compiled.values ? { endpoint_values: compiled.values } : {}) };
+  return {
+    resource: Resource.lambdaInvoke,
+    parameters: { FunctionName: Placeholder.actionRunner, Payload: { ...ids, ...payloadTemplate({ service }, scope), ...path, ...payloadTemplate(rest, scope), inline_result_bytes: inlineResultBytes } },
+    // The runner gives up on the HTTP call at `timeout`; the state allows a little more for the Lambda itself.
+    timeoutSeconds: timeout + 5,
+  };
+}
+
+function serviceRequest(config: ServiceCallConfig, timeout: number): Record<string, unknown> {
+  return {
+    service: config.service,
+    endpoint: config.endpoint,
+    method: config.method,
+    ...(config.parameters && Object.keys(config.parameters).length > 0 ? { parameters: config.parameters } : {}),
+    ...(config.headers && Object.keys(config.headers).length > 0 ? { headers: config.headers } : {}),
+    timeout_seconds: timeout,
+  };
+}
