@@ -8,6 +8,9 @@ import { readLambdaConfig, required, type LambdaConfig } from './config.ts';
 import { createServiceProxy, logAnalysisServiceOf, type ServiceProxy } from './ecosystem/service-proxy.ts';
 import { sharedLog } from './observability/logger.ts';
 import { createActionRunner } from './workers/action-runner.ts';
+import { awsEmfMetrics } from './aws-emf.ts';
+import { noopMetrics } from './observability/metric-recorder.ts';
+import { meteredRunner } from './observability/run-metrics.ts';
 
 /** The proxies: the action runner's resolution, outbound rules, circuits and credentials, within ORCHESTRATOR_PROXY_TIMEOUT_SECONDS. */
 export function awsServiceProxy(config: LambdaConfig = readLambdaConfig()): ServiceProxy {
@@ -22,7 +25,9 @@ export function awsServiceProxy(config: LambdaConfig = readLambdaConfig()): Serv
       cooldownSeconds: config.ORCHESTRATOR_CIRCUIT_COOLDOWN_SECONDS,
     },
   });
-  return createServiceProxy({ runner, spans: awsSpanRecorder(config, sharedLog), timeoutSeconds: config.ORCHESTRATOR_PROXY_TIMEOUT_SECONDS });
+  // Each attempt counts among the service's calls (EMF), published with the request's own metrics when it is answered.
+  const metrics = config.ORCHESTRATOR_METRICS_ENABLED === false ? noopMetrics : awsEmfMetrics();
+  return createServiceProxy({ runner: meteredRunner(runner, metrics), spans: awsSpanRecorder(config, sharedLog), timeoutSeconds: config.ORCHESTRATOR_PROXY_TIMEOUT_SECONDS });
 }
 
 

@@ -228,7 +228,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       workflowStore,
       workflows,
       executions,
-      proxyRunner: createActionRunner(runnerDeps),
+      // Counted among the service calls in /metrics, like a run's (the proxy records its own spans).
+      proxyRunner: observability.meterCalls(createActionRunner(runnerDeps)),
       spans: observability.spans,
       ...(options.proxyTimeoutSeconds === undefined ? {} : { proxyTimeoutSeconds: options.proxyTimeoutSeconds }),
       ...(options.jobSchedules === undefined ? {} : { jobSchedules: options.jobSchedules }),

@@ -136,6 +136,16 @@ describe('ecosystem proxies: /report/request, /summarization/suggest, /docstore/
     }, 'the proxy span of reporting', 10_000, 50);
     expect(listed!.body.data.calls.find((entry) => entry.trace_id === traceId)).toMatchObject({ name: 'POST reporting', outcome: 'ok', status_code: 200 });
   });
+
+  it("counts each forward among the service's calls in /metrics", async () => {
+    const calls = async () => {
+      const text = String((await api.call('GET', '/metrics')).body.data);
+      return Number(/^orchestrator_service_calls_total\{service="doc_store",outcome="ok",error="none"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await calls();
+    expect((await api.call('POST', '/docstore/save', { body: { content: 'counted' } })).status).toBe(200);
+    expect(await calls()).toBe(before + 1);
+  });
 });
 
 describe('ecosystem proxies when the service is down, slow or unknown', () => {
