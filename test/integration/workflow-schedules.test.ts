@@ -224,3 +224,27 @@ describe('workflow schedules', () => {
     expect((await api.call<Schedule>('GET', `/workflows/${workflowId}/schedules/${schedule.schedule_id}`)).body.data.next_runs).toEqual(schedule.next_runs);
   });
 });
+
+describe('a schedule read at a fixed time', () => {
+  /** The API's clock stands still at `now`: next_runs are computed from it (no timer fires: the times are hours away). */
+  const apiAt = (now: string) => startTestApi({ clock: { now: () => now } });
+
+  it.each([
+    ['in summer', '2027-06-15T00:00:00.000Z', ['2027-06-15T07:00:00.000Z', '2027-06-16T07:00:00.000Z', '2027-06-17T07:00:00.000Z', '2027-06-18T07:00:00.000Z', '2027-06-21T07:00:00.000Z']],
+    [
+      'across the spring change (Sunday 28 March 2027)',
+      '2027-03-25T00:00:00.000Z',
+      ['2027-03-25T08:00:00.000Z', '2027-03-26T08:00:00.000Z', '2027-03-29T07:00:00.000Z', '2027-03-30T07:00:00.000Z', '2027-03-31T07:00:00.000Z'],
+    ],
+  ])('lists the next weekday 09:00 Berlin times %s', async (_when, now, expected) => {
+    const api = await apiAt(now);
+    try {
+      const workflow = await api.call('POST', '/workflows', { body: { name: 'weekday', actions: [{ action_id: 'note', action_type: 'transform', config: { output: {} } }] } });
+      const created = await api.call<Schedule>('POST', `/workflows/${String(workflow.body.data.workflow_id)}/schedules`, { body: { expression: 'cron(0 9 ? * MON-FRI *)', timezone: 'Europe/Berlin' } });
+      expect(created.status).toBe(201);
+      expect(created.body.data.next_runs).toEqual(expected);
+    } finally {
+      await api.runtime.close();
+    }
+  });
+});
