@@ -126,10 +126,9 @@ function compensationStep(context: Context, action: Action): Fragment {
             parameters: { Entries: [notificationEntry(compensation.config, ids, context.scope)] },
             resultSelector: { 'event_id.$': '$.Entries[0].EventId' },
             resultPath,
-            // The one call without a Retry: a compensation notification that fails is dead-lettered at once,
-            // as it always has been. Retrying it (retry: { policy: undefined }, like a compensation's service
-            // call) would change compiled definitions, so it is a decision of its own, not part of a refactor.
-            retry: 'none',
+            // Like a compensation's service call, the default policy over PutEvents' transient errors: a
+            // throttled PutEvents must not fail the compensation (it was dead-lettered at once before).
+            retry: { policy: undefined },
             catch: caught,
             next: after,
           });

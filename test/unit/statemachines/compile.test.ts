@@ -148,6 +148,18 @@ describe('compiler bugs (reproductions)', () => {
     expect(aslErrors(compiled.definition)).toEqual([]);
   });
 
+  it("retries a compensation's notification on PutEvents' transient errors, like its service call", () => {
+    const undoNotice = { action_type: 'notification', config: { message: 'rolled back' } };
+    const compiled = compileChecked(
+      workflow([serviceCall('a', {}, [], { compensation: undoNotice }), serviceCall('b', {}, ['a'], { compensation: compensationCall(), on_failure: 'compensate' })]),
+    );
+    const states = allStates(compiled.definition);
+    const notice = states.get('a: compensate') as TaskState;
+    const call = states.get('b: compensate') as TaskState;
+    expect(notice.Retry?.[0]?.ErrorEquals).toEqual(expect.arrayContaining(['EventBridge.ThrottlingException', 'EventBridge.InternalException']));
+    expect(notice.Retry?.[0]?.MaxAttempts).toBe(call.Retry?.[0]?.MaxAttempts);
+  });
+
   it('accepts an action named initialize', async () => {
     const compiled = compileChecked(workflow([serviceCall('initialize'), serviceCall('next', {}, ['initialize'])]));
     const run = await execute(compiled.definition, {});
