@@ -34,11 +34,8 @@ export interface ScheduleFiring {
   readonly reason?: string;
 }
 
-export interface WorkflowSchedule {
-  readonly schedule_id: string;
-  readonly workflow_id: string;
-  /** The workflow's tenant: runs start in it, and only it sees the schedule. */
-  readonly tenant: string;
+/** What a caller gives to create a schedule (defaults applied by the API schema): its definition. */
+export interface ScheduleInput {
   /** EventBridge syntax: `cron(0 9 ? * MON-FRI *)`, `rate(15 minutes)`, `at(2027-01-01T09:00:00)`. */
   readonly expression: string;
   /** IANA time zone `cron` and `at` are read in (default UTC). */
@@ -49,6 +46,14 @@ export interface WorkflowSchedule {
   readonly enabled: boolean;
   readonly overlap_policy: OverlapPolicy;
   readonly description?: string;
+}
+
+/** A stored schedule: its definition, whose it is, who changed it when, and its last firing. */
+export interface WorkflowSchedule extends ScheduleInput {
+  readonly schedule_id: string;
+  readonly workflow_id: string;
+  /** The workflow's tenant: runs start in it, and only it sees the schedule. */
+  readonly tenant: string;
   readonly created_at: string;
   readonly created_by: string;
   readonly updated_at: string;
@@ -56,17 +61,6 @@ export interface WorkflowSchedule {
   /** Incremented by each change of the definition (not by firings): conditional writes compare it. */
   readonly revision: number;
   readonly last_firing?: ScheduleFiring;
-}
-
-/** What a caller gives to create a schedule (defaults applied by the API schema). */
-export interface ScheduleInput {
-  readonly expression: string;
-  readonly timezone: string;
-  readonly parameters: Readonly<Record<string, unknown>>;
-  readonly version?: number;
-  readonly enabled: boolean;
-  readonly overlap_policy: OverlapPolicy;
-  readonly description?: string;
 }
 
 /** How many schedules one workflow may have: each is an EventBridge Scheduler schedule (a quota per account). */
