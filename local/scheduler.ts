@@ -86,6 +86,12 @@ export function createLocalScheduler({ clock, log, fireSchedule }: LocalSchedule
       const timer = setTimeout(() => {
         timers.delete(entry.key);
         if (stopped) return;
+        // Timers run on the event loop's cached time, which can be a millisecond behind the wall clock the due
+        // time is on: never fire early, wait out what is left.
+        if (Date.parse(clock.now()) < Date.parse(dueAt)) {
+          wait();
+          return;
+        }
         firings.push({ key: entry.key, due_at: dueAt, drift_ms: Date.parse(clock.now()) - Date.parse(dueAt) });
         if (firings.length > 1000) firings.splice(0, firings.length - 1000);
         const firing = entry.fire(dueAt).catch((error: unknown) => {
