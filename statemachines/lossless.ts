@@ -1,5 +1,5 @@
 import type { GraphNode } from '../core/workflow/graph.ts';
-import { topologicalOrder } from '../core/workflow/graph.ts';
+import { topologicalOrder, transitiveDependencies } from '../core/workflow/graph.ts';
 import { actionsOf, seriesParallelStructure, type DurationOf, type Structure } from './structure.ts';
 
 /**
@@ -22,7 +22,7 @@ export function losslessStructure(nodes: readonly GraphNode[], durationOf?: Dura
 
 /** Whether every ordering the structure imposes is one the dependencies already imply (then it loses nothing). */
 export function addsNoOrdering(nodes: readonly GraphNode[], structure: Structure): boolean {
-  const reach = reachability(nodes);
+  const dependsOn = transitiveDependencies(nodes);
   const check = (piece: Structure): boolean => {
     if (piece.kind === 'action') return true;
     if (piece.kind === 'parallel') return piece.branches.every(check);
@@ -31,7 +31,7 @@ export function addsNoOrdering(nodes: readonly GraphNode[], structure: Structure
     for (const step of piece.steps) {
       if (!check(step)) return false;
       const members = actionsOf(step);
-      for (const later of members) for (const earlier of before) if (!reach.get(earlier)!.has(later)) return false;
+      for (const later of members) for (const earlier of before) if (!dependsOn.get(later)!.has(earlier)) return false;
       before.push(...members);
     }
     return true;
@@ -81,23 +81,6 @@ function gatedForest(nodes: readonly GraphNode[]): LosslessStructure {
   };
   const roots = order.filter((id) => !parent.has(id)).map(subtree);
   return { structure: roots.length === 1 ? roots[0]! : { kind: 'parallel', branches: roots }, gates };
-}
-
-/** For each action, the actions that depend on it directly or not (its descendants). */
-function reachability(nodes: readonly GraphNode[]): Map<string, Set<string>> {
-  const order = topologicalOrder(nodes);
-  const succs = new Map<string, string[]>(order.map((id) => [id, []]));
-  for (const node of nodes) for (const dep of new Set(node.depends_on)) succs.get(dep)?.push(node.action_id);
-  const reach = new Map<string, Set<string>>();
-  for (const id of [...order].reverse()) {
-    const below = new Set<string>();
-    for (const next of succs.get(id)!) {
-      below.add(next);
-      for (const further of reach.get(next)!) below.add(further);
-    }
-    reach.set(id, below);
-  }
-  return reach;
 }
 
 /**

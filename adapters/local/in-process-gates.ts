@@ -4,7 +4,7 @@ import { gateProblem, gateReady, releaseOf, type GateRelease, type GateState } f
 /**
  * Dependency gates in the local runtime's memory (the local engine runs every run of this process, so the
  * gates need no storage of their own). Each call reads and writes a gate in one synchronous step, so the rule
- * of core/execution/dependency-gates.ts holds without conditions; a gate is forgotten with its run.
+ * of core/execution/dependency-gates.ts holds without conditions.
  */
 export class InProcessDependencyGates implements DependencyGates {
   private readonly gates = new Map<string, GateState>();
@@ -20,11 +20,6 @@ export class InProcessDependencyGates implements DependencyGates {
 
   async wait(executionId: string, waiter: string, expected: readonly string[], token: string): Promise<GateRelease | undefined> {
     return this.update(executionId, waiter, expected, undefined, (state) => ({ ...state, token }));
-  }
-
-  /** Forgets a run's gates (its end). */
-  forget(executionId: string): void {
-    for (const key of [...this.gates.keys()]) if (key.startsWith(`${executionId}\u0000`)) this.gates.delete(key);
   }
 
   private update(executionId: string, waiter: string, expected: readonly string[], producer: string | undefined, change: (state: GateState) => GateState): GateRelease | undefined {

@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '
 import { inScope, type TenantScope } from '../auth/model.ts';
 import type { Clock, IdGenerator, ScheduleStore, ScheduleTimer, WorkflowStore } from '../ports.ts';
 import type { ExecutionService } from '../execution/service.ts';
-import type { Execution } from '../execution/model.ts';
+import { isTerminal, type Execution } from '../execution/model.ts';
 import { resolveParameters } from '../execution/parameters.ts';
 import type { Workflow } from '../workflow/model.ts';
 import { parseScheduleExpression, timeZoneProblem } from './expression.ts';
@@ -112,7 +112,7 @@ export function createScheduleService({ schedules, timer, workflows, executions,
         if (error instanceof NotFoundError) return undefined;
         throw error;
       });
-      const going = previous !== undefined && ['pending', 'running', 'paused'].includes(previous.status);
+      const going = previous !== undefined && !isTerminal(previous.status);
       if (going && schedule.overlap_policy === 'skip') {
         return { firing: await record(schedule, { ...base, outcome: 'skipped', execution_id: previousId, reason: `run ${previousId} is still ${previous.status} (overlap policy skip)` }) };
       }

@@ -174,7 +174,11 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
         if (current && current.tenant !== tenant) throw new Error(`workflow ${workflowId} belongs to tenant ${current.tenant}, not ${tenant}`);
         try {
           if (!current) return await insert(workflowId, definition, actor, tenant);
-          return (await service.updateWorkflow(workflowId, { ...definition, status: 'active' }, actor, {}, { tenant })).workflow;
+          const patch: WorkflowPatch = { ...definition, status: 'active' };
+          // The common case, unchanged, costs the one read above; only a change goes through the update.
+          const { definitionChanged, metadataChanged } = changesOf(current, patch);
+          if (!definitionChanged && !metadataChanged) return current;
+          return (await service.updateWorkflow(workflowId, patch, actor, {}, { tenant })).workflow;
         } catch (error) {
           if (!(error instanceof ConflictError) || attempt >= 3) throw error;
         }
@@ -218,12 +222,7 @@ export function createWorkflowService({ store, clock, ids, compiler, events, onP
             { field: 'expected_version', message: `expected version ${preconditions.version}, current is ${current.version}` },
           ]);
         }
-        const merged: Workflow = { ...current, ...definedFields(patch) };
-        const definitionChanged =
-          merged.execution_mode !== current.execution_mode ||
-          merged.strict_parameters !== current.strict_parameters ||
-          !jsonEqual(merged.parameters, current.parameters) || !jsonEqual(merged.actions, current.actions);
-        const metadataChanged = (['name', 'description', 'tags', 'status'] as const).some((key) => !jsonEqual(merged[key], current[key]));
+        const { merged, definitionChanged, metadataChanged } = changesOf(current, patch);
         if (!definitionChanged && !metadataChanged) return { workflow: current, changed: false, new_version: false };
         if (definitionChanged) assertValidDefinition(merged);
         const now = clock.now();
@@ -323,6 +322,17 @@ function compareNewestFirst(a: WorkflowSummary, b: WorkflowSummary): number {
 
 function notFound(workflowId: string): NotFoundError {
   return new NotFoundError(`workflow ${workflowId} not found`, [{ field: 'workflow_id', message: `no workflow with id ${workflowId}` }]);
+}
+
+/** What `patch` changes of `current`: its definition (a new version) or only its metadata. */
+function changesOf(current: Workflow, patch: WorkflowPatch): { merged: Workflow; definitionChanged: boolean; metadataChanged: boolean } {
+  const merged: Workflow = { ...current, ...definedFields(patch) };
+  const definitionChanged =
+    merged.execution_mode !== current.execution_mode ||
+    merged.strict_parameters !== current.strict_parameters ||
+    !jsonEqual(merged.parameters, current.parameters) || !jsonEqual(merged.actions, current.actions);
+  const metadataChanged = (['name', 'description', 'tags', 'status'] as const).some((key) => !jsonEqual(merged[key], current[key]));
+  return { merged, definitionChanged, metadataChanged };
 }
 
 function definedFields(patch: WorkflowPatch): Partial<Workflow> {

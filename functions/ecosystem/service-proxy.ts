@@ -121,7 +121,6 @@ function payloadOf(call: ProxyCall, context: ProxyContext, traceId: string, time
       // Who the orchestrator acts for; never the caller's own credential, which is for this API only.
       'x-orchestrator-subject': context.caller.subject,
       'x-orchestrator-tenant': context.caller.tenant,
-      'x-request-id': context.requestId,
       ...(call.idempotencyKey === undefined ? {} : { 'idempotency-key': call.idempotencyKey }),
     },
     timeout_seconds: Math.max(timeoutSeconds, 0.001),

@@ -13,7 +13,7 @@ export function createExecutionHandlers({ executions, security }: { executions: 
     executeWorkflow: handle(routes.executeWorkflow, async ({ params, body, headers, actor, caller, trace }) => {
       const key = idempotencyKey(headers['idempotency-key']);
       // The run continues the request's trace (the caller's, when it sent a traceparent), as a child of its span.
-      const request = { parameters: body.parameters, version: body.version, idempotencyKey: key, ...(trace ? { trace: { trace_id: trace.trace_id, parent_span_id: trace.span_id } } : {}) };
+      const request = { parameters: body.parameters, version: body.version, idempotencyKey: key, ...runTrace(trace) };
       const { execution, created } = await executions.startExecution(params.workflow_id, request, actor, scopeOf(caller));
       return {
         message: created ? `execution ${execution.execution_id} started` : `execution ${execution.execution_id} already exists for this Idempotency-Key`,
@@ -83,6 +83,11 @@ const SAGA_STATS_DEFAULT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
 function present(execution: Execution) {
   return { ...execution, progress: progressOf(execution) };
+}
+
+/** A run started by a request continues the request's trace, as a child of its span. */
+export function runTrace(trace: { readonly trace_id: string; readonly span_id: string } | undefined): { trace?: { trace_id: string; parent_span_id: string } } {
+  return trace ? { trace: { trace_id: trace.trace_id, parent_span_id: trace.span_id } } : {};
 }
 
 /** The Idempotency-Key header, checked (1 to 255 characters). */
