@@ -74,11 +74,14 @@ export function createEcosystemService({ workflows, executions, clock, ids, jobS
       return { execution, correlation_id: correlationId };
     },
 
-    /** A job by hand, or (`dueAt`) by its schedule: the same due time never starts two runs. */
-    async startJob(job: JobName, options: { correlationId?: string; parameters?: Record<string, unknown>; dueAt?: string }, requester: Requester): Promise<StartedRun> {
+    /**
+     * A job by hand (the caller's Idempotency-Key never starts a second run), or (`dueAt`) by its schedule: the
+     * same due time never starts two runs.
+     */
+    async startJob(job: JobName, options: { correlationId?: string; parameters?: Record<string, unknown>; dueAt?: string; idempotencyKey?: string }, requester: Requester): Promise<StartedRun> {
       const correlationId = options.correlationId ?? ids.next();
       const parameters = { ...options.parameters, correlation_id: correlationId, requested_by: requester.actor };
-      const execution = await start(JOBS[job].workflow, parameters, requester, options.dueAt === undefined ? undefined : `job:${job}:${options.dueAt}`);
+      const execution = await start(JOBS[job].workflow, parameters, requester, options.dueAt === undefined ? options.idempotencyKey : `job:${job}:${options.dueAt}`);
       return { execution, correlation_id: correlationId };
     },
 

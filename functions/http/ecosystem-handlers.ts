@@ -7,7 +7,7 @@ import { handlerFactory } from '../middleware/http-handler.ts';
 import { routes } from '../routes.ts';
 import type { ServiceProxy, ProxyCall } from '../ecosystem/service-proxy.ts';
 import { EcosystemService as Services } from '../../core/ecosystem/system-workflows.ts';
-import { idempotencyKey } from './execution-handlers.ts';
+import { idempotencyKey, runTrace } from './execution-handlers.ts';
 import { LogAnalysis, ReportSummary } from './ecosystem-schemas.ts';
 import type { Secured } from './services.ts';
 
@@ -21,7 +21,7 @@ export interface EcosystemHttpServices extends Secured {
 type Trace = { readonly trace_id: string; readonly span_id: string } | undefined;
 
 function requester(caller: Principal, actor: string, trace: Trace): Requester {
-  return { actor, tenant: caller.tenant, ...(trace ? { trace: { trace_id: trace.trace_id, parent_span_id: trace.span_id } } : {}) };
+  return { actor, tenant: caller.tenant, ...runTrace(trace) };
 }
 
 function started(run: StartedRun, extra: { sources?: Source[]; job?: string }) {
@@ -53,14 +53,14 @@ export function createEcosystemHandlers(services: EcosystemHttpServices) {
 
   const forward = async (call: ProxyCall, input: { requestId: string; trace: Trace; caller: Principal; actor: string }) => {
     const answer = await serviceProxy(call, { requestId: input.requestId, ...(input.trace ? { trace: input.trace } : {}), caller: { subject: input.actor, tenant: input.caller.tenant } });
-    return { message: `${call.service} answered ${answer.status}`, data: { service: call.service, status_code: answer.status, response: (answer.body ?? null) as z.infer<typeof routes.reportRequest.response>['response'] } };
+    return { message: `${call.service} answered ${answer.status}`, data: { service: call.service, status_code: answer.status, response: answer.body ?? null } };
   };
 
   const job = (name: JobName) =>
     handle(name === 'recalc-quality' ? routes.recalcQuality : routes.notifyConsolidation, async ({ body, headers, caller, actor, trace }) => {
       const { correlation_id: correlationId, ...parameters } = body;
-      void idempotencyKey(headers['idempotency-key']);
-      const run = await services.ecosystem.startJob(name, { ...(correlationId ? { correlationId } : {}), parameters }, requester(caller, actor, trace));
+      const key = idempotencyKey(headers['idempotency-key']);
+      const run = await services.ecosystem.startJob(name, { ...(correlationId ? { correlationId } : {}), parameters, ...(key ? { idempotencyKey: key } : {}) }, requester(caller, actor, trace));
       return { message: `job ${name} started as run ${run.execution.execution_id}`, data: started(run, { job: name }), status: 202, headers: { location: `/workflows/executions/${run.execution.execution_id}` } };
     });
 

@@ -120,6 +120,14 @@ describe('the demo bundle and the jobs, by hand', () => {
     expect(byName['recalc-quality']!.next_run!.slice(11, 19)).toBe('02:00:00');
     expect(new Date(byName['notify-consolidation']!.next_run!).getUTCDay()).toBe(1);
   });
+
+  it('starts a job once for one Idempotency-Key, however often it is sent', async () => {
+    const send = () => api.call('POST', '/jobs/recalc-quality', { body: {}, headers: { 'Idempotency-Key': 'nightly-2027-01-01' } });
+    const [first, second] = [await send(), await send()];
+    expect(first.status).toBe(202);
+    expect(second.body.data.execution_id).toBe(first.body.data.execution_id);
+    expect((await finished(api, String(first.body.data.execution_id))).status).toBe('completed');
+  });
 });
 
 describe('the demo bundle with a log collector, and jobs by schedule', () => {
