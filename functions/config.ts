@@ -72,11 +72,14 @@ export function jobScheduleSetting(name: string, options: { allowAt?: boolean } 
     });
 }
 
+/** ORCHESTRATOR_PROXY_TIMEOUT_SECONDS unset (the default CDK's `proxyTimeoutSeconds` context gives too). */
+export const DEFAULT_PROXY_TIMEOUT_SECONDS = 30;
+
 /** The ecosystem integrations (issue 14), the same on both sides: the proxies' time budget and the jobs' schedules. */
 export function ecosystemSettings(options: { allowAt?: boolean } = {}) {
   return {
     /** How long a proxied request (`/report/request`, `/summarization/suggest`, `/docstore/save`, `/demo/e2e`) may take in all, retries included. */
-    ORCHESTRATOR_PROXY_TIMEOUT_SECONDS: z.coerce.number().min(0.1, 'ORCHESTRATOR_PROXY_TIMEOUT_SECONDS must be at least 0.1').max(900, 'ORCHESTRATOR_PROXY_TIMEOUT_SECONDS must be at most 900').default(30),
+    ORCHESTRATOR_PROXY_TIMEOUT_SECONDS: z.coerce.number().min(0.1, 'ORCHESTRATOR_PROXY_TIMEOUT_SECONDS must be at least 0.1').max(900, 'ORCHESTRATOR_PROXY_TIMEOUT_SECONDS must be at most 900').default(DEFAULT_PROXY_TIMEOUT_SECONDS),
     ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE: jobScheduleSetting('ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE', options),
     ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE: jobScheduleSetting('ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE', options),
   };

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { JOB_NAMES, JOBS, type JobName, type JobSchedule } from '../core/ecosystem/jobs.ts';
 import { parseScheduleExpression } from '../core/schedules/expression.ts';
-import { LAMBDA_SETTING_NAMES } from '../functions/config.ts';
+import { DEFAULT_PROXY_TIMEOUT_SECONDS, LAMBDA_SETTING_NAMES } from '../functions/config.ts';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS } from './constructs/api-function.ts';
 
 /**
@@ -26,8 +26,9 @@ export interface EcosystemContext {
   readonly jobSchedules: Readonly<Record<JobName, JobSchedule>>;
 }
 
-/** The proxies' time budget when the context leaves it unset (functions/ecosystem/service-proxy.ts has the same default). */
-export const DEFAULT_PROXY_TIMEOUT_SECONDS = 30;
+/** The proxies' time budget when the context leaves it unset: the functions' own default. */
+export { DEFAULT_PROXY_TIMEOUT_SECONDS };
+
 /**
  * The bounds of `proxyTimeoutSeconds`: functions/config.ts accepts 0.1 to 900, and the function's own timeout
  * (the budget plus PROXY_TIMEOUT_MARGIN_SECONDS) must stay within Lambda's 900.

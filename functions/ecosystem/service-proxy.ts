@@ -1,13 +1,13 @@
 import { ActionErrorName, BadGatewayError, DependencyUnavailableError, GatewayTimeoutError, UpstreamRejectedError } from '../../core/errors.ts';
 import { EcosystemService } from '../../core/ecosystem/system-workflows.ts';
+import { DEFAULT_PROXY_TIMEOUT_SECONDS } from '../config.ts';
 import { randomHex } from '../observability/trace-ids.ts';
 import { openSpan, type SpanRecorder } from '../observability/span-recorder.ts';
 import type { ActionRunner } from '../workers/action-runner.ts';
 import { ServiceCallError, type ServiceCallFailure } from '../workers/service-call-errors.ts';
 import type { ServiceCallPayload } from '../workers/service-call.ts';
 
-/** `ORCHESTRATOR_PROXY_TIMEOUT_SECONDS` unset. */
-export const DEFAULT_PROXY_TIMEOUT_SECONDS = 30;
+export { DEFAULT_PROXY_TIMEOUT_SECONDS };
 /** Attempts of an idempotent call (GET, or a call with an Idempotency-Key) whose service failed transiently. */
 export const PROXY_ATTEMPTS = 3;
 const BACKOFF_MS = 100;
