@@ -51,11 +51,12 @@ export function createScheduleService({ schedules, timer, workflows, executions,
     return workflow;
   }
 
-  async function requireSchedule(workflowId: string, scheduleId: string, scope: TenantScope): Promise<WorkflowSchedule> {
-    await requireWorkflow(workflowId, scope);
+  /** The schedule and its workflow (one read each): another tenant's is not found, like one that does not exist. */
+  async function requireSchedule(workflowId: string, scheduleId: string, scope: TenantScope): Promise<{ workflow: Workflow; schedule: WorkflowSchedule }> {
+    const workflow = await requireWorkflow(workflowId, scope);
     const schedule = await schedules.get(workflowId, scheduleId);
     if (!schedule) throw new NotFoundError(`schedule ${scheduleId} not found`, [{ field: 'schedule_id', message: `workflow ${workflowId} has no schedule ${scheduleId}` }]);
-    return schedule;
+    return { workflow, schedule };
   }
 
   /** Every problem of a definition: its expression, time zone, version and parameters (against the workflow's declarations). */
@@ -179,12 +180,11 @@ export function createScheduleService({ schedules, timer, workflows, executions,
     },
 
     async getSchedule(workflowId: string, scheduleId: string, scope: TenantScope = {}): Promise<ScheduleView> {
-      return view(await requireSchedule(workflowId, scheduleId, scope));
+      return view((await requireSchedule(workflowId, scheduleId, scope)).schedule);
     },
 
     async updateSchedule(workflowId: string, scheduleId: string, patch: SchedulePatch, actor: string, scope: TenantScope = {}): Promise<ScheduleView> {
-      const workflow = await requireWorkflow(workflowId, scope);
-      const current = await requireSchedule(workflowId, scheduleId, scope);
+      const { workflow, schedule: current } = await requireSchedule(workflowId, scheduleId, scope);
       const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as SchedulePatch;
       const next: WorkflowSchedule = { ...current, ...defined, updated_at: clock.now(), updated_by: actor, revision: current.revision + 1 };
       const issues = problemsOf(next, workflow);
@@ -195,7 +195,7 @@ export function createScheduleService({ schedules, timer, workflows, executions,
     },
 
     async deleteSchedule(workflowId: string, scheduleId: string, scope: TenantScope = {}): Promise<{ deleted: true; schedule_id: string }> {
-      const schedule = await requireSchedule(workflowId, scheduleId, scope);
+      const { schedule } = await requireSchedule(workflowId, scheduleId, scope);
       // Timer first: a crash after it leaves a stored schedule that no longer fires, which a retry deletes.
       await timer.remove(schedule);
       await schedules.delete(workflowId, scheduleId);
@@ -214,8 +214,7 @@ export function createScheduleService({ schedules, timer, workflows, executions,
 
     /** `POST .../trigger`: one run now, whatever the schedule's times and `enabled`, under its overlap policy. */
     async triggerSchedule(workflowId: string, scheduleId: string, scope: TenantScope = {}): Promise<FireResult> {
-      const workflow = await requireWorkflow(workflowId, scope);
-      const schedule = await requireSchedule(workflowId, scheduleId, scope);
+      const { workflow, schedule } = await requireSchedule(workflowId, scheduleId, scope);
       return fire(schedule, workflow, clock.now(), 'manual');
     },
 
