@@ -6,7 +6,9 @@ import { flow, inSequence, type CompileInput, type Context, type Fragment, type 
 import { checkLimits, type LimitReport } from './limits.ts';
 import { referencedActions, type PathScope } from './paths.ts';
 import { buildSagaEnd, SAGA_CHECK } from './saga.ts';
-import { actionsOf, seriesParallelStructure, type Structure } from './structure.ts';
+import { placeGates } from './gates.ts';
+import { losslessStructure } from './lossless.ts';
+import { actionsOf, type Structure } from './structure.ts';
 
 export { conditionRule } from './conditions.ts';
 export { DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, type CompileInput, type InlineResultShares } from './context.ts';
@@ -19,8 +21,6 @@ export { DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, type CompileInput, type InlineRes
  */
 
 export interface CompileOptions {
-  /** Use `expected_duration_seconds` hints when choosing the parallel structure (default true). */
-  readonly useDurationHints?: boolean;
   /**
    * The rerun variant (Step Functions; ADR 0012): each action first looks for its result in the input's
    * `reuse` map, and takes it from there instead of running when it is there. One more state per action,
@@ -32,6 +32,8 @@ export interface CompileOptions {
 export interface CompiledWorkflow {
   readonly definition: StateMachineDefinition;
   readonly structure: Structure;
+  /** Each action that waits on a dependency gate, and the producers it waits for (ADR 0016). */
+  readonly gates: ReadonlyMap<string, readonly string[]>;
   readonly executionMode: ExecutionMode;
   /** `${...}` placeholders in the definition, which the runtime replaces with its resources. */
   readonly placeholders: readonly string[];
@@ -70,10 +72,13 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const byId = new Map(input.actions.map((action) => [action.action_id, action]));
   const parameterTypes = new Map<string, ParameterType>(input.parameters.map((parameter) => [parameter.name, parameter.type]));
   const scope: PathScope = { workflowId: input.workflow_id, workflowVersion: input.version, parameterTypes };
-  const structure = seriesParallelStructure(input.actions, durationHints(input.actions, options.useDurationHints ?? true));
+  // Lossless on every graph (ADR 0016): exact series-parallel pieces, and gates where the structure cannot hold an edge.
+  const lossless = losslessStructure(input.actions);
+  const { structure } = lossless;
   const analysis = analyse(input.actions, scope);
+  const gates = placeGates(input.actions, lossless, analysis);
   const states: States = {};
-  const context: Context = { input, scope, byId, ...analysis, states, counters: { forks: 0 }, inlineResultBytes: inlineResultShares(input.actions), reuse: options.reuse ?? false };
+  const context: Context = { input, scope, byId, ...analysis, gates, states, counters: { forks: 0 }, inlineResultBytes: inlineResultShares(input.actions), reuse: options.reuse ?? false };
 
   // What must still be in state data when the forward flow ends: its outputs (the sinks) and, for a saga,
   // every result a compensation reads.
@@ -102,7 +107,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const text = JSON.stringify(definition);
   const placeholders = [...new Set([...text.matchAll(/\$\{[^}]+\}/g)].map((match) => match[0]))].sort();
   const executionMode = input.execution_mode ?? 'standard';
-  return { definition, structure, executionMode, placeholders, limits: checkLimits({ definition, text, executionMode, actions: input.actions, structure }) };
+  return { definition, structure, gates: gates.waits, executionMode, placeholders, limits: checkLimits({ definition, text, executionMode, actions: input.actions, structure }) };
 }
 
 /** STATE_RESULTS_BUDGET_BYTES shared equally by the service calls whose results the state may keep. */
@@ -111,18 +116,6 @@ export function inlineResultShares(actions: readonly Action[]): InlineResultShar
   const clamp = (bytes: number) => Math.min(MAX_INLINE_RESULT_BYTES, Math.max(MIN_INLINE_RESULT_BYTES, Math.floor(bytes)));
   const share = clamp(STATE_RESULTS_BUDGET_BYTES / Math.max(1, calls));
   return { action: share, foreachItem: clamp(share / FOREACH_ASSUMED_ITEMS), compensation: MAX_INLINE_RESULT_BYTES };
-}
-
-/**
- * Hinted durations when any action gives one (the others count as the median hint), or undefined: unknown
- * durations, for which the structure search samples plausible ones.
- */
-function durationHints(actions: readonly Action[], use: boolean): ((id: string) => number) | undefined {
-  const hints = actions.map((action) => action.expected_duration_seconds).filter((hint): hint is number => hint !== undefined).sort((a, b) => a - b);
-  if (!use || hints.length === 0) return undefined;
-  const median = hints[Math.floor(hints.length / 2)]!;
-  const byId = new Map(actions.map((action) => [action.action_id, action.expected_duration_seconds ?? median]));
-  return (id) => byId.get(id) ?? median;
 }
 
 // --- structure -------------------------------------------------------------------------------------------

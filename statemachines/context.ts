@@ -1,5 +1,6 @@
 import type { Action, ExecutionMode, Parameter } from '../core/workflow/definition.ts';
 import type { JsonObject, State } from './asl.ts';
+import type { GatePlacement } from './gates.ts';
 import type { PathScope } from './paths.ts';
 
 /** What the compiler's modules share: the compile input, the context of one compilation, and small helpers. */
@@ -53,6 +54,8 @@ export interface Context extends ActionContext {
   /** Per action: every action result it reads (templates, guards, conditions). */
   readonly reads: ReadonlyMap<string, ReadonlySet<string>>;
   readonly saga: boolean;
+  /** Which actions wait on dependency gates, for which producers, and whom each producer reports to. */
+  readonly gates: GatePlacement;
   /** Where `Fragment.build` puts its states: the machine's, or a Parallel branch's. */
   readonly states: States;
   /** Shared by every branch: Step Functions needs state names unique across the whole machine. */
@@ -80,6 +83,12 @@ export interface ActionTarget {
   readonly resultPath: string | null;
   /** The state after the action; undefined when the action ends its machine or branch. */
   readonly next: string | undefined;
+  /**
+   * Set when the action feeds dependency gates and is a service call: the action runner reports its
+   * completion to these waiters' gates itself (`gate_waiters` in its payload), so a completed call continues
+   * at `completedNext` instead of `next` (the report state, which only its other ways out need).
+   */
+  readonly runnerReports?: { readonly waiters: Readonly<Record<string, readonly string[]>>; readonly completedNext: string | undefined };
 }
 
 /** Pieces one after the other: each continues where the next starts, the last where the sequence continues. */

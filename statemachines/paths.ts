@@ -14,6 +14,16 @@ export interface PathScope {
   readonly parameterTypes: ReadonlyMap<string, ParameterType>;
   /** Inside a foreach's inner action, where `{{item}}` and `{{index}}` are the current element. */
   readonly loopVariables?: boolean;
+  /**
+   * Actions whose outputs this action reads from its dependency gate's release (`$.released`) rather than
+   * from `$.results`: they ran in another branch (gates.ts).
+   */
+  readonly released?: ReadonlySet<string>;
+}
+
+/** Where an action's recorded result is in state data, for an action of `scope`. */
+export function resultLocation(actionId: string, scope: PathScope): string {
+  return jsonPath(scope.released?.has(actionId) ? '$.released' : '$.results', [actionId]);
 }
 
 /** A compiled value: a constant, or a path / intrinsic evaluated when the state runs. */
@@ -43,7 +53,7 @@ export function resolveReference(ref: TemplateRef, scope: PathScope): CompiledVa
     throw new Error(`unknown execution field in ${ref.raw}`);
   }
   if (scope.parameterTypes.has(ref.root)) return { path: jsonPath('$.params', [ref.root, ...ref.path]) };
-  return { path: jsonPath('$.results', [ref.root, ...ref.path]) };
+  return { path: jsonPath(resultLocation(ref.root, scope), ref.path) };
 }
 
 /** Action ids whose outputs a value reads. */

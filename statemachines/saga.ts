@@ -4,7 +4,8 @@ import { Placeholder, Resource, type StateMachineDefinition, type TaskState } fr
 import { notificationEntry } from './bus-entries.ts';
 import { runnerCall } from './actions/service-call.ts';
 import { COMPLETED, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, flow, inSequence, runIds, TRACE_ID, type Context, type Fragment, type States } from './context.ts';
-import type { Structure } from './structure.ts';
+import { transitiveDependencies } from '../core/workflow/graph.ts';
+import { seriesParallelStructure, type Structure } from './structure.ts';
 import { task } from './task.ts';
 
 // Auxiliary state names contain ': ', which action ids cannot, so they never collide with an action.
@@ -67,8 +68,22 @@ function compileCompensation(context: Context, structure: Structure): Fragment |
       }
     }
   };
-  const backward = mirror(structure);
+  const backward = context.gates.waits.size === 0 ? mirror(structure) : reversedDependencies(context);
   return backward ? compensationFragment(context, backward) : undefined;
+}
+
+/**
+ * With dependency gates the forward structure no longer holds every dependency, so its mirror would not
+ * either: the backward flow is built from the dependencies themselves (each compensation after those of the
+ * actions that depend on its action, directly or not), as a series-parallel structure, which may add some
+ * order but never drops one. Only failed sagas run it.
+ */
+function reversedDependencies(context: Context): Structure | undefined {
+  const compensated = context.input.actions.filter((action) => action.compensation).map((action) => action.action_id);
+  if (compensated.length === 0) return undefined;
+  const upstream = transitiveDependencies(context.input.actions);
+  const nodes = compensated.map((id) => ({ action_id: id, depends_on: compensated.filter((other) => upstream.get(other)?.has(id)) }));
+  return seriesParallelStructure(nodes);
 }
 
 function compensationFragment(context: Context, structure: Structure): Fragment {

@@ -3,7 +3,7 @@ import { Resource, type JsonObject, type State } from '../asl.ts';
 import { notificationEntry } from '../bus-entries.ts';
 import { COMPLETED, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, flow, runIds, TRACE_ID, type ActionContext, type ActionTarget, type States } from '../context.ts';
 import { failureHandling } from '../failure.ts';
-import { compileValue, referencedActions, type PathScope } from '../paths.ts';
+import { compileValue, referencedActions, resultLocation, type PathScope } from '../paths.ts';
 import { pausable, task } from '../task.ts';
 import { runnerCall } from './service-call.ts';
 import { transformResponse } from './transform.ts';
@@ -21,10 +21,11 @@ export function compileForeach(context: ActionContext, action: ForeachAction, ta
   const items = compileValue(action.config.items, context.scope);
   if (!('path' in items)) throw new Error(`foreach ${id}: items must be a reference`);
   const inner = action.config.action;
-  const loopScope: PathScope = { ...context.scope, loopVariables: true };
+  // An item's state data carries the results its inner action reads under `results`, wherever they came from.
+  const loopScope: PathScope = { ...context.scope, loopVariables: true, released: undefined };
   const each = `${id}: each item`;
   const carried: JsonObject = {};
-  for (const ref of referencedActions(inner.config, loopScope)) carried[`${ref}.$`] = `$.results.${ref}`;
+  for (const ref of referencedActions(inner.config, loopScope)) carried[`${ref}.$`] = resultLocation(ref, context.scope);
   const ids = runIds(context, id);
   const failure = failureHandling(
     context,

@@ -1,6 +1,8 @@
 import type { Action, ActionType } from '../../core/workflow/definition.ts';
 import type { ChoiceRule } from '../asl.ts';
 import { conditionRule } from '../conditions.ts';
+import { gateReportState, gateWaitState } from '../gates.ts';
+import { resultLocation } from '../paths.ts';
 import { COMPLETED, flow, type ActionContext, type ActionTarget, type Context, type Fragment, type States } from '../context.ts';
 import { compileForeach } from './foreach.ts';
 import { compileNotification } from './notification.ts';
@@ -42,24 +44,39 @@ export function writesResult(action: Action): boolean {
 }
 
 /**
- * One action as a piece of the flow: its states behind its condition and the guards on its inputs, and, in
- * the rerun variant, behind the check for a reused result. `after` holds the results needed once it is done;
- * `available` the results in state data when it starts.
+ * One action as a piece of the flow: its states behind its condition and the guards on its inputs, behind
+ * its dependency gate when it has one, and, in the rerun variant, behind the check for a reused result; then,
+ * when it feeds gates, the report to them. `after` holds the results needed once it is done; `available` the
+ * results in state data when it starts.
  */
 export function actionFragment(context: Context, action: Action, after: ReadonlySet<string>, available: ReadonlySet<string>): Fragment {
   const id = action.action_id;
-  const keep = after.has(id) && writesResult(action);
+  const waits = context.gates.waits.get(id);
+  const released = context.gates.released.get(id);
+  const reports = context.gates.reports.get(id);
+  const scope = released ? { ...context.scope, released } : context.scope;
+  // What a report sends is the recorded result, so a producer keeps it.
+  const keep = (after.has(id) || reports !== undefined) && writesResult(action);
   const present = keep ? new Set([...available, id]) : available;
   const resultPath = keep ? `$.results.${id}` : null;
   const guards = context.guardedInputs.get(id) ?? [];
   const guarded = action.condition !== undefined || guards.length > 0;
   const check = `${id}: reuse?`;
   const guard = `${id}: run?`;
+  const gate = `${id}: gate`;
+  const report = `${id}: report`;
   const runs = guarded ? guard : id;
+  const entry = waits ? gate : runs;
 
   const build = (next: string | undefined) => {
     const { states } = context;
-    Object.assign(states, compileActionStates(context, action, { resultPath, next }));
+    // Every way out goes through the report when there is one (a completed service call reports from the runner).
+    const onward = reports ? report : next;
+    const runnerReports = reports && action.action_type === 'service_call' ? { waiters: reports, completedNext: next } : undefined;
+    const own = compileActionStates({ ...context, scope }, action, { resultPath, next: onward, ...(runnerReports ? { runnerReports } : {}) });
+    Object.assign(states, own);
+    // A service call that can only complete or fail the run never enters its report state: leave it out.
+    const reported = reports !== undefined && (guarded || context.reuse || JSON.stringify(own).includes(JSON.stringify(report)));
     if (guarded) {
       const skipped = `${id}: skipped`;
       states[skipped] = {
@@ -67,22 +84,24 @@ export function actionFragment(context: Context, action: Action, after: Readonly
         Comment: guards.length > 0 ? `skipped when its condition is false or ${guards.join(', ')} did not complete` : 'skipped when its condition is false',
         Result: { outcome: 'skipped', status_code: null, response: null },
         ResultPath: resultPath,
-        ...flow(next),
+        ...flow(onward),
       };
       const choices: ChoiceRule[] = [];
       if (guards.length > 0) {
-        const incomplete = guards.map((input) => ({ Not: { Variable: `$.results.${input}.outcome`, StringEquals: COMPLETED } }));
+        const incomplete = guards.map((input) => ({ Not: { Variable: `${resultLocation(input, scope)}.outcome`, StringEquals: COMPLETED } }));
         choices.push({ ...(incomplete.length === 1 ? incomplete[0]! : { Or: incomplete }), Next: skipped });
       }
-      choices.push({ ...(action.condition ? conditionRule(action.condition, context.scope) : { Variable: '$.params', IsPresent: true }), Next: id });
+      choices.push({ ...(action.condition ? conditionRule(action.condition, scope) : { Variable: '$.params', IsPresent: true }), Next: id });
       states[guard] = { Type: 'Choice', Choices: choices, Default: skipped };
     }
+    if (waits) states[gate] = gateWaitState(id, waits, released !== undefined, runs);
+    if (reported) states[report] = gateReportState(id, writesResult(action), reports, next);
     if (context.reuse) {
       // The rerun variant: a result the rerun reuses is taken from the input, and the action does not run.
       const reused = `${id}: reused`;
-      states[reused] = { Type: 'Pass', Comment: 'reused from the run this one reruns', InputPath: `$.reuse.${id}`, ResultPath: resultPath, ...flow(next) };
-      states[check] = { Type: 'Choice', Choices: [{ Variable: `$.reuse.${id}`, IsPresent: true, Next: reused }], Default: runs };
+      states[reused] = { Type: 'Pass', Comment: 'reused from the run this one reruns', InputPath: `$.reuse.${id}`, ResultPath: resultPath, ...flow(onward) };
+      states[check] = { Type: 'Choice', Choices: [{ Variable: `$.reuse.${id}`, IsPresent: true, Next: reused }], Default: entry };
     }
   };
-  return { start: context.reuse ? check : runs, present, build };
+  return { start: context.reuse ? check : entry, present, build };
 }

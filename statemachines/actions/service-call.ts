@@ -2,6 +2,7 @@ import type { Action } from '../../core/workflow/definition.ts';
 import { Placeholder, Resource, type JsonObject } from '../asl.ts';
 import { COMPLETED, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, runIds, TRACE_ID, type ActionContext, type ActionTarget, type States } from '../context.ts';
 import { failureHandling } from '../failure.ts';
+import { copyWaiters } from '../gates.ts';
 import { compileEndpoint, payloadTemplate, type PathScope } from '../paths.ts';
 import { pausable, task } from '../task.ts';
 
@@ -15,13 +16,14 @@ export function compileServiceCall(context: ActionContext, action: Extract<Actio
   const id = action.action_id;
   const ids = runIds(context, id);
   const failure = failureHandling(context, action, target, { ...ids, service: action.config.service, endpoint: action.config.endpoint, method: action.config.method });
+  const reports = target.runnerReports;
   const call = task({
-    ...runnerCall(context.scope, { ...ids, 'trace_id.$': TRACE_ID }, action.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, context.inlineResultBytes.action),
+    ...runnerCall(context.scope, { ...ids, 'trace_id.$': TRACE_ID, ...(reports ? { gate_waiters: copyWaiters(reports.waiters) } : {}) }, action.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, context.inlineResultBytes.action),
     resultSelector: { outcome: COMPLETED, 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
     resultPath: target.resultPath,
     retry: { policy: action.retry },
     catch: failure.catch,
-    next: target.next,
+    next: reports ? reports.completedNext : target.next,
   });
   const held = `${id}: held`;
   const paused = pausable(call, id, held, { 'execution_id.$': '$$.Execution.Name', action_id: id });

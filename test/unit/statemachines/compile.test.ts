@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChoiceState, PassState, TaskState } from '../../../statemachines/asl.ts';
 import { executionInput } from '../../../statemachines/compile.ts';
 import { renderEndpoint } from '../../../functions/workers/service-url.ts';
-import { makespan, seriesParallelStructure } from '../../../statemachines/structure.ts';
+import { simulatedStarts } from '../../../statemachines/lossless.ts';
 import { definitionIssues } from '../../../core/workflow/validate.ts';
 import { WorkflowDefinitionSchema } from '../../../core/workflow/definition.ts';
 import {
@@ -97,24 +97,25 @@ describe('compiled definition', () => {
     expect(payloadOf(run.recorder.only('c')).parameters).toEqual({ from_a: { v: 1 } });
   });
 
-  it('chooses the structure from duration hints unless told not to', () => {
-    // a -> c, b -> c, b -> d is not series-parallel: some order must be added, and the hints decide which.
-    const actions = [
-      serviceCall('a', {}, [], { expected_duration_seconds: 10 }),
-      serviceCall('b', {}, [], { expected_duration_seconds: 1 }),
-      serviceCall('c', {}, ['a', 'b'], { expected_duration_seconds: 1 }),
-      serviceCall('d', {}, ['b'], { expected_duration_seconds: 10 }),
+  it('needs no duration hints: an N is compiled the same whatever they say, with a gate instead of an added order', () => {
+    // a -> c, b -> c, b -> d is not series-parallel: no nesting of Parallel states runs it without waiting too long somewhere.
+    const actions = (hints: readonly number[]) => [
+      serviceCall('a', {}, [], { expected_duration_seconds: hints[0] }),
+      serviceCall('b', {}, [], { expected_duration_seconds: hints[1] }),
+      serviceCall('c', {}, ['a', 'b'], { expected_duration_seconds: hints[2] }),
+      serviceCall('d', {}, ['b'], { expected_duration_seconds: hints[3] }),
     ];
-    const parsed = parseWorkflow(workflow(actions));
-    const hints = (id: string) => parsed.actions.find((action) => action.action_id === id)!.expected_duration_seconds ?? 1;
-    const withHints = compileDefinition(parsed);
-    const without = compileDefinition(parsed, { useDurationHints: false });
-    expect(withHints.structure).toEqual(seriesParallelStructure(parsed.actions, hints));
-    expect(without.structure).toEqual(seriesParallelStructure(parsed.actions));
-    expect(makespan(withHints.structure, hints)).toBe(12);
-    expect(makespan(without.structure, hints)).toBeGreaterThan(12);
-    expect(aslErrors(withHints.definition)).toEqual([]);
-    expect(aslErrors(without.definition)).toEqual([]);
+    const slowA = compileDefinition(parseWorkflow(workflow(actions([10, 1, 1, 10]))));
+    const slowB = compileDefinition(parseWorkflow(workflow(actions([1, 10, 10, 1]))));
+    expect(slowA.definition).toEqual(slowB.definition);
+    expect(Object.fromEntries(slowA.gates)).toEqual({ c: ['b'] });
+    for (const hints of [[10, 1, 1, 10], [1, 10, 10, 1]]) {
+      const duration = (id: string) => hints['abcd'.indexOf(id)]!;
+      const starts = simulatedStarts(slowA, duration);
+      expect(starts.get('c')).toBe(Math.max(duration('a'), duration('b')));
+      expect(starts.get('d')).toBe(duration('b'));
+    }
+    expect(aslErrors(slowA.definition)).toEqual([]);
   });
 
   it('escapes literal text in intrinsic functions (quote, braces) and keeps the references as arguments', () => {

@@ -5,6 +5,8 @@ import { definitionIssues, zodIssues } from '../../../../core/workflow/validate.
 import type { State, StateMachineDefinition } from '../../../../statemachines/asl.ts';
 import { compileWorkflow, executionInput, type CompiledWorkflow, type CompileOptions } from '../../../../statemachines/compile.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../../../core/execution/redrive-gate.ts';
+import type { GateRelease } from '../../../../core/execution/dependency-gates.ts';
+import { InProcessDependencyGates } from '../../../../adapters/local/in-process-gates.ts';
 
 /**
  * Compiling workflows the way the service does (schema, whole-definition validation, compiler) and running the
@@ -198,6 +200,51 @@ function defaultHandler(resource: string, state: string): Handler {
   throw new Error(`no default handler for ${resource}`);
 }
 
+/**
+ * Dependency gates (ADR 0016) as the action runner keeps them, in memory: a `: gate` state waits until its
+ * release and takes the producers' outputs as its result; a `: report` state and a completed service call
+ * with `gate_waiters` report to the gates they feed. Each wait gets its own token, like `$$.Task.Token`.
+ */
+class HarnessGates {
+  private readonly gates = new InProcessDependencyGates({ now: () => EXECUTION_START });
+  private readonly waiting = new Map<string, (outputs: Json) => void>();
+  private tokens = 0;
+
+  around(handler: Handler): Handler {
+    return async (input) => {
+      const payload = (input as { Payload?: JsonObject } | null)?.Payload;
+      const gate = payload?.gate as { wait?: JsonObject; arrive?: JsonObject } | undefined;
+      if (gate?.wait) return this.wait(String(gate.wait.waiter), gate.wait.producers as string[]);
+      if (gate?.arrive) {
+        await this.arrive(String(gate.arrive.producer), gate.arrive.output ?? null, gate.arrive.waiters as Record<string, string[]>);
+        return { Payload: {}, StatusCode: 200 };
+      }
+      const result = await handler(input);
+      const waiters = payload?.gate_waiters as Record<string, string[]> | undefined;
+      const answer = (result as { Payload?: JsonObject } | null)?.Payload;
+      if (waiters && answer) await this.arrive(String(payload!.action_id), { outcome: 'completed', status_code: answer.status_code ?? null, response: answer.response ?? null }, waiters);
+      return result;
+    };
+  }
+
+  private async wait(waiter: string, producers: string[]): Promise<Json> {
+    const token = `token-${++this.tokens}`;
+    const released = new Promise<Json>((resolve) => this.waiting.set(token, resolve));
+    this.deliver(await this.gates.wait(EXECUTION_NAME, waiter, producers, token));
+    return released;
+  }
+
+  private async arrive(producer: string, output: Json, waiters: Record<string, string[]>): Promise<void> {
+    for (const [waiter, producers] of Object.entries(waiters)) this.deliver(await this.gates.arrive(EXECUTION_NAME, waiter, producers, producer, output));
+  }
+
+  private deliver(release: GateRelease | undefined): void {
+    if (!release) return;
+    this.waiting.get(release.token)?.(release.outputs as Json);
+    this.waiting.delete(release.token);
+  }
+}
+
 // --- running ------------------------------------------------------------------------------------------------
 
 type EmulatorHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
@@ -232,9 +279,10 @@ export async function execute(definition: StateMachineDefinition, params: JsonOb
     if (states.get(name)?.Type !== 'Task') throw new Error(`handler for ${name}, which is not a Task state (tasks: ${[...states].filter(([, s]) => s.Type === 'Task').map(([n]) => n).join(', ')})`);
   }
   const handlers: Record<string, Handler> = {};
+  const gates = new HarnessGates();
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of states) {
-    if (state.Type === 'Task') handlers[name] = recorder.wrap(name, options.handlers?.[name] ?? defaultHandler(state.Resource, name));
+    if (state.Type === 'Task') handlers[name] = recorder.wrap(name, gates.around(options.handlers?.[name] ?? defaultHandler(state.Resource, name)));
     if ('Retry' in state && state.Retry && state.Retry.length > 0) retryIntervalOverrides[name] = 0;
   }
   Object.assign(retryIntervalOverrides, options.retryIntervalOverrides);
@@ -244,7 +292,7 @@ export async function execute(definition: StateMachineDefinition, params: JsonOb
   const run = machine.run(input as unknown as Parameters<StateMachine['run']>[0], {
     overrides: { taskResourceLocalHandlers: handlers as unknown as EmulatorHandlers, waitTimeOverrides: { ...options.waitTimeOverrides }, retryIntervalOverrides },
     // The emulator fills in no `$$.State`, so compiled definitions must not read it (the dead letter's time is SQS's SentTimestamp).
-    context: { Execution: { Name: EXECUTION_NAME, Id: EXECUTION_ARN, StartTime: EXECUTION_START, RedriveCount: 0 } },
+    context: { Execution: { Name: EXECUTION_NAME, Id: EXECUTION_ARN, StartTime: EXECUTION_START, RedriveCount: 0 }, Task: { Token: 'harness' } },
   });
   const events: EventLog[] = [];
   const collecting = (async () => {
