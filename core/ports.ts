@@ -562,4 +562,18 @@ export interface DependencyGates {
   arrive(executionId: string, waiter: string, expected: readonly string[], producer: string, output: unknown): Promise<GateRelease | undefined>;
   /** The waiter waits with `token`. */
   wait(executionId: string, waiter: string, expected: readonly string[], token: string): Promise<GateRelease | undefined>;
+  /**
+   * Removes every gate of a run (at its end: gates must not outlive their run). Idempotent; a later report
+   * to a forgotten gate starts a new one.
+   */
+  forget(executionId: string): Promise<void>;
+}
+
+/**
+ * Answers a released gate's waiter: its task token goes back with the producers' outputs as the waiting
+ * state's result (Step Functions' SendTaskSuccess in AWS, the waiting promise locally). A token whose run is
+ * over (stopped, timed out, already answered) is not an error: a release may be delivered twice.
+ */
+export interface GateReleases {
+  release(release: GateRelease): Promise<void>;
 }

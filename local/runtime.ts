@@ -12,6 +12,8 @@ import { REGISTRY_TABLE } from '../adapters/aws/dynamo/registry-table.ts';
 import { createRegistryService } from '../core/registry/service.ts';
 import type { LocalIntegrations } from '../adapters/local/local-engine.ts';
 import { LocalWorkflowEngine } from '../adapters/local/local-workflow-engine.ts';
+import { createLocalGates } from '../adapters/local/in-process-gates.ts';
+import { withGateArrivals } from '../functions/workers/gate-arrivals.ts';
 import { createExecutionService } from '../core/execution/service.ts';
 import { LocalEventLog } from './integrations.ts';
 import { createActionRunner, type ActionRunner } from '../functions/workers/action-runner.ts';
@@ -179,6 +181,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // the config file's monitoring.log_collector_url rather than the environment's *_URL variables.
     const serviceUrls = { ...options.serviceUrls, LOG_COLLECTOR_URL: options.serviceUrls?.LOG_COLLECTOR_URL ?? options.logCollectorUrl };
     const runnerDeps = { registry, env: serviceUrls, http: outbound.http, secrets: outbound.secrets, clock, circuitPolicy: options.circuitPolicy, registryCacheTtlMs: options.registryCacheTtlMs };
+    // Dependency gates (ADR 0016) in memory: waiting states of the engine's runs, released by report states
+    // and by the runner after a call that feeds them (as in AWS).
+    const gates = createLocalGates(clock);
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
       clock,
@@ -189,7 +194,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       integrations: {
         invokeRunner:
           options.invokeRunner ??
-          localRunner(observability.meterCalls(createActionRunner({ ...runnerDeps, payloads: { store: payloadStore }, spans: observability.spans }))),
+          localRunner(withGateArrivals(observability.meterCalls(createActionRunner({ ...runnerDeps, payloads: { store: payloadStore }, spans: observability.spans })), gates)),
+        gates,
         ...eventLog.integrations(),
         emit: events.emit,
         sendDeadLetter: async (body) => {

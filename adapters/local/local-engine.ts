@@ -5,6 +5,8 @@ import type { Action } from '../../core/workflow/definition.ts';
 import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events/dead-letter-notice.ts';
 import type { EmitEvent } from '../../core/events/emitter.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
+import { arriveAtGates, gateFeedOf, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../../core/execution/gate-requests.ts';
+import type { LocalGates } from './in-process-gates.ts';
 
 /**
  * Runs a compiled workflow (JSONPath ASL) in-process with the `aws-local-stepfunctions` interpreter. Its Task
@@ -29,6 +31,11 @@ export interface LocalIntegrations {
   startSubWorkflow(stateMachine: string, input: unknown, signal: AbortSignal): Promise<{ output: unknown; executionArn: string }>;
   /** Where a dead letter's `orchestrator.dlq.added` goes (the in-process bus); omitted: nowhere. */
   emit?: EmitEvent;
+  /**
+   * The runtime's dependency gates (ADR 0016), shared with the runner that reports service calls to them
+   * (functions/workers/gate-arrivals.ts). Omitted: a definition with gate states fails at its first one.
+   */
+  gates?: LocalGates;
 }
 
 export interface LocalRunInput {
@@ -131,14 +138,25 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
     run.onProgress?.(next);
   };
 
+  // Waits at dependency gates end with the run (its end or its cancellation), released or not.
+  const gateWaits = new AbortController();
+  const gates = run.integrations.gates;
   const handlers: Record<string, TaskHandler> = {};
   const definition = run.definition as { States: Record<string, unknown> };
   for (const [stateName, actionId] of taskStates(definition)) {
     handlers[stateName] = (async (input: Record<string, unknown>) => {
+      if ('FunctionName' in input && isGatePayload(input.Payload)) {
+        // Neither replayed nor checkpointed: a resumed run starts with no gates (they live in memory), so its
+        // producers report again and its waiters wait again. Not tracked either: a wait is no call in flight.
+        await run.beforeTask?.(controller.signal);
+        return gateTask(stateName, input.Payload, gates, gateWaits.signal);
+      }
       const key = checkpointKey(stateName, input);
       const own = actionId !== undefined && stateName === actionId && !settledBefore.has(actionId);
       if (run.replay?.has(key)) {
         const recorded = structuredClone(run.replay.get(key));
+        // A recorded service call is not called again, but the gates it feeds are new: it reports to them again.
+        if ('FunctionName' in input) await reportReplayedCall(input.Payload, recorded, gates);
         // Its result was kept but the run stopped before its progress said so.
         if (own) update(actionId, { status: 'completed', ended_at: progress.get(actionId)?.ended_at ?? run.now(), output: extractOutput(recorded, input), error: undefined });
         return recorded;
@@ -184,14 +202,15 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       ...(waits.length > 0 ? { waitTimeOverrides: Object.fromEntries(waits) } : {}),
       ...(run.retryMilliseconds !== undefined ? { retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((name) => [name, run.retryMilliseconds!])) } : {}),
     },
-    context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now(), RedriveCount: 0 } },
+    // No task tokens locally: gate states send this placeholder, and each wait takes its own token (gateTask).
+    context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now(), RedriveCount: 0 }, Task: { Token: 'local' } },
   } as RunOptions;
   const execution = machine.run(structuredClone(run.input) as never, options);
   void followEvents(execution.eventLogs as AsyncIterable<StateEvent> | undefined, progress, (actionId, change) => {
     if (!settledBefore.has(actionId)) update(actionId, change);
   }, run.now);
 
-  const done = (async (): Promise<LocalRunOutcome> => {
+  const outcome = (async (): Promise<LocalRunOutcome> => {
     try {
       const output = await execution.result;
       settleUnfinished(progress, update, run.now, output);
@@ -208,11 +227,18 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       return { status: failure.error === 'States.Timeout' ? 'timed_out' : 'failed', error: failure, actions: [...progress.values()] };
     }
   })();
+  // Gates do not outlive their run: a retry or a resumption runs its gate states again, with new gates.
+  const done = outcome.then(async (ended) => {
+    gateWaits.abort();
+    await gates?.gates.forget(run.executionId).catch(() => undefined);
+    return ended;
+  });
 
   return {
     done,
     cancel: () => {
       controller.abort();
+      gateWaits.abort();
       execution.abort();
     },
   };
@@ -265,6 +291,32 @@ async function dispatch(stateName: string, input: Record<string, unknown>, integ
     return { Output: output, ExecutionArn: executionArn, Status: 'SUCCEEDED' };
   }
   throw new Error(`no local integration for task state ${stateName}`);
+}
+
+/**
+ * A `<W>: gate` state (a waiter: its result is the release's outputs, when every producer has reported) or a
+ * `<P>: report` state (a producer that finished: `{ released }`, as the runner's Lambda answers).
+ */
+async function gateTask(stateName: string, payload: unknown, gates: LocalGates | undefined, signal: AbortSignal): Promise<unknown> {
+  if (!gates) throw new Error(`${stateName}: this runtime has no dependency gates`);
+  const request = parseGateRequest(payload);
+  if (request.kind === 'arrive') return { Payload: { released: await arriveAtGates(gates, request.executionId, request.producer, request.waiters, request.output) }, StatusCode: 200 };
+  const { token, released } = gates.releases.expect(signal);
+  try {
+    await waitAtGate(gates, { ...request, token });
+  } catch (error) {
+    gates.releases.discard(token);
+    throw error;
+  }
+  return released;
+}
+
+/** A service call that feeds gates, replayed from its checkpoint: its recorded result is reported as the runner would have. */
+async function reportReplayedCall(payload: unknown, recorded: unknown, gates: LocalGates | undefined): Promise<void> {
+  const feed = gateFeedOf(payload);
+  const result = (recorded as { Payload?: { status_code?: unknown; response?: unknown } } | null)?.Payload;
+  if (!feed || !gates || typeof result?.status_code !== 'number') return;
+  await arriveAtGates(gates, feed.executionId, feed.producer, feed.waiters, serviceCallOutput({ status_code: result.status_code, response: result.response }));
 }
 
 /** What an action returned, as the API shows it; a notification shows the message it sent with its event id. */

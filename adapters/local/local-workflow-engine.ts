@@ -13,7 +13,10 @@ export interface LocalWorkflowEngineDeps {
   readonly executions: ExecutionStore;
   readonly compiler: LocalCompiler;
   readonly clock: Clock;
-  /** Service calls, notifications and dead letters (sub-workflows are run by the engine itself). */
+  /**
+   * Service calls, notifications, dead letters and dependency gates (sub-workflows are run by the engine
+   * itself). The gates must be the ones the runner behind `invokeRunner` reports to (withGateArrivals).
+   */
   readonly integrations: Omit<LocalIntegrations, 'startSubWorkflow'>;
   /** Finds another workflow for `sub_workflow` actions. */
   readonly loadWorkflow: (workflowId: string, version?: number) => Promise<Workflow | undefined>;

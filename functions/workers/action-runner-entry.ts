@@ -1,7 +1,10 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { sharedDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoParkedCallStore } from '../../adapters/aws/dynamo/dynamo-parked-calls.ts';
-import { StepFunctionsTaskTokens } from '../../adapters/aws/stepfunctions/task-tokens.ts';
+import { StepFunctionsGateReleases, StepFunctionsTaskTokens } from '../../adapters/aws/stepfunctions/task-tokens.ts';
+import { DynamoDependencyGates } from '../../adapters/aws/dynamo/dynamo-dependency-gates.ts';
+import { handleGateRequest, isGatePayload, type GateRequestDeps } from '../../core/execution/gate-requests.ts';
+import { withGateArrivals } from './gate-arrivals.ts';
 import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { DynamoServiceRegistry } from '../../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createS3Client, S3PayloadStore } from '../../adapters/aws/s3/payload-store.ts';
@@ -70,19 +73,28 @@ const runner = createActionRunner({
 
 // Pause (ADR 0012): calls of paused runs are refused with RunPaused, and parked by the compiled `: held` state.
 // Measured inside the gate: a paused run's refused call is not a call of the service.
-const run = withPauseGate(meteredRunner(runner, metrics), parkedCalls);
-const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(new SFNClient({})));
+const sfn = new SFNClient({});
+const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(sfn));
+// Dependency gates (ADR 0016) in the runs' item collections; a release answers the waiting state's token.
+const gateReleases = new StepFunctionsGateReleases(sfn);
+const gates: GateRequestDeps = { gates: new DynamoDependencyGates(client, executionsTable, systemClock), release: (release) => gateReleases.release(release) };
+// A call that feeds gates (`gate_waiters`) reports to them once it succeeded, before its result goes back.
+const run = withGateArrivals(withPauseGate(meteredRunner(runner, metrics), parkedCalls), gates);
 
 /**
  * A `park` event comes from a compiled `<id>: held` state (a paused run's call, with its task token), a
- * `redrive_gate` one from an `<id>: failed` state, a `dead_letter_added` one from an `<id>: dead letter event` state; any other event is read as a ServiceCallPayload by the
- * runner (InvalidPayloadError when it is not one).
+ * `gate` one from an `<id>: gate` state (a waiter, with its task token) or an `<id>: report` state (a producer
+ * that finished), a `redrive_gate` one from an `<id>: failed` state, a `dead_letter_added` one from an
+ * `<id>: dead letter event` state; any other event is read as a ServiceCallPayload by the runner
+ * (InvalidPayloadError when it is not one).
  */
 // X-Ray (Powertools Tracer) with active tracing: each service call a subsegment, searchable by run, action, service and trace id.
 const xray = lazyXrayTracer({ enabled: config.ORCHESTRATOR_TRACING_ENABLED, daemonAddress: config.AWS_XRAY_DAEMON_ADDRESS, serviceName: config.POWERTOOLS_SERVICE_NAME ?? 'action-runner' });
 
-export const handler = flushAfter(withXraySubsegment(async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { redriven: true } | { announced: true }> => {
+export const handler = flushAfter(withXraySubsegment(async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { waiting: boolean } | { released: number } | { redriven: true } | { announced: true }> => {
   if (isParkPayload(event)) return park(event);
+  // A waiter's result is what its release sends with the token (SendTaskSuccess), not this answer.
+  if (isGatePayload(event)) return handleGateRequest(event, gates);
   // A failed action's dead letter is in its queue: announce it (orchestrator.dlq.added).
   if (isDeadLetterNoticePayload(event)) return announceDeadLetter(event, emit);
   // A run that failed at an action ends here, and goes on from here after a retry (RedriveExecution).
@@ -92,7 +104,7 @@ export const handler = flushAfter(withXraySubsegment(async (event: unknown): Pro
 
 /** A service call's subsegment (X-Ray names: at most 200 characters); the gate and notice events get none. */
 function describeCall(event: unknown): XraySubsegment | undefined {
-  if (typeof event !== 'object' || event === null || isParkPayload(event) || isDeadLetterNoticePayload(event) || isRedriveGatePayload(event)) return undefined;
+  if (typeof event !== 'object' || event === null || isParkPayload(event) || isGatePayload(event) || isDeadLetterNoticePayload(event) || isRedriveGatePayload(event)) return undefined;
   const field = (name: string): string | undefined => {
     const value = (event as Record<string, unknown>)[name];
     return typeof value === 'string' ? value.slice(0, 200) : undefined;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ActionErrorName } from '../../core/errors.ts';
+import { gateWaitersProblems, GateWaitersSchema } from '../../core/execution/gate-requests.ts';
 import { HTTP_METHODS } from '../../core/workflow/definition.ts';
 import { zodIssues } from '../../core/workflow/validate.ts';
 import { ServiceCallError } from './service-call-errors.ts';
@@ -46,6 +47,11 @@ export interface ServiceCallPayload {
    * the run's status first (pause-gate.ts). Absent in state machines compiled before pause existed.
    */
   readonly pausable?: boolean;
+  /**
+   * The dependency gates this call's action feeds (ADR 0016): each waiting action with its full producer list.
+   * After a successful call the runner reports to them (gate-arrivals.ts); a failed call reports nothing.
+   */
+  readonly gate_waiters?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ServiceCallResult {
@@ -86,6 +92,10 @@ export const ServiceCallPayloadSchema = z.object({
   tenant: z.string().optional(),
   inline_result_bytes: z.number().optional(),
   pausable: z.boolean().optional(),
+  gate_waiters: GateWaitersSchema.optional(),
+}).superRefine((payload, context) => {
+  // The call's action is the producer it reports: refused before the call rather than by the gates after it.
+  for (const problem of gateWaitersProblems(payload.action_id, payload.gate_waiters ?? {})) context.addIssue({ code: 'custom', path: ['gate_waiters', ...problem.path], message: problem.message });
 }) satisfies z.ZodType<ServiceCallPayload>;
 
 /**

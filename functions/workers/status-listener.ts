@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { eventsOfDelivery, isLogSubscriptionDelivery, type LogSubscriptionDelivery } from '../../adapters/aws/logs/express-execution-log.ts';
 import type { ActionProgress, Execution, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
-import { ACTIVE_STATUSES, isTerminal, sentNotification, settleProgress } from '../../core/execution/model.ts';
+import { ACTIVE_STATUSES, isTerminal, RETRYABLE_STATUSES, sentNotification, settleProgress } from '../../core/execution/model.ts';
 import { failedActionOf } from '../../core/errors.ts';
 import { sagaFailure } from '../../core/execution/saga.ts';
-import type { Clock, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
+import type { Clock, DependencyGates, ExecutionHistory, ExecutionStore } from '../../core/ports.ts';
 import { progressFromHistory } from '../../statemachines/progress.ts';
 import { WORKFLOW_EVENTS } from '../../core/workflow/service.ts';
 import { sharedLog } from '../observability/logger.ts';
@@ -79,6 +79,21 @@ export interface StatusListenerDeps {
    * standard workflows, the log group for express ones. Without it, only the execution's status is recorded.
    */
   readonly history?: { readonly standard: ExecutionHistory; readonly express?: ExecutionHistory };
+  /**
+   * The runs' dependency gates (ADR 0016), removed when a run ends for good (see forgetsGates). Without it,
+   * gates stay with their run's items.
+   */
+  readonly gates?: Pick<DependencyGates, 'forget'>;
+}
+
+/**
+ * Whether a run that ended in `status` has its gates removed: only when it cannot go on. A run that failed,
+ * timed out or was stopped can be retried (RedriveExecution), which runs again only what did not succeed: a
+ * producer that reported before the end does not report again, so its waiter, waiting again with a new token,
+ * needs the gate as it was.
+ */
+export function forgetsGates(status: ExecutionStatus): boolean {
+  return isTerminal(status) && !(RETRYABLE_STATUSES as readonly ExecutionStatus[]).includes(status);
 }
 
 /** A Step Functions status change, from EventBridge (standard workflows) or from an express workflow's log. */
@@ -134,7 +149,17 @@ const EXPRESS_LOG_STATUSES: Readonly<Record<string, string>> = {
  * store unreachable) throws, so Lambda retries the event and, after its retries, sends it to the listener's
  * dead-letter queue.
  */
-export function createStatusListener({ executions, clock, history }: StatusListenerDeps): StatusListener {
+export function createStatusListener({ executions, clock, history, gates }: StatusListenerDeps): StatusListener {
+  /** A gate left behind costs storage, not correctness: a failure to remove them is logged, not retried. */
+  const forgetGates = async (executionId: string): Promise<void> => {
+    if (!gates) return;
+    try {
+      await gates.forget(executionId);
+    } catch (error) {
+      sharedLog({ level: 'warn', message: 'dependency gates of the ended run not removed', execution_id: executionId, error: String(error) });
+    }
+  };
+
   const settleActions = async (execution: Execution, change: StatusChange, target: ExecutionStatus, endedAt: string): Promise<{ changed: number; actions: readonly ActionProgress[] }> => {
     const express = isExpressExecutionArn(change.executionArn);
     const source = express ? history?.express : history?.standard;
@@ -184,6 +209,8 @@ export function createStatusListener({ executions, clock, history }: StatusListe
     if (!moved && (await executions.transition(executionId, ['pending'], 'running', { started_at: startedAt }))) {
       moved = await executions.transition(executionId, ACTIVE_STATUSES, target, fields);
     }
+    // Whoever moved it (this delivery or a concurrent one), the run has ended; removing gates twice is harmless.
+    if (forgetsGates(target)) await forgetGates(executionId);
     return log({ execution_id: executionId, reported, ...(moved ? { moved_to: target } : {}), ...(settled > 0 ? { actions_settled: settled } : {}) });
   };
 

@@ -98,6 +98,29 @@ for (const [name, make] of adapters) {
       expect(await gates.arrive(first, 'deploy', ['build'], 'build', 1)).toEqual({ token: 'token-a', outputs: { build: 1 } });
     });
 
+    it('forgets every gate of a run at its end, more than one write batch of them, and leaves other runs alone', async () => {
+      const gates = await make();
+      const [ended, other] = [randomUUID(), randomUUID()];
+      const waiters = Array.from({ length: 30 }, (_, index) => `deploy_${index}`);
+      await Promise.all(waiters.map((waiter) => gates.wait(ended, waiter, ['build'], `token-${waiter}`)));
+      await gates.wait(other, 'deploy_0', ['build'], 'token-other');
+      await gates.forget(ended);
+      // A forgotten gate starts afresh: nobody waits on it any more, so a late report releases nothing.
+      expect(released(await Promise.all(waiters.map((waiter) => gates.arrive(ended, waiter, ['build'], 'build', 1))))).toEqual([]);
+      expect(await gates.arrive(other, 'deploy_0', ['build'], 'build', 2)).toEqual({ token: 'token-other', outputs: { build: 2 } });
+    });
+
+    it('forgets a run without gates, and the same run twice, without complaint', async () => {
+      const gates = await make();
+      const run = randomUUID();
+      await gates.forget(run);
+      await gates.arrive(run, 'deploy', ['build'], 'build', 1);
+      await gates.forget(run);
+      await gates.forget(run);
+      // The declaration went with the gate: another producer list is accepted now.
+      expect(await gates.arrive(run, 'deploy', ['test'], 'test', 1)).toBeUndefined();
+    });
+
     it('refuses a producer the gate does not wait for, and a report declaring other producers, naming both', async () => {
       const gates = await make();
       const run = randomUUID();

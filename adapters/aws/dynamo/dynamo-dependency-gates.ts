@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { gateProblem, gateReady, releaseOf, type GateRelease, type GateState } from '../../../core/execution/dependency-gates.ts';
 import type { Clock, DependencyGates } from '../../../core/ports.ts';
 import { executionKey } from './execution-table.ts';
-import { dynamoCall, isConditionFailure } from './operations.ts';
+import { dynamoCall, isConditionFailure, queryPages, WRITE_BATCH_SIZE, writeBatch } from './operations.ts';
 import { parseItem } from './items.ts';
 
 /**
@@ -63,6 +63,26 @@ export class DynamoDependencyGates implements DependencyGates {
     const problem = gateProblem(undefined, expected);
     if (problem) throw new Error(`gate of ${waiter} in run ${executionId}: ${problem}`);
     return this.report(executionId, waiter, expected, { set: ['#token = :token'], names: { '#token': 'token' }, values: { ':token': token } });
+  }
+
+  /**
+   * Deletes every gate of the run (`GATE#` items of its collection), page after page: at the run's end, so
+   * that gates do not outlive it. A gate reported to after this starts afresh, and is never released.
+   */
+  async forget(executionId: string): Promise<void> {
+    const pages = queryPages(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :gate)',
+      ExpressionAttributeValues: { ':pk': executionKey(executionId).pk, ':gate': GATE_PREFIX },
+      ProjectionExpression: 'pk, sk',
+      ConsistentRead: true,
+    });
+    for await (const items of pages) {
+      for (let index = 0; index < items.length; index += WRITE_BATCH_SIZE) {
+        const batch = items.slice(index, index + WRITE_BATCH_SIZE).map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
+        await writeBatch(this.client, this.tableName, batch, 'dependency gates');
+      }
+    }
   }
 
   /** One report: the update (declaring the gate's producers the first time), then the claim when it is complete. */

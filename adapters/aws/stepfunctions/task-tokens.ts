@@ -1,5 +1,7 @@
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { TaskTokens } from '../../../core/execution/held-calls.ts';
+import type { GateRelease } from '../../../core/execution/dependency-gates.ts';
+import type { GateReleases } from '../../../core/ports.ts';
 import { sdkErrorName, translateStepFunctionsError } from './errors.ts';
 
 /** The token's execution ended (stopped, timed out, or the token is from another run): nothing to resume. */
@@ -20,6 +22,28 @@ export class StepFunctionsTaskTokens implements TaskTokens {
     } catch (error) {
       if (GONE.has(sdkErrorName(error))) return;
       throw translateStepFunctionsError(error, 'resuming a parked service call');
+    }
+  }
+}
+
+/**
+ * Answers a released dependency gate's waiting state (ADR 0016): SendTaskSuccess with the producers' outputs,
+ * which become the state's result. A token whose execution is over, or that was answered already (a release
+ * delivered twice by a retried report), is not an error: nobody is left waiting on it.
+ */
+export class StepFunctionsGateReleases implements GateReleases {
+  private readonly client: SFNClient;
+
+  constructor(client: SFNClient) {
+    this.client = client;
+  }
+
+  async release(release: GateRelease): Promise<void> {
+    try {
+      await this.client.send(new SendTaskSuccessCommand({ taskToken: release.token, output: JSON.stringify(release.outputs) }));
+    } catch (error) {
+      if (GONE.has(sdkErrorName(error))) return;
+      throw translateStepFunctionsError(error, 'releasing a dependency gate');
     }
   }
 }

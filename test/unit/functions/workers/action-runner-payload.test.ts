@@ -72,6 +72,16 @@ describe("the action runner's payload", () => {
     expect(recorded).toEqual(['start fetch', 'finish fetch']);
   });
 
+  it('with the gates its action feeds (gate_waiters) parses, and a list that leaves the action out is refused naming the waiter', async () => {
+    expect(ServiceCallPayloadSchema.parse({ ...valid, gate_waiters: { deploy: ['fetch', 'test'] } })).toEqual({ ...valid, gate_waiters: { deploy: ['fetch', 'test'] } });
+    const { run, sent } = runner();
+    const { error, details } = await failure(run({ ...valid, gate_waiters: { deploy: ['test'], notify: [] } }));
+    expect(error.name).toBe(ActionErrorName.InvalidPayload);
+    expect(details.message).toContain('gate_waiters.deploy: must include the reporting producer fetch (it lists test)');
+    expect(details.message).toContain('gate_waiters.notify');
+    expect(sent).toEqual([]);
+  });
+
   it('of a state machine compiled before templated endpoints, trace ids and inline limits still parses', () => {
     expect(ServiceCallPayloadSchema.parse(valid)).toEqual(valid);
   });

@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { canMove, type ActionProgress, type Execution, type ExecutionStatus } from '../../../../core/execution/model.ts';
 import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../../../core/ports.ts';
 import { createStatusListener, MAX_STORED_OUTPUT_BYTES, type StatusChangeEvent } from '../../../../functions/workers/status-listener.ts';
+import { InProcessDependencyGates } from '../../../../adapters/local/in-process-gates.ts';
+import { configureSharedLog } from '../../../../functions/observability/logger.ts';
 
 /**
  * An in-memory ExecutionStore that keeps the port's contract (a transition happens only from one of the given
@@ -238,6 +240,48 @@ describe('status listener', () => {
     const { listen } = await setup();
     const wrong = { ...event('RUNNING'), 'detail-type': 'Something Else' } as unknown as StatusChangeEvent;
     await expect(listen(wrong)).rejects.toThrow(/not a Step Functions execution status change/);
+  });
+
+  describe('dependency gates of an ended run', () => {
+    async function gated() {
+      const store = new InMemoryExecutionStore();
+      await store.create(pending());
+      vi.spyOn(console, 'info').mockImplementation(() => undefined);
+      const gates = new InProcessDependencyGates(clock);
+      // deploy's gate: build arrived; a wait with a new token would be released at once while the gate is kept.
+      await gates.arrive('exec-1', 'deploy', ['build'], 'build', 1);
+      const kept = async () => (await gates.wait('exec-1', 'deploy', ['build'], `probe-${Math.random()}`)) !== undefined;
+      return { store, gates, kept, listen: createStatusListener({ executions: store, clock, gates }) };
+    }
+
+    it('removes them when the run completed', async () => {
+      const { listen, kept } = await gated();
+      await listen(event('RUNNING'));
+      await listen(event('SUCCEEDED', { output: '{}' }));
+      expect(await kept()).toBe(false);
+    });
+
+    it.each(['FAILED', 'TIMED_OUT', 'ABORTED'])('keeps them when the run ended %s, which a retry (redrive) goes on from', async (status) => {
+      const { listen, kept } = await gated();
+      await listen(event('RUNNING'));
+      await listen(event(status));
+      expect(await kept()).toBe(true);
+    });
+
+    it('records the end even when they cannot be removed', async () => {
+      const { store, gates, listen } = await gated();
+      vi.spyOn(gates, 'forget').mockRejectedValue(new Error('DynamoDB is unavailable'));
+      const lines: string[] = [];
+      configureSharedLog({ destination: (line) => void lines.push(line) });
+      try {
+        await listen(event('RUNNING'));
+        await expect(listen(event('SUCCEEDED', { output: '{}' }))).resolves.toEqual([{ execution_id: 'exec-1', reported: 'SUCCEEDED', moved_to: 'completed' }]);
+      } finally {
+        configureSharedLog({});
+      }
+      expect(store.items.get('exec-1')?.status).toBe('completed');
+      expect(lines.join('\n')).toContain('dependency gates of the ended run not removed');
+    });
   });
 
   it('throws when the store cannot be written, so Lambda retries the event', async () => {
