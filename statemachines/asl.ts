@@ -84,6 +84,7 @@ export interface FailState {
   Type: 'Fail';
   Error?: string;
   Cause?: string;
+  ErrorPath?: string;
   CausePath?: string;
   Comment?: string;
 }

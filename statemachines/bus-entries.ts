@@ -25,7 +25,7 @@ export function notificationEntry(config: Extract<Action, { action_type: 'notifi
  * The `<id>: dead letter event` task's parameters: the action runner announces the dead letter as
  * `orchestrator.dlq.added` (core/events/dead-letter-notice.ts), with the workflow's tenant and the run's trace.
  */
-export function deadLetterNotice(run: { readonly workflowId: string; readonly version: number; readonly tenant: string }, id: string, failureAt: string, traceIdPath: string): JsonObject {
+export function deadLetterNotice(run: { readonly workflowId: string; readonly version: number; readonly tenant: string; readonly executionIdPath: string }, id: string, failureAt: string, traceIdPath: string): JsonObject {
   return {
     FunctionName: Placeholder.actionRunner,
     Payload: {
@@ -33,7 +33,7 @@ export function deadLetterNotice(run: { readonly workflowId: string; readonly ve
         queue: 'actions',
         kind: 'action_failed',
         action_id: id,
-        'execution_id.$': '$$.Execution.Name',
+        'execution_id.$': run.executionIdPath,
         workflow_id: run.workflowId,
         workflow_version: run.version,
         tenant: run.tenant,

@@ -8,6 +8,7 @@ import { referencedActions, type PathScope } from './paths.ts';
 import { buildSagaEnd, SAGA_CHECK } from './saga.ts';
 import { placeGates } from './gates.ts';
 import { losslessStructure } from './lossless.ts';
+import { actionWeights, childMachineFragment, overBudget, planSplit } from './split.ts';
 import { actionsOf, type Structure } from './structure.ts';
 
 export { conditionRule } from './conditions.ts';
@@ -31,6 +32,11 @@ export interface CompileOptions {
 
 export interface CompiledWorkflow {
   readonly definition: StateMachineDefinition;
+  /**
+   * The child state machines of a workflow too large for one (split.ts), in part order: the definition
+   * starts part n through the placeholder `${WorkflowPart:n}`, and parts may start later parts. Empty for most workflows.
+   */
+  readonly children: readonly { readonly part: number; readonly definition: StateMachineDefinition }[];
   readonly structure: Structure;
   /** Each action that waits on a dependency gate, and the producers it waits for (ADR 0016). */
   readonly gates: ReadonlyMap<string, readonly string[]>;
@@ -74,17 +80,15 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const scope: PathScope = { workflowId: input.workflow_id, workflowVersion: input.version, parameterTypes };
   // Lossless on every graph (ADR 0016): exact series-parallel pieces, and gates where the structure cannot hold an edge.
   const lossless = losslessStructure(input.actions);
-  const { structure } = lossless;
   const analysis = analyse(input.actions, scope);
   const gates = placeGates(input.actions, lossless, analysis);
-  const states: States = {};
-  const context: Context = { input, scope, byId, ...analysis, gates, states, counters: { forks: 0 }, inlineResultBytes: inlineResultShares(input.actions), reuse: options.reuse ?? false };
+  const executionMode = input.execution_mode ?? 'standard';
 
   // What must still be in state data when the forward flow ends: its outputs (the sinks) and, for a saga,
   // every result a compensation reads.
-  const sinks = input.actions.filter((action) => !input.actions.some((other) => other.depends_on.includes(action.action_id)));
-  const finalNeeds = new Set(sinks.filter(writesResult).map((action) => action.action_id));
-  if (context.saga) {
+  const depended = new Set(input.actions.flatMap((action) => action.depends_on));
+  const finalNeeds = new Set(input.actions.filter((action) => !depended.has(action.action_id) && writesResult(action)).map((action) => action.action_id));
+  if (analysis.saga) {
     for (const action of input.actions) {
       if (action.on_failure === 'compensate') finalNeeds.add(action.action_id);
       if (action.compensation) {
@@ -94,20 +98,33 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
     }
   }
 
-  const body = structureFragment(context, structure, finalNeeds, new Set());
-  // A saga's forward flow ends in the check whether to compensate; otherwise the machine ends with it.
-  body.build(context.saga ? SAGA_CHECK : undefined);
-  if (context.saga) buildSagaEnd(context, structure);
-
-  const definition: StateMachineDefinition = {
-    Comment: `workflow ${input.workflow_id} version ${input.version}${input.name ? `: ${input.name}` : ''}`,
-    StartAt: body.start,
-    States: states,
+  const assemble = (structure: Structure, machines: ReadonlySet<Structure>) => {
+    const states: States = {};
+    const context: Context = {
+      input, scope, byId, ...analysis, gates, states, counters: { forks: 0 }, machines, children: [],
+      inlineResultBytes: inlineResultShares(input.actions), reuse: options.reuse ?? false,
+    };
+    const body = structureFragment(context, structure, finalNeeds, new Set());
+    // A saga's forward flow ends in the check whether to compensate; otherwise the machine ends with it.
+    body.build(context.saga ? SAGA_CHECK : undefined);
+    if (context.saga) buildSagaEnd(context, structure);
+    const definition: StateMachineDefinition = {
+      Comment: `workflow ${input.workflow_id} version ${input.version}${input.name ? `: ${input.name}` : ''}`,
+      StartAt: body.start,
+      States: states,
+    };
+    const machinesOf = [definition, ...context.children.map((child) => child.definition)].map((machine) => ({ definition: machine, text: JSON.stringify(machine) }));
+    const placeholders = [...new Set(machinesOf.flatMap((machine) => [...machine.text.matchAll(/\$\{[^}]+\}/g)].map((match) => match[0])))].sort();
+    const limits = checkLimits({ machines: machinesOf, executionMode, actions: input.actions, nodes: input.actions });
+    return { definition, children: context.children, structure, gates: gates.waits, executionMode, placeholders, limits };
   };
-  const text = JSON.stringify(definition);
-  const placeholders = [...new Set([...text.matchAll(/\$\{[^}]+\}/g)].map((match) => match[0]))].sort();
-  const executionMode = input.execution_mode ?? 'standard';
-  return { definition, structure, gates: gates.waits, executionMode, placeholders, limits: checkLimits({ definition, text, executionMode, actions: input.actions, structure }) };
+
+  const whole = assemble(lossless.structure, new Set());
+  // Step Functions' .sync waits are for standard workflows only: an express one stays whole (its limits say when it is too big).
+  if (executionMode !== 'standard' || !overBudget({ bytes: whole.limits.definitionBytes, events: whole.limits.estimatedHistoryEvents })) return whole;
+  const weights = actionWeights(whole.definition, new Set(byId.keys()));
+  const plan = planSplit(lossless.structure, (id) => weights.get(id) ?? { bytes: 0, events: 0 });
+  return assemble(plan.structure, plan.machines);
 }
 
 /** STATE_RESULTS_BUDGET_BYTES shared equally by the service calls whose results the state may keep. */
@@ -126,6 +143,12 @@ export function inlineResultShares(actions: readonly Action[]): InlineResultShar
  * results nobody reads.
  */
 function structureFragment(context: Context, structure: Structure, after: ReadonlySet<string>, available: ReadonlySet<string>): Fragment {
+  if (context.machines.has(structure)) return childMachineFragment(context, structure, (child, piece) => pieceFragment(child, piece, after, available));
+  return pieceFragment(context, structure, after, available);
+}
+
+/** A piece of the structure, in the machine being built. */
+function pieceFragment(context: Context, structure: Structure, after: ReadonlySet<string>, available: ReadonlySet<string>): Fragment {
   switch (structure.kind) {
     case 'action':
       return actionFragment(context, context.byId.get(structure.id)!, after, available);
@@ -170,7 +193,7 @@ function parallelFragment(context: Context, branches: readonly Structure[], afte
   const build = (next: string | undefined) => {
     context.states[name] = {
       Type: 'Parallel',
-      Comment: `runs ${branches.map((branch) => actionsOf(branch).join(' > ')).join(' | ')}`,
+      Comment: forkComment(branches),
       Branches: compiled.map((branch) => branch.definition),
       // A rerun's reused results must outlive the fork: the actions after it look for theirs there too.
       ResultSelector: { 'params.$': '$[0].params', 'trace_id.$': `$[0].trace_id`, results, failures: {}, ...(context.reuse ? { 'reuse.$': '$[0].reuse' } : {}) },
@@ -178,6 +201,23 @@ function parallelFragment(context: Context, branches: readonly Structure[], afte
     };
   };
   return { start: name, present: kept, build };
+}
+
+/**
+ * `runs a > b | c`: each branch's actions in order. A large fork names its first actions only: the comment of
+ * every enclosing fork would otherwise repeat the whole workflow, and the definition grow with its depth.
+ */
+function forkComment(branches: readonly Structure[]): string {
+  const MAX_NAMED = 24;
+  let named = 0;
+  const shown = branches.map((branch) => {
+    const ids = actionsOf(branch);
+    const room = Math.max(0, MAX_NAMED - named);
+    named += Math.min(room, ids.length);
+    return ids.length <= room ? ids.join(' > ') : `${[...ids.slice(0, room), '…'].join(' > ')}`;
+  });
+  const total = branches.reduce((sum, branch) => sum + actionsOf(branch).length, 0);
+  return `runs ${shown.join(' | ')}${total > MAX_NAMED ? ` (${total} actions)` : ''}`;
 }
 
 function readsOf(context: Context, structure: Structure): Set<string> {

@@ -1,7 +1,8 @@
 import type { Action, ExecutionMode, Parameter } from '../core/workflow/definition.ts';
-import type { JsonObject, State } from './asl.ts';
+import type { JsonObject, State, StateMachineDefinition } from './asl.ts';
 import type { GatePlacement } from './gates.ts';
-import type { PathScope } from './paths.ts';
+import { executionIdPath, type PathScope } from './paths.ts';
+import type { Structure } from './structure.ts';
 
 /** What the compiler's modules share: the compile input, the context of one compilation, and small helpers. */
 
@@ -60,6 +61,10 @@ export interface Context extends ActionContext {
   readonly states: States;
   /** Shared by every branch: Step Functions needs state names unique across the whole machine. */
   readonly counters: { forks: number };
+  /** Pieces of the structure that run as child state machines (split.ts), by identity. */
+  readonly machines: ReadonlySet<Structure>;
+  /** The child machines built so far, in part order (shared by the whole compilation). */
+  readonly children: { part: number; definition: StateMachineDefinition }[];
   /** CompileOptions.reuse. */
   readonly reuse: boolean;
 }
@@ -113,7 +118,7 @@ export function runIds(context: ActionContext, actionId: string): JsonObject {
   const { input } = context;
   return {
     action_id: actionId,
-    'execution_id.$': '$$.Execution.Name',
+    'execution_id.$': executionIdPath(context.scope),
     workflow_id: input.workflow_id,
     workflow_version: input.version,
     ...(input.tenant === undefined ? {} : { tenant: input.tenant }),

@@ -4,7 +4,7 @@ import type { Action } from '../core/workflow/definition.ts';
 import { Placeholder, Resource, type Catcher, type JsonObject, type TaskState } from './asl.ts';
 import { DEAD_LETTER_NOTICE, deadLetterNotice } from './bus-entries.ts';
 import { flow, TRACE_ID, type ActionContext, type ActionTarget, type States } from './context.ts';
-import { payloadTemplate } from './paths.ts';
+import { executionIdPath, payloadTemplate } from './paths.ts';
 import { task } from './task.ts';
 
 /** What happens after an action's retries are spent: the catch of its main state and the states it leads to. */
@@ -53,7 +53,7 @@ export function failureHandling(context: ActionContext, action: Action, target: 
     // the queue; losing the event must not hide the failure either. Runs that succeed never enter it.
     states[notice] = task({
       resource: Resource.lambdaInvoke,
-      parameters: deadLetterNotice({ workflowId: input.workflow_id, version: input.version, tenant: input.tenant ?? DEFAULT_TENANT }, id, failureAt, TRACE_ID),
+      parameters: deadLetterNotice({ workflowId: input.workflow_id, version: input.version, tenant: input.tenant ?? DEFAULT_TENANT, executionIdPath: executionIdPath(scope) }, id, failureAt, TRACE_ID),
       resultPath: null,
       retry: 'delivery',
       catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: recorded }],

@@ -45,11 +45,11 @@ export function placeGates(actions: readonly Action[], lossless: LosslessStructu
  * and the gate's release (at once, when every producer already reported) sends the token back with their
  * outputs. No time limit of its own: it waits as long as its producers run.
  */
-export function gateWaitState(waiter: string, producers: readonly string[], readsOutputs: boolean, next: string): TaskState {
+export function gateWaitState(executionId: string, waiter: string, producers: readonly string[], readsOutputs: boolean, next: string): TaskState {
   return task({
     comment: `waits for ${producers.join(', ')}, which run in other branches`,
     resource: Resource.lambdaInvokeCallback,
-    parameters: { FunctionName: Placeholder.actionRunner, Payload: { gate: { wait: { 'execution_id.$': '$$.Execution.Name', waiter, producers: [...producers], 'task_token.$': '$$.Task.Token' } } } },
+    parameters: { FunctionName: Placeholder.actionRunner, Payload: { gate: { wait: { 'execution_id.$': executionId, waiter, producers: [...producers], 'task_token.$': '$$.Task.Token' } } } },
     resultPath: readsOutputs ? RELEASED : null,
     retry: 'runner-control',
     next,
@@ -61,13 +61,13 @@ export function gateWaitState(waiter: string, producers: readonly string[], read
  * and recorded, reused): their waiters must never be left waiting. Its recorded result is what they read of
  * it. A service call that completes is reported by the action runner itself and skips this state.
  */
-export function gateReportState(producer: string, writesResult: boolean, waiters: Readonly<Record<string, readonly string[]>>, next: string | undefined): TaskState {
+export function gateReportState(executionId: string, producer: string, writesResult: boolean, waiters: Readonly<Record<string, readonly string[]>>, next: string | undefined): TaskState {
   return task({
     comment: `reports to the gates of ${Object.keys(waiters).join(', ')}`,
     resource: Resource.lambdaInvoke,
     parameters: {
       FunctionName: Placeholder.actionRunner,
-      Payload: { gate: { arrive: { 'execution_id.$': '$$.Execution.Name', producer, ...(writesResult ? { 'output.$': `$.results.${producer}` } : { output: null }), waiters: copyWaiters(waiters) } } },
+      Payload: { gate: { arrive: { 'execution_id.$': executionId, producer, ...(writesResult ? { 'output.$': `$.results.${producer}` } : { output: null }), waiters: copyWaiters(waiters) } } },
     },
     resultPath: null,
     retry: 'runner-control',

@@ -1,6 +1,7 @@
 import type { Action, ExecutionMode } from '../core/workflow/definition.ts';
 import type { StateMachineDefinition } from './asl.ts';
-import { makespan, type Structure } from './structure.ts';
+import type { GraphNode } from '../core/workflow/graph.ts';
+import { topologicalOrder } from '../core/workflow/graph.ts';
 
 /**
  * The Step Functions quotas a workflow can run into, checked at compile time: a definition over 1 MB or an
@@ -17,32 +18,44 @@ export const STEP_FUNCTIONS_LIMITS = {
 export interface LimitReport {
   readonly errors: readonly { field: string; message: string }[];
   readonly warnings: readonly string[];
+  /** The largest machine's definition (the only one, unless the workflow was split into child machines). */
   readonly definitionBytes: number;
+  /** State machines a run uses: 1, or 1 + its child machines. */
+  readonly machines: number;
+  /** States of every machine. */
   readonly states: number;
-  /** History events of one run where every action runs once without retries (a standard workflow's floor). */
+  /** History events of one run of the largest machine where every state is entered once (no retries). */
   readonly estimatedHistoryEvents: number;
 }
 
 export function checkLimits(input: {
-  definition: StateMachineDefinition;
-  text: string;
+  /** The workflow's machines, the root first, each with its JSON text. */
+  machines: readonly { definition: StateMachineDefinition; text: string }[];
   executionMode: ExecutionMode;
   actions: readonly Action[];
-  structure: Structure;
+  nodes: readonly GraphNode[];
 }): LimitReport {
   const errors: { field: string; message: string }[] = [];
   const warnings: string[] = [];
-  const definitionBytes = new TextEncoder().encode(input.text).length;
-  const states = countStates(input.definition);
-  if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
-    errors.push({ field: 'actions', message: `the compiled state machine is ${definitionBytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes}` });
-  } else if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes / 4) {
-    warnings.push(`the compiled state machine is ${definitionBytes} bytes, over a quarter of the 1 MB limit`);
-  }
-  // A Task is entered, scheduled, started, succeeded and exited: about 5 events; other states 2.
-  const estimatedHistoryEvents = 2 + Math.round(states.tasks * 5 + (states.total - states.tasks) * 2);
+  let definitionBytes = 0;
+  let estimatedHistoryEvents = 0;
+  let total = 0;
+  input.machines.forEach((machine, index) => {
+    const bytes = new TextEncoder().encode(machine.text).length;
+    const states = countStates(machine.definition);
+    total += states.total;
+    definitionBytes = Math.max(definitionBytes, bytes);
+    // A Task is entered, scheduled, started, succeeded and exited: about 5 events; other states 2.
+    estimatedHistoryEvents = Math.max(estimatedHistoryEvents, 2 + Math.round(states.tasks * 5 + (states.total - states.tasks) * 2));
+    const which = index === 0 ? 'the compiled state machine' : `child state machine ${index}`;
+    if (bytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
+      errors.push({ field: 'actions', message: `${which} is ${bytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes}` });
+    } else if (bytes > STEP_FUNCTIONS_LIMITS.definitionBytes / 4) {
+      warnings.push(`${which} is ${bytes} bytes, over a quarter of the 1 MB limit`);
+    }
+  });
   if (input.executionMode === 'standard' && estimatedHistoryEvents > STEP_FUNCTIONS_LIMITS.standardHistoryEvents * 0.8) {
-    warnings.push(`one run records about ${estimatedHistoryEvents} history events; a standard workflow stops at ${STEP_FUNCTIONS_LIMITS.standardHistoryEvents}`);
+    warnings.push(`one run records about ${estimatedHistoryEvents} history events in one state machine; a standard workflow stops at ${STEP_FUNCTIONS_LIMITS.standardHistoryEvents}`);
   }
   input.actions.forEach((action, index) => {
     if (action.action_type === 'foreach' && input.executionMode === 'standard') {
@@ -65,15 +78,23 @@ export function checkLimits(input: {
     }
   });
   if (input.executionMode === 'express') {
-    // Fixed waits along the slowest path of the structure: the least time any run can take.
+    // Fixed waits along the slowest dependency path: the least time any run can take (the structure adds no order).
     const seconds = new Map(input.actions.map((action) => [action.action_id, action.action_type === 'wait' && typeof action.config.seconds === 'number' ? action.config.seconds : 0]));
-    const least = makespan(input.structure, (id) => seconds.get(id) ?? 0);
+    const least = longestPath(input.nodes, (id) => seconds.get(id) ?? 0);
     if (least > STEP_FUNCTIONS_LIMITS.expressSeconds && !errors.some((error) => error.field.endsWith('.config.seconds'))) {
       errors.push({ field: 'actions', message: `waits along one path add up to ${least} s; an express workflow must finish within ${STEP_FUNCTIONS_LIMITS.expressSeconds} s` });
     }
     warnings.push('express workflows are at-least-once: service calls must be idempotent');
   }
-  return { errors, warnings, definitionBytes, states: states.total, estimatedHistoryEvents };
+  return { errors, warnings, definitionBytes, machines: input.machines.length, states: total, estimatedHistoryEvents };
+}
+
+/** The longest dependency path, each action weighing `weightOf` (zero allowed). */
+function longestPath(nodes: readonly GraphNode[], weightOf: (id: string) => number): number {
+  const byId = new Map(nodes.map((node) => [node.action_id, node]));
+  const finish = new Map<string, number>();
+  for (const id of topologicalOrder(nodes)) finish.set(id, Math.max(0, ...(byId.get(id)?.depends_on ?? []).map((dep) => finish.get(dep) ?? 0)) + weightOf(id));
+  return Math.max(0, ...finish.values());
 }
 
 function countStates(definition: StateMachineDefinition): { total: number; tasks: number } {

@@ -19,6 +19,21 @@ export interface PathScope {
    * from `$.results`: they ran in another branch (gates.ts).
    */
   readonly released?: ReadonlySet<string>;
+  /** Where the run's id and start time are read: the execution's own, unless this is a child machine's (split.ts). */
+  readonly run?: RunReferences;
+}
+
+export interface RunReferences {
+  readonly executionId: string;
+  readonly startedAt: string;
+}
+
+/** A single machine's run is its own execution. */
+export const OWN_EXECUTION: RunReferences = { executionId: '$$.Execution.Name', startedAt: '$$.Execution.StartTime' };
+
+/** The path of the run's id, for the `execution_id` every call and event carries. */
+export function executionIdPath(scope: PathScope): string {
+  return (scope.run ?? OWN_EXECUTION).executionId;
 }
 
 /** Where an action's recorded result is in state data, for an action of `scope`. */
@@ -42,9 +57,9 @@ export function resolveReference(ref: TemplateRef, scope: PathScope): CompiledVa
   if (ref.root === 'execution') {
     switch (ref.path[0]) {
       case 'id':
-        return { path: '$$.Execution.Name' };
+        return { path: executionIdPath(scope) };
       case 'started_at':
-        return { path: '$$.Execution.StartTime' };
+        return { path: (scope.run ?? OWN_EXECUTION).startedAt };
       case 'workflow_id':
         return { literal: scope.workflowId };
       case 'workflow_version':

@@ -215,11 +215,13 @@ export const TagsSchema = z
   .transform((tags) => [...new Set(tags)]);
 
 /**
- * At about 2 KB of compiled ASL per service call (task, dead letter, failure states), 100 actions keep the
- * largest state machine under a quarter of Step Functions' 1 MB definition limit, leaving room for large
- * configs. Larger fan-outs belong in a foreach, whose size does not grow with the data.
+ * At about 2 KB of compiled ASL per service call (task, dead letter, failure states), a workflow past about
+ * 100 actions no longer fits a quarter of Step Functions' 1 MB definition limit; the compiler then splits it
+ * into child state machines (statemachines/split.ts), so the limit is the DynamoDB item and API body that hold
+ * the definition, and how much a person can still read. Larger fan-outs belong in a foreach, whose size does
+ * not grow with the data.
  */
-export const MAX_ACTIONS = 100;
+export const MAX_ACTIONS = 1000;
 
 /** The versioned part of a workflow: changing either creates a new immutable version. */
 export const DefinitionFields = {

@@ -3,7 +3,7 @@ import { Resource, type JsonObject, type State } from '../asl.ts';
 import { notificationEntry } from '../bus-entries.ts';
 import { COMPLETED, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, flow, runIds, TRACE_ID, type ActionContext, type ActionTarget, type States } from '../context.ts';
 import { failureHandling } from '../failure.ts';
-import { compileValue, referencedActions, resultLocation, type PathScope } from '../paths.ts';
+import { compileValue, executionIdPath, referencedActions, resultLocation, type PathScope } from '../paths.ts';
 import { pausable, task } from '../task.ts';
 import { runnerCall } from './service-call.ts';
 import { transformResponse } from './transform.ts';
@@ -64,7 +64,7 @@ function itemStates(context: ActionContext, action: ForeachAction, loopScope: Pa
         next: undefined,
       });
       const held = `${id}: item held`;
-      const paused = pausable(call, each, held, { 'execution_id.$': '$$.Execution.Name', action_id: id, 'item_index.$': '$.index' });
+      const paused = pausable(call, each, held, { 'execution_id.$': executionIdPath(context.scope), action_id: id, 'item_index.$': '$.index' });
       return { [each]: paused.call, [held]: paused.parked };
     }
     case 'notification':

@@ -2,7 +2,7 @@ import type { Action, ActionType } from '../../core/workflow/definition.ts';
 import type { ChoiceRule } from '../asl.ts';
 import { conditionRule } from '../conditions.ts';
 import { gateReportState, gateWaitState } from '../gates.ts';
-import { resultLocation } from '../paths.ts';
+import { executionIdPath, resultLocation } from '../paths.ts';
 import { COMPLETED, flow, type ActionContext, type ActionTarget, type Context, type Fragment, type States } from '../context.ts';
 import { compileForeach } from './foreach.ts';
 import { compileNotification } from './notification.ts';
@@ -75,8 +75,8 @@ export function actionFragment(context: Context, action: Action, after: Readonly
     const runnerReports = reports && action.action_type === 'service_call' ? { waiters: reports, completedNext: next } : undefined;
     const own = compileActionStates({ ...context, scope }, action, { resultPath, next: onward, ...(runnerReports ? { runnerReports } : {}) });
     Object.assign(states, own);
-    // A service call that can only complete or fail the run never enters its report state: leave it out.
-    const reported = reports !== undefined && (guarded || context.reuse || JSON.stringify(own).includes(JSON.stringify(report)));
+    // A service call that can only complete (reported by the runner) or fail the run never enters its report state: leave it out.
+    const reported = reports !== undefined && (guarded || context.reuse || !runnerReports || (action.on_failure ?? 'fail') !== 'fail');
     if (guarded) {
       const skipped = `${id}: skipped`;
       states[skipped] = {
@@ -94,8 +94,8 @@ export function actionFragment(context: Context, action: Action, after: Readonly
       choices.push({ ...(action.condition ? conditionRule(action.condition, scope) : { Variable: '$.params', IsPresent: true }), Next: id });
       states[guard] = { Type: 'Choice', Choices: choices, Default: skipped };
     }
-    if (waits) states[gate] = gateWaitState(id, waits, released !== undefined, runs);
-    if (reported) states[report] = gateReportState(id, writesResult(action), reports, next);
+    if (waits) states[gate] = gateWaitState(executionIdPath(scope), id, waits, released !== undefined, runs);
+    if (reported) states[report] = gateReportState(executionIdPath(scope), id, writesResult(action), reports, next);
     if (context.reuse) {
       // The rerun variant: a result the rerun reuses is taken from the input, and the action does not run.
       const reused = `${id}: reused`;

@@ -3,7 +3,7 @@ import { Placeholder, Resource, type JsonObject } from '../asl.ts';
 import { COMPLETED, DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, runIds, TRACE_ID, type ActionContext, type ActionTarget, type States } from '../context.ts';
 import { failureHandling } from '../failure.ts';
 import { copyWaiters } from '../gates.ts';
-import { compileEndpoint, payloadTemplate, type PathScope } from '../paths.ts';
+import { compileEndpoint, executionIdPath, payloadTemplate, type PathScope } from '../paths.ts';
 import { pausable, task } from '../task.ts';
 
 type ServiceCallConfig = Extract<Action, { action_type: 'service_call' }>['config'];
@@ -26,7 +26,7 @@ export function compileServiceCall(context: ActionContext, action: Extract<Actio
     next: reports ? reports.completedNext : target.next,
   });
   const held = `${id}: held`;
-  const paused = pausable(call, id, held, { 'execution_id.$': '$$.Execution.Name', action_id: id });
+  const paused = pausable(call, id, held, { 'execution_id.$': executionIdPath(context.scope), action_id: id });
   return { [id]: paused.call, ...failure.states, [held]: paused.parked };
 }
 

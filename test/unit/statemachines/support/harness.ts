@@ -57,7 +57,7 @@ export function compileDefinition(workflow: WorkflowDefinition, options: Compile
 /** Validates, compiles and checks the result with asl-validator: every compiled definition must pass. */
 export function compileChecked(input: unknown, options: CompileOptions = {}): CompiledWorkflow {
   const compiled = compileDefinition(parseWorkflow(input), options);
-  const errors = aslErrors(compiled.definition);
+  const errors = [compiled.definition, ...compiled.children.map((child) => child.definition)].flatMap((machine) => aslErrors(machine));
   if (errors.length > 0) throw new Error(`compiled definition fails asl-validator:\n${errors.join('\n')}\n${JSON.stringify(compiled.definition, null, 1)}`);
   return compiled;
 }
@@ -269,31 +269,50 @@ export interface ExecuteOptions {
   readonly retryIntervalOverrides?: Readonly<Record<string, number>>;
   /** Added to the input runtimes build (a rerun's `reuse` map). */
   readonly extraInput?: JsonObject;
+  /** The child machines of a split workflow (CompiledWorkflow.children), started by their parts' Tasks. */
+  readonly children?: CompiledWorkflow['children'];
 }
 
 /** Runs a compiled definition on the emulator with `params`. Failures are returned, not thrown. */
 export async function execute(definition: StateMachineDefinition, params: JsonObject, options: ExecuteOptions = {}): Promise<RunResult> {
   const recorder = options.recorder ?? new Recorder();
-  const states = allStates(definition);
+  const children = new Map((options.children ?? []).map((child) => [`\${WorkflowPart:${child.part}}`, child.definition]));
+  const states = new Map([...allStates(definition), ...[...children.values()].flatMap((child) => [...allStates(child)])]);
   for (const name of Object.keys(options.handlers ?? {})) {
     if (states.get(name)?.Type !== 'Task') throw new Error(`handler for ${name}, which is not a Task state (tasks: ${[...states].filter(([, s]) => s.Type === 'Task').map(([n]) => n).join(', ')})`);
   }
   const handlers: Record<string, Handler> = {};
   const gates = new HarnessGates();
   const retryIntervalOverrides: Record<string, number> = {};
+  const overrides = { taskResourceLocalHandlers: handlers as unknown as EmulatorHandlers, waitTimeOverrides: { ...options.waitTimeOverrides }, retryIntervalOverrides };
+  // The emulator fills in no `$$.State`, so compiled definitions must not read it (the dead letter's time is SQS's SentTimestamp).
+  const context = { Execution: { Name: EXECUTION_NAME, Id: EXECUTION_ARN, StartTime: EXECUTION_START, RedriveCount: 0 }, Task: { Token: 'harness' } };
+  /** A child machine of a split workflow, as startExecution.sync:2 runs it: its output, or its failure as the task's. */
+  const startChild = async (input: Json): Promise<Json> => {
+    const { StateMachineArn: arn, Input: childInput } = input as { StateMachineArn: string; Input: Json };
+    const child = children.get(arn);
+    if (!child) throw new Error(`no child machine ${arn}`);
+    const run = new StateMachine(structuredClone(child) as unknown as EmulatorDefinition, { validationOptions: { noValidate: true } }).run(childInput as never, { overrides, context: { ...context, Execution: { ...context.Execution, Name: `${EXECUTION_NAME}-child`, Input: childInput } } });
+    try {
+      return { Output: (await run.result) as unknown as Json, ExecutionArn: `${EXECUTION_ARN}-${arn}`, Status: 'SUCCEEDED' };
+    } catch (error) {
+      if (!(error instanceof ExecutionError)) throw error;
+      const cause = error.cause as Error;
+      const failed = new Error(JSON.stringify({ Status: 'FAILED', Error: cause.name, Cause: cause.message }));
+      failed.name = 'States.TaskFailed';
+      throw failed;
+    }
+  };
   for (const [name, state] of states) {
-    if (state.Type === 'Task') handlers[name] = recorder.wrap(name, gates.around(options.handlers?.[name] ?? defaultHandler(state.Resource, name)));
+    const child = state.Type === 'Task' && state.Resource.includes(':states:startExecution') && String(state.Parameters?.StateMachineArn).startsWith('${WorkflowPart:');
+    if (state.Type === 'Task') handlers[name] = recorder.wrap(name, child ? startChild : gates.around(options.handlers?.[name] ?? defaultHandler(state.Resource, name)));
     if ('Retry' in state && state.Retry && state.Retry.length > 0) retryIntervalOverrides[name] = 0;
   }
   Object.assign(retryIntervalOverrides, options.retryIntervalOverrides);
   const machine = new StateMachine(structuredClone(definition) as unknown as EmulatorDefinition, { validationOptions: { noValidate: true } });
   // The input runtimes build for a compiled machine: params, with results and failures starting empty.
   const input = { ...executionInput(params), ...options.extraInput };
-  const run = machine.run(input as unknown as Parameters<StateMachine['run']>[0], {
-    overrides: { taskResourceLocalHandlers: handlers as unknown as EmulatorHandlers, waitTimeOverrides: { ...options.waitTimeOverrides }, retryIntervalOverrides },
-    // The emulator fills in no `$$.State`, so compiled definitions must not read it (the dead letter's time is SQS's SentTimestamp).
-    context: { Execution: { Name: EXECUTION_NAME, Id: EXECUTION_ARN, StartTime: EXECUTION_START, RedriveCount: 0 }, Task: { Token: 'harness' } },
-  });
+  const run = machine.run(input as unknown as Parameters<StateMachine['run']>[0], { overrides, context });
   const events: EventLog[] = [];
   const collecting = (async () => {
     for await (const event of run.eventLogs) events.push(event);
