@@ -17,7 +17,7 @@ import { withGateArrivals } from '../functions/workers/gate-arrivals.ts';
 import { createExecutionService } from '../core/execution/service.ts';
 import { LocalEventLog } from './integrations.ts';
 import { createActionRunner, type ActionRunner } from '../functions/workers/action-runner.ts';
-import type { ServiceCallPayload } from '../functions/workers/service-call.ts';
+import type { ServiceCallPayload, ServiceCallResult } from '../functions/workers/service-call.ts';
 import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts';
 import { loadWorkflowAt } from '../core/workflow/versions.ts';
 import { createWorkflowService } from '../core/workflow/service.ts';
@@ -189,12 +189,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock,
       log,
       compiler: {
-        compile: (workflow) => ({ definition: compileWorkflow(workflow).definition as unknown as Record<string, unknown>, input: (params, traceId) => executionInput(params, traceId) }),
+        compile: (workflow) => {
+          const compiled = compileWorkflow(workflow);
+          return { definition: compiled.definition as unknown as Record<string, unknown>, children: compiled.children as unknown as { part: number; definition: Record<string, unknown> }[], input: (params, traceId) => executionInput(params, traceId) };
+        },
       },
       integrations: {
-        invokeRunner:
-          options.invokeRunner ??
-          localRunner(withGateArrivals(observability.meterCalls(createActionRunner({ ...runnerDeps, payloads: { store: payloadStore }, spans: observability.spans })), gates)),
+        // A completed call reports to the gates it feeds, whichever runner made it (tests inject their own).
+        invokeRunner: localRunner(withGateArrivals(options.invokeRunner ? injectedRunner(options.invokeRunner) : observability.meterCalls(createActionRunner({ ...runnerDeps, payloads: { store: payloadStore }, spans: observability.spans })), gates)),
         gates,
         ...eventLog.integrations(),
         emit: events.emit,
@@ -344,6 +346,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await Promise.all([dynalite?.close(), fauxqs?.close()]);
     throw error;
   }
+}
+
+/** A runner given as the engine's stand-in (tests), as an ActionRunner. */
+function injectedRunner(invoke: LocalIntegrations['invokeRunner']): ActionRunner {
+  return async (payload, options) => (await invoke(payload as Record<string, unknown>, options?.signal ?? new AbortController().signal)) as ServiceCallResult;
 }
 
 /** The action runner behind the engine's `lambda:invoke` stand-in. */

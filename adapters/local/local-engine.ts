@@ -40,6 +40,11 @@ export interface LocalIntegrations {
 
 export interface LocalRunInput {
   readonly definition: Record<string, unknown>;
+  /**
+   * The child machines of a workflow split into several (statemachines/split.ts), by the placeholder their
+   * parents start them with (`${WorkflowPart:<n>}`): run in process like the root, with the same task handlers.
+   */
+  readonly children?: ReadonlyMap<string, { readonly machine: StateMachine; readonly definition: Record<string, unknown> }>;
   readonly actions: readonly Action[];
   readonly executionId: string;
   /** `{ params, results: {}, failures: {} }` from `executionInput`. */
@@ -142,9 +147,14 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
   const gateWaits = new AbortController();
   const gates = run.integrations.gates;
   const handlers: Record<string, TaskHandler> = {};
-  const definition = run.definition as { States: Record<string, unknown> };
-  for (const [stateName, actionId] of taskStates(definition)) {
+  // State names are unique across a split workflow's machines, so one set of handlers serves them all.
+  const definitions = [run.definition, ...[...(run.children?.values() ?? [])].map((child) => child.definition)] as { States: Record<string, unknown> }[];
+  const childRuns = new Set<{ abort: () => void }>();
+  for (const [stateName, actionId] of definitions.flatMap(taskStates)) {
     handlers[stateName] = (async (input: Record<string, unknown>) => {
+      const child = typeof input.StateMachineArn === 'string' ? run.children?.get(input.StateMachineArn) : undefined;
+      // A part of the workflow: not a call, so neither tracked nor checkpointed (its own tasks are).
+      if (child) return runChild(child.machine, input.Input);
       if ('FunctionName' in input && isGatePayload(input.Payload)) {
         // Neither replayed nor checkpointed: a resumed run starts with no gates (they live in memory), so its
         // producers report again and its waiters wait again. Not tracked either: a wait is no call in flight.
@@ -193,7 +203,8 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
   }
 
   // A wait that had ended before this start does not wait again.
-  const waits = statesOfType(definition, 'Wait')
+  const waits = definitions
+    .flatMap((definition) => statesOfType(definition, 'Wait'))
     .map((name): [string, number | undefined] => [name, settledBefore.has(name) ? 0 : run.waitMilliseconds])
     .filter((entry): entry is [string, number] => entry[1] !== undefined);
   const options: RunOptions = {
@@ -206,9 +217,29 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
     context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now(), RedriveCount: 0 }, Task: { Token: 'local' } },
   } as RunOptions;
   const execution = machine.run(structuredClone(run.input) as never, options);
-  void followEvents(execution.eventLogs as AsyncIterable<StateEvent> | undefined, progress, (actionId, change) => {
-    if (!settledBefore.has(actionId)) update(actionId, change);
-  }, run.now);
+  const follow = (events: unknown) =>
+    void followEvents(events as AsyncIterable<StateEvent> | undefined, progress, (actionId, change) => {
+      if (!settledBefore.has(actionId)) update(actionId, change);
+    }, run.now);
+  follow(execution.eventLogs);
+
+  /** What startExecution.sync:2 gives its parent: the child's output, or a failure carrying the child's error and cause. */
+  async function runChild(child: StateMachine, input: unknown): Promise<unknown> {
+    const childOptions = { ...options, context: { ...options.context, Execution: { ...(options.context as { Execution: object }).Execution, Input: input } } } as RunOptions;
+    const childExecution = child.run(structuredClone(input) as never, childOptions);
+    childRuns.add(childExecution);
+    follow(childExecution.eventLogs);
+    try {
+      return { Output: await childExecution.result, ExecutionArn: `${(options.context as { Execution: { Id: string } }).Execution.Id}-part`, Status: 'SUCCEEDED' };
+    } catch (error) {
+      const cause = (error as { cause?: { name?: string; message?: string } }).cause;
+      const failed = new Error(JSON.stringify({ Status: 'FAILED', Error: cause?.name ?? 'States.TaskFailed', Cause: cause?.message ?? String(error) }));
+      failed.name = 'States.TaskFailed';
+      throw failed;
+    } finally {
+      childRuns.delete(childExecution);
+    }
+  }
 
   const outcome = (async (): Promise<LocalRunOutcome> => {
     try {
@@ -239,6 +270,7 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
     cancel: () => {
       controller.abort();
       gateWaits.abort();
+      for (const child of childRuns) child.abort();
       execution.abort();
     },
   };

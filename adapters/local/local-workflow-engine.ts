@@ -2,11 +2,16 @@ import { ACTIVE_STATUSES, settleProgress, type ActionProgress, type Execution } 
 import type { Clock, ExecutionStore, Log, ReuseRequest, WorkflowEngine } from '../../core/ports.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
 import { sagaFailure } from '../../core/execution/saga.ts';
-import { checkpointOwner, CompiledMachineCache, startLocalRun, type LocalIntegrations, type LocalRun } from './local-engine.ts';
+import { checkpointOwner, CompiledMachineCache, startLocalRun, type LocalIntegrations, type LocalRun, type LocalRunInput } from './local-engine.ts';
 
 /** What the local engine needs from the compiler (injected: adapters do not import it). */
 export interface LocalCompiler {
-  compile(workflow: Workflow): { definition: Record<string, unknown>; input: (params: Record<string, unknown>, traceId: string) => Record<string, unknown> };
+  compile(workflow: Workflow): {
+    definition: Record<string, unknown>;
+    /** Child machines of a workflow too large for one, by part number (started through `${WorkflowPart:<n>}`). */
+    children?: readonly { readonly part: number; readonly definition: Record<string, unknown> }[];
+    input: (params: Record<string, unknown>, traceId: string) => Record<string, unknown>;
+  };
 }
 
 export interface LocalWorkflowEngineDeps {
@@ -200,14 +205,15 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   /** A version's compiled definition and interpreter, made once (versions are immutable). */
-  private machineFor(workflow: Workflow): { compiled: ReturnType<LocalCompiler['compile']>; machine: ReturnType<CompiledMachineCache['get']> } {
+  private machineFor(workflow: Workflow): { compiled: ReturnType<LocalCompiler['compile']>; machine: ReturnType<CompiledMachineCache['get']>; children: NonNullable<LocalRunInput['children']> } {
     const key = `${workflow.workflow_id}:${workflow.version}`;
     let compiled = this.compiled.get(key);
     if (!compiled) {
       compiled = this.deps.compiler.compile(workflow);
       this.compiled.set(key, compiled);
     }
-    return { compiled, machine: this.machines.get(key, compiled.definition) };
+    const children = new Map((compiled.children ?? []).map((child) => [`\${WorkflowPart:${child.part}}`, { definition: child.definition, machine: this.machines.get(`${key}#${child.part}`, child.definition) }]));
+    return { compiled, machine: this.machines.get(key, compiled.definition), children };
   }
 
 
@@ -243,7 +249,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   /** Runs `execution` (already `running` in the store) from its stored progress, reusing `replay`. */
   private launch(execution: Execution, workflow: Workflow, replay: ReadonlyMap<string, unknown>): void {
     const { executions, clock } = this.deps;
-    const { compiled, machine } = this.machineFor(workflow);
+    const { compiled, machine, children } = this.machineFor(workflow);
     const entry: RunningEntry = { run: undefined as unknown as LocalRun, writes: Promise.resolve(), settled: Promise.resolve() };
     // Progress writes for one run go in order, so a late "running" never overwrites "completed".
     const written = new Map<string, string>(execution.actions.map((action) => [action.action_id, JSON.stringify(action)]));
@@ -257,6 +263,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     };
     entry.run = startLocalRun(machine, {
       definition: compiled.definition,
+      children,
       actions: workflow.actions,
       executionId: execution.execution_id,
       input: compiled.input({ ...execution.parameters }, execution.trace_id),
@@ -304,11 +311,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (!match) throw new Error(`unknown sub-workflow target ${target}`);
     const workflow = await this.deps.loadWorkflow(match[1]!, match[2] ? Number(match[2]) : undefined);
     if (!workflow) throw Object.assign(new Error(`sub-workflow ${match[1]} not found`), { name: 'SubWorkflowNotFound' });
-    const compiled = this.deps.compiler.compile(workflow);
-    const machine = this.machines.get(`${workflow.workflow_id}:${workflow.version}`, compiled.definition);
+    const { compiled, machine, children } = this.machineFor(workflow);
     const childId = `${parentId}-${workflow.workflow_id}`;
     const child = startLocalRun(machine, {
       definition: compiled.definition,
+      children,
       actions: workflow.actions,
       executionId: childId,
       input: compiled.input({ ...((input as { params?: Record<string, unknown> }).params ?? {}) }, String((input as { trace_id?: unknown }).trace_id ?? '')),

@@ -3,29 +3,13 @@ import type { StateMachineDefinition, TaskState } from '../../../statemachines/a
 import { STEP_FUNCTIONS_LIMITS } from '../../../statemachines/limits.ts';
 import { MACHINE_BUDGET } from '../../../statemachines/split.ts';
 import { actionError, allStates, compileChecked, execute, payloadOf, type Handler } from './support/harness.ts';
-import { serviceCall, transform, wait, workflow, type ActionInput } from './support/workflows.ts';
+import { serviceCall, wait, workflow } from './support/workflows.ts';
+import { largeWorkflow } from '../../support/large-workflow.ts';
 
 /**
  * Workflows too large for one state machine (statemachines/split.ts): 1,000 actions compile into a root and
  * child machines, each valid and within Step Functions' limits, and run as one workflow would.
  */
-
-/** A deterministic 1,000-action DAG: a long chain, a wide fan-out and a sparse random part, read across pieces. */
-function largeWorkflow(): ActionInput[] {
-  let seed = 7;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-  const actions: ActionInput[] = [serviceCall('start', {})];
-  for (let i = 0; i < 300; i++) actions.push(serviceCall(`chain${i}`, i === 0 ? { from: '{{start.response.state}}' } : {}, [i === 0 ? 'start' : `chain${i - 1}`]));
-  for (let i = 0; i < 300; i++) actions.push(serviceCall(`wide${i}`, {}, ['start']));
-  actions.push(transform('fan_in', { first: '{{wide0.response.state}}', last: '{{wide299.response.state}}' }, Array.from({ length: 300 }, (_, i) => `wide${i}`)));
-  for (let i = 0; i < 398; i++) {
-    const deps = new Set<string>();
-    for (let j = 0; j < i; j++) if (random() < 2 / (i + 1)) deps.add(`r${j}`);
-    if (deps.size === 0) deps.add(i % 2 === 0 ? 'chain299' : 'fan_in');
-    actions.push(serviceCall(`r${i}`, i === 397 ? { chain_end: '{{chain299.response.state}}', fan_in: '{{fan_in.response.first}}' } : {}, [...deps]));
-  }
-  return actions;
-}
 
 function machinesOf(compiled: ReturnType<typeof compileChecked>): StateMachineDefinition[] {
   return [compiled.definition, ...compiled.children.map((child) => child.definition)];

@@ -1,0 +1,111 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
+import { fetchRunner } from '../support/fetch-runner.ts';
+import { largeWorkflow } from '../support/large-workflow.ts';
+import { serviceCall, workflow } from '../unit/statemachines/support/workflows.ts';
+
+/**
+ * Lossless DAGs and large workflows through the local API, as a user runs them (ADR 0016): the N shape, which
+ * no nesting of Parallel states runs without an added order, and a workflow of 1,000 actions, which the
+ * compiler splits into child state machines.
+ */
+
+type Call = <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<ApiReply<T>>;
+interface ExecutionData {
+  status: string;
+  error?: unknown;
+  progress: { completed: number; total: number };
+  actions: { action_id: string; status: string; attempts: number; output?: { response: unknown } }[];
+}
+
+let services: Server;
+let servicesUrl: string;
+const requests: { path: string; body: unknown }[] = [];
+/** `/a` answers only once `/d` was called: a run that made d wait for a would never end. */
+let dCalled: () => void = () => undefined;
+let dSeen = new Promise<void>((resolve) => (dCalled = resolve));
+let runtime: LocalRuntime;
+let call: Call;
+
+beforeAll(async () => {
+  services = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      requests.push({ path, body: text ? JSON.parse(text) : {} });
+      const reply = () => {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ state: path.slice(1) }));
+      };
+      if (path === '/d') dCalled();
+      if (path === '/a') void dSeen.then(reply);
+      else reply();
+    });
+  });
+  await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
+  servicesUrl = `http://127.0.0.1:${(services.address() as AddressInfo).port}`;
+  ({ runtime, call } = await startTestApi({ invokeRunner: fetchRunner(() => servicesUrl) }));
+});
+afterAll(async () => {
+  await runtime.engine.idle();
+  await runtime.close();
+  services.closeAllConnections();
+  await new Promise<void>((resolve) => services.close(() => resolve()));
+});
+
+async function run(definition: unknown, seconds = 60): Promise<ExecutionData> {
+  const created = await call('POST', '/workflows', { body: definition });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const started = await call('POST', `/workflows/${created.body.data.workflow_id as string}/execute`, { body: { parameters: {} } });
+  expect(started.status, JSON.stringify(started.body)).toBe(202);
+  const id = started.body.data.execution_id as string;
+  for (let waited = 0; waited < seconds * 10; waited++) {
+    const reply = await call<ExecutionData>('GET', `/workflows/executions/${id}`);
+    if (!['pending', 'running'].includes(reply.body.data.status)) return reply.body.data;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`execution ${id} did not end within ${seconds} s`);
+}
+
+describe('lossless DAG execution through the API', () => {
+  it('starts d as soon as b finished, while a (which c also waits for) is still running', async () => {
+    dSeen = new Promise<void>((resolve) => (dCalled = resolve));
+    const execution = await run(
+      workflow([
+        serviceCall('a', {}, [], { timeout_seconds: 10 }),
+        serviceCall('b'),
+        serviceCall('c', { a: '{{a.response.state}}', b: '{{b.response.state}}' }, ['a', 'b']),
+        serviceCall('d', { b: '{{b.response.state}}' }, ['b']),
+      ]),
+    );
+    expect(execution.status, JSON.stringify(execution.error)).toBe('completed');
+    const order = requests.map((request) => request.path).filter((path) => ['/a', '/b', '/c', '/d'].includes(path));
+    expect(order.indexOf('/d')).toBeLessThan(order.indexOf('/c'));
+    expect(requests.find((request) => request.path === '/c')!.body).toEqual({ a: 'a', b: 'b' });
+    expect(execution.actions.map((action) => [action.action_id, action.status, action.attempts])).toEqual([
+      ['a', 'completed', 1],
+      ['b', 'completed', 1],
+      ['c', 'completed', 1],
+      ['d', 'completed', 1],
+    ]);
+  });
+});
+
+describe('a workflow of 1,000 actions through the API', () => {
+  it('is accepted, runs every action once across its child machines, and reports progress as one run', async () => {
+    requests.length = 0;
+    const actions = largeWorkflow();
+    const execution = await run(workflow(actions), 240);
+    expect(execution.status, JSON.stringify(execution.error)).toBe('completed');
+    expect(execution.progress).toMatchObject({ completed: 1000, total: 1000 });
+    expect(execution.actions.every((action) => action.status === 'completed' && action.attempts <= 1)).toBe(true);
+    const calls = actions.filter((action) => action.action_type === 'service_call');
+    expect(requests).toHaveLength(calls.length);
+    expect(new Set(requests.map((request) => request.path)).size).toBe(calls.length);
+    expect(requests.find((request) => request.path === '/r397')!.body).toEqual({ chain_end: 'chain299', fan_in: 'wide0' });
+  }, 300_000);
+});
