@@ -1,5 +1,7 @@
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { createLocalGates } from '../adapters/local/in-process-gates.ts';
+import { arriveAtGates, gateFeedOf, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../core/execution/gate-requests.ts';
 import { WorkflowDefinitionSchema, type Action } from '../core/workflow/definition.ts';
 import type { GraphNode } from '../core/workflow/graph.ts';
 import { compileWorkflow, executionInput } from '../statemachines/compile.ts';
@@ -11,22 +13,40 @@ import { round } from './stats.ts';
 /**
  * Billed state transitions of one successful run where every action runs once, counted by executing the
  * compiled definition with aws-local-stepfunctions (every `StateEntered` event: Task, Pass, Choice, Wait,
- * the Parallel state itself and each state in its branches, Map and each iteration's states).
+ * the Parallel state itself and each state in its branches, Map and each iteration's states). Dependency
+ * gates (ADR 0016) are served as the local runtime serves them: in-process gates, a `<W>: gate` state waits
+ * for its release, a `<P>: report` state and a completed service call's `gate_waiters` report to them.
  */
 
 export const TRANSITIONS_PER_ACTION_TARGET = 1.3;
+/**
+ * Transitions per action of the series-parallel shapes before the lossless compiler (bench/results/latest.json,
+ * `compiler.transitions`): they must not change, since a series-parallel graph gets no gate.
+ */
+const BEFORE_LOSSLESS: Readonly<Record<string, number>> = { chain: 1, 'fan-out': 1.045, diamond: 1.25 };
 
 export interface CostShape {
   readonly shape: string;
+  /** Key of the shape (chain, fan-out, diamond, N, crown, random sparse, random dense). */
+  readonly key: string;
   readonly actions: number;
+  readonly edges: number;
   readonly parallelStates: number;
+  /** Actions that wait on a gate (compileWorkflow's `gates`), and the gate and report states entered. */
+  readonly gatedActions: number;
+  readonly gateStatesEntered: number;
+  readonly reportStatesEntered: number;
+  /** Producers reported by the service call itself (its `gate_waiters`), with no state of their own. */
+  readonly runnerArrivals: number;
   /** StateEntered events of the local run. */
   readonly transitions: number;
   readonly perAction: number;
   /** The same count from walking the compiled definition along the success path (no execution). */
   readonly walked: number;
-  /** What the structure predicts: one Task per action + one per Parallel state. */
+  /** What the structure predicts: one Task per action + one per Parallel, gate and report state. */
   readonly predicted: number;
+  /** Series-parallel shapes: transitions per action before the lossless compiler, which must be unchanged. */
+  readonly before?: number;
   /**
    * State names used more than once in the compiled definition (Step Functions requires names unique across
    * the whole machine, branches included, and refuses such a definition). When there are any, the run
@@ -37,84 +57,156 @@ export interface CostShape {
   readonly everyActionRanOnce: boolean;
   readonly withinTarget: boolean;
   readonly transitionsByStateType: Readonly<Record<string, number>>;
+  readonly error?: string;
 }
 
 type LocalDefinition = ConstructorParameters<typeof StateMachine>[0];
 type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 
-/** chain (20), fan-out 1 -> 20 -> 1, diamond, and a random 50-action DAG. */
-export function costShapes(random: Random): { shape: string; nodes: GraphNode[] }[] {
-  const chain = Array.from({ length: 20 }, (_, i) => ({ action_id: `step${i + 1}`, depends_on: i === 0 ? [] : [`step${i}`] }));
-  const fanOut = [
-    { action_id: 'split', depends_on: [] },
-    ...Array.from({ length: 20 }, (_, i) => ({ action_id: `worker${i + 1}`, depends_on: ['split'] })),
-    { action_id: 'join', depends_on: Array.from({ length: 20 }, (_, i) => `worker${i + 1}`) },
-  ];
-  const diamond = [
-    { action_id: 'a', depends_on: [] },
-    { action_id: 'b', depends_on: ['a'] },
-    { action_id: 'c', depends_on: ['a'] },
-    { action_id: 'd', depends_on: ['b', 'c'] },
-  ];
-  // About two dependencies per action, like the sparse random DAGs.
-  const randomDag = randomGraph(random, 'sparse', 50);
+export interface ShapeGraph {
+  readonly key: string;
+  readonly shape: string;
+  readonly nodes: GraphNode[];
+}
+
+/** The dense 50-action DAG's edge probability: about 3.7 dependencies per action. */
+const DENSE_COST_EDGE_PROBABILITY = 0.15;
+
+const node = (action_id: string, depends_on: string[] = []): GraphNode => ({ action_id, depends_on });
+
+/**
+ * chain (20), fan-out 1 -> 20 -> 1, diamond (the series-parallel shapes), the N (a->c, b->c, b->d), a crown
+ * (tops t1..t4, bottom bi after ti and t(i+1), cyclically: no series-parallel structure without gates), and
+ * random sparse and dense DAGs of 50 actions.
+ */
+export function costShapes(random: Random): ShapeGraph[] {
+  const chain = Array.from({ length: 20 }, (_, i) => node(`step${i + 1}`, i === 0 ? [] : [`step${i}`]));
+  const workers = Array.from({ length: 20 }, (_, i) => `worker${i + 1}`);
+  const fanOut = [node('split'), ...workers.map((worker) => node(worker, ['split'])), node('join', workers)];
+  const diamond = [node('a'), node('b', ['a']), node('c', ['a']), node('d', ['b', 'c'])];
+  const n = [node('a'), node('b'), node('c', ['a', 'b']), node('d', ['b'])];
+  const crown = [...[1, 2, 3, 4].map((i) => node(`t${i}`)), ...[1, 2, 3, 4].map((i) => node(`b${i}`, [`t${i}`, `t${(i % 4) + 1}`]))];
+  // About two dependencies per action (the same graph as before the lossless compiler: drawn first).
+  const sparse = randomGraph(random, 'sparse', 50);
+  const dense = randomGraph(random, 'dense', 50, DENSE_COST_EDGE_PROBABILITY);
   return [
-    { shape: 'chain (20)', nodes: chain },
-    { shape: 'fan-out (1 -> 20 -> 1)', nodes: fanOut },
-    { shape: 'diamond (a -> b,c -> d)', nodes: diamond },
-    { shape: `random (50, ${randomDag.edges} edges)`, nodes: randomDag.nodes },
+    { key: 'chain', shape: 'chain (20)', nodes: chain },
+    { key: 'fan-out', shape: 'fan-out (1 -> 20 -> 1)', nodes: fanOut },
+    { key: 'diamond', shape: 'diamond (a -> b,c -> d)', nodes: diamond },
+    { key: 'N', shape: 'N (a->c, b->c, b->d)', nodes: n },
+    { key: 'crown', shape: 'crown (4 tops, 4 bottoms)', nodes: crown },
+    { key: 'random sparse', shape: `random sparse (50, ${sparse.edges} edges)`, nodes: sparse.nodes },
+    { key: 'random dense', shape: `random dense (50, ${dense.edges} edges)`, nodes: dense.nodes },
   ];
 }
 
-export async function measureTransitions(shape: string, nodes: readonly GraphNode[]): Promise<CostShape> {
+export async function measureTransitions({ key, shape, nodes }: ShapeGraph): Promise<CostShape> {
   const definition = WorkflowDefinitionSchema.parse({ name: `bench ${shape}`, parameters: BENCH_PARAMETERS, actions: serviceCallActions(nodes) });
   const compiled = compileWorkflow({ workflow_id: 'bench', version: 1, ...definition });
-  const calls = new Map<string, number>();
-  const handlers: LocalHandlers = {};
-  for (const action of definition.actions) {
-    handlers[action.action_id] = async () => {
-      calls.set(action.action_id, (calls.get(action.action_id) ?? 0) + 1);
-      // aws-local-stepfunctions forwards events of nested Parallel branches asynchronously and drops whatever is
-      // still in flight when the execution ends; yielding a macrotask per Task lets the forwarding keep up.
-      await yieldToEventLoop();
-      return { StatusCode: 200, Payload: { status_code: 200, response: { value: action.action_id } } };
-    };
-  }
+  const served = serveGates(compiled.definition);
   const duplicates = duplicateStateNames(compiled.definition);
   const runnable = duplicates.length === 0 ? compiled.definition : withUniqueStateNames(compiled.definition);
   const machine = new StateMachine(runnable as unknown as LocalDefinition, { validationOptions: { checkPaths: false } });
   const execution = machine.run(
     // The input every runtime gives a compiled machine (results, failures, the trace id its tasks send).
     executionInput({ run_id: 'bench' }, 'b'.repeat(32)) as never,
-    { overrides: { taskResourceLocalHandlers: handlers }, context: { Execution: { Name: 'x', Id: 'x', RedriveCount: 0 } } },
+    { overrides: { taskResourceLocalHandlers: served.handlers }, context: { Execution: { Name: 'x', Id: 'x', RedriveCount: 0 }, Task: { Token: 'local' } } },
   );
+  let error: string | undefined;
   const succeeded = execution.result.then(
     () => true,
-    () => false,
+    (failure: unknown) => {
+      error = failure instanceof Error ? `${failure.name}: ${failure.message}`.slice(0, 300) : String(failure);
+      return false;
+    },
   );
   const byType: Record<string, number> = {};
   let transitions = 0;
+  let gateStatesEntered = 0;
+  let reportStatesEntered = 0;
   for await (const event of execution.eventLogs) {
     if (event.type !== 'StateEntered') continue;
     transitions++;
     byType[event.state.type] = (byType[event.state.type] ?? 0) + 1;
+    if (event.state.name.endsWith(': gate')) gateStatesEntered++;
+    if (event.state.name.endsWith(': report')) reportStatesEntered++;
   }
+  const ok = await succeeded;
+  served.stop();
   const parallelStates = countParallels(compiled.structure);
   const actions = definition.actions.length;
   const perAction = round(transitions / actions, 3);
+  const names = allStateNames(compiled.definition);
+  const before = BEFORE_LOSSLESS[key];
   return {
     shape,
+    key,
     actions,
+    edges: nodes.reduce((sum, each) => sum + each.depends_on.length, 0),
     parallelStates,
+    gatedActions: compiled.gates.size,
+    gateStatesEntered,
+    reportStatesEntered,
+    runnerArrivals: served.runnerArrivals(),
     transitions,
     perAction,
     walked: successPathStates(compiled.definition),
-    predicted: actions + parallelStates,
+    predicted: actions + parallelStates + names.filter((name) => name.endsWith(': gate') || name.endsWith(': report')).length,
+    ...(before === undefined ? {} : { before }),
     duplicateStateNames: duplicates,
-    everyActionRanOnce: (await succeeded) && definition.actions.every((action: Action) => calls.get(action.action_id) === 1),
+    everyActionRanOnce: ok && definition.actions.every((action: Action) => served.calls.get(action.action_id) === 1),
     withinTarget: perAction <= TRANSITIONS_PER_ACTION_TARGET,
     transitionsByStateType: byType,
+    ...(error === undefined ? {} : { error }),
   };
+}
+
+/**
+ * Task handlers for every Task state of a service_call workflow, serving its gates in process: a gate wait
+ * takes a fresh token and resolves with its release's outputs, a report arrives at the gates it feeds, a
+ * service call answers at once (after one macrotask) and then reports to its `gate_waiters`.
+ */
+function serveGates(definition: StateMachineDefinition): { handlers: LocalHandlers; calls: Map<string, number>; runnerArrivals: () => number; stop: () => void } {
+  const gates = createLocalGates({ now: () => new Date().toISOString() });
+  const runEnded = new AbortController();
+  const calls = new Map<string, number>();
+  let arrivals = 0;
+  const handlers: LocalHandlers = {};
+  for (const name of allStateNames(definition, 'Task')) {
+    const handler = async (input: unknown): Promise<unknown> => {
+      // aws-local-stepfunctions forwards events of nested Parallel branches asynchronously and drops whatever is
+      // still in flight when the execution ends; yielding a macrotask per Task lets the forwarding keep up.
+      await yieldToEventLoop();
+      const payload = (input as { Payload?: Record<string, unknown> } | null)?.Payload;
+      if (isGatePayload(payload)) {
+        const request = parseGateRequest(payload);
+        if (request.kind === 'arrive') return { StatusCode: 200, Payload: { released: await arriveAtGates(gates, request.executionId, request.producer, request.waiters, request.output) } };
+        const { token, released } = gates.releases.expect(runEnded.signal);
+        await waitAtGate(gates, { ...request, token });
+        return released;
+      }
+      if (name.includes(': ') || typeof payload?.action_id !== 'string') throw new Error(`state ${name} is not a service call: not modelled by this benchmark`);
+      calls.set(payload.action_id, (calls.get(payload.action_id) ?? 0) + 1);
+      const result = { status_code: 200, response: { value: payload.action_id } };
+      const feed = gateFeedOf(payload);
+      if (feed) {
+        arrivals++;
+        await arriveAtGates(gates, feed.executionId, feed.producer, feed.waiters, serviceCallOutput(result));
+      }
+      return { StatusCode: 200, Payload: result };
+    };
+    handlers[name] = handler as LocalHandlers[string];
+  }
+  return { handlers, calls, runnerArrivals: () => arrivals, stop: () => runEnded.abort() };
+}
+
+/** Every state name of the machine (nested ones too), or only those of one type. */
+function allStateNames(definition: StateMachineDefinition, type?: State['Type']): string[] {
+  const names: string[] = [];
+  forEachScope(definition, (scope) => {
+    for (const [name, state] of Object.entries(scope.States)) if (type === undefined || state.Type === type) names.push(name);
+  });
+  return names;
 }
 
 function countParallels(structure: Structure): number {

@@ -3,7 +3,8 @@
  * `node bench/compiler-run.ts [--seed N] [--graphs N]`. `npm run bench` runs it with everything else.
  */
 import { parseArgs } from 'node:util';
-import { measureCompiler, renderCompilerSection } from './compiler.ts';
+import { measureCompiler } from './compiler.ts';
+import { renderCompilerSection } from './compiler-render.ts';
 import { round, since } from './stats.ts';
 
 const { values } = parseArgs({ options: { seed: { type: 'string' }, graphs: { type: 'string' }, json: { type: 'boolean', default: false } } });

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Lambda bundle sizes and cold init, local start-up time, DynamoDB calls per request, the
- * workflow compiler, the local engine's executions (orchestration overhead per action, runs per second),
+ * workflow compiler, the lossless compiler end to end (STG graphs run in the local runtime), the local engine's
+ * executions (orchestration overhead per action, runs per second),
  * service resolution (registry lookup and circuit check per service call, with and without the cache), and
  * the health sweep (200 instances: bounded concurrency against sequential, DynamoDB calls per instance), and
  * authentication's overhead per request (each credential against an anonymous request), and listings, search and
@@ -15,10 +16,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { measureCompiler, renderCompilerSection } from './compiler.ts';
+import { measureCompiler } from './compiler.ts';
+import { renderCompilerSection } from './compiler-render.ts';
 import { measureDynamoCalls, renderDynamoSection } from './dynamo-calls.ts';
 import { AWS_TEST_ENVIRONMENT } from './environment.ts';
 import { measureExecutions, renderExecutionsSection } from './executions.ts';
+import { measureLosslessE2e, renderLosslessE2eSection } from './lossless-e2e.ts';
 import { measureHealthSweep, renderHealthSweepSection } from './health-sweep.ts';
 import { measureServiceResolution, renderServiceResolutionSection } from './service-resolution.ts';
 import { measureLambdaBundles, renderBundleSection } from './lambda-bundles.ts';
@@ -55,6 +58,7 @@ const bundles = await timed('lambda bundles', () => measureLambdaBundles({ runs:
 const startup = await timed('local start-up', () => measureLocalStartup({ runs: STARTUP_RUNS }));
 const dynamo = await timed('dynamodb calls', () => measureDynamoCalls());
 const compiler = await timed('compiler', () => measureCompiler());
+const losslessE2e = await timed('lossless end to end', () => measureLosslessE2e());
 const executions = await timed('executions', () => measureExecutions());
 const serviceResolution = await timed('service resolution', () => measureServiceResolution());
 const healthSweep = await timed('health sweep', () => measureHealthSweep());
@@ -78,6 +82,8 @@ const report = [
   renderDynamoSection(dynamo),
   '',
   renderCompilerSection(compiler),
+  '',
+  renderLosslessE2eSection(losslessE2e),
   '',
   renderExecutionsSection(executions),
   '',
@@ -105,5 +111,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability, ecosystem }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, losslessE2e, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability, ecosystem }, null, 2)}\n`,
 );
