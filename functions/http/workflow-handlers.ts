@@ -133,9 +133,11 @@ export function createWorkflowHandlers(services: HttpServices) {
           latest_version,
           execution_mode: compiled.executionMode,
           definition: compiled.definition as unknown as Record<string, unknown>,
+          children: compiled.children.map((child) => ({ part: child.part, definition: child.definition as unknown as Record<string, unknown> })),
           placeholders: [...compiled.placeholders],
-          graph: workflowGraph(workflow.actions, compiled.structure),
+          graph: workflowGraph(workflow.actions, compiled),
           limits: {
+            machines: compiled.limits.machines,
             definition_bytes: compiled.limits.definitionBytes,
             states: compiled.limits.states,
             estimated_history_events: compiled.limits.estimatedHistoryEvents,

@@ -227,6 +227,9 @@ export const StateMachineResponse = z.object({
   latest_version: z.number().int(),
   execution_mode: z.enum(EXECUTION_MODES),
   definition: z.record(z.string(), JsonValue).describe('Amazon States Language (JSONPath); ${...} placeholders are filled in by the runtime'),
+  children: z
+    .array(z.object({ part: z.number().int(), definition: z.record(z.string(), JsonValue) }))
+    .describe('A workflow too large for one state machine: its child machines, started by the state machine placeholder ${WorkflowPart:<part>}'),
   placeholders: z.array(z.string()),
   graph: z.object({
     nodes: z.array(
@@ -239,11 +242,14 @@ export const StateMachineResponse = z.object({
         compensated: z.boolean(),
       }),
     ),
-    edges: z.array(z.object({ from: z.string(), to: z.string() })),
+    edges: z.array(z.object({ from: z.string(), to: z.string(), gated: z.boolean().describe('the structure does not order the two: `to` waits for `from` at its dependency gate') })),
     structure: StructureNode,
+    gates: z.array(z.object({ action_id: z.string(), waits_for: z.array(z.string()) })).describe('actions that wait at a dependency gate (ADR 0016), and for which producers'),
+    parts: z.array(z.object({ part: z.number().int(), actions: z.array(z.string()) })).describe('which actions each child machine runs'),
   }),
   limits: z.object({
-    definition_bytes: z.number().int(),
+    machines: z.number().int().describe('state machines a run uses: 1, or 1 + its child machines'),
+    definition_bytes: z.number().int().describe('the largest machine'),
     states: z.number().int(),
     estimated_history_events: z.number().int(),
     warnings: z.array(z.string()),

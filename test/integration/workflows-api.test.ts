@@ -432,10 +432,30 @@ describe('compiled state machine', () => {
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     expect(reply.body.data.definition.StartAt).toBe('fetch_doc');
     expect(reply.body.data.definition.States.fetch_doc?.Type).toBe('Task');
-    expect(reply.body.data.graph.edges).toEqual([{ from: 'fetch_doc', to: 'analyze_quality' }]);
+    expect(reply.body.data.graph.edges).toEqual([{ from: 'fetch_doc', to: 'analyze_quality', gated: false }]);
     expect(reply.body.data.graph.structure).toEqual({ kind: 'sequence', steps: [{ kind: 'action', id: 'fetch_doc' }, { kind: 'action', id: 'analyze_quality' }] });
     expect(reply.body.data.placeholders).toEqual(['${ActionRunnerFunctionArn}', '${DeadLetterQueueUrl}']);
     expectError(await call('GET', `/workflows/${id}/state-machine?version=4`), 404, 'NOT_FOUND', 'version');
+  });
+
+  it('shows where dependency gates wait (an N shape) and which child machine runs each action of a large workflow', async () => {
+    const call_ = (id: string, depends_on: string[] = []) => ({ action_id: id, action_type: 'service_call', config: { service: 'svc', endpoint: `/${id}`, method: 'POST' }, depends_on });
+    type View = { children: { part: number }[]; graph: { edges: { from: string; to: string; gated: boolean }[]; gates: { action_id: string; waits_for: string[] }[]; parts: { part: number; actions: string[] }[] }; limits: { machines: number } };
+    const n = await call('POST', '/workflows', { body: { name: 'n shape', parameters: [], actions: [call_('a'), call_('b'), call_('c', ['a', 'b']), call_('d', ['b'])] } });
+    const view = await call<View>('GET', `/workflows/${n.body.data.workflow_id as string}/state-machine`);
+    expect(view.body.data.graph.gates).toEqual([{ action_id: 'c', waits_for: ['b'] }]);
+    expect(view.body.data.graph.edges.filter((edge) => edge.gated)).toEqual([{ from: 'b', to: 'c', gated: true }]);
+    expect(view.body.data.graph.parts).toEqual([]);
+    expect(view.body.data.limits.machines).toBe(1);
+
+    const chain = Array.from({ length: 200 }, (_, i) => call_(`step${i}`, i === 0 ? [] : [`step${i - 1}`]));
+    const large = await call('POST', '/workflows', { body: { name: 'two hundred steps', parameters: [], actions: chain } });
+    expect(large.status, JSON.stringify(large.body)).toBe(201);
+    const split = await call<View>('GET', `/workflows/${large.body.data.workflow_id as string}/state-machine`);
+    expect(split.body.data.limits.machines).toBe(split.body.data.children.length + 1);
+    expect(split.body.data.graph.parts.length).toBeGreaterThan(1);
+    const inParts = split.body.data.graph.parts.flatMap((part) => part.actions);
+    expect(new Set(inParts).size).toBe(inParts.length);
   });
 
   it('refuses an express workflow that cannot finish within five minutes', async () => {
