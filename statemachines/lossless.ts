@@ -148,7 +148,9 @@ function gatedForest(
   const parent = new Map<number, number>();
   const above = new Map<number, Set<number>>();
   for (const member of members) {
-    const producers = order.preds[member]!.filter((pred) => inside.has(pred));
+    // A producer that another producer depends on has finished before that one did: waiting for it adds nothing.
+    const direct = order.preds[member]!.filter((pred) => inside.has(pred));
+    const producers = direct.filter((pred) => !direct.some((other) => other !== pred && order.dependsOn(other, pred)));
     let best: number | undefined;
     let covered = -1;
     for (const candidate of producers) {
