@@ -41,7 +41,7 @@ export function checkLimits(input: {
   let estimatedHistoryEvents = 0;
   let total = 0;
   input.machines.forEach((machine, index) => {
-    const bytes = new TextEncoder().encode(machine.text).length;
+    const bytes = utf8Length(machine.text);
     const states = countStates(machine.definition);
     total += states.total;
     definitionBytes = Math.max(definitionBytes, bytes);
@@ -87,6 +87,18 @@ export function checkLimits(input: {
     warnings.push('express workflows are at-least-once: service calls must be idempotent');
   }
   return { errors, warnings, definitionBytes, machines: input.machines.length, states: total, estimatedHistoryEvents };
+}
+
+/** UTF-8 bytes of `text`, without encoding it (definitions are megabytes, almost all ASCII). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    // Two bytes up to U+07FF, three for the rest of the BMP; a surrogate pair (4 bytes) is two units of 2 each.
+    bytes += code < 0x800 ? 1 : code >= 0xd800 && code <= 0xdfff ? 1 : 2;
+  }
+  return bytes;
 }
 
 /** The longest dependency path, each action weighing `weightOf` (zero allowed). */

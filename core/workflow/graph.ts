@@ -134,7 +134,10 @@ export function topologicalOrder(declared: readonly GraphNode[]): string[] {
   const dependents = new Map<string, string[]>();
   for (const node of nodes) {
     for (const dep of new Set(node.depends_on)) {
-      if (known.has(dep)) dependents.set(dep, [...(dependents.get(dep) ?? []), node.action_id]);
+      if (!known.has(dep)) continue;
+      const list = dependents.get(dep);
+      if (list) list.push(node.action_id);
+      else dependents.set(dep, [node.action_id]);
     }
   }
   const ready = nodes.filter((node) => remaining.get(node.action_id)?.size === 0).map((node) => node.action_id);
