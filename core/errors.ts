@@ -217,3 +217,9 @@ export function failedActionOf(cause: string): string | undefined {
  * outcome: it is not retried, counted as an attempt, or dead-lettered.
  */
 export const RUN_PAUSED_ERROR = 'RunPaused';
+/**
+ * A dependency gate could not be read, written or released (its store or Step Functions failed): the state
+ * that reported or waited fails with this name, which its Retry matches, and its redelivery changes nothing
+ * the first attempt did (ADR 0016).
+ */
+export const GATE_UNAVAILABLE_ERROR = 'GateUnavailableError';

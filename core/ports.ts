@@ -567,6 +567,12 @@ export interface DependencyGates {
    * to a forgotten gate starts a new one.
    */
   forget(executionId: string): Promise<void>;
+  /**
+   * A release that could not be sent (its token was claimed, then SendTaskSuccess failed): the gate may be
+   * released to `token` again, so the report's redelivery sends it. Nothing happens unless the gate was
+   * released to that token.
+   */
+  reopen(executionId: string, waiter: string, token: string): Promise<void>;
 }
 
 /**

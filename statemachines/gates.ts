@@ -51,7 +51,7 @@ export function gateWaitState(executionId: string, waiter: string, producers: re
     resource: Resource.lambdaInvokeCallback,
     parameters: { FunctionName: Placeholder.actionRunner, Payload: { gate: { wait: { 'execution_id.$': executionId, waiter, producers: [...producers], 'task_token.$': '$$.Task.Token' } } } },
     resultPath: readsOutputs ? RELEASED : null,
-    retry: 'runner-control',
+    retry: 'gate',
     next,
   });
 }
@@ -70,7 +70,7 @@ export function gateReportState(executionId: string, producer: string, writesRes
       Payload: { gate: { arrive: { 'execution_id.$': executionId, producer, ...(writesResult ? { 'output.$': `$.results.${producer}` } : { output: null }), waiters: copyWaiters(waiters) } } },
     },
     resultPath: null,
-    retry: 'runner-control',
+    retry: 'gate',
     next,
   });
 }

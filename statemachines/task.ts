@@ -1,4 +1,4 @@
-import { RETRYABLE_ACTION_ERRORS, RUN_PAUSED_ERROR } from '../core/errors.ts';
+import { GATE_UNAVAILABLE_ERROR, RETRYABLE_ACTION_ERRORS, RUN_PAUSED_ERROR } from '../core/errors.ts';
 import type { RetryPolicy } from '../core/workflow/definition.ts';
 import { RetryPolicySchema } from '../core/workflow/definition.ts';
 import { Placeholder, Resource, type Catcher, type JsonObject, type Retrier, type TaskState } from './asl.ts';
@@ -24,6 +24,9 @@ export type ActionResource = keyof typeof TRANSIENT_ERRORS;
 /** Lambda's own transient failures, when invoking the runner for control (parking a call, the redrive gate). */
 export const LAMBDA_TRANSIENT_ERRORS = RETRYABLE_ACTION_ERRORS.filter((name) => name.startsWith('Lambda.'));
 
+/** A dependency gate's store or release failed: four attempts over about 15 s (ADR 0016). */
+const GATE_RETRIER: Retrier = { ErrorEquals: [GATE_UNAVAILABLE_ERROR, ...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 4, BackoffRate: 2 };
+
 /** How a Task retries. */
 export type TaskRetry =
   /**
@@ -31,9 +34,19 @@ export type TaskRetry =
    * resource it calls. `retryTimeout` adds States.Timeout where the resource's list lacks it (see
    * notification.ts for why only there).
    */
-  | { readonly policy: RetryPolicy | undefined; readonly retryTimeout?: boolean }
+  | {
+      readonly policy: RetryPolicy | undefined;
+      readonly retryTimeout?: boolean;
+      /**
+       * The call reports to dependency gates from the runner: a report that failed (GateUnavailableError) is
+       * retried too, calling again (under the same Idempotency-Key), since the state has no other way to report.
+       */
+      readonly reportsToGates?: boolean;
+    }
   /** The runner's control tasks (parking a call, the redrive gate): Lambda's own transient failures only. */
   | 'runner-control'
+  /** Dependency gate states: Lambda's transient failures and the gates' own (GateUnavailableError), a few times. */
+  | 'gate'
   /** Sending a dead letter or announcing it: anything, twice, quickly; losing it must not hold the run up. */
   | 'delivery'
   /** No Retry field at all. */
@@ -82,12 +95,15 @@ function retriers(spec: TaskSpec): Retrier[] | undefined {
   const { retry } = spec;
   if (retry === 'none') return undefined;
   if (retry === 'runner-control') return [{ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }];
+  if (retry === 'gate') return [GATE_RETRIER];
   if (retry === 'delivery') return [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2 }];
   const errors: string[] = [...TRANSIENT_ERRORS[spec.resource as ActionResource]];
   if (retry.retryTimeout && !errors.includes('States.Timeout')) errors.push('States.Timeout');
   const policy = retry.policy ?? RetryPolicySchema.parse({});
-  if (policy.max_attempts <= 1) return [];
+  const gates = retry.reportsToGates ? [GATE_RETRIER] : [];
+  if (policy.max_attempts <= 1) return gates;
   return [
+    ...gates,
     {
       ErrorEquals: errors,
       IntervalSeconds: Math.max(1, Math.round(policy.interval_seconds)),

@@ -1,6 +1,6 @@
 import type { Clock, DependencyGates, GateReleases } from '../../core/ports.ts';
 import type { GateRequestDeps } from '../../core/execution/gate-requests.ts';
-import { gateProblem, gateReady, releaseOf, type GateRelease, type GateState } from '../../core/execution/dependency-gates.ts';
+import { GateDeclarationError, gateProblem, gateReady, releaseOf, type GateRelease, type GateState } from '../../core/execution/dependency-gates.ts';
 
 /**
  * Dependency gates in the local runtime's memory (the local engine runs every run of this process, so the
@@ -28,11 +28,19 @@ export class InProcessDependencyGates implements DependencyGates {
     for (const key of [...this.gates.keys()]) if (key.startsWith(prefix)) this.gates.delete(key);
   }
 
+  async reopen(executionId: string, waiter: string, token: string): Promise<void> {
+    const key = `${executionId}\u0000${waiter}`;
+    const current = this.gates.get(key);
+    if (current?.released?.token !== token) return;
+    const { released: _released, ...open } = current;
+    this.gates.set(key, open);
+  }
+
   private update(executionId: string, waiter: string, expected: readonly string[], producer: string | undefined, change: (state: GateState) => GateState): GateRelease | undefined {
     const key = `${executionId}\u0000${waiter}`;
     const current = this.gates.get(key);
     const problem = gateProblem(current?.expected, expected, producer);
-    if (problem) throw new Error(`gate of ${waiter} in run ${executionId}: ${problem}`);
+    if (problem) throw new GateDeclarationError(`gate of ${waiter} in run ${executionId}: ${problem}`);
     const next = change(current ?? { expected: [...new Set(expected)].sort(), arrived: {} });
     if (!gateReady(next)) {
       this.gates.set(key, next);

@@ -11,6 +11,11 @@
  * the run's item collection in AWS, a map locally) and call these to decide.
  */
 
+/** A report that does not match the gate's declaration (other producers, or not one of them): a definition problem, never retried. */
+export class GateDeclarationError extends Error {
+  override readonly name = 'GateDeclarationError';
+}
+
 /** One waiting action's gate, as stored. */
 export interface GateState {
   /** The producers it waits for (action ids). */

@@ -1,7 +1,8 @@
 import * as z from 'zod';
+import { GATE_UNAVAILABLE_ERROR } from '../errors.ts';
 import type { DependencyGates } from '../ports.ts';
 import { zodIssues } from '../workflow/validate.ts';
-import type { GateRelease } from './dependency-gates.ts';
+import { GateDeclarationError, type GateRelease } from './dependency-gates.ts';
 
 /**
  * The contract of the compiled dependency-gate states (ADR 0016) with the action runner (and the local engine):
@@ -20,6 +21,11 @@ import type { GateRelease } from './dependency-gates.ts';
 /** Thrown for a gate payload that is not one: names every field and rule. Not retryable (the same payload fails again). */
 export class InvalidGateRequestError extends Error {
   override readonly name = 'InvalidGateRequestError';
+}
+
+/** The gates' store or the release could not be reached: retryable (GATE_UNAVAILABLE_ERROR). */
+export class GateUnavailableError extends Error {
+  override readonly name = GATE_UNAVAILABLE_ERROR;
 }
 
 const ActionId = z.string().min(1);
@@ -102,10 +108,35 @@ export async function handleGateRequest(payload: unknown, deps: GateRequestDeps)
 
 /** The waiter waits with its token; returns whether this call released its gate (then its token was answered). */
 export async function waitAtGate(deps: GateRequestDeps, request: { readonly executionId: string; readonly waiter: string; readonly producers: readonly string[]; readonly token: string }): Promise<boolean> {
-  const release = await deps.gates.wait(request.executionId, request.waiter, request.producers, request.token);
-  if (release) await deps.release(release);
+  const release = await unavailableOnFailure(() => deps.gates.wait(request.executionId, request.waiter, request.producers, request.token), `waiting at the gate of ${request.waiter}`);
+  if (release) await deliver(deps, request.executionId, request.waiter, release);
   return release !== undefined;
 }
+
+/**
+ * Sends a release this caller claimed. When sending fails, the claim is given back first, so that the
+ * report's redelivery (the state's Retry on GateUnavailableError) claims and sends it again: a claimed
+ * release that was never sent would leave its waiter waiting for ever.
+ */
+async function deliver(deps: GateRequestDeps, executionId: string, waiter: string, release: GateRelease): Promise<void> {
+  try {
+    await deps.release(release);
+  } catch (error) {
+    await deps.gates.reopen(executionId, waiter, release.token).catch(() => undefined);
+    throw new GateUnavailableError(`releasing the gate of ${waiter} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Failures of the gates' store (not of the request itself) as the retryable GateUnavailableError. */
+async function unavailableOnFailure<T>(work: () => Promise<T>, doing: string): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof InvalidGateRequestError || error instanceof GateDeclarationError) throw error;
+    throw new GateUnavailableError(`${doing} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 
 /**
  * Producer `producer` finished with `output`: reports it to the gate of each waiter it feeds and sends the
@@ -115,8 +146,8 @@ export async function waitAtGate(deps: GateRequestDeps, request: { readonly exec
 export async function arriveAtGates(deps: GateRequestDeps, executionId: string, producer: string, waiters: GateWaiters, output: unknown): Promise<number> {
   const released = await Promise.all(
     Object.entries(waiters).map(async ([waiter, producers]) => {
-      const release = await deps.gates.arrive(executionId, waiter, producers, producer, output);
-      if (release) await deps.release(release);
+      const release = await unavailableOnFailure(() => deps.gates.arrive(executionId, waiter, producers, producer, output), `reporting ${producer} to the gate of ${waiter}`);
+      if (release) await deliver(deps, executionId, waiter, release);
       return release !== undefined;
     }),
   );

@@ -21,7 +21,7 @@ export function compileServiceCall(context: ActionContext, action: Extract<Actio
     ...runnerCall(context.scope, { ...ids, 'trace_id.$': TRACE_ID, ...(reports ? { gate_waiters: copyWaiters(reports.waiters) } : {}) }, action.config, action.timeout_seconds ?? DEFAULT_SERVICE_CALL_TIMEOUT_SECONDS, context.inlineResultBytes.action),
     resultSelector: { outcome: COMPLETED, 'status_code.$': '$.Payload.status_code', 'response.$': '$.Payload.response' },
     resultPath: target.resultPath,
-    retry: { policy: action.retry },
+    retry: { policy: action.retry, reportsToGates: reports !== undefined },
     catch: failure.catch,
     next: reports ? reports.completedNext : target.next,
   });

@@ -87,6 +87,20 @@ for (const [name, make] of adapters) {
       expect(await gates.wait(run, 'deploy', ['build'], 'token-2')).toBeUndefined();
     });
 
+    it('releases a reopened gate again, once, to the same token (its first release could not be sent)', async () => {
+      const gates = await make();
+      const run = randomUUID();
+      await gates.arrive(run, 'deploy', ['build'], 'build', 'out');
+      expect((await gates.wait(run, 'deploy', ['build'], 'token-1'))?.token).toBe('token-1');
+      await gates.reopen(run, 'deploy', 'token-other');
+      expect(await gates.arrive(run, 'deploy', ['build'], 'build', 'out')).toBeUndefined();
+      await gates.reopen(run, 'deploy', 'token-1');
+      expect(await Promise.all([gates.arrive(run, 'deploy', ['build'], 'build', 'out'), gates.wait(run, 'deploy', ['build'], 'token-1')])).toEqual(
+        expect.arrayContaining([{ token: 'token-1', outputs: { build: 'out' } }, undefined]),
+      );
+      expect(await gates.arrive(run, 'deploy', ['build'], 'build', 'out')).toBeUndefined();
+    });
+
     it('keeps gates of different runs and different waiters apart', async () => {
       const gates = await make();
       const [first, second] = [randomUUID(), randomUUID()];

@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { gateProblem, gateReady, releaseOf, type GateRelease, type GateState } from '../../../core/execution/dependency-gates.ts';
+import { GateDeclarationError, gateProblem, gateReady, releaseOf, type GateRelease, type GateState } from '../../../core/execution/dependency-gates.ts';
 import type { Clock, DependencyGates } from '../../../core/ports.ts';
 import { executionKey } from './execution-table.ts';
 import { dynamoCall, isConditionFailure, queryPages, WRITE_BATCH_SIZE, writeBatch } from './operations.ts';
@@ -50,7 +50,7 @@ export class DynamoDependencyGates implements DependencyGates {
 
   async arrive(executionId: string, waiter: string, expected: readonly string[], producer: string, output: unknown): Promise<GateRelease | undefined> {
     const problem = gateProblem(undefined, expected, producer);
-    if (problem) throw new Error(`gate of ${waiter} in run ${executionId}: ${problem}`);
+    if (problem) throw new GateDeclarationError(`gate of ${waiter} in run ${executionId}: ${problem}`);
     return this.report(executionId, waiter, expected, {
       add: '#arrived :producer',
       set: ['#output = if_not_exists(#output, :output)'],
@@ -61,7 +61,7 @@ export class DynamoDependencyGates implements DependencyGates {
 
   async wait(executionId: string, waiter: string, expected: readonly string[], token: string): Promise<GateRelease | undefined> {
     const problem = gateProblem(undefined, expected);
-    if (problem) throw new Error(`gate of ${waiter} in run ${executionId}: ${problem}`);
+    if (problem) throw new GateDeclarationError(`gate of ${waiter} in run ${executionId}: ${problem}`);
     return this.report(executionId, waiter, expected, { set: ['#token = :token'], names: { '#token': 'token' }, values: { ':token': token } });
   }
 
@@ -82,6 +82,22 @@ export class DynamoDependencyGates implements DependencyGates {
         const batch = items.slice(index, index + WRITE_BATCH_SIZE).map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
         await writeBatch(this.client, this.tableName, batch, 'dependency gates');
       }
+    }
+  }
+
+  async reopen(executionId: string, waiter: string, token: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: gateKey(executionId, waiter),
+          UpdateExpression: 'REMOVE released_token, released_at',
+          ConditionExpression: 'released_token = :token',
+          ExpressionAttributeValues: { ':token': token },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
     }
   }
 
@@ -106,7 +122,7 @@ export class DynamoDependencyGates implements DependencyGates {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const stored = await this.read(key);
-      throw new Error(`gate of ${waiter} in run ${executionId}: ${gateProblem(stored?.expected, sorted) ?? 'its producers changed'}`, { cause: error });
+      throw new GateDeclarationError(`gate of ${waiter} in run ${executionId}: ${gateProblem(stored?.expected, sorted) ?? 'its producers changed'}`, { cause: error });
     }
     const state = stateOf(parseItem(GateItemSchema, attributes ?? {}, 'dependency gate'), attributes ?? {});
     return gateReady(state) ? this.claim(key, releaseOf(state)) : undefined;

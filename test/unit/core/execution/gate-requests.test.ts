@@ -54,6 +54,29 @@ describe('gate requests', () => {
     expect(gates.sent).toEqual([{ token: 'token-1', outputs: { build: 1 } }]);
   });
 
+  it('gives a release back when sending it fails, so that the redelivered report sends it (GateUnavailableError)', async () => {
+    const gates = deps();
+    let failures = 1;
+    const flaky: GateRequestDeps = {
+      gates: gates.gates,
+      release: async (release) => {
+        if (failures-- > 0) throw new Error('throttled');
+        gates.sent.push(release);
+      },
+    };
+    await handleGateRequest(wait('deploy', ['build'], 'token-1'), flaky);
+    await expect(handleGateRequest(arrive('build', 1, { deploy: ['build'] }), flaky)).rejects.toMatchObject({ name: 'GateUnavailableError' });
+    expect(gates.sent).toEqual([]);
+    expect(await handleGateRequest(arrive('build', 1, { deploy: ['build'] }), flaky)).toEqual({ released: 1 });
+    expect(gates.sent).toEqual([{ token: 'token-1', outputs: { build: 1 } }]);
+  });
+
+  it('reports a gate of other producers as a definition problem, not as one to retry', async () => {
+    const gates = deps();
+    await handleGateRequest(wait('deploy', ['build'], 'token-1'), gates);
+    await expect(handleGateRequest(arrive('test', 1, { deploy: ['test'] }), gates)).rejects.toMatchObject({ name: 'GateDeclarationError' });
+  });
+
   it('reads a null output as it is', () => {
     expect(parseGateRequest(arrive('build', null, { deploy: ['build'] }))).toEqual({ kind: 'arrive', executionId: 'run-1', producer: 'build', output: null, waiters: { deploy: ['build'] } });
   });

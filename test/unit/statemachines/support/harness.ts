@@ -305,7 +305,8 @@ export async function execute(definition: StateMachineDefinition, params: JsonOb
   };
   for (const [name, state] of states) {
     const child = state.Type === 'Task' && state.Resource.includes(':states:startExecution') && String(state.Parameters?.StateMachineArn).startsWith('${WorkflowPart:');
-    if (state.Type === 'Task') handlers[name] = recorder.wrap(name, child ? startChild : gates.around(options.handlers?.[name] ?? defaultHandler(state.Resource, name)));
+    // The call is recorded inside the gates' handling: a completed call ends before it reports to its gates (the runner answers after).
+    if (state.Type === 'Task') handlers[name] = child ? recorder.wrap(name, startChild) : gates.around(recorder.wrap(name, options.handlers?.[name] ?? defaultHandler(state.Resource, name)));
     if ('Retry' in state && state.Retry && state.Retry.length > 0) retryIntervalOverrides[name] = 0;
   }
   Object.assign(retryIntervalOverrides, options.retryIntervalOverrides);
