@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ActionSchema } from '../core/workflow/definition.ts';
-import type { GraphNode } from '../core/workflow/graph.ts';
+import { transitiveDependencies, type GraphNode } from '../core/workflow/graph.ts';
 import { compileWorkflow } from '../statemachines/compile.ts';
 import { addsNoOrdering, losslessStructure, simulatedStarts, type LosslessStructure } from '../statemachines/lossless.ts';
 import { criticalPath, makespan, seriesParallelStructure, topologicalLevelsStructure, type DurationOf, type Structure } from '../statemachines/structure.ts';
@@ -318,11 +318,14 @@ export function isValidStructure(structure: Structure, nodes: readonly GraphNode
   };
   walk(structure, []);
   if (duplicate || paths.size !== nodes.length) return false;
+  const upstream = transitiveDependencies(nodes);
   for (const node of nodes) {
     const after = paths.get(node.action_id);
     if (!after) return false;
     for (const dep of node.depends_on) {
       if (gates.get(node.action_id)?.includes(dep)) continue;
+      // Implied: another dependency (itself ordered or gated) depends on it, so it has finished before that one did.
+      if (node.depends_on.some((other) => other !== dep && upstream.get(other)?.has(dep))) continue;
       const before = paths.get(dep);
       if (!before) return false;
       let depth = 0;

@@ -30,7 +30,8 @@ export function placeGates(actions: readonly Action[], lossless: LosslessStructu
   for (const action of actions) {
     const id = action.action_id;
     const read = new Set([...(analysis.reads.get(id) ?? []), ...(analysis.guardedInputs.get(id) ?? [])]);
-    const producers = lossless.notBefore(id, [...action.depends_on, ...read]);
+    // The dependencies the structure cannot hold, and the producers whose outputs it reads from other branches.
+    const producers = [...new Set([...(lossless.gates.get(id) ?? []), ...lossless.notBefore(id, read)])].sort();
     if (producers.length === 0) continue;
     waits.set(id, producers);
     const outputs = producers.filter((producer) => read.has(producer));
