@@ -61,7 +61,7 @@ function renderRandomDags(section: CompilerSection): string {
     `  Lossless: ${dags.losslessOverMax} graph(s) above ${dags.targets.max}; graphs with an action starting after its dependencies' latest finish: ${dags.lateStarts};` +
       ` structures adding an order the dependencies do not: ${dags.addedOrdering}.`,
     `  Series-parallel graphs: with a gate ${dags.seriesParallelGated}; lost concurrency: lossless ${dags.seriesParallelLosses.lossless}, SP-ization ${dags.seriesParallelLosses.sp}.`,
-    `  compileWorkflow(...).gates = losslessStructure(...).gates: ${dags.gateChecks.map((check) => `${check.family} ${check.equal}/${check.checked}`).join(', ')}` +
+    `  compileWorkflow(...).gates = losslessStructure(...).gates plus outputs read across branches: ${dags.gateChecks.map((check) => `${check.family} ${check.equal}/${check.checked}`).join(', ')}` +
       ` ${dags.gateChecks.every((check) => check.equal === check.checked) ? '(all equal)' : '(DIFFER)'}.`,
     `  Worst graphs: ${dags.worst.map((worst) => `${worst.mode} ${fixed(worst.ratio)} (${worst.family}, ${worst.actions} actions, ${worst.edges} edges)`).join('; ')}.`,
     `  Structures checked (each action once, every dependency ordered or gated): ${invalid.length === 0 ? 'all valid' : `INVALID: ${invalid.join(', ')}`}.`,

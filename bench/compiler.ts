@@ -185,11 +185,21 @@ function runLossless(nodes: readonly GraphNode[], durationOf: DurationOf): Lossl
 }
 
 /** The lossless structure's gates as compileWorkflow computes them (service_call workflows, parsed one by one). */
+/**
+ * Whether compileWorkflow gates what the structure says: each of the structure's gates is in the compiled
+ * one, and any other producer a compiled gate waits for is one whose output the action reads (the bench's
+ * actions read their first dependency's output), which comes with the release when it ran in another branch.
+ */
 function compiledGatesEqual(nodes: readonly GraphNode[], lossless: LosslessStructure): boolean {
   const actions = serviceCallActions(nodes).map((action) => ActionSchema.parse(action));
   const compiled = compileWorkflow({ workflow_id: 'bench', version: 1, parameters: [{ name: 'run_id', type: 'string', required: false }], actions });
-  const sorted = (gates: ReadonlyMap<string, readonly string[]>) => JSON.stringify([...gates].map(([waiter, producers]) => [waiter, [...producers].sort()]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
-  return sorted(compiled.gates) === sorted(lossless.gates);
+  const reads = new Map(actions.map((action) => [action.action_id, new Set([...JSON.stringify(action.config).matchAll(/\{\{(\w+)\./g)].map((match) => match[1]!))]));
+  for (const [waiter, producers] of lossless.gates) if (!producers.every((producer) => compiled.gates.get(waiter)?.includes(producer))) return false;
+  for (const [waiter, producers] of compiled.gates) {
+    const structural = lossless.gates.get(waiter) ?? [];
+    if (!producers.every((producer) => structural.includes(producer) || reads.get(waiter)?.has(producer))) return false;
+  }
+  return true;
 }
 
 // --- 4a. random DAGs ---------------------------------------------------------------------------------------
