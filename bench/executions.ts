@@ -287,7 +287,7 @@ function fanOutFanIn(): Scenario {
   return scenarioOf('dag10', '10-action DAG (1-4-4-1)', { name: 'Bench fan-out fan-in', actions } as WorkflowDefinitionInput, {});
 }
 
-async function createWorkflow(apiUrl: string, definition: WorkflowDefinitionInput): Promise<string> {
+export async function createWorkflow(apiUrl: string, definition: WorkflowDefinitionInput): Promise<string> {
   const response = await fetch(`${apiUrl}/workflows`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': 'bench' }, body: JSON.stringify(definition) });
   const envelope = (await response.json()) as { data?: { workflow_id?: string }; message?: string };
   if (response.status !== 201 || !envelope.data?.workflow_id) throw new Error(`creating "${definition.name}" answered ${response.status}: ${JSON.stringify(envelope).slice(0, 500)}`);
@@ -300,14 +300,15 @@ async function createWorkflow(apiUrl: string, definition: WorkflowDefinitionInpu
 /** Omit that keeps a union a union. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-interface World {
+/** The executions worker (bench/executions-worker.ts) from this thread: its stub services and client loops. */
+export interface World {
   readonly servicesUrl: string;
   load(load: ClientLoad): Promise<ClientLoadResult>;
   takeCalls(): Promise<ServiceCall[]>;
   close(): Promise<void>;
 }
 
-async function startWorld(): Promise<World> {
+export async function startWorld(): Promise<World> {
   const worker = new Worker(new URL('./executions-worker.ts', import.meta.url));
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 0;

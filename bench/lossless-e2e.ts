@@ -1,11 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { MAX_ACTIONS, type WorkflowDefinitionInput } from '../core/workflow/definition.ts';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime.ts';
 import { losslessStructure } from '../statemachines/lossless.ts';
 import { criticalPath, makespan, seriesParallelStructure } from '../statemachines/structure.ts';
-import type { ClientLoad, ClientLoadResult, ClientRun, ServiceCall, WorkerMessage, WorkerRequest } from './executions-worker.ts';
+import type { ClientLoad, ClientRun, ServiceCall } from './executions-worker.ts';
+import { createWorkflow, startWorld, type World } from './executions.ts';
 import { readStg, type TaskGraph } from './stg.ts';
 import { median, round, table, verdict, type Cell } from './stats.ts';
 
@@ -169,13 +169,6 @@ function workflowOf(graph: TaskGraph, unitMs: number): WorkflowDefinitionInput {
   return { name: `Bench STG ${graph.name}`, actions } as WorkflowDefinitionInput;
 }
 
-async function createWorkflow(apiUrl: string, definition: WorkflowDefinitionInput): Promise<string> {
-  const response = await fetch(`${apiUrl}/workflows`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': 'bench' }, body: JSON.stringify(definition) });
-  const envelope = (await response.json()) as { data?: { workflow_id?: string }; message?: string };
-  if (response.status !== 201 || !envelope.data?.workflow_id) throw new Error(`creating "${definition.name}" answered ${response.status}: ${JSON.stringify(envelope).slice(0, 500)}`);
-  return envelope.data.workflow_id;
-}
-
 /** Throws unless every run completed with each action completed once, and the service got exactly those calls. */
 function verify(graph: TaskGraph, runs: readonly ClientRun[], calls: readonly ServiceCall[]): void {
   const expected = graph.nodes.map((node) => node.action_id).sort().join(',');
@@ -257,59 +250,6 @@ function graphOrder(graph: TaskGraph): string[] {
     }
   }
   return order;
-}
-
-// --- the worker: the stub service and the client loop (bench/executions-worker.ts) ------------------------------
-
-interface World {
-  readonly servicesUrl: string;
-  load(load: ClientLoad): Promise<ClientLoadResult>;
-  takeCalls(): Promise<ServiceCall[]>;
-  close(): Promise<void>;
-}
-
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-async function startWorld(): Promise<World> {
-  const worker = new Worker(new URL('./executions-worker.ts', import.meta.url));
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  let nextId = 0;
-  let failure: Error | undefined;
-  const fail = (error: Error) => {
-    failure ??= error;
-    for (const waiter of pending.values()) waiter.reject(error);
-    pending.clear();
-  };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`the worker exited (code ${code})`)));
-  const servicesUrl = await new Promise<string>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.on('message', (message: WorkerMessage) => {
-      if ('op' in message) return resolve(message.servicesUrl);
-      const waiter = pending.get(message.id);
-      pending.delete(message.id);
-      if ('error' in message) waiter?.reject(new Error(`worker: ${message.error}`));
-      else waiter?.resolve(message.result);
-    });
-  });
-  const ask = <T>(request: WithoutId<WorkerRequest>): Promise<T> => {
-    if (failure) return Promise.reject(failure);
-    const id = ++nextId;
-    return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ ...request, id });
-    });
-  };
-  return {
-    servicesUrl,
-    load: (load) => ask({ op: 'load', load }),
-    takeCalls: () => ask({ op: 'takeCalls' }),
-    close: async () => {
-      if (!failure) await ask({ op: 'close' }).catch(() => undefined);
-      worker.removeAllListeners('exit');
-      await worker.terminate();
-    },
-  };
 }
 
 // --- report ----------------------------------------------------------------------------------------------------
