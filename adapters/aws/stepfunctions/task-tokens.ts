@@ -16,13 +16,8 @@ export class StepFunctionsTaskTokens implements TaskTokens {
   }
 
   async resume(taskToken: string): Promise<void> {
-    try {
-      // The callback state discards its result (ResultPath null): the output only has to be JSON.
-      await this.client.send(new SendTaskSuccessCommand({ taskToken, output: '{}' }));
-    } catch (error) {
-      if (GONE.has(sdkErrorName(error))) return;
-      throw translateStepFunctionsError(error, 'resuming a parked service call');
-    }
+    // The callback state discards its result (ResultPath null): the output only has to be JSON.
+    await answer(this.client, taskToken, '{}', 'resuming a parked service call');
   }
 }
 
@@ -39,11 +34,16 @@ export class StepFunctionsGateReleases implements GateReleases {
   }
 
   async release(release: GateRelease): Promise<void> {
-    try {
-      await this.client.send(new SendTaskSuccessCommand({ taskToken: release.token, output: JSON.stringify(release.outputs) }));
-    } catch (error) {
-      if (GONE.has(sdkErrorName(error))) return;
-      throw translateStepFunctionsError(error, 'releasing a dependency gate');
-    }
+    await answer(this.client, release.token, JSON.stringify(release.outputs), 'releasing a dependency gate');
+  }
+}
+
+/** SendTaskSuccess, where a token nobody waits on any more is not an error. */
+async function answer(client: SFNClient, taskToken: string, output: string, doing: string): Promise<void> {
+  try {
+    await client.send(new SendTaskSuccessCommand({ taskToken, output }));
+  } catch (error) {
+    if (GONE.has(sdkErrorName(error))) return;
+    throw translateStepFunctionsError(error, doing);
   }
 }
