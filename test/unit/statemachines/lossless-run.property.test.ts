@@ -73,8 +73,8 @@ async function runHeld(deps: readonly (readonly number[])[], readChoice: readonl
   const ready = () => deps.map((list, node) => node).filter((node) => !finished.has(node) && deps[node]!.every((dep) => finished.has(dep)));
   for (let step = 0; finished.size < deps.length; step++) {
     const expected = ready();
-    // Settled: every ready action has started (the interpreter takes a few ms per state), and nothing else has.
-    for (let waited = 0; expected.some((node) => !started.has(node)) && waited < 3000; waited += 2) await sleep(2);
+    // Settled: every ready action has started (the interpreter takes a few ms per state; seconds on a loaded machine), and nothing else has.
+    for (let waited = 0; expected.some((node) => !started.has(node)) && waited < 15_000; waited += 2) await sleep(2);
     const inFlight = [...started].filter((node) => !finished.has(node)).sort((a, b) => a - b);
     expect(early).toEqual([]);
     expect(inFlight.map((node) => `a${node}`)).toEqual(expected.map((node) => `a${node}`));

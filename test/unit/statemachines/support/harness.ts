@@ -5,8 +5,8 @@ import { definitionIssues, zodIssues } from '../../../../core/workflow/validate.
 import type { State, StateMachineDefinition } from '../../../../statemachines/asl.ts';
 import { compileWorkflow, executionInput, type CompiledWorkflow, type CompileOptions } from '../../../../statemachines/compile.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../../../core/execution/redrive-gate.ts';
-import type { GateRelease } from '../../../../core/execution/dependency-gates.ts';
-import { InProcessDependencyGates } from '../../../../adapters/local/in-process-gates.ts';
+import { arriveAtGates, gateFeedOf, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../../../../core/execution/gate-requests.ts';
+import { createLocalGates } from '../../../../adapters/local/in-process-gates.ts';
 
 /**
  * Compiling workflows the way the service does (schema, whole-definition validation, compiler) and running the
@@ -201,47 +201,30 @@ function defaultHandler(resource: string, state: string): Handler {
 }
 
 /**
- * Dependency gates (ADR 0016) as the action runner keeps them, in memory: a `: gate` state waits until its
- * release and takes the producers' outputs as its result; a `: report` state and a completed service call
- * with `gate_waiters` report to the gates they feed. Each wait gets its own token, like `$$.Task.Token`.
+ * Dependency gates (ADR 0016) as the local runtime serves them (createLocalGates, the gate requests' own
+ * handling): a `: gate` state waits until its release and takes the producers' outputs as its result; a
+ * `: report` state and a completed service call with `gate_waiters` report to the gates they feed.
  */
 class HarnessGates {
-  private readonly gates = new InProcessDependencyGates({ now: () => EXECUTION_START });
-  private readonly waiting = new Map<string, (outputs: Json) => void>();
-  private tokens = 0;
+  private readonly local = createLocalGates({ now: () => EXECUTION_START });
+  private readonly run = new AbortController();
 
   around(handler: Handler): Handler {
     return async (input) => {
-      const payload = (input as { Payload?: JsonObject } | null)?.Payload;
-      const gate = payload?.gate as { wait?: JsonObject; arrive?: JsonObject } | undefined;
-      if (gate?.wait) return this.wait(String(gate.wait.waiter), gate.wait.producers as string[]);
-      if (gate?.arrive) {
-        await this.arrive(String(gate.arrive.producer), gate.arrive.output ?? null, gate.arrive.waiters as Record<string, string[]>);
-        return { Payload: {}, StatusCode: 200 };
+      const payload = (input as { Payload?: unknown } | null)?.Payload;
+      if (isGatePayload(payload)) {
+        const request = parseGateRequest(payload);
+        if (request.kind === 'arrive') return { Payload: { released: await arriveAtGates(this.local, request.executionId, request.producer, request.waiters, request.output) }, StatusCode: 200 };
+        const { token, released } = this.local.releases.expect(this.run.signal);
+        await waitAtGate(this.local, { ...request, token });
+        return (await released) as Json;
       }
       const result = await handler(input);
-      const waiters = payload?.gate_waiters as Record<string, string[]> | undefined;
-      const answer = (result as { Payload?: JsonObject } | null)?.Payload;
-      if (waiters && answer) await this.arrive(String(payload!.action_id), { outcome: 'completed', status_code: answer.status_code ?? null, response: answer.response ?? null }, waiters);
+      const feed = gateFeedOf(payload);
+      const answer = (result as { Payload?: { status_code?: number; response?: unknown } } | null)?.Payload;
+      if (feed && answer) await arriveAtGates(this.local, feed.executionId, feed.producer, feed.waiters, serviceCallOutput({ status_code: answer.status_code ?? 200, response: answer.response ?? null }));
       return result;
     };
-  }
-
-  private async wait(waiter: string, producers: string[]): Promise<Json> {
-    const token = `token-${++this.tokens}`;
-    const released = new Promise<Json>((resolve) => this.waiting.set(token, resolve));
-    this.deliver(await this.gates.wait(EXECUTION_NAME, waiter, producers, token));
-    return released;
-  }
-
-  private async arrive(producer: string, output: Json, waiters: Record<string, string[]>): Promise<void> {
-    for (const [waiter, producers] of Object.entries(waiters)) this.deliver(await this.gates.arrive(EXECUTION_NAME, waiter, producers, producer, output));
-  }
-
-  private deliver(release: GateRelease | undefined): void {
-    if (!release) return;
-    this.waiting.get(release.token)?.(release.outputs as Json);
-    this.waiting.delete(release.token);
   }
 }
 
