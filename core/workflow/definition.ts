@@ -126,11 +126,14 @@ const actionBase = {
   /** When an action whose output this one uses was skipped or failed: `skip` this one too (default) or `run` anyway. */
   on_skipped_input: z.enum(['skip', 'run']).optional(),
   retry: RetryPolicySchema.optional(),
-  /** `fail` (default) the execution, `continue` without this action's output, or `compensate` completed actions. */
   timeout_seconds: z.number().int().min(1).max(31_536_000).optional(),
+  /** `fail` (default) the execution, `continue` without this action's output, or `compensate` completed actions. */
   on_failure: z.enum(ON_FAILURE).optional(),
   compensation: CompensationSchema.optional(),
-  /** A hint for the compiler: how long the action usually takes. Better hints, better parallel structure. */
+  /**
+   * How long the action usually takes. Kept for the reference's format and for people reading it: the
+   * compiler no longer needs it, since every action starts as soon as its dependencies finish (ADR 0016).
+   */
   expected_duration_seconds: z.number().positive().max(31_536_000).optional(),
 };
 
