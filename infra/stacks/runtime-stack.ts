@@ -45,6 +45,17 @@ export const ENGINE_STATE_MACHINE_ACTIONS = [
 ] as const;
 export const ENGINE_EXECUTION_ACTIONS = ['states:DescribeExecution', 'states:RedriveExecution', 'states:StopExecution'] as const;
 /**
+ * What an engine may do to the parts of split workflows (`<namePrefix>_<workflow_id>_<part>`, ADR 0016): create
+ * them and publish their versions. Parts have no alias, and only their parent state machine starts them.
+ */
+export const ENGINE_PART_ACTIONS = [
+  'states:CreateStateMachine',
+  'states:UpdateStateMachine',
+  'states:PublishStateMachineVersion',
+  'states:DescribeStateMachine',
+  'states:ListStateMachineVersions',
+] as const;
+/**
  * Letting a call parked by a pause go (ADR 0012). IAM has no resource for a task token: the grant is on `*`,
  * and the token itself, known only to the run's own records, is what names the task.
  */
@@ -171,6 +182,10 @@ export class RuntimeStack extends Stack implements OutboundAccess {
   readonly stateMachinePattern: string;
   /** `arn:...:execution:<prefix>-*:*`: their executions. */
   readonly executionPattern: string;
+  /** `arn:...:stateMachine:<prefix>_*`: the parts of split workflows (ADR 0016) and their versions. */
+  readonly partStateMachinePattern: string;
+  /** `arn:...:execution:<prefix>_*:*`: the parts' executions (each started by its parent machine). */
+  readonly partExecutionPattern: string;
   /** Express runs' starts and ends, from the state machines' log to the status listener. */
   readonly expressStatusSubscription: SubscriptionFilter;
   /** The environment an engine Lambda needs (adapters/aws/stepfunctions/config.ts reads it). */
@@ -208,6 +223,9 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       Arn.format({ service: 'states', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, this);
     this.stateMachinePattern = statesArn(`${this.namePrefix}-*`);
     this.executionPattern = statesArn(`${this.namePrefix}-*:*`, 'execution');
+    // Parts are `<prefix>_...`: no workflow's own machine can take their names (adapters/aws/stepfunctions/names.ts).
+    this.partStateMachinePattern = statesArn(`${this.namePrefix}_*`);
+    this.partExecutionPattern = statesArn(`${this.namePrefix}_*:*`, 'execution');
 
     this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue');
     this.statusDeadLetterQueue = encryptedQueue(this, 'StatusDeadLetterQueue');
@@ -286,8 +304,9 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     });
     grantTableAccess(props.executionsTable, this.statusListener.lambda, 'write', []);
     this.eventBus.grantPutEventsTo(this.statusListener.lambda);
-    // When a run ends, its history settles every action: GetExecutionHistory (standard), the log (express).
-    Grant.addToPrincipal({ grantee: this.statusListener.lambda, actions: ['states:GetExecutionHistory'], resourceArns: [this.executionPattern] });
+    // When a run ends, its history settles every action: GetExecutionHistory (standard; with its parts' for a
+    // split workflow), the log (express).
+    Grant.addToPrincipal({ grantee: this.statusListener.lambda, actions: ['states:GetExecutionHistory'], resourceArns: [this.executionPattern, this.partExecutionPattern] });
     Grant.addToPrincipal({ grantee: this.statusListener.lambda, actions: ['logs:FilterLogEvents'], resourceArns: [this.stateMachineLogs.logGroupArn] });
     // An event the function fails on (the table unreachable) is retried twice, then kept in the queue.
     this.statusListener.lambda.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(this.statusDeadLetterQueue) });
@@ -487,6 +506,7 @@ export class RuntimeStack extends Stack implements OutboundAccess {
   grantEngineAccess(grantee: IGrantable): void {
     Grant.addToPrincipal({ grantee, actions: [...ENGINE_STATE_MACHINE_ACTIONS], resourceArns: [this.stateMachinePattern] });
     Grant.addToPrincipal({ grantee, actions: [...ENGINE_EXECUTION_ACTIONS], resourceArns: [this.executionPattern] });
+    Grant.addToPrincipal({ grantee, actions: [...ENGINE_PART_ACTIONS], resourceArns: [this.partStateMachinePattern] });
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['iam:PassRole'],
@@ -501,6 +521,10 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       Validations.of(grantee.grantPrincipal).acknowledge(
         { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${this.namePrefix}-*]`, reason },
         { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`, reason },
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${this.namePrefix}_*]`,
+          reason: `The engine creates the parts of workflows too large for one state machine at run time, named by the ${this.namePrefix}_* prefix, which names exactly this deployment's parts.`,
+        },
       );
     }
   }
@@ -516,9 +540,10 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.actionRunner.lambda.functionArn] }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
-    // sub_workflow actions: startExecution.sync:2 starts the child (its alias or a version) and follows it.
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachinePattern] }));
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [this.executionPattern] }));
+    // sub_workflow actions and the parts of split workflows: startExecution.sync:2 starts the child (an alias
+    // or a version) and follows it.
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachinePattern, this.partStateMachinePattern] }));
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [this.executionPattern, this.partExecutionPattern] }));
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
@@ -541,6 +566,7 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       id: 'AwsSolutions-S1',
       reason: 'Only the action runner role reads and writes this bucket, and its objects are short-lived copies of service responses already in the execution history as references; server access logs would need a log bucket of their own for no added audit (CloudTrail data events can be enabled per account).',
     });
+    const partPattern = `the ${this.namePrefix}_* pattern names exactly this deployment's parts of split workflows, which the engine creates at run time`;
     const prefixPattern = `the ${this.namePrefix}-* pattern names exactly this deployment's workflow state machines, which the engine creates at run time (their names are not known at deploy time)`;
     Validations.of(this.executionRole).acknowledge(
       {
@@ -549,11 +575,19 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       },
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${this.namePrefix}-*]`, reason: `sub_workflow actions start other workflows: ${prefixPattern}.` },
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`, reason: `sub_workflow actions follow and stop the executions they start: ${prefixPattern}.` },
+      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${this.namePrefix}_*]`, reason: `A split workflow's machines start its parts: ${partPattern}.` },
+      { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}_*:*]`, reason: `A split workflow's machines follow and stop the parts' executions they start: ${partPattern}.` },
     );
-    Validations.of(this.statusListener.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`,
-      reason: `The listener reads the history of any finished run of this deployment's workflows (GetExecutionHistory only): ${prefixPattern}.`,
-    });
+    Validations.of(this.statusListener.role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`,
+        reason: `The listener reads the history of any finished run of this deployment's workflows (GetExecutionHistory only): ${prefixPattern}.`,
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}_*:*]`,
+        reason: `The listener reads the histories of a finished split run's parts, where their actions ran (GetExecutionHistory only): ${partPattern}.`,
+      },
+    );
     for (const queue of [this.deadLetterQueue, this.statusDeadLetterQueue, this.deployDeadLetterQueue]) {
       Validations.of(queue).acknowledge({
         id: 'AwsSolutions-SQS3',

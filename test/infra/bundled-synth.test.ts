@@ -12,7 +12,7 @@ import { asRecord, BUNDLE_EVERY_STACK, buildOrchestratorApp, logicalIdOf } from 
  * invocation (local esbuild, no Docker, no network). It checks what would be uploaded: the asset each
  * function's template points at. About 7 s on its own here; the other infra tests skip bundling.
  */
-const BUNDLE_SIZE_LIMIT_BYTES = 480 * 1024;
+const BUNDLE_SIZE_LIMIT_BYTES = 520 * 1024;
 /*
  * 400 KB until observability (issue 13) added, to every function, the Powertools logger and EMF metrics (about
  * 34 KB) and the span, log and metric code (about 25 KB); prom-client stays in the `/metrics` function alone.
@@ -21,6 +21,9 @@ const BUNDLE_SIZE_LIMIT_BYTES = 480 * 1024;
  * ecosystem and schedule schemas, and the schedule expression parser functions/config.ts checks the jobs'
  * schedules with; croner, which evaluates them, is only where times are computed). The workflow routes are
  * about 430 KB now; the largest is deleteWorkflow (about 480 KB: it also deletes the workflow's schedules).
+ * 480 KB until lossless DAGs and large workflows (issue 15): the compiler every workflow route carries (its
+ * limits check compiles) gained the lossless decomposition, dependency gates and splitting, and the execution
+ * store its per-action items; deleteWorkflow is about 496 KB with them.
  *//**
  * Routes that call services or peers over HTTP (`outbound` or `peers` in the route table, and the proxies,
  * `ecosystem`, which call them through the action runner) carry the outbound adapter's HTTP client, undici

@@ -109,6 +109,10 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles, deployerRole, ...timedRunRoles].sort(),
       // ...and the status listener, which reads finished runs' histories (GetExecutionHistory only).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator-*:*]': [executionRole, ...engineRoles, deployerRole, ...timedRunRoles, runtime.statusListener.role.node.path].sort(),
+      // The parts of split workflows (Orchestrator_*), created at run time: the engines create and publish
+      // them, the state machines start and follow them, the status listener reads their histories.
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator_*]': [executionRole, ...engineRoles, deployerRole, ...timedRunRoles].sort(),
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator_*:*]': [executionRole, runtime.statusListener.role.node.path].sort(),
       // The runtime's six queues without a dead-letter queue are themselves dead-letter queues.
       'AwsSolutions-SQS3': [
         runtime.deadLetterQueue.node.path,

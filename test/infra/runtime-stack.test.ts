@@ -6,9 +6,10 @@ import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_ENVIRONMENT } from '../../adapters/aws/stepfunctions/config.ts';
-import { stateMachineName } from '../../adapters/aws/stepfunctions/names.ts';
+import { partStateMachineName, stateMachineName } from '../../adapters/aws/stepfunctions/names.ts';
 import {
   ENGINE_EXECUTION_ACTIONS,
+  ENGINE_PART_ACTIONS,
   ENGINE_STATE_MACHINE_ACTIONS,
   healthSweepMinutes,
   LOG_DELIVERY_ACTIONS,
@@ -85,8 +86,9 @@ describe('the state machine execution role', () => {
       { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [getAtt(runtime.actionRunner.lambda)] },
       { Effect: 'Allow', Action: ['events:PutEvents'], Resource: [getAtt(runtime.eventBus)] },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAtt(runtime.deadLetterQueue)] },
-      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: [arnJoin('states', 'stateMachine:Orch-*')] },
-      { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:StopExecution'], Resource: [arnJoin('states', 'execution:Orch-*:*')] },
+      // sub_workflow actions start workflows' machines (Orch-*), split workflows their parts (Orch_*).
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: [arnJoin('states', 'stateMachine:Orch-*'), arnJoin('states', 'stateMachine:Orch_*')] },
+      { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:StopExecution'], Resource: [arnJoin('states', 'execution:Orch-*:*'), arnJoin('states', 'execution:Orch_*:*')] },
       { Effect: 'Allow', Action: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'], Resource: [arnJoin('events', `rule/${SYNC_INTEGRATION_RULE}`)] },
       { Effect: 'Allow', Action: [...LOG_DELIVERY_ACTIONS, ...XRAY_ACTIONS].sort(), Resource: ['*'] },
     ];
@@ -124,6 +126,13 @@ describe('the status listener', () => {
   it('matches the names the engine gives state machines, and not another prefix', () => {
     expect(stateMachineName('Orch', 'orders').startsWith('Orch-')).toBe(true);
     expect(stateMachineName('Orchestra', 'orders').startsWith('Orch-')).toBe(false);
+  });
+
+  it("is not sent the status changes of split workflows' parts (their runs are the root's), whose names the part patterns cover", () => {
+    const part = partStateMachineName('Orch', 'orders', 2);
+    expect(part.startsWith('Orch-')).toBe(false);
+    expect(part.startsWith('Orch_')).toBe(true);
+    expect(partStateMachineName('Orchestra', 'orders', 2).startsWith('Orch_')).toBe(false);
   });
 
   it('targets the listener Lambda (with permission for this rule only), retrying and then dead-lettering what it cannot deliver', () => {
@@ -173,11 +182,11 @@ describe('the status listener', () => {
     expect(onSpans.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
   });
 
-  it("reads a finished run's history: standard executions under the prefix, and the state machines' log group", () => {
+  it("reads a finished run's history: standard executions under the prefix and their parts', and the state machines' log group", () => {
     const statements = statementsOfRole(template, id(runtime.statusListener.role));
     const history = statements.filter((statement) => statement.Action.includes('states:GetExecutionHistory'));
     expect(history.map((statement) => statement.Action)).toEqual([['states:GetExecutionHistory']]);
-    expect(JSON.stringify(history[0]!.Resource)).toContain('execution:Orch-*:*');
+    expect(history[0]!.Resource).toEqual([arnJoin('states', 'execution:Orch-*:*'), arnJoin('states', 'execution:Orch_*:*')]);
     const logs = statements.filter((statement) => statement.Action.includes('logs:FilterLogEvents'));
     expect(logs.map((statement) => statement.Action)).toEqual([['logs:FilterLogEvents']]);
     expect(logs[0]!.Resource).toEqual([getAtt(runtime.stateMachineLogs)]);
@@ -328,8 +337,10 @@ describe('grantEngineAccess', () => {
     expect(states.map((statement) => ({ Action: [statement['Action']].flat().sort(), Resource: statement['Resource'] }))).toEqual([
       { Action: [...ENGINE_STATE_MACHINE_ACTIONS].sort(), Resource: arnJoin('states', 'stateMachine:Orch-*') },
       { Action: [...ENGINE_EXECUTION_ACTIONS], Resource: arnJoin('states', 'execution:Orch-*:*') },
+      // The parts of split workflows: created and published, never started by the engine (their parents start them).
+      { Action: [...ENGINE_PART_ACTIONS].sort(), Resource: arnJoin('states', 'stateMachine:Orch_*') },
     ]);
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(4);
   });
 
   it('gives the engine the environment the Step Functions engine reads', () => {

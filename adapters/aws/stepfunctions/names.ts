@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
  * resource patterns, the status listener's event rule) and the engine derive names from the same rules.
  *
  * Each workflow is one state machine, `<prefix>-<workflow_id>`; each workflow version one published state
- * machine version; the alias `live` follows the newest deployed version (sub-workflows call it).
+ * machine version; the alias `live` follows the newest deployed version (sub-workflows call it). A workflow
+ * too large for one machine also has a machine per part (ADR 0016), `<prefix>_<workflow_id>_<part>`.
  */
 
 /** Step Functions limits state machine names to 80 characters. */
@@ -37,6 +38,30 @@ export function stateMachineName(prefix: string, workflowId: string): string {
   const keep = MAX_STATE_MACHINE_NAME_LENGTH - prefix.length - 1 - hash.length - 1;
   return `${prefix}-${workflowId.slice(0, keep)}-${hash}`;
 }
+
+/** Hex digits of the workflow id's SHA-256 in a part machine's name when the id does not fit whole. */
+const PART_HASH_LENGTH = 16;
+
+/**
+ * The state machine of part `part` of a split workflow (ADR 0016): `<prefix>_<workflow_id>_<part>`. The `_`
+ * after the prefix keeps parts out of the roots' namespace: every `<prefix>-<x>` is the machine of workflow
+ * `x` (workflow ids take every character a logged machine's name may have), and no prefix holds a `_`. The
+ * part is what follows the last `_`, so two workflows' parts never share a name. A name that would pass 80
+ * characters keeps the id's start and adds 16 hex digits of its SHA-256, and is exactly 80 long, while a
+ * name kept whole is shorter than 80: the two forms never meet.
+ */
+export function partStateMachineName(prefix: string, workflowId: string, part: number): string {
+  const suffix = `_${part}`;
+  const name = `${prefix}_${workflowId}${suffix}`;
+  if (name.length < MAX_STATE_MACHINE_NAME_LENGTH) return name;
+  const hash = createHash('sha256').update(workflowId).digest('hex').slice(0, PART_HASH_LENGTH);
+  // `<prefix>_`, the id's start, `-`, the hash, `_<part>`: 80 characters.
+  const keep = MAX_STATE_MACHINE_NAME_LENGTH - prefix.length - 1 - 1 - hash.length - suffix.length;
+  return `${prefix}_${workflowId.slice(0, Math.max(0, keep))}-${hash}${suffix}`;
+}
+
+/** The state name the compiler gives the Task that starts part `n` (statemachines/split.ts): `part <n>`. */
+export const PART_STATE = /^part [1-9][0-9]*$/;
 
 /** Where the state machines live. */
 export interface StateMachineLocation {

@@ -15,7 +15,7 @@ import { ConflictError, NotFoundError } from '../../../core/errors.ts';
 import type { Workflow } from '../../../core/workflow/model.ts';
 import type { StepFunctionsEngineConfig } from './config.ts';
 import { sdkErrorName, translateStepFunctionsError } from './errors.ts';
-import { aliasArn, LIVE_ALIAS, stateMachineArn, stateMachineName, versionDescription, workflowVersionOf } from './names.ts';
+import { aliasArn, LIVE_ALIAS, partStateMachineName, stateMachineArn, stateMachineName, versionDescription, workflowVersionOf } from './names.ts';
 import type { StepFunctionsCompiler } from './step-functions-engine.ts';
 
 export interface StateMachinePublisherDeps {
@@ -28,6 +28,10 @@ export interface StateMachinePublisherDeps {
 
 const PLACEHOLDER = /^\$\{([^}]+)\}$/;
 const WORKFLOW_PLACEHOLDER = /^Workflow:([A-Za-z0-9_-]+)(?::([1-9][0-9]*))?$/;
+/** A split workflow's part (statemachines/split.ts `partPlaceholder`): becomes the version ARN of that part's machine. */
+const PART_PLACEHOLDER = /^WorkflowPart:([1-9][0-9]*)$/;
+
+type Variant = { readonly reuse?: boolean };
 
 interface LiveTarget {
   readonly versionArn: string;
@@ -55,6 +59,12 @@ interface MachineRequest {
  * first the alias's target, then the versions newest first. It publishes only when there is none. Step
  * Functions' own idempotency compares with the state machine's current revision only, so publishing an older
  * definition again would otherwise add a version.
+ *
+ * A workflow too large for one machine (ADR 0016) compiles into a root and parts: each part is a state
+ * machine of its own (`<prefix>_<workflow_id>_<part>`, names.ts), published as a version found or published
+ * the same way (no alias: nothing starts a part but its parent), and its parent starts it by that version's
+ * ARN, so a run never starts a part of another version. Parts are deployed before the machines that start
+ * them; the root's fingerprint covers their version ARNs, so a changed part is a new root version too.
  */
 export class StateMachinePublisher {
   private readonly deps: StateMachinePublisherDeps;
@@ -194,11 +204,16 @@ export class StateMachinePublisher {
   }
 
   /** What CreateStateMachine / UpdateStateMachine send: the substituted definition and every setting, fingerprinted. */
-  private async machineRequest(workflow: Workflow, chain: readonly string[], variant: { readonly reuse?: boolean } = {}): Promise<MachineRequest> {
-    const { config, compiler } = this.deps;
-    const compiled = compiler.compile(workflow, variant);
-    const definition = JSON.stringify(await this.substitute(compiled.definition, chain));
+  private async machineRequest(workflow: Workflow, chain: readonly string[], variant: Variant = {}): Promise<MachineRequest> {
+    const compiled = this.deps.compiler.compile(workflow, variant);
     const type = compiled.executionMode === 'express' ? 'EXPRESS' : 'STANDARD';
+    const parts = await this.deployParts(workflow, compiled.children ?? [], chain, variant);
+    const definition = JSON.stringify(await this.substitute(compiled.definition, chain, parts));
+    return this.requestOf(workflow, definition, type, variant);
+  }
+
+  private requestOf(workflow: Workflow, definition: string, type: StateMachineType, variant: Variant): MachineRequest {
+    const { config } = this.deps;
     // Express workflows keep no execution history in Step Functions: their log is the only record of a run,
     // which the status listener reads to record its end and settle its actions, so it carries the data.
     // Standard workflows log errors only, without data (parameters and responses stay out of the logs; their
@@ -225,6 +240,41 @@ export class StateMachinePublisher {
     };
   }
 
+  /**
+   * Deploys the parts of a split workflow, each before the machines that start it (parts are numbered after
+   * the part that starts them, so the deepest go first), and returns each part's version ARN. A part is a
+   * standard machine with the root's role, logging and tracing, and its description is the workflow version
+   * (and variant) and its own fingerprint, so a rerun variant's parts are found apart from the version's.
+   */
+  private async deployParts(workflow: Workflow, children: readonly { readonly part: number; readonly definition: object }[], chain: readonly string[], variant: Variant): Promise<ReadonlyMap<number, string>> {
+    const definitions = new Map(children.map((child) => [child.part, child.definition]));
+    const deployed = new Map<number, string>();
+    const deployPart = async (part: number, starters: readonly number[]): Promise<string> => {
+      const known = deployed.get(part);
+      if (known) return known;
+      const definition = definitions.get(part);
+      if (!definition) throw new Error(`workflow ${workflow.workflow_id} version ${workflow.version}: a compiled machine starts part ${part}, which the compilation does not have`);
+      if (starters.includes(part)) throw new Error(`workflow ${workflow.workflow_id} version ${workflow.version}: part ${part} starts itself (${[...starters, part].join(' -> ')})`);
+      for (const inner of partsStartedBy(definition)) await deployPart(inner, [...starters, part]);
+      const text = JSON.stringify(await this.substitute(definition, chain, deployed));
+      const versionArn = await this.publishPart(workflow, part, this.requestOf(workflow, text, 'STANDARD', variant));
+      deployed.set(part, versionArn);
+      return versionArn;
+    };
+    // One at a time: the control-plane API is throttled per account, and a workflow may have dozens of parts.
+    for (const part of [...definitions.keys()].sort((a, b) => b - a)) await deployPart(part, []);
+    return deployed;
+  }
+
+  /** Finds the part's version with the request's description, or publishes one (creating the part's machine the first time). */
+  private async publishPart(workflow: Workflow, part: number, request: MachineRequest): Promise<string> {
+    const name = partStateMachineName(this.deps.config.namePrefix, workflow.workflow_id, part);
+    const machineArn = stateMachineArn(this.deps.config, name);
+    const found = await this.findVersion(machineArn, request.fields.versionDescription, undefined);
+    if (found === 'no-state-machine') return this.create(workflow, name, request);
+    return found ?? (await this.update(workflow, machineArn, request));
+  }
+
   private async pointLiveAlias(name: string, versionArn: string, exists: boolean): Promise<void> {
     const routingConfiguration = [{ stateMachineVersionArn: versionArn, weight: 100 }];
     const stateMachineAliasArn = aliasArn(this.deps.config, name);
@@ -248,8 +298,9 @@ export class StateMachinePublisher {
    * Replaces the placeholders of a compiled definition: string values that are exactly `${...}` (the compiler
    * emits them as whole values; text users wrote is left alone). `${Workflow:<id>}` becomes the sub-workflow's
    * `live` alias ARN and `${Workflow:<id>:<version>}` that version's ARN; both are deployed first.
+   * `${WorkflowPart:<n>}` becomes the version ARN of part n, which `parts` holds (deployed first).
    */
-  private async substitute(definition: object, chain: readonly string[]): Promise<unknown> {
+  private async substitute(definition: object, chain: readonly string[], parts: ReadonlyMap<number, string>): Promise<unknown> {
     const { config } = this.deps;
     const fixed: Record<string, string> = {
       ActionRunnerFunctionArn: config.actionRunnerFunctionArn,
@@ -264,6 +315,13 @@ export class StateMachinePublisher {
     });
     for (const placeholder of placeholders) {
       if (placeholder in fixed) continue;
+      const part = PART_PLACEHOLDER.exec(placeholder);
+      if (part) {
+        const versionArn = parts.get(Number(part[1]));
+        if (!versionArn) throw new Error(`compiled definition starts part ${part[1]}, which was not deployed before it`);
+        workflows.set(placeholder, versionArn);
+        continue;
+      }
       const target = WORKFLOW_PLACEHOLDER.exec(placeholder);
       if (!target) throw new Error(`compiled definition holds an unknown placeholder \${${placeholder}}`);
       workflows.set(placeholder, await this.subWorkflowArn(target[1]!, target[2] === undefined ? undefined : Number(target[2]), chain));
@@ -294,6 +352,10 @@ export class StateMachinePublisher {
     const arn = this.versionArns.get(key);
     this.versionArns.delete(key);
     if (arn) this.descriptions.delete(arn);
+    // Its parts' machines may be gone too: their version ARNs could come back with other definitions.
+    for (const known of this.descriptions.keys()) {
+      if (known.includes(`:stateMachine:${this.deps.config.namePrefix}_`)) this.descriptions.delete(known);
+    }
   }
 
   nameOf(workflowId: string): string {
@@ -317,6 +379,17 @@ export class StateMachinePublisher {
 function required(value: string | undefined, message: string): string {
   if (!value) throw new Error(message);
   return value;
+}
+
+/** The parts a compiled definition starts (`${WorkflowPart:<n>}`). */
+function partsStartedBy(definition: object): number[] {
+  const parts = new Set<number>();
+  collectStrings(definition, (value) => {
+    const match = PLACEHOLDER.exec(value);
+    const part = match ? PART_PLACEHOLDER.exec(match[1]!) : null;
+    if (part) parts.add(Number(part[1]));
+  });
+  return [...parts].sort((a, b) => b - a);
 }
 
 function collectStrings(value: unknown, visit: (text: string) => void): void {

@@ -20,8 +20,15 @@ import { executionArn } from './names.ts';
 
 /** What the engine needs from the compiler (injected: adapters do not import `statemachines/`). */
 export interface StepFunctionsCompiler {
-  /** The workflow version as ASL, with `${...}` placeholders for account resources, and its execution mode. */
-  compile(workflow: Workflow, options?: { readonly reuse?: boolean }): { readonly definition: object; readonly executionMode: ExecutionMode };
+  /**
+   * The workflow version as ASL, with `${...}` placeholders for account resources, and its execution mode. A
+   * workflow too large for one machine has `children` (ADR 0016): the parts, which the definition (or a part)
+   * starts through `${WorkflowPart:<n>}`.
+   */
+  compile(
+    workflow: Workflow,
+    options?: { readonly reuse?: boolean },
+  ): { readonly definition: object; readonly executionMode: ExecutionMode; readonly children?: readonly { readonly part: number; readonly definition: object }[] };
   /** The input a compiled machine expects (`executionInput` of statemachines/compile.ts). */
   executionInput(params: Record<string, unknown>, traceId: string): Record<string, unknown>;
   /**
@@ -113,7 +120,11 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
    * end). A run that failed at an action ended in the compiler's failure gate (`<id>: failed`), which a
    * redrive passes, going back to the action; versions compiled before the gate existed end in a Fail state,
    * which a redrive would only run again, so those are refused, as is a compensated saga (its end is a Fail
-   * state, and its completed actions were undone).
+   * state, and its completed actions were undone). A split workflow's run (ADR 0016) is retried only when it
+   * failed at an action of the root machine: a part interrupted by the end (the failed action's, or one that
+   * was cut off by a stop or a timeout) is a child execution that a redrive of the root starts again from its
+   * beginning, running its completed actions again. Those runs are refused, pointing to a rerun from the
+   * action (`from_action`), which reuses completed results.
    */
   async assertRetryable(execution: Execution): Promise<void> {
     if (execution.error?.error === WorkflowErrorName.Compensated) {
@@ -134,23 +145,25 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
       throw new ConflictError(`execution ${execution.execution_id} cannot be retried: ${reason}${window}`, [{ field: 'execution_id', message: `not redrivable: ${reason}` }]);
     }
     const failedAt = execution.error?.error === WorkflowErrorName.ActionFailed ? execution.error.action_id : undefined;
-    if (failedAt !== undefined && !(await this.endsInFailureGate(described.stateMachineVersionArn ?? described.stateMachineArn, failedAt))) {
-      throw new ConflictError(`execution ${execution.execution_id} failed at action ${failedAt} in a state machine compiled before runs could be retried from a failed action (it ends in a Fail state); start it again instead`, [
-        { field: 'execution_id', message: 'its state machine version cannot resume a failed action' },
-      ]);
+    const versionArn = described.stateMachineVersionArn ?? described.stateMachineArn;
+    // Only runs that failed at an action, or of a split workflow, need the definition they ran.
+    if (versionArn === undefined) {
+      if (failedAt !== undefined) throw oldVersionRefusal(execution.execution_id, failedAt);
+      return;
     }
+    const definition = await this.definitionOf(versionArn);
+    const gated = failedAt !== undefined && this.deps.compiler.hasRedriveGate(definition, failedAt);
+    if (!gated && startsParts(definition, this.deps.config.namePrefix)) throw splitRefusal(execution.execution_id, failedAt);
+    if (failedAt !== undefined && !gated) throw oldVersionRefusal(execution.execution_id, failedAt);
   }
 
-  /** Whether the version the run used ends a failure of `actionId` in the redrivable gate (a Task), not a Fail state. */
-  private async endsInFailureGate(versionArn: string | undefined, actionId: string): Promise<boolean> {
-    if (versionArn === undefined) return false;
-    let definition: string | undefined;
+  /** The definition (JSON text) of the state machine version a run used. */
+  private async definitionOf(versionArn: string): Promise<string | undefined> {
     try {
-      definition = (await this.deps.client.send(new DescribeStateMachineCommand({ stateMachineArn: versionArn }))).definition;
+      return (await this.deps.client.send(new DescribeStateMachineCommand({ stateMachineArn: versionArn }))).definition;
     } catch (error) {
       throw translateStepFunctionsError(error, `reading the state machine of ${versionArn}`);
     }
-    return this.deps.compiler.hasRedriveGate(definition, actionId);
   }
 
   /**
@@ -212,4 +225,27 @@ export class StepFunctionsWorkflowEngine implements WorkflowEngine {
   private nameOf(workflowId: string): string {
     return this.publisher.nameOf(workflowId);
   }
+}
+
+/** Whether a deployed definition starts parts of a split workflow (their machines are `<prefix>_...`, names.ts). */
+function startsParts(definition: string | undefined, namePrefix: string): boolean {
+  return definition !== undefined && definition.includes(`:stateMachine:${namePrefix}_`);
+}
+
+function oldVersionRefusal(executionId: string, failedAt: string): ConflictError {
+  return new ConflictError(
+    `execution ${executionId} failed at action ${failedAt} in a state machine compiled before runs could be retried from a failed action (it ends in a Fail state); start it again instead`,
+    [{ field: 'execution_id', message: 'its state machine version cannot resume a failed action' }],
+  );
+}
+
+function splitRefusal(executionId: string, failedAt: string | undefined): ConflictError {
+  const split = 'a workflow too large for one state machine runs parts of it in child state machines';
+  const [where, how] =
+    failedAt === undefined
+      ? [`ended while parts of its workflow may have been running (${split})`, 'Rerun it from the first action that did not complete instead (retry with from_action)']
+      : [`failed at action ${failedAt}, which runs in a child state machine (${split})`, `Rerun it from the failed action instead (retry with from_action "${failedAt}")`];
+  return new ConflictError(`execution ${executionId} ${where}: a retry would start that child again from its beginning and run its completed actions again. ${how}, which reuses the results of the actions that completed`, [
+    { field: 'execution_id', message: `stopped inside a part of a split workflow: cannot be retried in place; give from_action${failedAt === undefined ? '' : ` "${failedAt}"`} to rerun it` },
+  ]);
 }
