@@ -264,7 +264,7 @@ describe('the sweep of every registered instance', () => {
       const summary = await sweep();
       expect(commands.filter((command) => command.startsWith('Query'))).toEqual(['QueryCommand[all-by-name]']);
       expect(commands.filter((command) => command === 'UpdateItemCommand')).toHaveLength(summary.checked);
-      expect(commands).toHaveLength(1 + summary.checked);
+      expect(commands, commands.join(", ")).toHaveLength(1 + summary.checked);
     } finally {
       runtime.documentClient.middlewareStack.remove(name);
     }
