@@ -132,6 +132,7 @@ export function childMachineFragment(
   const name = `part ${part}`;
   const failed = `${name}: failed`;
   const fail = `${name}: fail`;
+  const notStarted = `${name}: not run`;
   const states: States = {};
   // Reserve the part number before building: pieces nested inside this one become children of it, numbered after it.
   context.children.push({ part, definition: { StartAt: '', States: {} } });
@@ -160,7 +161,11 @@ export function childMachineFragment(
       },
       resultSelector: { 'params.$': '$.Output.params', 'trace_id.$': '$.Output.trace_id', 'results.$': '$.Output.results', failures: {}, ...(context.reuse ? { 'reuse.$': '$.Output.reuse' } : {}) },
       retry: { policy: undefined },
-      catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failures.part', Next: failed }],
+      // The child failed (its description, JSON, is the cause); anything else (it could not start) is the parent's own failure.
+      catch: [
+        { ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failures.part', Next: failed },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failures.part', Next: notStarted },
+      ],
       next,
     });
     // startExecution.sync fails with the child's description as its cause (JSON): its Error and Cause are the run's.
@@ -168,6 +173,7 @@ export function childMachineFragment(
     const end: FailState = { Type: 'Fail', ErrorPath: '$.failures.part.child.Error', CausePath: '$.failures.part.child.Cause' };
     context.states[failed] = parse;
     context.states[fail] = end;
+    context.states[notStarted] = { Type: 'Fail', Comment: 'the child could not be run', ErrorPath: '$.failures.part.Error', CausePath: '$.failures.part.Cause' };
   };
   return { start: name, present: fragment.present, build };
 }

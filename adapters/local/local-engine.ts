@@ -216,20 +216,22 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
     // No task tokens locally: gate states send this placeholder, and each wait takes its own token (gateTask).
     context: { Execution: { Name: run.executionId, Id: `arn:aws:states:local:000000000000:execution:local:${run.executionId}`, StartTime: run.now(), RedriveCount: 0 }, Task: { Token: 'local' } },
   } as RunOptions;
-  const execution = machine.run(structuredClone(run.input) as never, options);
+  // Declared before the run starts: the interpreter enters the first state (which may start a child) at once.
   const follow = (events: unknown) =>
     void followEvents(events as AsyncIterable<StateEvent> | undefined, progress, (actionId, change) => {
       if (!settledBefore.has(actionId)) update(actionId, change);
     }, run.now);
+  const execution = machine.run(structuredClone(run.input) as never, options);
   follow(execution.eventLogs);
 
   /** What startExecution.sync:2 gives its parent: the child's output, or a failure carrying the child's error and cause. */
   async function runChild(child: StateMachine, input: unknown): Promise<unknown> {
     const childOptions = { ...options, context: { ...options.context, Execution: { ...(options.context as { Execution: object }).Execution, Input: input } } } as RunOptions;
-    const childExecution = child.run(structuredClone(input) as never, childOptions);
-    childRuns.add(childExecution);
-    follow(childExecution.eventLogs);
+    let childExecution: ReturnType<StateMachine['run']> | undefined;
     try {
+      childExecution = child.run(structuredClone(input) as never, childOptions);
+      childRuns.add(childExecution);
+      follow(childExecution.eventLogs);
       return { Output: await childExecution.result, ExecutionArn: `${(options.context as { Execution: { Id: string } }).Execution.Id}-part`, Status: 'SUCCEEDED' };
     } catch (error) {
       const cause = (error as { cause?: { name?: string; message?: string } }).cause;
@@ -237,7 +239,7 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       failed.name = 'States.TaskFailed';
       throw failed;
     } finally {
-      childRuns.delete(childExecution);
+      if (childExecution) childRuns.delete(childExecution);
     }
   }
 

@@ -45,7 +45,10 @@ beforeAll(async () => {
       };
       if (path === '/d') dCalled();
       if (path === '/a') void dSeen.then(reply);
-      else reply();
+      else if (path === '/broken') {
+        response.statusCode = 500;
+        response.end(JSON.stringify({ error: 'down' }));
+      } else reply();
     });
   });
   await new Promise<void>((resolve) => services.listen(0, '127.0.0.1', resolve));
@@ -114,4 +117,33 @@ describe('a workflow split into child machines, through the API', () => {
     expect(new Set(requests.map((request) => request.path)).size).toBe(calls.length);
     expect(requests.find((request) => request.path === `/${last}`)!.body).toEqual({ chain_end: chainEnd, fan_in: 'wide0' });
   }, 300_000);
+});
+
+describe('a workflow that starts with a child machine', () => {
+  const chain = (length: number, failAt?: number) =>
+    workflow(
+      Array.from({ length }, (_, i) =>
+        i === failAt
+          ? { action_id: `s${i}`, action_type: 'service_call', config: { service: 'svc', endpoint: '/broken', method: 'POST' }, depends_on: [`s${i - 1}`], retry: { max_attempts: 1 } }
+          : serviceCall(`s${i}`, i === length - 1 ? { first: '{{s0.response.state}}' } : {}, i === 0 ? [] : [`s${i - 1}`]),
+      ),
+    );
+
+  it('runs a chain of 150 actions, whose first machine is a child, to the end', async () => {
+    requests.length = 0;
+    const parsed = WorkflowDefinitionSchema.parse(chain(150));
+    const compiled = compileWorkflow({ workflow_id: 'w', version: 1, ...parsed });
+    expect(compiled.definition.States[compiled.definition.StartAt]?.Type).toBe('Task');
+    expect(compiled.definition.StartAt).toMatch(/^part \d+$/);
+    const execution = await run(chain(150), 120);
+    expect(execution.status, JSON.stringify(execution.error)).toBe('completed');
+    expect(requests.find((request) => request.path === '/s149')!.body).toEqual({ first: 's0' });
+  }, 150_000);
+
+  it('fails, naming the action, when an action inside a child fails', async () => {
+    const execution = await run(chain(150, 100), 120);
+    expect(execution.status).toBe('failed');
+    expect(execution.error).toMatchObject({ action_id: 's100', error: 'ActionFailed' });
+    expect(execution.actions.find((action) => action.action_id === 's101')?.status).not.toBe('completed');
+  }, 150_000);
 });
