@@ -8,7 +8,7 @@ import { referencedActions, type PathScope } from './paths.ts';
 import { buildSagaEnd, SAGA_CHECK } from './saga.ts';
 import { placeGates } from './gates.ts';
 import { losslessStructure } from './lossless.ts';
-import { actionWeights, childMachineFragment, overBudget, planSplit } from './split.ts';
+import { actionWeights, CLEARLY_OVER, childMachineFragment, estimatedWeight, overBudget, planSplit, sumWeights, type Weight } from './split.ts';
 import { actionsOf, type Structure } from './structure.ts';
 
 export { conditionRule } from './conditions.ts';
@@ -119,12 +119,26 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
     return { definition, children: context.children, structure, gates: gates.waits, executionMode, placeholders, limits };
   };
 
-  const whole = assemble(lossless.structure, new Set());
+  const ids = new Set(byId.keys());
+  const split = (weightOf: (id: string) => Weight) => {
+    const plan = planSplit(lossless.structure, weightOf);
+    return assemble(plan.structure, plan.machines);
+  };
   // Step Functions' .sync waits are for standard workflows only: an express one stays whole (its limits say when it is too big).
+  // A workflow that clearly needs splitting is split on estimated weights, compiled once; one near the budget is
+  // compiled whole first, and split on the weights measured there if it is over.
+  const estimated = new Map(input.actions.map((action) => [action.action_id, estimatedWeight(action, gates)]));
+  if (executionMode === 'standard' && overBudget(sumWeights(estimated.values()), CLEARLY_OVER)) {
+    const compiled = split((id) => estimated.get(id)!);
+    // An estimate far off (a machine over the hard limit) is planned again on what this compilation measured.
+    if (compiled.limits.errors.length === 0) return compiled;
+    const measured = actionWeights([compiled.definition, ...compiled.children.map((child) => child.definition)], ids);
+    return split((id) => measured.get(id) ?? estimated.get(id)!);
+  }
+  const whole = assemble(lossless.structure, new Set());
   if (executionMode !== 'standard' || !overBudget({ bytes: whole.limits.definitionBytes, events: whole.limits.estimatedHistoryEvents })) return whole;
-  const weights = actionWeights(whole.definition, new Set(byId.keys()));
-  const plan = planSplit(lossless.structure, (id) => weights.get(id) ?? { bytes: 0, events: 0 });
-  return assemble(plan.structure, plan.machines);
+  const measured = actionWeights([whole.definition], ids);
+  return split((id) => measured.get(id) ?? estimated.get(id)!);
 }
 
 /** STATE_RESULTS_BUDGET_BYTES shared equally by the service calls whose results the state may keep. */
@@ -183,10 +197,19 @@ function parallelFragment(context: Context, branches: readonly Structure[], afte
   // produced it, or any branch for a result that existed before the fork).
   const results: JsonObject = {};
   const kept = new Set<string>();
+  // Where each result is: the first branch that produced it, else the first that holds it.
+  const producedIn = new Map<string, number>();
+  const heldIn = new Map<string, number>();
+  compiled.forEach((branch, index) => {
+    for (const id of branch.present) {
+      if (!after.has(id)) continue;
+      if (!heldIn.has(id)) heldIn.set(id, index);
+      if (!available.has(id) && !producedIn.has(id)) producedIn.set(id, index);
+    }
+  });
   for (const id of [...after].sort()) {
-    const producer = compiled.findIndex((branch) => branch.present.has(id) && !available.has(id));
-    const source = producer >= 0 ? producer : compiled.findIndex((branch) => branch.present.has(id));
-    if (source < 0) continue;
+    const source = producedIn.get(id) ?? heldIn.get(id);
+    if (source === undefined) continue;
     results[`${id}.$`] = `$[${source}].results.${id}`;
     kept.add(id);
   }

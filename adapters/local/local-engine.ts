@@ -412,6 +412,8 @@ function settleUnfinished(progress: Map<string, ActionProgress>, update: (action
     if (action.status !== 'pending' && action.status !== 'running') continue;
     const outcome = results[action.action_id]?.outcome;
     const status = outcome === 'skipped' ? 'skipped' : outcome === 'failed' ? 'failed' : action.status === 'running' || outcome === 'completed' || action.action_type === 'wait' || action.action_type === 'transform' ? 'completed' : 'skipped';
+    // It ran, but the events that said so were dropped: it starts before it ends, as every run's actions do.
+    if (action.status === 'pending' && status !== 'skipped') update(action.action_id, { status: 'running', attempts: action.attempts + 1, started_at: now() });
     update(action.action_id, { status, ended_at: action.ended_at ?? now() });
   }
 }
