@@ -92,7 +92,7 @@ export function checkLimits(input: {
 /** UTF-8 bytes of `text`, without encoding it (definitions are megabytes, almost all ASCII). */
 function utf8Length(text: string): number {
   // The native scan is much faster than the loop, and almost every definition is ASCII only.
-  if (!/[^\x00-\x7f]/.test(text)) return text.length;
+  if (!/[\u0080-\uffff]/.test(text)) return text.length;
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
