@@ -81,9 +81,9 @@ export function withRunEvents(store: ExecutionStore, emit: EmitEvent): Execution
   };
 
   /** What changed in one action, as events; updates the remembered status. */
-  const actionChanged = async (executionId: string, progress: ActionProgress): Promise<void> => {
+  /** `before`: the action as it was before the change was written (see updateAction). */
+  const actionChanged = async (executionId: string, progress: ActionProgress, before: string | undefined): Promise<void> => {
     const facts = await factsOf(executionId);
-    const before = facts?.actions.get(progress.action_id);
     const after = signature(progress);
     facts?.actions.set(progress.action_id, after);
     if (before === after) return;
@@ -113,8 +113,11 @@ export function withRunEvents(store: ExecutionStore, emit: EmitEvent): Execution
       return execution;
     },
     async updateAction(executionId, progress) {
+      // The action as it was is read before the write: a read of the run meanwhile (get refreshes the facts
+      // from the store) would otherwise already hold this change, and its event would never be sent.
+      const before = (await factsOf(executionId))?.actions.get(progress.action_id);
       await store.updateAction(executionId, progress);
-      await actionChanged(executionId, progress);
+      await actionChanged(executionId, progress, before);
     },
     async startAttempt(executionId, actionId, at) {
       await store.startAttempt(executionId, actionId, at);

@@ -103,6 +103,23 @@ function setup(recorder?: MetricsRecorder, options: Parameters<typeof meteredEmi
   return { metrics, bus, store, runs };
 }
 
+describe("an action's events", () => {
+  it('are sent even when the run is read between the write and the event (a read refreshes what the wrapper knows)', async () => {
+    const { bus, store, runs } = setup();
+    await runs.create(pending('exec-read', [{ action_id: 'shape', action_type: 'transform' }]));
+    await runs.transition('exec-read', ['pending'], 'running', { started_at: '2026-11-01T10:00:00.000Z' });
+    // A poll of the run lands right after each write, before the wrapper compares what changed.
+    const write = store.updateAction.bind(store);
+    store.updateAction = async (executionId, progress) => {
+      await write(executionId, progress);
+      await runs.get(executionId);
+    };
+    await runs.updateAction('exec-read', { action_id: 'shape', action_type: 'transform', status: 'running', attempts: 1 });
+    await runs.updateAction('exec-read', { action_id: 'shape', action_type: 'transform', status: 'completed', attempts: 1, ended_at: '2026-11-01T10:00:01.000Z' });
+    expect(bus.envelopes.map((event) => event.type)).toEqual(['orchestrator.run.requested', 'orchestrator.run.started', 'orchestrator.action.started', 'orchestrator.action.completed']);
+  });
+});
+
 describe('runs and actions measured from their events', () => {
   it('count a run started and completed, with its duration from the events\' own times, and its actions by type', async () => {
     const { metrics, bus, runs } = setup();
