@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CursorCodec } from '../../adapters/aws/dynamo/cursor-codec.ts';
 import { DynamoExecutionStore, MAX_STORED_RESPONSE_BYTES } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
-import { EXECUTION_TABLE } from '../../adapters/aws/dynamo/execution-table.ts';
-import { InvalidCursorError } from '../../core/errors.ts';
+import { EXECUTION_TABLE, ExecutionIndex } from '../../adapters/aws/dynamo/execution-table.ts';
+import { ConflictError, InvalidCursorError } from '../../core/errors.ts';
 import type { ActionProgress, Execution, ExecutionStatus } from '../../core/execution/model.ts';
 import type { ExecutionStore } from '../../core/ports.ts';
 import { freshTable } from '../support/dynamo.ts';
@@ -80,6 +81,134 @@ describe('DynamoExecutionStore on the DynamoDB emulator', () => {
       // Checkpoints are not executions: reads and listings of runs do not see them.
       expect((await store.get('exec-c'))?.execution_id).toBe('exec-c');
       expect((await store.list({ limit: 10 })).items.map((item) => item.execution_id)).toEqual(['exec-c']);
+    });
+  });
+
+  describe('runs of many actions: one item per action beside the run', () => {
+    it('creates a run of 1,000 actions, records every attempt of each in parallel, and reads it back whole and in order', async () => {
+      // Declared in an order their ids do not sort in: the order comes from the run, not the sort keys.
+      const ids = Array.from({ length: 1000 }, (_, index) => `step_${String((index * 7919) % 1000).padStart(3, '0')}`);
+      const created = execution('exec-big', { status: 'running', actions: ids.map((id) => action(id)) });
+      expect(await store.create(created)).toEqual({ execution: created, created: true });
+      // About 1 KB per response: 1,000 of them are 1 MB, which one 400 KB item could never hold.
+      const response = (id: string) => ({ id, blob: 'r'.repeat(1000) });
+      for (let index = 0; index < ids.length; index += 100) {
+        await Promise.all(
+          ids.slice(index, index + 100).map(async (id) => {
+            await store.startAttempt('exec-big', id, `start-${id}`);
+            await store.finishAttempt('exec-big', id, { status: 'completed', ended_at: `end-${id}`, output: { status_code: 200, response: response(id) } });
+          }),
+        );
+      }
+      const stored = await store.get('exec-big');
+      expect(stored?.actions.map((entry) => entry.action_id)).toEqual(ids);
+      expect(stored?.actions).toEqual(ids.map((id) => action(id, { status: 'completed', attempts: 1, started_at: `start-${id}`, ended_at: `end-${id}`, output: { status_code: 200, response: response(id) } })));
+      // The run's own item stays small however many actions progress.
+      const { Item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk: 'EX#exec-big', sk: 'EXECUTION' } }));
+      expect(Item).not.toHaveProperty('actions');
+      expect(JSON.stringify(Item).length).toBeLessThan(2048);
+      // Listings show its actions too, and no index holds an action item.
+      expect((await store.list({ limit: 10 })).items.map((item) => item.actions.length)).toEqual([1000]);
+      for (const index of Object.values(ExecutionIndex)) {
+        const { Items } = await table.client.send(new QueryCommand({ TableName: table.tableName, IndexName: index.indexName, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': index.partitionKey }, ExpressionAttributeValues: { ':pk': index === ExecutionIndex.byWorkflow ? 'WF#orders' : index === ExecutionIndex.byTenant ? 'T#default' : index === ExecutionIndex.active ? 'ACTIVE' : 'EXECUTION' } }));
+        expect(Items?.map((item) => item.sk)).toEqual(['EXECUTION']);
+      }
+    }, 120_000);
+
+    it('creates a run of 1,000 actions once: a repeated create returns it, progress and all, writing nothing', async () => {
+      const ids = Array.from({ length: 1000 }, (_, index) => `a${index}`);
+      await store.create(execution('exec-again', { actions: ids.map((id) => action(id)) }));
+      await store.startAttempt('exec-again', 'a500', 't1');
+      commands.length = 0;
+      const again = await store.create(execution('exec-again', { started_by: 'mallory', actions: ids.map((id) => action(id)) }));
+      expect(again.created).toBe(false);
+      expect(again.execution.started_by).toBe('alice');
+      expect(actionOf(again.execution, 'a500')).toMatchObject({ status: 'running', attempts: 1 });
+      expect(commands.filter((command) => command !== 'GetItemCommand' && command !== 'QueryCommand')).toEqual([]);
+    }, 60_000);
+
+    it('shows no run for action items whose run item was never written (a create that crashed), and creates it on the next try', async () => {
+      await table.client.send(new PutCommand({ TableName: table.tableName, Item: { pk: 'EX#exec-crash', sk: 'EXECUTION#ACT#charge', position: 0, progress: action('charge') } }));
+      expect(await store.get('exec-crash')).toBeUndefined();
+      await store.startAttempt('exec-crash', 'charge', 't1');
+      expect(await store.get('exec-crash')).toBeUndefined();
+      const created = execution('exec-crash');
+      expect(await store.create(created)).toEqual({ execution: created, created: true });
+      expect(await store.get('exec-crash')).toEqual(created);
+    });
+
+    it('refuses the progress of a run that does not exist, as before, creating nothing', async () => {
+      await expect(store.updateAction('missing', action('charge', { status: 'completed' }))).rejects.toBeInstanceOf(ConflictError);
+      await store.startAttempt('missing', 'charge', 't1');
+      await store.finishAttempt('missing', 'charge', { status: 'completed', ended_at: 't2', output: { status_code: 200, response: null } });
+      const { Items } = await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'EX#missing' } }));
+      expect(Items).toEqual([]);
+    });
+
+    it('reopens a run with actions as given, dropping one no longer given', async () => {
+      const failed = execution('exec-drop', { status: 'failed', actions: [action('charge', { status: 'failed', attempts: 1 }), action('refund', { status: 'not_run' }), action('notify', { status: 'not_run' })] });
+      await store.create(failed);
+      const reset = [action('notify'), action('charge', { attempts: 1 })];
+      expect(await store.reopen(failed, { at: 't', by: 'alice', from_status: 'failed' }, reset)).toBe(true);
+      expect((await store.get('exec-drop'))?.actions).toEqual(reset);
+    });
+  });
+
+  describe('runs written before action items: their progress in the run item', () => {
+    // Exactly what the store wrote before: every action in the run's item, in a map, ordered by action_order.
+    const oldItem = (stored: Execution): Record<string, unknown> => {
+      const sortKey = `${stored.created_at}#${stored.execution_id}`;
+      return {
+        pk: `EX#${stored.execution_id}`,
+        sk: 'EXECUTION',
+        ...stored,
+        parameters: JSON.stringify(stored.parameters),
+        actions: Object.fromEntries(stored.actions.map(({ output, ...rest }) => [rest.action_id, output ? { ...rest, output: { status_code: output.status_code, response_json: JSON.stringify(output.response) } } : rest])),
+        action_order: stored.actions.map((entry) => entry.action_id),
+        gsi_wf_pk: `WF#${stored.workflow_id}`,
+        gsi_wf_sk: sortKey,
+        gsi_all_pk: 'EXECUTION',
+        gsi_all_sk: sortKey,
+        gsi_tenant_pk: `T#${stored.tenant}`,
+        gsi_tenant_sk: sortKey,
+        gsi_active_pk: 'ACTIVE',
+        gsi_active_sk: sortKey,
+      };
+    };
+    const actionItemsOf = async (executionId: string) =>
+      (await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :actions)', ExpressionAttributeValues: { ':pk': `EX#${executionId}`, ':actions': 'EXECUTION#ACT#' } }))).Items;
+
+    it('reads, lists and updates such a run in its own layout, through its end and a retry', async () => {
+      const old = execution('exec-old', { status: 'running', actions: [action('z_charge', { status: 'completed', attempts: 1, output: { status_code: 200, response: { id: 1 } } }), action('a_notify', { action_type: 'notification' }), action('m_ship')] });
+      await table.client.send(new PutCommand({ TableName: table.tableName, Item: oldItem(old) }));
+      expect(await store.get('exec-old')).toEqual(old);
+      expect((await store.list({ limit: 5 })).items).toMatchObject([{ execution_id: 'exec-old', actions: old.actions }]);
+      expect((await collect(store.unfinished())).map((item) => item.actions)).toEqual([old.actions]);
+
+      await store.startAttempt('exec-old', 'a_notify', 't1');
+      await store.finishAttempt('exec-old', 'a_notify', { status: 'completed', ended_at: 't2', output: { status_code: 202, response: { sent: true } } });
+      await store.updateAction('exec-old', action('m_ship', { status: 'failed', attempts: 2, error: { error: 'ActionFailed', cause: 'no truck' } }));
+      const updated = await store.get('exec-old');
+      expect(updated?.actions).toEqual([
+        old.actions[0],
+        action('a_notify', { action_type: 'notification', status: 'completed', attempts: 1, started_at: 't1', ended_at: 't2', output: { status_code: 202, response: { sent: true } } }),
+        action('m_ship', { status: 'failed', attempts: 2, error: { error: 'ActionFailed', cause: 'no truck' } }),
+      ]);
+      // A late report after its end changes nothing.
+      expect(await store.transition('exec-old', ['running'], 'failed', { ended_at: 't3' })).toBe(true);
+      const ended = await store.get('exec-old');
+      await store.startAttempt('exec-old', 'm_ship', 't4');
+      expect(await store.get('exec-old')).toEqual(ended);
+      // A retry keeps it in its layout: no action items appear.
+      const reset = [old.actions[0]!, updated!.actions[1]!, action('m_ship', { attempts: 2 })];
+      expect(await store.reopen(ended!, { at: 't5', by: 'alice', from_status: 'failed' }, reset)).toBe(true);
+      expect(await store.get('exec-old')).toMatchObject({ status: 'running', actions: reset, redrive_count: 1 });
+      await store.startAttempt('exec-old', 'm_ship', 't6');
+      expect(actionOf(await store.get('exec-old'), 'm_ship')).toMatchObject({ status: 'running', attempts: 3, started_at: 't6' });
+      expect(await actionItemsOf('exec-old')).toEqual([]);
+      // An unknown action of such a run: quiet, as before.
+      await store.startAttempt('exec-old', 'ghost', 't7');
+      expect((await store.get('exec-old'))?.actions.map((entry) => entry.action_id)).toEqual(['z_charge', 'a_notify', 'm_ship']);
     });
   });
 
@@ -275,7 +404,8 @@ describe('DynamoExecutionStore on the DynamoDB emulator', () => {
 
     it('starts an attempt in one update: running, one attempt, started now, other actions untouched', async () => {
       await store.startAttempt('exec-1', 'charge', 't1');
-      expect(commands).toEqual(['UpdateItemCommand']);
+      // The run's status is read first: it is on the run's item, the progress on the action's (no transactions).
+      expect(commands).toEqual(['GetItemCommand', 'UpdateItemCommand']);
       const stored = await store.get('exec-1');
       expect(actionOf(stored, 'charge')).toEqual(action('charge', { status: 'running', attempts: 1, started_at: 't1' }));
       expect(actionOf(stored, 'notify')).toEqual(action('notify', { action_type: 'notification' }));

@@ -1,27 +1,43 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ActionProgress, Execution, ExecutionStatus, Redrive } from '../../../core/execution/model.ts';
-import { isTerminal } from '../../../core/execution/model.ts';
+import { EXECUTION_STATUSES, isTerminal } from '../../../core/execution/model.ts';
 import type { AttemptOutcome, ExecutionListQuery, ExecutionStore } from '../../../core/ports.ts';
+import { actionsOf, inParallel, putNewActionItems, readActionItems, rewriteActionItems, storable, storableOutput } from './action-items.ts';
 import { translateDynamoError } from './errors.ts';
 import { conditionalWrite, dynamoCall, invalidCursor, isConditionFailure, isRecord, queryItems, startKeyOf } from './operations.ts';
 import { requiredCursors, type CursorCodec, type CursorOptions } from './cursor-codec.ts';
-import { ExecutionIndex, executionKey } from './execution-table.ts';
+import { actionKey, ExecutionIndex, executionKey, RUN_SORT_KEY } from './execution-table.ts';
 import type { IndexDesign } from './workflow-table.ts';
 import { ExecutionItemSchema } from './execution-items.ts';
 import { jsonText, parseItem } from './items.ts';
 import * as z from 'zod';
 
+export { MAX_STORED_RESPONSE_BYTES } from './action-items.ts';
+
 const ALL = 'EXECUTION';
 const ACTIVE = 'ACTIVE';
+
 /**
- * An action's response is kept in the execution item only up to this size (the item limit is 400 KB for
- * every action together); larger ones are stored as a preview with their size.
+ * On a run's item, how many action items it has: written with the run, its presence says the run's progress
+ * lives in action items. Runs written before have none (and an `actions` map instead).
  */
-export const MAX_STORED_RESPONSE_BYTES = 32 * 1024;
+const ACTION_ITEMS = 'action_items';
+
+/** Statuses in which a run still takes reports of attempts. */
+const UNFINISHED: readonly ExecutionStatus[] = ['pending', 'running', 'paused'];
+
+/** Runs of a listing page whose action items are read at once. */
+const LISTING_CONCURRENCY = 8;
+
+/** What an attempt's report reads of the run first: its status, and where its progress lives. */
+const RunStateSchema = z.object({ status: z.enum(EXECUTION_STATUSES), [ACTION_ITEMS]: z.number().int().min(0).optional() });
 
 type Item = Record<string, unknown>;
 
-/** Changes to one action's map entry: field -> value expression (placeholders in `values`), fields to remove. */
+/**
+ * Changes to one action's progress: field -> value expression (placeholders in `values`; `@field` names that
+ * field of the progress being updated), fields to remove.
+ */
 interface ActionUpdate {
   readonly set: Record<string, string>;
   readonly remove: readonly string[];
@@ -45,7 +61,15 @@ export class DynamoExecutionStore implements ExecutionStore {
     this.cursors = options.cursors;
   }
 
+  /**
+   * The action items first, then the run's item, conditional on its absence: the run's item decides whether
+   * the run exists (a crash in between leaves action items nothing reads), and who created it.
+   */
   async create(execution: Execution): Promise<{ execution: Execution; created: boolean }> {
+    // A repeated create (the same idempotency key) finds the run at the cost of one read, writing nothing.
+    const found = await this.existing(execution.execution_id);
+    if (found) return { execution: found, created: false };
+    await putNewActionItems(this.client, this.tableName, execution.execution_id, execution.actions);
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: toItem(execution), ConditionExpression: 'attribute_not_exists(pk)' }));
       return { execution, created: true };
@@ -57,19 +81,49 @@ export class DynamoExecutionStore implements ExecutionStore {
     }
   }
 
+  /** One Query of the run's item and its action items (the only sort keys beginning with `EXECUTION`). */
   async get(executionId: string): Promise<Execution | undefined> {
-    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: executionKey(executionId), ConsistentRead: true })));
-    return Item ? fromItem(Item) : undefined;
+    const items = queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+      ExpressionAttributeValues: { ':pk': executionKey(executionId).pk, ':run': RUN_SORT_KEY },
+      ConsistentRead: true,
+    });
+    let run: Item | undefined;
+    const actionItems: Item[] = [];
+    for await (const item of items) {
+      if (item.sk === RUN_SORT_KEY) run = item;
+      else actionItems.push(item);
+    }
+    // Action items without their run's item are a create that did not finish: no run.
+    if (!run) return undefined;
+    return hasActionMap(run) ? fromItem(run) : { ...fromItem(run), actions: actionsOf(actionItems) };
   }
 
+  /**
+   * Replaces the action's item's progress; a run written before action items existed has no such item, so
+   * its map entry is replaced instead (one failed conditional write more for those runs only).
+   */
   async updateAction(executionId: string, progress: ActionProgress): Promise<void> {
+    const written = await conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: actionKey(executionId, progress.action_id),
+          UpdateExpression: 'SET progress = :progress',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':progress': storable(progress) },
+        }),
+      ),
+    );
+    if (written) return;
     await this.call(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: executionKey(executionId),
           UpdateExpression: 'SET actions.#action = :progress',
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_exists(actions)',
           ExpressionAttributeNames: { '#action': progress.action_id },
           ExpressionAttributeValues: { ':progress': storable(progress) },
         }),
@@ -82,11 +136,11 @@ export class DynamoExecutionStore implements ExecutionStore {
     await this.updateUnfinishedAction(executionId, actionId, {
       set: {
         status: ':running',
-        attempts: 'if_not_exists(actions.#action.#attempts, :zero) + :one',
-        started_at: 'if_not_exists(actions.#action.#started_at, :at)',
+        attempts: 'if_not_exists(@attempts, :zero) + :one',
+        started_at: 'if_not_exists(@started_at, :at)',
       },
       remove: ['error', 'ended_at'],
-      values: { ':zero': 0, ':one': 1, ':at': at },
+      values: { ':running': 'running', ':zero': 0, ':one': 1, ':at': at },
     });
   }
 
@@ -132,6 +186,12 @@ export class DynamoExecutionStore implements ExecutionStore {
     );
   }
 
+  /**
+   * A page of run items from an index, then each listed run's action items: one Query per run (a few at once,
+   * eventually consistent like the index), since the API's listings show every run's actions and progress.
+   * The index used to project every run's whole `actions` map, so that is as much data as before, in at most
+   * one more request per listed run; what grows is the page (at most 100 runs), never the table.
+   */
   async list(query: ExecutionListQuery): Promise<{ items: Execution[]; nextCursor?: string }> {
     const cursors = requiredCursors(this.cursors, 'DynamoExecutionStore');
     // A workflow belongs to one tenant, so its runs need no tenant key; history is per tenant unless an admin
@@ -168,7 +228,7 @@ export class DynamoExecutionStore implements ExecutionStore {
     items.splice(query.limit);
     const last = items[items.length - 1];
     const nextCursor = more && last ? cursors.encode({ p: listing.partition, f: listing.filters, k: Object.fromEntries(['pk', 'sk', index.partitionKey, index.sortKey].map((name) => [name, last[name]])) }) : undefined;
-    return { items: items.map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
+    return { items: await this.withActions(items, false), ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async *unfinished(): AsyncIterable<Execution> {
@@ -185,37 +245,41 @@ export class DynamoExecutionStore implements ExecutionStore {
           }),
         ),
       );
-      for (const item of page.Items ?? []) yield fromItem(item);
+      for (const execution of await this.withActions(page.Items ?? [], true)) yield execution;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
 
+  /**
+   * The run's item moves first, conditionally: the one caller that moves it rewrites the action items (a
+   * concurrent retry from the same read changes nothing). A run written before action items existed is
+   * reopened in its own layout, its actions in its item's map, as before.
+   */
   async reopen(execution: Execution, redrive: Redrive, actions: readonly ActionProgress[]): Promise<boolean> {
     const sortKey = `${execution.created_at}#${execution.execution_id}`;
-    return conditionalWrite(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: executionKey(execution.execution_id),
-          UpdateExpression:
-            'SET #status = :running, redrive_count = if_not_exists(redrive_count, :zero) + :one, redrives = list_append(if_not_exists(redrives, :none), :redrive), actions = :actions, action_order = :order, gsi_active_pk = :active, gsi_active_sk = :activeSk REMOVE ended_at, #error, #output',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :was',
-          ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#output': 'output' },
-          ExpressionAttributeValues: {
-            ':running': 'running',
-            ':was': execution.status,
-            ':zero': 0,
-            ':one': 1,
-            ':none': [],
-            ':redrive': [redrive],
-            ':actions': Object.fromEntries(actions.map((action) => [action.action_id, storable(action)])),
-            ':order': actions.map((action) => action.action_id),
-            ':active': ACTIVE,
-            ':activeSk': sortKey,
-          },
-        }),
-      ),
-    );
+    const reopenWith = (layout: { set: string; condition: string; values: Record<string, unknown> }) =>
+      conditionalWrite(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: executionKey(execution.execution_id),
+            UpdateExpression: `SET #status = :running, redrive_count = if_not_exists(redrive_count, :zero) + :one, redrives = list_append(if_not_exists(redrives, :none), :redrive), ${layout.set}, gsi_active_pk = :active, gsi_active_sk = :activeSk REMOVE ended_at, #error, #output`,
+            ConditionExpression: `attribute_exists(pk) AND #status = :was AND ${layout.condition}`,
+            ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#output': 'output', '#items': ACTION_ITEMS },
+            ExpressionAttributeValues: { ':running': 'running', ':was': execution.status, ':zero': 0, ':one': 1, ':none': [], ':redrive': [redrive], ':active': ACTIVE, ':activeSk': sortKey, ...layout.values },
+          }),
+        ),
+      );
+    if (await reopenWith({ set: '#items = :count', condition: 'attribute_exists(#items)', values: { ':count': new Set(actions.map((action) => action.action_id)).size } })) {
+      const dropped = execution.actions.map((action) => action.action_id);
+      await rewriteActionItems(this.client, this.tableName, execution.execution_id, actions, dropped);
+      return true;
+    }
+    return reopenWith({
+      set: 'actions = :actions, action_order = :order',
+      condition: 'attribute_not_exists(#items)',
+      values: { ':actions': Object.fromEntries(actions.map((action) => [action.action_id, storable(action)])), ':order': actions.map((action) => action.action_id) },
+    });
   }
 
   async saveCheckpoint(executionId: string, checkpointKey: string, result: unknown): Promise<void> {
@@ -242,27 +306,80 @@ export class DynamoExecutionStore implements ExecutionStore {
     return dynamoCall(operation, 'conflicting change');
   }
 
+  /** The run, read only when its item exists (one GetItem of its key first: the common answer is no). */
+  private async existing(executionId: string): Promise<Execution | undefined> {
+    const { Item } = await this.call(() => this.client.send(new GetCommand({ TableName: this.tableName, Key: executionKey(executionId), ProjectionExpression: 'pk', ConsistentRead: true })));
+    return Item ? this.get(executionId) : undefined;
+  }
+
   /**
-   * One atomic UpdateItem on the map entry `actions.<actionId>`, applied only while the execution exists, is
-   * unfinished and has that action. A failed condition is the expected fate of a late report (the run
-   * already settled) or of an unknown id, so it resolves quietly.
+   * Executions from run items of an index (a listing's page, the unfinished ones), each with its actions: from
+   * the item's map for runs written before action items, else one Query of its action items (a few runs at once).
+   */
+  private async withActions(items: readonly Item[], consistent: boolean): Promise<Execution[]> {
+    return inParallel(items, LISTING_CONCURRENCY, async (item) => {
+      const execution = fromItem(item);
+      if (hasActionMap(item)) return execution;
+      return { ...execution, actions: actionsOf(await readActionItems(this.client, this.tableName, execution.execution_id, consistent)) };
+    });
+  }
+
+  /**
+   * One atomic UpdateItem of the action's progress, applied only while the execution exists, is unfinished and
+   * has that action. A failed condition, or a run finished or missing, is the expected fate of a late report
+   * (the run already settled) or of an unknown id, so it resolves quietly.
+   *
+   * The run's status is on the run's item and the progress on the action's, and transactions are not used
+   * (ADR 0001): the status is read first (consistently), then the action item is updated on condition that it
+   * exists (create writes every action's). A report racing its run's end by less than that read's latency can
+   * still land, like one landing between the end's settlement of the actions and its status change, which the
+   * settlement has always allowed. Runs written before action items existed are updated in their item's map,
+   * with every condition in the one write, as before.
    */
   private async updateUnfinishedAction(executionId: string, actionId: string, update: ActionUpdate): Promise<void> {
-    const entry = (field: string) => `actions.#action.#${field}`;
-    const set = Object.entries(update.set).map(([field, value]) => `${entry(field)} = ${value}`);
-    const remove = update.remove.map(entry);
-    const fields = [...Object.keys(update.set), ...update.remove];
-    await conditionalWrite(() =>
+    const { Item } = await this.call(() =>
       this.client.send(
-        new UpdateCommand({
+        new GetCommand({
           TableName: this.tableName,
           Key: executionKey(executionId),
-          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_exists(actions.#action) AND #status IN (:pending, :running, :paused)',
-          // Every field name goes through a placeholder: `status` is a reserved word, others may become one.
-          ExpressionAttributeNames: { '#action': actionId, '#status': 'status', ...Object.fromEntries(fields.map((field) => [`#${field}`, field])) },
-          ExpressionAttributeValues: { ':pending': 'pending', ':running': 'running', ':paused': 'paused', ...update.values },
+          ProjectionExpression: '#status, #items',
+          ExpressionAttributeNames: { '#status': 'status', '#items': ACTION_ITEMS },
+          ConsistentRead: true,
         }),
+      ),
+    );
+    if (!Item) return;
+    const run = parseItem(RunStateSchema, Item, 'execution');
+    if (!UNFINISHED.includes(run.status)) return;
+    const inItems = run[ACTION_ITEMS] !== undefined;
+    // `@field` in a value expression (if_not_exists) names the same field of the action's progress.
+    const entry = (field: string) => `${inItems ? 'progress' : 'actions.#action'}.#${field}`;
+    const expression = (value: string) => value.replace(/@(\w+)/g, (_, field: string) => entry(field));
+    const set = Object.entries(update.set).map(([field, value]) => `${entry(field)} = ${expression(value)}`);
+    const remove = update.remove.map(entry);
+    const fields = [...Object.keys(update.set), ...update.remove];
+    // Every field name goes through a placeholder: `status` is a reserved word, others may become one.
+    const names = { '#status': 'status', ...Object.fromEntries(fields.map((field) => [`#${field}`, field])) };
+    const updateExpression = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
+    await conditionalWrite(() =>
+      this.client.send(
+        inItems
+          ? new UpdateCommand({
+              TableName: this.tableName,
+              Key: actionKey(executionId, actionId),
+              UpdateExpression: updateExpression,
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: update.values,
+            })
+          : new UpdateCommand({
+              TableName: this.tableName,
+              Key: executionKey(executionId),
+              UpdateExpression: updateExpression,
+              ConditionExpression: 'attribute_exists(pk) AND attribute_exists(actions.#action) AND #status IN (:pending, :running, :paused)',
+              ExpressionAttributeNames: { ...names, '#action': actionId },
+              ExpressionAttributeValues: { ':pending': 'pending', ':running': 'running', ':paused': 'paused', ...update.values },
+            }),
       ),
     );
   }
@@ -282,7 +399,8 @@ function readCursor(cursors: CursorCodec, token: string, listing: Listing, index
   return startKeyOf(cursor.k, ['pk', 'sk', index.partitionKey, index.sortKey], { attribute: index.partitionKey, value: listing.partition });
 }
 
-function toItem(execution: Execution): Item {
+/** The run's own item; its actions are items of their own (action-items.ts), which it counts. */
+function toItem({ actions, ...execution }: Execution): Item {
   const sortKey = `${execution.created_at}#${execution.execution_id}`;
   return {
     ...executionKey(execution.execution_id),
@@ -291,8 +409,7 @@ function toItem(execution: Execution): Item {
     // nested deeper than 32 levels, all of which are valid JSON a caller or a service may send.
     parameters: JSON.stringify(execution.parameters),
     output: execution.output === undefined ? undefined : JSON.stringify(execution.output),
-    actions: Object.fromEntries(execution.actions.map((action) => [action.action_id, storable(action)])),
-    action_order: execution.actions.map((action) => action.action_id),
+    [ACTION_ITEMS]: new Set(actions.map((action) => action.action_id)).size,
     gsi_wf_pk: `WF#${execution.workflow_id}`,
     gsi_wf_sk: sortKey,
     gsi_all_pk: ALL,
@@ -303,27 +420,15 @@ function toItem(execution: Execution): Item {
   };
 }
 
-/** The execution an item holds; CorruptItemError, naming the item and attribute, when it is not one. */
+/**
+ * The execution a run's item holds, without its actions unless the item has them (written before action
+ * items existed); CorruptItemError, naming the item and attribute, when it is not one.
+ */
 function fromItem(item: Item): Execution {
   return parseItem(ExecutionItemSchema, item, 'execution');
 }
 
-/** An action as stored: its response as JSON text, within MAX_STORED_RESPONSE_BYTES. */
-function storable(progress: ActionProgress): Omit<ActionProgress, 'output'> & { output?: StoredOutput } {
-  const { output, ...rest } = progress;
-  return output ? { ...rest, output: storableOutput(output) } : rest;
-}
-
-/** An action's output as stored (execution-items.ts): the response as JSON text, in `response_json`. */
-interface StoredOutput {
-  readonly status_code: number | null;
-  readonly response_json: string;
-}
-
-/** A response larger than MAX_STORED_RESPONSE_BYTES becomes a preview with its size. */
-function storableOutput(output: NonNullable<ActionProgress['output']>): StoredOutput {
-  const text = JSON.stringify(output.response ?? null);
-  const size = new TextEncoder().encode(text).length;
-  if (size <= MAX_STORED_RESPONSE_BYTES) return { status_code: output.status_code, response_json: text };
-  return { status_code: output.status_code, response_json: JSON.stringify({ truncated: true, size_bytes: size, preview: text.slice(0, 1024) }) };
+/** True for a run written before action items existed: its progress is its item's `actions` map. */
+function hasActionMap(item: Item): boolean {
+  return item.actions !== undefined;
 }

@@ -32,7 +32,7 @@ export class DynamoParkedCallStore implements ParkedCallStore {
           new GetCommand({
             TableName: this.tableName,
             Key: executionKey(executionId),
-            // Only the status: the run's item holds every action's progress and may be large.
+            // Only the status: the run's item is all it needs (runs written before issue 15 hold every action's progress in it).
             ProjectionExpression: '#status',
             ExpressionAttributeNames: { '#status': 'status' },
             ConsistentRead: true,

@@ -1,13 +1,15 @@
 import * as z from 'zod';
 import { DEFAULT_TENANT } from '../../../core/auth/model.ts';
 import { ACTION_STATUSES, COMPENSATION_STATUSES, EXECUTION_STATUSES, type ActionProgress, type Execution } from '../../../core/execution/model.ts';
+import { ACTION_SORT_KEY_PREFIX } from './execution-table.ts';
 import { jsonText } from './items.ts';
 
 /**
- * The execution item (execution-table.ts) as zod schemas: what DynamoExecutionStore reads through parseItem.
- * Listings read an index, which projects everything but `output`.
+ * The execution item and its action items (execution-table.ts) as zod schemas: what DynamoExecutionStore reads
+ * through parseItem. Listings read an index, which projects everything but `output`.
  */
 
+/** One action's progress as stored: an entry of a run item's `actions` map, or an action item's `progress`. */
 const ActionProgressItem = z.object({
   action_id: z.string(),
   action_type: z.string(),
@@ -36,8 +38,9 @@ const ActionProgressItem = z.object({
 
 /**
  * One execution (pk `EX#<execution_id>`, sk `EXECUTION`). Items written before tenants existed have no
- * `tenant` (the default tenant's); `actions` is a map by action id, in the order `action_order` gives (items
- * without it keep the map's order); `output` is JSON text.
+ * `tenant` (the default tenant's); `output` is JSON text. Its actions are its action items (ActionItemSchema),
+ * which the store adds: the run's item gives none. Items written before action items existed hold them in
+ * `actions`, a map by action id, in the order `action_order` gives (items without it keep the map's order).
  */
 export const ExecutionItemSchema = z
   .object({
@@ -54,7 +57,7 @@ export const ExecutionItemSchema = z
     created_at: z.string(),
     started_at: z.string().optional(),
     ended_at: z.string().optional(),
-    actions: z.record(z.string(), ActionProgressItem).default({}),
+    actions: z.record(z.string(), ActionProgressItem).optional(),
     action_order: z.array(z.string()).optional(),
     output: jsonText(z.unknown()).optional(),
     error: z.object({ action_id: z.string().optional(), error: z.string(), cause: z.string() }).optional(),
@@ -67,7 +70,17 @@ export const ExecutionItemSchema = z
     ...execution,
     ...(started_at ? { started_at } : {}),
     ...(ended_at ? { ended_at } : {}),
-    actions: (action_order ?? Object.keys(actions)).map((id) => actions[id]).filter((action): action is ActionProgress => action !== undefined),
+    actions: actions === undefined ? [] : (action_order ?? Object.keys(actions)).map((id) => actions[id]).filter((action): action is ActionProgress => action !== undefined),
     ...(output === undefined ? {} : { output }),
     ...(error ? { error } : {}),
   }));
+
+/**
+ * One action of a run, in its collection (sk `EXECUTION#ACT#<action_id>`): its progress, and its `position`
+ * among the run's actions (the order the workflow declares them in, which their sort keys do not keep).
+ */
+export const ActionItemSchema = z.object({
+  sk: z.string().startsWith(ACTION_SORT_KEY_PREFIX),
+  position: z.number().int().min(0),
+  progress: ActionProgressItem,
+});

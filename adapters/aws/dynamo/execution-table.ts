@@ -2,9 +2,13 @@ import type { IndexDesign, TableDesign } from './workflow-table.ts';
 
 /**
  * The executions table, as plain data (CDK and the local runtime create it from this).
- * One item per execution (pk = `EX#<execution_id>`), per-action progress in a map attribute so that
- * concurrent actions of one run update their own entries atomically. Indexes: by workflow, all (history),
- * and a sparse "active" index holding only pending and running executions (recovery after a restart).
+ * One item per execution (pk = `EX#<execution_id>`, sk `EXECUTION`) and one item per action of it beside it
+ * (sk `EXECUTION#ACT#<action_id>`, see action-items.ts), so that concurrent actions of one run update their own
+ * items, and no write rewrites the whole run: a run of 1,000 actions would pass DynamoDB's 400 KB item limit,
+ * and every write is billed for the whole item. Runs written before keep their progress in an `actions` map on
+ * the run's item, and keep being updated there. Indexes: by workflow, all (history), and a sparse "active"
+ * index holding only pending and running executions (recovery after a restart); action items carry none of
+ * their keys, so no index holds them.
  */
 export const ExecutionIndex = {
   byWorkflow: { indexName: 'workflow-by-created', partitionKey: 'gsi_wf_pk', sortKey: 'gsi_wf_sk' },
@@ -31,6 +35,7 @@ export const EXECUTION_TABLE: TableDesign = {
     'created_at',
     'started_at',
     'ended_at',
+    // Only runs written before action items existed have these two: their progress lives in the run's item.
     'actions',
     'action_order',
     'error',
@@ -44,10 +49,23 @@ export const EXECUTION_TABLE: TableDesign = {
  */
 export const UNPROJECTED_EXECUTION_ATTRIBUTES = ['output', 'warnings', 'redrive_count', 'redrives', 'rerun_of', 'parent_span_id'] as const;
 
+/** The sort key of a run's own item; its action items' sort keys begin with it, nothing else's does. */
+export const RUN_SORT_KEY = 'EXECUTION';
+
+/** Prefix of the sort keys of a run's action items: `EXECUTION#ACT#<action_id>`. */
+export const ACTION_SORT_KEY_PREFIX = `${RUN_SORT_KEY}#ACT#`;
+
 /**
- * The key of a run's own item. Its item collection (`pk`) also holds its checkpoints (`CP#...`) and the calls
- * parked while it is paused (`PARK#...`), which no index keys.
+ * The key of a run's own item. Its item collection (`pk`) also holds its action items (`EXECUTION#ACT#...`),
+ * its checkpoints (`CP#...`), its dependency gates (`GATE#...`) and the calls parked while it is paused
+ * (`PARK#...`), which no index keys. The run's item and its action items are the only sort keys beginning with
+ * `EXECUTION`, so one Query reads a run whole and nothing else of its collection.
  */
 export function executionKey(executionId: string): { pk: string; sk: string } {
-  return { pk: `EX#${executionId}`, sk: 'EXECUTION' };
+  return { pk: `EX#${executionId}`, sk: RUN_SORT_KEY };
+}
+
+/** The key of one action's item in its run's collection. */
+export function actionKey(executionId: string, actionId: string): { pk: string; sk: string } {
+  return { pk: executionKey(executionId).pk, sk: `${ACTION_SORT_KEY_PREFIX}${actionId}` };
 }
