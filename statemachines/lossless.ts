@@ -1,6 +1,6 @@
 import type { GraphNode } from '../core/workflow/graph.ts';
 import { topologicalOrder } from '../core/workflow/graph.ts';
-import type { DurationOf, Structure } from './structure.ts';
+import { actionsOf, type DurationOf, type Structure } from './structure.ts';
 
 /**
  * A structure that loses no concurrency on any DAG (ADR 0016). The dependency order is decomposed the way a
@@ -187,7 +187,6 @@ function gatedForest(
 export function addsNoOrdering(nodes: readonly GraphNode[], structure: Structure): boolean {
   const order = new Order(nodes);
   const index = new Map(order.ids.map((id, i) => [id, i]));
-  const membersOf = (piece: Structure): string[] => (piece.kind === 'action' ? [piece.id] : piece.kind === 'sequence' ? piece.steps.flatMap(membersOf) : piece.branches.flatMap(membersOf));
   const check = (piece: Structure): boolean => {
     if (piece.kind === 'action') return true;
     if (piece.kind === 'parallel') return piece.branches.every(check);
@@ -195,7 +194,7 @@ export function addsNoOrdering(nodes: readonly GraphNode[], structure: Structure
     const before: number[] = [];
     for (const step of piece.steps) {
       if (!check(step)) return false;
-      const members = membersOf(step).map((id) => index.get(id)!);
+      const members = actionsOf(step).map((id) => index.get(id)!);
       for (const later of members) for (const earlier of before) if (!order.dependsOn(later, earlier)) return false;
       before.push(...members);
     }
