@@ -1,7 +1,7 @@
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { createLocalGates } from '../adapters/local/in-process-gates.ts';
-import { arriveAtGates, gateFeedOf, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../core/execution/gate-requests.ts';
+import { arriveAtGates, gatedCallWait, releasedCall, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../core/execution/gate-requests.ts';
 import { WorkflowDefinitionSchema, type Action } from '../core/workflow/definition.ts';
 import type { GraphNode } from '../core/workflow/graph.ts';
 import { compileWorkflow, executionInput } from '../statemachines/compile.ts';
@@ -38,6 +38,8 @@ export interface CostShape {
   readonly reportStatesEntered: number;
   /** Producers reported by the service call itself (its `gate_waiters`), with no state of their own. */
   readonly runnerArrivals: number;
+  /** Gated actions that waited in their own call (a gated call: no gate state). */
+  readonly gatedCalls: number;
   /** StateEntered events of the local run. */
   readonly transitions: number;
   readonly perAction: number;
@@ -148,6 +150,7 @@ export async function measureTransitions({ key, shape, nodes }: ShapeGraph): Pro
     gateStatesEntered,
     reportStatesEntered,
     runnerArrivals: served.runnerArrivals(),
+    gatedCalls: served.gatedCalls(),
     transitions,
     perAction,
     walked: successPathStates(compiled.definition),
@@ -166,11 +169,12 @@ export async function measureTransitions({ key, shape, nodes }: ShapeGraph): Pro
  * takes a fresh token and resolves with its release's outputs, a report arrives at the gates it feeds, a
  * service call answers at once (after one macrotask) and then reports to its `gate_waiters`.
  */
-function serveGates(definition: StateMachineDefinition): { handlers: LocalHandlers; calls: Map<string, number>; runnerArrivals: () => number; stop: () => void } {
+function serveGates(definition: StateMachineDefinition): { handlers: LocalHandlers; calls: Map<string, number>; runnerArrivals: () => number; gatedCalls: () => number; stop: () => void } {
   const gates = createLocalGates({ now: () => new Date().toISOString() });
   const runEnded = new AbortController();
   const calls = new Map<string, number>();
   let arrivals = 0;
+  let gatedCalls = 0;
   const handlers: LocalHandlers = {};
   for (const name of allStateNames(definition, 'Task')) {
     const handler = async (input: unknown): Promise<unknown> => {
@@ -185,6 +189,13 @@ function serveGates(definition: StateMachineDefinition): { handlers: LocalHandle
         await waitAtGate(gates, { ...request, token });
         return released;
       }
+      if (isGatedCallPayload(payload)) {
+        // A gated call: waits at its gate in its own state, then is made as any call, its deferred values rendered.
+        const { token, released } = gates.releases.expect(runEnded.signal);
+        await waitAtGate(gates, { ...gatedCallWait(payload), token });
+        releasedCall(payload, await released);
+        gatedCalls++;
+      }
       if (name.includes(': ') || typeof payload?.action_id !== 'string') throw new Error(`state ${name} is not a service call: not modelled by this benchmark`);
       calls.set(payload.action_id, (calls.get(payload.action_id) ?? 0) + 1);
       const result = { status_code: 200, response: { value: payload.action_id } };
@@ -197,7 +208,7 @@ function serveGates(definition: StateMachineDefinition): { handlers: LocalHandle
     };
     handlers[name] = handler as LocalHandlers[string];
   }
-  return { handlers, calls, runnerArrivals: () => arrivals, stop: () => runEnded.abort() };
+  return { handlers, calls, runnerArrivals: () => arrivals, gatedCalls: () => gatedCalls, stop: () => runEnded.abort() };
 }
 
 /** Every state name of the machine (nested ones too), or only those of one type. */

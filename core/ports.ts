@@ -560,8 +560,11 @@ export interface ScheduleTimer {
 export interface DependencyGates {
   /** Producer `producer` of the gate of `waiter` finished with `output`. */
   arrive(executionId: string, waiter: string, expected: readonly string[], producer: string, output: unknown): Promise<GateRelease | undefined>;
-  /** The waiter waits with `token`. */
-  wait(executionId: string, waiter: string, expected: readonly string[], token: string): Promise<GateRelease | undefined>;
+  /**
+   * The waiter waits with `token`. A gated call (the waiter is a service call that waits in its own state)
+   * gives the `call` to make once released, which comes back with the release.
+   */
+  wait(executionId: string, waiter: string, expected: readonly string[], token: string, call?: unknown): Promise<GateRelease | undefined>;
   /**
    * Removes every gate of a run (at its end: gates must not outlive their run). Idempotent; a later report
    * to a forgotten gate starts a new one.
@@ -582,4 +585,24 @@ export interface DependencyGates {
  */
 export interface GateReleases {
   release(release: GateRelease): Promise<void>;
+}
+
+/**
+ * Answers a gated call's task token with the call's outcome (ADR 0016): its result as the state's output, or
+ * its error's name and cause for the state's Retry and Catch (SendTaskSuccess and SendTaskFailure in AWS). A
+ * token whose run is over is not an error.
+ */
+export interface TaskAnswers {
+  succeed(token: string, output: unknown): Promise<void>;
+  fail(token: string, error: string, cause: string): Promise<void>;
+}
+
+/**
+ * Has a released gated call made apart from whoever released it (an asynchronous invocation of the action
+ * runner in AWS), so that a producer's report does not wait for its waiter's call. Resolves once the call is
+ * handed over, not made.
+ */
+export interface GatedCallDispatch {
+  /** `call` is the gated call's payload as its state sent it; `outputs` what its deferred values are rendered from. */
+  dispatch(token: string, call: unknown, outputs: Readonly<Record<string, unknown>>): Promise<void>;
 }

@@ -79,8 +79,8 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const parameterTypes = new Map<string, ParameterType>(input.parameters.map((parameter) => [parameter.name, parameter.type]));
   const scope: PathScope = { workflowId: input.workflow_id, workflowVersion: input.version, parameterTypes };
   // Lossless on every graph (ADR 0016): exact series-parallel pieces, and gates where the structure cannot hold an edge.
-  const lossless = losslessStructure(input.actions);
   const analysis = analyse(input.actions, scope);
+  const lossless = losslessStructure(input.actions, (id) => [...(analysis.reads.get(id) ?? []), ...(analysis.guardedInputs.get(id) ?? [])]);
   const gates = placeGates(input.actions, lossless, analysis);
   const executionMode = input.execution_mode ?? 'standard';
 

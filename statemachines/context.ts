@@ -94,6 +94,12 @@ export interface ActionTarget {
    * at `completedNext` instead of `next` (the report state, which only its other ways out need).
    */
   readonly runnerReports?: { readonly waiters: Readonly<Record<string, readonly string[]>>; readonly completedNext: string | undefined };
+  /**
+   * Set when the action is a gated call (ADR 0016): a service call that waits for these producers in its own
+   * state (`gate_wait` in its payload, the task token answered with the call's result) instead of behind a
+   * `<id>: gate` state.
+   */
+  readonly gateWait?: readonly string[];
 }
 
 /** Pieces one after the other: each continues where the next starts, the last where the sequence continues. */

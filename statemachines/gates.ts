@@ -1,3 +1,4 @@
+import { templateRefs } from '../core/execution/deferred-values.ts';
 import type { Action } from '../core/workflow/definition.ts';
 import type { Analysis } from './analysis.ts';
 import { Placeholder, Resource, type TaskState } from './asl.ts';
@@ -39,6 +40,23 @@ export function placeGates(actions: readonly Action[], lossless: LosslessStructu
     for (const producer of producers) (reports.get(producer) ?? reports.set(producer, {}).get(producer)!)[id] = producers;
   }
   return { waits, released, reports };
+}
+
+/**
+ * Whether a waiter waits in its own call rather than in a `<W>: gate` state before it (a gated call): a
+ * service call with nothing between its gate and its call (no condition, no guarded input). Its state is then
+ * `lambda:invoke.waitForTaskToken` and the runner makes the call once the gate is released
+ * (functions/workers/gated-calls.ts), so waiting costs no transition. Released outputs it reads are rendered
+ * into its request by the runner (core/execution/deferred-values.ts); its service, endpoint and method, which
+ * its dead letter and failure states read from state data too, and its compensation must not read them.
+ */
+export function waitsInItsCall(action: Action, placement: Pick<GatePlacement, 'waits' | 'released'>, guardedInputs: ReadonlyMap<string, readonly string[]>): boolean {
+  const id = action.action_id;
+  if (!placement.waits.has(id) || action.action_type !== 'service_call' || action.condition !== undefined || (guardedInputs.get(id)?.length ?? 0) > 0) return false;
+  const released = placement.released.get(id);
+  if (!released) return true;
+  const { service, endpoint, method } = action.config;
+  return ![service, endpoint, method, action.compensation ?? null].some((value) => templateRefs(value).some((ref) => released.has(ref.root)));
 }
 
 /**

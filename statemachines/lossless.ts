@@ -24,7 +24,12 @@ export interface LosslessStructure {
   notBefore(action: string, upstream: Iterable<string>): string[];
 }
 
-export function losslessStructure(nodes: readonly GraphNode[]): LosslessStructure {
+/**
+ * `reads`: the upstream actions whose outputs an action reads. Where two producers would gate an action
+ * equally, it goes under one whose output it reads, so that the output is in its state data rather than in
+ * a release (which only a `<W>: gate` state can receive: gates.ts waitsInItsCall).
+ */
+export function losslessStructure(nodes: readonly GraphNode[], reads: (action: string) => Iterable<string> = () => []): LosslessStructure {
   const order = new Order(nodes);
   const gates = new Map<string, string[]>();
   /** Per action of a prime piece: the piece, and the action's ancestors in its forest. */
@@ -36,7 +41,7 @@ export function losslessStructure(nodes: readonly GraphNode[]): LosslessStructur
     if (components.length > 1) return { kind: 'parallel', branches: components.map(decompose) };
     const blocks = order.seriesBlocks(members);
     if (blocks.length > 1) return { kind: 'sequence', steps: blocks.map(decompose) };
-    return gatedForest(order, members, gates, forestPlace);
+    return gatedForest(order, members, gates, forestPlace, reads);
   };
 
   const structure: Structure = order.ids.length === 0 ? { kind: 'sequence', steps: [] } : decompose(order.ids.map((_, index) => index));
@@ -142,21 +147,29 @@ function gatedForest(
   members: readonly number[],
   gates: Map<string, string[]>,
   forestPlace: Map<string, { readonly piece: ReadonlySet<string>; readonly above: ReadonlySet<string> }>,
+  reads: (action: string) => Iterable<string>,
 ): Structure {
   const inside = new Set(members);
   const piece = new Set(members.map((member) => order.ids[member]!));
+  const indexOf = new Map(members.map((member) => [order.ids[member]!, member]));
   const parent = new Map<number, number>();
   const above = new Map<number, Set<number>>();
   for (const member of members) {
     // A producer that another producer depends on has finished before that one did: waiting for it adds nothing.
     const direct = order.preds[member]!.filter((pred) => inside.has(pred));
     const producers = direct.filter((pred) => !direct.some((other) => other !== pred && order.dependsOn(other, pred)));
+    const read = [...reads(order.ids[member]!)].map((id) => indexOf.get(id)).filter((index): index is number => index !== undefined);
     let best: number | undefined;
-    let covered = -1;
+    let bestScore: readonly number[] = [];
     for (const candidate of producers) {
       const ancestors = above.get(candidate)!;
-      const count = producers.reduce((sum, producer) => sum + (ancestors.has(producer) ? 1 : 0), 0);
-      if (count > covered) [best, covered] = [candidate, count];
+      const holds = (producer: number) => producer === candidate || ancestors.has(producer);
+      const covered = producers.filter(holds).length;
+      const readsHeld = read.filter(holds).length;
+      // No gate first; then, when it waits anyway, every output it reads in its state data (its call can wait
+      // in its own state); then the fewest producers to wait for; then the most outputs in its state data.
+      const score = [covered === producers.length ? 1 : 0, readsHeld === read.length ? 1 : 0, covered, readsHeld];
+      if (best === undefined || isGreater(score, bestScore)) [best, bestScore] = [candidate, score];
     }
     const ancestors = new Set(best === undefined ? [] : above.get(best)!);
     if (best !== undefined) {
@@ -181,6 +194,12 @@ function gatedForest(
   };
   const roots = members.filter((member) => !parent.has(member)).map(subtree);
   return roots.length === 1 ? roots[0]! : { kind: 'parallel', branches: roots };
+}
+
+/** Lexicographic comparison of two scores of the same length. */
+function isGreater(score: readonly number[], than: readonly number[]): boolean {
+  for (let index = 0; index < score.length; index++) if (score[index] !== than[index]) return score[index]! > than[index]!;
+  return false;
 }
 
 /** Whether every ordering the structure imposes is one the dependencies already imply (then it loses nothing). */

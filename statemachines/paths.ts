@@ -1,4 +1,5 @@
 import type { ParameterType } from '../core/workflow/definition.ts';
+import { deferredValueKey, templateRefs, type DeferredValue } from '../core/execution/deferred-values.ts';
 import { isSingleReference, parseTemplateString, type PathSegment, type TemplateRef } from '../core/workflow/templates.ts';
 
 /**
@@ -103,6 +104,56 @@ export function payloadTemplate(object: Readonly<Record<string, unknown>>, scope
     else template[key] = compiled.literal;
   }
   return template;
+}
+
+/**
+ * A gated call's request as a payload template (ADR 0016; core/execution/deferred-values.ts): a value that
+ * reads a released producer's output stays its template, with what Step Functions can resolve beside it, for
+ * the runner to render once the gate is released; `deferred` says where those values are. Every other value
+ * compiles as payloadTemplate compiles it.
+ */
+export function deferredPayloadTemplate(object: Readonly<Record<string, unknown>>, scope: PathScope): { readonly template: Record<string, unknown>; readonly deferred: string[][] } {
+  const deferred: string[][] = [];
+  const walk = (fields: Readonly<Record<string, unknown>>, at: readonly string[]): Record<string, unknown> => {
+    const template: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      if (!readsReleased(value, scope)) {
+        const compiled = compileValue(value, scope);
+        if ('path' in compiled) template[`${key}.$`] = compiled.path;
+        else template[key] = compiled.literal;
+      } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        template[key] = walk(value as Record<string, unknown>, [...at, key]);
+      } else {
+        template[key] = deferredValue(value, scope);
+        deferred.push([...at, key]);
+      }
+    }
+    return template;
+  };
+  return { template: walk(object, []), deferred };
+}
+
+/** Whether a value reads the output of a producer that reaches its action with the gate's release. */
+export function readsReleased(value: unknown, scope: PathScope): boolean {
+  return templateRefs(value).some((ref) => isReleased(ref, scope));
+}
+
+function isReleased(ref: TemplateRef, scope: PathScope): boolean {
+  if (scope.loopVariables && (ref.root === 'item' || ref.root === 'index')) return false;
+  return ref.root !== 'execution' && !scope.parameterTypes.has(ref.root) && scope.released?.has(ref.root) === true;
+}
+
+/** A value left as its template, with each reference Step Functions can resolve in `values` (as a path, or a constant). */
+function deferredValue(value: unknown, scope: PathScope): DeferredValue {
+  const values: Record<string, unknown> = {};
+  templateRefs(value).forEach((ref, index) => {
+    if (isReleased(ref, scope)) return;
+    const resolved = resolveReference(ref, scope);
+    if ('path' in resolved) values[`${deferredValueKey(index)}.$`] = resolved.path;
+    else values[deferredValueKey(index)] = resolved.literal;
+  });
+  return { template: value, values };
 }
 
 function compileString(text: string, scope: PathScope): CompiledValue {

@@ -23,6 +23,11 @@ interface Tracker {
   notification?: Record<string, unknown>;
   /** The task was refused because the run was paused, and parked: not an attempt, and its exit is not an outcome. */
   parked?: boolean;
+  /**
+   * A gated call (ADR 0016): its state was entered when it began to wait at its gate, so the history does not
+   * say when its call started; the runner's record of its first attempt does.
+   */
+  waitedInCall?: boolean;
 }
 
 /**
@@ -31,7 +36,14 @@ interface Tracker {
  * run ended (the failure cut it off) as failed.
  */
 export function progressFromHistory(
-  actions: readonly { readonly action_id: string; readonly action_type: Action['action_type'] | string; readonly compensation?: ActionProgress['compensation']; readonly output?: ActionProgress['output'] }[],
+  actions: readonly {
+    readonly action_id: string;
+    readonly action_type: Action['action_type'] | string;
+    readonly compensation?: ActionProgress['compensation'];
+    readonly output?: ActionProgress['output'];
+    /** When the runner recorded the action's first attempt (a gated call's start: see Tracker.waitedInCall). */
+    readonly started_at?: string;
+  }[],
   events: readonly MachineEvent[],
   executionFailed = false,
 ): ActionProgress[] {
@@ -82,6 +94,7 @@ export function progressFromHistory(
     } else if (event.type === 'TaskScheduled') {
       set(tracker, { attempts: progress.attempts + 1, status: 'running' });
       if (progress.action_type === 'notification') tracker.notification = notificationOf(event.parameters);
+      if (progress.action_type === 'service_call' && event.parameters?.includes('"gate_wait"') && isGatedCall(parse(event.parameters))) tracker.waitedInCall = true;
     } else if (event.type === 'TaskSucceeded') {
       tracker.taskResult = parse(event.output);
       tracker.lastError = undefined;
@@ -102,6 +115,9 @@ export function progressFromHistory(
 
   return actions.map((action) => {
     const tracker = trackers.get(action.action_id)!;
+    const started = tracker.progress.started_at;
+    // A gated call started when the runner made it, not when its state began to wait (never before that).
+    if (tracker.waitedInCall && action.started_at !== undefined && (started === undefined || action.started_at > started)) tracker.progress = { ...tracker.progress, started_at: action.started_at };
     const { progress } = tracker;
     if (progress.status === 'running' && executionFailed) {
       return { ...progress, status: 'failed', ...(tracker.lastError ? { error: tracker.lastError } : {}) };
@@ -186,6 +202,12 @@ function notificationOf(parameters: string | undefined): Record<string, unknown>
   const detail = typeof entry?.Detail === 'string' ? parse(entry.Detail) : entry?.Detail;
   if (!detail || typeof detail !== 'object') return undefined;
   return sentNotification(detail as Record<string, unknown>);
+}
+
+/** A gated call's parameters: its payload carries `gate_wait` (functions/workers/gated-calls.ts). */
+function isGatedCall(parameters: unknown): boolean {
+  const payload = (parameters as { Payload?: unknown } | undefined)?.Payload;
+  return typeof payload === 'object' && payload !== null && 'gate_wait' in payload;
 }
 
 function parse(text: string | undefined): unknown {

@@ -14,6 +14,8 @@ import { flow } from './context.ts';
 export const TRANSIENT_ERRORS = {
   /** The action runner: the service's transient failures, Lambda's own, and a task that hit its TimeoutSeconds. */
   [Resource.lambdaInvoke]: RETRYABLE_ACTION_ERRORS,
+  /** A gated call (ADR 0016): the same runner, whose errors come back with its token. */
+  [Resource.lambdaInvokeCallback]: RETRYABLE_ACTION_ERRORS,
   [Resource.putEvents]: ['EventBridge.InternalException', 'EventBridge.ThrottlingException'],
   [Resource.startExecutionSync]: ['StepFunctions.ExecutionLimitExceededException', 'StepFunctions.SdkClientException'],
 } as const satisfies Record<string, readonly string[]>;

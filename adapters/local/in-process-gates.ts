@@ -19,8 +19,8 @@ export class InProcessDependencyGates implements DependencyGates {
     return this.update(executionId, waiter, expected, producer, (state) => (Object.hasOwn(state.arrived, producer) ? state : { ...state, arrived: { ...state.arrived, [producer]: output } }));
   }
 
-  async wait(executionId: string, waiter: string, expected: readonly string[], token: string): Promise<GateRelease | undefined> {
-    return this.update(executionId, waiter, expected, undefined, (state) => ({ ...state, token }));
+  async wait(executionId: string, waiter: string, expected: readonly string[], token: string, call?: unknown): Promise<GateRelease | undefined> {
+    return this.update(executionId, waiter, expected, undefined, (state) => ({ ...state, token, ...(call === undefined ? {} : { call: structuredClone(call) }) }));
   }
 
   async forget(executionId: string): Promise<void> {

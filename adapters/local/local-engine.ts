@@ -5,7 +5,7 @@ import type { Action } from '../../core/workflow/definition.ts';
 import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events/dead-letter-notice.ts';
 import type { EmitEvent } from '../../core/events/emitter.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
-import { arriveAtGates, gateFeedOf, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../../core/execution/gate-requests.ts';
+import { arriveAtGates, gatedCallWait, releasedCall, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../../core/execution/gate-requests.ts';
 import type { LocalGates } from './in-process-gates.ts';
 
 /**
@@ -171,6 +171,8 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
         if (own) update(actionId, { status: 'completed', ended_at: progress.get(actionId)?.ended_at ?? run.now(), output: extractOutput(recorded, input), error: undefined });
         return recorded;
       }
+      // A gated call is neither running nor in flight while it waits for its producers; it is made once they reported.
+      const released = 'FunctionName' in input && isGatedCallPayload(input.Payload) ? await waitInCall(stateName, input.Payload, gates, gateWaits.signal) : undefined;
       await run.beforeTask?.(controller.signal);
       if (own) update(actionId, { status: 'running', attempts: (progress.get(actionId)?.attempts ?? 0) + 1, started_at: progress.get(actionId)?.started_at ?? run.now() });
       const compensated = compensationOf(stateName);
@@ -181,7 +183,9 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       compensate({ status: 'running', attempts: (progress.get(compensated ?? '')?.compensation?.attempts ?? 0) + 1, started_at: progress.get(compensated ?? '')?.compensation?.started_at ?? run.now() });
       try {
         const work = async () => {
-          const called = await dispatch(stateName, input, run.integrations, controller.signal);
+          // A gated call's request, with the values it reads from its release rendered (TemplateValueError fails it).
+          const call = released ? { ...input, Payload: releasedCall(input.Payload, released) } : input;
+          const called = await dispatch(stateName, call, run.integrations, controller.signal);
           await run.onCheckpoint?.(key, called);
           return called;
         };
@@ -338,6 +342,23 @@ async function gateTask(stateName: string, payload: unknown, gates: LocalGates |
   const { token, released } = gates.releases.expect(signal);
   try {
     await waitAtGate(gates, { ...request, token });
+  } catch (error) {
+    gates.releases.discard(token);
+    throw error;
+  }
+  return released;
+}
+
+/**
+ * A gated call (ADR 0016) waits at its gate before it is made: resolves with the producers' outputs when every
+ * one has reported. Its state then makes the call as any other (the engine's handler awaits; in AWS the runner makes it once
+ * released, functions/workers/gated-calls.ts).
+ */
+async function waitInCall(stateName: string, payload: Record<string, unknown>, gates: LocalGates | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
+  if (!gates) throw new Error(`${stateName}: this runtime has no dependency gates`);
+  const { token, released } = gates.releases.expect(signal);
+  try {
+    await waitAtGate(gates, { ...gatedCallWait(payload), token });
   } catch (error) {
     gates.releases.discard(token);
     throw error;

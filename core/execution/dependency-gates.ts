@@ -24,6 +24,11 @@ export interface GateState {
   readonly arrived: Readonly<Record<string, unknown>>;
   /** The waiter's task token, once it waits (the latest: a retried waiting state waits with a new one). */
   readonly token?: string;
+  /**
+   * The service call the waiter makes once released, when the waiter is the call itself (a gated call, ADR
+   * 0016): whoever releases the gate has the call made and the token answered with its result.
+   */
+  readonly call?: unknown;
   /** The token the gate was released to, and when: each token is released to exactly one caller, once. */
   readonly released?: { readonly token: string; readonly at: string };
 }
@@ -33,6 +38,8 @@ export interface GateRelease {
   readonly token: string;
   /** Each expected producer's output, by action id. */
   readonly outputs: Readonly<Record<string, unknown>>;
+  /** A gated call's service call: the token is answered with that call's result, not with the outputs. */
+  readonly call?: unknown;
 }
 
 /**
@@ -47,7 +54,11 @@ export function gateReady(state: GateState): boolean {
 /** The release of a ready gate (see gateReady). */
 export function releaseOf(state: GateState): GateRelease {
   if (state.token === undefined) throw new Error('a gate without a waiter has nothing to release');
-  return { token: state.token, outputs: Object.fromEntries(state.expected.map((producer) => [producer, state.arrived[producer] ?? null])) };
+  return {
+    token: state.token,
+    outputs: Object.fromEntries(state.expected.map((producer) => [producer, state.arrived[producer] ?? null])),
+    ...(state.call === undefined ? {} : { call: state.call }),
+  };
 }
 
 /**

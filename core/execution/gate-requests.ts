@@ -3,6 +3,7 @@ import { GATE_UNAVAILABLE_ERROR } from '../errors.ts';
 import type { DependencyGates } from '../ports.ts';
 import { zodIssues } from '../workflow/validate.ts';
 import { GateDeclarationError, type GateRelease } from './dependency-gates.ts';
+import { renderDeferredValues } from './deferred-values.ts';
 
 /**
  * The contract of the compiled dependency-gate states (ADR 0016) with the action runner (and the local engine):
@@ -106,11 +107,28 @@ export async function handleGateRequest(payload: unknown, deps: GateRequestDeps)
   return { released: await arriveAtGates(deps, request.executionId, request.producer, request.waiters, request.output) };
 }
 
+/** A waiter at its gate: its run, its id, the producers it waits for, and the task token to answer. */
+export interface GateWait {
+  readonly executionId: string;
+  readonly waiter: string;
+  readonly producers: readonly string[];
+  readonly token: string;
+}
+
 /** The waiter waits with its token; returns whether this call released its gate (then its token was answered). */
-export async function waitAtGate(deps: GateRequestDeps, request: { readonly executionId: string; readonly waiter: string; readonly producers: readonly string[]; readonly token: string }): Promise<boolean> {
-  const release = await unavailableOnFailure(() => deps.gates.wait(request.executionId, request.waiter, request.producers, request.token), `waiting at the gate of ${request.waiter}`);
+export async function waitAtGate(deps: GateRequestDeps, request: GateWait): Promise<boolean> {
+  const release = await claimAtGate(deps.gates, request);
   if (release) await deliver(deps, request.executionId, request.waiter, release);
   return release !== undefined;
+}
+
+/**
+ * The waiter waits with its token (and, for a gated call, the call it makes once released); returns the
+ * release when this call completed the gate, for the caller to deliver itself. Store failures are
+ * GateUnavailableError.
+ */
+export async function claimAtGate(gates: DependencyGates, request: GateWait, call?: unknown): Promise<GateRelease | undefined> {
+  return unavailableOnFailure(() => gates.wait(request.executionId, request.waiter, request.producers, request.token, call), `waiting at the gate of ${request.waiter}`);
 }
 
 /**
@@ -152,6 +170,58 @@ export async function arriveAtGates(deps: GateRequestDeps, executionId: string, 
     }),
   );
   return released.filter(Boolean).length;
+}
+
+/**
+ * Gated calls (ADR 0016; functions/workers/gated-calls.ts): a service call that waits at its own gate carries
+ * `gate_wait` (its producers and its state's task token) beside its ServiceCallPayload.
+ */
+
+/** The field of a ServiceCallPayload that makes it a gated call. */
+export const GATE_WAIT_FIELD = 'gate_wait';
+
+const GatedCallSchema = z
+  .object({
+    execution_id: z.string().min(1),
+    action_id: ActionId,
+    [GATE_WAIT_FIELD]: z
+      .object({
+        producers: Producers,
+        task_token: z.string().min(1).max(2048),
+        // Where the request holds values rendered from the release (core/execution/deferred-values.ts).
+        deferred: z.array(z.array(z.string()).min(1)).optional(),
+      })
+      .strict(),
+  })
+  .loose();
+
+/** A state's payload that is a gated call (`gate_wait` beside the service call's fields). */
+export function isGatedCallPayload(payload: unknown): payload is Record<string, unknown> {
+  return typeof payload === 'object' && payload !== null && !Array.isArray(payload) && GATE_WAIT_FIELD in payload;
+}
+
+/** The service call a gated call makes, without what it waited with. */
+export function callOf(payload: Record<string, unknown>): Record<string, unknown> {
+  const { [GATE_WAIT_FIELD]: _waited, ...call } = payload;
+  return call;
+}
+
+/** The gate a gated call waits at (InvalidGateRequestError naming each field when it is not one). */
+export function gatedCallWait(payload: unknown): GateWait & { readonly deferred: readonly (readonly string[])[] } {
+  const parsed = GatedCallSchema.safeParse(payload);
+  if (!parsed.success) throw new InvalidGateRequestError(`the gated call is not valid: ${describe(parsed.error)}`);
+  const wait = parsed.data[GATE_WAIT_FIELD];
+  return { executionId: parsed.data.execution_id, waiter: parsed.data.action_id, producers: wait.producers, token: wait.task_token, deferred: wait.deferred ?? [] };
+}
+
+/**
+ * The service call a released gated call makes: its payload without what it waited with, and its deferred
+ * values rendered from the release's outputs (TemplateValueError when one cannot be).
+ */
+export function releasedCall(payload: unknown, outputs: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { deferred } = gatedCallWait(payload);
+  const call = callOf(payload as Record<string, unknown>);
+  return deferred.length === 0 ? call : renderDeferredValues(call, deferred, outputs);
 }
 
 const GateFeedingCallSchema = z.object({ execution_id: z.string().min(1), action_id: ActionId, gate_waiters: GateWaitersSchema }).loose();

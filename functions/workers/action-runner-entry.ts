@@ -1,10 +1,13 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { LambdaAsyncInvoker } from '../../adapters/aws/lambda/async-invoker.ts';
 import { sharedDocumentClient } from '../../adapters/aws/dynamo/client.ts';
 import { DynamoParkedCallStore } from '../../adapters/aws/dynamo/dynamo-parked-calls.ts';
-import { StepFunctionsGateReleases, StepFunctionsTaskTokens } from '../../adapters/aws/stepfunctions/task-tokens.ts';
+import { StepFunctionsGateReleases, StepFunctionsTaskAnswers, StepFunctionsTaskTokens } from '../../adapters/aws/stepfunctions/task-tokens.ts';
 import { DynamoDependencyGates } from '../../adapters/aws/dynamo/dynamo-dependency-gates.ts';
-import { handleGateRequest, isGatePayload, type GateRequestDeps } from '../../core/execution/gate-requests.ts';
+import { handleGateRequest, isGatedCallPayload, isGatePayload, type GateRequestDeps } from '../../core/execution/gate-requests.ts';
 import { withGateArrivals } from './gate-arrivals.ts';
+import { createGatedCalls, isReleasedCallPayload, releasedCallPayload, routeReleases } from './gated-calls.ts';
 import { DynamoExecutionStore } from '../../adapters/aws/dynamo/dynamo-execution-store.ts';
 import { DynamoServiceRegistry } from '../../adapters/aws/dynamo/dynamo-service-registry.ts';
 import { createS3Client, S3PayloadStore } from '../../adapters/aws/s3/payload-store.ts';
@@ -75,11 +78,19 @@ const runner = createActionRunner({
 // Measured inside the gate: a paused run's refused call is not a call of the service.
 const sfn = new SFNClient({});
 const park = createCallParker(parkedCalls, new StepFunctionsTaskTokens(sfn));
-// Dependency gates (ADR 0016) in the runs' item collections; a release answers the waiting state's token.
-const gateReleases = new StepFunctionsGateReleases(sfn);
-const gates: GateRequestDeps = { gates: new DynamoDependencyGates(client, executionsTable, systemClock), release: (release) => gateReleases.release(release) };
+// Dependency gates (ADR 0016) in the runs' item collections; a release answers the waiting state's token, and
+// a gated call's release is handed to this function again, asynchronously (AWS_LAMBDA_FUNCTION_NAME, set by
+// Lambda), to make the call apart from the report that released it.
+const selfInvoker = new LambdaAsyncInvoker(new LambdaClient({}), required(process.env.AWS_LAMBDA_FUNCTION_NAME, 'AWS_LAMBDA_FUNCTION_NAME'));
+const dependencyGates = new DynamoDependencyGates(client, executionsTable, systemClock);
+const gates: GateRequestDeps = {
+  gates: dependencyGates,
+  release: routeReleases(new StepFunctionsGateReleases(sfn), { dispatch: (token, call, outputs) => selfInvoker.invoke(releasedCallPayload(token, call, outputs)) }),
+};
 // A call that feeds gates (`gate_waiters`) reports to them once it succeeded, before its result goes back.
 const run = withGateArrivals(withPauseGate(meteredRunner(runner, metrics), parkedCalls), gates);
+// A call that waits at its own gate (`gate_wait`) is made once released, and answers its state's token.
+const gatedCalls = createGatedCalls(run, { gates: dependencyGates, answers: new StepFunctionsTaskAnswers(sfn) });
 
 /**
  * A `park` event comes from a compiled `<id>: held` state (a paused run's call, with its task token), a
@@ -91,8 +102,11 @@ const run = withGateArrivals(withPauseGate(meteredRunner(runner, metrics), parke
 // X-Ray (Powertools Tracer) with active tracing: each service call a subsegment, searchable by run, action, service and trace id.
 const xray = lazyXrayTracer({ enabled: config.ORCHESTRATOR_TRACING_ENABLED, daemonAddress: config.AWS_XRAY_DAEMON_ADDRESS, serviceName: config.POWERTOOLS_SERVICE_NAME ?? 'action-runner' });
 
-export const handler = flushAfter(withXraySubsegment(async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { waiting: boolean } | { released: number } | { redriven: true } | { announced: true }> => {
+export const handler = flushAfter(withXraySubsegment(async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { waiting: boolean } | { released: number } | { redriven: true } | { announced: true } | { answered: true }> => {
   if (isParkPayload(event)) return park(event);
+  // A gated call's result is what its token is answered with (by this invocation when its gate is complete).
+  if (isGatedCallPayload(event)) return gatedCalls.wait(event);
+  if (isReleasedCallPayload(event)) return gatedCalls.made(event);
   // A waiter's result is what its release sends with the token (SendTaskSuccess), not this answer.
   if (isGatePayload(event)) return handleGateRequest(event, gates);
   // A failed action's dead letter is in its queue: announce it (orchestrator.dlq.added).
@@ -104,7 +118,7 @@ export const handler = flushAfter(withXraySubsegment(async (event: unknown): Pro
 
 /** A service call's subsegment (X-Ray names: at most 200 characters); the gate and notice events get none. */
 function describeCall(event: unknown): XraySubsegment | undefined {
-  if (typeof event !== 'object' || event === null || isParkPayload(event) || isGatePayload(event) || isDeadLetterNoticePayload(event) || isRedriveGatePayload(event)) return undefined;
+  if (typeof event !== 'object' || event === null || isParkPayload(event) || isGatePayload(event) || isReleasedCallPayload(event) || isDeadLetterNoticePayload(event) || isRedriveGatePayload(event)) return undefined;
   const field = (name: string): string | undefined => {
     const value = (event as Record<string, unknown>)[name];
     return typeof value === 'string' ? value.slice(0, 200) : undefined;

@@ -3,7 +3,7 @@ import { Arn, ArnFormat, CfnOutput, Duration, Stack, Validations, type CfnElemen
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, Policy, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, LogGroup, RetentionDays, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
@@ -286,7 +286,14 @@ export class RuntimeStack extends Stack implements OutboundAccess {
     // Credentials of services registered with `auth`: secrets and parameters under orchestrator/ only.
     this.grantServiceSecrets(this.actionRunner.lambda);
     // A call parked just as its run was resumed is let go by the runner itself (core/execution/held-calls.ts).
-    this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: [...TASK_TOKEN_ACTIONS], resources: ['*'] }));
+    // It also answers gated calls (ADR 0016) with their result or their error.
+    this.actionRunner.lambda.addToRolePolicy(new PolicyStatement({ actions: [...TASK_TOKEN_ACTIONS, 'states:SendTaskFailure'], resources: ['*'] }));
+    // A released gated call is handed to the runner itself, asynchronously (ADR 0016). A policy of its own:
+    // in the role's default policy, which the function depends on, its own ARN would make a cycle.
+    new Policy(this, 'ActionRunnerSelfInvoke', {
+      roles: [this.actionRunner.role],
+      statements: [new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.actionRunner.lambda.functionArn] })],
+    });
 
     this.executionRole = new Role(this, 'StateMachineExecutionRole', {
       assumedBy: new ServicePrincipal('states.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),

@@ -1,7 +1,7 @@
 import type { Action, ActionType } from '../../core/workflow/definition.ts';
 import type { ChoiceRule } from '../asl.ts';
 import { conditionRule } from '../conditions.ts';
-import { gateReportState, gateWaitState } from '../gates.ts';
+import { gateReportState, gateWaitState, waitsInItsCall } from '../gates.ts';
 import { executionIdPath, resultLocation } from '../paths.ts';
 import { COMPLETED, flow, type ActionContext, type ActionTarget, type Context, type Fragment, type States } from '../context.ts';
 import { compileForeach } from './foreach.ts';
@@ -66,14 +66,16 @@ export function actionFragment(context: Context, action: Action, after: Readonly
   const gate = `${id}: gate`;
   const report = `${id}: report`;
   const runs = guarded ? guard : id;
-  const entry = waits ? gate : runs;
+  // A gated call waits in its own state: no gate state before it.
+  const gateWait = waits && waitsInItsCall(action, context.gates, context.guardedInputs) ? waits : undefined;
+  const entry = waits && !gateWait ? gate : runs;
 
   const build = (next: string | undefined) => {
     const { states } = context;
     // Every way out goes through the report when there is one (a completed service call reports from the runner).
     const onward = reports ? report : next;
     const runnerReports = reports && action.action_type === 'service_call' ? { waiters: reports, completedNext: next } : undefined;
-    const own = compileActionStates({ ...context, scope }, action, { resultPath, next: onward, ...(runnerReports ? { runnerReports } : {}) });
+    const own = compileActionStates({ ...context, scope }, action, { resultPath, next: onward, ...(runnerReports ? { runnerReports } : {}), ...(gateWait ? { gateWait } : {}) });
     Object.assign(states, own);
     // A service call that can only complete (reported by the runner) or fail the run never enters its report state: leave it out.
     const reported = reports !== undefined && (guarded || context.reuse || !runnerReports || (action.on_failure ?? 'fail') !== 'fail');
@@ -94,7 +96,7 @@ export function actionFragment(context: Context, action: Action, after: Readonly
       choices.push({ ...(action.condition ? conditionRule(action.condition, scope) : { Variable: '$.params', IsPresent: true }), Next: id });
       states[guard] = { Type: 'Choice', Choices: choices, Default: skipped };
     }
-    if (waits) states[gate] = gateWaitState(executionIdPath(scope), id, waits, released !== undefined, runs);
+    if (waits && !gateWait) states[gate] = gateWaitState(executionIdPath(scope), id, waits, released !== undefined, runs);
     if (reported) states[report] = gateReportState(executionIdPath(scope), id, writesResult(action), reports, next);
     if (context.reuse) {
       // The rerun variant: a result the rerun reuses is taken from the input, and the action does not run.

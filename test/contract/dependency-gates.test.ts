@@ -25,6 +25,18 @@ const released = (results: ReadonlyArray<GateRelease | undefined>) => results.fi
 
 for (const [name, make] of adapters) {
   describe(`dependency gates: ${name}`, () => {
+    it("gives a gated call's call back with its release, from the wait whose token is released", async () => {
+      const gates = await make();
+      const run = randomUUID();
+      const call = { action_id: 'deploy', parameters: { image: { template: '{{build.response.image}}', values: {} } }, gate_wait: { producers: ['build'], task_token: 'token-1' } };
+      expect(await gates.wait(run, 'deploy', ['build'], 'token-1', call)).toBeUndefined();
+      expect(await gates.arrive(run, 'deploy', ['build'], 'build', { image: 'app:1' })).toEqual({ token: 'token-1', outputs: { build: { image: 'app:1' } }, call });
+      // Its retry waits with a new token and the same call; a plain waiter's release has no call.
+      expect(await gates.wait(run, 'deploy', ['build'], 'token-2', { ...call, gate_wait: { producers: ['build'], task_token: 'token-2' } })).toMatchObject({ token: 'token-2', call: { gate_wait: { task_token: 'token-2' } } });
+      expect(await gates.wait(run, 'notify', ['build'], 'token-3')).toBeUndefined();
+      expect(await gates.arrive(run, 'notify', ['build'], 'build', 1)).not.toHaveProperty('call');
+    });
+
     it('releases to the waiter that arrives after its producers, with their outputs exactly as they were', async () => {
       const gates = await make();
       const run = randomUUID();

@@ -261,10 +261,15 @@ describe('the action runner', () => {
     expect(tableStatements.flatMap((statement) => statement.Action)).not.toContain('dynamodb:Scan');
   });
 
-  it('may send back the task token of a call it parked (pause), and no other Step Functions action', () => {
+  it('may send back the task token of a call it parked (pause) and answer a gated call, and no other Step Functions action', () => {
     const states = statementsOfRole(template, id(runtime.actionRunner.role)).filter((statement) => statement.Action.some((action) => action.startsWith('states:')));
     // CDK merges it with X-Ray's statement on '*'.
-    expect(states).toEqual([{ Effect: 'Allow', Action: ['states:SendTaskSuccess', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: ['*'] }]);
+    expect(states).toEqual([{ Effect: 'Allow', Action: ['states:SendTaskFailure', 'states:SendTaskSuccess', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: ['*'] }]);
+  });
+
+  it('may invoke itself (a released gated call is made apart from the report that released it), and no other function', () => {
+    const invokes = statementsOfRole(template, id(runtime.actionRunner.role)).filter((statement) => statement.Action.some((action) => action.startsWith('lambda:')));
+    expect(invokes).toEqual([{ Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [getAtt(runtime.actionRunner.lambda)] }]);
   });
 });
 
@@ -459,7 +464,7 @@ describe('the worker entries', () => {
   }
 
   async function load(entry: string, environment: Record<string, string>) {
-    const base = { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true' };
+    const base = { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: 'function-under-test', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true' };
     const script = `const m = await import(${JSON.stringify(entry)}); if (typeof m.handler !== 'function') { console.error('no handler'); process.exit(2); }`;
     return run(process.execPath, ['--input-type=module', '-e', script], { env: { ...base, ...environment } });
   }

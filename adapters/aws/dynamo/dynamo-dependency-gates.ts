@@ -34,6 +34,7 @@ const GateItemSchema = z
     token: z.string().min(1).optional(),
     released_token: z.string().min(1).optional(),
     released_at: z.string().optional(),
+    call: z.string().optional(),
   })
   .loose();
 
@@ -59,10 +60,16 @@ export class DynamoDependencyGates implements DependencyGates {
     });
   }
 
-  async wait(executionId: string, waiter: string, expected: readonly string[], token: string): Promise<GateRelease | undefined> {
+  async wait(executionId: string, waiter: string, expected: readonly string[], token: string, call?: unknown): Promise<GateRelease | undefined> {
     const problem = gateProblem(undefined, expected);
     if (problem) throw new GateDeclarationError(`gate of ${waiter} in run ${executionId}: ${problem}`);
-    return this.report(executionId, waiter, expected, { set: ['#token = :token'], names: { '#token': 'token' }, values: { ':token': token } });
+    // A gated call's payload, as JSON text: it goes with the token, so the one released is the one to make.
+    const withCall = call === undefined ? undefined : JSON.stringify(call);
+    return this.report(executionId, waiter, expected, {
+      set: ['#token = :token', ...(withCall === undefined ? [] : ['#call = :call'])],
+      names: { '#token': 'token', ...(withCall === undefined ? {} : { '#call': 'call' }) },
+      values: { ':token': token, ...(withCall === undefined ? {} : { ':call': withCall }) },
+    });
   }
 
   /**
@@ -168,6 +175,7 @@ function stateOf(item: z.output<typeof GateItemSchema>, raw: Record<string, unkn
     expected: item.expected,
     arrived,
     ...(item.token === undefined ? {} : { token: item.token }),
+    ...(item.call === undefined ? {} : { call: JSON.parse(item.call) as unknown }),
     ...(item.released_token === undefined ? {} : { released: { token: item.released_token, at: item.released_at ?? '' } }),
   };
 }

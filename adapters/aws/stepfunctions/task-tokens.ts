@@ -1,7 +1,7 @@
-import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { TaskTokens } from '../../../core/execution/held-calls.ts';
 import type { GateRelease } from '../../../core/execution/dependency-gates.ts';
-import type { GateReleases } from '../../../core/ports.ts';
+import type { GateReleases, TaskAnswers } from '../../../core/ports.ts';
 import { sdkErrorName, translateStepFunctionsError } from './errors.ts';
 
 /** The token's execution ended (stopped, timed out, or the token is from another run): nothing to resume. */
@@ -35,6 +35,31 @@ export class StepFunctionsGateReleases implements GateReleases {
 
   async release(release: GateRelease): Promise<void> {
     await answer(this.client, release.token, JSON.stringify(release.outputs), 'releasing a dependency gate');
+  }
+}
+
+/**
+ * Answers a gated call's waiting state (ADR 0016) with the call's outcome: SendTaskSuccess with its result, or
+ * SendTaskFailure with its error (Step Functions allows 256 characters of error name and 32,768 of cause).
+ */
+export class StepFunctionsTaskAnswers implements TaskAnswers {
+  private readonly client: SFNClient;
+
+  constructor(client: SFNClient) {
+    this.client = client;
+  }
+
+  async succeed(token: string, output: unknown): Promise<void> {
+    await answer(this.client, token, JSON.stringify(output ?? null), 'answering a gated call');
+  }
+
+  async fail(token: string, error: string, cause: string): Promise<void> {
+    try {
+      await this.client.send(new SendTaskFailureCommand({ taskToken: token, error: error.slice(0, 256), cause: cause.slice(0, 32_768) }));
+    } catch (failure) {
+      if (GONE.has(sdkErrorName(failure))) return;
+      throw translateStepFunctionsError(failure, 'answering a gated call');
+    }
   }
 }
 

@@ -117,6 +117,31 @@ describe('progressFromHistory', () => {
     expect(analyze).toEqual({ action_id: 'analyze', action_type: 'service_call', status: 'pending', attempts: 0 });
   });
 
+  it("starts a gated call when the runner made it, not when its state began to wait at its gate", () => {
+    // The N: c depends on a and b, d on b; c waits for the producer the structure does not run before it, in its own call.
+    const n = workflow([serviceCall('a'), serviceCall('b'), serviceCall('c', {}, ['a', 'b']), serviceCall('d', {}, ['b'])]);
+    const { actions, names: compiledNames } = compiled(n);
+    const names = [...compiledNames];
+    const history = new History(names);
+    const entered = history.entered('Task', 'c');
+    const enteredAt = history.events.at(-1)!.timestamp;
+    const gated = { FunctionName: 'runner', Payload: { action_id: 'c', gate_wait: { producers: ['a'], task_token: 't' } } };
+    const answered = history.attempt(entered, gated, { output: { Payload: { status_code: 200, response: { ok: true } }, StatusCode: 200 } });
+    history.exited('Task', 'c', { results: { c: { outcome: 'completed', status_code: 200, response: { ok: true } } } }, answered);
+    history.add('ExecutionSucceeded', undefined, {});
+    const madeAt = new Date(Date.parse(enteredAt) + 1500).toISOString();
+
+    const live = actions.map((action) => (action.action_id === 'c' ? { ...action, started_at: madeAt } : action));
+    const c = progressFromHistory(live, history.events).find((action) => action.action_id === 'c')!;
+    expect(c).toMatchObject({ status: 'completed', attempts: 1, started_at: madeAt, output: { status_code: 200, response: { ok: true } } });
+    // Without the runner's record, the history's own start stands; and a call that is not gated keeps its state's start.
+    expect(progressFromHistory(actions, history.events).find((action) => action.action_id === 'c')!.started_at).toBe(enteredAt);
+    const plain = new History(names);
+    const enteredPlain = plain.entered('Task', 'c');
+    plain.exited('Task', 'c', undefined, plain.attempt(enteredPlain, { FunctionName: 'runner', Payload: { action_id: 'c' } }, { output: { Payload: { status_code: 200, response: null }, StatusCode: 200 } }));
+    expect(progressFromHistory(live, plain.events).find((action) => action.action_id === 'c')!.started_at).toBe(plain.events[1]!.timestamp);
+  });
+
   it('does not count a call refused because the run was paused: parked, then made once when resumed', () => {
     const { actions, names } = compiled(workflow([serviceCall('fetch_doc')]));
     const history = new History(names);

@@ -5,7 +5,7 @@ import { definitionIssues, zodIssues } from '../../../../core/workflow/validate.
 import type { State, StateMachineDefinition } from '../../../../statemachines/asl.ts';
 import { compileWorkflow, executionInput, type CompiledWorkflow, type CompileOptions } from '../../../../statemachines/compile.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../../../core/execution/redrive-gate.ts';
-import { arriveAtGates, gateFeedOf, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../../../../core/execution/gate-requests.ts';
+import { arriveAtGates, gatedCallWait, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, releasedCall, serviceCallOutput, waitAtGate } from '../../../../core/execution/gate-requests.ts';
 import { createLocalGates } from '../../../../adapters/local/in-process-gates.ts';
 
 /**
@@ -203,7 +203,8 @@ function defaultHandler(resource: string, state: string): Handler {
 /**
  * Dependency gates (ADR 0016) as the local runtime serves them (createLocalGates, the gate requests' own
  * handling): a `: gate` state waits until its release and takes the producers' outputs as its result; a
- * `: report` state and a completed service call with `gate_waiters` report to the gates they feed.
+ * gated call waits the same way before it is made; a `: report` state and a completed service call with
+ * `gate_waiters` report to the gates they feed.
  */
 class HarnessGates {
   private readonly local = createLocalGates({ now: () => EXECUTION_START });
@@ -219,7 +220,15 @@ class HarnessGates {
         await waitAtGate(this.local, { ...request, token });
         return (await released) as Json;
       }
-      const result = await handler(input);
+      let call = input;
+      if (isGatedCallPayload(payload)) {
+        // A gated call waits at its gate in its own state, then is made (recorded from then) with the values it
+        // reads from the release rendered, as the runner makes it.
+        const { token, released } = this.local.releases.expect(this.run.signal);
+        await waitAtGate(this.local, { ...gatedCallWait(payload), token });
+        call = { ...(input as JsonObject), Payload: releasedCall(payload, await released) as JsonObject };
+      }
+      const result = await handler(call);
       const feed = gateFeedOf(payload);
       const answer = (result as { Payload?: { status_code?: number; response?: unknown } } | null)?.Payload;
       if (feed && answer) await arriveAtGates(this.local, feed.executionId, feed.producer, feed.waiters, serviceCallOutput({ status_code: answer.status_code ?? 200, response: answer.response ?? null }));
