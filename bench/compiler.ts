@@ -171,8 +171,10 @@ interface LosslessRun {
 }
 
 function runLossless(nodes: readonly GraphNode[], durationOf: DurationOf): LosslessRun {
+  // The bench's service calls read their first dependency's output (serviceCallActions), as compileWorkflow sees.
+  const firstDependency = new Map(nodes.map((node) => [node.action_id, node.depends_on.slice(0, 1)]));
   const started = performance.now();
-  const lossless = losslessStructure(nodes);
+  const lossless = losslessStructure(nodes, (id) => firstDependency.get(id) ?? []);
   const ms = since(started);
   const starts = simulatedStarts(lossless, durationOf);
   const finish = (id: string) => starts.get(id)! + durationOf(id);
@@ -184,7 +186,6 @@ function runLossless(nodes: readonly GraphNode[], durationOf: DurationOf): Lossl
   return { lossless, ms, makespan: makespanOf, lateStarts };
 }
 
-/** The lossless structure's gates as compileWorkflow computes them (service_call workflows, parsed one by one). */
 /**
  * Whether compileWorkflow gates what the structure says: each of the structure's gates is in the compiled
  * one, and any other producer a compiled gate waits for is one whose output the action reads (the bench's

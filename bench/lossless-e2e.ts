@@ -195,7 +195,8 @@ function verify(graph: TaskGraph, runs: readonly ClientRun[], calls: readonly Se
 function figures(graph: TaskGraph, unitMs: number, criticalPathMs: number, runs: readonly ClientRun[], calls: readonly ServiceCall[]): Omit<E2eFileResult, 'engineThreadBusy'> {
   const actions = graph.nodes.length;
   const hops: number[] = [];
-  const lossless = losslessStructure(graph.nodes);
+  // Each action reads its first dependency's output (the workflow built above), as the compiler sees it.
+  const lossless = losslessStructure(graph.nodes, (id) => graph.nodes.find((node) => node.action_id === id)?.depends_on.slice(0, 1) ?? []);
   const gatedHops: number[] = [];
   const ungatedHops: number[] = [];
   const perRun = runs.map((run) => {

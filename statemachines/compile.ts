@@ -6,7 +6,7 @@ import { flow, inSequence, type CompileInput, type Context, type Fragment, type 
 import { checkLimits, type LimitReport } from './limits.ts';
 import { referencedActions, type PathScope } from './paths.ts';
 import { buildSagaEnd, SAGA_CHECK } from './saga.ts';
-import { placeGates } from './gates.ts';
+import { placeGates, waitsInItsCall } from './gates.ts';
 import { losslessStructure } from './lossless.ts';
 import { actionWeights, CLEARLY_OVER, childMachineFragment, estimatedWeight, overBudget, planSplit, sumWeights, type Weight } from './split.ts';
 import { actionsOf, type Structure } from './structure.ts';
@@ -40,6 +40,8 @@ export interface CompiledWorkflow {
   readonly structure: Structure;
   /** Each action that waits on a dependency gate, and the producers it waits for (ADR 0016). */
   readonly gates: ReadonlyMap<string, readonly string[]>;
+  /** The gated actions that wait in their own call (gated calls), with no gate state. */
+  readonly gatedCalls: ReadonlySet<string>;
   readonly executionMode: ExecutionMode;
   /** `${...}` placeholders in the definition, which the runtime replaces with its resources. */
   readonly placeholders: readonly string[];
@@ -83,6 +85,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
   const lossless = losslessStructure(input.actions, (id) => [...(analysis.reads.get(id) ?? []), ...(analysis.guardedInputs.get(id) ?? [])]);
   const gates = placeGates(input.actions, lossless, analysis);
   const executionMode = input.execution_mode ?? 'standard';
+  const gatedCalls = new Set(input.actions.filter((action) => waitsInItsCall(action, gates, analysis.guardedInputs)).map((action) => action.action_id));
 
   // What must still be in state data when the forward flow ends: its outputs (the sinks) and, for a saga,
   // every result a compensation reads.
@@ -116,7 +119,7 @@ export function compileWorkflow(input: CompileInput, options: CompileOptions = {
     const machinesOf = [definition, ...context.children.map((child) => child.definition)].map((machine) => ({ definition: machine, text: JSON.stringify(machine) }));
     const placeholders = [...new Set(machinesOf.flatMap((machine) => [...machine.text.matchAll(/\$\{[^}]+\}/g)].map((match) => match[0])))].sort();
     const limits = checkLimits({ machines: machinesOf, executionMode, actions: input.actions, nodes: input.actions });
-    return { definition, children: context.children, structure, gates: gates.waits, executionMode, placeholders, limits };
+    return { definition, children: context.children, structure, gates: gates.waits, gatedCalls, executionMode, placeholders, limits };
   };
 
   const ids = new Set(byId.keys());

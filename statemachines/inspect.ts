@@ -18,15 +18,23 @@ export interface WorkflowGraph {
   /** `gated`: the structure does not order the two; `to` waits for `from` at its dependency gate (ADR 0016). */
   readonly edges: readonly { readonly from: string; readonly to: string; readonly gated: boolean }[];
   readonly structure: Structure;
-  /** Each action that waits at a dependency gate, and the producers it waits for. */
-  readonly gates: readonly { readonly action_id: string; readonly waits_for: readonly string[] }[];
+  /**
+   * Each action that waits at a dependency gate, the producers it waits for, and whether it waits in its own
+   * call (a gated call, no state of its own) or in a `<id>: gate` state before it.
+   */
+  readonly gates: readonly { readonly action_id: string; readonly waits_for: readonly string[]; readonly in_call: boolean }[];
   /** A split workflow's child machines and the actions each runs (the others run in the root). Empty for most. */
   readonly parts: readonly { readonly part: number; readonly actions: readonly string[] }[];
 }
 
 export function workflowGraph(
   actions: readonly Action[],
-  compiled: { readonly structure: Structure; readonly gates: ReadonlyMap<string, readonly string[]>; readonly children: readonly { readonly part: number; readonly definition: StateMachineDefinition }[] },
+  compiled: {
+    readonly structure: Structure;
+    readonly gates: ReadonlyMap<string, readonly string[]>;
+    readonly gatedCalls: ReadonlySet<string>;
+    readonly children: readonly { readonly part: number; readonly definition: StateMachineDefinition }[];
+  },
 ): WorkflowGraph {
   const ids = new Set(actions.map((action) => action.action_id));
   return {
@@ -40,7 +48,7 @@ export function workflowGraph(
     })),
     edges: actions.flatMap((action) => [...new Set(action.depends_on)].map((dep) => ({ from: dep, to: action.action_id, gated: compiled.gates.get(action.action_id)?.includes(dep) ?? false }))),
     structure: compiled.structure,
-    gates: [...compiled.gates].map(([action, producers]) => ({ action_id: action, waits_for: [...producers] })),
+    gates: [...compiled.gates].map(([action, producers]) => ({ action_id: action, waits_for: [...producers], in_call: compiled.gatedCalls.has(action) })),
     parts: compiled.children.map((child) => ({ part: child.part, actions: actionsIn(child.definition, ids) })),
   };
 }

@@ -1,7 +1,7 @@
 import type { Action, ExecutionMode } from '../core/workflow/definition.ts';
 import type { StateMachineDefinition } from './asl.ts';
 import type { GraphNode } from '../core/workflow/graph.ts';
-import { topologicalOrder } from '../core/workflow/graph.ts';
+import { longestPath } from '../core/workflow/graph.ts';
 
 /**
  * The Step Functions quotas a workflow can run into, checked at compile time: a definition over 1 MB or an
@@ -101,14 +101,6 @@ function utf8Length(text: string): number {
     bytes += code < 0x800 ? 1 : code >= 0xd800 && code <= 0xdfff ? 1 : 2;
   }
   return bytes;
-}
-
-/** The longest dependency path, each action weighing `weightOf` (zero allowed). */
-function longestPath(nodes: readonly GraphNode[], weightOf: (id: string) => number): number {
-  const byId = new Map(nodes.map((node) => [node.action_id, node]));
-  const finish = new Map<string, number>();
-  for (const id of topologicalOrder(nodes)) finish.set(id, Math.max(0, ...(byId.get(id)?.depends_on ?? []).map((dep) => finish.get(dep) ?? 0)) + weightOf(id));
-  return Math.max(0, ...finish.values());
 }
 
 function countStates(definition: StateMachineDefinition): { total: number; tasks: number } {

@@ -1,5 +1,5 @@
 import type { GraphNode } from '../core/workflow/graph.ts';
-import { topologicalOrder } from '../core/workflow/graph.ts';
+import { longestPath, topologicalOrder } from '../core/workflow/graph.ts';
 
 /**
  * Turning a dependency DAG into what Step Functions can run: a series-parallel tree (a `sequence` is a
@@ -36,10 +36,7 @@ function toGraph(nodes: readonly GraphNode[], durationOf: DurationOf): Graph {
   const preds = ids.map((id) => [...new Set(byId.get(id)!.depends_on)].filter((dep) => index.has(dep)).map((dep) => index.get(dep)!));
   const succs: number[][] = ids.map(() => []);
   preds.forEach((list, node) => list.forEach((pred) => succs[pred]!.push(node)));
-  const duration = ids.map((id) => {
-    const value = durationOf(id);
-    return Number.isFinite(value) && value > 0 ? value : 1;
-  });
+  const duration = ids.map((id) => knownDuration(durationOf(id)));
   return { ids, indexOf: index, preds, succs, duration };
 }
 
@@ -113,13 +110,15 @@ export function makespan(structure: Structure, durationOf: DurationOf): number {
 
 /** The DAG's critical path: no structure can finish sooner. */
 export function criticalPath(nodes: readonly GraphNode[], durationOf: DurationOf): number {
-  const graph = toGraph(nodes, durationOf);
-  const finish: number[] = [];
-  graph.ids.forEach((_, node) => {
-    finish[node] = Math.max(0, ...graph.preds[node]!.map((pred) => finish[pred]!)) + graph.duration[node]!;
-  });
-  return Math.max(0, ...finish);
+  if (topologicalOrder(nodes).length !== nodes.length) throw new Error('the dependency graph has a cycle; validate the definition first');
+  return longestPath(nodes, (id) => knownDuration(durationOf(id)));
 }
+
+/** A duration the structures can weigh: an unknown or non-positive one counts as 1. */
+function knownDuration(value: number): number {
+  return Number.isFinite(value) && value > 0 ? value : 1;
+}
+
 
 /** Every action id in the structure, in the order the compiler emits them. */
 export function actionsOf(structure: Structure): string[] {

@@ -153,3 +153,21 @@ export function topologicalOrder(declared: readonly GraphNode[]): string[] {
   }
   return order;
 }
+
+/**
+ * The heaviest dependency path: each action weighs `weightOf` (zero allowed), a dependency outside `nodes`
+ * weighs nothing, and cyclic members are left out (as topologicalOrder leaves them).
+ */
+export function longestPath(nodes: readonly GraphNode[], weightOf: (id: string) => number): number {
+  const byId = new Map(nodes.map((node) => [node.action_id, node]));
+  const finish = new Map<string, number>();
+  let longest = 0;
+  for (const id of topologicalOrder(nodes)) {
+    let start = 0;
+    for (const dep of byId.get(id)?.depends_on ?? []) start = Math.max(start, finish.get(dep) ?? 0);
+    const end = start + weightOf(id);
+    finish.set(id, end);
+    longest = Math.max(longest, end);
+  }
+  return longest;
+}

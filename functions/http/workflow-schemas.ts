@@ -244,7 +244,9 @@ export const StateMachineResponse = z.object({
     ),
     edges: z.array(z.object({ from: z.string(), to: z.string(), gated: z.boolean().describe('the structure does not order the two: `to` waits for `from` at its dependency gate') })),
     structure: StructureNode,
-    gates: z.array(z.object({ action_id: z.string(), waits_for: z.array(z.string()) })).describe('actions that wait at a dependency gate (ADR 0016), and for which producers'),
+    gates: z
+      .array(z.object({ action_id: z.string(), waits_for: z.array(z.string()), in_call: z.boolean().describe('the action waits in its own service call (a gated call), with no gate state') }))
+      .describe('actions that wait at a dependency gate (ADR 0016), and for which producers'),
     parts: z.array(z.object({ part: z.number().int(), actions: z.array(z.string()) })).describe('which actions each child machine runs'),
   }),
   limits: z.object({

@@ -440,10 +440,15 @@ describe('compiled state machine', () => {
 
   it('shows where dependency gates wait (an N shape) and which child machine runs each action of a large workflow', async () => {
     const call_ = (id: string, depends_on: string[] = []) => ({ action_id: id, action_type: 'service_call', config: { service: 'svc', endpoint: `/${id}`, method: 'POST' }, depends_on });
-    type View = { children: { part: number }[]; graph: { edges: { from: string; to: string; gated: boolean }[]; gates: { action_id: string; waits_for: string[] }[]; parts: { part: number; actions: string[] }[] }; limits: { machines: number } };
+    type View = { children: { part: number }[]; graph: { edges: { from: string; to: string; gated: boolean }[]; gates: { action_id: string; waits_for: string[]; in_call: boolean }[]; parts: { part: number; actions: string[] }[] }; limits: { machines: number } };
     const n = await call('POST', '/workflows', { body: { name: 'n shape', parameters: [], actions: [call_('a'), call_('b'), call_('c', ['a', 'b']), call_('d', ['b'])] } });
     const view = await call<View>('GET', `/workflows/${n.body.data.workflow_id as string}/state-machine`);
-    expect(view.body.data.graph.gates).toEqual([{ action_id: 'c', waits_for: ['b'] }]);
+    expect(view.body.data.graph.gates).toEqual([{ action_id: 'c', waits_for: ['b'], in_call: true }]);
+    // A waiter that is not a service call waits in a gate state of its own.
+    const transform = { action_id: 'c', action_type: 'transform', config: { output: { v: 1 } }, depends_on: ['a', 'b'] };
+    const withTransform = await call('POST', '/workflows', { body: { name: 'n shape with a transform', parameters: [], actions: [call_('a'), call_('b'), transform, call_('d', ['b'])] } });
+    const transformView = await call<View>('GET', `/workflows/${withTransform.body.data.workflow_id as string}/state-machine`);
+    expect(transformView.body.data.graph.gates).toEqual([{ action_id: 'c', waits_for: ['b'], in_call: false }]);
     expect(view.body.data.graph.edges.filter((edge) => edge.gated)).toEqual([{ from: 'b', to: 'c', gated: true }]);
     expect(view.body.data.graph.parts).toEqual([]);
     expect(view.body.data.limits.machines).toBe(1);

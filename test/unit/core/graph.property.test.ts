@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WorkflowDefinitionSchema } from '../../../core/workflow/definition.ts';
-import { findCycles, topologicalOrder, transitiveDependencies, type GraphNode } from '../../../core/workflow/graph.ts';
+import { findCycles, longestPath, topologicalOrder, transitiveDependencies, type GraphNode } from '../../../core/workflow/graph.ts';
 import { definitionIssues, zodIssues } from '../../../core/workflow/validate.ts';
 import { parseDefinition, serviceCall } from './support/definitions.ts';
 
@@ -277,5 +277,29 @@ describe('validation never throws', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('longestPath', () => {
+  it('is the heaviest chain of dependencies, zero weights allowed, as a memoised recursion finds it', () => {
+    fc.assert(
+      fc.property(dagArb, fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 60, maxLength: 60 }), (nodes, weights) => {
+        const weightOf = (id: string) => weights[Number(id.replace(/\D/g, '')) % weights.length]!;
+        const byId = new Map(nodes.map((node) => [node.action_id, node]));
+        // The heaviest path ending at each node, by memoised recursion over its dependencies (no order needed).
+        const memo = new Map<string, number>();
+        const heaviest = (id: string): number => {
+          if (!memo.has(id)) memo.set(id, weightOf(id) + Math.max(0, ...(byId.get(id)?.depends_on ?? []).map(heaviest)));
+          return memo.get(id)!;
+        };
+        expect(longestPath(nodes, weightOf)).toBe(Math.max(0, ...nodes.map((node) => heaviest(node.action_id))));
+      }),
+      RUNS,
+    );
+  });
+
+  it('weighs a dependency outside the graph as nothing and leaves cyclic members out', () => {
+    expect(longestPath([{ action_id: 'a', depends_on: ['elsewhere'] }], () => 2)).toBe(2);
+    expect(longestPath([{ action_id: 'a', depends_on: [] }, { action_id: 'b', depends_on: ['c'] }, { action_id: 'c', depends_on: ['b'] }], () => 5)).toBe(5);
   });
 });
