@@ -128,30 +128,25 @@ export function transitiveDependencies(declared: readonly GraphNode[]): Map<stri
 
 /** Kahn's algorithm, stable with respect to the order actions were declared in. Cyclic members are left out. */
 export function topologicalOrder(declared: readonly GraphNode[]): string[] {
+  // uniqueNodes merges a repeated id and drops a repeated dependency, so each edge below counts once.
   const nodes = uniqueNodes(declared);
-  const known = new Set(nodes.map((node) => node.action_id));
-  const remaining = new Map(nodes.map((node) => [node.action_id, new Set(node.depends_on.filter((dep) => known.has(dep)))]));
-  const dependents = new Map<string, string[]>();
-  for (const node of nodes) {
-    for (const dep of new Set(node.depends_on)) {
-      if (!known.has(dep)) continue;
-      const list = dependents.get(dep);
-      if (list) list.push(node.action_id);
-      else dependents.set(dep, [node.action_id]);
+  const index = new Map(nodes.map((node, position) => [node.action_id, position]));
+  const waitingFor = new Int32Array(nodes.length);
+  const dependents: number[][] = nodes.map(() => []);
+  nodes.forEach((node, position) => {
+    for (const dep of node.depends_on) {
+      const producer = index.get(dep);
+      if (producer === undefined) continue;
+      waitingFor[position]!++;
+      dependents[producer]!.push(position);
     }
-  }
-  const ready = nodes.filter((node) => remaining.get(node.action_id)?.size === 0).map((node) => node.action_id);
-  const order: string[] = [];
+  });
+  const ready: number[] = [];
+  for (let position = 0; position < nodes.length; position++) if (waitingFor[position] === 0) ready.push(position);
   for (let i = 0; i < ready.length; i++) {
-    const id = ready[i]!;
-    order.push(id);
-    for (const dependent of dependents.get(id) ?? []) {
-      const waiting = remaining.get(dependent)!;
-      waiting.delete(id);
-      if (waiting.size === 0) ready.push(dependent);
-    }
+    for (const dependent of dependents[ready[i]!]!) if (--waitingFor[dependent]! === 0) ready.push(dependent);
   }
-  return order;
+  return ready.map((position) => nodes[position]!.action_id);
 }
 
 /**

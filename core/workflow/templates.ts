@@ -51,6 +51,8 @@ export function parsePath(expression: string): PathSegment[] | undefined {
 
 /** Every reference in one string, plus syntax problems (unbalanced braces, expressions that are not paths). */
 export function parseTemplateString(text: string, field: string): { refs: TemplateRef[]; issues: TemplateSyntaxIssue[] } {
+  // Most strings of a workflow hold no template at all.
+  if (!text.includes('{{') && !text.includes('}}')) return { refs: [], issues: [] };
   const refs: TemplateRef[] = [];
   const issues: TemplateSyntaxIssue[] = [];
   for (const match of text.matchAll(TEMPLATE)) {
