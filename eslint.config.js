@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const forbid = (patterns, message) => ({ group: patterns, message });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.data/', '.scratch/', '.bench-tmp/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'cdk.out/', '.data/', '.scratch/', '.bench-tmp/', 'bench/results/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -53,6 +53,28 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [forbid(['**/local/**', '**/infra/**', 'aws-cdk-lib', 'aws-cdk-lib/*', 'dynalite'], 'functions/ is the Lambda edge: it never imports the local runtime or CDK')],
+      }],
+    },
+  },
+  {
+    // The web console runs in a browser: its globals, and only the client and its own code (no server code).
+    files: ['console/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'fetch', 'sessionStorage', 'localStorage', 'location', 'history', 'navigator', 'EventSource', 'AbortController', 'AbortSignal', 'Headers', 'Response', 'Request', 'TextDecoder', 'requestAnimationFrame', 'cancelAnimationFrame', 'setInterval', 'clearInterval', 'HTMLElement', 'HTMLInputElement', 'HTMLSelectElement', 'HTMLTextAreaElement', 'SVGSVGElement', 'KeyboardEvent', 'MouseEvent', 'WheelEvent', 'PointerEvent', 'Event', 'CustomEvent', 'URLSearchParams', 'matchMedia', 'ResizeObserver'].map((name) => [name, 'readonly']),
+      ),
+    },
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [forbid(['**/core/**', '**/statemachines/**', '**/adapters/**', '**/functions/**', '**/local/**', '**/infra/**', 'node:*'], 'the console talks to the API through client/ only')],
+      }],
+    },
+  },
+  {
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [forbid(['**/adapters/**', '**/local/**', '**/infra/**', 'node:*', '@aws-sdk/*'], 'the client runs anywhere fetch does: it takes only types from the route table')],
       }],
     },
   },

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer, Server as HttpsServer } from 'node:h
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import FindMyWay from 'find-my-way';
+import { isConsoleRequest, serveConsole } from './console-site.ts';
 import { errorResponse, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, ERROR_STATUS, type HttpResponse } from '../functions/middleware/envelope.ts';
 import { MAX_BODY_BYTES, type ApiHandler } from '../functions/middleware/http-handler.ts';
 import type { RouteName, RouteSpec } from '../functions/routes.ts';
@@ -41,6 +42,8 @@ export interface LocalServerOptions {
    * 405 as the route `unmatched`, the gate's refusals (401, 403, 429) and 413 under their route's name.
    */
   readonly httpRequest?: (route: string, method: string, status: number, seconds: number) => void;
+  /** The web console's built files, served at /console/ (local/console-site.ts); omitted: no console. */
+  readonly consoleDirectory?: string;
 }
 
 export interface RunningServer {
@@ -78,7 +81,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
 }
 
 /** The request listener (routing, proxy events, handlers), for an HTTP or an HTTPS server alike. */
-export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES, cors, liveStreams, log = sharedLog, httpRequest }: LocalServerOptions): RequestListener {
+export function createRequestListener({ routes, handlers, gate, bodyLimitBytes = MAX_BODY_BYTES, cors, liveStreams, log = sharedLog, httpRequest, consoleDirectory }: LocalServerOptions): RequestListener {
   // A path parameter of any length reaches its handler, as in API Gateway, whose schema then names the limit
   // (find-my-way's default, 100 characters, would answer a longer id with 404 ROUTE_NOT_FOUND).
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH });
@@ -129,6 +132,14 @@ export function createRequestListener({ routes, handlers, gate, bodyLimitBytes =
     };
     // Whose answer `reply` sends: the server's own (measured here) until a handler answers (measured by its observer).
     let answeredBy: { routeName: string; route: string } | undefined = { routeName: UNMATCHED_ROUTE, route: `${method} ${url.pathname}` };
+    if (consoleDirectory !== undefined && isConsoleRequest(method, url.pathname)) {
+      discard();
+      void serveConsole(consoleDirectory, request, response, url.pathname).catch((error: unknown) => {
+        log({ level: 'error', message: 'serving the console failed', path: url.pathname, error: String(error) });
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+      return;
+    }
     const resource = resourceOf(url.pathname);
     if (!resource) {
       discard();

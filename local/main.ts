@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ConfigurationError, readLocalConfig } from './config.ts';
 import { describeAuth } from './auth-banner.ts';
 import { runtimeOptionsFrom } from './settings-runtime.ts';
@@ -9,7 +10,9 @@ import { runtimeOptionsFrom } from './settings-runtime.ts';
 const config = readConfigOrExit();
 // Loaded once the configuration is known to be valid: a refused start answers at once, not after loading every module.
 const { startLocalRuntime } = await import('./runtime.ts');
-const runtime = await startLocalRuntime(runtimeOptionsFrom(config)).catch((error: unknown) => exitWith(startFailure(error, config.port, config.host)));
+// The console `npm start` built (local/console-site.ts).
+const consoleDirectory = join(import.meta.dirname, '..', 'dist', 'console');
+const runtime = await startLocalRuntime({ ...runtimeOptionsFrom(config), consoleDirectory }).catch((error: unknown) => exitWith(startFailure(error, config.port, config.host)));
 // Before the banner: a supervisor (or a test) that stops the process as soon as it reads the banner must find
 // the handlers in place, or the signal's default action would end the process without its orderly stop.
 let stopping = false;
@@ -38,7 +41,7 @@ const stop = async (signal: string) => {
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
-console.log(`Orchestrator listening on ${runtime.url} (data in ${config.dynamoEndpoint ? config.dynamoEndpoint : config.dataDir})`);
+console.log(`Orchestrator listening on ${runtime.url} (console: ${runtime.url}/console/; data in ${config.dynamoEndpoint ? config.dynamoEndpoint : config.dataDir})`);
 console.log(`  configuration: ${config.configFile ?? 'environment and defaults (no config/app.yaml)'}   effective settings: ${runtime.url}/config/effective`);
 for (const note of config.notes) console.log(`  note: ${note}`);
 console.log(`  try: curl ${runtime.url}/health   API description: ${runtime.url}/openapi.json`);

@@ -110,6 +110,8 @@ export interface LocalRuntimeOptions {
   readonly deliveryRetry?: LocalEventDeliveriesOptions['retry'];
   /** Browser origins that may call the API (ORCHESTRATOR_CORS_ORIGINS); omitted: no CORS headers. */
   readonly cors?: CorsPolicy;
+  /** The web console's built files, served at /console/ (`npm start`: dist/console); omitted: no console. */
+  readonly consoleDirectory?: string;
   /**
    * How long close() lets calls in flight finish before it stops the runs where they are (they continue at
    * the next start); ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS, 10 for `npm start`. Default 0.

@@ -306,7 +306,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     observability.measure({ registry, workflows: workflowStore, sqsClient, deadLetterQueues: { actions: deadLetterQueueUrl, deliveries: events.failedDeliveriesQueueUrl } });
     const gate = createRequestGate({ authenticator, audit: auditTrail, clock, ids, log, ...(options.rateLimit ? { rateLimiter: createRateLimiter(options.rateLimit) } : {}) });
     const liveStreams = createLiveStreams(events.bus, 'streamEvents');
-    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls, cors: options.cors, liveStreams, log, ...(observability.observer.httpRequest ? { httpRequest: observability.observer.httpRequest } : {}) }), options.port, options.host);
+    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls, cors: options.cors, liveStreams, log, ...(options.consoleDirectory ? { consoleDirectory: options.consoleDirectory } : {}), ...(observability.observer.httpRequest ? { httpRequest: observability.observer.httpRequest } : {}) }), options.port, options.host);
     outbound.ownPorts.add(Number(new URL(server.url).port));
     const healthInterval = options.healthChecks?.intervalSeconds ?? 0;
     const healthTimer = healthInterval > 0 ? startHealthTimer(services.healthSweep, healthInterval, log) : undefined;

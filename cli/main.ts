@@ -1,0 +1,2 @@
+// Placeholder: the CLI lands here (cli/).
+console.log('orchestrator');
