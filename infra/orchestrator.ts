@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Annotations, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parsePeerUrls } from '../core/registry/peers.ts';
@@ -7,6 +8,7 @@ import { readApiEdgeContext, type AuthContext } from './api-context.ts';
 import { observabilityContextOf } from './observability-context.ts';
 import { ecosystemContextOf, proxyEnvironment, proxyFunctionTimeout } from './ecosystem-context.ts';
 import { ApiStack } from './stacks/api-stack.ts';
+import { ConsoleStack } from './stacks/console-stack.ts';
 import { apiTableProps, DataStack } from './stacks/data-stack.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS, DEFAULT_OPENAPI_POLL_INTERVAL_SECONDS, RuntimeStack } from './stacks/runtime-stack.ts';
 
@@ -17,6 +19,8 @@ export interface OrchestratorStacks {
   readonly data: DataStack;
   readonly api: ApiStack;
   readonly runtime: RuntimeStack;
+  /** The web console (S3 and CloudFront), unless `-c console=false`. */
+  readonly console?: ConsoleStack;
 }
 
 /**
@@ -48,6 +52,9 @@ export interface OrchestratorStacks {
  *   (default 30: the proxy routes' budget; their functions' timeout is 5 s more), `jobSchedules` (JSON,
  *   `{"recalc-quality": "cron(0 2 * * ? *)", "notify-consolidation": "off"}`: each job's rule, cron(...) or
  *   rate(...) in UTC, or none; defaults: the jobs' own).
+ *
+ * - The web console (infra/stacks/console-stack.ts): `console` (default true; `false` deploys no console) and
+ *   `consoleAssets` (default dist/console, which `npm run build:console` builds: synth refuses to go on without it).
  *
  * The stacks are environment-agnostic: the account and region come from the CLI's credentials at deploy time.
  */
@@ -124,9 +131,20 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     tags,
   });
 
+  const consoleStack = readBooleanContext(app, 'console', true)
+    ? new ConsoleStack(app, `${stackPrefix}Console`, {
+        description: 'Serverless orchestrator: web console (S3, CloudFront; the API under /api/)',
+        restApi: api.restApi,
+        stage: api.stage,
+        assetsDirectory: String(app.node.tryGetContext('consoleAssets') ?? join(import.meta.dirname, '..', 'dist', 'console')),
+        retainData,
+        tags,
+      })
+    : undefined;
+
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   warnAboutAuth(api, edge.auth);
-  return { data, api, runtime };
+  return { data, api, runtime, ...(consoleStack ? { console: consoleStack } : {}) };
 }
 
 /** Settings that deploy fine but leave the API open to everyone, or to no one: said at synth time. */

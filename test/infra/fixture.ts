@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { App, CfnElement, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -33,8 +34,11 @@ export function cdkJsonContext(): Record<string, unknown> {
 }
 
 /** `outdir`: where the cloud assembly goes; by default a temporary directory CDK picks. */
+/** A built console's stand-in (index.html and one asset), so that infra tests need no `npm run build:console`. */
+export const CONSOLE_FIXTURE = { consoleAssets: join(import.meta.dirname, 'fixtures', 'console') } as const;
+
 export function buildOrchestratorApp(context: Record<string, unknown> = {}, options: { outdir?: string } = {}): { app: App } & OrchestratorStacks {
-  const app = new App({ ...(options.outdir === undefined ? {} : { outdir: options.outdir }), context: { ...cdkJsonContext(), ...SKIP_BUNDLING, ...context } });
+  const app = new App({ ...(options.outdir === undefined ? {} : { outdir: options.outdir }), context: { ...cdkJsonContext(), ...SKIP_BUNDLING, ...CONSOLE_FIXTURE, ...context } });
   return { app, ...defineOrchestrator(app) };
 }
 

@@ -36,8 +36,11 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('acknowledges only these rules, each as narrowly as it can be, each with a reason', () => {
-    const { app, api, runtime } = buildOrchestratorApp();
+    const { app, api, runtime, console: consoleStack } = buildOrchestratorApp();
+    if (!consoleStack) throw new Error('the app deploys the console by default');
     const acknowledged = acknowledgedRules(app);
+    const copier = consoleStack.node.findAll().find((construct) => construct.node.id.startsWith('Custom::CDKBucketDeployment'))!.node.path;
+    const copierRole = `${copier}/ServiceRole`;
     const workerRoles = [
       runtime.actionRunner.role.node.path,
       runtime.statusListener.role.node.path,
@@ -104,7 +107,8 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]': [`${api.restApi.node.path}/CloudWatchRole`],
       // X-Ray on '*', on each function's role (api-stack.test.ts checks X-Ray is all that is on '*'); on the
       // state machines' role, X-Ray and log delivery (runtime-stack.test.ts checks its exact statements).
-      'AwsSolutions-IAM5[Resource::*]': [...functionRoles, ...workerRoles, executionRole, authorizerRole].sort(),
+      // ...and CloudFront invalidations by CDK's BucketDeployment function (the console).
+      'AwsSolutions-IAM5[Resource::*]': [...functionRoles, ...workerRoles, executionRole, authorizerRole, copierRole].sort(),
       // Sub-workflows: the state machines under the prefix, created at run time (runtime-stack.test.ts).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator-*]': [executionRole, ...engineRoles, deployerRole, ...timedRunRoles].sort(),
       // ...and the status listener, which reads finished runs' histories (GetExecutionHistory only).
@@ -128,14 +132,25 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/Orchestrator-workflow-events/Orchestrator-sub-*]': ruleRoles.sort(),
       // The action runner's payload objects, named at run time under payloads/ (runtime-stack.test.ts).
       [`AwsSolutions-IAM5[Resource::<${runtime.getLogicalId(runtime.payloadBucket.node.defaultChild as CfnElement)}.Arn>/payloads/*]`]: [runtime.actionRunner.role.node.path],
-      // The payload bucket: short-lived copies only the action runner touches, no access log bucket.
-      'AwsSolutions-S1': [runtime.payloadBucket.node.path],
+      // The payload bucket: short-lived copies only the action runner touches, no access log bucket (and the console's, below).
       // Services' credentials, named at registration under orchestrator/ (outbound-access.test.ts): read by the
       // action runner, the health sweep, the health-check route and the proxies.
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:orchestrator/*]': credentialRoles,
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/orchestrator/*]': credentialRoles,
       // The cursor key is not rotated: the functions get it at deployment (infra/constructs/cursor-secret.ts).
       'AwsSolutions-SMG4': [api.cursorSecret.secret.node.path],
+      // The console (console-stack.test.ts): its bucket without an access log, its distribution on CloudFront's
+      // own certificate with no geo restriction, WAF or access log of its own, and CDK's BucketDeployment function.
+      'AwsSolutions-S1': [runtime.payloadBucket.node.path, consoleStack.bucket.node.path].sort(),
+      'AwsSolutions-CFR1': [consoleStack.distribution.node.path],
+      'AwsSolutions-CFR2': [consoleStack.distribution.node.path],
+      'AwsSolutions-CFR3': [consoleStack.distribution.node.path],
+      'AwsSolutions-CFR4': [consoleStack.distribution.node.path],
+      'AwsSolutions-L1': [copier],
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': [copierRole],
+      ...Object.fromEntries(['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => [`AwsSolutions-IAM5[Action::${action}]`, [copierRole]])),
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]': [copierRole],
+      [`AwsSolutions-IAM5[Resource::<${consoleStack.getLogicalId(consoleStack.bucket.node.defaultChild as CfnElement)}.Arn>/*]`]: [copierRole],
     });
   });
 });
