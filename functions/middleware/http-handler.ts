@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { forbiddenKeyIssues as forbiddenKeys } from './forbidden-keys.ts';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
@@ -202,7 +203,7 @@ function fromMiddyError(error: unknown, event: APIGatewayProxyEvent): unknown {
   return error;
 }
 
-export const FORBIDDEN_KEY_RULE = 'keys __proto__ and constructor.prototype are not allowed';
+export { FORBIDDEN_KEY_RULE } from './forbidden-keys.ts';
 
 /**
  * Where a body has the keys middy's parser refuses (`__proto__` anywhere, `constructor` holding a `prototype`),
@@ -211,29 +212,11 @@ export const FORBIDDEN_KEY_RULE = 'keys __proto__ and constructor.prototype are 
  */
 function forbiddenKeyIssues(error: unknown, event: APIGatewayProxyEvent): FieldIssue[] {
   if ((error as { message?: unknown }).message !== 'Forbidden key in JSON body' || typeof event.body !== 'string') return [];
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
+    return forbiddenKeys(JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body));
   } catch {
     return [];
   }
-  const issues: FieldIssue[] = [];
-  const walk = (value: unknown, path: string): void => {
-    if (Array.isArray(value)) {
-      value.forEach((item, index) => walk(item, `${path}[${index}]`));
-      return;
-    }
-    if (value === null || typeof value !== 'object') return;
-    for (const key of Object.keys(value)) {
-      const child: unknown = (value as Record<string, unknown>)[key];
-      const at = path ? `${path}.${key}` : key;
-      if (key === '__proto__') issues.push({ field: at, message: FORBIDDEN_KEY_RULE });
-      else if (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')) issues.push({ field: `${at}.prototype`, message: FORBIDDEN_KEY_RULE });
-      walk(child, at);
-    }
-  };
-  walk(parsed, '');
-  return issues;
 }
 
 /** A 401 names the accepted scheme; a 429 says when to come back. */
