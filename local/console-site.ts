@@ -55,6 +55,12 @@ export async function serveConsole(directory: string, request: IncomingMessage, 
   // Never outside the built files, whatever `..` or encoded separators the path holds.
   if (file !== root && !file.startsWith(root + sep)) return text(response, 404, 'not found');
   const found = await isFile(file);
+  // In AWS, config.json (written at deployment) names the API's URL; here the API is this origin.
+  if (!found && relative === 'config.json') {
+    response.writeHead(200, { 'content-type': TYPES['.json']!, 'cache-control': 'no-cache', ...CONSOLE_SECURITY_HEADERS });
+    response.end(head ? undefined : JSON.stringify({ apiUrl: '' }));
+    return;
+  }
   // An asset that is not there is a 404; anything else is a route of the app, which index.html renders.
   const target = found ? file : extname(relative) !== '' ? undefined : join(root, 'index.html');
   if (target === undefined) return text(response, 404, 'not found');

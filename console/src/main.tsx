@@ -1,8 +1,10 @@
 import { render } from 'preact';
+import { loadApiUrl } from './api/config.ts';
+import { App } from './app.tsx';
+import './styles/base.css';
+import './styles/surfaces.css';
+import './styles/graph.css';
+import './styles/editor.css';
 
-/** Placeholder until the console's pages land. */
-function App() {
-  return <main><h1>Orchestrator console</h1></main>;
-}
-
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+loadApiUrl().then((apiUrl) => render(<App apiUrl={apiUrl} />, root));

@@ -59,6 +59,12 @@ describe('the console on the local server', () => {
     expect(await raw(api.runtime.url, '/console/assets/index-abc.js', 'HEAD')).toMatchObject({ status: 200, body: '' });
   });
 
+  it("answers config.json with an empty apiUrl (the API is this origin), where CloudFront's names the API", async () => {
+    const config = await raw(api.runtime.url, '/console/config.json');
+    expect(config.status).toBe(200);
+    expect(JSON.parse(config.body)).toEqual({ apiUrl: '' });
+  });
+
   it('never serves a file outside the built console, however the path climbs', async () => {
     for (const path of ['/console/../secret.txt', '/console/%2e%2e/secret.txt', '/console/..%2fsecret.txt', '/console/assets/..%2f..%2fsecret.txt']) {
       const answer = await raw(api.runtime.url, path);
