@@ -34,6 +34,7 @@ import { measurePauseCosts, renderPauseCostSection } from './pause-cost.ts';
 import { measureEvents, renderEventsSection } from './events.ts';
 import { measureObservability, renderObservabilitySection } from './observability.ts';
 import { measureEcosystem, renderEcosystemSection } from './ecosystem.ts';
+import { measureConsole, renderConsoleSection } from './console.ts';
 
 const COLD_INIT_RUNS = 9;
 const STARTUP_RUNS = 5;
@@ -69,6 +70,7 @@ const pauseCost = await timed('pause cost on Step Functions', () => measurePause
 const events = await timed('events', () => measureEvents());
 const observability = await timed('observability', () => measureObservability());
 const ecosystem = await timed('ecosystem', () => measureEcosystem());
+const webConsole = await timed('web console', () => measureConsole());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -104,6 +106,8 @@ const report = [
   renderObservabilitySection(observability),
   renderEcosystemSection(ecosystem),
   '',
+  renderConsoleSection(webConsole),
+  '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
 console.log(report);
@@ -111,5 +115,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, losslessE2e, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability, ecosystem }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, losslessE2e, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability, ecosystem, webConsole }, null, 2)}\n`,
 );
