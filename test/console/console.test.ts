@@ -206,6 +206,10 @@ describe('the web console', () => {
       await page.waitForURL(/\/console\/runs\/[^/]+$/);
       await expect.poll(() => node(page, 'flaky').getAttribute('data-status'), { timeout: 10_000 }).toBe('failed');
       expect(await node(page, 'first').getAttribute('data-status')).toBe('completed');
+      // Coloured by status: a completed node green, a failed one red (not only a word on a white box).
+      const background = (id: string) => node(page, id).evaluate((element) => (globalThis as unknown as { getComputedStyle: (target: typeof element) => { backgroundColor: string } }).getComputedStyle(element).backgroundColor);
+      expect(await background('first')).toBe('rgb(220, 252, 231)');
+      expect(await background('flaky')).toBe('rgb(254, 226, 226)');
       await page.getByTestId('run-status').getByText('failed').waitFor();
       // The error at its node, and in full beside the graph (the failed action is selected).
       expect(await node(page, 'flaky').textContent()).toMatch(/Error/);
