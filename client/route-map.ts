@@ -73,6 +73,7 @@ export const ROUTE_MAP = {
   updateSchedule: { method: 'PUT', path: '/workflows/{workflow_id}/schedules/{schedule_id}', auth: 'operator' },
   deleteSchedule: { method: 'DELETE', path: '/workflows/{workflow_id}/schedules/{schedule_id}', auth: 'operator' },
   triggerSchedule: { method: 'POST', path: '/workflows/{workflow_id}/schedules/{schedule_id}/trigger', auth: 'operator' },
+  listTools: { method: 'GET', path: '/tools', auth: 'viewer' },
 } as const;
 
 export type RouteName = keyof typeof ROUTE_MAP;

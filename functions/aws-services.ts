@@ -90,7 +90,7 @@ export function awsServices(): HttpServices {
       throw new Error('readiness is composed by its own entry (functions/entries/ready.ts)');
     },
     // These call services or peers over HTTP: only their routes' own entries (run-health-check, list-peers,
-    // sync-peers, poll-open-api) compose them, so that no other function's bundle carries the HTTP client.
+    // sync-peers, poll-open-api, list-tools) compose them, so that no other function's bundle carries the HTTP client.
     get healthSweep(): HttpServices['healthSweep'] {
       throw new Error('the health sweep is composed by its own entry (functions/entries/run-health-check.ts)');
     },
@@ -99,6 +99,9 @@ export function awsServices(): HttpServices {
     },
     get apiDrift(): HttpServices['apiDrift'] {
       throw new Error('OpenAPI polling is composed by its own entry (functions/entries/poll-open-api.ts)');
+    },
+    get tools(): HttpServices['tools'] {
+      throw new Error('the tool listing is composed by its own entry (functions/entries/list-tools.ts)');
     },
     get events(): HttpServices['events'] {
       throw new Error('the event routes are composed by their own entries (functions/aws-events.ts)');

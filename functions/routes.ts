@@ -13,6 +13,7 @@ import { subscriptionRoutes } from './routes-subscriptions.ts';
 import { deadLetterRoutes } from './routes-dead-letters.ts';
 import { observabilityRoutes } from './routes-observability.ts';
 import { ecosystemRoutes } from './routes-ecosystem.ts';
+import { aiRoutes } from './routes-ai.ts';
 
 /**
  * THE route table. API Gateway (infra/), the local server (local/) and the OpenAPI document all read it.
@@ -636,6 +637,7 @@ export const routes = {
   ...deadLetterRoutes,
   ...observabilityRoutes,
   ...ecosystemRoutes,
+  ...aiRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof routes;

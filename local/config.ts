@@ -96,6 +96,15 @@ const LocalEnvironment = z.object({
   ...observabilitySettings(),
   /** The ecosystem integrations (issue 14): the proxies' time budget, the jobs' schedules (at() allowed locally). */
   ...ecosystemSettings({ allowAt: true }),
+  /**
+   * The OpenAI-compatible endpoint llm actions call locally (AWS calls Bedrock), `POST <url>/v1/chat/completions`,
+   * through the outbound rules (a gateway off loopback must be in ORCHESTRATOR_OUTBOUND_ALLOW), and its key.
+   */
+  LLM_GATEWAY_URL: z
+    .url({ protocol: /^https?$/, error: 'LLM_GATEWAY_URL must be an http(s) URL, e.g. http://127.0.0.1:4000 (requests go to <url>/v1/chat/completions)' })
+    .refine((url) => new URL(url).username === '' && new URL(url).password === '', 'LLM_GATEWAY_URL must not hold credentials; put the key in LLM_GATEWAY_API_KEY')
+    .optional(),
+  LLM_GATEWAY_API_KEY: z.string().min(1).optional(),
   /** What GET /info reports; unset: `git rev-parse HEAD` at start (local/platform-info.ts), and the start time. */
   ORCHESTRATOR_COMMIT: z.string().min(1).max(200).optional(),
   ORCHESTRATOR_BUILD_TIME: z.string().min(1).max(200).optional(),
@@ -123,6 +132,12 @@ export interface ObservabilitySettings {
 }
 
 /** What GET /info says was built (ORCHESTRATOR_COMMIT, ORCHESTRATOR_BUILD_TIME); unset: found at start. */
+/** The OpenAI-compatible endpoint of llm actions (LLM_GATEWAY_URL, LLM_GATEWAY_API_KEY). */
+export interface LlmGatewaySettings {
+  readonly url?: string;
+  readonly apiKey?: string;
+}
+
 export interface BuildSettings {
   readonly commit?: string;
   readonly buildTime?: string;
@@ -175,6 +190,8 @@ export interface LocalConfig {
   readonly proxyTimeoutSeconds: number;
   readonly jobSchedules: Partial<Record<JobName, JobSchedule>>;
   readonly build: BuildSettings;
+  /** LLM_GATEWAY_URL and LLM_GATEWAY_API_KEY: the model llm actions call locally; no URL, they fail naming it. */
+  readonly llmGateway: LlmGatewaySettings;
   /** Every setting with its value (secrets `***`) and source: `GET /config/effective`. */
   readonly configReport: EffectiveConfig;
   /** The configuration file read (absolute path); undefined: none. */
@@ -200,6 +217,9 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
   }
   if (!parsed.success || problems.length > 0) throw new ConfigurationError(problems);
   const value = parsed.data;
+  if (value.LLM_GATEWAY_API_KEY !== undefined && value.LLM_GATEWAY_URL === undefined) {
+    throw new ConfigurationError([`${describeSource('LLM_GATEWAY_API_KEY', resolved.sources['LLM_GATEWAY_API_KEY'], resolved.file)}: LLM_GATEWAY_API_KEY is set but LLM_GATEWAY_URL is not; set the gateway's URL too`]);
+  }
   let tls: TlsMaterial | undefined;
   try {
     tls = readTlsFiles({
@@ -273,6 +293,10 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
     },
     proxyTimeoutSeconds: value.ORCHESTRATOR_PROXY_TIMEOUT_SECONDS,
     jobSchedules: jobSchedulesOf(value),
+    llmGateway: {
+      ...(value.LLM_GATEWAY_URL === undefined ? {} : { url: value.LLM_GATEWAY_URL }),
+      ...(value.LLM_GATEWAY_API_KEY === undefined ? {} : { apiKey: value.LLM_GATEWAY_API_KEY }),
+    },
     build: {
       ...(value.ORCHESTRATOR_COMMIT === undefined ? {} : { commit: value.ORCHESTRATOR_COMMIT }),
       ...(value.ORCHESTRATOR_BUILD_TIME === undefined ? {} : { buildTime: value.ORCHESTRATOR_BUILD_TIME }),

@@ -11,7 +11,8 @@ import type { Clock, ExecutionStore, Log, ServiceRegistry, WorkflowStore } from 
 import type { ActionRunner } from '../functions/workers/action-runner.ts';
 import { createPrometheusMetrics, queueDepths, type GaugeSources } from '../functions/observability/metrics.ts';
 import { noopMetrics, type MetricsRecorder } from '../functions/observability/metric-recorder.ts';
-import { meteredEmit, meteredRunner } from '../functions/observability/run-metrics.ts';
+import { meteredEmit, meteredModelCalls, meteredRunner } from '../functions/observability/run-metrics.ts';
+import type { ModelInvoker } from '../adapters/http/llm-gateway.ts';
 import { createOtlpSpanExporter } from '../functions/observability/otlp-exporter.ts';
 import type { RequestObserver } from '../functions/observability/request-observer.ts';
 import { recordHttpRequest } from '../functions/observability/http-metrics.ts';
@@ -47,6 +48,8 @@ export interface LocalObservability {
   meterEvents(emit: EmitEvent): EmitEvent;
   /** The action runner, counting each service call. */
   meterCalls(runner: ActionRunner): ActionRunner;
+  /** The model of llm actions, counting the tokens of each call (`orchestrator_llm_tokens_total`). */
+  meterModels(invoke: ModelInvoker): ModelInvoker;
   /** Gauges read at scrape time; given once the runtime has built what they read. */
   measure(sources: { registry: ServiceRegistry; workflows: WorkflowStore; sqsClient: SQSClient; deadLetterQueues: Readonly<Record<string, string | undefined>> }): void;
   /** Writes the spans still buffered. */
@@ -104,6 +107,7 @@ export async function startLocalObservability(options: {
           ),
     meterEvents: (emit) => (metricsOn ? meteredEmit(emit, prometheus) : emit),
     meterCalls: (runner) => (metricsOn ? meteredRunner(runner, prometheus) : runner),
+    meterModels: (invoke) => (metricsOn ? meteredModelCalls(invoke, prometheus) : invoke),
     measure({ registry, workflows, sqsClient, deadLetterQueues }) {
       const inspectors = Object.fromEntries(Object.entries(deadLetterQueues).map(([queue, url]) => [queue, url === undefined ? undefined : new SqsDeadLetterInspector(sqsClient, url, { waitSeconds: 0 })]));
       gauges = {

@@ -17,7 +17,7 @@ import type { TlsMaterial } from './tls.ts';
 import type { CorsPolicy } from '../functions/cors.ts';
 import type { LocalObservability, LocalObservabilitySettings } from './observability.ts';
 import type { EffectiveConfig } from '../functions/http/observability-services.ts';
-import type { BuildSettings } from './config.ts';
+import type { BuildSettings, LlmGatewaySettings } from './config.ts';
 import type { LogLevel } from '../core/ports.ts';
 
 /** What `startLocalRuntime` (local/runtime.ts) takes, and what it gives back. */
@@ -133,6 +133,11 @@ export interface LocalRuntimeOptions {
   readonly configReport?: EffectiveConfig;
   /** ORCHESTRATOR_COMMIT, ORCHESTRATOR_BUILD_TIME for /info. */
   readonly build?: BuildSettings;
+  /**
+   * LLM_GATEWAY_URL (and its key): the OpenAI-compatible endpoint the engine's llm actions call, through the
+   * outbound rules. Omitted or without a URL: llm actions fail with an error naming LLM_GATEWAY_URL.
+   */
+  readonly llmGateway?: LlmGatewaySettings & { readonly timeoutMs?: number };
 }
 
 export interface LocalRuntime {

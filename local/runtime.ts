@@ -38,6 +38,7 @@ import { withRunEvents } from '../core/events/run-events.ts';
 import { withRegistryEvents } from '../core/events/registry-events.ts';
 import { ensureTable } from './tables.ts';
 import { createLocalOutbound } from './outbound.ts';
+import { createLlmGateway } from '../adapters/http/llm-gateway.ts';
 import { LOCAL_DEFAULT_OUTBOUND_ALLOW, outboundAllowFrom } from '../adapters/http/outbound-policy.ts';
 import { createRequestGate } from './gate.ts';
 import { backfillTenants } from '../adapters/aws/dynamo/tenant-backfill.ts';
@@ -55,6 +56,8 @@ import { startLocalObservability } from './observability.ts';
 import { createLocalConfigurationReport, createLocalPlatformInfo } from './platform-info.ts';
 import { startRuntimeLog } from './runtime-log.ts';
 import { startLocalEcosystem } from './ecosystem.ts';
+import { createToolCatalog, TOOL_DOCUMENT_TIMEOUT_MS } from '../core/ai/tool-catalog.ts';
+import { createHttpApiDocumentSource } from '../adapters/http/api-document-source.ts';
 
 export type { LocalRuntime, LocalRuntimeOptions } from './runtime-options.ts';
 import type { LocalRuntime, LocalRuntimeOptions } from './runtime-options.ts';
@@ -198,6 +201,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         // A completed call reports to the gates it feeds, whichever runner made it (tests inject their own).
         invokeRunner: localRunner(withGateArrivals(options.invokeRunner ? injectedRunner(options.invokeRunner) : observability.meterCalls(createActionRunner({ ...runnerDeps, payloads: { store: payloadStore }, spans: observability.spans })), gates)),
         gates,
+        // llm actions' bedrock:invokeModel states: LLM_GATEWAY_URL, through the outbound rules; its tokens in /metrics.
+        invokeModel: observability.meterModels(createLlmGateway({ http: outbound.http, ...options.llmGateway })),
         ...eventLog.integrations(),
         emit: events.emit,
         sendDeadLetter: async (body) => {
@@ -280,6 +285,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         // ORCHESTRATOR_PEER_TOKEN: what peers accept from this orchestrator, sent to them as a bearer token.
         ...(options.auth?.peerToken === undefined ? {} : { peerToken: options.auth.peerToken }),
       }),
+      // GET /tools: services' documents read as the poller reads them (the outbound rules, no credential sent).
+      tools: createToolCatalog({ registry, workflows: workflowStore, documents: createHttpApiDocumentSource({ http: outbound.http, timeoutMs: TOOL_DOCUMENT_TIMEOUT_MS }), clock }),
       events: events.service,
       subscriptions: events.subscriptions,
       // The engine's failed service calls and the failed webhook deliveries; retries go through the use cases.

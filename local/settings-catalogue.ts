@@ -64,6 +64,8 @@ export const LOCAL_SETTINGS = {
   ORCHESTRATOR_PROXY_TIMEOUT_SECONDS: { fileKeys: ['services.proxy_timeout_seconds'], description: 'How long a proxied request (/report/request, /summarization/suggest, /docstore/save, /demo/e2e) may take, retries included' },
   ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE: { fileKeys: ['jobs.recalc_quality_schedule'], description: 'When the quality recalculation job runs: cron(...), rate(...) or at(...) in UTC, or off' },
   ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE: { fileKeys: ['jobs.notify_consolidation_schedule'], description: 'When the consolidation notice job runs: cron(...), rate(...) or at(...) in UTC, or off' },
+  LLM_GATEWAY_URL: { fileKeys: ['services.llm_gateway_url'], description: 'OpenAI-compatible endpoint llm actions call locally (POST <url>/v1/chat/completions); unset: llm actions fail, naming it' },
+  LLM_GATEWAY_API_KEY: { fileKeys: ['security.llm_gateway_api_key'], secret: true, description: 'Bearer token sent to LLM_GATEWAY_URL' },
   ORCHESTRATOR_COMMIT: { description: 'Git commit reported by GET /info; unset: `git rev-parse HEAD` at start' },
   ORCHESTRATOR_BUILD_TIME: { description: 'Build time reported by GET /info; unset: the start time' },
 } as const satisfies Readonly<Record<string, SettingInfo>>;

@@ -20,6 +20,6 @@ export function runtimeOptionsFrom(config: LocalConfig): LocalRuntimeOptions {
     },
     ...(observability.logCollectorUrl === undefined ? {} : { logCollectorUrl: observability.logCollectorUrl }),
     logLevel: loggerLevelOf(observability.logLevel),
-    logSecrets: [config.auth.jwtSecret, config.auth.adminApiKey, config.auth.peerToken, config.cursorSecret, ...Object.values(observability.otlpHeaders ?? {})].filter((secret): secret is string => secret !== undefined),
+    logSecrets: [config.auth.jwtSecret, config.auth.adminApiKey, config.auth.peerToken, config.cursorSecret, config.llmGateway.apiKey, ...Object.values(observability.otlpHeaders ?? {})].filter((secret): secret is string => secret !== undefined),
   };
 }

@@ -1,5 +1,6 @@
 import type { Action } from '../core/workflow/definition.ts';
 import { topologicalOrder } from '../core/workflow/graph.ts';
+import { llmTemplatedConfig } from '../core/workflow/llm.ts';
 import { referencedActions, type PathScope } from './paths.ts';
 
 /** What the compiler must know of each action before it builds any state: what it reads, and what it must check first. */
@@ -46,7 +47,7 @@ function actionTemplateValues(action: Action): { value: unknown; loop?: boolean 
   if (action.action_type === 'foreach') {
     values.push({ value: action.config.items }, { value: action.config.action.config, loop: true });
   } else {
-    values.push({ value: action.config });
+    values.push({ value: action.action_type === 'llm' ? llmTemplatedConfig(action.config) : action.config });
   }
   if (action.condition) values.push({ value: action.condition });
   return values;

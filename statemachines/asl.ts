@@ -119,4 +119,6 @@ export const Resource = {
   putEvents: 'arn:aws:states:::events:putEvents',
   sqsSendMessage: 'arn:aws:states:::sqs:sendMessage',
   startExecutionSync: 'arn:aws:states:::states:startExecution.sync:2',
+  /** Amazon Bedrock's InvokeModel, natively (no Lambda): `ModelId` and the model's own request `Body`. */
+  bedrockInvokeModel: 'arn:aws:states:::bedrock:invokeModel',
 } as const;

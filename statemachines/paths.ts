@@ -255,7 +255,7 @@ function compileArray(items: readonly unknown[], scope: PathScope): CompiledValu
 }
 
 /** Intrinsic string literals escape `'`, `{`, `}` and `\` with a backslash. */
-function escapeIntrinsicText(text: string): string {
+export function escapeIntrinsicText(text: string): string {
   return text.replace(/[\\'{}]/g, (character) => `\\${character}`);
 }
 

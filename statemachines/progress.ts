@@ -1,4 +1,6 @@
-import { sentNotification, type ActionProgress } from '../core/execution/model.ts';
+import { addUsage, sentNotification, type ActionProgress } from '../core/execution/model.ts';
+import { answerOfModelBody } from '../core/execution/llm-check.ts';
+import { LLM_STATE_ROLES } from '../core/workflow/llm.ts';
 import type { ExecutionHistoryEvent as MachineEvent } from '../core/ports.ts';
 import { RUN_PAUSED_ERROR } from '../core/errors.ts';
 import type { Action } from '../core/workflow/definition.ts';
@@ -28,6 +30,8 @@ interface Tracker {
    * say when its call started; the runner's record of its first attempt does.
    */
   waitedInCall?: boolean;
+  /** An llm action's model (its calls' ModelId), for its usage. */
+  model?: string;
 }
 
 /**
@@ -87,6 +91,10 @@ export function progressFromHistory(
       }
       continue;
     }
+    if (progress.action_type === 'llm') {
+      trackLlm(tracker, actionId, role, event);
+      continue;
+    }
     if (role !== undefined) continue;
 
     if (event.type.endsWith('StateEntered')) {
@@ -103,8 +111,8 @@ export function progressFromHistory(
       tracker.parked = true;
     } else if (event.type.endsWith('StateExited') && tracker.parked) {
       tracker.parked = false;
-    } else if (event.type === 'TaskFailed' || event.type === 'TaskTimedOut' || event.type === 'MapStateFailed' || event.type === 'TaskSubmitFailed' || event.type === 'TaskStartFailed') {
-      tracker.lastError = { error: event.error ?? (event.type === 'TaskTimedOut' ? 'States.Timeout' : 'States.TaskFailed'), cause: event.cause ?? '' };
+    } else if (TASK_FAILURES.has(event.type)) {
+      tracker.lastError = failureOf(event);
     } else if (event.type.endsWith('StateExited') && progress.status === 'running' && !(isTaskAction(progress.action_type) && tracker.lastError)) {
       // A task whose last attempt failed leaves through its Catch: the failure states that follow settle it.
       const stateOutput = (parse(event.output) as { results?: Record<string, unknown> } | undefined)?.results?.[actionId];
@@ -125,6 +133,49 @@ export function progressFromHistory(
     if (progress.status === 'running' && tracker.lastError) return { ...progress, error: tracker.lastError };
     return progress;
   });
+}
+
+const TASK_FAILURES: ReadonlySet<string> = new Set(['TaskFailed', 'TaskTimedOut', 'MapStateFailed', 'TaskSubmitFailed', 'TaskStartFailed']);
+
+function failureOf(event: MachineEvent): { error: string; cause: string } {
+  return { error: event.error ?? (event.type === 'TaskTimedOut' ? 'States.Timeout' : 'States.TaskFailed'), cause: event.cause ?? '' };
+}
+
+/**
+ * An llm action's states (statemachines/actions/llm.ts): it runs from its first state (the conversation), each
+ * model call (`: call`, `: repair`) is an attempt and adds its tokens, and it completes when a state writes its
+ * result with outcome `completed` (`: call` without output_schema, `: answer` or `: recheck` with it). A
+ * history without data cannot say which: a call's exit then completes it, and the states after say better.
+ */
+function trackLlm(tracker: Tracker, actionId: string, role: string | undefined, event: MachineEvent): void {
+  const set = (change: Partial<ActionProgress>) => {
+    tracker.progress = { ...tracker.progress, ...change };
+  };
+  const { progress } = tracker;
+  const modelCall = role === LLM_STATE_ROLES.call || role === LLM_STATE_ROLES.repair;
+  if (event.type.endsWith('StateEntered')) {
+    if (role === undefined) set({ status: 'running', started_at: progress.started_at ?? event.timestamp });
+  } else if (event.type === 'TaskScheduled') {
+    if (!modelCall) return;
+    const model = (parse(event.parameters) as { ModelId?: unknown } | undefined)?.ModelId;
+    if (typeof model === 'string') tracker.model = model;
+    set({ attempts: progress.attempts + 1, status: 'running' });
+  } else if (event.type === 'TaskSucceeded') {
+    tracker.taskResult = parse(event.output);
+    tracker.lastError = undefined;
+    const answer = modelCall ? answerOfModelBody((tracker.taskResult as { Body?: unknown } | undefined)?.Body) : undefined;
+    if (answer) set({ usage: addUsage(progress.usage, { model: tracker.model ?? 'unknown', ...answer.usage }) });
+  } else if (TASK_FAILURES.has(event.type)) {
+    tracker.lastError = failureOf(event);
+  } else if (event.type.endsWith('StateExited') && !tracker.lastError && (role === LLM_STATE_ROLES.call || role === LLM_STATE_ROLES.answer || role === LLM_STATE_ROLES.recheck)) {
+    const data = parse(event.output) as { results?: Record<string, { outcome?: unknown; response?: unknown } | undefined> } | undefined;
+    const recorded = data?.results?.[actionId];
+    // The answer goes on to its check.
+    if (data !== undefined && recorded?.outcome !== 'completed') return;
+    const task = tracker.taskResult as { Body?: unknown; Payload?: { response?: unknown } } | undefined;
+    const response = recorded?.response ?? task?.Payload?.response ?? answerOfModelBody(task?.Body);
+    set({ status: 'completed', ended_at: event.timestamp, error: undefined, ...(response === undefined ? {} : { output: { status_code: null, response } }) });
+  }
 }
 
 /** A compensation's task: scheduled attempts, then its success or its last failure (its Catch dead-letters it). */

@@ -1,4 +1,5 @@
 import { GATE_UNAVAILABLE_ERROR, RETRYABLE_ACTION_ERRORS, RUN_PAUSED_ERROR } from '../core/errors.ts';
+import { LLM_TRANSIENT_ERRORS } from '../core/execution/llm-check.ts';
 import type { RetryPolicy } from '../core/workflow/definition.ts';
 import { RetryPolicySchema } from '../core/workflow/definition.ts';
 import { Placeholder, Resource, type Catcher, type JsonObject, type Retrier, type TaskState } from './asl.ts';
@@ -18,6 +19,8 @@ export const TRANSIENT_ERRORS = {
   [Resource.lambdaInvokeCallback]: RETRYABLE_ACTION_ERRORS,
   [Resource.putEvents]: ['EventBridge.InternalException', 'EventBridge.ThrottlingException'],
   [Resource.startExecutionSync]: ['StepFunctions.ExecutionLimitExceededException', 'StepFunctions.SdkClientException'],
+  /** A model call: Bedrock throttling, the service or the model not ready or too slow (the local gateway fails with the same names). */
+  [Resource.bedrockInvokeModel]: LLM_TRANSIENT_ERRORS,
 } as const satisfies Record<string, readonly string[]>;
 
 /** A resource an action's own work calls (and so retries with the action's policy). */

@@ -1,17 +1,18 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { failedActionOf } from '../../core/errors.ts';
-import { sentNotification, type ActionProgress, type CompensationProgress, type ExecutionFailure, type ExecutionStatus } from '../../core/execution/model.ts';
+import type { ActionProgress, CompensationProgress, ExecutionFailure, ExecutionStatus } from '../../core/execution/model.ts';
 import type { Action } from '../../core/workflow/definition.ts';
-import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events/dead-letter-notice.ts';
 import type { EmitEvent } from '../../core/events/emitter.ts';
-import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
-import { arriveAtGates, gatedCallWait, releasedCall, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../../core/execution/gate-requests.ts';
+import { isGatedCallPayload, isGatePayload, releasedCall } from '../../core/execution/gate-requests.ts';
 import type { LocalGates } from './in-process-gates.ts';
+import { llmSteps } from './llm-steps.ts';
+import { dispatch, extractOutput, gateTask, reportReplayedCall, waitInCall } from './local-tasks.ts';
 
 /**
  * Runs a compiled workflow (JSONPath ASL) in-process with the `aws-local-stepfunctions` interpreter. Its Task
  * states are routed by state name to local stand-ins for what AWS would call: the action runner for service
- * calls, a bus for notifications, a queue for dead letters, another run for sub-workflows. Per-action
+ * calls, a bus for notifications, a queue for dead letters, another run for sub-workflows, a model (the LLM
+ * gateway) for llm actions (local-tasks.ts). Per-action
  * progress comes from those handlers (tasks) and from the interpreter's state events (waits, transforms,
  * skips), and is reported as it happens.
  */
@@ -27,6 +28,11 @@ export interface LocalIntegrations {
   putEvent(entry: Record<string, unknown>): Promise<string>;
   /** `sqs:sendMessage` to the dead-letter queue. */
   sendDeadLetter(body: unknown): Promise<void>;
+  /**
+   * `bedrock:invokeModel` of llm actions: `ModelId` and the Messages request `Body` in, `{ Body }` (the Messages
+   * response) out; fails with Bedrock's error names (`Bedrock.ThrottlingException`...). Omitted: llm actions fail.
+   */
+  invokeModel?(request: { readonly ModelId: string; readonly Body: unknown }, signal: AbortSignal): Promise<{ readonly Body: unknown; readonly ContentType?: string }>;
   /** `states:startExecution.sync:2`: runs another workflow and returns its output. */
   startSubWorkflow(stateMachine: string, input: unknown, signal: AbortSignal): Promise<{ output: unknown; executionArn: string }>;
   /** Where a dead letter's `orchestrator.dlq.added` goes (the in-process bus); omitted: nowhere. */
@@ -150,6 +156,7 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
   // State names are unique across a split workflow's machines, so one set of handlers serves them all.
   const definitions = [run.definition, ...[...(run.children?.values() ?? [])].map((child) => child.definition)] as { States: Record<string, unknown> }[];
   const childRuns = new Set<{ abort: () => void }>();
+  const llm = llmSteps(run.actions);
   for (const [stateName, actionId] of definitions.flatMap(taskStates)) {
     handlers[stateName] = (async (input: Record<string, unknown>) => {
       const child = typeof input.StateMachineArn === 'string' ? run.children?.get(input.StateMachineArn) : undefined;
@@ -163,18 +170,25 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
       }
       const key = checkpointKey(stateName, input);
       const own = actionId !== undefined && stateName === actionId && !settledBefore.has(actionId);
+      // An llm action's states (llm-steps.ts): its calls are its attempts, its checks may complete it.
+      const step = llm.of(stateName);
+      const llmOwn = step !== undefined && !settledBefore.has(step.actionId) ? step : undefined;
       if (run.replay?.has(key)) {
         const recorded = structuredClone(run.replay.get(key));
         // A recorded service call is not called again, but the gates it feeds are new: it reports to them again.
         if ('FunctionName' in input) await reportReplayedCall(input.Payload, recorded, gates);
         // Its result was kept but the run stopped before its progress said so.
         if (own) update(actionId, { status: 'completed', ended_at: progress.get(actionId)?.ended_at ?? run.now(), output: extractOutput(recorded, input), error: undefined });
+        const replayed = llmOwn && llm.succeeded(llmOwn, stateName, input, recorded, progress.get(llmOwn.actionId)?.ended_at ?? run.now());
+        if (llmOwn && replayed) update(llmOwn.actionId, replayed);
         return recorded;
       }
       // A gated call is neither running nor in flight while it waits for its producers; it is made once they reported.
       const released = 'FunctionName' in input && isGatedCallPayload(input.Payload) ? await waitInCall(stateName, input.Payload, gates, gateWaits.signal) : undefined;
       await run.beforeTask?.(controller.signal);
       if (own) update(actionId, { status: 'running', attempts: (progress.get(actionId)?.attempts ?? 0) + 1, started_at: progress.get(actionId)?.started_at ?? run.now() });
+      const started = llmOwn && llm.started(llmOwn, progress.get(llmOwn.actionId), run.now());
+      if (llmOwn && started) update(llmOwn.actionId, started);
       const compensated = compensationOf(stateName);
       const compensate = (change: Partial<CompensationProgress>) => {
         const current = compensated === undefined ? undefined : progress.get(compensated);
@@ -195,10 +209,13 @@ export function startLocalRun(machine: StateMachine, run: LocalRunInput): LocalR
           const payload = extractOutput(result, input);
           update(actionId, { status: 'completed', ended_at: run.now(), output: payload, error: undefined });
         }
+        const answered = llmOwn && llm.succeeded(llmOwn, stateName, input, result, run.now());
+        if (llmOwn && answered) update(llmOwn.actionId, answered);
         return result;
       } catch (error) {
         const failure = { error: error instanceof Error ? error.name : 'Error', cause: error instanceof Error ? error.message : String(error) };
         if (own) update(actionId, { error: failure });
+        if (llmOwn) update(llmOwn.actionId, { error: failure });
         // Failed until a retry of it starts: its Catch dead-letters it and the saga goes on.
         compensate({ status: 'failed', ended_at: run.now(), error: failure });
         throw error;
@@ -300,91 +317,6 @@ function statesOfType(definition: { States: Record<string, unknown> }, type: str
 /** Task states, each with the action it belongs to (compensation and dead-letter states belong to none). */
 function taskStates(definition: { States: Record<string, unknown> }): [string, string | undefined][] {
   return statesOfType(definition, 'Task').map((name) => [name, name.includes(': ') ? undefined : name]);
-}
-
-async function dispatch(stateName: string, input: Record<string, unknown>, integrations: LocalIntegrations, signal: AbortSignal): Promise<unknown> {
-  if ('FunctionName' in input && isRedriveGatePayload(input.Payload)) {
-    // Locally a retry replays the run instead of redriving it: the gate is only ever the run's failure.
-    return { Payload: passRedriveGate(input.Payload), StatusCode: 200 };
-  }
-  if ('FunctionName' in input && isDeadLetterNoticePayload(input.Payload)) {
-    // What the action runner's entry does in AWS: the dead letter is announced on the bus.
-    return { Payload: await announceDeadLetter(input.Payload, integrations.emit ?? (async () => undefined)), StatusCode: 200 };
-  }
-  if ('FunctionName' in input) {
-    const result = await integrations.invokeRunner(input.Payload as Record<string, unknown>, signal);
-    return { Payload: result, StatusCode: 200 };
-  }
-  if ('Entries' in input) {
-    const entries = input.Entries as Record<string, unknown>[];
-    const ids = await Promise.all(entries.map((entry) => integrations.putEvent(entry)));
-    return { Entries: ids.map((EventId) => ({ EventId })), FailedEntryCount: 0 };
-  }
-  if ('QueueUrl' in input) {
-    await integrations.sendDeadLetter(input.MessageBody);
-    return { MessageId: `local-${stateName}` };
-  }
-  if ('StateMachineArn' in input) {
-    const { output, executionArn } = await integrations.startSubWorkflow(String(input.StateMachineArn), input.Input, signal);
-    return { Output: output, ExecutionArn: executionArn, Status: 'SUCCEEDED' };
-  }
-  throw new Error(`no local integration for task state ${stateName}`);
-}
-
-/**
- * A `<W>: gate` state (a waiter: its result is the release's outputs, when every producer has reported) or a
- * `<P>: report` state (a producer that finished: `{ released }`, as the runner's Lambda answers).
- */
-async function gateTask(stateName: string, payload: unknown, gates: LocalGates | undefined, signal: AbortSignal): Promise<unknown> {
-  if (!gates) throw new Error(`${stateName}: this runtime has no dependency gates`);
-  const request = parseGateRequest(payload);
-  if (request.kind === 'arrive') return { Payload: { released: await arriveAtGates(gates, request.executionId, request.producer, request.waiters, request.output) }, StatusCode: 200 };
-  const { token, released } = gates.releases.expect(signal);
-  try {
-    await waitAtGate(gates, { ...request, token });
-  } catch (error) {
-    gates.releases.discard(token);
-    throw error;
-  }
-  return released;
-}
-
-/**
- * A gated call (ADR 0016) waits at its gate before it is made: resolves with the producers' outputs when every
- * one has reported. Its state then makes the call as any other (the engine's handler awaits; in AWS the runner makes it once
- * released, functions/workers/gated-calls.ts).
- */
-async function waitInCall(stateName: string, payload: Record<string, unknown>, gates: LocalGates | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
-  if (!gates) throw new Error(`${stateName}: this runtime has no dependency gates`);
-  const { token, released } = gates.releases.expect(signal);
-  try {
-    await waitAtGate(gates, { ...gatedCallWait(payload), token });
-  } catch (error) {
-    gates.releases.discard(token);
-    throw error;
-  }
-  return released;
-}
-
-/** A service call that feeds gates, replayed from its checkpoint: its recorded result is reported as the runner would have. */
-async function reportReplayedCall(payload: unknown, recorded: unknown, gates: LocalGates | undefined): Promise<void> {
-  const feed = gateFeedOf(payload);
-  const result = (recorded as { Payload?: { status_code?: unknown; response?: unknown } } | null)?.Payload;
-  if (!feed || !gates || typeof result?.status_code !== 'number') return;
-  await arriveAtGates(gates, feed.executionId, feed.producer, feed.waiters, serviceCallOutput({ status_code: result.status_code, response: result.response }));
-}
-
-/** What an action returned, as the API shows it; a notification shows the message it sent with its event id. */
-function extractOutput(result: unknown, input: Record<string, unknown>): ActionProgress['output'] {
-  const payload = (result as { Payload?: { status_code?: number; response?: unknown } }).Payload;
-  if (payload) return { status_code: payload.status_code ?? null, response: payload.response };
-  const entries = (result as { Entries?: { EventId: string }[] }).Entries;
-  if (entries) {
-    const detail = ((input.Entries as { Detail?: Record<string, unknown> }[] | undefined)?.[0]?.Detail ?? {}) as Record<string, unknown>;
-    return { status_code: 200, response: { event_id: entries[0]?.EventId, ...sentNotification(detail) } };
-  }
-  const output = (result as { Output?: unknown }).Output;
-  return { status_code: null, response: output };
 }
 
 interface StateEvent {

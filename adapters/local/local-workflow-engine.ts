@@ -2,6 +2,7 @@ import { ACTIVE_STATUSES, settleProgress, type ActionProgress, type Execution } 
 import type { Clock, ExecutionStore, Log, ReuseRequest, WorkflowEngine } from '../../core/ports.ts';
 import type { Workflow } from '../../core/workflow/model.ts';
 import { sagaFailure } from '../../core/execution/saga.ts';
+import { LLM_STATE_ROLES } from '../../core/workflow/llm.ts';
 import { checkpointOwner, CompiledMachineCache, startLocalRun, type LocalIntegrations, type LocalRun, type LocalRunInput } from './local-engine.ts';
 
 /** What the local engine needs from the compiler (injected: adapters do not import it). */
@@ -41,6 +42,9 @@ interface RunningEntry {
   /** Resolves when the run's end is recorded. */
   settled: Promise<void>;
 }
+
+/** An llm action's model calls and checks: a reused llm action calls its model no more (core/workflow/llm.ts). */
+const REUSED_LLM_ROLES: ReadonlySet<string> = new Set([LLM_STATE_ROLES.call, LLM_STATE_ROLES.check, LLM_STATE_ROLES.repair, LLM_STATE_ROLES.recheck]);
 
 /** Unfinished runs taken up at once when the runtime starts. */
 const RECOVERY_CONCURRENCY = 16;
@@ -97,7 +101,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       [...recorded].filter(([key]) => {
         const owner = checkpointOwner(key);
         if (compensated.has(owner.actionId)) return false;
-        return (reuse.actions.has(owner.actionId) && (owner.role === undefined || owner.item)) || (reuse.partialForeach && owner.item);
+        return (reuse.actions.has(owner.actionId) && (owner.role === undefined || owner.item || REUSED_LLM_ROLES.has(owner.role))) || (reuse.partialForeach && owner.item);
       }),
     );
     if (reuse.from !== execution.execution_id) {

@@ -56,6 +56,17 @@ export interface CompensationProgress {
   readonly error?: { readonly error: string; readonly cause: string };
 }
 
+/** Tokens one model call, or all of an action's, took. */
+export interface TokenUsage {
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+}
+
+/** What an llm action's model calls took: every call of the action that answered (a repair call included), summed. */
+export interface ActionUsage extends TokenUsage {
+  readonly model: string;
+}
+
 export interface ActionProgress {
   readonly action_id: string;
   readonly action_type: string;
@@ -69,6 +80,13 @@ export interface ActionProgress {
   readonly reason?: string;
   /** The action's compensation, when it declares one (the run is then a saga). */
   readonly compensation?: CompensationProgress;
+  /** An llm action's tokens, once a model call has answered. */
+  readonly usage?: ActionUsage;
+}
+
+/** `a` plus `b`, the model kept (an action calls one model). */
+export function addUsage(a: ActionUsage | undefined, b: ActionUsage): ActionUsage {
+  return a === undefined ? b : { model: b.model, input_tokens: a.input_tokens + b.input_tokens, output_tokens: a.output_tokens + b.output_tokens };
 }
 
 export interface ExecutionFailure {

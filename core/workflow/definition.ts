@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { outputSchemaProblems } from './output-schema.ts';
 
 /**
  * The workflow definition format: what users write. Schemas are strict so that a misspelt key
@@ -182,6 +183,59 @@ export const SubWorkflowConfigSchema = z.strictObject({
 });
 export const SubWorkflowActionSchema = z.strictObject({ ...actionBase, action_type: z.literal('sub_workflow'), config: SubWorkflowConfigSchema });
 
+/**
+ * A model id as Bedrock names it (`anthropic.claude-3-5-haiku-20241022-v1:0`, an inference profile
+ * `us.anthropic...`, or an ARN) or as an OpenAI-compatible gateway does locally (`gpt-4o-mini`, `llama3.1:8b`).
+ * Literal, never templated: it is a metrics label and what IAM grants.
+ */
+const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+export const LLM_MESSAGE_ROLES = ['system', 'user', 'assistant'] as const;
+/** Text sent to a model (a prompt, a message, the system text): large documents pass through templates. */
+const MAX_LLM_TEXT = 100_000;
+export const DEFAULT_LLM_MAX_TOKENS = 1024;
+
+const llmText = (field: string) => requiredString(field).max(MAX_LLM_TEXT);
+
+export const LlmMessageSchema = z.strictObject({
+  role: z.enum(LLM_MESSAGE_ROLES, { error: (issue) => (issue.input === undefined ? 'role is required' : `role must be one of ${LLM_MESSAGE_ROLES.join(', ')}`) }),
+  content: llmText('content'),
+});
+
+/** A JSON Schema (2020-12) that compiles: refused at validation, naming the field, when it does not. */
+const OutputSchemaSchema = z.record(z.string(), JsonValue, { error: 'output_schema must be a JSON Schema object' }).superRefine((schema, context) => {
+  for (const problem of outputSchemaProblems(schema)) context.addIssue({ code: 'custom', message: `output_schema is not a valid JSON Schema: ${problem}` });
+});
+
+/**
+ * Asks a model (`model`) with `prompt` or `messages` (exactly one), templated like any action's config; the
+ * answer is `{{id.response.text}}`, and with `output_schema` also `{{id.response.json}}`, checked against it.
+ */
+export const LlmConfigSchema = z
+  .strictObject({
+    model: requiredString('model').max(256).regex(MODEL_PATTERN, 'model must be a model id (letters, digits and . _ : / @ + -), e.g. anthropic.claude-3-5-haiku-20241022-v1:0'),
+    system: z.string({ error: 'system must be a string' }).max(MAX_LLM_TEXT).optional(),
+    prompt: llmText('prompt').optional(),
+    messages: z.array(LlmMessageSchema).min(1, 'messages must not be empty').max(200).optional(),
+    /** Bedrock's Anthropic models take 0 to 1. */
+    temperature: z.number({ error: 'temperature must be a number' }).min(0).max(1).optional(),
+    max_tokens: z.number({ error: 'max_tokens must be a whole number' }).int('max_tokens must be a whole number').min(1).max(200_000).default(DEFAULT_LLM_MAX_TOKENS),
+    output_schema: OutputSchemaSchema.optional(),
+  })
+  .superRefine((config, context) => {
+    if (config.prompt === undefined && config.messages === undefined) context.addIssue({ code: 'custom', path: ['prompt'], message: 'an llm action needs prompt or messages' });
+    if (config.prompt !== undefined && config.messages !== undefined) context.addIssue({ code: 'custom', path: ['messages'], message: 'an llm action takes prompt or messages, not both' });
+    const turns = (config.messages ?? []).map((message, index) => ({ ...message, index })).filter((message) => message.role !== 'system');
+    if (config.messages !== undefined && turns.length === 0) context.addIssue({ code: 'custom', path: ['messages'], message: 'messages need at least one user message (system messages only set the system text)' });
+    const first = turns[0];
+    if (first && first.role !== 'user') context.addIssue({ code: 'custom', path: ['messages', first.index, 'role'], message: 'the first message that is not a system message must be a user message' });
+    const last = turns[turns.length - 1];
+    // A trailing assistant turn is a prefill: the answer would continue it, and could not be a JSON document alone.
+    if (last && last.role === 'assistant' && config.output_schema !== undefined) {
+      context.addIssue({ code: 'custom', path: ['messages', last.index, 'role'], message: 'with output_schema, the last message must be a user message (the answer must be a whole JSON value)' });
+    }
+  });
+export const LlmActionSchema = z.strictObject({ ...actionBase, action_type: z.literal('llm'), config: LlmConfigSchema });
+
 /** Adding an action type means adding a schema here; validation and statistics pick it up from the union. */
 const ACTION_SCHEMAS = [
   ServiceCallActionSchema,
@@ -190,6 +244,7 @@ const ACTION_SCHEMAS = [
   TransformActionSchema,
   ForeachActionSchema,
   SubWorkflowActionSchema,
+  LlmActionSchema,
 ] as const;
 export const ACTION_TYPES: readonly string[] = ACTION_SCHEMAS.map((schema) => schema.shape.action_type.value);
 

@@ -4,6 +4,7 @@ import { ACTION_OUTPUT_FIELDS, collectTemplates, EXECUTION_FIELDS, EXECUTION_ROO
 import { findCycles, transitiveDependencies } from './graph.ts';
 import { parameterDeclarationIssues } from './parameters.ts';
 import type { Action, DefinitionBody } from './definition.ts';
+import { llmTemplatedConfig } from './llm.ts';
 
 /**
  * Definitions are stored as one DynamoDB item (400 KB at most, attribute names and metadata included).
@@ -197,7 +198,9 @@ export function definitionIssues(definition: DefinitionBody): FieldIssue[] {
         if (problem) issues.push({ field, message: `${ref.raw} ${problem}` });
       }
     }
-    for (const scope of templateScopes(action, index)) {
+    // output_schema goes into the compiled definition as it is, where Step Functions would read such a key as a path.
+    const literal = action.action_type === 'llm' && action.config.output_schema ? [{ value: action.config.output_schema, field: `actions[${index}].config.output_schema` }] : [];
+    for (const scope of [...templateScopes(action, index), ...literal]) {
       for (const field of keysEndingInDollar(scope.value, scope.field)) {
         issues.push({ field, message: "keys must not end in '.$' (Step Functions reads such keys as paths)" });
       }
@@ -235,7 +238,8 @@ function templateScopes(action: Action, index: number): TemplateScope[] {
     scopes.push({ value: action.config.items, field: `${at}.config.items` });
     scopes.push({ value: action.config.action.config, field: `${at}.config.action.config`, loopVariables: true });
   } else {
-    scopes.push({ value: action.config, field: `${at}.config` });
+    // An llm action's output_schema is JSON Schema, never templated (`{{...}}` in a description is text).
+    scopes.push({ value: action.action_type === 'llm' ? llmTemplatedConfig(action.config) : action.config, field: `${at}.config` });
   }
   if (action.condition) scopes.push({ value: action.condition, field: `${at}.condition` });
   if (action.compensation) scopes.push({ value: action.compensation.config, field: `${at}.compensation.config`, ownOutput: true });

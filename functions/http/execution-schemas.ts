@@ -53,6 +53,10 @@ const ActionProgressResponse = z.object({
     })
     .optional()
     .describe("the action's compensation, when it declares one: planned until the saga needs it"),
+  usage: z
+    .object({ model: z.string(), input_tokens: z.number().int(), output_tokens: z.number().int() })
+    .optional()
+    .describe("an llm action's tokens: every model call of it that answered (a repair call included), summed"),
 });
 
 export const ExecutionResponse = z.object({

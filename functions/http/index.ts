@@ -17,6 +17,7 @@ import { createMetricsHandlers } from './metrics-handlers.ts';
 import { createPlatformInfoHandlers } from './platform-info-handlers.ts';
 import { createEcosystemHandlers } from './ecosystem-handlers.ts';
 import { createScheduleHandlers } from './schedule-handlers.ts';
+import { createToolHandlers } from './tool-handlers.ts';
 
 /**
  * Every route's handler, for runtimes that serve the whole API from one process (the local server, tests).
@@ -40,5 +41,6 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
     ...createPlatformInfoHandlers(services),
     ...createEcosystemHandlers(services),
     ...createScheduleHandlers(services),
+    ...createToolHandlers(services),
   };
 }

@@ -16,6 +16,7 @@ import type { ConfigurationReport, MetricsExposition, PlatformInfo } from './obs
 import type { EcosystemService } from '../../core/ecosystem/service.ts';
 import type { ScheduleService } from '../../core/schedules/service.ts';
 import type { ServiceProxy } from '../ecosystem/service-proxy.ts';
+import type { ToolCatalog } from '../../core/ai/tool-catalog.ts';
 
 /** What every handler factory needs: access control and the audit trail (functions/middleware/security.ts). */
 export interface Secured {
@@ -66,6 +67,8 @@ export interface HttpServices extends Secured {
   readonly logAnalysisService: string;
   /** Workflow schedules (`/workflows/{id}/schedules`), and removing them with their workflow. */
   readonly schedules: ScheduleService;
+  /** Workflows and services' operations as tools (`GET /tools`). */
+  readonly tools: ToolCatalog;
   /** Reported by health endpoints. */
   readonly serviceVersion: string;
 }

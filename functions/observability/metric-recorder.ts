@@ -23,6 +23,12 @@ export interface MetricsRecorder {
    * with; `statusCode` the service's answer, when there was one (recorders keep its class at most).
    */
   serviceCall(service: string, outcome: 'ok' | 'error', errorName: string | undefined, statusCode: number | undefined, seconds: number): void;
+  /**
+   * Tokens one model call of an llm action took, by model and direction. Recorded where the call is made: the
+   * local runtime's gateway. In AWS, Step Functions calls Bedrock itself, which publishes its own token metrics
+   * (AWS/Bedrock InputTokenCount and OutputTokenCount, by ModelId), so EMF recorders leave it out.
+   */
+  llmTokens?(model: string, direction: 'input' | 'output', tokens: number): void;
   /** Publishes what is buffered (EMF, at the end of each invocation); in-process registries have nothing to do. */
   flush?(): void;
 }
@@ -34,6 +40,7 @@ export const noopMetrics: MetricsRecorder = {
   runEnded: () => undefined,
   actionEnded: () => undefined,
   serviceCall: () => undefined,
+  llmTokens: () => undefined,
   flush: () => undefined,
 };
 
@@ -54,6 +61,7 @@ export function combined(...recorders: readonly MetricsRecorder[]): MetricsRecor
     runEnded: (...args) => each((recorder) => recorder.runEnded(...args)),
     actionEnded: (...args) => each((recorder) => recorder.actionEnded(...args)),
     serviceCall: (...args) => each((recorder) => recorder.serviceCall(...args)),
+    llmTokens: (...args) => each((recorder) => recorder.llmTokens?.(...args)),
     flush: () => each((recorder) => recorder.flush?.()),
   };
 }
@@ -102,6 +110,8 @@ export const bounded = {
 
 /** Distinct routes kept as labels (the table has about 70, plus `unmatched`). */
 export const MAX_ROUTE_LABELS = 200;
+/** Distinct models kept as labels: a workflow names its models, so a handful per deployment. */
+export const MAX_MODEL_LABELS = 100;
 /** Distinct services kept as labels (the bench's 100 services fit with room). */
 export const MAX_SERVICE_LABELS = 1000;
 

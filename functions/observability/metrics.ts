@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DeadLetterInspector } from '../../core/dead-letters/ports.ts';
 import { isExpired, serviceStatus, type CircuitStateName, type HealthStatus, type ServiceInstance } from '../../core/registry/model.ts';
 import type { MetricsExposition } from '../http/observability-services.ts';
-import { bounded, DistinctLabel, MAX_ROUTE_LABELS, MAX_SERVICE_LABELS, OTHER, validSeconds, type MetricsRecorder } from './metric-recorder.ts';
+import { bounded, DistinctLabel, MAX_MODEL_LABELS, MAX_ROUTE_LABELS, MAX_SERVICE_LABELS, OTHER, validSeconds, type MetricsRecorder } from './metric-recorder.ts';
 
 /** The Prometheus recorder (prom-client): what `GET /metrics` renders. The recorder's contract and its bounded labels are in metric-recorder.ts. */
 
@@ -60,6 +60,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   const routes = new DistinctLabel(MAX_ROUTE_LABELS);
   const services = new DistinctLabel(MAX_SERVICE_LABELS);
+  const models = new DistinctLabel(MAX_MODEL_LABELS);
 
   const httpRequests = new Counter({ name: 'orchestrator_http_requests_total', help: 'HTTP requests answered, by route name (or unmatched), method and status code', labelNames: ['route', 'method', 'status'], registers });
   const httpDuration = new Histogram({ name: 'orchestrator_http_request_duration_seconds', help: 'Time to answer an HTTP request, from the handler receiving it to its response', labelNames: ['route', 'method'], buckets: HTTP_BUCKETS, registers });
@@ -69,6 +70,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   const actionsEnded = new Counter({ name: 'orchestrator_actions_ended_total', help: 'Actions that ended, by action type and status (completed, failed, skipped)', labelNames: ['type', 'status'], registers });
   const actionDuration = new Histogram({ name: 'orchestrator_action_duration_seconds', help: 'Duration of the actions that ended, by action type and status (actions whose start this process saw)', labelNames: ['type', 'status'], buckets: ACTION_BUCKETS, registers });
   const serviceCalls = new Counter({ name: 'orchestrator_service_calls_total', help: 'Service calls by the action runner (each attempt), by service, outcome and error name (none when ok)', labelNames: ['service', 'outcome', 'error'], registers });
+  const llmTokens = new Counter({ name: 'orchestrator_llm_tokens_total', help: 'Tokens of the model calls of llm actions that answered, by model and direction (input, output)', labelNames: ['model', 'direction'], registers });
   const serviceCallDuration = new Histogram({ name: 'orchestrator_service_call_duration_seconds', help: 'Duration of service calls (each attempt), by service', labelNames: ['service'], buckets: SERVICE_CALL_BUCKETS, registers });
 
   const circuitState = new Gauge({ name: 'orchestrator_circuit_state', help: 'Circuit breaker of each registered instance: 1 for its current state, 0 for the others', labelNames: ['service', 'instance', 'state'], registers });
@@ -176,6 +178,10 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
       const label = services.of(service);
       serviceCalls.inc({ service: label, outcome, error: outcome === 'ok' ? 'none' : bounded.error(errorName ?? OTHER) });
       if (validSeconds(seconds)) serviceCallDuration.observe({ service: label }, seconds);
+    },
+    llmTokens(model, direction, tokens) {
+      if (!Number.isFinite(tokens) || tokens < 0) return;
+      llmTokens.inc({ model: models.of(model), direction: direction === 'input' ? 'input' : 'output' }, tokens);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { EmitEvent } from '../../core/events/emitter.ts';
+import { answerOfModelBody } from '../../core/execution/llm-check.ts';
 import type { NewEvent } from '../../core/events/envelope.ts';
 import type { ActionRunner } from '../workers/action-runner.ts';
 import type { MetricsRecorder } from './metric-recorder.ts';
@@ -136,6 +137,26 @@ export function meteredRunner(runner: ActionRunner, metrics: MetricsRecorder, mo
       quietly(() => metrics.serviceCall(service, 'error', name, typeof status === 'number' ? status : undefined, seconds()));
       throw error;
     }
+  };
+}
+
+/**
+ * A model invoker (the local runtime's stand-in for Bedrock), recording the tokens of every call that answered
+ * into `metrics`, by model and direction. The answer or the error passes through unchanged.
+ */
+export function meteredModelCalls<Request extends { readonly ModelId: string }, Answer extends { readonly Body: unknown }>(
+  invoke: (request: Request, signal: AbortSignal) => Promise<Answer>,
+  metrics: MetricsRecorder,
+): (request: Request, signal: AbortSignal) => Promise<Answer> {
+  return async (request, signal) => {
+    const answer = await invoke(request, signal);
+    quietly(() => {
+      const usage = answerOfModelBody(answer.Body)?.usage;
+      if (!usage) return;
+      metrics.llmTokens?.(request.ModelId, 'input', usage.input_tokens);
+      metrics.llmTokens?.(request.ModelId, 'output', usage.output_tokens);
+    });
+    return answer;
   };
 }
 

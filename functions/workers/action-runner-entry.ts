@@ -22,6 +22,7 @@ import { createCallParker, isParkPayload, withPauseGate } from './pause-gate.ts'
 import type { ServiceCallResult } from './service-call.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
 import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events/dead-letter-notice.ts';
+import { checkLlmAnswer, isLlmCheckPayload, type LlmCheckResult } from '../../core/execution/llm-check.ts';
 import { awsSpanRecorder, configureAwsLog, flushAfter } from '../aws-observability.ts';
 import { awsEmfMetrics } from '../aws-emf.ts';
 import { noopMetrics } from '../observability/metric-recorder.ts';
@@ -96,13 +97,14 @@ const gatedCalls = createGatedCalls(run, { gates: dependencyGates, answers: new 
  * A `park` event comes from a compiled `<id>: held` state (a paused run's call, with its task token), a
  * `gate` one from an `<id>: gate` state (a waiter, with its task token) or an `<id>: report` state (a producer
  * that finished), a `redrive_gate` one from an `<id>: failed` state, a `dead_letter_added` one from an
- * `<id>: dead letter event` state; any other event is read as a ServiceCallPayload by the runner
+ * `<id>: dead letter event` state, an `llm_check` one from an llm action's `<id>: check` or `<id>: recheck` state
+ * (its answer against its output_schema); any other event is read as a ServiceCallPayload by the runner
  * (InvalidPayloadError when it is not one).
  */
 // X-Ray (Powertools Tracer) with active tracing: each service call a subsegment, searchable by run, action, service and trace id.
 const xray = lazyXrayTracer({ enabled: config.ORCHESTRATOR_TRACING_ENABLED, daemonAddress: config.AWS_XRAY_DAEMON_ADDRESS, serviceName: config.POWERTOOLS_SERVICE_NAME ?? 'action-runner' });
 
-export const handler = flushAfter(withXraySubsegment(async (event: unknown): Promise<ServiceCallResult | { parked: boolean } | { waiting: boolean } | { released: number } | { redriven: true } | { announced: true } | { answered: true }> => {
+export const handler = flushAfter(withXraySubsegment(async (event: unknown): Promise<ServiceCallResult | LlmCheckResult | { parked: boolean } | { waiting: boolean } | { released: number } | { redriven: true } | { announced: true } | { answered: true }> => {
   if (isParkPayload(event)) return park(event);
   // A gated call's result is what its token is answered with (by this invocation when its gate is complete).
   if (isGatedCallPayload(event)) return gatedCalls.wait(event);
@@ -113,12 +115,14 @@ export const handler = flushAfter(withXraySubsegment(async (event: unknown): Pro
   if (isDeadLetterNoticePayload(event)) return announceDeadLetter(event, emit);
   // A run that failed at an action ends here, and goes on from here after a retry (RedriveExecution).
   if (isRedriveGatePayload(event)) return passRedriveGate(event);
+  // An llm action's answer against its output_schema: valid, its result; invalid, the turns of one repair call, then OutputSchemaMismatchError.
+  if (isLlmCheckPayload(event)) return checkLlmAnswer(event);
   return run(event);
 }, describeCall, xray), spans, { flush: () => metrics.flush?.() }, log);
 
 /** A service call's subsegment (X-Ray names: at most 200 characters); the gate and notice events get none. */
 function describeCall(event: unknown): XraySubsegment | undefined {
-  if (typeof event !== 'object' || event === null || isParkPayload(event) || isGatePayload(event) || isReleasedCallPayload(event) || isDeadLetterNoticePayload(event) || isRedriveGatePayload(event)) return undefined;
+  if (typeof event !== 'object' || event === null || isParkPayload(event) || isGatePayload(event) || isReleasedCallPayload(event) || isDeadLetterNoticePayload(event) || isRedriveGatePayload(event) || isLlmCheckPayload(event)) return undefined;
   const field = (name: string): string | undefined => {
     const value = (event as Record<string, unknown>)[name];
     return typeof value === 'string' ? value.slice(0, 200) : undefined;

@@ -63,6 +63,9 @@ export const TASK_TOKEN_ACTIONS = ['states:SendTaskSuccess'] as const;
 export const TASK_TOKEN_REASON =
   "SendTaskSuccess has no resource-level permission for the tokens of service-integration callback states (IAM cannot scope them); only the task token, kept in this deployment's executions table, names the task.";
 
+/** What llm actions' compiled states call on Bedrock (arn:aws:states:::bedrock:invokeModel). */
+export const LLM_MODEL_ACTIONS = ['bedrock:InvokeModel'] as const;
+
 /** The log lines of an express execution's start and end (the listener's subscription filter). */
 export const EXPRESS_STATUS_LOG_TYPES = ['ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted'] as const;
 
@@ -557,8 +560,16 @@ export class RuntimeStack extends Stack implements OutboundAccess {
         resources: [Arn.format({ service: 'events', resource: 'rule', resourceName: SYNC_INTEGRATION_RULE }, this)],
       }),
     );
+    // llm actions: Bedrock's InvokeModel, called by Step Functions itself, on this region's foundation models
+    // only (no inference profiles, provisioned throughput or custom models; no streaming).
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: [...LLM_MODEL_ACTIONS], resources: [this.foundationModels] }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: [...XRAY_ACTIONS], resources: ['*'] }));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: [...LOG_DELIVERY_ACTIONS], resources: ['*'] }));
+  }
+
+  /** Every foundation model of the stack's region (`arn:<partition>:bedrock:<region>::foundation-model/*`): which ones a workflow names is known only when it is created. */
+  private get foundationModels(): string {
+    return Arn.format({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, this);
   }
 
   private acknowledgeNagFindings(): void {
@@ -584,6 +595,10 @@ export class RuntimeStack extends Stack implements OutboundAccess {
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}-*:*]`, reason: `sub_workflow actions follow and stop the executions they start: ${prefixPattern}.` },
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${this.namePrefix}_*]`, reason: `A split workflow's machines start its parts: ${partPattern}.` },
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.namePrefix}_*:*]`, reason: `A split workflow's machines follow and stop the parts' executions they start: ${partPattern}.` },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*]',
+        reason: "llm actions name their model in the workflow, created at run time: InvokeModel only, on this region's foundation models only (AWS-owned models: no account's data is reachable through them).",
+      },
     );
     Validations.of(this.statusListener.role).acknowledge(
       {

@@ -5,6 +5,7 @@ import { gateReportState, gateWaitState, waitsInItsCall } from '../gates.ts';
 import { executionIdPath, resultLocation } from '../paths.ts';
 import { COMPLETED, flow, type ActionContext, type ActionTarget, type Context, type Fragment, type States } from '../context.ts';
 import { compileForeach } from './foreach.ts';
+import { compileLlm } from './llm.ts';
 import { compileNotification } from './notification.ts';
 import { compileServiceCall } from './service-call.ts';
 import { compileSubWorkflow } from './sub-workflow.ts';
@@ -27,6 +28,7 @@ export const ACTION_COMPILERS = {
   transform: compileTransform,
   foreach: compileForeach,
   sub_workflow: compileSubWorkflow,
+  llm: compileLlm,
 } satisfies { readonly [T in ActionType]: ActionCompiler<Extract<Action, { action_type: T }>> };
 
 /** The states of one action, from its type's compiler. */

@@ -117,6 +117,8 @@ describe('cdk-nag AwsSolutions', () => {
       // them, the state machines start and follow them, the status listener reads their histories.
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:Orchestrator_*]': [executionRole, ...engineRoles, deployerRole, ...timedRunRoles].sort(),
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Orchestrator_*:*]': [executionRole, runtime.statusListener.role.node.path].sort(),
+      // llm actions: the state machines invoke the region's foundation models (runtime-stack.test.ts checks the statement).
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*]': [executionRole],
       // The runtime's six queues without a dead-letter queue are themselves dead-letter queues.
       'AwsSolutions-SQS3': [
         runtime.deadLetterQueue.node.path,

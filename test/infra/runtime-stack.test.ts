@@ -64,6 +64,9 @@ const arnJoin = (service: string, rest: string) => ({
 });
 
 
+/** `arn:<partition>:bedrock:<region>::foundation-model/*`: no account, every foundation model of the stack's region. */
+const FOUNDATION_MODELS = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/*']] };
+
 function rawStatementsOfRole(source: CfnTemplateJson, roleId: string): Record<string, unknown>[] {
   return resourcesOfType(source, 'AWS::IAM::Policy')
     .filter(([, policy]) => asArray(propertiesOf(policy)['Roles'], 'Roles').some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
@@ -90,6 +93,8 @@ describe('the state machine execution role', () => {
       { Effect: 'Allow', Action: ['states:StartExecution'], Resource: [arnJoin('states', 'stateMachine:Orch-*'), arnJoin('states', 'stateMachine:Orch_*')] },
       { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:StopExecution'], Resource: [arnJoin('states', 'execution:Orch-*:*'), arnJoin('states', 'execution:Orch_*:*')] },
       { Effect: 'Allow', Action: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'], Resource: [arnJoin('events', `rule/${SYNC_INTEGRATION_RULE}`)] },
+      // llm actions: InvokeModel on this region's foundation models, and nothing else of Bedrock.
+      { Effect: 'Allow', Action: ['bedrock:InvokeModel'], Resource: [FOUNDATION_MODELS] },
       { Effect: 'Allow', Action: [...LOG_DELIVERY_ACTIONS, ...XRAY_ACTIONS].sort(), Resource: ['*'] },
     ];
     const sortKey = (statement: StatementJson) => JSON.stringify(statement);

@@ -34,6 +34,7 @@ const ActionProgressItem = z.object({
       error: z.object({ error: z.string(), cause: z.string() }).optional(),
     })
     .optional(),
+  usage: z.object({ model: z.string(), input_tokens: z.number().int().min(0), output_tokens: z.number().int().min(0) }).optional(),
 }) satisfies z.ZodType<ActionProgress>;
 
 /**

@@ -31,7 +31,7 @@ describe('structure (zod schema)', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]?.field).toBe('actions[1].action_type');
     expect(issues[0]?.message).toContain('"lambda"');
-    expect(ACTION_TYPES).toEqual(['service_call', 'notification', 'wait', 'transform', 'foreach', 'sub_workflow']);
+    expect(ACTION_TYPES).toEqual(['service_call', 'notification', 'wait', 'transform', 'foreach', 'sub_workflow', 'llm']);
     for (const type of ACTION_TYPES) expect(issues[0]?.message).toContain(type);
   });
 

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { QueueCounts } from '../../../../core/dead-letters/ports.ts';
 import { CLOSED_CIRCUIT, INITIAL_HEALTH, type CircuitStateName, type HealthStatus, type ServiceInstance } from '../../../../core/registry/model.ts';
-import { combined, MAX_SERVICE_LABELS, noopMetrics, type MetricsRecorder } from '../../../../functions/observability/metric-recorder.ts';
+import { combined, MAX_MODEL_LABELS, MAX_SERVICE_LABELS, noopMetrics, type MetricsRecorder } from '../../../../functions/observability/metric-recorder.ts';
 import { createPrometheusMetrics, queueDepths } from '../../../../functions/observability/metrics.ts';
 import { readScrape } from './metrics-text.ts';
 
@@ -37,6 +37,7 @@ describe('the Prometheus metrics', () => {
       orchestrator_action_duration_seconds: 'HISTOGRAM',
       orchestrator_service_calls_total: 'COUNTER',
       orchestrator_service_call_duration_seconds: 'HISTOGRAM',
+      orchestrator_llm_tokens_total: 'COUNTER',
       orchestrator_circuit_state: 'GAUGE',
       orchestrator_registry_instances: 'GAUGE',
       orchestrator_registry_services: 'GAUGE',
@@ -47,6 +48,21 @@ describe('the Prometheus metrics', () => {
     expect(scrape.value('orchestrator_runs_started_total')).toBe(0);
     // No process metrics unless asked for (noise in a Lambda).
     expect(scrape.families.some((family) => family.name.startsWith('process_') || family.name.startsWith('nodejs_'))).toBe(false);
+  });
+
+  it("count llm actions' tokens by model and direction, folding models past the label limit into other", async () => {
+    const metrics = createPrometheusMetrics();
+    metrics.llmTokens?.('anthropic.claude-3-5-haiku-20241022-v1:0', 'input', 120);
+    metrics.llmTokens?.('anthropic.claude-3-5-haiku-20241022-v1:0', 'input', 30);
+    metrics.llmTokens?.('anthropic.claude-3-5-haiku-20241022-v1:0', 'output', 9);
+    metrics.llmTokens?.('gpt-4o-mini', 'output', -1);
+    for (let index = 0; index < MAX_MODEL_LABELS + 5; index++) metrics.llmTokens?.(`model-${index}`, 'output', 1);
+    const scrape = readScrape(await metrics.render());
+    expect(scrape.value('orchestrator_llm_tokens_total', { model: 'anthropic.claude-3-5-haiku-20241022-v1:0', direction: 'input' })).toBe(150);
+    expect(scrape.value('orchestrator_llm_tokens_total', { model: 'anthropic.claude-3-5-haiku-20241022-v1:0', direction: 'output' })).toBe(9);
+    // A negative count is no count.
+    expect(scrape.value('orchestrator_llm_tokens_total', { model: 'gpt-4o-mini', direction: 'output' })).toBeUndefined();
+    expect(scrape.value('orchestrator_llm_tokens_total', { model: 'other', direction: 'output' })).toBe(6);
   });
 
   it('count HTTP requests by route, method and status, and observe their latency in buckets', async () => {

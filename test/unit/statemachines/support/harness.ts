@@ -7,6 +7,7 @@ import { compileWorkflow, executionInput, type CompiledWorkflow, type CompileOpt
 import { isRedriveGatePayload, passRedriveGate } from '../../../../core/execution/redrive-gate.ts';
 import { arriveAtGates, gatedCallWait, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, releasedCall, serviceCallOutput, waitAtGate } from '../../../../core/execution/gate-requests.ts';
 import { createLocalGates } from '../../../../adapters/local/in-process-gates.ts';
+import { checkLlmAnswer, isLlmCheckPayload } from '../../../../core/execution/llm-check.ts';
 
 /**
  * Compiling workflows the way the service does (schema, whole-definition validation, compiler) and running the
@@ -157,6 +158,11 @@ export function lambdaResult(response: Json, statusCode = 200): Json {
   return { Payload: { status_code: statusCode, response }, StatusCode: 200 };
 }
 
+/** What bedrock:invokeModel returns for an Anthropic model: the Messages response as `Body`. */
+export function modelAnswer(text: string, usage: { input_tokens: number; output_tokens: number } = { input_tokens: 10, output_tokens: 5 }): Json {
+  return { Body: { id: 'msg', type: 'message', role: 'assistant', content: [{ type: 'text', text }], stop_reason: 'end_turn', usage }, ContentType: 'application/json' };
+}
+
 export function eventsResult(eventId: string): Json {
   return { Entries: [{ EventId: eventId }] };
 }
@@ -191,9 +197,12 @@ function defaultHandler(resource: string, state: string): Handler {
     // The runner's own answer to a failed run's gate (the run is never redriven here: it fails).
     return (input) => {
       const payload = (input as { Payload?: unknown } | null)?.Payload;
+      // The runner's checks of llm answers are its own code, as in AWS.
+      if (isLlmCheckPayload(payload)) return { Payload: checkLlmAnswer(payload) as unknown as Json, StatusCode: 200 };
       return isRedriveGatePayload(payload) ? { Payload: passRedriveGate(payload), StatusCode: 200 } : lambdaResult({ state });
     };
   }
+  if (resource.includes(':bedrock:')) return () => modelAnswer(`answer of ${state}`);
   if (resource.includes(':events:')) return () => eventsResult(`event-${state}`);
   if (resource.includes(':sqs:')) return () => ({ MessageId: `message-${state}` });
   if (resource.includes(':states:startExecution')) return () => ({ Output: {}, ExecutionArn: `arn:child:${state}` });

@@ -41,6 +41,18 @@ export function subWorkflow(id: string, target: { workflow_id: string; version?:
   return { action_id: id, action_type: 'sub_workflow', config: { ...target, parameters }, depends_on: dependsOn, ...extra };
 }
 
+export function llm(id: string, config: Record<string, unknown>, dependsOn: readonly string[] = [], extra: Record<string, unknown> = {}): ActionInput {
+  return { action_id: id, action_type: 'llm', config: { model: 'anthropic.claude-3-5-haiku-20241022-v1:0', ...config }, depends_on: dependsOn, ...extra };
+}
+
+/** An output_schema the feature workflow and the llm tests use: a label from a list and a confidence. */
+export const LABEL_SCHEMA = {
+  type: 'object',
+  properties: { label: { enum: ['good', 'bad'] }, confidence: { type: 'number', minimum: 0, maximum: 1 } },
+  required: ['label', 'confidence'],
+  additionalProperties: false,
+} as const;
+
 export function compensationCall(parameters: Record<string, unknown> = {}): Record<string, unknown> {
   return { action_type: 'service_call', config: { service: 'svc', endpoint: '/undo', method: 'POST', parameters } };
 }
@@ -96,5 +108,19 @@ export const FEATURE_WORKFLOWS: Readonly<Record<string, WorkflowInput>> = {
       serviceCall('use_child', { result: '{{child.response.result}}', whole: '{{child.response}}' }, ['child']),
     ],
     [param('document_id', 'string'), param('depth', 'integer')],
+  ),
+  llm: workflow(
+    [
+      serviceCall('fetch', { url: '{{document_url}}' }),
+      llm('summarize', { system: 'You summarise documents for {{audience}}.', prompt: 'Summarise in one paragraph:\n{{fetch.response.content}}', max_tokens: 512, temperature: 0.2 }, ['fetch']),
+      llm(
+        'classify',
+        { messages: [{ role: 'system', content: 'You classify summaries.' }, { role: 'user', content: 'Classify this summary: {{summarize.response.text}}' }], output_schema: LABEL_SCHEMA },
+        ['summarize'],
+        { retry: { max_attempts: 4, interval_seconds: 5 }, timeout_seconds: 120 },
+      ),
+      notification('report', '{{classify.response.json.label}} after {{summarize.response.usage.output_tokens}} tokens', ['classify']),
+    ],
+    [param('document_url', 'string'), param('audience', 'string', { required: false, default: 'engineers' })],
   ),
 };
