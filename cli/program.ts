@@ -3,6 +3,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { addDefinitionCommands } from './commands/definitions.ts';
 import { addEventCommands } from './commands/events.ts';
 import { addExecutionCommands } from './commands/executions.ts';
+import { addMcpCommand } from './commands/mcp.ts';
 import { addRegistryCommands } from './commands/registry.ts';
 import { addRunCommand } from './commands/run.ts';
 import { addWorkflowCommands } from './commands/workflows.ts';
@@ -42,6 +43,7 @@ Exit codes: 0 success; 1 an API error, an unreachable API or a run that did not 
   addExecutionCommands(program);
   addRegistryCommands(program);
   addEventCommands(program);
+  addMcpCommand(program);
   withGlobalOptions(
     program
       .command('completion')
