@@ -1,4 +1,5 @@
 import { scrubText, isCredentialName, withoutCredentials } from './credentials.ts';
+import { referencesIn, resolvePointer } from '../registry/json-pointer.ts';
 import type { JsonSchema } from './workflow-tools.ts';
 
 /**
@@ -270,38 +271,3 @@ function compiles(pattern: string): boolean {
   }
 }
 
-/** Local `$ref` values within `value`. */
-function referencesIn(value: unknown): string[] {
-  const found: string[] = [];
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const item = stack.pop();
-    if (Array.isArray(item)) stack.push(...item);
-    else if (isObject(item)) {
-      const reference = item['$ref'];
-      if (typeof reference === 'string' && reference.startsWith('#')) found.push(reference);
-      stack.push(...Object.values(item));
-    }
-  }
-  return found;
-}
-
-/** RFC 6901 pointer in a URI fragment (`#/components/schemas/a~1b`), or undefined when it leads nowhere. */
-function resolvePointer(document: JsonObject, reference: string): unknown {
-  let pointer: string;
-  try {
-    pointer = decodeURIComponent(reference.slice(1));
-  } catch {
-    return undefined;
-  }
-  if (pointer === '') return document;
-  if (!pointer.startsWith('/')) return undefined;
-  let current: unknown = document;
-  for (const token of pointer.slice(1).split('/')) {
-    const key = token.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(current)) current = /^\d+$/.test(key) ? current[Number(key)] : undefined;
-    else if (isObject(current) && Object.hasOwn(current, key)) current = current[key];
-    else return undefined;
-  }
-  return current;
-}

@@ -1,4 +1,5 @@
 import { canonicalJson, jsonDigest, sha256Hex } from './digest.ts';
+import { referencesIn, resolvePointer } from './json-pointer.ts';
 
 /**
  * OpenAPI drift: what a service's API document says it offers (its operations, each with a digest of its
@@ -223,38 +224,3 @@ class ReferenceIndex {
   }
 }
 
-/** Local `$ref` values within `value` (external references count by their text, as part of the operation). */
-function referencesIn(value: unknown): string[] {
-  const found: string[] = [];
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const item = stack.pop();
-    if (Array.isArray(item)) stack.push(...item);
-    else if (isObject(item)) {
-      const reference = item['$ref'];
-      if (typeof reference === 'string' && reference.startsWith('#')) found.push(reference);
-      stack.push(...Object.values(item));
-    }
-  }
-  return found;
-}
-
-/** RFC 6901 pointer in a URI fragment (`#/components/schemas/a~1b`), or undefined when it leads nowhere. */
-function resolvePointer(document: JsonObject, reference: string): unknown {
-  let pointer: string;
-  try {
-    pointer = decodeURIComponent(reference.slice(1));
-  } catch {
-    return undefined;
-  }
-  if (pointer === '') return document;
-  if (!pointer.startsWith('/')) return undefined;
-  let current: unknown = document;
-  for (const token of pointer.slice(1).split('/')) {
-    const key = token.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(current)) current = /^\d+$/.test(key) ? current[Number(key)] : undefined;
-    else if (isObject(current) && Object.hasOwn(current, key)) current = current[key];
-    else return undefined;
-  }
-  return current;
-}
