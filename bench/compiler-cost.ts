@@ -1,7 +1,7 @@
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { createLocalGates } from '../adapters/local/in-process-gates.ts';
-import { arriveAtGates, gatedCallWait, releasedCall, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, serviceCallOutput, waitAtGate } from '../core/execution/gate-requests.ts';
+import { awaitRelease, createLocalGates } from '../adapters/local/in-process-gates.ts';
+import { arriveAtGates, gatedCallWait, releasedCall, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, serviceCallOutput } from '../core/execution/gate-requests.ts';
 import { WorkflowDefinitionSchema, type Action } from '../core/workflow/definition.ts';
 import type { GraphNode } from '../core/workflow/graph.ts';
 import { compileWorkflow, executionInput } from '../statemachines/compile.ts';
@@ -185,15 +185,11 @@ function serveGates(definition: StateMachineDefinition): { handlers: LocalHandle
       if (isGatePayload(payload)) {
         const request = parseGateRequest(payload);
         if (request.kind === 'arrive') return { StatusCode: 200, Payload: { released: await arriveAtGates(gates, request.executionId, request.producer, request.waiters, request.output) } };
-        const { token, released } = gates.releases.expect(runEnded.signal);
-        await waitAtGate(gates, { ...request, token });
-        return released;
+        return awaitRelease(gates, request, runEnded.signal);
       }
       if (isGatedCallPayload(payload)) {
         // A gated call: waits at its gate in its own state, then is made as any call, its deferred values rendered.
-        const { token, released } = gates.releases.expect(runEnded.signal);
-        await waitAtGate(gates, { ...gatedCallWait(payload), token });
-        releasedCall(payload, await released);
+        releasedCall(payload, await awaitRelease(gates, gatedCallWait(payload), runEnded.signal));
         gatedCalls++;
       }
       if (name.includes(': ') || typeof payload?.action_id !== 'string') throw new Error(`state ${name} is not a service call: not modelled by this benchmark`);

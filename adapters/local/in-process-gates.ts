@@ -1,5 +1,5 @@
 import type { Clock, DependencyGates, GateReleases } from '../../core/ports.ts';
-import type { GateRequestDeps } from '../../core/execution/gate-requests.ts';
+import { waitAtGate, type GateRequestDeps, type GateWait } from '../../core/execution/gate-requests.ts';
 import { GateDeclarationError, gateProblem, gateReady, releaseOf, type GateRelease, type GateState } from '../../core/execution/dependency-gates.ts';
 
 /**
@@ -107,4 +107,20 @@ export interface LocalGates extends GateRequestDeps {
 export function createLocalGates(clock: Clock): LocalGates {
   const releases = new LocalGateReleases();
   return { gates: new InProcessDependencyGates(clock), releases, release: (release) => releases.release(release) };
+}
+
+/**
+ * Waits at a gate in this process: records the wait with a fresh local token and resolves with the producers'
+ * outputs once it is released (at once when they all reported already). `signal` (the run's end) rejects it.
+ * What a `<W>: gate` state and a gated call both do locally.
+ */
+export async function awaitRelease(gates: LocalGates, wait: Omit<GateWait, 'token'>, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const { token, released } = gates.releases.expect(signal);
+  try {
+    await waitAtGate(gates, { ...wait, token });
+  } catch (error) {
+    gates.releases.discard(token);
+    throw error;
+  }
+  return released;
 }

@@ -1,9 +1,9 @@
 import { sentNotification, type ActionProgress } from '../../core/execution/model.ts';
 import { announceDeadLetter, isDeadLetterNoticePayload } from '../../core/events/dead-letter-notice.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../core/execution/redrive-gate.ts';
-import { arriveAtGates, gatedCallWait, gateFeedOf, parseGateRequest, serviceCallOutput, waitAtGate } from '../../core/execution/gate-requests.ts';
+import { arriveAtGates, gatedCallWait, gateFeedOf, parseGateRequest, serviceCallOutput } from '../../core/execution/gate-requests.ts';
 import { checkLlmAnswer, isLlmCheckPayload, LlmErrorName } from '../../core/execution/llm-check.ts';
-import type { LocalGates } from './in-process-gates.ts';
+import { awaitRelease, type LocalGates } from './in-process-gates.ts';
 import type { LocalIntegrations } from './local-engine.ts';
 
 /**
@@ -63,14 +63,7 @@ export async function gateTask(stateName: string, payload: unknown, gates: Local
   if (!gates) throw new Error(`${stateName}: this runtime has no dependency gates`);
   const request = parseGateRequest(payload);
   if (request.kind === 'arrive') return { Payload: { released: await arriveAtGates(gates, request.executionId, request.producer, request.waiters, request.output) }, StatusCode: 200 };
-  const { token, released } = gates.releases.expect(signal);
-  try {
-    await waitAtGate(gates, { ...request, token });
-  } catch (error) {
-    gates.releases.discard(token);
-    throw error;
-  }
-  return released;
+  return awaitRelease(gates, request, signal);
 }
 
 /**
@@ -80,14 +73,7 @@ export async function gateTask(stateName: string, payload: unknown, gates: Local
  */
 export async function waitInCall(stateName: string, payload: Record<string, unknown>, gates: LocalGates | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
   if (!gates) throw new Error(`${stateName}: this runtime has no dependency gates`);
-  const { token, released } = gates.releases.expect(signal);
-  try {
-    await waitAtGate(gates, { ...gatedCallWait(payload), token });
-  } catch (error) {
-    gates.releases.discard(token);
-    throw error;
-  }
-  return released;
+  return awaitRelease(gates, gatedCallWait(payload), signal);
 }
 
 /** A service call that feeds gates, replayed from its checkpoint: its recorded result is reported as the runner would have. */

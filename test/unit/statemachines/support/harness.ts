@@ -5,8 +5,8 @@ import { definitionIssues, zodIssues } from '../../../../core/workflow/validate.
 import type { State, StateMachineDefinition } from '../../../../statemachines/asl.ts';
 import { compileWorkflow, executionInput, type CompiledWorkflow, type CompileOptions } from '../../../../statemachines/compile.ts';
 import { isRedriveGatePayload, passRedriveGate } from '../../../../core/execution/redrive-gate.ts';
-import { arriveAtGates, gatedCallWait, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, releasedCall, serviceCallOutput, waitAtGate } from '../../../../core/execution/gate-requests.ts';
-import { createLocalGates } from '../../../../adapters/local/in-process-gates.ts';
+import { arriveAtGates, gatedCallWait, gateFeedOf, isGatedCallPayload, isGatePayload, parseGateRequest, releasedCall, serviceCallOutput } from '../../../../core/execution/gate-requests.ts';
+import { awaitRelease, createLocalGates } from '../../../../adapters/local/in-process-gates.ts';
 import { checkLlmAnswer, isLlmCheckPayload } from '../../../../core/execution/llm-check.ts';
 
 /**
@@ -225,17 +225,13 @@ class HarnessGates {
       if (isGatePayload(payload)) {
         const request = parseGateRequest(payload);
         if (request.kind === 'arrive') return { Payload: { released: await arriveAtGates(this.local, request.executionId, request.producer, request.waiters, request.output) }, StatusCode: 200 };
-        const { token, released } = this.local.releases.expect(this.run.signal);
-        await waitAtGate(this.local, { ...request, token });
-        return (await released) as Json;
+        return (await awaitRelease(this.local, request, this.run.signal)) as Json;
       }
       let call = input;
       if (isGatedCallPayload(payload)) {
         // A gated call waits at its gate in its own state, then is made (recorded from then) with the values it
         // reads from the release rendered, as the runner makes it.
-        const { token, released } = this.local.releases.expect(this.run.signal);
-        await waitAtGate(this.local, { ...gatedCallWait(payload), token });
-        call = { ...(input as JsonObject), Payload: releasedCall(payload, await released) as JsonObject };
+        call = { ...(input as JsonObject), Payload: releasedCall(payload, await awaitRelease(this.local, gatedCallWait(payload), this.run.signal)) as JsonObject };
       }
       const result = await handler(call);
       const feed = gateFeedOf(payload);
