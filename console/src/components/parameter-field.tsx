@@ -21,6 +21,21 @@ export function ParameterField({ id, parameter, text, error, onChange }: Paramet
     'aria-required': parameter.required,
     'aria-describedby': [help, problem].filter(Boolean).join(' ') || undefined,
   };
+  // Under every kind of control: the description as help, and the problem, both named by aria-describedby.
+  const notes = (
+    <>
+      {help && (
+        <span id={help} class="help">
+          {parameter.description}
+        </span>
+      )}
+      {problem && (
+        <span id={problem} class="field-error">
+          {parameter.name} {error}
+        </span>
+      )}
+    </>
+  );
   const label = (
     <label for={id}>
       <code>{parameter.name}</code> <span class="muted">{parameter.type}</span>
@@ -51,16 +66,7 @@ export function ParameterField({ id, parameter, text, error, onChange }: Paramet
           <input {...common} type="checkbox" checked={text === 'true'} onChange={(event) => onChange(event.currentTarget.checked ? 'true' : 'false')} /> <code>{parameter.name}</code>{' '}
           <span class="muted">boolean</span>
         </label>
-        {help && (
-          <span id={help} class="help">
-            {parameter.description}
-          </span>
-        )}
-        {problem && (
-          <span id={problem} class="field-error">
-            {parameter.name} {error}
-          </span>
-        )}
+        {notes}
       </div>
     );
   } else if (control === 'tristate') {
@@ -89,16 +95,7 @@ export function ParameterField({ id, parameter, text, error, onChange }: Paramet
     <div class={`field ${error ? 'has-error' : ''}`} data-parameter={parameter.name}>
       {label}
       {input}
-      {help && (
-        <span id={help} class="help">
-          {parameter.description}
-        </span>
-      )}
-      {problem && (
-        <span id={problem} class="field-error">
-          {parameter.name} {error}
-        </span>
-      )}
+      {notes}
     </div>
   );
 }
