@@ -9,7 +9,8 @@
  * stop (100 runs cut off in a service call: restart to the first resumed call, and to all completed), and
  * the state transitions pause support costs on Step Functions (never paused, and every call parked once), and
  * the event history's writes and webhook delivery latency, and the ecosystem proxies' overhead and the local
- * scheduler's drift, and the web console, and GET /tools over 50 services' documents (cold and cached).
+ * scheduler's drift, and the web console, and GET /tools over 50 services' documents (cold and cached), and an
+ * MCP tools/call against running the same workflow through the API directly.
  * Prints a report and writes it as JSON to bench/results/latest.json. It reports figures against targets
  * and never fails on timings: this machine is shared and noisy, so only medians and same-run ratios count.
  */
@@ -36,6 +37,7 @@ import { measureObservability, renderObservabilitySection } from './observabilit
 import { measureEcosystem, renderEcosystemSection } from './ecosystem.ts';
 import { measureConsole, renderConsoleSection } from './console.ts';
 import { measureTools, renderToolsSection } from './tools.ts';
+import { measureMcp, renderMcpSection } from './mcp.ts';
 
 const COLD_INIT_RUNS = 9;
 const STARTUP_RUNS = 5;
@@ -73,6 +75,7 @@ const observability = await timed('observability', () => measureObservability())
 const ecosystem = await timed('ecosystem', () => measureEcosystem());
 const webConsole = await timed('web console', () => measureConsole());
 const tools = await timed('tools', () => measureTools());
+const mcp = await timed('mcp', () => measureMcp());
 const totalSeconds = round(since(benchStarted) / 1000, 1);
 
 const machine = `${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`.trim();
@@ -112,6 +115,8 @@ const report = [
   '',
   renderToolsSection(tools),
   '',
+  renderMcpSection(mcp),
+  '',
   `Took ${totalSeconds} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds} s`).join(', ')}). JSON: ${RESULTS_FILE}`,
 ].join('\n');
 console.log(report);
@@ -119,5 +124,5 @@ console.log(report);
 await mkdir(join(import.meta.dirname, 'results'), { recursive: true });
 await writeFile(
   RESULTS_FILE,
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, losslessE2e, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability, ecosystem, webConsole, tools }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, machine, totalSeconds, sectionSeconds: timings, bundles, startup, dynamo, compiler, losslessE2e, executions, serviceResolution, healthSweep, auth, listings, recovery, pauseCost, events, observability, ecosystem, webConsole, tools, mcp }, null, 2)}\n`,
 );

@@ -74,6 +74,9 @@ export const ROUTE_MAP = {
   deleteSchedule: { method: 'DELETE', path: '/workflows/{workflow_id}/schedules/{schedule_id}', auth: 'operator' },
   triggerSchedule: { method: 'POST', path: '/workflows/{workflow_id}/schedules/{schedule_id}/trigger', auth: 'operator' },
   listTools: { method: 'GET', path: '/tools', auth: 'viewer' },
+  callTool: { method: 'POST', path: '/tools/{tool_name}/call', auth: 'operator' },
+  planWorkflow: { method: 'POST', path: '/ai/plan', auth: 'operator' },
+  mcp: { method: 'POST', path: '/mcp', auth: 'viewer', mediaType: 'text/event-stream', rawResponse: true },
 } as const;
 
 export type RouteName = keyof typeof ROUTE_MAP;

@@ -13,10 +13,10 @@ import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-reg
 import { createRegistryService } from '../core/registry/service.ts';
 import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts';
 import { loadWorkflowAt } from '../core/workflow/versions.ts';
-import { createWorkflowService } from '../core/workflow/service.ts';
+import { createWorkflowService, type WorkflowService } from '../core/workflow/service.ts';
 import { compilerCheck, compileWorkflow, executionInput } from '../statemachines/compile.ts';
 import { hasRedriveGate } from '../statemachines/inspect.ts';
-import { cursorCodecOf, readLambdaConfig, required } from './config.ts';
+import { cursorCodecOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
 import { awsSystemHealth } from './aws-system-health.ts';
 import type { RegistryHttpServices } from './http/registry-handlers.ts';
 import type { HttpServices } from './http/services.ts';
@@ -46,17 +46,7 @@ export function awsServices(): HttpServices {
       return (securityServices ??= awsSecurityServices()).auditTrail;
     },
     workflowStore,
-    workflows: createWorkflowService({
-      updateRetry: contendedUpdateRetry,
-      store: workflowStore,
-      clock: systemClock,
-      ids: randomIds,
-      reservedIds: RESERVED_WORKFLOW_IDS,
-      compiler: compilerCheck,
-      // Only the routes that change workflows publish (bus: 'publish' gives them the bus and PutEvents on it).
-      ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
-      onPublishFailure: (event, error) => sharedLog({ level: 'error', message: 'workflow event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) }),
-    }),
+    workflows: awsWorkflowService(config, workflowStore),
     serviceVersion: config.SERVICE_VERSION,
     // Built on first use: only functions whose routes declare the registry table get REGISTRY_TABLE_NAME.
     get registry() {
@@ -103,6 +93,10 @@ export function awsServices(): HttpServices {
     get tools(): HttpServices['tools'] {
       throw new Error('the tool listing is composed by its own entry (functions/entries/list-tools.ts)');
     },
+    // The model client and the planner's graph only go where they are used.
+    get planner(): HttpServices['planner'] {
+      throw new Error('the planner is composed by its own entry (functions/entries/plan-workflow.ts)');
+    },
     get events(): HttpServices['events'] {
       throw new Error('the event routes are composed by their own entries (functions/aws-events.ts)');
     },
@@ -126,7 +120,29 @@ export function awsServices(): HttpServices {
     get deadLetters(): HttpServices['deadLetters'] {
       throw new Error('the dead-letter routes are composed by their own entries (functions/aws-dead-letters.ts)');
     },
+    get mcp(): HttpServices['mcp'] {
+      throw new Error('the MCP server is composed by its own entry (functions/entries/mcp.ts)');
+    },
   };
+}
+
+/**
+ * The workflow use cases over `store`, as every route that creates or changes workflows composes them (the
+ * workflow routes, and POST /ai/plan's save, functions/aws-planner.ts): the compiler's limits, ids that are
+ * never fixed path words, and lifecycle events on the bus where the route publishes.
+ */
+export function awsWorkflowService(config: LambdaConfig, store: WorkflowStore): WorkflowService {
+  return createWorkflowService({
+    updateRetry: contendedUpdateRetry,
+    store,
+    clock: systemClock,
+    ids: randomIds,
+    reservedIds: RESERVED_WORKFLOW_IDS,
+    compiler: compilerCheck,
+    // Only the routes that change workflows publish (bus: 'publish' gives them the bus and PutEvents on it).
+    ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
+    onPublishFailure: (event, error) => sharedLog({ level: 'error', message: 'workflow event not published', event_type: event.type, event_id: event.event_id, subject: event.subject, error: String(error) }),
+  });
 }
 
 /**

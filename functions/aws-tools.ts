@@ -3,6 +3,7 @@ import { DynamoServiceRegistry } from '../adapters/aws/dynamo/dynamo-service-reg
 import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-store.ts';
 import { createHttpApiDocumentSource } from '../adapters/http/api-document-source.ts';
 import { createToolCatalog, TOOL_DOCUMENT_TIMEOUT_MS, type ToolCatalog } from '../core/ai/tool-catalog.ts';
+import type { ToolHttpServices } from './http/tool-handlers.ts';
 import { systemClock } from '../core/system.ts';
 import { awsOutboundHttp } from './aws-outbound.ts';
 import { cursorCodecOf, readLambdaConfig, required } from './config.ts';
@@ -22,4 +23,17 @@ export function awsToolCatalog(): ToolCatalog {
     documents: createHttpApiDocumentSource({ http: awsOutboundHttp(config), timeoutMs: TOOL_DOCUMENT_TIMEOUT_MS }),
     clock: systemClock,
   });
+}
+
+/**
+ * What `GET /tools`' function composes: the catalog alone. Calling a tool is `POST /tools/{tool_name}/call`'s
+ * function (functions/entries/call-tool.ts), so that the action runner is bundled there and not here.
+ */
+export function awsToolListingServices(): ToolHttpServices {
+  return {
+    tools: awsToolCatalog(),
+    get serviceProxy(): never {
+      throw new Error('service operations are called by their own entry (functions/entries/call-tool.ts)');
+    },
+  };
 }

@@ -11,6 +11,7 @@ import type { LogLevel } from '../core/ports.ts';
 import { parseOtlpHeaders } from './observability/otlp-exporter.ts';
 import { parseScheduleExpression } from '../core/schedules/expression.ts';
 import type { JobName, JobSchedule } from '../core/ecosystem/jobs.ts';
+import { MAX_PLAN_ROUNDS } from './http/plan-schemas.ts';
 
 /** `true`/`false` (or 1/0, any case); unset or empty: `fallback`. The local runtime's schema uses it too. */
 export function switchSetting(name: string, fallback: boolean) {
@@ -90,6 +91,46 @@ export function jobSchedulesOf(settings: { ORCHESTRATOR_JOB_RECALC_QUALITY_SCHED
   return {
     ...(settings.ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE ? { 'recalc-quality': settings.ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE } : {}),
     ...(settings.ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE ? { 'notify-consolidation': settings.ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE } : {}),
+  };
+}
+
+/** ORCHESTRATOR_PLANNER_MAX_ROUNDS unset: how many model answers `POST /ai/plan` takes at most, the first draft included. */
+export const DEFAULT_PLANNER_MAX_ROUNDS = 3;
+
+/**
+ * `POST /ai/plan`'s time budget in AWS: API Gateway stops waiting for a function after 29 s, so planning stops
+ * (504, naming the budget) before that; the function's own timeout (infra/planner-context.ts) is a little longer.
+ */
+export const AWS_PLANNER_BUDGET_SECONDS = 25;
+
+/**
+ * The planner (issue 17, `POST /ai/plan`), the same variables on both sides: the model it asks (a Bedrock model
+ * id or inference profile in AWS, where unset means no planning; locally the name sent to LLM_GATEWAY_URL,
+ * which gateways route on) and the default bound on its repair rounds.
+ */
+export function plannerSettings() {
+  return {
+    ORCHESTRATOR_PLANNER_MODEL: z
+      .string()
+      .trim()
+      .min(1, 'ORCHESTRATOR_PLANNER_MODEL must not be empty')
+      .max(2048, 'ORCHESTRATOR_PLANNER_MODEL must be at most 2048 characters')
+      .regex(/^\S+$/, 'ORCHESTRATOR_PLANNER_MODEL is a model id or ARN, without spaces')
+      .optional(),
+    ORCHESTRATOR_PLANNER_MAX_ROUNDS: z.coerce
+      .number({ error: 'ORCHESTRATOR_PLANNER_MAX_ROUNDS must be a whole number' })
+      .int('ORCHESTRATOR_PLANNER_MAX_ROUNDS must be a whole number')
+      .min(1, 'ORCHESTRATOR_PLANNER_MAX_ROUNDS must be at least 1')
+      .max(MAX_PLAN_ROUNDS, `ORCHESTRATOR_PLANNER_MAX_ROUNDS must be at most ${MAX_PLAN_ROUNDS}`)
+      .default(DEFAULT_PLANNER_MAX_ROUNDS),
+  };
+}
+
+/** The MCP server at `POST /mcp` (issue 17), the same on both sides. */
+export function mcpSettings() {
+  return {
+    /** Also offer the registered services' operations (GET /tools) as tools; default: workflows only. */
+    ORCHESTRATOR_MCP_SERVICE_TOOLS: switchSetting('ORCHESTRATOR_MCP_SERVICE_TOOLS', false),
   };
 }
 
@@ -214,6 +255,9 @@ const LambdaEnvironment = z.object({
   SPANS_TABLE_NAME: z.string().min(1).optional(),
   ...observabilitySettings(),
   ...ecosystemSettings(),
+  /** `POST /ai/plan` (issue 17): the Bedrock model it asks (unset: the route answers 503 naming it) and its default rounds. */
+  ...plannerSettings(),
+  ...mcpSettings(),
   /**
    * Set by CDK on the routes that manage workflow schedules (`schedules: 'manage'`) and the scheduled-run
    * worker: the EventBridge Scheduler group, the worker every schedule invokes, and the role the scheduler

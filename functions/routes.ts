@@ -118,6 +118,13 @@ export interface RouteSpec {
   readonly schedules?: 'manage';
   /** The route reports the jobs' schedules: it gets their ORCHESTRATOR_JOB_*_SCHEDULE values. */
   readonly jobs?: true;
+  /**
+   * `invoke`: the route asks a language model. In AWS it may call bedrock:InvokeModel on the model the
+   * deployment names (`-c plannerModel`, as ORCHESTRATOR_PLANNER_MODEL, with ORCHESTRATOR_PLANNER_MAX_ROUNDS),
+   * and its function waits longer for the answers; locally the model is LLM_GATEWAY_URL's. Both are optional:
+   * without a model the route answers 503 naming the variable to set.
+   */
+  readonly model?: 'invoke';
 }
 
 export const routes = {

@@ -7,6 +7,7 @@ import { outboundAllowEntries } from './constructs/outbound-access.ts';
 import { readApiEdgeContext, type AuthContext } from './api-context.ts';
 import { observabilityContextOf } from './observability-context.ts';
 import { ecosystemContextOf, proxyEnvironment, proxyFunctionTimeout } from './ecosystem-context.ts';
+import { plannerContextOf, plannerModelAccess } from './planner-context.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { ConsoleStack } from './stacks/console-stack.ts';
 import { apiTableProps, DataStack } from './stacks/data-stack.ts';
@@ -53,6 +54,13 @@ export interface OrchestratorStacks {
  *   `{"recalc-quality": "cron(0 2 * * ? *)", "notify-consolidation": "off"}`: each job's rule, cron(...) or
  *   rate(...) in UTC, or none; defaults: the jobs' own).
  *
+ * - The planner of `POST /ai/plan` (infra/planner-context.ts): `plannerModel` (a Bedrock model id, inference
+ *   profile id or ARN whose access is enabled in the account; unset: the route answers 503 naming
+ *   ORCHESTRATOR_PLANNER_MODEL, and its function may invoke no model) and `plannerMaxRounds` (1 to 10, default 3).
+ *
+ * - `mcpServiceTools` (default false): `POST /mcp` also offers the registered services' operations as tools
+ *   (ORCHESTRATOR_MCP_SERVICE_TOOLS).
+ *
  * - The web console (infra/stacks/console-stack.ts): `console` (default true; `false` deploys no console) and
  *   `consoleAssets` (default dist/console, which `npm run build:console` builds: synth refuses to go on without it).
  *
@@ -65,6 +73,7 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
   // Read (and validated) before any stack: every function's logging, tracing and metrics settings.
   observabilityContextOf(app);
   const ecosystem = ecosystemContextOf(app);
+  const planner = plannerContextOf(app);
   // Stack tags: CloudFormation copies them onto every resource that supports tags, nested stacks included.
   const tags = { [PROJECT_TAG.key]: PROJECT_TAG.value };
 
@@ -127,6 +136,8 @@ export function defineOrchestrator(app: App): OrchestratorStacks {
     ecosystem: { environment: proxyEnvironment(ecosystem), timeout: proxyFunctionTimeout(ecosystem) },
     schedules: runtime.schedules,
     jobs: runtime.schedules,
+    planner: plannerModelAccess(planner),
+    mcpServiceTools: readBooleanContext(app, 'mcpServiceTools', false),
     serviceVersion: packageJson.version,
     tags,
   });

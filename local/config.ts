@@ -10,13 +10,26 @@ import { AUTH_MODES, ROLES } from '../core/auth/model.ts';
 import type { RateLimitPolicy } from '../core/auth/rate-limit.ts';
 import { algorithmsSetting, type AuthSettings } from '../functions/auth/authenticator.ts';
 import { CorsOriginsSetting, type CorsPolicy } from '../functions/cors.ts';
-import { ecosystemSettings, jobSchedulesOf, observabilitySettings, type LogLevelSetting } from '../functions/config.ts';
+import { ecosystemSettings, jobSchedulesOf, mcpSettings, observabilitySettings, plannerSettings, type LogLevelSetting } from '../functions/config.ts';
 import type { JobName, JobSchedule } from '../core/ecosystem/jobs.ts';
 import type { EffectiveConfig } from '../functions/http/observability-services.ts';
 import { LOCAL_SETTINGS } from './settings-catalogue.ts';
 import { ConfigurationError, describeSource, effectiveConfig, resolveSettings, type ResolvedSettings, type ResolveOptions, type SettingInfo } from './settings.ts';
 
 export { ConfigurationError } from './settings.ts';
+
+/**
+ * ORCHESTRATOR_PLANNER_MODEL unset, locally: what `POST /ai/plan` names its model to LLM_GATEWAY_URL. A Bedrock
+ * id, the one the README's llm action uses, so that a gateway mapping Bedrock's ids serves both, and the same
+ * value works in AWS (where the variable has no default: the deployment names the model it may call).
+ */
+export const DEFAULT_LOCAL_PLANNER_MODEL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+
+/**
+ * How long one `POST /ai/plan` may take locally, every round together: no API Gateway stops waiting here, and a
+ * model on this machine may be slow; as long as one gateway call may take (DEFAULT_LLM_GATEWAY_TIMEOUT_MS).
+ */
+export const DEFAULT_LOCAL_PLANNER_BUDGET_MS = 300_000;
 
 /**
  * The local runtime's configuration: the only place `local/` reads `process.env`. Values come from the
@@ -105,6 +118,12 @@ const LocalEnvironment = z.object({
     .refine((url) => new URL(url).username === '' && new URL(url).password === '', 'LLM_GATEWAY_URL must not hold credentials; put the key in LLM_GATEWAY_API_KEY')
     .optional(),
   LLM_GATEWAY_API_KEY: z.string().min(1).optional(),
+  /** `POST /ai/plan` (issue 17): the model name sent to LLM_GATEWAY_URL, and the default bound on its rounds. */
+  ...plannerSettings(),
+  // Locally a model name has a default: the gateway is the configuration that matters (LLM_GATEWAY_URL).
+  ORCHESTRATOR_PLANNER_MODEL: plannerSettings().ORCHESTRATOR_PLANNER_MODEL.default(DEFAULT_LOCAL_PLANNER_MODEL),
+  /** `POST /mcp` (issue 17): offer the services' operations as tools too. */
+  ...mcpSettings(),
   /** What GET /info reports; unset: `git rev-parse HEAD` at start (local/platform-info.ts), and the start time. */
   ORCHESTRATOR_COMMIT: z.string().min(1).max(200).optional(),
   ORCHESTRATOR_BUILD_TIME: z.string().min(1).max(200).optional(),
@@ -136,6 +155,12 @@ export interface ObservabilitySettings {
 export interface LlmGatewaySettings {
   readonly url?: string;
   readonly apiKey?: string;
+}
+
+/** `POST /ai/plan` locally: the model (asked through LLM_GATEWAY_URL) and the default bound on rounds. */
+export interface PlannerSettings {
+  readonly model: string;
+  readonly maxRounds: number;
 }
 
 export interface BuildSettings {
@@ -192,6 +217,10 @@ export interface LocalConfig {
   readonly build: BuildSettings;
   /** LLM_GATEWAY_URL and LLM_GATEWAY_API_KEY: the model llm actions call locally; no URL, they fail naming it. */
   readonly llmGateway: LlmGatewaySettings;
+  /** ORCHESTRATOR_PLANNER_MODEL (default DEFAULT_LOCAL_PLANNER_MODEL) and ORCHESTRATOR_PLANNER_MAX_ROUNDS (default 3). */
+  readonly planner: PlannerSettings;
+  /** ORCHESTRATOR_MCP_SERVICE_TOOLS: `POST /mcp` offers the services' operations as tools too. */
+  readonly mcpServiceTools: boolean;
   /** Every setting with its value (secrets `***`) and source: `GET /config/effective`. */
   readonly configReport: EffectiveConfig;
   /** The configuration file read (absolute path); undefined: none. */
@@ -297,6 +326,8 @@ export function readLocalConfig(env: Record<string, string | undefined> = proces
       ...(value.LLM_GATEWAY_URL === undefined ? {} : { url: value.LLM_GATEWAY_URL }),
       ...(value.LLM_GATEWAY_API_KEY === undefined ? {} : { apiKey: value.LLM_GATEWAY_API_KEY }),
     },
+    planner: { model: value.ORCHESTRATOR_PLANNER_MODEL, maxRounds: value.ORCHESTRATOR_PLANNER_MAX_ROUNDS },
+    mcpServiceTools: value.ORCHESTRATOR_MCP_SERVICE_TOOLS,
     build: {
       ...(value.ORCHESTRATOR_COMMIT === undefined ? {} : { commit: value.ORCHESTRATOR_COMMIT }),
       ...(value.ORCHESTRATOR_BUILD_TIME === undefined ? {} : { buildTime: value.ORCHESTRATOR_BUILD_TIME }),

@@ -17,7 +17,7 @@ import type { TlsMaterial } from './tls.ts';
 import type { CorsPolicy } from '../functions/cors.ts';
 import type { LocalObservability, LocalObservabilitySettings } from './observability.ts';
 import type { EffectiveConfig } from '../functions/http/observability-services.ts';
-import type { BuildSettings, LlmGatewaySettings } from './config.ts';
+import type { BuildSettings, LlmGatewaySettings, PlannerSettings } from './config.ts';
 import type { LogLevel } from '../core/ports.ts';
 
 /** What `startLocalRuntime` (local/runtime.ts) takes, and what it gives back. */
@@ -138,6 +138,13 @@ export interface LocalRuntimeOptions {
    * outbound rules. Omitted or without a URL: llm actions fail with an error naming LLM_GATEWAY_URL.
    */
   readonly llmGateway?: LlmGatewaySettings & { readonly timeoutMs?: number };
+  /**
+   * `POST /ai/plan`: the model named to LLM_GATEWAY_URL (default DEFAULT_LOCAL_PLANNER_MODEL), the default bound
+   * on rounds (3), and how long one plan may take (default 300 s). Without a gateway URL the route answers 503.
+   */
+  readonly planner?: Partial<PlannerSettings> & { readonly timeBudgetMs?: number };
+  /** ORCHESTRATOR_MCP_SERVICE_TOOLS: `POST /mcp` offers the services' operations as tools too (default: workflows only). */
+  readonly mcpServiceTools?: boolean;
 }
 
 export interface LocalRuntime {

@@ -58,6 +58,10 @@ import { startRuntimeLog } from './runtime-log.ts';
 import { startLocalEcosystem } from './ecosystem.ts';
 import { createToolCatalog, TOOL_DOCUMENT_TIMEOUT_MS } from '../core/ai/tool-catalog.ts';
 import { createHttpApiDocumentSource } from '../adapters/http/api-document-source.ts';
+import { createPlanService } from '../functions/ai/plan-service.ts';
+import { gatewayPlannerModel } from '../functions/ai/model-planner.ts';
+import { DEFAULT_PLANNER_MAX_ROUNDS } from '../functions/config.ts';
+import { DEFAULT_LOCAL_PLANNER_BUDGET_MS, DEFAULT_LOCAL_PLANNER_MODEL } from './config.ts';
 
 export type { LocalRuntime, LocalRuntimeOptions } from './runtime-options.ts';
 import type { LocalRuntime, LocalRuntimeOptions } from './runtime-options.ts';
@@ -187,6 +191,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Dependency gates (ADR 0016) in memory: waiting states of the engine's runs, released by report states
     // and by the runner after a call that feeds them (as in AWS).
     const gates = createLocalGates(clock);
+    // llm actions' bedrock:invokeModel states and POST /ai/plan: LLM_GATEWAY_URL, through the outbound rules; its tokens in /metrics.
+    const invokeModel = observability.meterModels(createLlmGateway({ http: outbound.http, ...options.llmGateway }));
     const engine = new LocalWorkflowEngine({
       executions: executionStore,
       clock,
@@ -201,8 +207,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         // A completed call reports to the gates it feeds, whichever runner made it (tests inject their own).
         invokeRunner: localRunner(withGateArrivals(options.invokeRunner ? injectedRunner(options.invokeRunner) : observability.meterCalls(createActionRunner({ ...runnerDeps, payloads: { store: payloadStore }, spans: observability.spans })), gates)),
         gates,
-        // llm actions' bedrock:invokeModel states: LLM_GATEWAY_URL, through the outbound rules; its tokens in /metrics.
-        invokeModel: observability.meterModels(createLlmGateway({ http: outbound.http, ...options.llmGateway })),
+        invokeModel,
         ...eventLog.integrations(),
         emit: events.emit,
         sendDeadLetter: async (body) => {
@@ -251,6 +256,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ids,
       log,
     });
+    // GET /tools: services' documents read as the poller reads them (the outbound rules, no credential sent).
+    const tools = createToolCatalog({ registry, workflows: workflowStore, documents: createHttpApiDocumentSource({ http: outbound.http, timeoutMs: TOOL_DOCUMENT_TIMEOUT_MS }), clock });
     const services: HttpServices = {
       ...ecosystem.services,
       security,
@@ -285,8 +292,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         // ORCHESTRATOR_PEER_TOKEN: what peers accept from this orchestrator, sent to them as a bearer token.
         ...(options.auth?.peerToken === undefined ? {} : { peerToken: options.auth.peerToken }),
       }),
-      // GET /tools: services' documents read as the poller reads them (the outbound rules, no credential sent).
-      tools: createToolCatalog({ registry, workflows: workflowStore, documents: createHttpApiDocumentSource({ http: outbound.http, timeoutMs: TOOL_DOCUMENT_TIMEOUT_MS }), clock }),
+      tools,
+      // POST /ai/plan: the gateway's model, GET /tools' listing, and the workflow service of POST /workflows for saving.
+      planner: createPlanService({
+        model: gatewayPlannerModel(invokeModel, options.llmGateway?.url, options.planner?.model ?? DEFAULT_LOCAL_PLANNER_MODEL),
+        tools,
+        registry,
+        compiler: compilerCheck,
+        workflows,
+        clock,
+        defaultMaxRounds: options.planner?.maxRounds ?? DEFAULT_PLANNER_MAX_ROUNDS,
+        timeBudgetMs: options.planner?.timeBudgetMs ?? DEFAULT_LOCAL_PLANNER_BUDGET_MS,
+      }),
       events: events.service,
       subscriptions: events.subscriptions,
       // The engine's failed service calls and the failed webhook deliveries; retries go through the use cases.
@@ -305,6 +322,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(options.sqsEndpoint === undefined && options.dataDir !== undefined ? { inspector: { changesVisibility: PERSISTED_FAUXQS_CHANGES_VISIBILITY } } : {}),
       }),
       serviceVersion: options.serviceVersion,
+      // POST /mcp calls the API's own handlers as its caller; they include its own, so they are read at its first request.
+      mcp: { handlers: () => apiHandlers, serviceTools: options.mcpServiceTools ?? false, serverVersion: options.serviceVersion, log },
       tracing: observability.tracing,
       metrics: observability.exposition,
       platformInfo: createLocalPlatformInfo({ settings: options, clock }),
@@ -313,7 +332,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     observability.measure({ registry, workflows: workflowStore, sqsClient, deadLetterQueues: { actions: deadLetterQueueUrl, deliveries: events.failedDeliveriesQueueUrl } });
     const gate = createRequestGate({ authenticator, audit: auditTrail, clock, ids, log, ...(options.rateLimit ? { rateLimiter: createRateLimiter(options.rateLimit) } : {}) });
     const liveStreams = createLiveStreams(events.bus, 'streamEvents');
-    const server = await listen(createLocalServer({ routes, handlers: createAllHandlers(services), gate, tls: options.tls, cors: options.cors, liveStreams, log, ...(options.consoleDirectory ? { consoleDirectory: options.consoleDirectory } : {}), ...(observability.observer.httpRequest ? { httpRequest: observability.observer.httpRequest } : {}) }), options.port, options.host);
+    const apiHandlers = createAllHandlers(services);
+    const server = await listen(createLocalServer({ routes, handlers: apiHandlers, gate, tls: options.tls, cors: options.cors, liveStreams, log, ...(options.consoleDirectory ? { consoleDirectory: options.consoleDirectory } : {}), ...(observability.observer.httpRequest ? { httpRequest: observability.observer.httpRequest } : {}) }), options.port, options.host);
     outbound.ownPorts.add(Number(new URL(server.url).port));
     const healthInterval = options.healthChecks?.intervalSeconds ?? 0;
     const healthTimer = healthInterval > 0 ? startHealthTimer(services.healthSweep, healthInterval, log) : undefined;

@@ -66,6 +66,9 @@ export const LOCAL_SETTINGS = {
   ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE: { fileKeys: ['jobs.notify_consolidation_schedule'], description: 'When the consolidation notice job runs: cron(...), rate(...) or at(...) in UTC, or off' },
   LLM_GATEWAY_URL: { fileKeys: ['services.llm_gateway_url'], description: 'OpenAI-compatible endpoint llm actions call locally (POST <url>/v1/chat/completions); unset: llm actions fail, naming it' },
   LLM_GATEWAY_API_KEY: { fileKeys: ['security.llm_gateway_api_key'], secret: true, description: 'Bearer token sent to LLM_GATEWAY_URL' },
+  ORCHESTRATOR_PLANNER_MODEL: { fileKeys: ['services.planner_model'], description: 'The model POST /ai/plan asks through LLM_GATEWAY_URL (gateways route on it); default anthropic.claude-3-5-haiku-20241022-v1:0' },
+  ORCHESTRATOR_PLANNER_MAX_ROUNDS: { fileKeys: ['services.planner_max_rounds'], description: 'Model answers POST /ai/plan takes at most (first draft and repairs) when the request names no max_rounds; 1 to 10' },
+  ORCHESTRATOR_MCP_SERVICE_TOOLS: { fileKeys: ['services.mcp_service_tools'], description: "POST /mcp also offers the registered services' operations (GET /tools) as tools; default false: workflows only" },
   ORCHESTRATOR_COMMIT: { description: 'Git commit reported by GET /info; unset: `git rev-parse HEAD` at start' },
   ORCHESTRATOR_BUILD_TIME: { description: 'Build time reported by GET /info; unset: the start time' },
 } as const satisfies Readonly<Record<string, SettingInfo>>;

@@ -30,6 +30,9 @@ export interface PlannerModel {
   complete(messages: readonly ChatMessage[]): Promise<{ readonly text: string; readonly usage?: ModelUsage }>;
 }
 
+/** A tool of GET /tools; a service operation's service, method and path are what a service_call's config needs. */
+export type PlannerTool = ToolDescription & { readonly service?: string; readonly method?: string; readonly path?: string };
+
 export interface PlanRequest {
   readonly goal: string;
   /** Services the draft may call (default: every registered one, from the tools). */
@@ -42,7 +45,7 @@ export interface PlanRequest {
 export interface PlannerDeps {
   readonly model: PlannerModel;
   /** What the draft can use: the registered services' operations and the existing workflows (GET /tools). */
-  readonly tools: readonly ToolDescription[];
+  readonly tools: readonly PlannerTool[];
   /** The compiler's verdict on a definition (limits), as the API applies it when a workflow is created. */
   readonly compile: (definition: WorkflowDefinition) => readonly FieldIssue[];
   /** Names of the services the registry knows (a draft calling another one is refused). */
@@ -155,8 +158,11 @@ export function parseAnswer(text: string): { draft: unknown; explanation: string
   return { draft: workflow, explanation: typeof explanation === 'string' ? explanation : '', issues: [] };
 }
 
-function systemPrompt(tools: readonly ToolDescription[], services: readonly string[]): string {
-  const operations = tools.filter((tool) => tool.kind === 'service_operation').map((tool) => `- ${tool.name}: ${tool.description}`);
+function systemPrompt(tools: readonly PlannerTool[], services: readonly string[]): string {
+  // Only the services the plan may call, each operation with what a service_call's config takes (service, method, endpoint).
+  const operations = tools
+    .filter((tool) => tool.kind === 'service_operation' && (tool.service === undefined || services.includes(tool.service)))
+    .map((tool) => `- ${tool.name}${tool.service && tool.method && tool.path ? ` (service ${tool.service}: ${tool.method} ${tool.path})` : ''}: ${tool.description}`);
   const workflows = tools.filter((tool) => tool.kind === 'workflow').map((tool) => `- ${tool.title}: ${tool.description}`);
   return [
     'You design workflows for a workflow orchestrator. Answer with one JSON object and nothing else:',

@@ -1,27 +1,49 @@
 import { ActionErrorName, BadGatewayError, DependencyUnavailableError, GatewayTimeoutError, UpstreamRejectedError } from '../../core/errors.ts';
 import { EcosystemService } from '../../core/ecosystem/system-workflows.ts';
+import type { HTTP_METHODS } from '../../core/workflow/definition.ts';
 import { DEFAULT_PROXY_TIMEOUT_SECONDS } from '../config.ts';
 import { randomHex } from '../observability/trace-ids.ts';
 import { openSpan, type SpanRecorder } from '../observability/span-recorder.ts';
 import type { ActionRunner } from '../workers/action-runner.ts';
 import { ServiceCallError, type ServiceCallFailure } from '../workers/service-call-errors.ts';
 import type { ServiceCallPayload } from '../workers/service-call.ts';
+import { appendQuery } from '../workers/service-url.ts';
 
 export { DEFAULT_PROXY_TIMEOUT_SECONDS };
-/** Attempts of an idempotent call (GET, or a call with an Idempotency-Key) whose service failed transiently. */
+/** Attempts of an idempotent call (GET, PUT, DELETE, or a call with an Idempotency-Key) whose service failed transiently. */
 export const PROXY_ATTEMPTS = 3;
 const BACKOFF_MS = 100;
 
-/** One request forwarded to an ecosystem service. */
-export interface ProxyCall {
+/** The methods the action runner sends (a workflow's `service_call` methods). */
+export type ProxyMethod = (typeof HTTP_METHODS)[number];
+
+interface ProxyCallCommon {
   readonly service: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: ProxyMethod;
+  /** Appended to the service's URL as it is (percent-encode what a caller filled in). */
   readonly path: string;
-  /** The query (GET) or the JSON body (POST). */
-  readonly parameters?: Readonly<Record<string, unknown>>;
-  /** The caller's Idempotency-Key: sent on, and it makes a POST safe to retry. */
+  /** Headers for the service; the orchestrator's own (who it acts for, the trace) win over ones of the same name. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The caller's Idempotency-Key: sent on, and it makes a POST (or PATCH) safe to retry. */
   readonly idempotencyKey?: string;
 }
+
+/**
+ * One request forwarded to a service: either `parameters`, as the action runner places them (the query of a
+ * GET or DELETE, the JSON body otherwise; what the ecosystem proxies send), or a `query` and a `body` apart
+ * (a service operation called as a tool: a POST may have both).
+ */
+export type ProxyCall = ProxyCallCommon &
+  (
+    | { readonly parameters?: Readonly<Record<string, unknown>>; readonly query?: never; readonly body?: never }
+    | {
+        readonly parameters?: never;
+        /** Appended to the path whatever the method: scalars as text, arrays as repeated keys, null left out. */
+        readonly query?: Readonly<Record<string, unknown>>;
+        /** The JSON body: POST, PUT and PATCH only (the runner sends none with GET and DELETE). */
+        readonly body?: Readonly<Record<string, unknown>>;
+      }
+  );
 
 /** Who forwards: the request (its id and trace) and the caller it acts for. */
 export interface ProxyContext {
@@ -50,6 +72,8 @@ export interface ServiceProxyOptions {
   readonly timeoutSeconds?: number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
+
+const IDEMPOTENT_METHODS: ReadonlySet<ProxyMethod> = new Set(['GET', 'PUT', 'DELETE']);
 
 /** Failures worth another attempt when the call is idempotent: the service may be back a moment later. */
 const TRANSIENT: ReadonlySet<string> = new Set([ActionErrorName.ServiceUnavailable, ActionErrorName.ServiceConnection]);
@@ -80,7 +104,8 @@ export function createServiceProxy(options: ServiceProxyOptions): ServiceProxy {
           attributes: { 'http.method': call.method, path: call.path, request_id: context.requestId },
         })
       : undefined;
-    const idempotent = call.method === 'GET' || call.idempotencyKey !== undefined;
+    // Sending a GET, PUT or DELETE twice has the effect of sending it once (RFC 9110); a POST or PATCH only with a key.
+    const idempotent = IDEMPOTENT_METHODS.has(call.method) || call.idempotencyKey !== undefined;
     const deadline = Date.now() + budgetMs;
     let attempts = 0;
     try {
@@ -107,6 +132,11 @@ export function createServiceProxy(options: ServiceProxyOptions): ServiceProxy {
 }
 
 function payloadOf(call: ProxyCall, context: ProxyContext, traceId: string, timeoutSeconds: number): ServiceCallPayload {
+  if (call.body !== undefined && (call.method === 'GET' || call.method === 'DELETE')) {
+    // The runner would send it as the query: a caller's mistake, never something to send.
+    throw new TypeError(`a ${call.method} call to ${call.service} carries no body`);
+  }
+  const parameters = call.parameters ?? call.body;
   return {
     // The runner's Idempotency-Key and X-Request-Id are `<execution_id>:<action_id>`: here the request's id.
     execution_id: context.requestId,
@@ -114,10 +144,11 @@ function payloadOf(call: ProxyCall, context: ProxyContext, traceId: string, time
     workflow_id: 'proxy',
     workflow_version: 0,
     service: call.service,
-    endpoint: call.path,
+    endpoint: call.query === undefined ? call.path : withQuery(call.path, call.query),
     method: call.method,
-    ...(call.parameters === undefined ? {} : { parameters: call.parameters }),
+    ...(parameters === undefined ? {} : { parameters }),
     headers: {
+      ...call.headers,
       // Who the orchestrator acts for; never the caller's own credential, which is for this API only.
       'x-orchestrator-subject': context.caller.subject,
       'x-orchestrator-tenant': context.caller.tenant,
@@ -127,6 +158,18 @@ function payloadOf(call: ProxyCall, context: ProxyContext, traceId: string, time
     trace_id: traceId,
     tenant: context.caller.tenant,
   };
+}
+
+/**
+ * `path` with `query` after it, encoded as the runner encodes a GET's parameters (appendQuery): the runner
+ * appends parameters to the query of GET and DELETE only, so a POST's query has to be in its endpoint. The
+ * endpoint is taken as it is (no templated segments), and the runner still keeps it under the service's base path.
+ */
+function withQuery(path: string, query: Readonly<Record<string, unknown>>): string {
+  const encoded = new URL('http://query.invalid/');
+  appendQuery(encoded, query);
+  if (encoded.search === '') return path;
+  return path.includes('?') ? `${path}&${encoded.search.slice(1)}` : `${path}${encoded.search}`;
 }
 
 /** The HTTP error a failed forward answers with (see createServiceProxy). */

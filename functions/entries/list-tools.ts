@@ -1,5 +1,5 @@
 import { secured } from '../aws-security.ts';
-import { awsToolCatalog } from '../aws-tools.ts';
+import { awsToolListingServices } from '../aws-tools.ts';
 import { createToolHandlers } from '../http/tool-handlers.ts';
 
-export const handler = createToolHandlers(secured({ tools: awsToolCatalog() })).listTools;
+export const handler = createToolHandlers(secured(awsToolListingServices())).listTools;

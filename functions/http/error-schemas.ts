@@ -112,7 +112,8 @@ function canAnswer(name: RouteName, route: RouteSpec, status: OperationErrorStat
     case 502:
     case 504:
       // A proxy: the service failed or did not answer in time (its own 4xx are passed on, documented under 400).
-      return route.ecosystem === true;
+      // A route that asks a model: the model refused the request, or did not answer within the route's budget.
+      return route.ecosystem === true || route.model !== undefined;
     case 503:
       return route.ecosystem === true || Object.keys(route.tables).length > 0 || Boolean(route.engine) || route.probes === true || route.bus !== undefined || route.deadLetters !== undefined || route.method !== 'GET';
   }

@@ -18,6 +18,8 @@ import { createPlatformInfoHandlers } from './platform-info-handlers.ts';
 import { createEcosystemHandlers } from './ecosystem-handlers.ts';
 import { createScheduleHandlers } from './schedule-handlers.ts';
 import { createToolHandlers } from './tool-handlers.ts';
+import { createPlanHandlers } from './plan-handlers.ts';
+import { createMcpHandlers } from './mcp-handlers.ts';
 
 /**
  * Every route's handler, for runtimes that serve the whole API from one process (the local server, tests).
@@ -42,5 +44,7 @@ export function createAllHandlers(services: HttpServices): Record<RouteName, Api
     ...createEcosystemHandlers(services),
     ...createScheduleHandlers(services),
     ...createToolHandlers(services),
+    ...createPlanHandlers(services),
+    ...createMcpHandlers(services),
   };
 }

@@ -66,6 +66,8 @@ const FACTS: Partial<Record<RouteName, OperationFacts>> = {
     successHeaders: LOCATION,
   },
   registerService: { alsoSucceeds: { 200: 'An existing registration of the same instance was replaced (renewed)' } },
+  // MCP's Streamable HTTP: a POST of notifications or responses only is accepted with no answer.
+  mcp: { alsoSucceeds: { 202: 'Only notifications or responses were sent: accepted, no body' } },
   createApiKey: { successHeaders: { ...LOCATION, 'cache-control': 'no-store: the key is in this response only' } },
 };
 

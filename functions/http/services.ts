@@ -17,6 +17,8 @@ import type { EcosystemService } from '../../core/ecosystem/service.ts';
 import type { ScheduleService } from '../../core/schedules/service.ts';
 import type { ServiceProxy } from '../ecosystem/service-proxy.ts';
 import type { ToolCatalog } from '../../core/ai/tool-catalog.ts';
+import type { PlanService } from '../ai/plan-service.ts';
+import type { McpHttpServices } from './mcp-handlers.ts';
 
 /** What every handler factory needs: access control and the audit trail (functions/middleware/security.ts). */
 export interface Secured {
@@ -69,6 +71,10 @@ export interface HttpServices extends Secured {
   readonly schedules: ScheduleService;
   /** Workflows and services' operations as tools (`GET /tools`). */
   readonly tools: ToolCatalog;
+  /** Draft workflows for a goal, written by a language model and checked by the orchestrator (`POST /ai/plan`). */
+  readonly planner: PlanService;
   /** Reported by health endpoints. */
   readonly serviceVersion: string;
+  /** `POST /mcp`: the MCP server over the API's own handlers. */
+  readonly mcp: McpHttpServices['mcp'];
 }

@@ -62,3 +62,29 @@ export const ToolListResponse = z.object({
     services_unreadable: z.number().int(),
   }),
 });
+
+/** `POST /tools/{tool_name}/call`: one service operation, called as its tool describes it. */
+export const CallToolParams = z.object({
+  tool_name: z
+    .string()
+    .min(1, 'tool_name must not be empty')
+    .max(128, 'tool_name must be at most 128 characters')
+    .regex(/^[A-Za-z0-9_.-]+$/, "tool_name must contain only letters, digits, '_', '-' and '.' (a name GET /tools gave)"),
+});
+
+export const CallToolBody = z.object({
+  arguments: z
+    .record(z.string(), z.unknown(), { error: 'arguments must be an object' })
+    .default({})
+    .describe("The tool's input as its input_schema describes it: `path`, `query` and `header` objects (one property per parameter) and `body`"),
+});
+
+export const CallToolResponse = z.object({
+  tool: z.string(),
+  service: z.string(),
+  method: z.string(),
+  path: z.string().describe('The path called, parameters filled in (without the query)'),
+  status: z.number().int().describe("The service's HTTP status (2xx: a 4xx it answers is passed on as this API's own status, as the proxies do; a 5xx, no answer or no healthy instance is 502, 503 or 504)"),
+  body: z.unknown().describe("The service's answer: parsed JSON when it says JSON, text otherwise"),
+  attempts: z.number().int().describe('Calls made (an idempotent call is tried again after a transient failure)'),
+});

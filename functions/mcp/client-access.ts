@@ -4,8 +4,8 @@ import { AccessError, type AccessErrorKind, type OrchestratorAccess } from './ac
 /**
  * OrchestratorAccess over the orchestrator's HTTP API (the typed client): what `orchestrator mcp` serves over
  * stdio. The client carries the user's credential (ORCHESTRATOR_TOKEN or ORCHESTRATOR_API_KEY), so the API
- * authorizes every call exactly as it would the user's own. `extra` supplies what the API has no route for
- * (calling a service operation: GET /tools describes them, nothing runs them yet).
+ * authorizes every call exactly as it would the user's own. `extra` replaces what it would do over the API
+ * (tests, and a composition that calls service operations its own way).
  */
 export function createClientAccess(client: OrchestratorClient, extra: Pick<OrchestratorAccess, 'callServiceTool'> = {}): OrchestratorAccess {
   return {
@@ -23,6 +23,14 @@ export function createClientAccess(client: OrchestratorClient, extra: Pick<Orche
     followRun: (executionId, { since, signal }) => client.stream('streamEvents', { query: { execution_id: executionId, since }, signal }),
     // The operations of the registered services' OpenAPI documents, as GET /tools makes them tools.
     listServiceTools: () => refused(async () => (await client.call('listTools', { query: { kind: 'service_operation' } })).tools.flatMap((tool) => (tool.kind === 'service_operation' ? [tool] : []))),
+    // POST /tools/{tool_name}/call: the API checks the arguments against the tool's schema and calls the service;
+    // its answer ({tool, service, method, path, status, body, attempts}) is the result. The service's 4xx, and
+    // the API's own refusals, are AccessErrors naming the status.
+    callServiceTool: (name, args, signal) =>
+      refused(async () => {
+        signal?.throwIfAborted();
+        return client.call('callTool', { params: { tool_name: name }, body: { arguments: { ...args } } });
+      }),
     ...extra,
   };
 }

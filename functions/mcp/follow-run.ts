@@ -1,5 +1,8 @@
 import { isFinalRun, type OrchestratorAccess, type RunDocument } from './access.ts';
 
+/** The first wait of a run followed by polling; each next one doubles, up to the poll interval. */
+const FIRST_POLL_MS = 10;
+
 export interface FollowOptions {
   /** Stops following (the run goes on): the request was cancelled, or the server's wait is over. */
   readonly signal: AbortSignal;
@@ -39,9 +42,12 @@ export async function followRun(access: OrchestratorAccess, started: RunDocument
     }
   }
 
+  let polls = 0;
   try {
     while (!isFinalRun(latest) && !signal.aborted) {
-      await wake.wait(streaming ? options.safetyPollMs : options.pollIntervalMs, signal);
+      // Polling starts soon and slows down to pollIntervalMs: a short run is answered soon after it ends, a long
+      // one costs no more reads than the interval allows.
+      await wake.wait(streaming ? options.safetyPollMs : Math.min(options.pollIntervalMs, FIRST_POLL_MS * 2 ** polls++), signal);
       if (signal.aborted) break;
       latest = await access.getRun(started.execution_id, signal);
       onChange(latest);

@@ -1,4 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import * as z from 'zod';
 import {
   CallToolRequestSchema,
   ErrorCode,
@@ -79,10 +80,25 @@ export function createOrchestratorMcpServer(access: OrchestratorAccess, options:
   return server;
 }
 
+/** What `POST /tools/{tool_name}/call` answers (CallToolResponse): the service's status and body, and how it was called. */
+const ServiceAnswer = z.looseObject({ status: z.number().int(), body: z.unknown() });
+
+/**
+ * A service operation called through the access. Its answer is the structured content as it is: the service's
+ * `status` and `body` (and the tool, method, path and attempts), an error result when the status is 4xx or
+ * 5xx, so that an agent reads the service's own words either way. An access answering in another shape has it
+ * as `output`. A refusal (bad arguments, each field named; the service's 4xx as the API passes it on; the
+ * service down) is an error result with the message.
+ */
 async function callServiceTool(access: OrchestratorAccess, name: string, args: Readonly<Record<string, unknown>>, extra: RequestExtra): Promise<CallToolResult> {
   if (!access.callServiceTool) return { isError: true, content: [{ type: 'text', text: `${name} is a service operation, which this server cannot call yet: only workflow tools run here` }] };
   try {
     const output = await access.callServiceTool(name, args, extra.signal);
+    const answer = ServiceAnswer.safeParse(output);
+    if (answer.success) {
+      const structured = { ...answer.data, body: answer.data.body ?? null };
+      return { ...(structured.status >= 400 ? { isError: true } : {}), content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+    }
     const structured = { output: output ?? null };
     return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
   } catch (error) {

@@ -136,10 +136,17 @@ export async function workflowToolOf(name: string, definition: Promise<WorkflowD
   };
 }
 
+/** Methods whose repetition has the effect of one call (RFC 9110), and those that change nothing. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
 function serviceToolOf(tool: ServiceTool, callable: boolean): Tool {
   // Listed either way (an agent may plan with it, a person may read it), but the agent is told before it tries.
   const description = callable ? tool.description : `${tool.description} (Described only: this server cannot call service operations yet.)`;
-  return { name: tool.name, title: tool.title, description, inputSchema: objectSchema(tool.input_schema), annotations: { title: tool.title, openWorldHint: true } };
+  // GET /tools says each operation's method: what an agent may call without asking (a GET) and may repeat.
+  const method = 'method' in tool && typeof tool.method === 'string' ? tool.method.toUpperCase() : undefined;
+  const hints = method === undefined ? {} : { readOnlyHint: SAFE_METHODS.has(method), idempotentHint: IDEMPOTENT_METHODS.has(method) };
+  return { name: tool.name, title: tool.title, description, inputSchema: objectSchema(tool.input_schema), annotations: { title: tool.title, openWorldHint: true, ...hints } };
 }
 
 /** A JSON Schema checked to be what MCP takes as a tool's input or output: an object schema. */

@@ -48,6 +48,8 @@ export interface HandlerInput<R extends RouteSpec> {
   /** The caller's subject: the token's `sub`, the key's name, or X-User-ID / `anonymous` for anonymous callers. */
   readonly actor: string;
   readonly requestId: string;
+  /** The caller's address, as API Gateway (or the local server) saw it. */
+  readonly sourceIp: string | undefined;
   /** The request's trace and span: what it starts (a run) continues the trace as the span's child. */
   readonly trace: { readonly trace_id: string; readonly span_id: string } | undefined;
 }
@@ -128,7 +130,7 @@ export function createHttpHandler<R extends RouteSpec>(
     const caller = principalOf(event);
     const { trace_id, span_id } = currentLogContext();
     const trace = trace_id !== undefined && span_id !== undefined ? { trace_id, span_id } : undefined;
-    const result = await run({ params, query, body, headers: event.headers, caller, actor: caller.subject, requestId, trace } as HandlerInput<R>);
+    const result = await run({ params, query, body, headers: event.headers, caller, actor: caller.subject, requestId, sourceIp: event.requestContext?.identity?.sourceIp, trace } as HandlerInput<R>);
     if (result.raw && result.contentType !== undefined && typeof result.data === 'string') {
       return { statusCode: result.status ?? route.successStatus, headers: { 'content-type': result.contentType, 'x-request-id': requestId, ...result.headers }, body: result.data };
     }

@@ -39,6 +39,7 @@ import {
   type WorkflowEngineAccess,
 } from './context-routes-stack.ts';
 import type { OutboundAccess } from '../constructs/outbound-access.ts';
+import type { PlannerModelAccess } from '../planner-context.ts';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS, type CorsPolicy } from '../../functions/cors.ts';
 
 export interface ApiThrottling {
@@ -91,6 +92,10 @@ export interface ApiStackProps extends StackProps {
   readonly schedules?: ScheduleManagementAccess;
   /** For the routes that report the jobs' schedules (the runtime stack's job rules). */
   readonly jobs?: JobScheduleAccess;
+  /** For the routes that ask a language model (`POST /ai/plan`): its variables and grant (infra/planner-context.ts); none, no model. */
+  readonly planner?: PlannerModelAccess;
+  /** `POST /mcp` offers the services' operations as tools too (ORCHESTRATOR_MCP_SERVICE_TOOLS). @default false */
+  readonly mcpServiceTools?: boolean;
   /** Reported by the health endpoints. */
   readonly serviceVersion: string;
   /** @default 'api' */
@@ -176,7 +181,7 @@ export class ApiStack extends Stack {
     // On every route function, not only those that list: each builds the audit trail (a store that lists) at
     // init (functions/aws-security.ts), so one variable for all is simpler than one per route kind.
     this.cursorSecret = new CursorSecret(this, 'CursorSecret');
-    const environment = { ...versionEnvironment, ...routeSecurityEnvironment(auth), ...this.cursorSecret.environment, ...(props.cors ? { ORCHESTRATOR_CORS_ORIGINS: corsSetting(props.cors) } : {}) };
+    const environment = { ...versionEnvironment, ...routeSecurityEnvironment(auth), ...this.cursorSecret.environment, ...(props.cors ? { ORCHESTRATOR_CORS_ORIGINS: corsSetting(props.cors) } : {}), ...(props.mcpServiceTools ? { ORCHESTRATOR_MCP_SERVICE_TOOLS: 'true' } : {}) };
     const contextStacks = new Map<BoundedContext, ContextRoutesStack>();
     for (const [context, contextRoutes] of routesByContext(routeTable)) {
       contextStacks.set(
@@ -211,6 +216,7 @@ export class ApiStack extends Stack {
           ...(props.ecosystem ? { ecosystem: props.ecosystem } : {}),
           ...(props.schedules ? { schedules: props.schedules } : {}),
           ...(props.jobs ? { jobs: props.jobs } : {}),
+          ...(props.planner ? { planner: props.planner } : {}),
         }),
       );
     }

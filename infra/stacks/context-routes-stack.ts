@@ -9,6 +9,7 @@ import { ApiFunction, FUNCTION_ENTRIES_DIR } from '../constructs/api-function.ts
 import { grantAuditAppend, grantTableAccess } from '../constructs/table-access.ts';
 import { LIST_RULES_REASON } from '../constructs/event-deliveries.ts';
 import type { OutboundAccess } from '../constructs/outbound-access.ts';
+import { PLANNER_FUNCTION_TIMEOUT, type PlannerModelAccess } from '../planner-context.ts';
 import { TASK_TOKEN_REASON } from './runtime-stack.ts';
 
 export interface NamedRoute {
@@ -83,6 +84,11 @@ export interface ContextRoutesStackProps {
   readonly schedules?: ScheduleManagementAccess;
   /** For routes that report the jobs' schedules (`jobs: true`). */
   readonly jobs?: JobScheduleAccess;
+  /**
+   * For routes that ask a language model (`model: 'invoke'`): the model's variables and the right to invoke it.
+   * Optional, like the model: without it such a route is deployed without a model and answers 503 naming it.
+   */
+  readonly planner?: PlannerModelAccess;
 }
 
 /**
@@ -174,6 +180,8 @@ export class ContextRoutesStack extends NestedStack {
         // A proxy waits for its service up to its budget (ORCHESTRATOR_PROXY_TIMEOUT_SECONDS): its function
         // outlives that budget, though API Gateway answers 504 itself after 29 s (see proxyFunctionTimeout).
         ...(spec.ecosystem ? { timeout: requiredProxy(props.ecosystem, name).timeout } : {}),
+        // A plan waits for one model answer per round, within its budget (infra/planner-context.ts).
+        ...(spec.model ? { timeout: PLANNER_FUNCTION_TIMEOUT } : {}),
         // A table's name is set only where the route may use the table (functions/config.ts relies on it).
         environment: {
           ...props.environment,
@@ -203,6 +211,7 @@ export class ContextRoutesStack extends NestedStack {
               }),
           ...(spec.schedules === 'manage' ? requiredSchedules(props.schedules, name).scheduleEnvironment : {}),
           ...(spec.jobs ? requiredJobs(props.jobs, name).jobEnvironment : {}),
+          ...(spec.model && props.planner ? props.planner.environment : {}),
         },
       });
       if (spec.outbound === 'credentials' || spec.ecosystem) {
@@ -216,6 +225,7 @@ export class ContextRoutesStack extends NestedStack {
         if (spec.bus !== 'publish') requiredEventPublishing(props.eventPublishing, name).grantEventPublishing(apiFunction.lambda);
       }
       if (spec.schedules === 'manage') requiredSchedules(props.schedules, name).grantScheduleManagement(apiFunction.lambda);
+      if (spec.model) props.planner?.grantModelInvocation(apiFunction.lambda);
       if (spec.peers && props.peerTokenSecretArn !== undefined) {
         apiFunction.lambda.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.peerTokenSecretArn] }));
       }

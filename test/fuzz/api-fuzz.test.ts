@@ -42,7 +42,8 @@ beforeAll(async () => {
   // A wait lasts 15 minutes (longer than the run), so that the seeded waiting runs are in flight when cancellations arrive.
   // The ecosystem services (proxies, ingestion, jobs) are the stub too.
   const ecosystem = Object.fromEntries(['REPORTING_URL', 'DOC_STORE_URL', 'SECURE_ANALYZER_URL', 'SOURCE_AGENT_URL', 'CONSISTENCY_ENGINE_URL', 'NOTIFICATION_URL'].map((name) => [name, stub.url]));
-  api = await startTestApi({ peers: [stub.url], peerTimeoutMs: 1000, healthChecks: { timeoutMs: 1000 }, waitMilliseconds: 900_000, serviceUrls: ecosystem });
+  // The model of POST /ai/plan is the stub too (LLM_GATEWAY_URL): planning's dependency is up like every other.
+  api = await startTestApi({ peers: [stub.url], peerTimeoutMs: 1000, healthChecks: { timeoutMs: 1000 }, waitMilliseconds: 900_000, serviceUrls: ecosystem, llmGateway: { url: stub.url } });
   document = buildOpenApiDocument('test');
   oracle = createOracle(document);
   context = await seed(api.call, stub.url, document);
@@ -175,6 +176,9 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
           return fc.oneof(fc.constantFrom({ repo: 'acme/x' }, { project: 'PAY' }, { space: 'ENG' }, { url: 'https://x.example/openapi.json' }), validValue(schema, scope));
         case 'schedule_id':
           return fc.constantFrom(...schedules);
+        // A service operation's arguments (POST /tools/{tool_name}/call): the stub's operations take none.
+        case 'arguments':
+          return fc.oneof(fc.constant({}), validValue(schema, scope));
         case 'secret_ref':
           return fc.constantFrom('env:FUZZ_SERVICE_TOKEN', 'env:AWS_SECRET_ACCESS_KEY', 'file:/nonexistent/fuzz-secret', 'secretsmanager:orchestrator/fuzz', 'ssm:/orchestrator/fuzz', 'vault:x');
         default:
@@ -189,6 +193,8 @@ async function seed(call: (typeof api)['call'], stubUrl: string, doc: OpenApiDoc
   return {
     scope,
     existing: { trace_id: traces, workflow_id: workflowIds, execution_id: [...executions, ...sagas], saga_id: sagas, name: [...services, 'refused'], key_id: keys, subscription_id: subscriptions, schedule_id: schedules,
+      // The stub's document gives each service one operation (fuzz-stub.ts): the tools GET /tools lists.
+      tool_name: services.map((service) => `${service}.listThings`),
       // The event history's `type` filter: patterns that exist, among generated ones (which almost never pass its pattern).
       type: ['orchestrator.run.*', 'orchestrator.workflow.created'] },
     literals: literalSegments(doc),

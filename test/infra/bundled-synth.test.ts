@@ -37,6 +37,20 @@ const BUNDLE_SIZE_LIMIT_BYTES = 680 * 1024;
  * resolution and circuits, is about 1075 KB; with ajv (issue 17, above) about 1245 KB.
  */
 const OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES = 1270 * 1024;
+/**
+ * Routes that ask a language model (`model: 'invoke'`, POST /ai/plan) also carry the planner's graph: LangGraph.js
+ * with @langchain/core, langsmith (the tracing client core imports) and zod's v3 build and locales, about
+ * 1340 KB minified on their own. planWorkflow is about 2540 KB; the other routes do not carry any of it.
+ */
+const MODEL_BUNDLE_SIZE_LIMIT_BYTES = 2600 * 1024;
+/**
+ * `POST /mcp` runs the MCP server (the SDK's server and Streamable HTTP transport, about 370 KB minified with what
+ * it pulls in) over the handlers of the nine routes it calls, the action runner among them (callTool): about
+ * 1615 KB. It is the one function that serves several routes' work, by design (functions/mcp/in-process-fetch.ts).
+ */
+const MCP_BUNDLE_SIZE_LIMIT_BYTES = 1700 * 1024;
+const asksModel = (route: RouteName) => (routes[route] as RouteSpec).model !== undefined;
+const sizeLimitOf = (route: RouteName) => (route === 'mcp' ? MCP_BUNDLE_SIZE_LIMIT_BYTES : asksModel(route) ? MODEL_BUNDLE_SIZE_LIMIT_BYTES : callsOut(route) ? OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES : BUNDLE_SIZE_LIMIT_BYTES);
 const callsOut = (route: RouteName) => (routes[route] as RouteSpec).outbound !== undefined || (routes[route] as RouteSpec).peers === true || (routes[route] as RouteSpec).ecosystem === true;
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'orchestrator-bundled-synth-'));
@@ -99,8 +113,10 @@ const tableRoutes = routeNames.filter((route) => Object.values((routes[route] as
 
 /** Package specifiers of the bundle's static imports (`import … from"x"`, `import"x"`), as esbuild writes them. */
 function importedModules(code: string): string[] {
-  // A specifier is a module name or path: minified text such as `"...from"+t` is not one.
-  const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*)["']([^"']+)["']/g)].map((match) => match[1] ?? '').filter((specifier) => /^[\w@./:-]+$/.test(specifier));
+  // A specifier is a module name or path: minified text such as `"...from"+t` is not one. esbuild's minified
+  // output writes `from"x"` and `import"x"` with nothing between: text with a space is prose in a string (an
+  // error message of a dependency saying `No result from "OutputFunctionsParser"`), not an import.
+  const specifiers = [...code.matchAll(/(?:\bfrom|\bimport)["']([^"']+)["']/g)].map((match) => match[1] ?? '').filter((specifier) => /^[\w@./:-]+$/.test(specifier));
   return [...new Set(specifiers)].sort();
 }
 
@@ -131,8 +147,10 @@ describe('the app, synthesized with bundling', () => {
     expect(importedModules(code).filter((specifier) => !specifier.startsWith('@aws-sdk/') && !isBuiltin(specifier))).toEqual([]);
   });
 
-  it.each(routeNames)(`%s: index.mjs is under ${BUNDLE_SIZE_LIMIT_BYTES / 1024} KB (${OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES / 1024} KB with the outbound HTTP client)`, (route) => {
-    expect(bundleOf(route).bytes).toBeLessThan(callsOut(route) ? OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES : BUNDLE_SIZE_LIMIT_BYTES);
+  it.each(routeNames)(`%s: index.mjs is under ${BUNDLE_SIZE_LIMIT_BYTES / 1024} KB (${OUTBOUND_BUNDLE_SIZE_LIMIT_BYTES / 1024} KB with the outbound HTTP client, ${MODEL_BUNDLE_SIZE_LIMIT_BYTES / 1024} KB with the planner's graph)`, (route) => {
+    expect(bundleOf(route).bytes).toBeLessThan(sizeLimitOf(route));
+    // So does the planner's graph: only the routes that ask a model carry LangGraph.
+    expect(bundleOf(route).sources.some((source) => /node_modules\/@langchain\//.test(source)), route).toBe(asksModel(route));
     // The HTTP client goes only where it is used.
     expect(bundleOf(route).sources.some((source) => /node_modules\/undici\//.test(source)), route).toBe(callsOut(route));
     // So does the Prometheus client: only `/metrics` renders the text format; the others record EMF.

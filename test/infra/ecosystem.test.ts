@@ -26,6 +26,7 @@ const CONFIGURED = {
   jobSchedules: JSON.stringify({ 'recalc-quality': 'cron(15 3 * * ? *)', 'notify-consolidation': 'rate(2 hours)' }),
   proxyTimeoutSeconds: '12',
   serviceUrls: JSON.stringify(SERVICE_URLS),
+  mcpServiceTools: 'true',
 };
 
 interface Synthesized {
@@ -246,8 +247,8 @@ describe('the ecosystem context fails synthesis naming the key', () => {
 });
 
 describe('the proxy routes', () => {
-  it('are the four forwarding routes (or these tests would prove nothing)', () => {
-    expect(PROXIES).toEqual(['reportRequest', 'summarizationSuggest', 'docstoreSave', 'demoBundle']);
+  it('are the four forwarding routes, a service operation called as a tool, and the MCP route that calls it in process (or these tests would prove nothing)', () => {
+    expect(PROXIES).toEqual(['reportRequest', 'summarizationSuggest', 'docstoreSave', 'demoBundle', 'callTool', 'mcp']);
   });
 
   it.each(PROXIES)('%s knows the services’ URLs and its time budget, and outlives that budget', (name) => {
@@ -261,19 +262,27 @@ describe('the proxy routes', () => {
     expect(deployedFunctionOf(shortBudget.model, name).properties['Timeout']).toBe(DEFAULT_FUNCTION_TIMEOUT_SECONDS);
   });
 
-  it.each(PROXIES)('%s reads the registry and moves circuits (UpdateItem), writes nothing else there, and starts no run', (name) => {
+  it.each(PROXIES)('%s reads the registry and moves circuits (UpdateItem), writes nothing else there, and starts no run unless its route says so', (name) => {
     const deployed = deployedFunctionOf(defaults.model, name);
     const registryArn = `<${logicalIdOf(defaults.stacks.data, defaults.stacks.data.registryTable)}.Arn>`;
     const onRegistry = deployed.statements.filter((statement) => statement.Resource.map(defaults.model.render).includes(registryArn)).flatMap((statement) => statement.Action);
     expect([...new Set(onRegistry)].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(defaults.model.render(environmentOf(deployed.properties)['REGISTRY_TABLE_NAME'])).toBe(`<Ref ${logicalIdOf(defaults.stacks.data, defaults.stacks.data.registryTable)}>`);
-    expect(actions(deployed, 'states:')).toEqual([]);
+    // mcp starts and cancels runs for its caller (executeWorkflow and cancelExecution in process): `engine: true`.
+    if ((routes[name] as RouteSpec).engine) expect(actions(deployed, 'states:')).toContain('states:StartExecution');
+    else expect(actions(deployed, 'states:')).toEqual([]);
     expect(actions(deployed, 'scheduler:')).toEqual([]);
     // Registry events (a circuit opening or closing) on the workflow bus; the services' credentials.
     expect(actions(deployed, 'events:')).toEqual(['events:PutEvents']);
     expect(environmentOf(deployed.properties)).toHaveProperty('WORKFLOW_EVENT_BUS_NAME');
     expect(actions(deployed, 'secretsmanager:')).toEqual(['secretsmanager:GetSecretValue']);
     expect(actions(deployed, 'ssm:')).toEqual(['ssm:GetParameter']);
+  });
+
+  it("tells POST /mcp to offer services' operations only with -c mcpServiceTools=true", () => {
+    expect(environmentOf(deployedFunctionOf(configured.model, 'mcp').properties)['ORCHESTRATOR_MCP_SERVICE_TOOLS']).toBe('true');
+    expect(environmentOf(deployedFunctionOf(defaults.model, 'mcp').properties)).not.toHaveProperty('ORCHESTRATOR_MCP_SERVICE_TOOLS');
+    expect(() => synthesize({ mcpServiceTools: 'yes' })).toThrow(/context mcpServiceTools must be true or false/);
   });
 
   it('only the proxies and the action runner are told the services’ URLs', () => {

@@ -44,8 +44,13 @@ describe('the API functions', () => {
       'recalcQuality',
       'notifyConsolidation',
       'triggerSchedule',
+      // Saving a plan creates a workflow through the workflow service, which publishes its lifecycle events.
+      'planWorkflow',
+      // The MCP server starts and cancels runs (as executeWorkflow and cancelExecution, which it calls in process).
+      'mcp',
     ]);
-    expect(proxies).toEqual(['reportRequest', 'summarizationSuggest', 'docstoreSave', 'demoBundle']);
+    // The proxies, and the routes that call services' operations as tools (callTool, and mcp through it).
+    expect(proxies).toEqual(['reportRequest', 'summarizationSuggest', 'docstoreSave', 'demoBundle', 'callTool', 'mcp']);
     expect(peerRoutes).toEqual(['listPeers', 'syncPeers']);
   });
 

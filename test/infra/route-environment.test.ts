@@ -51,6 +51,11 @@ const OPTIONAL_SETTINGS = new Set([
   'ORCHESTRATOR_JOB_RECALC_QUALITY_SCHEDULE',
   'ORCHESTRATOR_JOB_NOTIFY_CONSOLIDATION_SCHEDULE',
   'SCHEDULE_DEAD_LETTER_ARN',
+  // Issue 17: set only with -c plannerModel / -c plannerMaxRounds; without a model POST /ai/plan answers 503 naming it.
+  'ORCHESTRATOR_PLANNER_MODEL',
+  'ORCHESTRATOR_PLANNER_MAX_ROUNDS',
+  // Set only with -c mcpServiceTools=true: POST /mcp offers services' operations too (default: workflows only).
+  'ORCHESTRATOR_MCP_SERVICE_TOOLS',
 ]);
 
 /**

@@ -5,13 +5,22 @@ import type { AddressInfo } from 'node:net';
  * A loopback service for the fuzz suite: what registered services, health probes, OpenAPI polls, peer
  * syncs and workflow runs call, so that none of them waits on the network. It answers at once: `/health`
  * healthy, `/openapi.json` a small document, a peer's `/registry` and `/registry/replicate` as an
- * orchestrator would, reporting's summary and log analysis in their contract's shape, anything else `{ ok: true }`.
+ * orchestrator would, reporting's summary and log analysis in their contract's shape, an OpenAI-compatible
+ * `/v1/chat/completions` (the model of POST /ai/plan) a valid plan, anything else `{ ok: true }`.
  */
 export interface FuzzStub {
   readonly url: string;
   readonly requests: () => number;
   close(): Promise<void>;
 }
+
+/** What the stub's model answers every chat: a plan the orchestrator accepts at once (a notification). */
+const PLAN_COMPLETION = {
+  id: 'chatcmpl-stub',
+  model: 'stub',
+  choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify({ workflow: { name: 'fuzz plan', actions: [{ action_id: 'note', action_type: 'notification', config: { message: 'fuzz' } }] }, explanation: 'one notification' }) }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 100, completion_tokens: 20 },
+};
 
 const OPENAPI = {
   openapi: '3.1.0',
@@ -40,7 +49,9 @@ export async function startFuzzStub(): Promise<FuzzStub> {
                   ? { total: 3, by_severity: { low: 2, med: 1 } }
                   : path === '/logs/analysis'
                     ? { overview: { count: 1, by_level: { info: 1 } }, sample: [{ service: 'stub', level: 'info', message: 'fuzz' }] }
-                    : { ok: true, path };
+                    : path === '/v1/chat/completions' && request.method === 'POST'
+                      ? PLAN_COMPLETION
+                      : { ok: true, path };
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
     });

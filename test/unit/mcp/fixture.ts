@@ -18,7 +18,7 @@ export interface McpFixture {
   /** Paths the service was called with, in order. */
   readonly served: string[];
   /** Registers the service as `billing`, with its API document: GET /tools then lists `billing.createRefund`. */
-  registerBilling(): Promise<void>;
+  registerBilling(extra?: Record<string, unknown>, headers?: Record<string, string>): Promise<void>;
   /** Answers every held `/hold` call (200). */
   release(): void;
   /** Resolves once a call to `/hold` is being held. */
@@ -79,8 +79,8 @@ export async function startMcpFixture(overrides: Parameters<typeof startTestApi>
     runtime,
     call,
     served,
-    async registerBilling() {
-      const registered = await call('POST', '/registry/register', { body: { name: 'billing', url: serviceUrl, openapi_path: '/openapi.json' } });
+    async registerBilling(extra = {}, headers = {}) {
+      const registered = await call('POST', '/registry/register', { body: { name: 'billing', url: serviceUrl, openapi_path: '/openapi.json', ...extra }, headers });
       expect(registered.status, JSON.stringify(registered.body)).toBe(201);
     },
     release,

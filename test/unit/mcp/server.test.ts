@@ -83,9 +83,11 @@ describe('tools/list', () => {
     await expect(client.listTools({ cursor: 'not-ours' })).rejects.toThrow(/Invalid cursor/);
   });
 
-  it("offers the services' operations (GET /tools) only when enabled, described as not callable here", async () => {
+  it("offers the services' operations (GET /tools) only when enabled, described as not callable by an access that cannot call them", async () => {
     expect((await (await connect()).listTools()).tools.map((tool) => tool.name)).not.toContain('billing.createRefund');
-    const client = await connect({ serviceTools: true });
+    // The API's client calls them (POST /tools/{tool_name}/call): an access without callServiceTool only describes them.
+    const { callServiceTool: _calls, ...describing } = createClientAccess(createClient({ baseUrl: fixture.runtime.url }));
+    const client = await connect({ serviceTools: true }, describing);
     const { tools } = await client.listTools();
     // Workflows first, newest first (as the API lists them), then the services' operations.
     expect(tools.map((tool) => tool.name)).toEqual(['workflow.failing_charge', 'workflow.held_payment', 'workflow.greeting', 'billing.createRefund']);
