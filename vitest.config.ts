@@ -11,9 +11,6 @@ export default defineConfig({
       AWS_REGION: 'us-east-1',
       AWS_EC2_METADATA_DISABLED: 'true',
     },
-    // Vitest's default is one worker less than the cores: one worker on these 2-core machines. Most suites wait on
-    // sockets, emulators and timers rather than compute, so three files at a time finish well sooner.
-    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

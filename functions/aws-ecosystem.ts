@@ -6,14 +6,10 @@ import { DynamoWorkflowStore } from '../adapters/aws/dynamo/dynamo-workflow-stor
 import { createEcosystemService, type EcosystemService } from '../core/ecosystem/service.ts';
 import type { ScheduleTimer } from '../core/ports.ts';
 import { createScheduleService, type ScheduleService } from '../core/schedules/service.ts';
-import { contendedUpdateRetry, randomIds, systemClock } from '../core/system.ts';
-import { createWorkflowService } from '../core/workflow/service.ts';
-import { compilerCheck } from '../statemachines/compile.ts';
-import { lazyEventBridgePublisher } from '../adapters/aws/eventbridge/event-bridge-publisher.ts';
-import { awsExecutionServices } from './aws-services.ts';
+import { randomIds, systemClock } from '../core/system.ts';
+import { awsExecutionServices, awsWorkflowService } from './aws-services.ts';
 import { jobSchedulesOf, readLambdaConfig, required, type LambdaConfig } from './config.ts';
 import { logAnalysisServiceOf, type ServiceProxy } from './ecosystem/service-proxy.ts';
-import { RESERVED_WORKFLOW_IDS } from './fixed-path-words.ts';
 
 /**
  * Composition roots of the ecosystem routes and workers in Lambda. Each piece is built on first use, so a
@@ -24,15 +20,7 @@ import { RESERVED_WORKFLOW_IDS } from './fixed-path-words.ts';
 /** Ingestion and jobs: system workflows (ensured in the workflows table) and runs started through the engine. */
 export function awsEcosystemService(config: LambdaConfig = readLambdaConfig()): EcosystemService {
   const store = new DynamoWorkflowStore(sharedDocumentClient(), required(config.WORKFLOWS_TABLE_NAME, 'WORKFLOWS_TABLE_NAME'));
-  const workflows = createWorkflowService({
-    updateRetry: contendedUpdateRetry,
-    store,
-    clock: systemClock,
-    ids: randomIds,
-    reservedIds: RESERVED_WORKFLOW_IDS,
-    compiler: compilerCheck,
-    ...(config.WORKFLOW_EVENT_BUS_NAME === undefined ? {} : { events: lazyEventBridgePublisher(config.WORKFLOW_EVENT_BUS_NAME) }),
-  });
+  const workflows = awsWorkflowService(config, store);
   return createEcosystemService({ workflows, executions: awsExecutionServices().executions, clock: systemClock, ids: randomIds, jobSchedules: jobSchedulesOf(config) });
 }
 

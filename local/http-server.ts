@@ -7,6 +7,7 @@ import FindMyWay from 'find-my-way';
 import { isConsoleRequest, serveConsole } from './console-site.ts';
 import { errorResponse, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, ERROR_STATUS, type HttpResponse } from '../functions/middleware/envelope.ts';
 import { MAX_BODY_BYTES, type ApiHandler } from '../functions/middleware/http-handler.ts';
+import { lambdaContextOf, proxyIdentity } from '../functions/middleware/proxy-event.ts';
 import type { RouteName, RouteSpec } from '../functions/routes.ts';
 import { ErrorName } from '../core/errors.ts';
 import { clientCertificateOf, tlsServerOptions, type TlsMaterial } from './tls.ts';
@@ -308,44 +309,15 @@ function toProxyEvent(
       requestTimeEpoch: now,
       resourceId: target.name,
       resourcePath: target.route.path,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        // Only a certificate verified against the client CA (mutual TLS), as API Gateway passes it.
-        clientCert: clientCertificateOf(request.socket),
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        user: null,
-        userAgent: request.headers['user-agent'] ?? null,
-        userArn: null,
-      },
+      // Only a certificate verified against the client CA (mutual TLS), as API Gateway passes it.
+      identity: proxyIdentity({ sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: request.headers['user-agent'] ?? null, clientCert: clientCertificateOf(request.socket) }),
     },
   };
 }
 
 function lambdaContext(functionName: string, requestId: string): Context {
   const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: `/local/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContextOf(functionName, requestId, () => Math.max(0, deadline - Date.now()));
 }
 
 function send(response: ServerResponse, reply: HttpResponse, headOnly = false): void {

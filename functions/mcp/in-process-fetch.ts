@@ -1,7 +1,8 @@
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import FindMyWay from 'find-my-way';
 import type { AuthorizerContext } from '../auth/principal-context.ts';
 import type { ApiHandler } from '../middleware/http-handler.ts';
+import { lambdaContextOf, proxyIdentity } from '../middleware/proxy-event.ts';
 import { routes, type RouteName } from '../routes.ts';
 
 /**
@@ -49,7 +50,7 @@ export function createInProcessFetch(handlers: Readonly<Record<McpDispatchedRout
     const requestId = `${caller.requestId}.${sequence}`;
     const body = request.body === null ? null : await request.text();
     const event = proxyEvent(request, url, name, found.params, body, requestId, caller);
-    const answer = await handlers[name](event, lambdaContext(name, requestId, caller.remainingMs));
+    const answer = await handlers[name](event, lambdaContextOf(name, requestId, caller.remainingMs, 'in-process'));
     return new Response(request.method === 'HEAD' ? null : answer.body, { status: answer.statusCode, headers: answer.headers });
   };
 }
@@ -86,40 +87,7 @@ function proxyEvent(request: Request, url: URL, name: McpDispatchedRoute, params
       requestTimeEpoch: Date.now(),
       resourceId: name,
       resourcePath: route.path,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: caller.sourceIp,
-        user: null,
-        userAgent: caller.userAgent ?? null,
-        userArn: null,
-      },
+      identity: proxyIdentity({ sourceIp: caller.sourceIp, userAgent: caller.userAgent ?? null }),
     },
-  };
-}
-
-function lambdaContext(functionName: string, requestId: string, remainingMs: () => number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:in-process:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: `/in-process/${functionName}`,
-    logStreamName: 'in-process',
-    getRemainingTimeInMillis: remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }

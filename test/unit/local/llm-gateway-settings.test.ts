@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, readLocalConfig } from '../../../local/config.ts';
+import { problemsOf } from '../../support/config-problems.ts';
+import { readLocalConfig } from '../../../local/config.ts';
 import { runtimeOptionsFrom } from '../../../local/settings-runtime.ts';
 
 /** LLM_GATEWAY_URL and LLM_GATEWAY_API_KEY: where llm actions' models are called on one machine. */
@@ -13,16 +14,6 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'orchestrator-llm-settings-'));
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
-
-function problemsOf(work: () => unknown): readonly string[] {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return (error as ConfigurationError).problems;
-  }
-  throw new Error('no ConfigurationError');
-}
 
 describe('the LLM gateway settings', () => {
   it('are unset by default: the runtime gets no URL, and llm actions fail naming it', () => {

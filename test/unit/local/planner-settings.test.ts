@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { problemsOf } from '../../support/config-problems.ts';
 import { readLambdaConfig } from '../../../functions/config.ts';
-import { ConfigurationError, DEFAULT_LOCAL_PLANNER_MODEL, readLocalConfig } from '../../../local/config.ts';
+import { DEFAULT_LOCAL_PLANNER_MODEL, readLocalConfig } from '../../../local/config.ts';
 import { runtimeOptionsFrom } from '../../../local/settings-runtime.ts';
 
 /** ORCHESTRATOR_PLANNER_MODEL and ORCHESTRATOR_PLANNER_MAX_ROUNDS: POST /ai/plan's model and default bound, on both sides. */
@@ -13,16 +14,6 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'orchestrator-planner-settings-'));
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
-
-function problemsOf(work: () => unknown): readonly string[] {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return (error as ConfigurationError).problems;
-  }
-  throw new Error('no ConfigurationError');
-}
 
 describe('the planner settings', () => {
   it('default locally to a model name for the gateway and 3 rounds, and reach the runtime', () => {

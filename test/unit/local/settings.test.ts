@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, readLocalConfig } from '../../../local/config.ts';
+import { problemsOf } from '../../support/config-problems.ts';
+import { readLocalConfig } from '../../../local/config.ts';
 import { EffectiveConfigResponse } from '../../../functions/http/observability-schemas.ts';
 import type { EffectiveConfig } from '../../../functions/http/observability-services.ts';
 
@@ -28,16 +29,6 @@ function settingOf(report: EffectiveConfig, key: string) {
   const setting = report.settings.find((candidate) => candidate.key === key);
   if (setting === undefined) throw new Error(`${key} is not in the report`);
   return setting;
-}
-
-function problemsOf(work: () => unknown): readonly string[] {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return (error as ConfigurationError).problems;
-  }
-  throw new Error('no ConfigurationError');
 }
 
 describe('local settings: environment over config/app.yaml over defaults', () => {
