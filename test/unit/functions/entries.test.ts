@@ -11,8 +11,10 @@ const root = join(import.meta.dirname, '..', '..', '..');
 /**
  * Each Lambda's entry must initialise with exactly the environment CDK gives its function: a table name only
  * when the route table grants table access. A handler that needs more would crash at cold start in AWS.
+ * Each entry loads in its own process (nothing is shared between them, as between functions); several at once,
+ * since a load mostly waits on the file system and the other core.
  */
-describe('Lambda entries', () => {
+describe.concurrent('Lambda entries', () => {
   for (const [name, route] of Object.entries(routes) as [RouteName, (typeof routes)[RouteName]][]) {
     it(`${name} loads and exports a handler with only its own configuration`, async () => {
       const file = join(root, 'functions', 'entries', entryFileName(name));
