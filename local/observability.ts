@@ -12,7 +12,7 @@ import type { ActionRunner } from '../functions/workers/action-runner.ts';
 import { createPrometheusMetrics, queueDepths, type GaugeSources } from '../functions/observability/metrics.ts';
 import { noopMetrics, type MetricsRecorder } from '../functions/observability/metric-recorder.ts';
 import { meteredEmit, meteredModelCalls, meteredRunner } from '../functions/observability/run-metrics.ts';
-import type { ModelInvoker } from '../adapters/http/llm-gateway.ts';
+import type { ModelInvoker } from '../core/ai/model-invoker.ts';
 import { createOtlpSpanExporter } from '../functions/observability/otlp-exporter.ts';
 import type { RequestObserver } from '../functions/observability/request-observer.ts';
 import { recordHttpRequest } from '../functions/observability/http-metrics.ts';

@@ -1,7 +1,7 @@
 import { BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import * as z from 'zod';
 import { LlmErrorName } from '../../core/execution/llm-check.ts';
-import type { MessagesResponse, ModelInvoker } from '../http/llm-gateway.ts';
+import type { MessagesResponse, ModelInvoker } from '../../core/ai/model-invoker.ts';
 
 /**
  * A ModelInvoker on Amazon Bedrock's InvokeModel: the request's Body (an Anthropic Messages body, as the

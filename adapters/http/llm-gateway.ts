@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ActionErrorName } from '../../core/errors.ts';
 import { LlmErrorName } from '../../core/execution/llm-check.ts';
+import type { MessagesResponse, ModelInvoker } from '../../core/ai/model-invoker.ts';
 import type { OutboundHttp, OutboundResponse } from '../../core/ports.ts';
 import { isOutboundHttpError } from './outbound-http.ts';
 
@@ -32,18 +33,6 @@ export interface LlmGatewayOptions {
   readonly timeoutMs?: number;
 }
 
-export type ModelRequest = { readonly ModelId: string; readonly Body: unknown };
-export type ModelInvoker = (request: ModelRequest, signal: AbortSignal) => Promise<{ readonly Body: MessagesResponse; readonly ContentType: string }>;
-
-export interface MessagesResponse {
-  readonly id: string;
-  readonly type: 'message';
-  readonly role: 'assistant';
-  readonly model: string;
-  readonly content: readonly { readonly type: 'text'; readonly text: string }[];
-  readonly stop_reason: string;
-  readonly usage: { readonly input_tokens: number; readonly output_tokens: number };
-}
 
 const TextBlocks = z.array(z.object({ type: z.string(), text: z.string().optional() }).loose());
 const MessagesRequestSchema = z

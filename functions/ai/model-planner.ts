@@ -1,4 +1,5 @@
-import { LLM_GATEWAY_URL_VARIABLE, type ModelInvoker } from '../../adapters/http/llm-gateway.ts';
+import { LLM_GATEWAY_URL_VARIABLE } from '../../adapters/http/llm-gateway.ts';
+import type { ModelInvoker } from '../../core/ai/model-invoker.ts';
 import { ActionErrorName, BadGatewayError, DependencyUnavailableError, GatewayTimeoutError } from '../../core/errors.ts';
 import { LlmErrorName } from '../../core/execution/llm-check.ts';
 import { ANTHROPIC_BEDROCK_VERSION } from '../../core/workflow/llm.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MessagesResponse, ModelInvoker, ModelRequest } from '../../../adapters/http/llm-gateway.ts';
+import type { MessagesResponse, ModelInvoker, ModelRequest } from '../../../core/ai/model-invoker.ts';
 import { createInvokerPlannerModel, gatewayPlannerModel, messagesBody, plannerModelFailure } from '../../../functions/ai/model-planner.ts';
 import type { ChatMessage } from '../../../functions/ai/planner.ts';
 import { ERROR_STATUS } from '../../../functions/middleware/envelope.ts';
