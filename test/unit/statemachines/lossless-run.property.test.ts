@@ -101,7 +101,9 @@ describe('lossless execution of any DAG, in the interpreter', () => {
         const compiled = await runHeld(deps, readChoice, finishChoice);
         if (compiled.gates.size > 0) gated++;
       }),
-      { numRuns: Number(process.env.LOSSLESS_RUNS ?? 40), endOnFailure: true },
+      // A fixed seed (LOSSLESS_SEED picks another): with a random one, 40 DAGs now and then held no gate, and the
+      // check below failed although nothing was wrong; the named shapes below always have gates.
+      { numRuns: Number(process.env.LOSSLESS_RUNS ?? 40), seed: Number(process.env.LOSSLESS_SEED ?? 20_261_207), endOnFailure: true },
     );
     // The property must have exercised gates, not only series-parallel graphs.
     expect(gated).toBeGreaterThan(0);
