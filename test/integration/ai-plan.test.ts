@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { startTestApi } from '../support/api.ts';
+import { startChatStub, type ChatStub } from '../support/chat-stub.ts';
 import { allAuditRecords, apiKeyHeader, startSecureApi, type SecureApi } from '../support/security.ts';
 
 /**
@@ -35,9 +34,7 @@ interface Plan {
 
 const MODEL = 'planner-test-model';
 const marker = randomUUID().slice(0, 8);
-const requests: ChatRequest[] = [];
-let stub: Server;
-let stubUrl: string;
+let stub: ChatStub<ChatRequest>;
 let api: SecureApi;
 let operator: Record<string, string>;
 let viewer: Record<string, string>;
@@ -58,14 +55,9 @@ function answer(request: ChatRequest): unknown {
   return BROKEN;
 }
 
-const chatsFor = (mode: string) => requests.filter((request) => request.messages.some((message) => message.role === 'user' && message.content.includes(`mode: ${mode} ${marker}`)));
+const chatsFor = (mode: string) => stub.requests.map((request) => request.body).filter((request) => request.messages.some((message) => message.role === 'user' && message.content.includes(`mode: ${mode} ${marker}`)));
 const plan = (headers: Record<string, string>, body: unknown) => api.call<Plan>('POST', '/ai/plan', { headers, body });
 const workflowCount = async () => (await api.call<{ total: number }>('GET', '/workflows?page_size=1', { headers: operator })).body.data.total;
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 async function createKey(name: string, role: string, tenant: string): Promise<Record<string, string>> {
   const reply = await api.call<{ api_key: string }>('POST', '/auth/api-keys', { headers: admin, body: { name: `${name}-${marker}`, role, tenant } });
@@ -74,26 +66,10 @@ async function createKey(name: string, role: string, tenant: string): Promise<Re
 }
 
 beforeAll(async () => {
-  stub = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      response.setHeader('content-type', 'application/json');
-      if (request.url === '/fetcher/openapi.json') {
-        response.end(JSON.stringify({ openapi: '3.0.3', info: { title: 'Fetcher', version: '1' }, paths: { '/documents/{id}': { get: { operationId: 'getDocument', summary: 'Read a document', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } } } }));
-        return;
-      }
-      if (request.url !== '/v1/chat/completions' || request.method !== 'POST') {
-        response.statusCode = 404;
-        response.end('{}');
-        return;
-      }
-      const body = JSON.parse(text) as ChatRequest;
-      requests.push(body);
-      response.end(JSON.stringify({ id: 'chatcmpl-1', model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(answer(body)) }, finish_reason: 'stop' }], usage: { prompt_tokens: 500, completion_tokens: 80 } }));
-    });
+  stub = await startChatStub<ChatRequest>((body) => ({ content: JSON.stringify(answer(body)), usage: { prompt_tokens: 500, completion_tokens: 80 } }), {
+    '/fetcher/openapi.json': { openapi: '3.0.3', info: { title: 'Fetcher', version: '1' }, paths: { '/documents/{id}': { get: { operationId: 'getDocument', summary: 'Read a document', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } } } },
   });
-  stubUrl = await listen(stub);
+  const stubUrl = stub.url;
   api = await startSecureApi({ mode: 'required', overrides: { llmGateway: { url: stubUrl }, planner: { model: MODEL } } });
   admin = apiKeyHeader(api.adminApiKey);
   operator = await createKey('planner', 'operator', 'acme');
@@ -106,8 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.runtime.close();
-  stub?.closeAllConnections();
-  await new Promise<void>((resolve) => (stub ? stub.close(() => resolve()) : resolve()));
+  await stub?.close();
 });
 
 describe('POST /ai/plan', () => {
@@ -167,7 +142,7 @@ describe('POST /ai/plan', () => {
   });
 
   it('refuses a viewer (403) and a bad body (400, naming each field), without asking the model', async () => {
-    const asked = requests.length;
+    const asked = stub.requests.length;
     expect((await plan(viewer, { goal: `mode: good ${marker}` })).status).toBe(403);
     const bad = await plan(operator, { goal: '', max_rounds: 11, save: 'yes' });
     expect(bad.status).toBe(400);
@@ -181,7 +156,7 @@ describe('POST /ai/plan', () => {
     const unknown = await plan(operator, { goal: `mode: good ${marker}`, services: ['nobody'] });
     expect(unknown.status).toBe(400);
     expect(unknown.body.details).toEqual([{ field: 'services[0]', message: 'nobody is not a registered service; registered: fetcher, summarizer' }]);
-    expect(requests.length).toBe(asked);
+    expect(stub.requests.length).toBe(asked);
   });
 });
 

@@ -1,8 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { startTestApi, type ApiReply, type CallOptions } from '../support/api.ts';
+import { startChatStub, type ChatStub } from '../support/chat-stub.ts';
 import { until } from '../support/poll.ts';
 import { readScrape } from '../unit/functions/observability/metrics-text.ts';
 
@@ -20,9 +19,8 @@ type ChatRequest = { model: string; messages: ChatMessage[]; max_tokens: number;
 
 const MODEL = 'local-test-model';
 const API_KEY = 'sk-test-0123456789';
-const requests: { headers: IncomingHttpHeaders; body: ChatRequest }[] = [];
-let stub: Server;
-let stubUrl: string;
+let stub: ChatStub<ChatRequest>;
+let requests: ChatStub<ChatRequest>['requests'];
 let runtime: LocalRuntime;
 let call: Call;
 
@@ -38,36 +36,18 @@ function answer(request: ChatRequest): string {
 }
 
 beforeAll(async () => {
-  stub = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      response.setHeader('content-type', 'application/json');
-      if (request.url === '/docs/fetch') {
-        response.end(JSON.stringify({ title: 'Quarterly "results"', content: 'Revenue grew.\nCosts fell.' }));
-        return;
-      }
-      if (request.url !== '/v1/chat/completions' || request.method !== 'POST') {
-        response.statusCode = 404;
-        response.end('{}');
-        return;
-      }
-      const body = JSON.parse(text) as ChatRequest;
-      requests.push({ headers: request.headers, body });
-      const prompt = body.messages.map((message) => message.content).join(' ').length;
-      response.end(JSON.stringify({ id: 'chatcmpl-1', model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: answer(body) }, finish_reason: 'stop' }], usage: { prompt_tokens: prompt, completion_tokens: 7, total_tokens: prompt + 7 } }));
-    });
-  });
-  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
-  stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
-  ({ runtime, call } = await startTestApi({ llmGateway: { url: stubUrl, apiKey: API_KEY }, serviceUrls: { DOCS_URL: `${stubUrl}/docs` } }));
+  stub = await startChatStub<ChatRequest>(
+    (body) => ({ content: answer(body), usage: { prompt_tokens: body.messages.map((message) => message.content).join(' ').length, completion_tokens: 7 } }),
+    { '/docs/fetch': { title: 'Quarterly "results"', content: 'Revenue grew.\nCosts fell.' } },
+  );
+  requests = stub.requests;
+  ({ runtime, call } = await startTestApi({ llmGateway: { url: stub.url, apiKey: API_KEY }, serviceUrls: { DOCS_URL: `${stub.url}/docs` } }));
 });
 
 afterAll(async () => {
   await runtime?.engine.idle();
   await runtime?.close();
-  stub.closeAllConnections();
-  await new Promise((resolve) => stub.close(resolve));
+  await stub?.close();
 });
 
 interface ActionView {
